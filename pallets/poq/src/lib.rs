@@ -1,1 +1,539 @@
+//! # Proof of Quality pallet
+//!
+//! Clients buy generative-model inference without trusting the node that runs it. A request
+//! escrows a fee and draws inference nodes (stake-weighted); once they have answered, a validator
+//! committee is drawn, scores every answer with a small quality model off chain, commits to the
+//! scores and reveals them. Each answer's consensus score is the stake-weighted median of the
+//! reveals; the escrow pays the nodes by quality and the validators near consensus, the rest goes
+//! back to the client, and members who committed and then did not reveal or revealed off
+//! consensus lose part of their bond.
+//!
+//! ## Phases
+//!
+//! `AwaitingResponses → Committing → Revealing → Finalized | Expired`. Each phase lasts a window
+//! of blocks from the config and ends early as soon as every selected account has acted (the
+//! fast path). A window that closes with nobody having acted expires the request and refunds
+//! the client; one that closes with some actions moves on with those.
+//!
+//! ## Layout
+//!
+//! This file is the map: config, storage, events, errors, hooks and calls. The logic is in
+//! [`registry`] (bonds), [`lifecycle`] (phases and settlement), [`schedule`] (deadlines and
+//! pruning) and the pure modules [`selection`], [`consensus`], [`settlement`] and
+//! [`commitment`], which touch no storage and are shared with off-chain code.
+
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod commitment;
+pub mod consensus;
+#[cfg(any(feature = "try-runtime", test))]
+mod invariants;
+mod lifecycle;
+mod registry;
+mod schedule;
+pub mod selection;
+pub mod settlement;
+pub mod types;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use commitment::commitment;
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{self, Credit},
+			OnUnbalanced, Randomness,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::Perbill;
+
+	/// Balance of the currency bonds and fees are held in.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	/// A live request of this runtime.
+	pub type RequestOf<T> = Request<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::NodesPerRequest,
+		<T as Config>::CommitteeSize,
+	>;
+	/// A finished request's result of this runtime.
+	pub type OutcomeOf<T> = Outcome<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		<T as Config>::NodesPerRequest,
+		<T as Config>::CommitteeSize,
+	>;
+	/// The selectable accounts of one role with their bonds.
+	pub type PoolOf<T> =
+		BoundedVec<(<T as frame_system::Config>::AccountId, BalanceOf<T>), <T as Config>::MaxPoolSize>;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// Holds bonds and escrowed fees, pays out of the escrow and slashes bonds.
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::BalancedHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Seeds the draws of inference nodes and committees, mixed with the request id.
+		///
+		/// A parachain should plug in randomness taken from the relay chain (its BABE randomness,
+		/// read from the validated relay-state proof), which no collator can bias. The
+		/// collective-flip pallet is fine on a development chain only: a block author can steer
+		/// it. Whatever the source, anything known before a request's phase starts is known to
+		/// whoever submits in it, so the committee is drawn only once the answers are in.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// Receives slashed bonds (a treasury, or `()` to burn them).
+		type OnSlash: OnUnbalanced<Credit<Self::AccountId, Self::Currency>>;
+
+		/// May set the quality-model digest (root on a production chain).
+		type ModelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Weights of this pallet's calls and hooks.
+		type WeightInfo: WeightInfo;
+
+		/// Smallest bond of an inference node or validator.
+		#[pallet::constant]
+		type MinBond: Get<BalanceOf<Self>>;
+
+		/// Smallest fee of a request.
+		#[pallet::constant]
+		type MinFee: Get<BalanceOf<Self>>;
+
+		/// Longest prompt in bytes.
+		#[pallet::constant]
+		type MaxPromptLen: Get<u32>;
+
+		/// Longest response in bytes.
+		#[pallet::constant]
+		type MaxOutputLen: Get<u32>;
+
+		/// Inference nodes drawn per request, so the most responses a request has.
+		#[pallet::constant]
+		type NodesPerRequest: Get<u32>;
+
+		/// Validators drawn per committee.
+		#[pallet::constant]
+		type CommitteeSize: Get<u32>;
+
+		/// Most registered and active accounts per role.
+		#[pallet::constant]
+		type MaxPoolSize: Get<u32>;
+
+		/// Most requests live at once.
+		#[pallet::constant]
+		type MaxLiveRequests: Get<u32>;
+
+		/// Most phase deadlines, and separately most pruned outcomes, handled in one block;
+		/// the rest carries over to the next block.
+		#[pallet::constant]
+		type MaxHookItemsPerBlock: Get<u32>;
+
+		/// Blocks the selected inference nodes have to answer.
+		#[pallet::constant]
+		type ResponseWindow: Get<BlockNumberFor<Self>>;
+
+		/// Blocks the committee has to commit.
+		#[pallet::constant]
+		type CommitWindow: Get<BlockNumberFor<Self>>;
+
+		/// Blocks the committee has to reveal.
+		#[pallet::constant]
+		type RevealWindow: Get<BlockNumberFor<Self>>;
+
+		/// Blocks between `unregister` and `withdraw_unbonded`.
+		#[pallet::constant]
+		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Blocks a finished request's outcome stays queryable.
+		#[pallet::constant]
+		type RetainFinished: Get<BlockNumberFor<Self>>;
+
+		/// Largest mean absolute deviation from consensus (score units) that counts as in
+		/// consensus.
+		#[pallet::constant]
+		type Tolerance: Get<u16>;
+
+		/// Responses scored below this earn nothing.
+		#[pallet::constant]
+		type MinQuality: Get<u16>;
+
+		/// Share of the fee paid to the validators in consensus.
+		#[pallet::constant]
+		type ValidatorShare: Get<Perbill>;
+
+		/// Taken from the bond of a member who committed and then did not reveal or revealed off
+		/// consensus.
+		#[pallet::constant]
+		type Penalty: Get<BalanceOf<Self>>;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The bond of an inference node or validator.
+		Bond,
+		/// A client's fee while its request is live.
+		Escrow,
+	}
+
+	/// Registered inference nodes and validators, active or unbonding.
+	#[pallet::storage]
+	pub type Participants<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Participant<BalanceOf<T>, BlockNumberFor<T>>,
+	>;
+
+	/// The accounts each role draws from, with their bonds.
+	#[pallet::storage]
+	pub type Pools<T: Config> = StorageMap<_, Twox64Concat, Role, PoolOf<T>, ValueQuery>;
+
+	/// Id of the next request.
+	#[pallet::storage]
+	pub type NextRequestId<T> = StorageValue<_, RequestId, ValueQuery>;
+
+	/// Live requests.
+	#[pallet::storage]
+	pub type Requests<T: Config> = CountedStorageMap<_, Twox64Concat, RequestId, RequestOf<T>>;
+
+	/// Prompts of live requests.
+	#[pallet::storage]
+	pub type Prompts<T: Config> =
+		StorageMap<_, Twox64Concat, RequestId, BoundedVec<u8, T::MaxPromptLen>>;
+
+	/// Responses of live requests, by request and inference node.
+	#[pallet::storage]
+	pub type Outputs<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		RequestId,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<u8, T::MaxOutputLen>,
+	>;
+
+	/// Live requests whose current phase ends at a block.
+	#[pallet::storage]
+	pub type Deadlines<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<RequestId, T::MaxLiveRequests>,
+		ValueQuery,
+	>;
+
+	/// Results of finished requests, until pruned.
+	#[pallet::storage]
+	pub type Outcomes<T: Config> = StorageMap<_, Twox64Concat, RequestId, OutcomeOf<T>>;
+
+	/// Finished requests in the order they finished, with the block their outcome goes.
+	#[pallet::storage]
+	pub type PruneQueue<T: Config> =
+		StorageMap<_, Twox64Concat, u64, (RequestId, BlockNumberFor<T>)>;
+
+	/// `(head, tail)` of [`PruneQueue`]: the oldest entry and the next free slot.
+	#[pallet::storage]
+	pub type PruneCursor<T> = StorageValue<_, (u64, u64), ValueQuery>;
+
+	/// SHA-256 of the quality model's weights that validators must run.
+	#[pallet::storage]
+	pub type QualityModel<T> = StorageValue<_, [u8; 32]>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Digest of the quality model.
+		pub quality_model: Option<[u8; 32]>,
+		/// Inference nodes registered at genesis, with their bonds.
+		pub inference_nodes: Vec<(T::AccountId, BalanceOf<T>)>,
+		/// Validators registered at genesis, with their bonds.
+		pub validators: Vec<(T::AccountId, BalanceOf<T>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Some(digest) = self.quality_model {
+				QualityModel::<T>::put(digest);
+			}
+			let roles = self
+				.inference_nodes
+				.iter()
+				.map(|entry| (Role::InferenceNode, entry))
+				.chain(self.validators.iter().map(|entry| (Role::Validator, entry)));
+			for (role, (who, bond)) in roles {
+				Pallet::<T>::do_register(who, role, *bond)
+					.expect("genesis participants are funded and distinct");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An account bonded and joined a pool.
+		Registered { who: T::AccountId, role: Role, bond: BalanceOf<T> },
+		/// An account left its pool; its bond unlocks at `unlock_at`.
+		Unregistered { who: T::AccountId, unlock_at: BlockNumberFor<T> },
+		/// An unbonded account took its bond back.
+		Withdrawn { who: T::AccountId, amount: BalanceOf<T> },
+		/// A request was submitted and its fee escrowed.
+		RequestSubmitted { id: RequestId, who: T::AccountId, fee: BalanceOf<T> },
+		/// Inference nodes were drawn for a request; they answer until `respond_by` (exclusive).
+		NodesSelected { id: RequestId, nodes: Vec<T::AccountId>, respond_by: BlockNumberFor<T> },
+		/// An inference node answered.
+		ResponseSubmitted { id: RequestId, node: T::AccountId },
+		/// A committee was drawn; it commits until `commit_by` (exclusive).
+		CommitteeSelected {
+			id: RequestId,
+			committee: Vec<T::AccountId>,
+			commit_by: BlockNumberFor<T>,
+		},
+		/// A committee member committed to its scores.
+		ScoresCommitted { id: RequestId, validator: T::AccountId },
+		/// The reveal phase began; it lasts until `reveal_by` (exclusive).
+		RevealStarted { id: RequestId, reveal_by: BlockNumberFor<T> },
+		/// A committee member revealed scores matching its commitment.
+		ScoresRevealed { id: RequestId, validator: T::AccountId },
+		/// An inference node was paid for its response.
+		NodePaid { id: RequestId, node: T::AccountId, amount: BalanceOf<T> },
+		/// A committee member in consensus was paid.
+		ValidatorPaid { id: RequestId, validator: T::AccountId, amount: BalanceOf<T> },
+		/// A committee member lost part of its bond.
+		ValidatorSlashed { id: RequestId, validator: T::AccountId, amount: BalanceOf<T> },
+		/// A request reached consensus: one score per response, in response order.
+		RequestFinalized { id: RequestId, scores: Vec<u16>, refund: BalanceOf<T> },
+		/// A request ended without consensus in `phase`; the fee went back to the client.
+		RequestExpired { id: RequestId, phase: Phase, refund: BalanceOf<T> },
+		/// The quality model validators must run changed.
+		QualityModelSet { digest: [u8; 32] },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The bond is below `MinBond`.
+		BondTooLow,
+		/// The account is already registered.
+		AlreadyRegistered,
+		/// The account is not registered.
+		NotRegistered,
+		/// The pool of that role is full.
+		PoolFull,
+		/// The account is already unbonding.
+		AlreadyUnbonding,
+		/// The account has not unregistered.
+		NotUnbonding,
+		/// The unbonding period has not passed yet.
+		StillUnbonding,
+		/// The account sits on a live request.
+		Busy,
+		/// The account cannot afford the bond or the fee.
+		InsufficientBalance,
+		/// The prompt is longer than `MaxPromptLen`.
+		PromptTooLong,
+		/// The prompt is empty.
+		EmptyPrompt,
+		/// The fee is below `MinFee`.
+		FeeTooLow,
+		/// `MaxLiveRequests` requests are live.
+		TooManyLiveRequests,
+		/// No inference node is registered.
+		NoInferenceNodes,
+		/// No request has that id, or it has finished.
+		UnknownRequest,
+		/// The request is not in the phase this call belongs to, or that phase's window is over.
+		WrongPhase,
+		/// The response is longer than `MaxOutputLen`.
+		OutputTooLong,
+		/// The caller is not an inference node selected for the request.
+		NotSelected,
+		/// The inference node already answered.
+		AlreadyResponded,
+		/// The caller is not on the request's committee.
+		NotCommitteeMember,
+		/// The member already committed.
+		AlreadyCommitted,
+		/// The member did not commit, so it has nothing to reveal.
+		NotCommitted,
+		/// The member already revealed.
+		AlreadyRevealed,
+		/// Not exactly one score per response.
+		WrongScoreCount,
+		/// A score is above 10 000.
+		ScoreOutOfRange,
+		/// The scores and salt do not hash to the member's commitment.
+		CommitmentMismatch,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Ends the phases whose window closed and prunes old outcomes, both bounded by
+		/// `MaxHookItemsPerBlock`.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let deadlines = Self::process_deadlines(now);
+			let pruned = Self::prune_outcomes(now);
+			T::WeightInfo::on_initialize_base()
+				.saturating_add(Self::deadline_weight().saturating_mul(deadlines.into()))
+				.saturating_add(T::WeightInfo::prune_outcome().saturating_mul(pruned.into()))
+		}
+
+		fn integrity_test() {
+			use consensus::MAX_SCORE;
+			assert!(T::MinBond::get() > 0u32.into(), "a zero bond would weigh nothing in draws");
+			assert!(T::NodesPerRequest::get() > 0, "a request needs an inference node");
+			assert!(T::CommitteeSize::get() > 0, "a request needs a committee");
+			assert!(T::MaxHookItemsPerBlock::get() > 0, "deadlines must make progress");
+			assert!(T::MinQuality::get() <= MAX_SCORE && T::Tolerance::get() <= MAX_SCORE);
+			for window in [T::ResponseWindow::get(), T::CommitWindow::get(), T::RevealWindow::get()] {
+				assert!(window > 0u32.into(), "a phase needs at least one block");
+			}
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(now: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state(now)
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers the caller as an inference node, holding `bond` (at least `MinBond`).
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_inference_node())]
+		pub fn register_inference_node(
+			origin: OriginFor<T>,
+			#[pallet::compact] bond: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register(&who, Role::InferenceNode, bond)
+		}
+
+		/// Registers the caller as a validator, holding `bond` (at least `MinBond`). Its bond is
+		/// its weight in committee draws and in the consensus median.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::register_validator())]
+		pub fn register_validator(
+			origin: OriginFor<T>,
+			#[pallet::compact] bond: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register(&who, Role::Validator, bond)
+		}
+
+		/// Leaves the caller's pool; the bond can be withdrawn `UnbondingPeriod` blocks later.
+		/// Fails while the caller sits on a live request.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::unregister())]
+		pub fn unregister(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_unregister(&who)
+		}
+
+		/// Releases the caller's bond once its unbonding period has passed, and forgets the
+		/// account.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw_unbonded(&who)
+		}
+
+		/// Asks for inference on `prompt` (at most `MaxPromptLen` bytes), escrowing `fee`
+		/// (at least `MinFee`). Draws the inference nodes that may answer.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::submit_request(prompt.len() as u32))]
+		pub fn submit_request(
+			origin: OriginFor<T>,
+			prompt: Vec<u8>,
+			#[pallet::compact] fee: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_submit_request(who, prompt, fee)
+		}
+
+		/// Answers request `id` with `output` (at most `MaxOutputLen` bytes): once, by a selected
+		/// inference node, while the request awaits responses. The last answer draws the
+		/// committee.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::submit_response(output.len() as u32))]
+		pub fn submit_response(
+			origin: OriginFor<T>,
+			id: RequestId,
+			output: Vec<u8>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_submit_response(who, id, output)
+		}
+
+		/// Commits to scores for request `id`: once, by a committee member, in the commit
+		/// phase. `commitment` is [`commitment()`] of the scores and a secret salt. The last
+		/// commitment opens the reveal phase.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::commit_scores())]
+		pub fn commit_scores(
+			origin: OriginFor<T>,
+			id: RequestId,
+			commitment: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit_scores(who, id, commitment)
+		}
+
+		/// Reveals the committed scores of request `id`: one per response in response order,
+		/// each `0..=10_000`, with the salt of the commitment. The last reveal settles the
+		/// request.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::reveal_scores())]
+		pub fn reveal_scores(
+			origin: OriginFor<T>,
+			id: RequestId,
+			scores: Vec<u16>,
+			salt: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal_scores(who, id, scores, salt)
+		}
+
+		/// Sets the SHA-256 of the quality model's weights that validators must run.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::set_quality_model())]
+		pub fn set_quality_model(origin: OriginFor<T>, digest: [u8; 32]) -> DispatchResult {
+			T::ModelOrigin::ensure_origin(origin)?;
+			QualityModel::<T>::put(digest);
+			Self::deposit_event(Event::QualityModelSet { digest });
+			Ok(())
+		}
+	}
+}

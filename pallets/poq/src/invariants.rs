@@ -1,0 +1,154 @@
+//! `try_state`: the invariants that hold after every block.
+
+use crate::{pallet::*, types::*};
+use alloc::collections::btree_map::BTreeMap;
+use frame_support::{
+	ensure,
+	traits::{fungible::InspectHold, Get},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{traits::Zero, TryRuntimeError};
+
+impl<T: Config> Pallet<T> {
+	/// Checks that held funds match bonds and escrows, that every bound holds and that the phase
+	/// data of every request is consistent.
+	pub fn do_try_state(now: BlockNumberFor<T>) -> Result<(), TryRuntimeError> {
+		Self::check_participants()?;
+		Self::check_requests(now)?;
+		Self::check_outcomes()
+	}
+
+	fn check_participants() -> Result<(), TryRuntimeError> {
+		let mut busy: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		for request in Requests::<T>::iter_values() {
+			let seats = request.nodes.iter().chain(request.committee.iter().map(|m| &m.who));
+			for who in seats {
+				*busy.entry(who.clone()).or_default() += 1;
+			}
+		}
+		let mut active = 0usize;
+		for (who, participant) in Participants::<T>::iter() {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::Bond.into(), &who) == participant.bond,
+				"held bond differs from the recorded bond"
+			);
+			ensure!(
+				busy.get(&who).copied().unwrap_or_default() == participant.live_requests,
+				"live request count differs from the requests the account sits on"
+			);
+			let pooled = Pools::<T>::get(participant.role)
+				.iter()
+				.filter(|(account, bond)| *account == who && *bond == participant.bond)
+				.count();
+			match participant.standing {
+				Standing::Active => {
+					ensure!(pooled == 1, "an active participant is not in its pool once");
+					active += 1;
+				},
+				Standing::Unbonding { .. } => {
+					ensure!(pooled == 0, "an unbonding participant is still in a pool");
+					ensure!(participant.live_requests == 0, "an unbonding participant is busy");
+				},
+			}
+		}
+		let pooled = Pools::<T>::iter_values().map(|pool| pool.len()).sum::<usize>();
+		ensure!(pooled == active, "a pool holds an account that is not an active participant");
+		ensure!(
+			busy.keys().all(|who| Participants::<T>::contains_key(who)),
+			"a request seats an unregistered account"
+		);
+		Ok(())
+	}
+
+	fn check_requests(now: BlockNumberFor<T>) -> Result<(), TryRuntimeError> {
+		let live = Requests::<T>::count();
+		ensure!(live <= T::MaxLiveRequests::get(), "more live requests than MaxLiveRequests");
+		ensure!(live as usize == Requests::<T>::iter_keys().count(), "request counter is off");
+
+		let mut booked: BTreeMap<RequestId, u32> = BTreeMap::new();
+		for (at, due) in Deadlines::<T>::iter() {
+			ensure!(at > now, "a deadline in the past was not handled");
+			for id in due {
+				*booked.entry(id).or_default() += 1;
+			}
+		}
+		ensure!(booked.len() as u32 == live, "deadlines and live requests differ");
+
+		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let next_id = NextRequestId::<T>::get();
+		for (id, request) in Requests::<T>::iter() {
+			ensure!(id < next_id, "a live request id was never issued");
+			ensure!(booked.get(&id) == Some(&1), "a live request is not booked exactly once");
+			ensure!(!Outcomes::<T>::contains_key(id), "a live request already has an outcome");
+			ensure!(Prompts::<T>::contains_key(id), "a live request lost its prompt");
+			let outputs = Outputs::<T>::iter_key_prefix(id).count();
+			ensure!(outputs == request.responders.len(), "outputs differ from responders");
+			ensure!(
+				request.responders.iter().all(|node| request.nodes.contains(node) &&
+					Outputs::<T>::contains_key(id, node)),
+				"a responder was not selected or has no output"
+			);
+			let members = &request.committee;
+			match request.phase {
+				Phase::AwaitingResponses => ensure!(
+					members.is_empty() && request.responders.len() < request.nodes.len(),
+					"awaiting responses with a committee or all responses in"
+				),
+				Phase::Committing => ensure!(
+					!members.is_empty() &&
+						!request.responders.is_empty() &&
+						members.iter().all(|m| m.reveal.is_none()) &&
+						members.iter().any(|m| m.commitment.is_none()),
+					"inconsistent commit phase"
+				),
+				Phase::Revealing => ensure!(
+					members.iter().any(|m| m.commitment.is_some()) &&
+						members.iter().all(|m| m.commitment.is_some() || m.reveal.is_none()) &&
+						members.iter().any(|m| m.commitment.is_some() && m.reveal.is_none()) &&
+						members.iter().all(|m| m
+							.reveal
+							.as_ref()
+							.map_or(true, |r| r.len() == request.responders.len())),
+					"inconsistent reveal phase"
+				),
+				Phase::Finalized | Phase::Expired =>
+					return Err("a finished request is still live".into()),
+			}
+			let held = escrow.entry(request.client.clone()).or_insert_with(Zero::zero);
+			*held += request.fee;
+		}
+		for (client, fees) in escrow {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &client) == fees,
+				"escrow held differs from the fees of live requests"
+			);
+		}
+		Ok(())
+	}
+
+	fn check_outcomes() -> Result<(), TryRuntimeError> {
+		let (head, tail) = PruneCursor::<T>::get();
+		ensure!(head <= tail, "prune cursor crossed");
+		ensure!(
+			PruneQueue::<T>::iter_keys().all(|slot| (head..tail).contains(&slot)),
+			"a prune entry outside the queue"
+		);
+		ensure!(
+			PruneQueue::<T>::iter_keys().count() as u64 == tail - head,
+			"a hole in the prune queue"
+		);
+		let queued: BTreeMap<RequestId, ()> =
+			PruneQueue::<T>::iter_values().map(|(id, _)| (id, ())).collect();
+		for (id, outcome) in Outcomes::<T>::iter() {
+			ensure!(queued.contains_key(&id), "an outcome nobody will prune");
+			ensure!(
+				matches!(outcome.phase, Phase::Finalized | Phase::Expired),
+				"an outcome in a live phase"
+			);
+			let paid = outcome.responses.iter().map(|r| r.paid).fold(outcome.refund, |a, b| a + b);
+			let paid = outcome.committee.iter().map(|v| v.paid).fold(paid, |a, b| a + b);
+			ensure!(paid == outcome.fee, "an outcome does not account for its whole fee");
+		}
+		Ok(())
+	}
+}

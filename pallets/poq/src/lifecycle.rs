@@ -1,0 +1,370 @@
+//! A request's life: submission, responses, commit and reveal, and settlement.
+
+use crate::{
+	commitment::commitment,
+	consensus::{consensus_scores, MAX_SCORE},
+	pallet::*,
+	selection::{seed_for, select_weighted},
+	settlement::{settle, MemberReport, Params, Plan},
+	types::*,
+};
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::{
+	defensive, ensure,
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision, Restriction},
+		Get, Randomness,
+	},
+	BoundedVec,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{
+	traits::{UniqueSaturatedFrom, UniqueSaturatedInto},
+	DispatchResult, Saturating,
+};
+
+/// Subject of the inference-node draw.
+const NODES_TAG: &[u8] = b"poq/nodes";
+/// Subject of the committee draw.
+const COMMITTEE_TAG: &[u8] = b"poq/committee";
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_submit_request(
+		client: T::AccountId,
+		prompt: Vec<u8>,
+		fee: BalanceOf<T>,
+	) -> DispatchResult {
+		let prompt: BoundedVec<u8, T::MaxPromptLen> =
+			prompt.try_into().map_err(|_| Error::<T>::PromptTooLong)?;
+		ensure!(!prompt.is_empty(), Error::<T>::EmptyPrompt);
+		ensure!(fee >= T::MinFee::get(), Error::<T>::FeeTooLow);
+		ensure!(
+			Requests::<T>::count() < T::MaxLiveRequests::get(),
+			Error::<T>::TooManyLiveRequests
+		);
+		let id = NextRequestId::<T>::get();
+		let nodes = Self::draw(Role::InferenceNode, NODES_TAG, id, T::NodesPerRequest::get());
+		ensure!(!nodes.is_empty(), Error::<T>::NoInferenceNodes);
+		T::Currency::hold(&HoldReason::Escrow.into(), &client, fee)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+
+		let nodes: BoundedVec<_, T::NodesPerRequest> =
+			nodes.into_iter().map(|(node, _)| node).collect::<Vec<_>>().try_into().map_err(
+				|_| {
+					defensive!("the draw returns at most NodesPerRequest nodes");
+					Error::<T>::NoInferenceNodes
+				},
+			)?;
+		nodes.iter().for_each(|node| Self::set_busy(node, true));
+		let respond_by = Self::now().saturating_add(T::ResponseWindow::get());
+		Self::schedule(id, respond_by);
+		Prompts::<T>::insert(id, prompt);
+		Requests::<T>::insert(
+			id,
+			Request {
+				client: client.clone(),
+				fee,
+				phase: Phase::AwaitingResponses,
+				ends_at: respond_by,
+				nodes: nodes.clone(),
+				responders: BoundedVec::new(),
+				committee: BoundedVec::new(),
+			},
+		);
+		NextRequestId::<T>::put(id.saturating_add(1));
+		Self::deposit_event(Event::RequestSubmitted { id, who: client, fee });
+		Self::deposit_event(Event::NodesSelected { id, nodes: nodes.into_inner(), respond_by });
+		Ok(())
+	}
+
+	pub(crate) fn do_submit_response(
+		node: T::AccountId,
+		id: RequestId,
+		output: Vec<u8>,
+	) -> DispatchResult {
+		let output: BoundedVec<u8, T::MaxOutputLen> =
+			output.try_into().map_err(|_| Error::<T>::OutputTooLong)?;
+		let mut request = Self::live_request(id, Phase::AwaitingResponses)?;
+		ensure!(request.nodes.contains(&node), Error::<T>::NotSelected);
+		ensure!(!request.responders.contains(&node), Error::<T>::AlreadyResponded);
+		// Responders are a subset of the selected nodes, so this always fits.
+		request.responders.try_push(node.clone()).map_err(|_| Error::<T>::AlreadyResponded)?;
+		Outputs::<T>::insert(id, &node, output);
+		Self::deposit_event(Event::ResponseSubmitted { id, node });
+		if request.responders.len() == request.nodes.len() {
+			Self::unschedule(id, request.ends_at);
+			Self::start_committing(id, request);
+		} else {
+			Requests::<T>::insert(id, request);
+		}
+		Ok(())
+	}
+
+	pub(crate) fn do_commit_scores(
+		validator: T::AccountId,
+		id: RequestId,
+		digest: [u8; 32],
+	) -> DispatchResult {
+		let mut request = Self::live_request(id, Phase::Committing)?;
+		let member = request
+			.committee
+			.iter_mut()
+			.find(|member| member.who == validator)
+			.ok_or(Error::<T>::NotCommitteeMember)?;
+		ensure!(member.commitment.is_none(), Error::<T>::AlreadyCommitted);
+		member.commitment = Some(digest);
+		Self::deposit_event(Event::ScoresCommitted { id, validator });
+		if request.committee.iter().all(|member| member.commitment.is_some()) {
+			Self::unschedule(id, request.ends_at);
+			Self::start_revealing(id, request);
+		} else {
+			Requests::<T>::insert(id, request);
+		}
+		Ok(())
+	}
+
+	pub(crate) fn do_reveal_scores(
+		validator: T::AccountId,
+		id: RequestId,
+		scores: Vec<u16>,
+		salt: [u8; 32],
+	) -> DispatchResult {
+		let mut request = Self::live_request(id, Phase::Revealing)?;
+		let responses = request.responders.len();
+		let member = request
+			.committee
+			.iter_mut()
+			.find(|member| member.who == validator)
+			.ok_or(Error::<T>::NotCommitteeMember)?;
+		let committed = member.commitment.ok_or(Error::<T>::NotCommitted)?;
+		ensure!(member.reveal.is_none(), Error::<T>::AlreadyRevealed);
+		ensure!(scores.len() == responses, Error::<T>::WrongScoreCount);
+		ensure!(scores.iter().all(|score| *score <= MAX_SCORE), Error::<T>::ScoreOutOfRange);
+		ensure!(
+			commitment(id, &validator, &scores, &salt) == committed,
+			Error::<T>::CommitmentMismatch
+		);
+		member.reveal = Some(scores.try_into().map_err(|_| Error::<T>::WrongScoreCount)?);
+		Self::deposit_event(Event::ScoresRevealed { id, validator });
+		let all_revealed = request
+			.committee
+			.iter()
+			.all(|member| member.commitment.is_none() || member.reveal.is_some());
+		if all_revealed {
+			Self::unschedule(id, request.ends_at);
+			Self::finish(id, request);
+		} else {
+			Requests::<T>::insert(id, request);
+		}
+		Ok(())
+	}
+
+	/// Ends request `id`'s phase because its window closed.
+	pub(crate) fn end_phase(id: RequestId, now: BlockNumberFor<T>) {
+		let Some(request) = Requests::<T>::get(id) else {
+			defensive!("a deadline for a request that is not live");
+			return;
+		};
+		if request.ends_at > now {
+			defensive!("a deadline before the request's window closed");
+			return;
+		}
+		match request.phase {
+			Phase::AwaitingResponses if !request.responders.is_empty() =>
+				Self::start_committing(id, request),
+			Phase::Committing if request.committee.iter().any(|m| m.commitment.is_some()) =>
+				Self::start_revealing(id, request),
+			_ => Self::finish(id, request),
+		}
+	}
+
+	/// The live request `id`, if it is in `phase` and the phase's window is open.
+	fn live_request(id: RequestId, phase: Phase) -> Result<RequestOf<T>, Error<T>> {
+		let request = Requests::<T>::get(id).ok_or(Error::<T>::UnknownRequest)?;
+		// A window past its end is closed even if the hook has not got to it yet.
+		ensure!(request.phase == phase && Self::now() < request.ends_at, Error::<T>::WrongPhase);
+		Ok(request)
+	}
+
+	/// Draws the committee of request `id` now that the responses are in; with no validators to
+	/// draw, the request expires.
+	fn start_committing(id: RequestId, mut request: RequestOf<T>) {
+		let drawn = Self::draw(Role::Validator, COMMITTEE_TAG, id, T::CommitteeSize::get());
+		let committee: Vec<_> = drawn
+			.into_iter()
+			.map(|(who, stake)| Member { who, stake, commitment: None, reveal: None })
+			.collect();
+		let Ok(committee) = BoundedVec::try_from(committee) else {
+			defensive!("the draw returns at most CommitteeSize validators");
+			return Self::finish(id, request);
+		};
+		if committee.is_empty() {
+			return Self::finish(id, request);
+		}
+		committee.iter().for_each(|member| Self::set_busy(&member.who, true));
+		let commit_by = Self::now().saturating_add(T::CommitWindow::get());
+		let members = committee.iter().map(|member| member.who.clone()).collect();
+		request.committee = committee;
+		request.phase = Phase::Committing;
+		request.ends_at = commit_by;
+		Self::schedule(id, commit_by);
+		Requests::<T>::insert(id, request);
+		Self::deposit_event(Event::CommitteeSelected { id, committee: members, commit_by });
+	}
+
+	/// Opens the reveal phase of request `id`.
+	fn start_revealing(id: RequestId, mut request: RequestOf<T>) {
+		let reveal_by = Self::now().saturating_add(T::RevealWindow::get());
+		request.phase = Phase::Revealing;
+		request.ends_at = reveal_by;
+		Self::schedule(id, reveal_by);
+		Requests::<T>::insert(id, request);
+		Self::deposit_event(Event::RevealStarted { id, reveal_by });
+	}
+
+	/// Settles request `id`: computes consensus and the payout plan, moves the funds, records the
+	/// outcome and drops the bulky data.
+	fn finish(id: RequestId, request: RequestOf<T>) {
+		let now = Self::now();
+		let to_units = |balance: BalanceOf<T>| -> u128 { balance.unique_saturated_into() };
+		let reveals: Vec<(&[u16], u128)> = request
+			.committee
+			.iter()
+			.filter_map(|m| m.reveal.as_ref().map(|r| (r.as_slice(), to_units(m.stake))))
+			.collect();
+		let consensus = consensus_scores(&reveals, request.responders.len());
+		let reports: Vec<MemberReport> = request
+			.committee
+			.iter()
+			.map(|member| MemberReport {
+				committed: member.commitment.is_some(),
+				reveal: member.reveal.as_ref().map(|scores| scores.as_slice()),
+				bond: Participants::<T>::get(&member.who)
+					.map_or(0, |participant| to_units(participant.bond)),
+			})
+			.collect();
+		let plan = settle(to_units(request.fee), &consensus, &reports, &Self::settlement_params());
+		let outcome = Self::apply_plan(id, &request, &consensus, &plan, now);
+		let refund = outcome.refund;
+		let phase = outcome.phase;
+		Outcomes::<T>::insert(id, outcome);
+		Self::queue_prune(id, now);
+
+		request.nodes.iter().for_each(|node| Self::set_busy(node, false));
+		request.committee.iter().for_each(|member| Self::set_busy(&member.who, false));
+		for node in &request.responders {
+			Outputs::<T>::remove(id, node);
+		}
+		Prompts::<T>::remove(id);
+		Requests::<T>::remove(id);
+		Self::deposit_event(match phase {
+			Phase::Finalized => Event::RequestFinalized { id, scores: consensus, refund },
+			_ => Event::RequestExpired { id, phase: request.phase, refund },
+		});
+	}
+
+	/// Moves the funds of `plan` and returns the outcome record.
+	fn apply_plan(
+		id: RequestId,
+		request: &RequestOf<T>,
+		consensus: &[u16],
+		plan: &Plan,
+		now: BlockNumberFor<T>,
+	) -> OutcomeOf<T> {
+		let from_units = BalanceOf::<T>::unique_saturated_from;
+		let pay = |to: &T::AccountId, amount: u128| -> BalanceOf<T> {
+			if amount == 0 {
+				return 0u32.into();
+			}
+			T::Currency::transfer_on_hold(
+				&HoldReason::Escrow.into(),
+				&request.client,
+				to,
+				from_units(amount),
+				Precision::Exact,
+				Restriction::Free,
+				// The escrow exists to be paid out, whatever it leaves the client with.
+				Fortitude::Force,
+			)
+			.unwrap_or_else(|_| {
+				defensive!("the plan never pays more than the escrow");
+				0u32.into()
+			})
+		};
+
+		let mut responses = Vec::with_capacity(request.responders.len());
+		for (index, node) in request.responders.iter().enumerate() {
+			let paid = pay(node, plan.node_payouts.get(index).copied().unwrap_or_default());
+			if paid > 0u32.into() {
+				Self::deposit_event(Event::NodePaid { id, node: node.clone(), amount: paid });
+			}
+			responses.push(NodeOutcome { node: node.clone(), score: consensus.get(index).copied(), paid });
+		}
+
+		let mut committee = Vec::with_capacity(request.committee.len());
+		for (index, member) in request.committee.iter().enumerate() {
+			let validator = member.who.clone();
+			let paid = pay(&validator, plan.validator_payouts[index]);
+			if paid > 0u32.into() {
+				Self::deposit_event(Event::ValidatorPaid { id, validator: validator.clone(), amount: paid });
+			}
+			let slashed = match plan.penalties[index] {
+				0 => 0u32.into(),
+				penalty => Self::slash_bond(&validator, from_units(penalty)),
+			};
+			if slashed > 0u32.into() {
+				Self::deposit_event(Event::ValidatorSlashed { id, validator: validator.clone(), amount: slashed });
+			}
+			committee.push(ValidatorOutcome { validator, verdict: plan.verdicts[index], paid, slashed });
+		}
+
+		let refund = T::Currency::release(
+			&HoldReason::Escrow.into(),
+			&request.client,
+			from_units(plan.refund),
+			Precision::Exact,
+		)
+		.unwrap_or_else(|_| {
+			defensive!("the refund is what is left of the escrow");
+			0u32.into()
+		});
+
+		Outcome {
+			client: request.client.clone(),
+			fee: request.fee,
+			phase: if consensus.is_empty() { Phase::Expired } else { Phase::Finalized },
+			finished_at: now,
+			// Both have one entry per response or member, within the request's own bounds.
+			responses: BoundedVec::truncate_from(responses),
+			committee: BoundedVec::truncate_from(committee),
+			refund,
+		}
+	}
+
+	/// Draws up to `count` accounts of `role`'s pool by stake for request `id`.
+	fn draw(role: Role, tag: &[u8], id: RequestId, count: u32) -> Vec<(T::AccountId, BalanceOf<T>)> {
+		let pool = Pools::<T>::get(role);
+		let weights: Vec<u128> =
+			pool.iter().map(|(_, bond)| (*bond).unique_saturated_into()).collect();
+		let (random, _) = T::Randomness::random(&(tag, id).encode());
+		select_weighted(seed_for(random.as_ref(), tag, id), &weights, count as usize)
+			.into_iter()
+			.map(|index| pool[index].clone())
+			.collect()
+	}
+
+	fn settlement_params() -> Params {
+		Params {
+			validator_share: T::ValidatorShare::get(),
+			min_quality: T::MinQuality::get(),
+			tolerance: T::Tolerance::get(),
+			penalty: T::Penalty::get().unique_saturated_into(),
+		}
+	}
+
+	pub(crate) fn now() -> BlockNumberFor<T> {
+		frame_system::Pallet::<T>::block_number()
+	}
+}

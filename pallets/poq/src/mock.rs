@@ -1,0 +1,196 @@
+//! A test runtime: frame-system, pallet-balances and this pallet.
+
+use crate as pallet_poq;
+use codec::Encode;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU16, ConstU32, ConstU64, Randomness},
+};
+use frame_system::RunToBlockHooks;
+use sp_core::H256;
+use sp_runtime::{BuildStorage, Perbill};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u64;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Poq: pallet_poq,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type ExistentialDeposit = ConstU64<1>;
+}
+
+/// Deterministic randomness: a hash of the subject and the block, so draws differ per request
+/// and per block like a real source, and tests replay exactly.
+pub struct TestRandomness;
+impl Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		let block = System::block_number();
+		(H256(sp_io::hashing::blake2_256(&(subject, block).encode())), block)
+	}
+}
+
+parameter_types! {
+	pub const ValidatorShare: Perbill = Perbill::from_percent(20);
+}
+
+pub const MIN_BOND: Balance = 100;
+pub const MIN_FEE: Balance = 10;
+pub const PENALTY: Balance = 50;
+pub const MAX_PROMPT: u32 = 64;
+pub const MAX_OUTPUT: u32 = 128;
+pub const NODES_PER_REQUEST: u32 = 2;
+pub const COMMITTEE: u32 = 3;
+pub const MAX_POOL: u32 = 16;
+pub const MAX_LIVE: u32 = 8;
+pub const HOOK_ITEMS: u32 = 4;
+pub const WINDOW: u64 = 5;
+pub const UNBONDING: u64 = 10;
+pub const RETAIN: u64 = 20;
+pub const TOLERANCE: u16 = 1_000;
+pub const MIN_QUALITY: u16 = 2_000;
+
+impl pallet_poq::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Randomness = TestRandomness;
+	type OnSlash = ();
+	type ModelOrigin = frame_system::EnsureRoot<AccountId>;
+	type WeightInfo = ();
+	type MinBond = ConstU64<MIN_BOND>;
+	type MinFee = ConstU64<MIN_FEE>;
+	type MaxPromptLen = ConstU32<MAX_PROMPT>;
+	type MaxOutputLen = ConstU32<MAX_OUTPUT>;
+	type NodesPerRequest = ConstU32<NODES_PER_REQUEST>;
+	type CommitteeSize = ConstU32<COMMITTEE>;
+	type MaxPoolSize = ConstU32<MAX_POOL>;
+	type MaxLiveRequests = ConstU32<MAX_LIVE>;
+	type MaxHookItemsPerBlock = ConstU32<HOOK_ITEMS>;
+	type ResponseWindow = ConstU64<WINDOW>;
+	type CommitWindow = ConstU64<WINDOW>;
+	type RevealWindow = ConstU64<WINDOW>;
+	type UnbondingPeriod = ConstU64<UNBONDING>;
+	type RetainFinished = ConstU64<RETAIN>;
+	type Tolerance = ConstU16<TOLERANCE>;
+	type MinQuality = ConstU16<MIN_QUALITY>;
+	type ValidatorShare = ValidatorShare;
+	type Penalty = ConstU64<PENALTY>;
+}
+
+/// Clients.
+pub const ALICE: AccountId = 1;
+pub const BOB: AccountId = 2;
+/// The two genesis inference nodes: exactly `NODES_PER_REQUEST`, so both answer every request.
+pub const NODES: [AccountId; 2] = [10, 11];
+/// The three genesis validators: exactly `COMMITTEE`, so all sit on every committee.
+pub const VALIDATORS: [AccountId; 3] = [20, 21, 22];
+/// Funded, unregistered accounts.
+pub const SPARE: [AccountId; 4] = [30, 31, 32, 33];
+/// A poor account.
+pub const PAUPER: AccountId = 99;
+
+pub const FUNDS: Balance = 10_000;
+pub const BOND: Balance = 1_000;
+pub const MODEL: [u8; 32] = [7; 32];
+
+pub struct ExtBuilder {
+	validators: Vec<(AccountId, Balance)>,
+	nodes: Vec<(AccountId, Balance)>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self {
+			validators: VALIDATORS.iter().map(|v| (*v, BOND)).collect(),
+			nodes: NODES.iter().map(|n| (*n, BOND)).collect(),
+		}
+	}
+}
+
+impl ExtBuilder {
+	pub fn validators(mut self, validators: Vec<(AccountId, Balance)>) -> Self {
+		self.validators = validators;
+		self
+	}
+
+	pub fn nodes(mut self, nodes: Vec<(AccountId, Balance)>) -> Self {
+		self.nodes = nodes;
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut funded: Vec<(AccountId, Balance)> = [ALICE, BOB]
+			.into_iter()
+			.chain(SPARE)
+			.chain(self.validators.iter().map(|v| v.0))
+			.chain(self.nodes.iter().map(|n| n.0))
+			.map(|who| (who, FUNDS))
+			.collect();
+		funded.push((PAUPER, 20));
+		funded.sort();
+		funded.dedup();
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> { balances: funded, ..Default::default() }
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		pallet_poq::GenesisConfig::<Test> {
+			quality_model: Some(MODEL),
+			inference_nodes: self.nodes,
+			validators: self.validators,
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Builds, runs `test`, then checks the invariants once more.
+	pub fn execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Poq::do_try_state(System::block_number()).expect("invariants hold");
+		})
+	}
+}
+
+/// Runs blocks up to `n`, checking the pallet's invariants after every one.
+pub fn run_to_block(n: u64) {
+	System::run_to_block_with::<AllPalletsWithSystem>(
+		n,
+		RunToBlockHooks::default().after_finalize(|block| {
+			Poq::do_try_state(block).expect("invariants hold after every block")
+		}),
+	);
+}
+
+/// Runs `blocks` more blocks.
+pub fn advance(blocks: u64) {
+	run_to_block(System::block_number() + blocks);
+}
+
+/// The pallet's events so far.
+pub fn poq_events() -> Vec<pallet_poq::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Poq(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}

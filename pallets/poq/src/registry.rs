@@ -1,0 +1,91 @@
+//! Registration and bonds of inference nodes and validators.
+
+use crate::{pallet::*, types::*};
+use frame_support::{
+	ensure,
+	traits::{
+		fungible::MutateHold,
+		tokens::Precision,
+		Get,
+	},
+};
+use sp_runtime::{DispatchResult, Saturating};
+
+impl<T: Config> Pallet<T> {
+	/// Holds `bond` from `who` and adds it to the pool of `role`.
+	pub(crate) fn do_register(who: &T::AccountId, role: Role, bond: BalanceOf<T>) -> DispatchResult {
+		ensure!(!Participants::<T>::contains_key(who), Error::<T>::AlreadyRegistered);
+		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
+		Pools::<T>::try_mutate(role, |pool| pool.try_push((who.clone(), bond)))
+			.map_err(|_| Error::<T>::PoolFull)?;
+		T::Currency::hold(&HoldReason::Bond.into(), who, bond)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		Participants::<T>::insert(
+			who,
+			Participant { role, bond, standing: Standing::Active, live_requests: 0 },
+		);
+		Self::deposit_event(Event::Registered { who: who.clone(), role, bond });
+		Ok(())
+	}
+
+	/// Takes `who` out of its pool and starts its unbonding period.
+	pub(crate) fn do_unregister(who: &T::AccountId) -> DispatchResult {
+		let mut participant = Participants::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(participant.standing == Standing::Active, Error::<T>::AlreadyUnbonding);
+		ensure!(participant.live_requests == 0, Error::<T>::Busy);
+		Pools::<T>::mutate(participant.role, |pool| pool.retain(|(account, _)| account != who));
+		let unlock_at =
+			Self::now().saturating_add(T::UnbondingPeriod::get());
+		participant.standing = Standing::Unbonding { unlock_at };
+		Participants::<T>::insert(who, participant);
+		Self::deposit_event(Event::Unregistered { who: who.clone(), unlock_at });
+		Ok(())
+	}
+
+	/// Releases the bond of an unbonded `who` and forgets it.
+	pub(crate) fn do_withdraw_unbonded(who: &T::AccountId) -> DispatchResult {
+		let participant = Participants::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
+		let Standing::Unbonding { unlock_at } = participant.standing else {
+			return Err(Error::<T>::NotUnbonding.into());
+		};
+		ensure!(Self::now() >= unlock_at, Error::<T>::StillUnbonding);
+		ensure!(participant.live_requests == 0, Error::<T>::Busy);
+		T::Currency::release(&HoldReason::Bond.into(), who, participant.bond, Precision::Exact)?;
+		Participants::<T>::remove(who);
+		Self::deposit_event(Event::Withdrawn { who: who.clone(), amount: participant.bond });
+		Ok(())
+	}
+
+	/// Marks `who` as sitting on one more (`busy`) or one fewer live request.
+	pub(crate) fn set_busy(who: &T::AccountId, busy: bool) {
+		Participants::<T>::mutate(who, |participant| {
+			if let Some(participant) = participant {
+				participant.live_requests = match busy {
+					true => participant.live_requests.saturating_add(1),
+					false => participant.live_requests.saturating_sub(1),
+				};
+			}
+		});
+	}
+
+	/// Takes `amount` of `who`'s bond (what is there at most) and hands it to `T::OnSlash`;
+	/// returns what was taken.
+	pub(crate) fn slash_bond(who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+		use frame_support::traits::{fungible::BalancedHold, OnUnbalanced, Imbalance};
+		let (credit, _) = T::Currency::slash(&HoldReason::Bond.into(), who, amount);
+		let taken = credit.peek();
+		T::OnSlash::on_unbalanced(credit);
+		if let Some(mut participant) = Participants::<T>::get(who) {
+			participant.bond = participant.bond.saturating_sub(taken);
+			if participant.standing == Standing::Active {
+				Pools::<T>::mutate(participant.role, |pool| {
+					if let Some(entry) = pool.iter_mut().find(|(account, _)| account == who) {
+						entry.1 = participant.bond;
+					}
+				});
+			}
+			Participants::<T>::insert(who, participant);
+		}
+		taken
+	}
+}

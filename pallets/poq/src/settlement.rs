@@ -1,0 +1,293 @@
+//! The payout plan of a finished request, with no storage access.
+//!
+//! Everything is in `u128` base units; the pallet converts its balance type at the edges. The
+//! escrowed fee is split in full: `sum(nodes) + sum(validators) + refund == escrow`, always.
+//! Penalties come out of the bonds, never out of the escrow, and never exceed a bond.
+
+use crate::consensus::in_consensus;
+use alloc::vec::Vec;
+use sp_arithmetic::{
+	helpers_128bit::multiply_by_rational_with_rounding, per_things::Rounding, Perbill,
+};
+
+/// The protocol parameters settlement depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+	/// Share of the escrow for the validators in consensus, split equally among them.
+	pub validator_share: Perbill,
+	/// Responses with a consensus score below this earn nothing.
+	pub min_quality: u16,
+	/// Largest mean absolute deviation from consensus that still counts as in consensus.
+	pub tolerance: u16,
+	/// Taken from the bond of a member who committed and then did not reveal or revealed off
+	/// consensus.
+	pub penalty: u128,
+}
+
+/// What one committee member did, in committee order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberReport<'a> {
+	/// Whether it committed.
+	pub committed: bool,
+	/// Its revealed scores, one per response, if it revealed.
+	pub reveal: Option<&'a [u16]>,
+	/// Its bond, the most a penalty can take.
+	pub bond: u128,
+}
+
+/// How a committee member's conduct was judged.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	codec::MaxEncodedLen,
+	scale_info::TypeInfo,
+)]
+pub enum Verdict {
+	/// Never committed: earns nothing, loses nothing.
+	NoCommit,
+	/// Committed and never revealed: penalised.
+	NoReveal,
+	/// Revealed scores too far from consensus: penalised.
+	OffConsensus,
+	/// Revealed scores within tolerance of consensus: paid.
+	InConsensus,
+}
+
+/// The payout plan: one entry per response and per member, in the order given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+	/// Paid to the inference node of each response.
+	pub node_payouts: Vec<u128>,
+	/// Paid to each committee member.
+	pub validator_payouts: Vec<u128>,
+	/// Taken from each committee member's bond.
+	pub penalties: Vec<u128>,
+	/// How each committee member was judged.
+	pub verdicts: Vec<Verdict>,
+	/// Returned to the client: whatever nobody earned, rounding dust included.
+	pub refund: u128,
+}
+
+impl Plan {
+	/// Everything paid out of the escrow.
+	pub fn paid(&self) -> u128 {
+		self.node_payouts.iter().chain(&self.validator_payouts).sum()
+	}
+
+	/// Everything taken from bonds.
+	pub fn slashed(&self) -> u128 {
+		self.penalties.iter().sum()
+	}
+}
+
+/// Splits `escrow` given the consensus scores (empty when nobody revealed) and what each member
+/// did.
+///
+/// Validators: `validator_share` of the escrow, equally among the members in consensus.
+/// Inference nodes: the rest, in proportion to consensus score among responses at or above
+/// `min_quality`. Unearned parts and rounding remainders are refunded.
+pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params: &Params) -> Plan {
+	let verdicts: Vec<Verdict> = members.iter().map(|m| verdict(m, consensus, params)).collect();
+	let penalties = members
+		.iter()
+		.zip(&verdicts)
+		.map(|(member, verdict)| match verdict {
+			Verdict::NoReveal | Verdict::OffConsensus => params.penalty.min(member.bond),
+			Verdict::NoCommit | Verdict::InConsensus => 0,
+		})
+		.collect();
+
+	let validator_pot = params.validator_share.mul_floor(escrow);
+	let paid_validators = verdicts.iter().filter(|v| **v == Verdict::InConsensus).count() as u128;
+	let validator_payouts = verdicts
+		.iter()
+		.map(|v| match v {
+			Verdict::InConsensus => validator_pot / paid_validators,
+			_ => 0,
+		})
+		.collect();
+
+	let node_pot = escrow - validator_pot;
+	let eligible = |score: &u16| *score >= params.min_quality && *score > 0;
+	let quality_sum: u128 = consensus.iter().filter(|s| eligible(s)).map(|s| u128::from(*s)).sum();
+	let node_payouts = consensus
+		.iter()
+		.map(|score| match eligible(score) {
+			true => multiply_by_rational_with_rounding(
+				node_pot,
+				u128::from(*score),
+				quality_sum,
+				Rounding::Down,
+			)
+			.unwrap_or_default(),
+			false => 0,
+		})
+		.collect();
+
+	let mut plan = Plan { node_payouts, validator_payouts, penalties, verdicts, refund: 0 };
+	plan.refund = escrow - plan.paid();
+	plan
+}
+
+fn verdict(member: &MemberReport, consensus: &[u16], params: &Params) -> Verdict {
+	match (member.committed, member.reveal) {
+		(false, _) => Verdict::NoCommit,
+		(true, None) => Verdict::NoReveal,
+		(true, Some(scores)) if in_consensus(scores, consensus, params.tolerance) =>
+			Verdict::InConsensus,
+		(true, Some(_)) => Verdict::OffConsensus,
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::consensus::{consensus_scores, MAX_SCORE};
+	use proptest::prelude::*;
+
+	fn params() -> Params {
+		Params {
+			validator_share: Perbill::from_percent(20),
+			min_quality: 2_000,
+			tolerance: 1_000,
+			penalty: 50,
+		}
+	}
+
+	fn member(reveal: Option<&[u16]>) -> MemberReport<'_> {
+		MemberReport { committed: true, reveal, bond: 1_000 }
+	}
+
+	#[test]
+	fn pays_by_quality_and_consensus() {
+		let honest = [9_000u16, 3_000];
+		let lazy = [0u16, 0];
+		let members = [
+			member(Some(&honest)),
+			member(Some(&honest)),
+			member(Some(&lazy)),
+			member(None),
+			MemberReport { committed: false, reveal: None, bond: 1_000 },
+		];
+		let plan = settle(1_000, &[9_000, 3_000], &members, &params());
+		// 200 for validators, two in consensus.
+		assert_eq!(plan.validator_payouts, vec![100, 100, 0, 0, 0]);
+		// 800 for nodes, 9:3.
+		assert_eq!(plan.node_payouts, vec![600, 200]);
+		assert_eq!(plan.penalties, vec![0, 0, 50, 50, 0]);
+		assert_eq!(
+			plan.verdicts,
+			vec![
+				Verdict::InConsensus,
+				Verdict::InConsensus,
+				Verdict::OffConsensus,
+				Verdict::NoReveal,
+				Verdict::NoCommit
+			]
+		);
+		assert_eq!(plan.refund, 0);
+	}
+
+	#[test]
+	fn low_quality_earns_nothing_and_is_refunded() {
+		let scores = [1_999u16];
+		let plan = settle(1_000, &[1_999], &[member(Some(&scores))], &params());
+		assert_eq!(plan.node_payouts, vec![0]);
+		assert_eq!(plan.validator_payouts, vec![200]);
+		assert_eq!(plan.refund, 800);
+	}
+
+	#[test]
+	fn nobody_revealed_refunds_everything() {
+		let plan = settle(1_000, &[], &[member(None), member(None)], &params());
+		assert_eq!(plan.refund, 1_000);
+		assert_eq!(plan.penalties, vec![50, 50]);
+		assert!(plan.node_payouts.is_empty());
+	}
+
+	#[test]
+	fn penalty_never_exceeds_the_bond() {
+		let poor = MemberReport { committed: true, reveal: None, bond: 7 };
+		assert_eq!(settle(10, &[], &[poor], &params()).penalties, vec![7]);
+	}
+
+	#[test]
+	fn rounding_dust_goes_back_to_the_client() {
+		let scores = [5_000u16, 5_000, 5_000];
+		let members = [member(Some(&scores)), member(Some(&scores)), member(Some(&scores))];
+		let plan = settle(100, &scores, &members, &params());
+		// 20 / 3 validators = 6 each, 80 / 3 nodes = 26 each: 2 + 2 of dust.
+		assert_eq!(plan.validator_payouts, vec![6, 6, 6]);
+		assert_eq!(plan.node_payouts, vec![26, 26, 26]);
+		assert_eq!(plan.refund, 4);
+	}
+
+	prop_compose! {
+		fn arbitrary_round()(responses in 1usize..6, members in 0usize..8)(
+			reveals in proptest::collection::vec(
+				(any::<bool>(), proptest::option::of(proptest::collection::vec(0u16..=MAX_SCORE, responses)), 0u128..10_000),
+				members,
+			),
+			escrow in any::<u128>(),
+			share in 0u32..=1_000_000_000,
+			min_quality in 0u16..=MAX_SCORE,
+			tolerance in 0u16..=MAX_SCORE,
+			penalty in 0u128..20_000,
+			responses in Just(responses),
+		) -> (u128, Vec<(bool, Option<Vec<u16>>, u128)>, Params, usize) {
+			(escrow, reveals, Params {
+				validator_share: Perbill::from_parts(share),
+				min_quality,
+				tolerance,
+				penalty,
+			}, responses)
+		}
+	}
+
+	proptest! {
+		#[test]
+		fn conserves_the_escrow((escrow, raw, params, responses) in arbitrary_round()) {
+			// A reveal implies a commitment.
+			let members: Vec<MemberReport> = raw
+				.iter()
+				.map(|(committed, reveal, bond)| MemberReport {
+					committed: *committed || reveal.is_some(),
+					reveal: reveal.as_deref(),
+					bond: *bond,
+				})
+				.collect();
+			let reveals: Vec<(&[u16], u128)> =
+				members.iter().filter_map(|m| m.reveal.map(|r| (r, m.bond))).collect();
+			let consensus = consensus_scores(&reveals, responses);
+			let plan = settle(escrow, &consensus, &members, &params);
+
+			prop_assert_eq!(plan.paid() + plan.refund, escrow);
+			prop_assert_eq!(plan.validator_payouts.len(), members.len());
+			prop_assert_eq!(plan.node_payouts.len(), consensus.len());
+			for (penalty, member) in plan.penalties.iter().zip(&members) {
+				prop_assert!(*penalty <= member.bond.min(params.penalty));
+			}
+			// Only members in consensus are paid, only members who misbehaved are penalised.
+			for ((pay, penalty), verdict) in
+				plan.validator_payouts.iter().zip(&plan.penalties).zip(&plan.verdicts)
+			{
+				prop_assert!(*pay == 0 || *verdict == Verdict::InConsensus);
+				prop_assert!(*penalty == 0 || matches!(verdict, Verdict::NoReveal | Verdict::OffConsensus));
+			}
+			// A better response never earns less.
+			for (a, pay_a) in consensus.iter().zip(&plan.node_payouts) {
+				for (b, pay_b) in consensus.iter().zip(&plan.node_payouts) {
+					if a >= b {
+						prop_assert!(pay_a >= pay_b);
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,135 @@
+//! Records kept in storage.
+
+use crate::settlement::Verdict;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use scale_info::TypeInfo;
+
+/// Request ids: a counter from 0.
+pub type RequestId = u64;
+
+/// What a registered account does.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum Role {
+	/// Runs the generative model and answers requests.
+	InferenceNode,
+	/// Scores answers with the quality model.
+	Validator,
+}
+
+/// Whether a registered account can still be selected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub enum Standing<BlockNumber> {
+	/// Selectable.
+	Active,
+	/// Left the pool; the bond can be withdrawn from `unlock_at` on.
+	Unbonding { unlock_at: BlockNumber },
+}
+
+/// A registered inference node or validator.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct Participant<Balance, BlockNumber> {
+	pub role: Role,
+	/// Held under `HoldReason::Bond`; penalties reduce it.
+	pub bond: Balance,
+	pub standing: Standing<BlockNumber>,
+	/// Live requests the account is selected for; nothing is released while it is non-zero.
+	pub live_requests: u32,
+}
+
+/// Protocol phase of a request. The first three are live, the last two final.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum Phase {
+	AwaitingResponses,
+	Committing,
+	Revealing,
+	Finalized,
+	Expired,
+}
+
+/// A committee member of a live request and what it has done so far.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(MaxResponses))]
+pub struct Member<AccountId, Balance, MaxResponses: Get<u32>>
+where
+	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
+	Balance: Clone + core::fmt::Debug + PartialEq + Eq,
+{
+	pub who: AccountId,
+	/// Its bond when the committee was drawn: its weight in the median.
+	pub stake: Balance,
+	pub commitment: Option<[u8; 32]>,
+	pub reveal: Option<BoundedVec<u16, MaxResponses>>,
+}
+
+/// A live request. Its prompt and outputs live in their own maps.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(MaxNodes, MaxCommittee))]
+pub struct Request<AccountId, Balance, BlockNumber, MaxNodes: Get<u32>, MaxCommittee: Get<u32>>
+where
+	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
+	Balance: Clone + core::fmt::Debug + PartialEq + Eq,
+	BlockNumber: Clone + core::fmt::Debug + PartialEq + Eq,
+{
+	pub client: AccountId,
+	/// Held from the client under `HoldReason::Escrow`.
+	pub fee: Balance,
+	pub phase: Phase,
+	/// Last block of the current phase's window.
+	pub ends_at: BlockNumber,
+	/// Inference nodes selected to answer.
+	pub nodes: BoundedVec<AccountId, MaxNodes>,
+	/// Nodes that answered, in answer order: the order of scores in commitments and reveals.
+	pub responders: BoundedVec<AccountId, MaxNodes>,
+	/// Drawn when the responses are in; empty before.
+	pub committee: BoundedVec<Member<AccountId, Balance, MaxNodes>, MaxCommittee>,
+}
+
+/// What an inference node earned on a finished request.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct NodeOutcome<AccountId, Balance> {
+	pub node: AccountId,
+	/// Consensus quality score, if the request reached consensus.
+	pub score: Option<u16>,
+	pub paid: Balance,
+}
+
+/// What a committee member earned or lost on a finished request.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct ValidatorOutcome<AccountId, Balance> {
+	pub validator: AccountId,
+	pub verdict: Verdict,
+	pub paid: Balance,
+	pub slashed: Balance,
+}
+
+/// The queryable result of a finished request, kept for `RetainFinished` blocks.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(MaxNodes, MaxCommittee))]
+pub struct Outcome<AccountId, Balance, BlockNumber, MaxNodes: Get<u32>, MaxCommittee: Get<u32>>
+where
+	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
+	Balance: Clone + core::fmt::Debug + PartialEq + Eq,
+	BlockNumber: Clone + core::fmt::Debug + PartialEq + Eq,
+{
+	pub client: AccountId,
+	pub fee: Balance,
+	/// `Finalized` (some member revealed) or `Expired`.
+	pub phase: Phase,
+	pub finished_at: BlockNumber,
+	/// One per response, in response order.
+	pub responses: BoundedVec<NodeOutcome<AccountId, Balance>, MaxNodes>,
+	/// One per committee member, in committee order.
+	pub committee: BoundedVec<ValidatorOutcome<AccountId, Balance>, MaxCommittee>,
+	pub refund: Balance,
+}
