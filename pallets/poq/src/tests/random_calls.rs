@@ -1,0 +1,158 @@
+//! Random sequences of calls and blocks through the mock runtime, with `try_state` after every
+//! block and money conserved throughout.
+
+use super::*;
+use frame_support::traits::Currency as _;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+enum Action {
+	Submit { client: usize, prompt: usize, fee: Balance },
+	Respond { target: Target, len: usize },
+	Commit { target: Target, scores: Vec<u16> },
+	Reveal { target: Target, tamper: bool },
+	Register { account: usize, validator: bool, bond: Balance },
+	Unregister { account: usize },
+	Withdraw { account: usize },
+	Advance { blocks: u64 },
+}
+
+/// Who acts on which request: mostly a live request and an account seated on it (so that the
+/// protocol advances), sometimes any account on any id (so that errors are exercised too).
+#[derive(Clone, Debug)]
+struct Target {
+	request: prop::sample::Index,
+	seat: prop::sample::Index,
+	stray: bool,
+}
+
+fn target() -> impl Strategy<Value = Target> {
+	(any::<prop::sample::Index>(), any::<prop::sample::Index>(), prop::bool::weighted(0.1))
+		.prop_map(|(request, seat, stray)| Target { request, seat, stray })
+}
+
+/// Resolves a target to `(request id, account)`; `seats` lists the accounts seated on a request.
+fn resolve(target: &Target, seats: impl Fn(&RequestOf<Test>) -> Vec<AccountId>) -> (u64, AccountId) {
+	let mut live: Vec<_> = Requests::<Test>::iter().collect();
+	live.sort_by_key(|(id, _)| *id);
+	if target.stray || live.is_empty() {
+		let id = target.request.index(NextRequestId::<Test>::get() as usize + 2) as u64;
+		return (id, *target.seat.get(&ACTORS));
+	}
+	let (id, request) = target.request.get(&live);
+	let seated = seats(request);
+	match seated.is_empty() {
+		true => (*id, *target.seat.get(&ACTORS)),
+		false => (*id, *target.seat.get(&seated)),
+	}
+}
+
+fn nodes(request: &RequestOf<Test>) -> Vec<AccountId> {
+	request.nodes.to_vec()
+}
+
+fn committee(request: &RequestOf<Test>) -> Vec<AccountId> {
+	request.committee.iter().map(|member| member.who).collect()
+}
+
+/// Everyone who may act: clients, nodes, validators and spare accounts.
+const ACTORS: [AccountId; 11] = [1, 2, 10, 11, 20, 21, 22, 30, 31, 32, 33];
+
+fn action() -> impl Strategy<Value = Action> {
+	let actor = 0..ACTORS.len();
+	prop_oneof![
+		2 => (0..ACTORS.len(), 0..(MAX_PROMPT as usize + 8), 0..2_000u64)
+			.prop_map(|(client, prompt, fee)| Action::Submit { client, prompt, fee }),
+		3 => (target(), 0..(MAX_OUTPUT as usize + 8))
+			.prop_map(|(target, len)| Action::Respond { target, len }),
+		3 => (target(), proptest::collection::vec(0u16..=10_000, 1..3))
+			.prop_map(|(target, scores)| Action::Commit { target, scores }),
+		3 => (target(), prop::bool::weighted(0.1))
+			.prop_map(|(target, tamper)| Action::Reveal { target, tamper }),
+		1 => (actor.clone(), any::<bool>(), 50..1_500u64)
+			.prop_map(|(account, validator, bond)| Action::Register { account, validator, bond }),
+		1 => actor.clone().prop_map(|account| Action::Unregister { account }),
+		1 => actor.prop_map(|account| Action::Withdraw { account }),
+		2 => (1..8u64).prop_map(|blocks| Action::Advance { blocks }),
+	]
+}
+
+fn everyone_total() -> Balance {
+	ACTORS.iter().chain(&[PAUPER]).map(|who| Balances::total_balance(who)).sum()
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+	#[test]
+	fn random_calls_keep_every_invariant(actions in proptest::collection::vec(action(), 1..60)) {
+		ExtBuilder::default().build().execute_with(|| {
+			let issuance = Balances::total_issuance();
+			let start = everyone_total();
+			// What each member committed to, so that honest reveals match.
+			let mut committed: BTreeMap<(u64, AccountId), Vec<u16>> = BTreeMap::new();
+			for action in actions {
+				let result = match action {
+					Action::Submit { client, prompt, fee } => Poq::submit_request(
+						RuntimeOrigin::signed(ACTORS[client]),
+						vec![b'p'; prompt],
+						fee,
+					),
+					Action::Respond { target, len } => {
+						let (request, node) = resolve(&target, nodes);
+						Poq::submit_response(RuntimeOrigin::signed(node), request, vec![b'o'; len])
+					},
+					Action::Commit { target, mut scores } => {
+						let (request, who) = resolve(&target, committee);
+						// One score per response, when the request has responses.
+						if let Some(live) = Requests::<Test>::get(request) {
+							scores.resize(live.responders.len(), scores[0]);
+						}
+						let digest = crate::commitment(request, &who, &scores, &salt(who));
+						let result =
+							Poq::commit_scores(RuntimeOrigin::signed(who), request, digest);
+						if result.is_ok() {
+							committed.insert((request, who), scores);
+						}
+						result
+					},
+					Action::Reveal { target, tamper } => {
+						let (request, who) = resolve(&target, committee);
+						let mut scores =
+							committed.get(&(request, who)).cloned().unwrap_or_default();
+						if tamper {
+							scores.push(1);
+						}
+						Poq::reveal_scores(RuntimeOrigin::signed(who), request, scores, salt(who))
+					},
+					Action::Register { account, validator, bond } => {
+						let origin = RuntimeOrigin::signed(ACTORS[account]);
+						match validator {
+							true => Poq::register_validator(origin, bond),
+							false => Poq::register_inference_node(origin, bond),
+						}
+					},
+					Action::Unregister { account } =>
+						Poq::unregister(RuntimeOrigin::signed(ACTORS[account])),
+					Action::Withdraw { account } =>
+						Poq::withdraw_unbonded(RuntimeOrigin::signed(ACTORS[account])),
+					Action::Advance { blocks } => {
+						advance(blocks);
+						Ok(())
+					},
+				};
+				// Failed calls are part of the exercise; the invariants must hold regardless.
+				let _ = result;
+				Poq::do_try_state(System::block_number()).expect("invariants hold after a call");
+				// Money only leaves through slashing, which burns it in the mock.
+				let burned = issuance - Balances::total_issuance();
+				assert_eq!(everyone_total() + burned, start, "funds are conserved");
+			}
+			// Run every live request to its end: everything escrowed comes back or is paid.
+			advance(4 * WINDOW + 2);
+			assert_eq!(Requests::<Test>::count(), 0);
+			assert!(ACTORS.iter().all(|who| escrow(*who) == 0));
+		});
+	}
+}
