@@ -1,0 +1,243 @@
+//! Benchmarks of every call and of the hook paths, each in its worst case for the config
+//! bounds: full pools, full committees, the last action of a phase (which ends it).
+
+use super::*;
+use crate::pallet::*;
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get, Hooks};
+use frame_system::RawOrigin;
+use sp_runtime::{traits::One, Saturating};
+
+const SEED: u32 = 0;
+
+/// An account with enough funds for any bond or fee the benchmarks use.
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, SEED);
+	let plenty = T::MinBond::get()
+		.saturating_add(T::MinFee::get())
+		.saturating_add(T::Penalty::get())
+		.saturating_mul(1_000u32.into());
+	T::Currency::set_balance(&who, plenty);
+	who
+}
+
+/// Registers accounts in `role`'s pool until `room` places are left.
+fn fill_pool<T: Config>(role: Role, room: u32) {
+	let name = match role {
+		Role::InferenceNode => "node",
+		Role::Validator => "validator",
+	};
+	let target = T::MaxPoolSize::get().saturating_sub(room) as usize;
+	let mut index = 0;
+	while Pools::<T>::get(role).len() < target {
+		let who = funded::<T>(name, index);
+		index += 1;
+		if !Participants::<T>::contains_key(&who) {
+			Pallet::<T>::do_register(&who, role, T::MinBond::get()).expect("funded and new");
+		}
+	}
+}
+
+/// A request with every inference node drawn and every validator pool full; `responses` of its
+/// nodes have answered with outputs of the longest length.
+fn request_with_responses<T: Config>(responses: u32) -> RequestId {
+	fill_pool::<T>(Role::InferenceNode, 0);
+	fill_pool::<T>(Role::Validator, 0);
+	let client = funded::<T>("client", 0);
+	let id = NextRequestId::<T>::get();
+	let prompt = vec![b'p'; T::MaxPromptLen::get() as usize];
+	Pallet::<T>::do_submit_request(client, prompt, T::MinFee::get().saturating_mul(100u32.into()))
+		.expect("the node pool is full and the client funded");
+	let nodes = Requests::<T>::get(id).expect("just submitted").nodes;
+	for node in nodes.iter().take(responses as usize) {
+		let output = vec![b'o'; T::MaxOutputLen::get() as usize];
+		Pallet::<T>::do_submit_response(node.clone(), id, output).expect("a selected node");
+	}
+	id
+}
+
+/// A request in its commit phase, with its committee drawn from a full pool.
+fn committing<T: Config>() -> (RequestId, Vec<T::AccountId>) {
+	let id = request_with_responses::<T>(T::NodesPerRequest::get());
+	let request = Requests::<T>::get(id).expect("committing");
+	(id, request.committee.iter().map(|member| member.who.clone()).collect())
+}
+
+/// Scores that member `index` of a committee commits to: all members close to each other, but
+/// the second off consensus, so settlement both pays and penalises.
+fn scores_of<T: Config>(id: RequestId, index: usize) -> Vec<u16> {
+	let responses = Requests::<T>::get(id).expect("live").responders.len();
+	let score = if index == 1 { 0 } else { 8_000 };
+	vec![score; responses]
+}
+
+fn salt(index: usize) -> [u8; 32] {
+	[index as u8; 32]
+}
+
+/// A request in its reveal phase in which every member committed and all but the last
+/// revealed.
+fn revealing<T: Config>() -> (RequestId, Vec<T::AccountId>) {
+	let (id, committee) = committing::<T>();
+	for (index, who) in committee.iter().enumerate() {
+		let scores = scores_of::<T>(id, index);
+		let digest = commitment(id, who, &scores, &salt(index));
+		Pallet::<T>::do_commit_scores(who.clone(), id, digest).expect("a member");
+	}
+	for (index, who) in committee.iter().enumerate().take(committee.len() - 1) {
+		let scores = scores_of::<T>(id, index);
+		Pallet::<T>::do_reveal_scores(who.clone(), id, scores, salt(index)).expect("committed");
+	}
+	(id, committee)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_inference_node() {
+		fill_pool::<T>(Role::InferenceNode, 1);
+		let caller = funded::<T>("caller", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), T::MinBond::get());
+		assert!(Participants::<T>::contains_key(&caller));
+	}
+
+	#[benchmark]
+	fn register_validator() {
+		fill_pool::<T>(Role::Validator, 1);
+		let caller = funded::<T>("caller", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), T::MinBond::get());
+		assert!(Participants::<T>::contains_key(&caller));
+	}
+
+	#[benchmark]
+	fn unregister() {
+		fill_pool::<T>(Role::Validator, 1);
+		let caller = funded::<T>("caller", 0);
+		Pallet::<T>::do_register(&caller, Role::Validator, T::MinBond::get()).unwrap();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+		assert!(!Pools::<T>::get(Role::Validator).iter().any(|(who, _)| *who == caller));
+	}
+
+	#[benchmark]
+	fn withdraw_unbonded() {
+		let caller = funded::<T>("caller", 0);
+		Pallet::<T>::do_register(&caller, Role::Validator, T::MinBond::get()).unwrap();
+		Pallet::<T>::do_unregister(&caller).unwrap();
+		let unlock = Pallet::<T>::now().saturating_add(T::UnbondingPeriod::get());
+		frame_system::Pallet::<T>::set_block_number(unlock);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+		assert!(!Participants::<T>::contains_key(&caller));
+	}
+
+	#[benchmark]
+	fn submit_request(p: Linear<1, { T::MaxPromptLen::get() }>) {
+		fill_pool::<T>(Role::InferenceNode, 0);
+		let caller = funded::<T>("caller", 0);
+		let id = NextRequestId::<T>::get();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), vec![b'p'; p as usize], T::MinFee::get());
+		assert!(Requests::<T>::contains_key(id));
+	}
+
+	#[benchmark]
+	fn submit_response(o: Linear<0, { T::MaxOutputLen::get() }>) {
+		let id = request_with_responses::<T>(T::NodesPerRequest::get() - 1);
+		let request = Requests::<T>::get(id).unwrap();
+		let caller = request.nodes.iter().find(|n| !request.responders.contains(n)).unwrap().clone();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id, vec![b'o'; o as usize]);
+		// The last answer drew the committee.
+		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Committing);
+	}
+
+	#[benchmark]
+	fn commit_scores() {
+		let (id, committee) = committing::<T>();
+		let last = committee.len() - 1;
+		for (index, who) in committee.iter().enumerate().take(last) {
+			let digest = commitment(id, who, &scores_of::<T>(id, index), &salt(index));
+			Pallet::<T>::do_commit_scores(who.clone(), id, digest).unwrap();
+		}
+		let digest = commitment(id, &committee[last], &scores_of::<T>(id, last), &salt(last));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(committee[last].clone()), id, digest);
+		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Revealing);
+	}
+
+	#[benchmark]
+	fn reveal_scores() {
+		let (id, committee) = revealing::<T>();
+		let last = committee.len() - 1;
+		let scores = scores_of::<T>(id, last);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(committee[last].clone()), id, scores, salt(last));
+		assert_eq!(Outcomes::<T>::get(id).unwrap().phase, Phase::Finalized);
+	}
+
+	#[benchmark]
+	fn set_quality_model() -> Result<(), BenchmarkError> {
+		let origin = T::ModelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, [7; 32]);
+		assert_eq!(QualityModel::<T>::get(), Some([7; 32]));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn on_initialize_base() {
+		let now = Pallet::<T>::now();
+		#[block]
+		{
+			Pallet::<T>::on_initialize(now);
+		}
+	}
+
+	#[benchmark]
+	fn end_response_window() {
+		// Some answers are in, so the closing window draws the committee from a full pool.
+		let id = request_with_responses::<T>(1);
+		let ends_at = Requests::<T>::get(id).unwrap().ends_at;
+		frame_system::Pallet::<T>::set_block_number(ends_at);
+		#[block]
+		{
+			Pallet::<T>::end_phase(id, ends_at);
+		}
+		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Committing);
+	}
+
+	#[benchmark]
+	fn end_reveal_window() {
+		// The last member never reveals: settlement pays, penalises and refunds.
+		let (id, _) = revealing::<T>();
+		let ends_at = Requests::<T>::get(id).unwrap().ends_at;
+		frame_system::Pallet::<T>::set_block_number(ends_at);
+		#[block]
+		{
+			Pallet::<T>::end_phase(id, ends_at);
+		}
+		assert_eq!(Outcomes::<T>::get(id).unwrap().phase, Phase::Finalized);
+	}
+
+	#[benchmark]
+	fn prune_outcome() {
+		let (id, _) = revealing::<T>();
+		let ends_at = Requests::<T>::get(id).unwrap().ends_at;
+		frame_system::Pallet::<T>::set_block_number(ends_at);
+		Pallet::<T>::end_phase(id, ends_at);
+		let due = ends_at.saturating_add(T::RetainFinished::get()).saturating_add(One::one());
+		#[block]
+		{
+			Pallet::<T>::prune_outcomes(due);
+		}
+		assert!(!Outcomes::<T>::contains_key(id));
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+}
