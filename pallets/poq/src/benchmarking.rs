@@ -150,7 +150,8 @@ mod benchmarks {
 	fn submit_response(o: Linear<0, { T::MaxOutputLen::get() }>) {
 		let id = request_with_responses::<T>(T::NodesPerRequest::get() - 1);
 		let request = Requests::<T>::get(id).unwrap();
-		let caller = request.nodes.iter().find(|n| !request.responders.contains(n)).unwrap().clone();
+		let caller =
+			request.nodes.iter().find(|n| !request.responders.contains(n)).unwrap().clone();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), id, vec![b'o'; o as usize]);
 		// The last answer drew the committee.
@@ -183,7 +184,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn set_quality_model() -> Result<(), BenchmarkError> {
-		let origin = T::ModelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let origin =
+			T::ModelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, [7; 32]);
 		assert_eq!(QualityModel::<T>::get(), Some([7; 32]));
@@ -239,5 +241,9 @@ mod benchmarks {
 		assert!(!Outcomes::<T>::contains_key(id));
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

@@ -51,8 +51,7 @@ pub fn consensus_scores(reveals: &[(&[u16], u128)], responses: usize) -> Vec<u16
 ///
 /// Compared as `sum |s - c| <= tolerance * n`, which is the same test without a division.
 pub fn in_consensus(scores: &[u16], consensus: &[u16], tolerance: u16) -> bool {
-	let deviation: u64 =
-		scores.iter().zip(consensus).map(|(s, c)| u64::from(s.abs_diff(*c))).sum();
+	let deviation: u64 = scores.iter().zip(consensus).map(|(s, c)| u64::from(s.abs_diff(*c))).sum();
 	deviation <= u64::from(tolerance) * consensus.len() as u64
 }
 

@@ -54,7 +54,7 @@ impl<T: Config> Pallet<T> {
 		let pooled = Pools::<T>::iter_values().map(|pool| pool.len()).sum::<usize>();
 		ensure!(pooled == active, "a pool holds an account that is not an active participant");
 		ensure!(
-			busy.keys().all(|who| Participants::<T>::contains_key(who)),
+			busy.keys().all(Participants::<T>::contains_key),
 			"a request seats an unregistered account"
 		);
 		Ok(())
@@ -84,8 +84,9 @@ impl<T: Config> Pallet<T> {
 			let outputs = Outputs::<T>::iter_key_prefix(id).count();
 			ensure!(outputs == request.responders.len(), "outputs differ from responders");
 			ensure!(
-				request.responders.iter().all(|node| request.nodes.contains(node) &&
-					Outputs::<T>::contains_key(id, node)),
+				request.responders.iter().all(
+					|node| request.nodes.contains(node) && Outputs::<T>::contains_key(id, node)
+				),
 				"a responder was not selected or has no output"
 			);
 			let members = &request.committee;
@@ -95,24 +96,25 @@ impl<T: Config> Pallet<T> {
 					"awaiting responses with a committee or all responses in"
 				),
 				Phase::Committing => ensure!(
-					!members.is_empty() &&
-						!request.responders.is_empty() &&
-						members.iter().all(|m| m.reveal.is_none()) &&
-						members.iter().any(|m| m.commitment.is_none()),
+					!members.is_empty()
+						&& !request.responders.is_empty()
+						&& members.iter().all(|m| m.reveal.is_none())
+						&& members.iter().any(|m| m.commitment.is_none()),
 					"inconsistent commit phase"
 				),
 				Phase::Revealing => ensure!(
-					members.iter().any(|m| m.commitment.is_some()) &&
-						members.iter().all(|m| m.commitment.is_some() || m.reveal.is_none()) &&
-						members.iter().any(|m| m.commitment.is_some() && m.reveal.is_none()) &&
-						members.iter().all(|m| m
+					members.iter().any(|m| m.commitment.is_some())
+						&& members.iter().all(|m| m.commitment.is_some() || m.reveal.is_none())
+						&& members.iter().any(|m| m.commitment.is_some() && m.reveal.is_none())
+						&& members.iter().all(|m| m
 							.reveal
 							.as_ref()
-							.map_or(true, |r| r.len() == request.responders.len())),
+							.is_none_or(|r| r.len() == request.responders.len())),
 					"inconsistent reveal phase"
 				),
-				Phase::Finalized | Phase::Expired =>
-					return Err("a finished request is still live".into()),
+				Phase::Finalized | Phase::Expired => {
+					return Err("a finished request is still live".into())
+				},
 			}
 			let held = escrow.entry(request.client.clone()).or_insert_with(Zero::zero);
 			*held += request.fee;

@@ -65,8 +65,9 @@ pub mod pallet {
 	use sp_runtime::Perbill;
 
 	/// Balance of the currency bonds and fees are held in.
-	pub type BalanceOf<T> =
-		<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	pub type BalanceOf<T> = <<T as Config>::Currency as fungible::Inspect<
+		<T as frame_system::Config>::AccountId,
+	>>::Balance;
 	/// A live request of this runtime.
 	pub type RequestOf<T> = Request<
 		<T as frame_system::Config>::AccountId,
@@ -74,6 +75,12 @@ pub mod pallet {
 		BlockNumberFor<T>,
 		<T as Config>::NodesPerRequest,
 		<T as Config>::CommitteeSize,
+	>;
+	/// A committee seat of this runtime.
+	pub type MemberOf<T> = types::Member<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		<T as Config>::NodesPerRequest,
 	>;
 	/// A finished request's result of this runtime.
 	pub type OutcomeOf<T> = Outcome<
@@ -84,8 +91,10 @@ pub mod pallet {
 		<T as Config>::CommitteeSize,
 	>;
 	/// The selectable accounts of one role with their bonds.
-	pub type PoolOf<T> =
-		BoundedVec<(<T as frame_system::Config>::AccountId, BalanceOf<T>), <T as Config>::MaxPoolSize>;
+	pub type PoolOf<T> = BoundedVec<
+		(<T as frame_system::Config>::AccountId, BalanceOf<T>),
+		<T as Config>::MaxPoolSize,
+	>;
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
 
@@ -209,12 +218,8 @@ pub mod pallet {
 
 	/// Registered inference nodes and validators, active or unbonding.
 	#[pallet::storage]
-	pub type Participants<T: Config> = StorageMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		Participant<BalanceOf<T>, BlockNumberFor<T>>,
-	>;
+	pub type Participants<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Participant<BalanceOf<T>, BlockNumberFor<T>>>;
 
 	/// The accounts each role draws from, with their bonds.
 	#[pallet::storage]
@@ -416,7 +421,8 @@ pub mod pallet {
 			assert!(T::CommitteeSize::get() > 0, "a request needs a committee");
 			assert!(T::MaxHookItemsPerBlock::get() > 0, "deadlines must make progress");
 			assert!(T::MinQuality::get() <= MAX_SCORE && T::Tolerance::get() <= MAX_SCORE);
-			for window in [T::ResponseWindow::get(), T::CommitWindow::get(), T::RevealWindow::get()] {
+			for window in [T::ResponseWindow::get(), T::CommitWindow::get(), T::RevealWindow::get()]
+			{
 				assert!(window > 0u32.into(), "a phase needs at least one block");
 			}
 		}

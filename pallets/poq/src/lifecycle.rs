@@ -93,12 +93,8 @@ impl<T: Config> Pallet<T> {
 		request.responders.try_push(node.clone()).map_err(|_| Error::<T>::AlreadyResponded)?;
 		Outputs::<T>::insert(id, &node, output);
 		Self::deposit_event(Event::ResponseSubmitted { id, node });
-		if request.responders.len() == request.nodes.len() {
-			Self::unschedule(id, request.ends_at);
-			Self::start_committing(id, request);
-		} else {
-			Requests::<T>::insert(id, request);
-		}
+		let all_answered = request.responders.len() == request.nodes.len();
+		Self::store_or_advance(id, request, all_answered, Self::start_committing);
 		Ok(())
 	}
 
@@ -108,20 +104,12 @@ impl<T: Config> Pallet<T> {
 		digest: [u8; 32],
 	) -> DispatchResult {
 		let mut request = Self::live_request(id, Phase::Committing)?;
-		let member = request
-			.committee
-			.iter_mut()
-			.find(|member| member.who == validator)
-			.ok_or(Error::<T>::NotCommitteeMember)?;
+		let member = Self::seat(&mut request, &validator)?;
 		ensure!(member.commitment.is_none(), Error::<T>::AlreadyCommitted);
 		member.commitment = Some(digest);
 		Self::deposit_event(Event::ScoresCommitted { id, validator });
-		if request.committee.iter().all(|member| member.commitment.is_some()) {
-			Self::unschedule(id, request.ends_at);
-			Self::start_revealing(id, request);
-		} else {
-			Requests::<T>::insert(id, request);
-		}
+		let all_committed = request.committee.iter().all(|member| member.commitment.is_some());
+		Self::store_or_advance(id, request, all_committed, Self::start_revealing);
 		Ok(())
 	}
 
@@ -133,11 +121,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let mut request = Self::live_request(id, Phase::Revealing)?;
 		let responses = request.responders.len();
-		let member = request
-			.committee
-			.iter_mut()
-			.find(|member| member.who == validator)
-			.ok_or(Error::<T>::NotCommitteeMember)?;
+		let member = Self::seat(&mut request, &validator)?;
 		let committed = member.commitment.ok_or(Error::<T>::NotCommitted)?;
 		ensure!(member.reveal.is_none(), Error::<T>::AlreadyRevealed);
 		ensure!(scores.len() == responses, Error::<T>::WrongScoreCount);
@@ -152,13 +136,36 @@ impl<T: Config> Pallet<T> {
 			.committee
 			.iter()
 			.all(|member| member.commitment.is_none() || member.reveal.is_some());
-		if all_revealed {
+		Self::store_or_advance(id, request, all_revealed, Self::finish);
+		Ok(())
+	}
+
+	/// The committee seat of `validator` on `request`.
+	fn seat<'a>(
+		request: &'a mut RequestOf<T>,
+		validator: &T::AccountId,
+	) -> Result<&'a mut MemberOf<T>, Error<T>> {
+		request
+			.committee
+			.iter_mut()
+			.find(|member| member.who == *validator)
+			.ok_or(Error::<T>::NotCommitteeMember)
+	}
+
+	/// Stores `request`, or, once everyone seated on its phase has acted, ends the phase at
+	/// once with `next` (the fast path).
+	fn store_or_advance(
+		id: RequestId,
+		request: RequestOf<T>,
+		everyone_acted: bool,
+		next: fn(RequestId, RequestOf<T>),
+	) {
+		if everyone_acted {
 			Self::unschedule(id, request.ends_at);
-			Self::finish(id, request);
+			next(id, request);
 		} else {
 			Requests::<T>::insert(id, request);
 		}
-		Ok(())
 	}
 
 	/// Ends request `id`'s phase because its window closed.
@@ -172,10 +179,12 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		match request.phase {
-			Phase::AwaitingResponses if !request.responders.is_empty() =>
-				Self::start_committing(id, request),
-			Phase::Committing if request.committee.iter().any(|m| m.commitment.is_some()) =>
-				Self::start_revealing(id, request),
+			Phase::AwaitingResponses if !request.responders.is_empty() => {
+				Self::start_committing(id, request)
+			},
+			Phase::Committing if request.committee.iter().any(|m| m.commitment.is_some()) => {
+				Self::start_revealing(id, request)
+			},
 			_ => Self::finish(id, request),
 		}
 	}
@@ -300,7 +309,11 @@ impl<T: Config> Pallet<T> {
 			if paid > 0u32.into() {
 				Self::deposit_event(Event::NodePaid { id, node: node.clone(), amount: paid });
 			}
-			responses.push(NodeOutcome { node: node.clone(), score: consensus.get(index).copied(), paid });
+			responses.push(NodeOutcome {
+				node: node.clone(),
+				score: consensus.get(index).copied(),
+				paid,
+			});
 		}
 
 		let mut committee = Vec::with_capacity(request.committee.len());
@@ -308,16 +321,29 @@ impl<T: Config> Pallet<T> {
 			let validator = member.who.clone();
 			let paid = pay(&validator, plan.validator_payouts[index]);
 			if paid > 0u32.into() {
-				Self::deposit_event(Event::ValidatorPaid { id, validator: validator.clone(), amount: paid });
+				Self::deposit_event(Event::ValidatorPaid {
+					id,
+					validator: validator.clone(),
+					amount: paid,
+				});
 			}
 			let slashed = match plan.penalties[index] {
 				0 => 0u32.into(),
 				penalty => Self::slash_bond(&validator, from_units(penalty)),
 			};
 			if slashed > 0u32.into() {
-				Self::deposit_event(Event::ValidatorSlashed { id, validator: validator.clone(), amount: slashed });
+				Self::deposit_event(Event::ValidatorSlashed {
+					id,
+					validator: validator.clone(),
+					amount: slashed,
+				});
 			}
-			committee.push(ValidatorOutcome { validator, verdict: plan.verdicts[index], paid, slashed });
+			committee.push(ValidatorOutcome {
+				validator,
+				verdict: plan.verdicts[index],
+				paid,
+				slashed,
+			});
 		}
 
 		let refund = T::Currency::release(
@@ -344,7 +370,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws up to `count` accounts of `role`'s pool by stake for request `id`.
-	fn draw(role: Role, tag: &[u8], id: RequestId, count: u32) -> Vec<(T::AccountId, BalanceOf<T>)> {
+	fn draw(
+		role: Role,
+		tag: &[u8],
+		id: RequestId,
+		count: u32,
+	) -> Vec<(T::AccountId, BalanceOf<T>)> {
 		let pool = Pools::<T>::get(role);
 		let weights: Vec<u128> =
 			pool.iter().map(|(_, bond)| (*bond).unique_saturated_into()).collect();

@@ -3,17 +3,17 @@
 use crate::{pallet::*, types::*};
 use frame_support::{
 	ensure,
-	traits::{
-		fungible::MutateHold,
-		tokens::Precision,
-		Get,
-	},
+	traits::{fungible::MutateHold, tokens::Precision, Get},
 };
 use sp_runtime::{DispatchResult, Saturating};
 
 impl<T: Config> Pallet<T> {
 	/// Holds `bond` from `who` and adds it to the pool of `role`.
-	pub(crate) fn do_register(who: &T::AccountId, role: Role, bond: BalanceOf<T>) -> DispatchResult {
+	pub(crate) fn do_register(
+		who: &T::AccountId,
+		role: Role,
+		bond: BalanceOf<T>,
+	) -> DispatchResult {
 		ensure!(!Participants::<T>::contains_key(who), Error::<T>::AlreadyRegistered);
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
 		Pools::<T>::try_mutate(role, |pool| pool.try_push((who.clone(), bond)))
@@ -34,8 +34,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(participant.standing == Standing::Active, Error::<T>::AlreadyUnbonding);
 		ensure!(participant.live_requests == 0, Error::<T>::Busy);
 		Pools::<T>::mutate(participant.role, |pool| pool.retain(|(account, _)| account != who));
-		let unlock_at =
-			Self::now().saturating_add(T::UnbondingPeriod::get());
+		let unlock_at = Self::now().saturating_add(T::UnbondingPeriod::get());
 		participant.standing = Standing::Unbonding { unlock_at };
 		Participants::<T>::insert(who, participant);
 		Self::deposit_event(Event::Unregistered { who: who.clone(), unlock_at });
@@ -71,7 +70,7 @@ impl<T: Config> Pallet<T> {
 	/// Takes `amount` of `who`'s bond (what is there at most) and hands it to `T::OnSlash`;
 	/// returns what was taken.
 	pub(crate) fn slash_bond(who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
-		use frame_support::traits::{fungible::BalancedHold, OnUnbalanced, Imbalance};
+		use frame_support::traits::{fungible::BalancedHold, Imbalance, OnUnbalanced};
 		let (credit, _) = T::Currency::slash(&HoldReason::Bond.into(), who, amount);
 		let taken = credit.peek();
 		T::OnSlash::on_unbalanced(credit);

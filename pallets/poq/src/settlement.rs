@@ -139,8 +139,9 @@ fn verdict(member: &MemberReport, consensus: &[u16], params: &Params) -> Verdict
 	match (member.committed, member.reveal) {
 		(false, _) => Verdict::NoCommit,
 		(true, None) => Verdict::NoReveal,
-		(true, Some(scores)) if in_consensus(scores, consensus, params.tolerance) =>
-			Verdict::InConsensus,
+		(true, Some(scores)) if in_consensus(scores, consensus, params.tolerance) => {
+			Verdict::InConsensus
+		},
 		(true, Some(_)) => Verdict::OffConsensus,
 	}
 }

@@ -259,23 +259,21 @@ fn low_quality_answers_earn_nothing() {
 #[test]
 fn stake_weighs_in_the_median() {
 	// One validator holds more than half the stake: its scores are the consensus.
-	ExtBuilder::default()
-		.validators(vec![(20, 5_000), (21, 1_000), (22, 1_000)])
-		.execute(|| {
-			let id = submit(ALICE, FEE);
-			respond_all(id);
-			commit(20, id, &[9_000, 9_000]);
-			commit(21, id, &[1_000, 1_000]);
-			commit(22, id, &[2_000, 2_000]);
-			for (v, s) in [(20, 9_000), (21, 1_000), (22, 2_000)] {
-				reveal(v, id, &[s, s]);
-			}
-			assert!(poq_events().contains(&Event::RequestFinalized {
-				id,
-				scores: vec![9_000, 9_000],
-				refund: 0
-			}));
-		});
+	ExtBuilder::default().validators(vec![(20, 5_000), (21, 1_000), (22, 1_000)]).execute(|| {
+		let id = submit(ALICE, FEE);
+		respond_all(id);
+		commit(20, id, &[9_000, 9_000]);
+		commit(21, id, &[1_000, 1_000]);
+		commit(22, id, &[2_000, 2_000]);
+		for (v, s) in [(20, 9_000), (21, 1_000), (22, 2_000)] {
+			reveal(v, id, &[s, s]);
+		}
+		assert!(poq_events().contains(&Event::RequestFinalized {
+			id,
+			scores: vec![9_000, 9_000],
+			refund: 0
+		}));
+	});
 }
 
 #[test]
@@ -302,7 +300,8 @@ fn deadlines_beyond_the_hook_budget_carry_over() {
 fn requests_are_numbered_from_zero_and_drawn_differently() {
 	let nodes: Vec<_> = (40..48).map(|n| (n, BOND)).collect();
 	ExtBuilder::default().nodes(nodes).execute(|| {
-		let draws: Vec<_> = (0..6).map(|_| request(submit(ALICE, MIN_FEE)).nodes.to_vec()).collect();
+		let draws: Vec<_> =
+			(0..6).map(|_| request(submit(ALICE, MIN_FEE)).nodes.to_vec()).collect();
 		assert_eq!(NextRequestId::<Test>::get(), 6);
 		assert!(draws.iter().all(|d| d.len() == NODES_PER_REQUEST as usize));
 		assert!(draws.windows(2).any(|w| w[0] != w[1]), "every request drew the same nodes");

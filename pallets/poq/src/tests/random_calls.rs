@@ -33,7 +33,10 @@ fn target() -> impl Strategy<Value = Target> {
 }
 
 /// Resolves a target to `(request id, account)`; `seats` lists the accounts seated on a request.
-fn resolve(target: &Target, seats: impl Fn(&RequestOf<Test>) -> Vec<AccountId>) -> (u64, AccountId) {
+fn resolve(
+	target: &Target,
+	seats: impl Fn(&RequestOf<Test>) -> Vec<AccountId>,
+) -> (u64, AccountId) {
 	let mut live: Vec<_> = Requests::<Test>::iter().collect();
 	live.sort_by_key(|(id, _)| *id);
 	if target.stray || live.is_empty() {
@@ -79,7 +82,7 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 fn everyone_total() -> Balance {
-	ACTORS.iter().chain(&[PAUPER]).map(|who| Balances::total_balance(who)).sum()
+	ACTORS.iter().chain(&[PAUPER]).map(Balances::total_balance).sum()
 }
 
 proptest! {

@@ -55,10 +55,7 @@ fn registration_errors() {
 fn pools_are_bounded() {
 	let full: Vec<_> = (100..100 + MAX_POOL as u64).map(|v| (v, BOND)).collect();
 	ExtBuilder::default().validators(full).execute(|| {
-		assert_noop!(
-			Poq::register_validator(signed(SPARE[0]), MIN_BOND),
-			Error::<Test>::PoolFull
-		);
+		assert_noop!(Poq::register_validator(signed(SPARE[0]), MIN_BOND), Error::<Test>::PoolFull);
 		// The other role's pool is separate.
 		assert_ok!(Poq::register_inference_node(signed(SPARE[0]), MIN_BOND));
 	});

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test of the project; `.ci/run` calls exactly this. Installs what a fresh machine
+# lacks first. Builds go to a target directory outside the checkout so that runs reuse them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "prerequisites"
+command -v cargo >/dev/null || { echo "cargo is missing: install Rust with rustup" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "python3 with pip is missing (the model comes from PyPI)" >&2; exit 1; }
+
+step "pallet-poq: unit, mock-runtime and property tests (as a runtime builds it)"
+cargo test --locked -p pallet-poq
+
+step "pallet-poq: the same plus benchmarks as tests and the try-runtime hooks"
+cargo test --locked -p pallet-poq --features runtime-benchmarks,try-runtime
