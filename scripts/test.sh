@@ -11,9 +11,13 @@ step() { printf '\n==> %s\n' "$*"; }
 step "prerequisites"
 command -v cargo >/dev/null || { echo "cargo is missing: install Rust with rustup" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 with pip is missing (the model comes from PyPI)" >&2; exit 1; }
+bash scripts/prerequisites.sh
 
 step "pallet-poq: unit, mock-runtime and property tests (as a runtime builds it)"
 cargo test --locked -p pallet-poq
 
 step "pallet-poq: the same plus benchmarks as tests and the try-runtime hooks"
 cargo test --locked -p pallet-poq --features runtime-benchmarks,try-runtime
+
+step "pallet-poq: builds no_std for the wasm runtime"
+cargo check --locked -p pallet-poq --no-default-features --target wasm32-unknown-unknown
