@@ -50,13 +50,9 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::Escrow.into(), &client, fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
+		// The draw returns at most `NodesPerRequest` accounts, so nothing is truncated.
 		let nodes: BoundedVec<_, T::NodesPerRequest> =
-			nodes.into_iter().map(|(node, _)| node).collect::<Vec<_>>().try_into().map_err(
-				|_| {
-					defensive!("the draw returns at most NodesPerRequest nodes");
-					Error::<T>::NoInferenceNodes
-				},
-			)?;
+			BoundedVec::truncate_from(nodes.into_iter().map(|(node, _)| node).collect());
 		nodes.iter().for_each(|node| Self::set_busy(node, true));
 		let respond_by = Self::now().saturating_add(T::ResponseWindow::get());
 		Self::schedule(id, respond_by);
@@ -201,14 +197,13 @@ impl<T: Config> Pallet<T> {
 	/// draw, the request expires.
 	fn start_committing(id: RequestId, mut request: RequestOf<T>) {
 		let drawn = Self::draw(Role::Validator, COMMITTEE_TAG, id, T::CommitteeSize::get());
-		let committee: Vec<_> = drawn
-			.into_iter()
-			.map(|(who, stake)| Member { who, stake, commitment: None, reveal: None })
-			.collect();
-		let Ok(committee) = BoundedVec::try_from(committee) else {
-			defensive!("the draw returns at most CommitteeSize validators");
-			return Self::finish(id, request);
-		};
+		// The draw returns at most `CommitteeSize` accounts, so nothing is truncated.
+		let committee: BoundedVec<_, T::CommitteeSize> = BoundedVec::truncate_from(
+			drawn
+				.into_iter()
+				.map(|(who, stake)| Member { who, stake, commitment: None, reveal: None })
+				.collect(),
+		);
 		if committee.is_empty() {
 			return Self::finish(id, request);
 		}
