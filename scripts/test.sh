@@ -19,5 +19,5 @@ cargo test --locked -p pallet-poq
 step "pallet-poq: the same plus benchmarks as tests and the try-runtime hooks"
 cargo test --locked -p pallet-poq --features runtime-benchmarks,try-runtime
 
-step "pallet-poq: builds no_std for the wasm runtime"
-cargo check --locked -p pallet-poq --no-default-features --target wasm32-unknown-unknown
+step "pallet-poq and its runtime API: build no_std for the wasm runtime"
+cargo check --locked -p pallet-poq -p pallet-poq-runtime-api --no-default-features --target wasm32-unknown-unknown

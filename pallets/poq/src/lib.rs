@@ -31,6 +31,7 @@ pub mod consensus;
 #[cfg(any(feature = "try-runtime", test))]
 mod invariants;
 mod lifecycle;
+pub mod queries;
 mod registry;
 mod schedule;
 pub mod selection;

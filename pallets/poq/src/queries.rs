@@ -1,0 +1,125 @@
+//! Read-only views for clients and the off-chain worker, served through the runtime API.
+
+use crate::{pallet::*, types::*};
+use alloc::vec::Vec;
+use codec::{Decode, Encode};
+use scale_info::TypeInfo;
+
+/// What an account is expected to do next on a live request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum Task {
+	/// Answer: it is a selected inference node that has not answered.
+	Respond,
+	/// Commit to scores: it sits on the committee and has not committed.
+	Commit,
+	/// Reveal the committed scores.
+	Reveal,
+}
+
+/// A committee seat as clients see it: who, and how far it got.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct Seat<AccountId> {
+	pub validator: AccountId,
+	pub committed: bool,
+	pub revealed: bool,
+}
+
+/// A live request as clients see it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct LiveRequest<AccountId, Balance, BlockNumber> {
+	pub client: AccountId,
+	pub fee: Balance,
+	pub phase: Phase,
+	/// First block in which the current phase accepts nothing more.
+	pub ends_at: BlockNumber,
+	pub nodes: Vec<AccountId>,
+	/// In response order: the order of scores.
+	pub responders: Vec<AccountId>,
+	pub committee: Vec<Seat<AccountId>>,
+}
+
+/// Where a request stands.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum RequestStatus<AccountId, Balance, BlockNumber, Outcome> {
+	Live(LiveRequest<AccountId, Balance, BlockNumber>),
+	Finished(Outcome),
+}
+
+/// [`RequestStatus`] of this runtime.
+pub type RequestStatusOf<T> = RequestStatus<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	OutcomeOf<T>,
+>;
+
+impl<T: Config> Pallet<T> {
+	/// The status of request `id`: live, finished (until pruned), or unknown.
+	pub fn request_status(id: RequestId) -> Option<RequestStatusOf<T>> {
+		if let Some(request) = Requests::<T>::get(id) {
+			let committee = request
+				.committee
+				.iter()
+				.map(|member| Seat {
+					validator: member.who.clone(),
+					committed: member.commitment.is_some(),
+					revealed: member.reveal.is_some(),
+				})
+				.collect();
+			return Some(RequestStatus::Live(LiveRequest {
+				client: request.client,
+				fee: request.fee,
+				phase: request.phase,
+				ends_at: request.ends_at,
+				nodes: request.nodes.into_inner(),
+				responders: request.responders.into_inner(),
+				committee,
+			}));
+		}
+		Outcomes::<T>::get(id).map(RequestStatus::Finished)
+	}
+
+	/// The live requests on which `who` has something to do, oldest first, with what. Reads at
+	/// most `MaxLiveRequests` requests.
+	pub fn pending_work(who: &T::AccountId) -> Vec<(RequestId, Task)> {
+		let now = Self::now();
+		let mut work: Vec<(RequestId, Task)> = Requests::<T>::iter()
+			.filter(|(_, request)| now < request.ends_at)
+			.filter_map(|(id, request)| Self::task_of(who, &request).map(|task| (id, task)))
+			.collect();
+		work.sort_by_key(|(id, _)| *id);
+		work
+	}
+
+	fn task_of(who: &T::AccountId, request: &RequestOf<T>) -> Option<Task> {
+		match request.phase {
+			Phase::AwaitingResponses => (request.nodes.contains(who)
+				&& !request.responders.contains(who))
+			.then_some(Task::Respond),
+			Phase::Committing => request
+				.committee
+				.iter()
+				.any(|m| m.who == *who && m.commitment.is_none())
+				.then_some(Task::Commit),
+			Phase::Revealing => request
+				.committee
+				.iter()
+				.any(|m| m.who == *who && m.commitment.is_some() && m.reveal.is_none())
+				.then_some(Task::Reveal),
+			Phase::Finalized | Phase::Expired => None,
+		}
+	}
+
+	/// Prompt and responses (in response order) of a live request that has its committee: what
+	/// a validator scores.
+	pub fn scoring_input(id: RequestId) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
+		let request = Requests::<T>::get(id)?;
+		let prompt = Prompts::<T>::get(id)?.into_inner();
+		let outputs = request
+			.responders
+			.iter()
+			.map(|node| Outputs::<T>::get(id, node).map(|output| output.into_inner()))
+			.collect::<Option<Vec<_>>>()?;
+		Some((prompt, outputs))
+	}
+}
