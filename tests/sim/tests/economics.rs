@@ -1,0 +1,103 @@
+//! The protocol's economic claims, checked on simulated runs with fixed seeds and the default
+//! (README) parameters: honesty pays best, and the median resists a colluding minority.
+
+use poq_sim::{
+	aggregate::Aggregator,
+	config::Config,
+	experiment::{attack, breaking_fraction, rewards, AttackRow, RewardRow},
+	world::World,
+};
+
+/// The default configuration with fewer rounds, so the tests stay fast in debug builds.
+fn config() -> Config {
+	Config { rounds: 4_000, ..Config::default() }
+}
+
+fn row<'a>(rows: &'a [RewardRow], role: &str, strategy: &str) -> &'a RewardRow {
+	rows.iter().find(|r| r.role == role && r.strategy == strategy).expect("every strategy reports")
+}
+
+#[test]
+fn honest_validators_earn_more_than_every_dishonest_strategy() {
+	let config = config();
+	let rows = rewards(&config, &config.qualities().unwrap());
+	let honest = row(&rows, "validator", "honest");
+	assert!(honest.per_round.mean > 0.0, "honest validators lose money: {honest:?}");
+	for other in rows.iter().filter(|r| r.role == "validator" && r.strategy != "honest") {
+		assert!(honest.per_round.mean > other.per_round.mean, "{honest:?} vs {other:?}");
+		// Per seat too, so the ordering is not only that slashed validators are drawn less.
+		assert!(honest.per_seat > other.per_seat, "{honest:?} vs {other:?}");
+		// The worst honest validator beats the best of every dishonest strategy.
+		assert!(honest.per_round.p10 > other.per_round.p90, "{honest:?} vs {other:?}");
+	}
+}
+
+#[test]
+fn honest_nodes_earn_more_than_mixed_and_mixed_more_than_lazy() {
+	let config = config();
+	let rows = rewards(&config, &config.qualities().unwrap());
+	let (honest, mixed, lazy) =
+		(row(&rows, "node", "honest"), row(&rows, "node", "mixed"), row(&rows, "node", "lazy"));
+	assert!(honest.per_round.mean > mixed.per_round.mean);
+	assert!(mixed.per_round.mean > lazy.per_round.mean);
+	assert!(honest.per_seat > mixed.per_seat && mixed.per_seat > lazy.per_seat);
+}
+
+fn sweep(fractions: &[f64]) -> Vec<AttackRow> {
+	let config = Config { rounds: 2_000, ..Config::default() };
+	attack(&config, &config.qualities().unwrap(), fractions)
+}
+
+#[test]
+fn median_beats_mean_and_trimmed_mean_below_half() {
+	let median = Aggregator::ALL.iter().position(|r| *r == Aggregator::Median).unwrap();
+	for row in sweep(&[0.1, 0.2, 0.3, 0.4]) {
+		for (k, rule) in Aggregator::ALL.iter().enumerate().filter(|(k, _)| *k != median) {
+			assert!(row.error[median] < row.error[k], "{rule:?} at {}: {row:?}", row.fraction);
+		}
+	}
+}
+
+#[test]
+fn consensus_follows_colluders_only_with_most_of_the_stake() {
+	let rows = sweep(&[0.0, 0.2, 0.45, 0.6]);
+	assert_eq!(rows[0].follows, 0.0);
+	// A fifth of the stake still captures the odd committee it holds three seats of.
+	assert!(rows[1].follows < 0.1, "{:?}", rows[1]);
+	assert!(rows[2].follows < 0.5, "{:?}", rows[2]);
+	assert!(rows[3].follows > 0.5, "{:?}", rows[3]);
+	assert_eq!(breaking_fraction(&rows), Some(0.6));
+}
+
+#[test]
+fn slashing_wipes_out_a_colluding_minority_and_a_colluding_majority_wins() {
+	let rows = sweep(&[0.3, 0.6]);
+	assert!(rows[0].share_after < rows[0].realised / 2.0, "{:?}", rows[0]);
+	assert!(rows[1].share_after > rows[1].realised, "{:?}", rows[1]);
+}
+
+#[test]
+fn a_seed_replays_the_same_run() {
+	let config = Config { rounds: 500, ..Config::default() };
+	let qualities = config.qualities().unwrap();
+	assert_eq!(rewards(&config, &qualities), rewards(&config, &qualities));
+	assert_eq!(attack(&config, &qualities, &[0.3]), attack(&config, &qualities, &[0.3]));
+	let other = Config { seed: config.seed + 1, ..config.clone() };
+	assert_ne!(rewards(&config, &qualities), rewards(&other, &qualities));
+}
+
+#[test]
+fn real_scores_are_the_good_answers_qualities() {
+	let path = std::env::temp_dir().join(format!("poq-sim-scores-{}.jsonl", std::process::id()));
+	std::fs::write(&path, "{\"score\": 6000, \"raw\": 0.6}\n{\"score\": 6100, \"raw\": 0.61}\n")
+		.unwrap();
+	let config =
+		Config { scores: Some(path.clone()), lazy_nodes: 0.0, mixed_nodes: 0.0, ..config() };
+	let qualities = config.qualities();
+	std::fs::remove_file(&path).unwrap();
+	let mut world = World::new(&config, qualities.unwrap(), &[]);
+	for _ in 0..50 {
+		let round = world.play();
+		assert!(round.responses.iter().all(|r| [6_000, 6_100].contains(&r.quality)));
+	}
+}
