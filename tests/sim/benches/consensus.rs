@@ -19,6 +19,9 @@ fn consensus_and_settlement(c: &mut Criterion) {
 	let config = Config::default();
 	let params = config.params();
 	let mut group = c.benchmark_group("consensus_and_settlement");
+	// Microsecond work: a few seconds per size give tight intervals and keep the run short.
+	group.warm_up_time(std::time::Duration::from_secs(1));
+	group.measurement_time(std::time::Duration::from_secs(3));
 	for size in [5usize, 10, 20, 50, 100] {
 		// Near-agreeing reveals with a few liars and unequal stakes, so the median has real
 		// sorting and settlement both pays and slashes.

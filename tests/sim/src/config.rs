@@ -127,8 +127,10 @@ impl Config {
 
 	/// The rewards run's validator mix: `malicious` split evenly over every dishonest strategy.
 	pub fn dishonest_mix(&self) -> Vec<(ValidatorStrategy, f64)> {
-		let dishonest: Vec<_> =
-			ValidatorStrategy::ALL.into_iter().filter(|s| *s != ValidatorStrategy::Honest).collect();
+		let dishonest: Vec<_> = ValidatorStrategy::ALL
+			.into_iter()
+			.filter(|s| *s != ValidatorStrategy::Honest)
+			.collect();
 		let share = self.malicious / dishonest.len() as f64;
 		dishonest.into_iter().map(|strategy| (strategy, share)).collect()
 	}
@@ -152,6 +154,8 @@ mod tests {
 	fn malicious_stake_is_split_over_six_strategies() {
 		let mix = Config::default().dishonest_mix();
 		assert_eq!(mix.len(), 6);
-		assert!(mix.iter().all(|(s, share)| *s != ValidatorStrategy::Honest && (share - 0.05).abs() < 1e-12));
+		assert!(mix
+			.iter()
+			.all(|(s, share)| *s != ValidatorStrategy::Honest && (share - 0.05).abs() < 1e-12));
 	}
 }

@@ -54,8 +54,9 @@ pub fn rewards(config: &Config, qualities: &QualityModel) -> Vec<RewardRow> {
 		});
 	}
 	for strategy in ValidatorStrategy::ALL {
-		let members: Vec<usize> =
-			(0..world.validators.len()).filter(|&i| world.validators[i].strategy == strategy).collect();
+		let members: Vec<usize> = (0..world.validators.len())
+			.filter(|&i| world.validators[i].strategy == strategy)
+			.collect();
 		let net = |i: &usize| {
 			let v = &world.validators[*i];
 			v.paid as f64 - v.slashed as f64
@@ -118,7 +119,8 @@ pub fn attack(config: &Config, qualities: &QualityModel, fractions: &[f64]) -> V
 			let realised = world.stake_share(ValidatorStrategy::Colluding);
 			let mut dynamic = world.clone();
 			world.slash_bonds = false;
-			let (mut error, mut off, mut follows, mut responses) = ([0.0; 3], [0.0; 3], 0.0, 0usize);
+			let (mut error, mut off, mut follows, mut responses) =
+				([0.0; 3], [0.0; 3], 0.0, 0usize);
 			for _ in 0..config.rounds {
 				let round = world.play();
 				let revealed = round.revealed();
@@ -129,7 +131,8 @@ pub fn attack(config: &Config, qualities: &QualityModel, fractions: &[f64]) -> V
 						error[k] += f64::from(miss);
 						off[k] += f64::from(u8::from(miss > config.tolerance));
 						if rule == Aggregator::Median {
-							follows += f64::from(u8::from(c.abs_diff(collusion_lie(*response)) < miss));
+							follows +=
+								f64::from(u8::from(c.abs_diff(collusion_lie(*response)) < miss));
 						}
 					}
 				}
@@ -197,7 +200,8 @@ pub fn lazy_constant(config: &Config, qualities: &QualityModel) -> Vec<LazyConst
 		hits.into_iter().map(|h| ratio(h as f64, world.rounds())).collect()
 	};
 	let default = rates(config, qualities);
-	let clustered_qualities = QualityModel { good: GoodAnswers::Clustered.quality(), ..qualities.clone() };
+	let clustered_qualities =
+		QualityModel { good: GoodAnswers::Clustered.quality(), ..qualities.clone() };
 	let clustered = rates(&clustered_config, &clustered_qualities);
 	constants
 		.into_iter()

@@ -14,7 +14,8 @@ use std::path::Path;
 pub type PlotResult = Result<(), String>;
 
 const SIZE: (u32, u32) = (1200, 520);
-const PALETTE: [RGBColor; 3] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44)];
+const PALETTE: [RGBColor; 3] =
+	[RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44)];
 
 /// Bars of mean net reward per round per strategy, whiskers from p10 to p90; nodes left,
 /// validators right.
@@ -32,7 +33,11 @@ pub fn rewards(rows: &[RewardRow], path: &Path) -> PlotResult {
 	root.present().map_err(text)
 }
 
-fn bars(area: &DrawingArea<SVGBackend, plotters::coord::Shift>, rows: &[&RewardRow], title: &str) -> PlotResult {
+fn bars(
+	area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+	rows: &[&RewardRow],
+	title: &str,
+) -> PlotResult {
 	let low = rows.iter().map(|r| r.per_round.p10.min(r.per_round.mean)).fold(0.0, f64::min);
 	let high = rows.iter().map(|r| r.per_round.p90.max(r.per_round.mean)).fold(0.0, f64::max);
 	let pad = (high - low).max(1.0) * 0.08;
@@ -41,7 +46,10 @@ fn bars(area: &DrawingArea<SVGBackend, plotters::coord::Shift>, rows: &[&RewardR
 		.margin(12)
 		.x_label_area_size(40)
 		.y_label_area_size(60)
-		.build_cartesian_2d((0..rows.len()).into_segmented(), (low - pad)..(high + pad))
+		.build_cartesian_2d(
+			(0..rows.len().saturating_sub(1)).into_segmented(),
+			(low - pad)..(high + pad),
+		)
 		.map_err(text)?;
 	chart
 		.configure_mesh()
@@ -68,7 +76,14 @@ fn bars(area: &DrawingArea<SVGBackend, plotters::coord::Shift>, rows: &[&RewardR
 	chart
 		.draw_series(rows.iter().enumerate().map(|(i, row)| {
 			let s = &row.per_round;
-			ErrorBar::new_vertical(SegmentValue::CenterOf(i), s.p10, s.mean, s.p90, BLACK.stroke_width(2), 14)
+			ErrorBar::new_vertical(
+				SegmentValue::CenterOf(i),
+				s.p10,
+				s.mean,
+				s.p90,
+				BLACK.stroke_width(2),
+				14,
+			)
 		}))
 		.map_err(text)?;
 	Ok(())
@@ -81,45 +96,68 @@ pub fn attack(rows: &[AttackRow], path: &Path) -> PlotResult {
 	root.fill(&WHITE).map_err(text)?;
 	let (left, right) = root.split_horizontally(SIZE.0 / 2);
 	let max_error = rows.iter().flat_map(|r| r.error).fold(1.0, f64::max) * 1.05;
-	let panels: [(_, &str, &str, f64, fn(&AttackRow) -> [f64; 3]); 2] = [
-		(&left, "Consensus error vs true quality", "mean |consensus - truth| (score units)", max_error, |r| r.error),
-		(&right, "Consensus off by more than Tolerance", "share of responses", 1.0, |r| r.off),
-	];
-	for (area, title, y_desc, y_max, metric) in panels {
-		let mut chart = ChartBuilder::on(area)
-			.caption(title, ("sans-serif", 20))
-			.margin(12)
-			.x_label_area_size(40)
-			.y_label_area_size(60)
-			.build_cartesian_2d(0.0..60.0, 0.0..y_max)
-			.map_err(text)?;
+	let error = Panel {
+		title: "Consensus error vs true quality",
+		y_desc: "mean |consensus - truth| (score units)",
+		y_max: max_error,
+	};
+	lines(&left, &error, rows, |r| r.error)?;
+	let off = Panel {
+		title: "Consensus off by more than Tolerance",
+		y_desc: "share of responses",
+		y_max: 1.0,
+	};
+	lines(&right, &off, rows, |r| r.off)?;
+	root.present().map_err(text)
+}
+
+/// Titles and vertical extent of one line chart.
+struct Panel {
+	title: &'static str,
+	y_desc: &'static str,
+	y_max: f64,
+}
+
+/// One line per rule of `metric` against the colluding share.
+fn lines(
+	area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+	panel: &Panel,
+	rows: &[AttackRow],
+	metric: impl Fn(&AttackRow) -> [f64; 3],
+) -> PlotResult {
+	let mut chart = ChartBuilder::on(area)
+		.caption(panel.title, ("sans-serif", 20))
+		.margin(12)
+		.x_label_area_size(40)
+		.y_label_area_size(60)
+		.build_cartesian_2d(0.0..60.0, 0.0..panel.y_max)
+		.map_err(text)?;
+	chart
+		.configure_mesh()
+		.x_desc("colluding share of validator stake (%)")
+		.y_desc(panel.y_desc)
+		.draw()
+		.map_err(text)?;
+	for (k, rule) in Aggregator::ALL.into_iter().enumerate() {
+		let color = PALETTE[k];
+		let points: Vec<(f64, f64)> =
+			rows.iter().map(|r| (r.fraction * 100.0, metric(r)[k])).collect();
 		chart
-			.configure_mesh()
-			.x_desc("colluding share of validator stake (%)")
-			.y_desc(y_desc)
-			.draw()
-			.map_err(text)?;
-		for (k, rule) in Aggregator::ALL.into_iter().enumerate() {
-			let color = PALETTE[k];
-			let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.fraction * 100.0, metric(r)[k])).collect();
-			chart
-				.draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-				.map_err(text)?
-				.label(rule.name())
-				.legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-			chart
-				.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))
-				.map_err(text)?;
-		}
+			.draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+			.map_err(text)?
+			.label(rule.name())
+			.legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
 		chart
-			.configure_series_labels()
-			.position(SeriesLabelPosition::UpperLeft)
-			.background_style(WHITE.mix(0.8))
-			.border_style(BLACK)
-			.draw()
+			.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))
 			.map_err(text)?;
 	}
-	root.present().map_err(text)
+	chart
+		.configure_series_labels()
+		.position(SeriesLabelPosition::UpperLeft)
+		.background_style(WHITE.mix(0.8))
+		.border_style(BLACK)
+		.draw()
+		.map_err(text)
 }
 
 fn text(error: impl std::fmt::Display) -> String {

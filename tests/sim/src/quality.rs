@@ -47,7 +47,11 @@ impl Default for QualityModel {
 	/// 0.9 for on-topic answers), junk `Beta(1.5, 8)` (mean 1 580, sd 1 130: most junk falls
 	/// below `MinQuality` 2 000, some does not), mixed nodes answer well half the time.
 	fn default() -> Self {
-		Self { good: GoodAnswers::Spread.quality(), junk: Quality::beta(1.5, 8.0), mixed_honest: 0.5 }
+		Self {
+			good: GoodAnswers::Spread.quality(),
+			junk: Quality::beta(1.5, 8.0),
+			mixed_honest: 0.5,
+		}
 	}
 }
 

@@ -20,10 +20,7 @@ pub struct Table {
 impl Table {
 	/// Comma-separated values; no cell holds a comma or a quote, so nothing needs quoting.
 	pub fn csv(&self) -> String {
-		std::iter::once(&self.header)
-			.chain(&self.rows)
-			.map(|row| row.join(",") + "\n")
-			.collect()
+		std::iter::once(&self.header).chain(&self.rows).map(|row| row.join(",") + "\n").collect()
 	}
 
 	/// A GitHub-flavoured markdown table.
@@ -42,7 +39,15 @@ impl Table {
 pub fn rewards_table(rows: &[RewardRow]) -> Table {
 	Table {
 		header: columns(&[
-			"role", "strategy", "participants", "mean", "std", "p10", "p90", "per_seat", "success",
+			"role",
+			"strategy",
+			"participants",
+			"mean",
+			"std",
+			"p10",
+			"p90",
+			"per_seat",
+			"success",
 			"bond_kept",
 		]),
 		rows: rows
@@ -124,10 +129,7 @@ mod tests {
 
 	#[test]
 	fn renders_both_formats() {
-		let table = Table {
-			header: columns(&["a", "b"]),
-			rows: vec![columns(&["1", "2.50"])],
-		};
+		let table = Table { header: columns(&["a", "b"]), rows: vec![columns(&["1", "2.50"])] };
 		assert_eq!(table.csv(), "a,b\n1,2.50\n");
 		assert_eq!(table.markdown(), "| a | b |\n| --- | --- |\n| 1 | 2.50 |\n");
 	}

@@ -29,9 +29,9 @@ pub fn draw_bonds<R: Rng + ?Sized>(
 		match distribution {
 			StakeDistribution::Equal => 1.0,
 			StakeDistribution::Uniform => rng.random_range(1.0..=10.0),
-			StakeDistribution::Pareto => Pareto::new(1.0, PARETO_SHAPE)
-				.expect("scale and shape are positive")
-				.sample(rng),
+			StakeDistribution::Pareto => {
+				Pareto::new(1.0, PARETO_SHAPE).expect("scale and shape are positive").sample(rng)
+			},
 		}
 	};
 	(0..count).map(|_| (base as f64 * factor(rng)).round() as u128).collect()
@@ -83,7 +83,8 @@ mod tests {
 	fn equal_stakes_split_exactly() {
 		let bonds = vec![100u128; 60];
 		let mut rng = ChaCha8Rng::seed_from_u64(0);
-		let labels = assign_by_stake(&bonds, &[('a', to_ppm(0.05)), ('b', to_ppm(0.3))], '-', &mut rng);
+		let labels =
+			assign_by_stake(&bonds, &[('a', to_ppm(0.05)), ('b', to_ppm(0.3))], '-', &mut rng);
 		assert_eq!(labels.iter().filter(|l| **l == 'a').count(), 3);
 		assert_eq!(labels.iter().filter(|l| **l == 'b').count(), 18);
 		assert_eq!(labels.iter().filter(|l| **l == '-').count(), 39);

@@ -167,9 +167,12 @@ pub fn reveal<R: Rng + ?Sized>(
 			true => return None,
 			false => honest(rng),
 		},
-		ValidatorStrategy::LazyConstant => vec![knobs.lazy_constant.min(MAX_SCORE); responses.len()],
-		ValidatorStrategy::LazyRandom =>
-			responses.iter().map(|_| rng.random_range(0..=MAX_SCORE)).collect(),
+		ValidatorStrategy::LazyConstant => {
+			vec![knobs.lazy_constant.min(MAX_SCORE); responses.len()]
+		},
+		ValidatorStrategy::LazyRandom => {
+			responses.iter().map(|_| rng.random_range(0..=MAX_SCORE)).collect()
+		},
 		ValidatorStrategy::Boosting => vec![MAX_SCORE; responses.len()],
 		ValidatorStrategy::Sabotage => vec![0; responses.len()],
 		ValidatorStrategy::Colluding => responses.iter().copied().map(collusion_lie).collect(),
@@ -183,7 +186,8 @@ mod tests {
 	use rand::SeedableRng;
 	use rand_chacha::ChaCha8Rng;
 
-	const KNOBS: ValidatorKnobs = ValidatorKnobs { lazy_constant: 5_000, intermittent_failure: 0.5 };
+	const KNOBS: ValidatorKnobs =
+		ValidatorKnobs { lazy_constant: 5_000, intermittent_failure: 0.5 };
 
 	fn responses() -> Vec<Response> {
 		vec![

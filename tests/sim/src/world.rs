@@ -124,7 +124,8 @@ impl World {
 			(NodeStrategy::Lazy, to_ppm(config.lazy_nodes)),
 			(NodeStrategy::Mixed, to_ppm(config.mixed_nodes)),
 		];
-		let node_strategies = assign_by_stake(&node_bonds, &node_mix, NodeStrategy::Honest, &mut rng);
+		let node_strategies =
+			assign_by_stake(&node_bonds, &node_mix, NodeStrategy::Honest, &mut rng);
 		let nodes = node_bonds
 			.into_iter()
 			.zip(node_strategies)
@@ -215,7 +216,13 @@ impl World {
 			.iter()
 			.map(|&v| {
 				let validator = &self.validators[v];
-				reveal(validator.strategy, validator.machine, &responses, &self.knobs, &mut self.rng)
+				reveal(
+					validator.strategy,
+					validator.machine,
+					&responses,
+					&self.knobs,
+					&mut self.rng,
+				)
 			})
 			.collect();
 
@@ -295,8 +302,8 @@ mod tests {
 			paid += round.plan.paid();
 			slashed += round.plan.slashed();
 		}
-		let booked: u128 = world.nodes.iter().map(|n| n.paid).sum::<u128>() +
-			world.validators.iter().map(|v| v.paid).sum::<u128>();
+		let booked: u128 = world.nodes.iter().map(|n| n.paid).sum::<u128>()
+			+ world.validators.iter().map(|v| v.paid).sum::<u128>();
 		assert_eq!(booked, paid);
 		let bonds: u128 = world.validators.iter().map(|v| v.bond).sum();
 		assert_eq!(start - bonds, slashed);
