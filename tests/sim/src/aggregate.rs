@@ -5,7 +5,7 @@
 //! by its validator's stake, so they differ in the rule alone; with equal stakes the mean is the
 //! plain average.
 
-use pallet_poq::consensus::{consensus_scores, weighted_median};
+use pallet_poq::consensus::{aggregate_responses, consensus_scores, weighted_median};
 
 /// A rule that aggregates `(score, stake)` entries of one response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,20 +37,11 @@ impl Aggregator {
 	/// Consensus score of each of `responses` responses from the reveals `(scores, stake)`;
 	/// empty when nobody revealed, as in the pallet.
 	pub fn consensus(self, reveals: &[(&[u16], u128)], responses: usize) -> Vec<u16> {
-		if self == Self::Median {
+		match self {
 			// Exactly what the pallet computes.
-			return consensus_scores(reveals, responses);
+			Self::Median => consensus_scores(reveals, responses),
+			_ => aggregate_responses(reveals, responses, |column| self.aggregate(column)),
 		}
-		if reveals.is_empty() {
-			return Vec::new();
-		}
-		(0..responses)
-			.map(|j| {
-				let column: Vec<(u16, u128)> =
-					reveals.iter().map(|(scores, stake)| (scores[j], *stake)).collect();
-				self.aggregate(&column)
-			})
-			.collect()
 	}
 
 	/// The aggregate of a non-empty column of `(score, stake)`; when every stake is zero the
