@@ -7,7 +7,7 @@ use crate::{
 	quality::{GoodAnswers, QualityModel},
 	stats::Summary,
 	strategy::{collusion_lie, NodeStrategy, ValidatorStrategy},
-	world::World,
+	world::{Validator, World},
 };
 use pallet_poq::consensus::in_consensus;
 
@@ -57,20 +57,17 @@ pub fn rewards(config: &Config, qualities: &QualityModel) -> Vec<RewardRow> {
 		let members: Vec<usize> = (0..world.validators.len())
 			.filter(|&i| world.validators[i].strategy == strategy)
 			.collect();
-		let net = |i: &usize| {
-			let v = &world.validators[*i];
-			v.paid as f64 - v.slashed as f64
-		};
-		let per_round: Vec<f64> = members.iter().map(|i| net(i) / rounds).collect();
-		let seats: u64 = members.iter().map(|&i| world.validators[i].seats).sum();
-		let paid_seats: u64 = members.iter().map(|&i| world.validators[i].paid_seats).sum();
-		let bond_now: u128 = members.iter().map(|&i| world.validators[i].bond).sum();
+		let group = || members.iter().map(|&i| &world.validators[i]);
+		let per_round: Vec<f64> = group().map(|v| v.net() / rounds).collect();
+		let seats: u64 = group().map(|v| v.seats).sum();
+		let paid_seats: u64 = group().map(|v| v.paid_seats).sum();
+		let bond_now: u128 = group().map(|v| v.bond).sum();
 		let bond_then: u128 = members.iter().map(|&i| start[i]).sum();
 		rows.push(RewardRow {
 			role: "validator",
 			strategy: strategy.name(),
 			per_round: Summary::of(&per_round),
-			per_seat: ratio(members.iter().map(net).sum(), seats),
+			per_seat: net_per_seat(group()),
 			success: ratio(paid_seats as f64, seats),
 			bond_kept: bond_now as f64 / bond_then.max(1) as f64,
 		});
@@ -111,56 +108,52 @@ pub fn attack_fractions() -> Vec<f64> {
 /// every rule on the same reveals, and with penalties taken from bonds, to see whether the
 /// colluders' share shrinks or grows. Every other validator is honest.
 pub fn attack(config: &Config, qualities: &QualityModel, fractions: &[f64]) -> Vec<AttackRow> {
-	fractions
-		.iter()
-		.map(|&fraction| {
-			let mix = [(ValidatorStrategy::Colluding, fraction)];
-			let mut world = World::new(config, qualities.clone(), &mix);
-			let realised = world.stake_share(ValidatorStrategy::Colluding);
-			let mut dynamic = world.clone();
-			world.slash_bonds = false;
-			let (mut error, mut off, mut follows, mut responses) =
-				([0.0; 3], [0.0; 3], 0.0, 0usize);
-			for _ in 0..config.rounds {
-				let round = world.play();
-				let revealed = round.revealed();
-				for (k, rule) in Aggregator::ALL.into_iter().enumerate() {
-					let consensus = rule.consensus(&revealed, round.responses.len());
-					for (c, response) in consensus.iter().zip(&round.responses) {
-						let miss = c.abs_diff(response.quality);
-						error[k] += f64::from(miss);
-						off[k] += f64::from(u8::from(miss > config.tolerance));
-						if rule == Aggregator::Median {
-							follows +=
-								f64::from(u8::from(c.abs_diff(collusion_lie(*response)) < miss));
-						}
-					}
+	fractions.iter().map(|&fraction| attack_row(config, qualities, fraction)).collect()
+}
+
+/// One row of [`attack`].
+fn attack_row(config: &Config, qualities: &QualityModel, fraction: f64) -> AttackRow {
+	let mut world =
+		World::new(config, qualities.clone(), &[(ValidatorStrategy::Colluding, fraction)]);
+	let realised = world.stake_share(ValidatorStrategy::Colluding);
+	let mut dynamic = world.clone();
+	world.slash_bonds = false;
+
+	let (mut error, mut off, mut follows, mut responses) = ([0.0; 3], [0.0; 3], 0.0, 0usize);
+	for _ in 0..config.rounds {
+		let round = world.play();
+		let revealed = round.revealed();
+		for (k, rule) in Aggregator::ALL.into_iter().enumerate() {
+			let consensus = rule.consensus(&revealed, round.responses.len());
+			for (c, response) in consensus.iter().zip(&round.responses) {
+				let miss = c.abs_diff(response.quality);
+				error[k] += f64::from(miss);
+				off[k] += f64::from(u8::from(miss > config.tolerance));
+				if rule == Aggregator::Median {
+					follows += f64::from(u8::from(c.abs_diff(collusion_lie(*response)) < miss));
 				}
-				responses += round.responses.len();
 			}
-			for _ in 0..config.rounds {
-				dynamic.play();
-			}
-			let per_seat = |strategy: ValidatorStrategy| {
-				let group = world.validators.iter().filter(|v| v.strategy == strategy);
-				let (net, seats) = group.fold((0.0, 0), |(net, seats), v| {
-					(net + v.paid as f64 - v.slashed as f64, seats + v.seats)
-				});
-				ratio(net, seats)
-			};
-			let n = responses.max(1) as f64;
-			AttackRow {
-				fraction,
-				realised,
-				error: error.map(|e| e / n),
-				off: off.map(|o| o / n),
-				follows: follows / n,
-				honest_per_seat: per_seat(ValidatorStrategy::Honest),
-				colluder_per_seat: per_seat(ValidatorStrategy::Colluding),
-				share_after: dynamic.stake_share(ValidatorStrategy::Colluding),
-			}
-		})
-		.collect()
+		}
+		responses += round.responses.len();
+	}
+	for _ in 0..config.rounds {
+		dynamic.play();
+	}
+
+	let per_seat = |strategy: ValidatorStrategy| {
+		net_per_seat(world.validators.iter().filter(|v| v.strategy == strategy))
+	};
+	let n = responses.max(1) as f64;
+	AttackRow {
+		fraction,
+		realised,
+		error: error.map(|e| e / n),
+		off: off.map(|o| o / n),
+		follows: follows / n,
+		honest_per_seat: per_seat(ValidatorStrategy::Honest),
+		colluder_per_seat: per_seat(ValidatorStrategy::Colluding),
+		share_after: dynamic.stake_share(ValidatorStrategy::Colluding),
+	}
 }
 
 /// The smallest swept share at which consensus (the pallet's median) follows the colluders on
@@ -212,6 +205,13 @@ pub fn lazy_constant(config: &Config, qualities: &QualityModel) -> Vec<LazyConst
 			clustered_rate,
 		})
 		.collect()
+}
+
+/// The validators' total net reward per seat they held.
+fn net_per_seat<'a>(validators: impl Iterator<Item = &'a Validator>) -> f64 {
+	let (net, seats) =
+		validators.fold((0.0, 0), |(net, seats), v| (net + v.net(), seats + v.seats));
+	ratio(net, seats)
 }
 
 /// `value / count`, zero for no count.

@@ -55,6 +55,13 @@ pub struct Validator {
 	pub paid_seats: u64,
 }
 
+impl Validator {
+	/// Paid minus slashed so far.
+	pub fn net(&self) -> f64 {
+		self.paid as f64 - self.slashed as f64
+	}
+}
+
 /// Everything that happened in one round, for measurements beyond the books.
 #[derive(Clone, Debug)]
 pub struct Round {
