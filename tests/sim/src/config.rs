@@ -6,7 +6,7 @@ use crate::{
 	strategy::{ValidatorKnobs, ValidatorStrategy},
 };
 use clap::Parser;
-use pallet_poq::settlement::Params;
+use pallet_poq::{consensus::MAX_SCORE, settlement::Params};
 use sp_arithmetic::Perbill;
 use std::path::PathBuf;
 
@@ -44,29 +44,29 @@ pub struct Config {
 	#[arg(long, global = true)]
 	pub penalty: Option<u128>,
 	/// Largest mean absolute deviation from consensus still paid (`Tolerance`).
-	#[arg(long, default_value_t = 1_000, global = true)]
+	#[arg(long, default_value_t = 1_000, value_parser = score, global = true)]
 	pub tolerance: u16,
 	/// Consensus score below which an answer earns nothing (`MinQuality`).
-	#[arg(long, default_value_t = 2_000, global = true)]
+	#[arg(long, default_value_t = 2_000, value_parser = score, global = true)]
 	pub min_quality: u16,
 	/// Percent of the fee for validators in consensus (`ValidatorShare`).
-	#[arg(long, default_value_t = 20, global = true)]
+	#[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
 	pub validator_share: u32,
 	/// Fraction of validator stake that is dishonest in the rewards run, split evenly among
 	/// intermittent, lazy-constant, lazy-random, boosting, sabotage and colluding.
-	#[arg(long, default_value_t = 0.3, global = true)]
+	#[arg(long, default_value_t = 0.3, value_parser = fraction, global = true)]
 	pub malicious: f64,
 	/// Fraction of inference-node stake that is lazy (the colluders' cartel).
-	#[arg(long, default_value_t = 0.2, global = true)]
+	#[arg(long, default_value_t = 0.2, value_parser = fraction, global = true)]
 	pub lazy_nodes: f64,
 	/// Fraction of inference-node stake that is mixed.
-	#[arg(long, default_value_t = 0.2, global = true)]
+	#[arg(long, default_value_t = 0.2, value_parser = fraction, global = true)]
 	pub mixed_nodes: f64,
 	/// The score a lazy-constant validator reveals.
-	#[arg(long, default_value_t = 5_000, global = true)]
+	#[arg(long, default_value_t = 5_000, value_parser = score, global = true)]
 	pub lazy_constant: u16,
 	/// Probability that an intermittent validator commits and then fails to reveal.
-	#[arg(long, default_value_t = 0.1, global = true)]
+	#[arg(long, default_value_t = 0.1, value_parser = fraction, global = true)]
 	pub intermittent_failure: f64,
 	/// Largest per-machine offset of an honest validator's scores, in score units.
 	#[arg(long, default_value_t = 3, global = true)]
@@ -136,6 +136,22 @@ impl Config {
 	}
 }
 
+/// Parses a probability or share: a number in `0..=1`.
+fn fraction(text: &str) -> Result<f64, String> {
+	match text.parse::<f64>() {
+		Ok(value) if (0.0..=1.0).contains(&value) => Ok(value),
+		_ => Err(format!("`{text}` is not a number from 0 to 1")),
+	}
+}
+
+/// Parses a score: an integer in `0..=MAX_SCORE`.
+fn score(text: &str) -> Result<u16, String> {
+	match text.parse::<u16>() {
+		Ok(value) if value <= MAX_SCORE => Ok(value),
+		_ => Err(format!("`{text}` is not a score from 0 to {MAX_SCORE}")),
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -148,6 +164,21 @@ mod tests {
 		assert_eq!((params.tolerance, params.min_quality), (1_000, 2_000));
 		assert_eq!(params.validator_share, Perbill::from_percent(20));
 		assert_eq!(params.penalty, config.bond / 10);
+	}
+
+	#[test]
+	fn rejects_out_of_range_values() {
+		#[derive(Parser)]
+		struct Cli {
+			#[command(flatten)]
+			config: Config,
+		}
+		assert!(Cli::try_parse_from(["poq-sim", "--malicious", "1.5"]).is_err());
+		assert!(Cli::try_parse_from(["poq-sim", "--lazy-constant", "10001"]).is_err());
+		assert!(Cli::try_parse_from(["poq-sim", "--validator-share", "101"]).is_err());
+		let config =
+			Cli::try_parse_from(["poq-sim", "--intermittent-failure", "1"]).unwrap().config;
+		assert_eq!(config.intermittent_failure, 1.0);
 	}
 
 	#[test]
