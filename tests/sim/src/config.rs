@@ -78,6 +78,9 @@ pub struct Config {
 	/// good answers are drawn from these real scores instead of the synthetic distribution.
 	#[arg(long, global = true)]
 	pub scores: Option<PathBuf>,
+	/// The same for junk answers (what lazy and mixed nodes return without running the model).
+	#[arg(long, global = true)]
+	pub junk_scores: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -116,13 +119,17 @@ impl Config {
 		}
 	}
 
-	/// The quality model: good answers from `--scores` when given, else from `--answers`.
+	/// The quality model: good answers from `--scores` when given, else from `--answers`; junk
+	/// from `--junk-scores` when given, else the default.
 	pub fn qualities(&self) -> Result<QualityModel, String> {
-		let good = match &self.scores {
-			Some(path) => Quality::Observed(read_scores(path)?),
-			None => self.answers.quality(),
-		};
-		Ok(QualityModel { good, ..QualityModel::default() })
+		let mut model = QualityModel { good: self.answers.quality(), ..QualityModel::default() };
+		if let Some(path) = &self.scores {
+			model.good = Quality::Observed(read_scores(path)?);
+		}
+		if let Some(path) = &self.junk_scores {
+			model.junk = Quality::Observed(read_scores(path)?);
+		}
+		Ok(model)
 	}
 
 	/// The rewards run's validator mix: `malicious` split evenly over every dishonest strategy.

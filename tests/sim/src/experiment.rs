@@ -167,19 +167,20 @@ pub fn breaking_fraction(rows: &[AttackRow]) -> Option<f64> {
 pub struct LazyConstantRow {
 	/// The constant revealed for every response.
 	pub constant: u16,
-	/// Share of requests in which it is within tolerance, with the run's quality model.
-	pub default_rate: f64,
+	/// Share of requests in which it is within tolerance, with the run's qualities and node mix.
+	pub mixed_rate: f64,
+	/// The same with every node honest.
+	pub honest_rate: f64,
 	/// The same with every node honest and clustered answers ([`GoodAnswers::Clustered`]).
 	pub clustered_rate: f64,
 }
 
 /// Plays `config.rounds` requests with an honest committee and checks, for constants 0 to
 /// 10 000 in steps of 500, whether a member revealing that constant would be in consensus (the
-/// constant does not vote, so it does not move consensus). Done for the run's qualities and for
-/// every node honest with clustered answers.
+/// constant does not vote, so it does not move consensus): with the run's node mix, with every
+/// node honest, and with every node honest and clustered answers.
 pub fn lazy_constant(config: &Config, qualities: &QualityModel) -> Vec<LazyConstantRow> {
 	let constants: Vec<u16> = (0..=20).map(|step| step * 500).collect();
-	let clustered_config = Config { lazy_nodes: 0.0, mixed_nodes: 0.0, ..config.clone() };
 	let rates = |config: &Config, qualities: &QualityModel| -> Vec<f64> {
 		let mut world = World::new(config, qualities.clone(), &[]);
 		let mut hits = vec![0u64; constants.len()];
@@ -192,17 +193,17 @@ pub fn lazy_constant(config: &Config, qualities: &QualityModel) -> Vec<LazyConst
 		}
 		hits.into_iter().map(|h| ratio(h as f64, world.rounds())).collect()
 	};
-	let default = rates(config, qualities);
-	let clustered_qualities =
-		QualityModel { good: GoodAnswers::Clustered.quality(), ..qualities.clone() };
-	let clustered = rates(&clustered_config, &clustered_qualities);
-	constants
-		.into_iter()
-		.zip(default.into_iter().zip(clustered))
-		.map(|(constant, (default_rate, clustered_rate))| LazyConstantRow {
-			constant,
-			default_rate,
-			clustered_rate,
+	let honest_config = Config { lazy_nodes: 0.0, mixed_nodes: 0.0, ..config.clone() };
+	let clustered = QualityModel { good: GoodAnswers::Clustered.quality(), ..qualities.clone() };
+	let mixed = rates(config, qualities);
+	let honest = rates(&honest_config, qualities);
+	let clustered = rates(&honest_config, &clustered);
+	(0..constants.len())
+		.map(|i| LazyConstantRow {
+			constant: constants[i],
+			mixed_rate: mixed[i],
+			honest_rate: honest[i],
+			clustered_rate: clustered[i],
 		})
 		.collect()
 }

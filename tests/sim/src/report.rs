@@ -98,16 +98,23 @@ pub fn attack_table(rows: &[AttackRow]) -> Table {
 	}
 }
 
-/// `lazy_constant.csv`: in-consensus rate of each constant, default and clustered qualities.
+/// `lazy_constant.csv`: in-consensus rate of each constant with the run's node mix, with every
+/// node honest, and with every node honest and clustered answers.
 pub fn lazy_constant_table(rows: &[LazyConstantRow]) -> Table {
 	Table {
-		header: columns(&["constant", "in_consensus_default", "in_consensus_clustered"]),
+		header: columns(&[
+			"constant",
+			"in_consensus_mixed",
+			"in_consensus_honest",
+			"in_consensus_clustered",
+		]),
 		rows: rows
 			.iter()
 			.map(|row| {
 				vec![
 					row.constant.to_string(),
-					fixed(row.default_rate, 3),
+					fixed(row.mixed_rate, 3),
+					fixed(row.honest_rate, 3),
 					fixed(row.clustered_rate, 3),
 				]
 			})

@@ -103,17 +103,29 @@ fn a_seed_replays_the_same_run() {
 }
 
 #[test]
-fn real_scores_are_the_good_answers_qualities() {
-	let path = std::env::temp_dir().join(format!("poq-sim-scores-{}.jsonl", std::process::id()));
-	std::fs::write(&path, "{\"score\": 6000, \"raw\": 0.6}\n{\"score\": 6100, \"raw\": 0.61}\n")
+fn real_scores_are_the_answers_qualities() {
+	let dir = std::env::temp_dir();
+	let good = dir.join(format!("poq-sim-good-{}.jsonl", std::process::id()));
+	let junk = dir.join(format!("poq-sim-junk-{}.jsonl", std::process::id()));
+	std::fs::write(&good, "{\"score\": 6000, \"raw\": 0.6}\n{\"score\": 6100, \"raw\": 0.61}\n")
 		.unwrap();
-	let config =
-		Config { scores: Some(path.clone()), lazy_nodes: 0.0, mixed_nodes: 0.0, ..config() };
+	std::fs::write(&junk, "{\"score\": 100, \"raw\": 0.01}\n").unwrap();
+	let config = Config {
+		scores: Some(good.clone()),
+		junk_scores: Some(junk.clone()),
+		lazy_nodes: 0.5,
+		mixed_nodes: 0.0,
+		..config()
+	};
 	let qualities = config.qualities();
-	std::fs::remove_file(&path).unwrap();
+	std::fs::remove_file(&good).unwrap();
+	std::fs::remove_file(&junk).unwrap();
 	let mut world = World::new(&config, qualities.unwrap(), &[]);
 	for _ in 0..50 {
-		let round = world.play();
-		assert!(round.responses.iter().all(|r| [6_000, 6_100].contains(&r.quality)));
+		for response in world.play().responses {
+			// Lazy nodes (the cartel) return junk, honest ones good answers.
+			let expected: &[u16] = if response.cartel { &[100] } else { &[6_000, 6_100] };
+			assert!(expected.contains(&response.quality), "{response:?}");
+		}
 	}
 }
