@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates every result of docs/economics.md: the synthetic runs, the runs on the real
 # model's scores (docs/economics/minilm/*.scores.jsonl, made by `poq-scorer score` from
-# tests/sim/data/*.jsonl) and the prompt-echo run. About 10 s after the build.
+# tests/sim/data/*.jsonl), the prompt-echo run, heavy-tailed stakes and larger committees.
+# About 20 s after the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"
@@ -14,3 +15,7 @@ scores=docs/economics/minilm
 	--out docs/economics/minilm
 "$sim" rewards --scores "$scores/good.scores.jsonl" --junk-scores "$scores/echo.scores.jsonl" \
 	--out docs/economics/echo
+"$sim" all --stakes pareto --out docs/economics/pareto
+for size in 5 11 21; do
+	"$sim" attack --committee "$size" --rounds 5000 --out "docs/economics/committee-$size"
+done
