@@ -21,3 +21,6 @@ cargo test --locked -p pallet-poq --features runtime-benchmarks,try-runtime
 
 step "pallet-poq and its runtime API: build no_std for the wasm runtime"
 cargo check --locked -p pallet-poq -p pallet-poq-runtime-api --no-default-features --target wasm32-unknown-unknown
+
+step "poq-sim: strategy and aggregation math, and the economic claims on seeded runs"
+cargo test --locked -p poq-sim

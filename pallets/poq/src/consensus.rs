@@ -35,6 +35,17 @@ pub fn weighted_median(entries: &[(u16, u128)]) -> Option<u16> {
 /// Consensus score of each of `responses` responses from the reveals `(scores, stake)`; every
 /// reveal holds one score per response. Empty when nobody revealed.
 pub fn consensus_scores(reveals: &[(&[u16], u128)], responses: usize) -> Vec<u16> {
+	aggregate_responses(reveals, responses, |column| weighted_median(column).unwrap_or_default())
+}
+
+/// Applies `rule` to the `(score, stake)` column of each of `responses` responses; empty when
+/// nobody revealed. [`consensus_scores`] is this with the weighted median; other rules exist
+/// only off chain, to compare against it.
+pub fn aggregate_responses(
+	reveals: &[(&[u16], u128)],
+	responses: usize,
+	rule: impl Fn(&[(u16, u128)]) -> u16,
+) -> Vec<u16> {
 	if reveals.is_empty() {
 		return Vec::new();
 	}
@@ -42,7 +53,7 @@ pub fn consensus_scores(reveals: &[(&[u16], u128)], responses: usize) -> Vec<u16
 		.map(|j| {
 			let column: Vec<(u16, u128)> =
 				reveals.iter().map(|(scores, stake)| (scores[j], *stake)).collect();
-			weighted_median(&column).unwrap_or_default()
+			rule(&column)
 		})
 		.collect()
 }

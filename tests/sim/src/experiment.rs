@@ -1,0 +1,253 @@
+//! The measurements: rewards per strategy, consensus under a growing colluding group, and the
+//! lazy-constant validator's chances.
+
+use crate::{
+	aggregate::Aggregator,
+	config::Config,
+	quality::{GoodAnswers, QualityModel},
+	stats::Summary,
+	strategy::{collusion_lie, NodeStrategy, ValidatorStrategy},
+	world::{Validator, World},
+};
+use pallet_poq::consensus::in_consensus;
+
+/// Earnings of one strategy over a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RewardRow {
+	/// `node` or `validator`.
+	pub role: &'static str,
+	/// The strategy's name.
+	pub strategy: &'static str,
+	/// Net reward (paid minus slashed) per round of each participant, summarised across them.
+	pub per_round: Summary,
+	/// The strategy's total net reward per seat it held.
+	pub per_seat: f64,
+	/// Share of seats that paid: answers at or above `MinQuality`, reveals in consensus.
+	pub success: f64,
+	/// Mean bond at the end, as a fraction of the mean bond at the start.
+	pub bond_kept: f64,
+}
+
+/// Plays `config.rounds` requests with `config.malicious` of the validator stake split over the
+/// dishonest strategies; one row per node strategy, then per validator strategy.
+pub fn rewards(config: &Config, qualities: &QualityModel) -> Vec<RewardRow> {
+	let mut world = World::new(config, qualities.clone(), &config.dishonest_mix());
+	let start: Vec<u128> = world.validators.iter().map(|v| v.bond).collect();
+	for _ in 0..config.rounds {
+		world.play();
+	}
+	let rounds = world.rounds().max(1) as f64;
+	let mut rows = Vec::new();
+	for strategy in NodeStrategy::ALL {
+		let group: Vec<_> = world.nodes.iter().filter(|n| n.strategy == strategy).collect();
+		let net: Vec<f64> = group.iter().map(|n| n.paid as f64 / rounds).collect();
+		let seats: u64 = group.iter().map(|n| n.seats).sum();
+		let paid: u128 = group.iter().map(|n| n.paid).sum();
+		let paid_seats: u64 = group.iter().map(|n| n.paid_seats).sum();
+		rows.push(RewardRow {
+			role: "node",
+			strategy: strategy.name(),
+			per_round: Summary::of(&net),
+			per_seat: ratio(paid as f64, seats),
+			success: ratio(paid_seats as f64, seats),
+			bond_kept: 1.0,
+		});
+	}
+	for strategy in ValidatorStrategy::ALL {
+		let members: Vec<usize> = (0..world.validators.len())
+			.filter(|&i| world.validators[i].strategy == strategy)
+			.collect();
+		let group = || members.iter().map(|&i| &world.validators[i]);
+		let per_round: Vec<f64> = group().map(|v| v.net() / rounds).collect();
+		let seats: u64 = group().map(|v| v.seats).sum();
+		let paid_seats: u64 = group().map(|v| v.paid_seats).sum();
+		let bond_now: u128 = group().map(|v| v.bond).sum();
+		let bond_then: u128 = members.iter().map(|&i| start[i]).sum();
+		rows.push(RewardRow {
+			role: "validator",
+			strategy: strategy.name(),
+			per_round: Summary::of(&per_round),
+			per_seat: net_per_seat(group()),
+			success: ratio(paid_seats as f64, seats),
+			bond_kept: bond_now as f64 / bond_then.max(1) as f64,
+		});
+	}
+	rows
+}
+
+/// How consensus fares with a colluding group of one size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttackRow {
+	/// Colluders' target share of validator stake.
+	pub fraction: f64,
+	/// Their actual share (whole accounts).
+	pub realised: f64,
+	/// Mean absolute error of consensus against true quality, per rule in [`Aggregator::ALL`]
+	/// order, in score units.
+	pub error: [f64; 3],
+	/// Share of responses whose consensus is further than `Tolerance` from the truth, per rule.
+	pub off: [f64; 3],
+	/// Share of responses whose consensus (the pallet's median) sits nearer the colluders' lie
+	/// than the truth. With every stake equal and an odd committee, the mean and the trimmed
+	/// mean follow on exactly the same responses: those where colluders hold most of the stake.
+	pub follows: f64,
+	/// Net reward per seat of honest validators under the pallet's rules.
+	pub honest_per_seat: f64,
+	/// Net reward per seat of colluding validators.
+	pub colluder_per_seat: f64,
+	/// The colluders' share of stake after the same rounds with penalties taken from bonds.
+	pub share_after: f64,
+}
+
+/// The colluding shares swept by [`attack`]: 0 to 60 % in steps of 5.
+pub fn attack_fractions() -> Vec<f64> {
+	(0..=12).map(|step| f64::from(step) * 0.05).collect()
+}
+
+/// For each colluding share, plays `config.rounds` requests twice: with fixed bonds, measuring
+/// every rule on the same reveals, and with penalties taken from bonds, to see whether the
+/// colluders' share shrinks or grows. Every other validator is honest.
+pub fn attack(config: &Config, qualities: &QualityModel, fractions: &[f64]) -> Vec<AttackRow> {
+	fractions.iter().map(|&fraction| attack_row(config, qualities, fraction)).collect()
+}
+
+/// One row of [`attack`].
+fn attack_row(config: &Config, qualities: &QualityModel, fraction: f64) -> AttackRow {
+	let mut world =
+		World::new(config, qualities.clone(), &[(ValidatorStrategy::Colluding, fraction)]);
+	let realised = world.stake_share(ValidatorStrategy::Colluding);
+	let mut dynamic = world.clone();
+	world.slash_bonds = false;
+
+	let (mut error, mut off, mut follows, mut responses) = ([0.0; 3], [0.0; 3], 0.0, 0usize);
+	for _ in 0..config.rounds {
+		let round = world.play();
+		let revealed = round.revealed();
+		for (k, rule) in Aggregator::ALL.into_iter().enumerate() {
+			let consensus = rule.consensus(&revealed, round.responses.len());
+			for (c, response) in consensus.iter().zip(&round.responses) {
+				let miss = c.abs_diff(response.quality);
+				error[k] += f64::from(miss);
+				off[k] += f64::from(u8::from(miss > config.tolerance));
+				if rule == Aggregator::Median {
+					follows += f64::from(u8::from(c.abs_diff(collusion_lie(*response)) < miss));
+				}
+			}
+		}
+		responses += round.responses.len();
+	}
+	for _ in 0..config.rounds {
+		dynamic.play();
+	}
+
+	let per_seat = |strategy: ValidatorStrategy| {
+		net_per_seat(world.validators.iter().filter(|v| v.strategy == strategy))
+	};
+	let n = responses.max(1) as f64;
+	AttackRow {
+		fraction,
+		realised,
+		error: error.map(|e| e / n),
+		off: off.map(|o| o / n),
+		follows: follows / n,
+		honest_per_seat: per_seat(ValidatorStrategy::Honest),
+		colluder_per_seat: per_seat(ValidatorStrategy::Colluding),
+		share_after: dynamic.stake_share(ValidatorStrategy::Colluding),
+	}
+}
+
+/// The smallest swept share at which consensus (the pallet's median) follows the colluders on
+/// most responses.
+pub fn breaking_fraction(rows: &[AttackRow]) -> Option<f64> {
+	rows.iter().find(|row| row.follows > 0.5).map(|row| row.fraction)
+}
+
+/// How often a lazy validator revealing one constant would be judged in consensus.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LazyConstantRow {
+	/// The constant revealed for every response.
+	pub constant: u16,
+	/// Share of requests in which it is within tolerance, with the run's qualities and node mix.
+	pub mixed_rate: f64,
+	/// The same with every node honest.
+	pub honest_rate: f64,
+	/// The same with every node honest and clustered answers ([`GoodAnswers::Clustered`]).
+	pub clustered_rate: f64,
+}
+
+/// Plays `config.rounds` requests with an honest committee and checks, for constants 0 to
+/// 10 000 in steps of 500, whether a member revealing that constant would be in consensus (the
+/// constant does not vote, so it does not move consensus): with the run's node mix, with every
+/// node honest, and with every node honest and clustered answers.
+pub fn lazy_constant(config: &Config, qualities: &QualityModel) -> Vec<LazyConstantRow> {
+	let constants: Vec<u16> = (0..=20).map(|step| step * 500).collect();
+	let rates = |config: &Config, qualities: &QualityModel| -> Vec<f64> {
+		let mut world = World::new(config, qualities.clone(), &[]);
+		let mut hits = vec![0u64; constants.len()];
+		for _ in 0..config.rounds {
+			let round = world.play();
+			for (hit, constant) in hits.iter_mut().zip(&constants) {
+				let reveal = vec![*constant; round.consensus.len()];
+				*hit += u64::from(in_consensus(&reveal, &round.consensus, config.tolerance));
+			}
+		}
+		hits.into_iter().map(|h| ratio(h as f64, world.rounds())).collect()
+	};
+	let honest_config = Config { lazy_nodes: 0.0, mixed_nodes: 0.0, ..config.clone() };
+	let clustered = QualityModel { good: GoodAnswers::Clustered.quality(), ..qualities.clone() };
+	let mixed = rates(config, qualities);
+	let honest = rates(&honest_config, qualities);
+	let clustered = rates(&honest_config, &clustered);
+	(0..constants.len())
+		.map(|i| LazyConstantRow {
+			constant: constants[i],
+			mixed_rate: mixed[i],
+			honest_rate: honest[i],
+			clustered_rate: clustered[i],
+		})
+		.collect()
+}
+
+/// The validators' total net reward per seat they held.
+fn net_per_seat<'a>(validators: impl Iterator<Item = &'a Validator>) -> f64 {
+	let (net, seats) =
+		validators.fold((0.0, 0), |(net, seats), v| (net + v.net(), seats + v.seats));
+	ratio(net, seats)
+}
+
+/// `value / count`, zero for no count.
+fn ratio(value: f64, count: u64) -> f64 {
+	match count {
+		0 => 0.0,
+		count => value / count as f64,
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn breaking_point_is_the_first_majority_follow() {
+		let row = |fraction, follows| AttackRow {
+			fraction,
+			realised: fraction,
+			error: [0.0; 3],
+			off: [0.0; 3],
+			follows,
+			honest_per_seat: 0.0,
+			colluder_per_seat: 0.0,
+			share_after: fraction,
+		};
+		assert_eq!(breaking_fraction(&[row(0.4, 0.3), row(0.5, 0.6), row(0.6, 0.9)]), Some(0.5));
+		assert_eq!(breaking_fraction(&[row(0.4, 0.3)]), None);
+	}
+
+	#[test]
+	fn fractions_cover_zero_to_sixty_percent() {
+		let fractions = attack_fractions();
+		assert_eq!(fractions.len(), 13);
+		assert_eq!(fractions[0], 0.0);
+		assert!((fractions[12] - 0.6).abs() < 1e-12);
+	}
+}

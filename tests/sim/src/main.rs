@@ -1,0 +1,85 @@
+//! `poq-sim`: plays the Proof of Quality protocol with adversaries and writes what it measured.
+
+use clap::{Parser, Subcommand};
+use poq_sim::{
+	config::Config,
+	experiment::{self, attack_fractions, breaking_fraction},
+	plot,
+	report::{self, Table},
+};
+use std::{fs, path::Path, path::PathBuf, process::ExitCode};
+
+/// Adversarial simulator of the Proof of Quality protocol, on the pallet's own selection,
+/// consensus and settlement code.
+#[derive(Parser)]
+#[command(name = "poq-sim", version)]
+struct Cli {
+	#[command(subcommand)]
+	command: Command,
+	/// Directory the CSV and SVG files are written to.
+	#[arg(long, default_value = "docs/economics", global = true)]
+	out: PathBuf,
+	#[command(flatten)]
+	config: Config,
+}
+
+#[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
+enum Command {
+	/// Net reward per strategy: rewards.csv, rewards.svg.
+	Rewards,
+	/// Consensus under a colluding group of 0 to 60 % of stake: attack.csv, attack.svg.
+	Attack,
+	/// How often a lazy constant lands in consensus: lazy_constant.csv.
+	LazyConstant,
+	/// All of the above.
+	All,
+}
+
+fn main() -> ExitCode {
+	let cli = Cli::parse();
+	match run(&cli) {
+		Ok(()) => ExitCode::SUCCESS,
+		Err(error) => {
+			eprintln!("poq-sim: {error}");
+			ExitCode::FAILURE
+		},
+	}
+}
+
+fn run(cli: &Cli) -> Result<(), String> {
+	let config = &cli.config;
+	let qualities = config.qualities()?;
+	fs::create_dir_all(&cli.out).map_err(|e| format!("{}: {e}", cli.out.display()))?;
+	let wants = |command| cli.command == command || cli.command == Command::All;
+
+	if wants(Command::Rewards) {
+		let rows = experiment::rewards(config, &qualities);
+		write(&cli.out, "rewards.csv", &report::rewards_table(&rows))?;
+		plot::rewards(&rows, &cli.out.join("rewards.svg"))?;
+	}
+	if wants(Command::Attack) {
+		let rows = experiment::attack(config, &qualities, &attack_fractions());
+		write(&cli.out, "attack.csv", &report::attack_table(&rows))?;
+		plot::attack(&rows, &cli.out.join("attack.svg"))?;
+		match breaking_fraction(&rows) {
+			Some(fraction) => println!(
+				"consensus follows the colluders on most responses from {:.0} % of stake\n",
+				fraction * 100.0
+			),
+			None => println!("consensus never followed the colluders on most responses\n"),
+		}
+	}
+	if wants(Command::LazyConstant) {
+		let rows = experiment::lazy_constant(config, &qualities);
+		write(&cli.out, "lazy_constant.csv", &report::lazy_constant_table(&rows))?;
+	}
+	Ok(())
+}
+
+/// Writes `table` as CSV to `dir/name` and prints it as markdown.
+fn write(dir: &Path, name: &str, table: &Table) -> Result<(), String> {
+	let path = dir.join(name);
+	fs::write(&path, table.csv()).map_err(|e| format!("{}: {e}", path.display()))?;
+	println!("{}:\n\n{}", path.display(), table.markdown());
+	Ok(())
+}

@@ -1,0 +1,143 @@
+//! The measurements as tables: CSV files for tools, markdown for the documentation.
+//!
+//! Every table is a header and rows of cells, rendered either way, so the CSV files and the
+//! tables pasted in `docs/economics.md` cannot disagree.
+
+use crate::{
+	aggregate::Aggregator,
+	experiment::{AttackRow, LazyConstantRow, RewardRow},
+};
+
+/// A table of text cells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+	/// Column names.
+	pub header: Vec<String>,
+	/// Rows, one cell per column.
+	pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+	/// Comma-separated values; no cell holds a comma or a quote, so nothing needs quoting.
+	pub fn csv(&self) -> String {
+		std::iter::once(&self.header).chain(&self.rows).map(|row| row.join(",") + "\n").collect()
+	}
+
+	/// A GitHub-flavoured markdown table.
+	pub fn markdown(&self) -> String {
+		let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
+		let rule = vec!["---".to_string(); self.header.len()];
+		std::iter::once(line(&self.header))
+			.chain(std::iter::once(line(&rule)))
+			.chain(self.rows.iter().map(|row| line(row)))
+			.collect()
+	}
+}
+
+/// `rewards.csv`: net reward per round (mean, std, p10, p90 across participants), per seat,
+/// success rate and bond kept, per role and strategy.
+pub fn rewards_table(rows: &[RewardRow]) -> Table {
+	Table {
+		header: columns(&[
+			"role",
+			"strategy",
+			"participants",
+			"mean",
+			"std",
+			"p10",
+			"p90",
+			"per_seat",
+			"success",
+			"bond_kept",
+		]),
+		rows: rows
+			.iter()
+			.map(|row| {
+				vec![
+					row.role.to_string(),
+					row.strategy.to_string(),
+					row.per_round.count.to_string(),
+					fixed(row.per_round.mean, 3),
+					fixed(row.per_round.std, 3),
+					fixed(row.per_round.p10, 3),
+					fixed(row.per_round.p90, 3),
+					fixed(row.per_seat, 2),
+					fixed(row.success, 3),
+					fixed(row.bond_kept, 3),
+				]
+			})
+			.collect(),
+	}
+}
+
+/// `attack.csv`: per colluding share, each rule's mean error and share of responses off by more
+/// than the tolerance, how often the median follows the lie, seat rewards, and the colluders'
+/// share left after slashing.
+pub fn attack_table(rows: &[AttackRow]) -> Table {
+	let mut header = columns(&["fraction", "realised"]);
+	header.extend(Aggregator::ALL.iter().map(|rule| format!("error_{}", rule.name())));
+	header.extend(Aggregator::ALL.iter().map(|rule| format!("off_{}", rule.name())));
+	header.extend(columns(&["follows", "honest_per_seat", "colluder_per_seat", "share_after"]));
+	Table {
+		header,
+		rows: rows
+			.iter()
+			.map(|row| {
+				let mut cells = vec![fixed(row.fraction, 2), fixed(row.realised, 3)];
+				cells.extend(row.error.iter().map(|e| fixed(*e, 1)));
+				cells.extend(row.off.iter().map(|o| fixed(*o, 3)));
+				cells.extend([
+					fixed(row.follows, 3),
+					fixed(row.honest_per_seat, 2),
+					fixed(row.colluder_per_seat, 2),
+					fixed(row.share_after, 3),
+				]);
+				cells
+			})
+			.collect(),
+	}
+}
+
+/// `lazy_constant.csv`: in-consensus rate of each constant with the run's node mix, with every
+/// node honest, and with every node honest and clustered answers.
+pub fn lazy_constant_table(rows: &[LazyConstantRow]) -> Table {
+	Table {
+		header: columns(&[
+			"constant",
+			"in_consensus_mixed",
+			"in_consensus_honest",
+			"in_consensus_clustered",
+		]),
+		rows: rows
+			.iter()
+			.map(|row| {
+				vec![
+					row.constant.to_string(),
+					fixed(row.mixed_rate, 3),
+					fixed(row.honest_rate, 3),
+					fixed(row.clustered_rate, 3),
+				]
+			})
+			.collect(),
+	}
+}
+
+fn columns(names: &[&str]) -> Vec<String> {
+	names.iter().map(|name| name.to_string()).collect()
+}
+
+fn fixed(value: f64, decimals: usize) -> String {
+	format!("{value:.decimals$}")
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn renders_both_formats() {
+		let table = Table { header: columns(&["a", "b"]), rows: vec![columns(&["1", "2.50"])] };
+		assert_eq!(table.csv(), "a,b\n1,2.50\n");
+		assert_eq!(table.markdown(), "| a | b |\n| --- | --- |\n| 1 | 2.50 |\n");
+	}
+}

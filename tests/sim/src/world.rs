@@ -1,0 +1,329 @@
+//! The pools and their accounts, and one round of the protocol played with the pallet's own
+//! selection, consensus and settlement.
+
+use crate::{
+	config::Config,
+	quality::QualityModel,
+	stake::{assign_by_stake, draw_bonds, to_ppm},
+	strategy::{reveal, Machine, NodeStrategy, Response, ValidatorKnobs, ValidatorStrategy},
+};
+use pallet_poq::{
+	consensus::consensus_scores,
+	selection::{seed_for, select_weighted},
+	settlement::{settle, MemberReport, Params, Plan, Verdict},
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Subject of the inference-node draw; the simulator's own tags, since the pallet's are private
+/// and any distinct tags give independent draws.
+const NODES_TAG: &[u8] = b"poq-sim/nodes";
+/// Subject of the committee draw.
+const COMMITTEE_TAG: &[u8] = b"poq-sim/committee";
+
+/// An inference node and what it has earned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+	/// How it answers.
+	pub strategy: NodeStrategy,
+	/// Its bond, its weight in the draw (nodes are never slashed).
+	pub bond: u128,
+	/// Paid out of escrows so far.
+	pub paid: u128,
+	/// Requests it answered.
+	pub seats: u64,
+	/// Answers that earned something (consensus at or above `MinQuality`).
+	pub paid_seats: u64,
+}
+
+/// A validator and what it has earned and lost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validator {
+	/// How it scores.
+	pub strategy: ValidatorStrategy,
+	/// Its machine's float offset.
+	pub machine: Machine,
+	/// Its bond now: its weight in the draw and in the median, and the most a penalty takes.
+	pub bond: u128,
+	/// Paid out of escrows so far.
+	pub paid: u128,
+	/// Penalties so far.
+	pub slashed: u128,
+	/// Committees it sat on.
+	pub seats: u64,
+	/// Seats on which it was judged in consensus.
+	pub paid_seats: u64,
+}
+
+impl Validator {
+	/// Paid minus slashed so far.
+	pub fn net(&self) -> f64 {
+		self.paid as f64 - self.slashed as f64
+	}
+}
+
+/// Everything that happened in one round, for measurements beyond the books.
+#[derive(Clone, Debug)]
+pub struct Round {
+	/// The answers in response order.
+	pub responses: Vec<Response>,
+	/// The committee, as indices into [`World::validators`], in draw order.
+	pub committee: Vec<usize>,
+	/// Each member's stake when drawn.
+	pub stakes: Vec<u128>,
+	/// Each member's revealed scores; `None` when it committed and did not reveal.
+	pub reveals: Vec<Option<Vec<u16>>>,
+	/// The pallet's consensus score per response (empty when nobody revealed).
+	pub consensus: Vec<u16>,
+	/// The pallet's settlement of the request.
+	pub plan: Plan,
+}
+
+impl Round {
+	/// The reveals with their stakes, as the pallet feeds them to consensus.
+	pub fn revealed(&self) -> Vec<(&[u16], u128)> {
+		revealed(&self.reveals, &self.stakes)
+	}
+}
+
+/// The members who revealed, with their stakes.
+fn revealed<'a>(reveals: &'a [Option<Vec<u16>>], stakes: &[u128]) -> Vec<(&'a [u16], u128)> {
+	reveals
+		.iter()
+		.zip(stakes)
+		.filter_map(|(reveal, stake)| reveal.as_deref().map(|scores| (scores, *stake)))
+		.collect()
+}
+
+/// The pools, their books, and the protocol's parameters.
+#[derive(Clone, Debug)]
+pub struct World {
+	/// The inference-node pool.
+	pub nodes: Vec<Node>,
+	/// The validator pool.
+	pub validators: Vec<Validator>,
+	/// Whether penalties come out of bonds (as on chain); off, stakes stay fixed so a measurement
+	/// sees the same attacker share throughout.
+	pub slash_bonds: bool,
+	qualities: QualityModel,
+	knobs: ValidatorKnobs,
+	params: Params,
+	committee_size: usize,
+	nodes_per_request: usize,
+	fee: u128,
+	/// Stands in for the relay chain's randomness in the per-request seeds.
+	randomness: [u8; 32],
+	rng: ChaCha8Rng,
+	round: u64,
+}
+
+impl World {
+	/// Pools drawn from `config`: node strategies by `lazy_nodes` and `mixed_nodes` stake shares,
+	/// validators by `validator_mix` stake shares, honest for the rest.
+	pub fn new(
+		config: &Config,
+		qualities: QualityModel,
+		validator_mix: &[(ValidatorStrategy, f64)],
+	) -> Self {
+		let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+		let node_bonds = draw_bonds(config.stakes, config.nodes, config.bond, &mut rng);
+		let node_mix = [
+			(NodeStrategy::Lazy, to_ppm(config.lazy_nodes)),
+			(NodeStrategy::Mixed, to_ppm(config.mixed_nodes)),
+		];
+		let node_strategies =
+			assign_by_stake(&node_bonds, &node_mix, NodeStrategy::Honest, &mut rng);
+		let nodes = node_bonds
+			.into_iter()
+			.zip(node_strategies)
+			.map(|(bond, strategy)| Node { strategy, bond, paid: 0, seats: 0, paid_seats: 0 })
+			.collect();
+
+		let validator_bonds = draw_bonds(config.stakes, config.validators, config.bond, &mut rng);
+		let mix: Vec<_> = validator_mix.iter().map(|(s, share)| (*s, to_ppm(*share))).collect();
+		let strategies =
+			assign_by_stake(&validator_bonds, &mix, ValidatorStrategy::Honest, &mut rng);
+		let validators = validator_bonds
+			.into_iter()
+			.zip(strategies)
+			.map(|(bond, strategy)| Validator {
+				strategy,
+				machine: Machine::draw(config.noise, &mut rng),
+				bond,
+				paid: 0,
+				slashed: 0,
+				seats: 0,
+				paid_seats: 0,
+			})
+			.collect();
+
+		Self {
+			nodes,
+			validators,
+			slash_bonds: true,
+			qualities,
+			knobs: config.knobs(),
+			params: config.params(),
+			committee_size: config.committee,
+			nodes_per_request: config.nodes_per_request,
+			fee: config.fee,
+			randomness: rng.random(),
+			rng,
+			round: 0,
+		}
+	}
+
+	/// Rounds played so far.
+	pub fn rounds(&self) -> u64 {
+		self.round
+	}
+
+	/// Share of the validator stake held by `strategy`.
+	pub fn stake_share(&self, strategy: ValidatorStrategy) -> f64 {
+		let total: u128 = self.validators.iter().map(|v| v.bond).sum();
+		let held: u128 =
+			self.validators.iter().filter(|v| v.strategy == strategy).map(|v| v.bond).sum();
+		if total == 0 {
+			return 0.0;
+		}
+		held as f64 / total as f64
+	}
+
+	/// Plays one request: draws the nodes and, once they answered, the committee, by stake;
+	/// collects the reveals; settles with the pallet's consensus and plan; books the result.
+	pub fn play(&mut self) -> Round {
+		let id = self.round;
+		self.round += 1;
+
+		let node_weights: Vec<u128> = self.nodes.iter().map(|n| n.bond).collect();
+		let drawn = select_weighted(
+			seed_for(&self.randomness, NODES_TAG, id),
+			&node_weights,
+			self.nodes_per_request,
+		);
+		let responses: Vec<Response> = drawn
+			.iter()
+			.map(|&i| {
+				let strategy = self.nodes[i].strategy;
+				Response {
+					quality: strategy.answer(&self.qualities, &mut self.rng),
+					cartel: strategy == NodeStrategy::Lazy,
+				}
+			})
+			.collect();
+
+		let validator_weights: Vec<u128> = self.validators.iter().map(|v| v.bond).collect();
+		let committee = select_weighted(
+			seed_for(&self.randomness, COMMITTEE_TAG, id),
+			&validator_weights,
+			self.committee_size,
+		);
+		let stakes: Vec<u128> = committee.iter().map(|&v| validator_weights[v]).collect();
+		let reveals: Vec<Option<Vec<u16>>> = committee
+			.iter()
+			.map(|&v| {
+				let validator = &self.validators[v];
+				reveal(
+					validator.strategy,
+					validator.machine,
+					&responses,
+					&self.knobs,
+					&mut self.rng,
+				)
+			})
+			.collect();
+
+		let consensus = consensus_scores(&revealed(&reveals, &stakes), responses.len());
+		// Every strategy commits; the only way not to reveal is to fail after committing.
+		let reports: Vec<MemberReport> = reveals
+			.iter()
+			.zip(&stakes)
+			.map(|(reveal, bond)| MemberReport {
+				committed: true,
+				reveal: reveal.as_deref(),
+				bond: *bond,
+			})
+			.collect();
+		let plan = settle(self.fee, &consensus, &reports, &self.params);
+		let round = Round { responses, committee, stakes, reveals, consensus, plan };
+		self.book(&drawn, &round);
+		round
+	}
+
+	/// Credits payouts and debits penalties of a settled round.
+	fn book(&mut self, drawn: &[usize], round: &Round) {
+		for (k, &i) in drawn.iter().enumerate() {
+			let node = &mut self.nodes[i];
+			// With nobody revealing, the plan pays no node at all.
+			let paid = round.plan.node_payouts.get(k).copied().unwrap_or_default();
+			node.seats += 1;
+			node.paid += paid;
+			node.paid_seats += u64::from(paid > 0);
+		}
+		for (k, &v) in round.committee.iter().enumerate() {
+			let validator = &mut self.validators[v];
+			let penalty = round.plan.penalties[k];
+			validator.seats += 1;
+			validator.paid += round.plan.validator_payouts[k];
+			validator.paid_seats += u64::from(round.plan.verdicts[k] == Verdict::InConsensus);
+			validator.slashed += penalty;
+			if self.slash_bonds {
+				validator.bond -= penalty;
+			}
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn world(mix: &[(ValidatorStrategy, f64)]) -> World {
+		World::new(&Config::default(), QualityModel::default(), mix)
+	}
+
+	#[test]
+	fn pools_follow_the_config() {
+		let config = Config::default();
+		let world = world(&config.dishonest_mix());
+		assert_eq!(world.nodes.len(), config.nodes);
+		assert_eq!(world.validators.len(), config.validators);
+		// Equal stakes: 5 % of 60 validators is 3 of each dishonest strategy.
+		for strategy in ValidatorStrategy::ALL {
+			let count = world.validators.iter().filter(|v| v.strategy == strategy).count();
+			assert_eq!(count, if strategy == ValidatorStrategy::Honest { 42 } else { 3 });
+		}
+	}
+
+	#[test]
+	fn every_round_conserves_the_fee_and_books_it() {
+		let mut world = world(&Config::default().dishonest_mix());
+		let fee = Config::default().fee;
+		let start: u128 = world.validators.iter().map(|v| v.bond).sum();
+		let (mut paid, mut slashed) = (0u128, 0u128);
+		for _ in 0..200 {
+			let round = world.play();
+			assert_eq!(round.plan.paid() + round.plan.refund, fee);
+			assert_eq!(round.committee.len(), 5);
+			assert_eq!(round.responses.len(), 3);
+			paid += round.plan.paid();
+			slashed += round.plan.slashed();
+		}
+		let booked: u128 = world.nodes.iter().map(|n| n.paid).sum::<u128>()
+			+ world.validators.iter().map(|v| v.paid).sum::<u128>();
+		assert_eq!(booked, paid);
+		let bonds: u128 = world.validators.iter().map(|v| v.bond).sum();
+		assert_eq!(start - bonds, slashed);
+	}
+
+	#[test]
+	fn fixed_bonds_keep_the_attackers_share() {
+		let mut world = world(&[(ValidatorStrategy::Colluding, 0.2)]);
+		world.slash_bonds = false;
+		for _ in 0..200 {
+			world.play();
+		}
+		assert!((world.stake_share(ValidatorStrategy::Colluding) - 0.2).abs() < 1e-9);
+		assert!(world.validators.iter().any(|v| v.slashed > 0));
+	}
+}

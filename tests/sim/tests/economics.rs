@@ -1,0 +1,131 @@
+//! The protocol's economic claims, checked on simulated runs with fixed seeds and the default
+//! (README) parameters: honesty pays best, and the median resists a colluding minority.
+
+use poq_sim::{
+	aggregate::Aggregator,
+	config::Config,
+	experiment::{attack, breaking_fraction, rewards, AttackRow, RewardRow},
+	world::World,
+};
+use std::sync::OnceLock;
+
+/// The default configuration with fewer rounds, so the tests stay fast in debug builds.
+fn config() -> Config {
+	Config { rounds: 3_000, ..Config::default() }
+}
+
+/// The rewards run of [`config`], played once for every test that reads it.
+fn default_rewards() -> &'static [RewardRow] {
+	static ROWS: OnceLock<Vec<RewardRow>> = OnceLock::new();
+	ROWS.get_or_init(|| rewards(&config(), &config().qualities().unwrap()))
+}
+
+fn row<'a>(rows: &'a [RewardRow], role: &str, strategy: &str) -> &'a RewardRow {
+	rows.iter().find(|r| r.role == role && r.strategy == strategy).expect("every strategy reports")
+}
+
+#[test]
+fn honest_validators_earn_more_than_every_dishonest_strategy() {
+	let rows = default_rewards();
+	let honest = row(rows, "validator", "honest");
+	assert!(honest.per_round.mean > 0.0, "honest validators lose money: {honest:?}");
+	for other in rows.iter().filter(|r| r.role == "validator" && r.strategy != "honest") {
+		assert!(honest.per_round.mean > other.per_round.mean, "{honest:?} vs {other:?}");
+		// Per seat too, so the ordering is not only that slashed validators are drawn less.
+		assert!(honest.per_seat > other.per_seat, "{honest:?} vs {other:?}");
+		// The worst honest validator beats the best of every dishonest strategy.
+		assert!(honest.per_round.p10 > other.per_round.p90, "{honest:?} vs {other:?}");
+	}
+}
+
+#[test]
+fn honest_nodes_earn_more_than_mixed_and_mixed_more_than_lazy() {
+	let rows = default_rewards();
+	let (honest, mixed, lazy) =
+		(row(rows, "node", "honest"), row(rows, "node", "mixed"), row(rows, "node", "lazy"));
+	assert!(honest.per_round.mean > mixed.per_round.mean);
+	assert!(mixed.per_round.mean > lazy.per_round.mean);
+	assert!(honest.per_seat > mixed.per_seat && mixed.per_seat > lazy.per_seat);
+}
+
+fn sweep(fractions: &[f64]) -> Vec<AttackRow> {
+	let config = Config { rounds: 800, ..Config::default() };
+	attack(&config, &config.qualities().unwrap(), fractions)
+}
+
+/// Colluding shares around the interesting points, swept once for every test that reads them.
+const FRACTIONS: [f64; 7] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.45, 0.6];
+
+fn default_sweep() -> &'static [AttackRow] {
+	static ROWS: OnceLock<Vec<AttackRow>> = OnceLock::new();
+	ROWS.get_or_init(|| sweep(&FRACTIONS))
+}
+
+fn at(fraction: f64) -> &'static AttackRow {
+	default_sweep().iter().find(|row| row.fraction == fraction).expect("a swept share")
+}
+
+#[test]
+fn median_beats_mean_and_trimmed_mean_below_half() {
+	let median = Aggregator::ALL.iter().position(|r| *r == Aggregator::Median).unwrap();
+	for row in default_sweep().iter().filter(|row| (0.05..0.5).contains(&row.fraction)) {
+		for (k, rule) in Aggregator::ALL.iter().enumerate().filter(|(k, _)| *k != median) {
+			assert!(row.error[median] < row.error[k], "{rule:?} at {}: {row:?}", row.fraction);
+		}
+	}
+}
+
+#[test]
+fn consensus_follows_colluders_only_with_most_of_the_stake() {
+	assert_eq!(at(0.0).follows, 0.0);
+	// A fifth of the stake still captures the few committees it holds three seats of.
+	assert!(at(0.2).follows < 0.1, "{:?}", at(0.2));
+	assert!(at(0.45).follows < 0.5, "{:?}", at(0.45));
+	assert!(at(0.6).follows > 0.5, "{:?}", at(0.6));
+	assert_eq!(breaking_fraction(default_sweep()), Some(0.6));
+}
+
+#[test]
+fn slashing_wipes_out_a_colluding_minority_and_a_colluding_majority_wins() {
+	let (minority, majority) = (at(0.3), at(0.6));
+	assert!(minority.share_after < minority.realised / 2.0, "{minority:?}");
+	assert!(majority.share_after > majority.realised, "{majority:?}");
+}
+
+#[test]
+fn a_seed_replays_the_same_run() {
+	let config = Config { rounds: 500, ..Config::default() };
+	let qualities = config.qualities().unwrap();
+	assert_eq!(rewards(&config, &qualities), rewards(&config, &qualities));
+	assert_eq!(attack(&config, &qualities, &[0.3]), attack(&config, &qualities, &[0.3]));
+	let other = Config { seed: config.seed + 1, ..config.clone() };
+	assert_ne!(rewards(&config, &qualities), rewards(&other, &qualities));
+}
+
+#[test]
+fn real_scores_are_the_answers_qualities() {
+	let dir = std::env::temp_dir();
+	let good = dir.join(format!("poq-sim-good-{}.jsonl", std::process::id()));
+	let junk = dir.join(format!("poq-sim-junk-{}.jsonl", std::process::id()));
+	std::fs::write(&good, "{\"score\": 6000, \"raw\": 0.6}\n{\"score\": 6100, \"raw\": 0.61}\n")
+		.unwrap();
+	std::fs::write(&junk, "{\"score\": 100, \"raw\": 0.01}\n").unwrap();
+	let config = Config {
+		scores: Some(good.clone()),
+		junk_scores: Some(junk.clone()),
+		lazy_nodes: 0.5,
+		mixed_nodes: 0.0,
+		..config()
+	};
+	let qualities = config.qualities();
+	std::fs::remove_file(&good).unwrap();
+	std::fs::remove_file(&junk).unwrap();
+	let mut world = World::new(&config, qualities.unwrap(), &[]);
+	for _ in 0..50 {
+		for response in world.play().responses {
+			// Lazy nodes (the cartel) return junk, honest ones good answers.
+			let expected: &[u16] = if response.cartel { &[100] } else { &[6_000, 6_100] };
+			assert!(expected.contains(&response.quality), "{response:?}");
+		}
+	}
+}
