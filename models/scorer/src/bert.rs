@@ -1,0 +1,184 @@
+//! A BERT encoder forward pass on candle tensors, written for CPU inference of small models.
+//!
+//! It follows transformers' `BertModel` (post-layer-norm, absolute positions) and differs from
+//! candle-transformers' `bert.rs` only where that makes the CPU path faster without changing the
+//! maths: query, key and value are one fused matmul, the `1/sqrt(d)` scale is applied to the
+//! query (fewer elements than the scores), the attention mask is skipped for a batch without
+//! padding, and softmax and layer norm use candle-nn's fused kernels.
+
+use candle_core::{DType, IndexOp, Module, Tensor, D};
+use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
+
+use crate::config::{Activation, BertConfig};
+
+type CResult<T> = candle_core::Result<T>;
+
+fn linear(vb: &VarBuilder, rows: usize, cols: usize) -> CResult<Linear> {
+    Ok(Linear::new(vb.get((rows, cols), "weight")?, Some(vb.get(rows, "bias")?)))
+}
+
+fn layer_norm(vb: &VarBuilder, size: usize, eps: f64) -> CResult<LayerNorm> {
+    Ok(LayerNorm::new(vb.get(size, "weight")?, vb.get(size, "bias")?, eps))
+}
+
+struct Embeddings {
+    word: Embedding,
+    position: Tensor,
+    token_type: Embedding,
+    norm: LayerNorm,
+}
+
+impl Embeddings {
+    fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
+        let h = c.hidden_size;
+        Ok(Self {
+            word: Embedding::new(vb.get((c.vocab_size, h), "word_embeddings.weight")?, h),
+            position: vb.get((c.max_position_embeddings, h), "position_embeddings.weight")?,
+            token_type: Embedding::new(
+                vb.get((c.type_vocab_size, h), "token_type_embeddings.weight")?,
+                h,
+            ),
+            norm: layer_norm(&vb.pp("LayerNorm"), h, c.layer_norm_eps)?,
+        })
+    }
+
+    fn forward(&self, ids: &Tensor, type_ids: &Tensor) -> CResult<Tensor> {
+        let seq = ids.dim(1)?;
+        let x = (self.word.forward(ids)? + self.token_type.forward(type_ids)?)?;
+        let x = x.broadcast_add(&self.position.narrow(0, 0, seq)?)?;
+        self.norm.forward(&x)
+    }
+}
+
+struct Layer {
+    qkv: Linear,
+    attn_out: Linear,
+    attn_norm: LayerNorm,
+    up: Linear,
+    down: Linear,
+    out_norm: LayerNorm,
+}
+
+impl Layer {
+    fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
+        let (h, i, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
+        let att = vb.pp("attention");
+        let own = att.pp("self");
+        let names = ["query", "key", "value"];
+        // One (3h x h) matmul reads the activations once instead of three times.
+        let weights = names.map(|n| own.pp(n).get((h, h), "weight"));
+        let biases = names.map(|n| own.pp(n).get(h, "bias"));
+        let weight = Tensor::cat(&weights.into_iter().collect::<CResult<Vec<_>>>()?, 0)?;
+        let bias = Tensor::cat(&biases.into_iter().collect::<CResult<Vec<_>>>()?, 0)?;
+        Ok(Self {
+            qkv: Linear::new(weight, Some(bias)),
+            attn_out: linear(&att.pp("output").pp("dense"), h, h)?,
+            attn_norm: layer_norm(&att.pp("output").pp("LayerNorm"), h, eps)?,
+            up: linear(&vb.pp("intermediate").pp("dense"), i, h)?,
+            down: linear(&vb.pp("output").pp("dense"), h, i)?,
+            out_norm: layer_norm(&vb.pp("output").pp("LayerNorm"), h, eps)?,
+        })
+    }
+
+    fn forward(&self, x: &Tensor, mask: Option<&Tensor>, heads: usize, act: Activation) -> CResult<Tensor> {
+        let (b, s, h) = x.dims3()?;
+        let d = h / heads;
+        // (b, s, 3h) -> (3, b, heads, s, d): one copy gives q, k and v in head-major layout.
+        let qkv = self.qkv.forward(x)?.reshape((b, s, 3, heads, d))?.permute((2, 0, 3, 1, 4))?.contiguous()?;
+        let q = (qkv.i(0)? * (1.0 / (d as f64).sqrt()))?;
+        let (k, v) = (qkv.i(1)?, qkv.i(2)?);
+        // The matmul reads the transposed key through strides; no copy.
+        let mut scores = q.matmul(&k.t()?)?;
+        if let Some(mask) = mask {
+            scores = scores.broadcast_add(mask)?;
+        }
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, s, h))?;
+        let attn = self.attn_norm.forward(&(self.attn_out.forward(&ctx)? + x)?)?;
+        let up = self.up.forward(&attn)?;
+        let up = match act {
+            Activation::Gelu => up.gelu_erf()?,
+            Activation::GeluTanh => up.gelu()?,
+            Activation::Relu => up.relu()?,
+        };
+        self.out_norm.forward(&(self.down.forward(&up)? + attn)?)
+    }
+}
+
+/// The BERT encoder: embeddings and transformer layers, without a pooler.
+pub struct Encoder {
+    embeddings: Embeddings,
+    layers: Vec<Layer>,
+    heads: usize,
+    activation: Activation,
+}
+
+impl Encoder {
+    /// Loads the weights under `vb` (the prefix holding `embeddings.` and `encoder.`).
+    pub fn load(vb: &VarBuilder, c: &BertConfig, activation: Activation) -> CResult<Self> {
+        let layers = (0..c.num_hidden_layers)
+            .map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), c))
+            .collect::<CResult<_>>()?;
+        Ok(Self {
+            embeddings: Embeddings::load(&vb.pp("embeddings"), c)?,
+            layers,
+            heads: c.num_attention_heads,
+            activation,
+        })
+    }
+
+    /// Runs a right-padded batch. `ids` and `type_ids` are `(batch, seq)` `u32`; `lens` gives
+    /// each row's number of real tokens. Returns the last hidden states `(batch, seq, hidden)`.
+    pub fn forward(&self, ids: &Tensor, type_ids: &Tensor, lens: &[usize]) -> CResult<Tensor> {
+        let (b, s) = ids.dims2()?;
+        let mask = if lens.iter().all(|&l| l == s) {
+            None
+        } else {
+            // Additive mask over keys, (b, 1, 1, s): 0 for real tokens, f32::MIN for padding,
+            // as transformers does; softmax then gives padding exactly zero weight, so a row's
+            // result does not depend on how long the batch's other rows are.
+            let data: Vec<f32> = lens
+                .iter()
+                .flat_map(|&l| (0..s).map(move |j| if j < l { 0.0 } else { f32::MIN }))
+                .collect();
+            Some(Tensor::from_vec(data, (b, 1, 1, s), ids.device())?)
+        };
+        let mut x = self.embeddings.forward(ids, type_ids)?;
+        for layer in &self.layers {
+            x = layer.forward(&x, mask.as_ref(), self.heads, self.activation)?;
+        }
+        Ok(x)
+    }
+}
+
+/// `BertForSequenceClassification`'s head: pooler (dense + tanh on `[CLS]`) and classifier.
+pub struct ClassifierHead {
+    pooler: Linear,
+    classifier: Linear,
+}
+
+impl ClassifierHead {
+    /// Loads `pooler.dense` from `encoder_vb` and `classifier` from `root_vb`; requires exactly
+    /// one label, since the score is defined on a single logit.
+    pub fn load(encoder_vb: &VarBuilder, root_vb: &VarBuilder, hidden: usize) -> CResult<Self> {
+        let classifier_w = root_vb.get_unchecked_dtype("classifier.weight", DType::F32)?;
+        let labels = classifier_w.dim(0)?;
+        if classifier_w.dims() != [1, hidden] {
+            candle_core::bail!(
+                "classifier.weight has shape {:?}; a cross-encoder scorer needs one label ({labels} found) over {hidden} features",
+                classifier_w.dims()
+            );
+        }
+        Ok(Self {
+            pooler: linear(&encoder_vb.pp("pooler.dense"), hidden, hidden)?,
+            classifier: linear(&root_vb.pp("classifier"), 1, hidden)?,
+        })
+    }
+
+    /// One logit per row of the hidden states `(batch, seq, hidden)`.
+    pub fn forward(&self, hidden: &Tensor) -> CResult<Vec<f32>> {
+        let cls = hidden.i((.., 0))?;
+        let pooled = self.pooler.forward(&cls)?.tanh()?;
+        self.classifier.forward(&pooled)?.squeeze(D::Minus1)?.to_vec1()
+    }
+}
