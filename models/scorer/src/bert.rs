@@ -14,11 +14,18 @@ use crate::config::{Activation, BertConfig};
 type CResult<T> = candle_core::Result<T>;
 
 fn linear(vb: &VarBuilder, rows: usize, cols: usize) -> CResult<Linear> {
-    Ok(Linear::new(vb.get((rows, cols), "weight")?, Some(vb.get(rows, "bias")?)))
+    Ok(Linear::new(
+        vb.get((rows, cols), "weight")?,
+        Some(vb.get(rows, "bias")?),
+    ))
 }
 
 fn layer_norm(vb: &VarBuilder, size: usize, eps: f64) -> CResult<LayerNorm> {
-    Ok(LayerNorm::new(vb.get(size, "weight")?, vb.get(size, "bias")?, eps))
+    Ok(LayerNorm::new(
+        vb.get(size, "weight")?,
+        vb.get(size, "bias")?,
+        eps,
+    ))
 }
 
 struct Embeddings {
@@ -80,11 +87,22 @@ impl Layer {
         })
     }
 
-    fn forward(&self, x: &Tensor, mask: Option<&Tensor>, heads: usize, act: Activation) -> CResult<Tensor> {
+    fn forward(
+        &self,
+        x: &Tensor,
+        mask: Option<&Tensor>,
+        heads: usize,
+        act: Activation,
+    ) -> CResult<Tensor> {
         let (b, s, h) = x.dims3()?;
         let d = h / heads;
         // (b, s, 3h) -> (3, b, heads, s, d): one copy gives q, k and v in head-major layout.
-        let qkv = self.qkv.forward(x)?.reshape((b, s, 3, heads, d))?.permute((2, 0, 3, 1, 4))?.contiguous()?;
+        let qkv = self
+            .qkv
+            .forward(x)?
+            .reshape((b, s, 3, heads, d))?
+            .permute((2, 0, 3, 1, 4))?
+            .contiguous()?;
         let q = (qkv.i(0)? * (1.0 / (d as f64).sqrt()))?;
         let (k, v) = (qkv.i(1)?, qkv.i(2)?);
         // The matmul reads the transposed key through strides; no copy.
@@ -94,7 +112,9 @@ impl Layer {
         }
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
         let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, s, h))?;
-        let attn = self.attn_norm.forward(&(self.attn_out.forward(&ctx)? + x)?)?;
+        let attn = self
+            .attn_norm
+            .forward(&(self.attn_out.forward(&ctx)? + x)?)?;
         let up = self.up.forward(&attn)?;
         let up = match act {
             Activation::Gelu => up.gelu_erf()?,
@@ -179,6 +199,9 @@ impl ClassifierHead {
     pub fn forward(&self, hidden: &Tensor) -> CResult<Vec<f32>> {
         let cls = hidden.i((.., 0))?;
         let pooled = self.pooler.forward(&cls)?.tanh()?;
-        self.classifier.forward(&pooled)?.squeeze(D::Minus1)?.to_vec1()
+        self.classifier
+            .forward(&pooled)?
+            .squeeze(D::Minus1)?
+            .to_vec1()
     }
 }

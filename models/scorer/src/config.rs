@@ -74,7 +74,9 @@ impl BertConfig {
                 self.position_embedding_type
             )));
         }
-        if self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
             return Err(Error::Unsupported(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads
@@ -167,8 +169,17 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
         .filter(|&m| m >= 1.0 && m < bert.max_position_embeddings as f64)
         .map_or(bert.max_position_embeddings, |m| m as usize);
 
-    if bert.architectures.iter().any(|a| a == "BertForSequenceClassification") {
-        return Ok(FolderConfig { bert, activation, layout: Layout::Cross, max_len: model_max });
+    if bert
+        .architectures
+        .iter()
+        .any(|a| a == "BertForSequenceClassification")
+    {
+        return Ok(FolderConfig {
+            bert,
+            activation,
+            layout: Layout::Cross,
+            max_len: model_max,
+        });
     }
     let modules: Option<Vec<Module>> = read_optional_json(&dir.join("modules.json"))?;
     let Some(modules) = modules else {
@@ -185,9 +196,14 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
         .map(|m| dir.join(&m.path))
         .ok_or_else(|| Error::Unsupported("modules.json lists no Pooling module".into()))?;
     if let Some(other) = modules.iter().find(|m| {
-        !m.kind.ends_with(".Transformer") && !m.kind.ends_with(".Pooling") && !m.kind.ends_with(".Normalize")
+        !m.kind.ends_with(".Transformer")
+            && !m.kind.ends_with(".Pooling")
+            && !m.kind.ends_with(".Normalize")
     }) {
-        return Err(Error::Unsupported(format!("sentence-transformers module {}", other.kind)));
+        return Err(Error::Unsupported(format!(
+            "sentence-transformers module {}",
+            other.kind
+        )));
     }
     let normalize = modules.iter().any(|m| m.kind.ends_with(".Normalize"));
     let pooling = pooling_mode(&read_json(&pooling_dir.join("config.json"))?)?;
@@ -197,12 +213,19 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
     let max_len = st
         .and_then(|c| c.max_seq_length)
         .map_or(model_max, |m| m.min(bert.max_position_embeddings));
-    Ok(FolderConfig { bert, activation, layout: Layout::Bi { pooling, normalize }, max_len })
+    Ok(FolderConfig {
+        bert,
+        activation,
+        layout: Layout::Bi { pooling, normalize },
+        max_len,
+    })
 }
 
 fn pooling_mode(c: &PoolingConfig) -> Result<Pooling> {
     if c.pooling_mode_weightedmean_tokens || c.pooling_mode_lasttoken {
-        return Err(Error::Unsupported("weighted-mean and last-token pooling".into()));
+        return Err(Error::Unsupported(
+            "weighted-mean and last-token pooling".into(),
+        ));
     }
     let modes = [
         (c.pooling_mode_cls_token, Pooling::Cls),
@@ -213,7 +236,9 @@ fn pooling_mode(c: &PoolingConfig) -> Result<Pooling> {
     let mut on = modes.iter().filter(|(set, _)| *set).map(|&(_, mode)| mode);
     match (on.next(), on.next()) {
         (Some(mode), None) => Ok(mode),
-        (None, _) => Err(Error::Unsupported("the Pooling config enables no pooling mode".into())),
+        (None, _) => Err(Error::Unsupported(
+            "the Pooling config enables no pooling mode".into(),
+        )),
         (Some(_), Some(_)) => Err(Error::Unsupported(
             "several pooling modes at once (concatenated embeddings)".into(),
         )),
@@ -229,11 +254,19 @@ fn read_optional_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(Error::Io { path: path.to_owned(), source }),
+        Err(source) => {
+            return Err(Error::Io {
+                path: path.to_owned(),
+                source,
+            })
+        }
     };
     serde_json::from_str(&text)
         .map(Some)
-        .map_err(|source| Error::Json { path: path.to_owned(), source })
+        .map_err(|source| Error::Json {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// The weights file of `dir`: `model.safetensors`, else `pytorch_model.bin`.
@@ -255,12 +288,23 @@ mod tests {
 
     #[test]
     fn pooling_modes_from_config() {
-        assert_eq!(pooling_json(r#"{"pooling_mode_mean_tokens": true}"#).unwrap(), Pooling::Mean);
-        assert_eq!(pooling_json(r#"{"pooling_mode_cls_token": true}"#).unwrap(), Pooling::Cls);
-        assert_eq!(pooling_json(r#"{"pooling_mode_max_tokens": true}"#).unwrap(), Pooling::Max);
+        assert_eq!(
+            pooling_json(r#"{"pooling_mode_mean_tokens": true}"#).unwrap(),
+            Pooling::Mean
+        );
+        assert_eq!(
+            pooling_json(r#"{"pooling_mode_cls_token": true}"#).unwrap(),
+            Pooling::Cls
+        );
+        assert_eq!(
+            pooling_json(r#"{"pooling_mode_max_tokens": true}"#).unwrap(),
+            Pooling::Max
+        );
         assert!(pooling_json(r#"{}"#).is_err());
-        assert!(pooling_json(r#"{"pooling_mode_cls_token": true, "pooling_mode_max_tokens": true}"#)
-            .is_err());
+        assert!(pooling_json(
+            r#"{"pooling_mode_cls_token": true, "pooling_mode_max_tokens": true}"#
+        )
+        .is_err());
         assert!(pooling_json(r#"{"pooling_mode_lasttoken": true}"#).is_err());
     }
 }

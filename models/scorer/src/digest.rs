@@ -9,7 +9,10 @@ use crate::error::{Error, Result};
 
 /// Streams `path` through SHA-256 in 64 KiB chunks, so hashing never holds the file in memory.
 pub fn digest_file(path: &Path) -> Result<[u8; 32]> {
-    let io = |source| Error::Io { path: path.to_owned(), source };
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut file = std::fs::File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -40,7 +43,10 @@ mod tests {
         std::fs::write(&path, b"abc").unwrap();
         let hex = to_hex(&digest_file(&path).unwrap());
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod error;
 mod model;
 pub mod quality;
 
+pub use config::weights_file;
 pub use digest::{digest_file, to_hex};
 pub use error::{Error, Result};
 pub use model::{ModelKind, QualityModel, Scored};

@@ -6,11 +6,15 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use poq_scorer::{digest_file, to_hex, ModelKind, QualityModel};
+use poq_scorer::{digest_file, to_hex, weights_file, ModelKind, QualityModel};
 use serde::{Deserialize, Serialize};
 
 #[derive(Parser)]
-#[command(name = "poq-scorer", version, about = "Proof of Quality scorer (Candle BERT, CPU)")]
+#[command(
+    name = "poq-scorer",
+    version,
+    about = "Proof of Quality scorer (Candle BERT, CPU)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -72,7 +76,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Score { model, input } => score(&model, &input),
         Command::Digest { model } => digest(&model),
-        Command::Bench { model, batch, tokens, threads, seconds } => {
+        Command::Bench {
+            model,
+            batch,
+            tokens,
+            threads,
+            seconds,
+        } => {
             if let Some(n) = threads {
                 // Candle's matmuls and the tokenizer read this when they first build their
                 // thread pools, which happens later, on this (still single) thread.
@@ -116,11 +126,16 @@ fn score(model: &Path, input: &str) -> Result<(), String> {
     let model = QualityModel::load(model).map_err(|e| e.to_string())?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     for chunk in inputs.chunks(CHUNK) {
-        let pairs: Vec<(&str, &str)> =
-            chunk.iter().map(|i| (i.prompt.as_str(), i.response.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = chunk
+            .iter()
+            .map(|i| (i.prompt.as_str(), i.response.as_str()))
+            .collect();
         for s in model.score(&pairs).map_err(|e| e.to_string())? {
-            let line = serde_json::to_string(&Output { score: s.score, raw: s.raw })
-                .map_err(|e| e.to_string())?;
+            let line = serde_json::to_string(&Output {
+                score: s.score,
+                raw: s.raw,
+            })
+            .map_err(|e| e.to_string())?;
             writeln!(out, "{line}").map_err(|e| e.to_string())?;
         }
     }
@@ -130,12 +145,11 @@ fn score(model: &Path, input: &str) -> Result<(), String> {
 fn digest(model: &Path) -> Result<(), String> {
     // Hash the file without loading the model: this is how an operator checks a folder
     // against the on-chain digest.
-    let weights = ["model.safetensors", "pytorch_model.bin"]
-        .iter()
-        .map(|n| model.join(n))
-        .find(|p| p.is_file())
-        .ok_or_else(|| format!("no model.safetensors or pytorch_model.bin in {}", model.display()))?;
-    println!("{}", to_hex(&digest_file(&weights).map_err(|e| e.to_string())?));
+    let weights = weights_file(model).map_err(|e| e.to_string())?;
+    println!(
+        "{}",
+        to_hex(&digest_file(&weights).map_err(|e| e.to_string())?)
+    );
     Ok(())
 }
 
@@ -150,7 +164,10 @@ const WORDS: [&str; 32] = [
 
 /// `n` words starting at offset `seed` in [`WORDS`], so different seeds give different texts.
 fn text(n: usize, seed: usize) -> String {
-    (0..n).map(|i| WORDS[(seed + i * 7) % WORDS.len()]).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|i| WORDS[(seed + i * 7) % WORDS.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn bench(model: &Path, batch: usize, tokens: usize, seconds: f64) -> Result<(), String> {
@@ -159,7 +176,10 @@ fn bench(model: &Path, batch: usize, tokens: usize, seconds: f64) -> Result<(), 
     }
     let model = QualityModel::load(model).map_err(|e| e.to_string())?;
     if tokens > model.max_len() {
-        return Err(format!("--tokens {tokens} exceeds the model's max length {}", model.max_len()));
+        return Err(format!(
+            "--tokens {tokens} exceeds the model's max length {}",
+            model.max_len()
+        ));
     }
     let (prompt_words, response_words) = match model.kind() {
         // [CLS] prompt [SEP] response [SEP]
@@ -170,7 +190,10 @@ fn bench(model: &Path, batch: usize, tokens: usize, seconds: f64) -> Result<(), 
     let texts: Vec<(String, String)> = (0..batch)
         .map(|i| (text(prompt_words, i), text(response_words, i + 3)))
         .collect();
-    let pairs: Vec<(&str, &str)> = texts.iter().map(|(p, r)| (p.as_str(), r.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(p, r)| (p.as_str(), r.as_str()))
+        .collect();
     let run = || -> Result<Duration, String> {
         let start = Instant::now();
         model.score(&pairs).map_err(|e| e.to_string())?;

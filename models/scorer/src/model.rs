@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use tokenizers::{Encoding, PaddingParams, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+use tokenizers::{
+    Encoding, PaddingParams, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy,
+};
 
 use crate::bert::{ClassifierHead, Encoder};
 use crate::config::{self, Layout};
@@ -69,11 +71,14 @@ impl QualityModel {
         let cfg = config::read(dir)?;
         let weights = config::weights_file(dir)?;
         let tokenizer = load_tokenizer(&dir.join("tokenizer.json"), cfg.max_len)?;
-        let pad_id = tokenizer.token_to_id("[PAD]").unwrap_or(cfg.bert.pad_token_id);
+        let pad_id = tokenizer
+            .token_to_id("[PAD]")
+            .unwrap_or(cfg.bert.pad_token_id);
         let digest = digest_file(&weights)?;
         let tensors = read_tensors(&weights)?;
 
-        let weights_err = |e: candle_core::Error| Error::Weights(format!("{}: {e}", weights.display()));
+        let weights_err =
+            |e: candle_core::Error| Error::Weights(format!("{}: {e}", weights.display()));
         let root = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
         // transformers saves a classification model's encoder under `bert.`; a bare BertModel
         // (and most sentence-transformers folders) has no prefix.
@@ -85,11 +90,20 @@ impl QualityModel {
         let encoder = Encoder::load(&encoder_vb, &cfg.bert, cfg.activation).map_err(weights_err)?;
         let head = match cfg.layout {
             Layout::Cross => Head::Cross(
-                ClassifierHead::load(&encoder_vb, &root, cfg.bert.hidden_size).map_err(weights_err)?,
+                ClassifierHead::load(&encoder_vb, &root, cfg.bert.hidden_size)
+                    .map_err(weights_err)?,
             ),
             Layout::Bi { pooling, normalize } => Head::Bi { pooling, normalize },
         };
-        Ok(Self { encoder, head, tokenizer, pad_id, max_len: cfg.max_len, digest, weights })
+        Ok(Self {
+            encoder,
+            head,
+            tokenizer,
+            pad_id,
+            max_len: cfg.max_len,
+            digest,
+            weights,
+        })
     }
 
     /// Which kind of scorer this is.
@@ -141,7 +155,10 @@ impl QualityModel {
                     Head::Cross(_) => sigmoid(raw),
                     Head::Bi { .. } => raw,
                 };
-                Ok(Scored { score: quantize(x), raw })
+                Ok(Scored {
+                    score: quantize(x),
+                    raw,
+                })
             })
             .collect()
     }
@@ -167,7 +184,12 @@ impl QualityModel {
         Ok(raws)
     }
 
-    fn bi_raw(&self, pairs: &[(&str, &str)], pooling: Pooling, normalize: bool) -> Result<Vec<f32>> {
+    fn bi_raw(
+        &self,
+        pairs: &[(&str, &str)],
+        pooling: Pooling,
+        normalize: bool,
+    ) -> Result<Vec<f32>> {
         // Embed each distinct text once: validators score many responses to one prompt.
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut texts: Vec<&str> = Vec::new();
@@ -182,7 +204,10 @@ impl QualityModel {
             ids.push((p, r));
         }
         let embeddings = self.embed(&texts, pooling, normalize)?;
-        Ok(ids.iter().map(|&(p, r)| cosine(&embeddings[p], &embeddings[r])).collect())
+        Ok(ids
+            .iter()
+            .map(|&(p, r)| cosine(&embeddings[p], &embeddings[r]))
+            .collect())
     }
 
     /// Sentence embeddings of `texts`, in order, as sentence-transformers' `encode` gives them.
@@ -212,15 +237,28 @@ impl QualityModel {
 
     /// Runs the encoder on the encodings at `batch`, right-padded to the longest of them.
     fn forward(&self, encodings: &[Encoding], batch: &[usize]) -> Result<Tensor> {
-        let lens: Vec<usize> = batch.iter().map(|&i| encodings[i].get_ids().len()).collect();
+        let lens: Vec<usize> = batch
+            .iter()
+            .map(|&i| encodings[i].get_ids().len())
+            .collect();
         let seq = lens.iter().copied().max().unwrap_or(0);
         let mut ids = Vec::with_capacity(batch.len() * seq);
         let mut type_ids = Vec::with_capacity(batch.len() * seq);
         for &i in batch {
             let e = &encodings[i];
             let pad = seq - e.get_ids().len();
-            ids.extend(e.get_ids().iter().copied().chain(std::iter::repeat(self.pad_id).take(pad)));
-            type_ids.extend(e.get_type_ids().iter().copied().chain(std::iter::repeat(0).take(pad)));
+            ids.extend(
+                e.get_ids()
+                    .iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(self.pad_id, pad)),
+            );
+            type_ids.extend(
+                e.get_type_ids()
+                    .iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(0, pad)),
+            );
         }
         let shape = (batch.len(), seq);
         let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
@@ -244,7 +282,8 @@ fn load_tokenizer(path: &Path, max_len: usize) -> Result<Tokenizer> {
     if !path.is_file() {
         return Err(Error::MissingFile(path.to_owned()));
     }
-    let mut tokenizer = Tokenizer::from_file(path).map_err(|e| Error::Tokenizer(format!("{}: {e}", path.display())))?;
+    let mut tokenizer = Tokenizer::from_file(path)
+        .map_err(|e| Error::Tokenizer(format!("{}: {e}", path.display())))?;
     tokenizer
         .with_truncation(Some(TruncationParams {
             max_length: max_len,
@@ -263,6 +302,9 @@ fn read_tensors(path: &Path) -> Result<HashMap<String, Tensor>> {
     if path.extension().is_some_and(|e| e == "safetensors") {
         candle_core::safetensors::load(path, &Device::Cpu).map_err(err)
     } else {
-        Ok(candle_core::pickle::read_all(path).map_err(err)?.into_iter().collect())
+        Ok(candle_core::pickle::read_all(path)
+            .map_err(err)?
+            .into_iter()
+            .collect())
     }
 }

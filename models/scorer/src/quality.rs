@@ -50,7 +50,9 @@ pub fn pool(tokens: &[f32], dim: usize, mode: Pooling) -> Vec<f32> {
     let n = tokens.len() / dim;
     let rows = tokens.chunks_exact(dim);
     match mode {
-        Pooling::Cls => tokens.get(..dim).map_or_else(|| vec![0.0; dim], <[f32]>::to_vec),
+        Pooling::Cls => tokens
+            .get(..dim)
+            .map_or_else(|| vec![0.0; dim], <[f32]>::to_vec),
         Pooling::Max if n == 0 => vec![0.0; dim],
         Pooling::Max => rows.fold(vec![f32::NEG_INFINITY; dim], |mut acc, row| {
             for (a, &v) in acc.iter_mut().zip(row) {
@@ -66,7 +68,11 @@ pub fn pool(tokens: &[f32], dim: usize, mode: Pooling) -> Vec<f32> {
                 acc
             });
             let count = n.max(1) as f32;
-            let divisor = if mode == Pooling::Mean { count } else { count.sqrt() };
+            let divisor = if mode == Pooling::Mean {
+                count
+            } else {
+                count.sqrt()
+            };
             for s in &mut sum {
                 *s /= divisor;
             }
@@ -128,8 +134,16 @@ mod tests {
         assert_eq!(pool(&t, 3, Pooling::Mean), vec![2.0, 1.0, 1.0]);
         assert_eq!(pool(&t, 3, Pooling::Max), vec![3.0, 4.0, 3.0]);
         let s = 2f32.sqrt();
-        assert_eq!(pool(&t, 3, Pooling::MeanSqrtLen), vec![4.0 / s, 2.0 / s, 2.0 / s]);
-        for mode in [Pooling::Cls, Pooling::Mean, Pooling::Max, Pooling::MeanSqrtLen] {
+        assert_eq!(
+            pool(&t, 3, Pooling::MeanSqrtLen),
+            vec![4.0 / s, 2.0 / s, 2.0 / s]
+        );
+        for mode in [
+            Pooling::Cls,
+            Pooling::Mean,
+            Pooling::Max,
+            Pooling::MeanSqrtLen,
+        ] {
             assert_eq!(pool(&[], 3, mode), vec![0.0; 3]);
         }
     }
