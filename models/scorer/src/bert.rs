@@ -1,15 +1,16 @@
 //! A BERT encoder forward pass on candle tensors, written for CPU inference of small models.
 //!
-//! It follows transformers' `BertModel` (post-layer-norm, absolute positions) and differs from
-//! candle-transformers' `bert.rs` only where that makes the CPU path faster without changing the
-//! maths: query, key and value are one fused matmul, the `1/sqrt(d)` scale is applied to the
-//! query (fewer elements than the scores), the attention mask is skipped for a batch without
-//! padding, and softmax and layer norm use candle-nn's fused kernels.
+//! It follows transformers' `BertModel` (post-layer-norm, absolute positions, exact GELU) and
+//! differs from candle-transformers' `bert.rs` only where that makes the CPU path faster without
+//! changing the maths: query, key and value are one fused matmul, attention and the
+//! feed-forward bias + GELU are fused kernels (see [`crate::kernels`]), and layer norm uses
+//! candle-nn's fused op.
 
 use candle_core::{DType, IndexOp, Module, Tensor, D};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 
-use crate::config::{Activation, BertConfig};
+use crate::config::BertConfig;
+use crate::kernels::{Attention, BiasGelu};
 
 type CResult<T> = candle_core::Result<T>;
 
@@ -61,7 +62,9 @@ struct Layer {
     qkv: Linear,
     attn_out: Linear,
     attn_norm: LayerNorm,
+    /// The feed-forward up-projection without its bias, which [`BiasGelu`] adds.
     up: Linear,
+    up_bias: Vec<f32>,
     down: Linear,
     out_norm: LayerNorm,
 }
@@ -77,50 +80,28 @@ impl Layer {
         let biases = names.map(|n| own.pp(n).get(h, "bias"));
         let weight = Tensor::cat(&weights.into_iter().collect::<CResult<Vec<_>>>()?, 0)?;
         let bias = Tensor::cat(&biases.into_iter().collect::<CResult<Vec<_>>>()?, 0)?;
+        let up = vb.pp("intermediate").pp("dense");
         Ok(Self {
             qkv: Linear::new(weight, Some(bias)),
             attn_out: linear(&att.pp("output").pp("dense"), h, h)?,
             attn_norm: layer_norm(&att.pp("output").pp("LayerNorm"), h, eps)?,
-            up: linear(&vb.pp("intermediate").pp("dense"), i, h)?,
+            up: Linear::new(up.get((i, h), "weight")?, None),
+            up_bias: up.get(i, "bias")?.to_vec1()?,
             down: linear(&vb.pp("output").pp("dense"), h, i)?,
             out_norm: layer_norm(&vb.pp("output").pp("LayerNorm"), h, eps)?,
         })
     }
 
-    fn forward(
-        &self,
-        x: &Tensor,
-        mask: Option<&Tensor>,
-        heads: usize,
-        act: Activation,
-    ) -> CResult<Tensor> {
-        let (b, s, h) = x.dims3()?;
-        let d = h / heads;
-        // (b, s, 3h) -> (3, b, heads, s, d): one copy gives q, k and v in head-major layout.
-        let qkv = self
-            .qkv
-            .forward(x)?
-            .reshape((b, s, 3, heads, d))?
-            .permute((2, 0, 3, 1, 4))?
-            .contiguous()?;
-        let q = (qkv.i(0)? * (1.0 / (d as f64).sqrt()))?;
-        let (k, v) = (qkv.i(1)?, qkv.i(2)?);
-        // The matmul reads the transposed key through strides; no copy.
-        let mut scores = q.matmul(&k.t()?)?;
-        if let Some(mask) = mask {
-            scores = scores.broadcast_add(mask)?;
-        }
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, s, h))?;
+    fn forward(&self, x: &Tensor, lens: &[usize], heads: usize) -> CResult<Tensor> {
+        let qkv = self.qkv.forward(x)?;
+        let ctx = qkv.apply_op1_no_bwd(&Attention { heads, lens })?;
         let attn = self
             .attn_norm
             .forward(&(self.attn_out.forward(&ctx)? + x)?)?;
         let up = self.up.forward(&attn)?;
-        let up = match act {
-            Activation::Gelu => up.gelu_erf()?,
-            Activation::GeluTanh => up.gelu()?,
-            Activation::Relu => up.relu()?,
-        };
+        up.inplace_op1(&BiasGelu {
+            bias: &self.up_bias,
+        })?;
         self.out_norm.forward(&(self.down.forward(&up)? + attn)?)
     }
 }
@@ -130,12 +111,11 @@ pub struct Encoder {
     embeddings: Embeddings,
     layers: Vec<Layer>,
     heads: usize,
-    activation: Activation,
 }
 
 impl Encoder {
     /// Loads the weights under `vb` (the prefix holding `embeddings.` and `encoder.`).
-    pub fn load(vb: &VarBuilder, c: &BertConfig, activation: Activation) -> CResult<Self> {
+    pub fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
         let layers = (0..c.num_hidden_layers)
             .map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), c))
             .collect::<CResult<_>>()?;
@@ -143,29 +123,17 @@ impl Encoder {
             embeddings: Embeddings::load(&vb.pp("embeddings"), c)?,
             layers,
             heads: c.num_attention_heads,
-            activation,
         })
     }
 
     /// Runs a right-padded batch. `ids` and `type_ids` are `(batch, seq)` `u32`; `lens` gives
-    /// each row's number of real tokens. Returns the last hidden states `(batch, seq, hidden)`.
+    /// each row's number of real tokens; attention covers only those, so padding never changes
+    /// a row's result. Returns the last hidden states `(batch, seq, hidden)`; padded rows hold
+    /// unspecified values.
     pub fn forward(&self, ids: &Tensor, type_ids: &Tensor, lens: &[usize]) -> CResult<Tensor> {
-        let (b, s) = ids.dims2()?;
-        let mask = if lens.iter().all(|&l| l == s) {
-            None
-        } else {
-            // Additive mask over keys, (b, 1, 1, s): 0 for real tokens, f32::MIN for padding,
-            // as transformers does; softmax then gives padding exactly zero weight, so a row's
-            // result does not depend on how long the batch's other rows are.
-            let data: Vec<f32> = lens
-                .iter()
-                .flat_map(|&l| (0..s).map(move |j| if j < l { 0.0 } else { f32::MIN }))
-                .collect();
-            Some(Tensor::from_vec(data, (b, 1, 1, s), ids.device())?)
-        };
         let mut x = self.embeddings.forward(ids, type_ids)?;
         for layer in &self.layers {
-            x = layer.forward(&x, mask.as_ref(), self.heads, self.activation)?;
+            x = layer.forward(&x, lens, self.heads)?;
         }
         Ok(x)
     }

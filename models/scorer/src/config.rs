@@ -48,20 +48,9 @@ fn default_position_embedding_type() -> String {
     "absolute".into()
 }
 
-/// The activation of the feed-forward block, by its transformers name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activation {
-    /// `gelu`: the exact, erf-based GELU.
-    Gelu,
-    /// `gelu_new`, `gelu_pytorch_tanh`: the tanh approximation.
-    GeluTanh,
-    /// `relu`.
-    Relu,
-}
-
 impl BertConfig {
-    /// Checks what this crate's BERT supports and returns the activation.
-    pub fn validate(&self) -> Result<Activation> {
+    /// Checks that this crate's BERT supports the config.
+    pub fn validate(&self) -> Result<()> {
         if self.model_type != "bert" {
             return Err(Error::Unsupported(format!(
                 "model_type {:?}: only BERT models are supported",
@@ -82,12 +71,14 @@ impl BertConfig {
                 self.hidden_size, self.num_attention_heads
             )));
         }
-        match self.hidden_act.as_str() {
-            "gelu" => Ok(Activation::Gelu),
-            "gelu_new" | "gelu_pytorch_tanh" => Ok(Activation::GeluTanh),
-            "relu" => Ok(Activation::Relu),
-            other => Err(Error::Unsupported(format!("hidden_act {other:?}"))),
+        if self.hidden_act != "gelu" {
+            // transformers' "gelu" is the exact erf form, the one BERT checkpoints use.
+            return Err(Error::Unsupported(format!(
+                "hidden_act {:?}: only \"gelu\" is supported",
+                self.hidden_act
+            )));
         }
+        Ok(())
     }
 }
 
@@ -148,7 +139,6 @@ pub enum Layout {
 #[derive(Debug)]
 pub struct FolderConfig {
     pub bert: BertConfig,
-    pub activation: Activation,
     pub layout: Layout,
     /// The longest token sequence (special tokens included) one input may become.
     pub max_len: usize,
@@ -159,7 +149,7 @@ pub struct FolderConfig {
 /// (`modules.json`), and unsupported otherwise.
 pub fn read(dir: &Path) -> Result<FolderConfig> {
     let bert: BertConfig = read_json(&dir.join("config.json"))?;
-    let activation = bert.validate()?;
+    bert.validate()?;
     let tokenizer: TokenizerConfig =
         read_optional_json(&dir.join("tokenizer_config.json"))?.unwrap_or_default();
     // transformers truncates to model_max_length; a model cannot see more positions than it has
@@ -176,7 +166,6 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
     {
         return Ok(FolderConfig {
             bert,
-            activation,
             layout: Layout::Cross,
             max_len: model_max,
         });
@@ -215,7 +204,6 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
         .map_or(model_max, |m| m.min(bert.max_position_embeddings));
     Ok(FolderConfig {
         bert,
-        activation,
         layout: Layout::Bi { pooling, normalize },
         max_len,
     })

@@ -22,6 +22,7 @@ mod bert;
 mod config;
 mod digest;
 mod error;
+mod kernels;
 mod model;
 pub mod quality;
 

@@ -87,7 +87,7 @@ impl QualityModel {
         } else {
             root.clone()
         };
-        let encoder = Encoder::load(&encoder_vb, &cfg.bert, cfg.activation).map_err(weights_err)?;
+        let encoder = Encoder::load(&encoder_vb, &cfg.bert).map_err(weights_err)?;
         let head = match cfg.layout {
             Layout::Cross => Head::Cross(
                 ClassifierHead::load(&encoder_vb, &root, cfg.bert.hidden_size)

@@ -1,0 +1,339 @@
+//! Fused CPU kernels for the two parts of a BERT layer that candle's generic ops make slow.
+//!
+//! - [`Attention`]: candle runs `q·kᵀ` and `p·v` as one small multi-threaded gemm per
+//!   (sequence, head), with the scores, the masked scores and the probabilities each a separate
+//!   tensor. Here each (sequence, head) is one single-threaded task on rayon's pool, reading
+//!   q, k and v straight out of the fused qkv projection through strides, attending only over
+//!   the sequence's real tokens (so padding needs no mask and cannot change a result), and
+//!   writing its output into the merged-heads layout the next projection reads.
+//! - [`BiasGelu`]: the feed-forward bias and the exact (erf) GELU in one in-place pass, with
+//!   an erf that vectorises (libm's scalar erf was about a tenth of the run time).
+
+use candle_core::{bail, CpuStorage, CustomOp1, InplaceOp1, Layout, Shape};
+use gemm::{gemm, Parallelism};
+use rayon::prelude::*;
+
+/// Self-attention over a `(batch, seq, 3 * hidden)` tensor holding q, k and v side by side (the
+/// fused projection's output, bias included). Returns `(batch, seq, hidden)` with the heads
+/// merged; rows past a sequence's length are zero.
+pub struct Attention<'a> {
+    /// Number of attention heads.
+    pub heads: usize,
+    /// Real tokens per sequence of the batch (right padding).
+    pub lens: &'a [usize],
+}
+
+/// A pointer the attention tasks share; each task writes a disjoint block through it.
+#[derive(Clone, Copy)]
+struct OutPtr(*mut f32);
+// SAFETY: tasks write to pairwise disjoint elements (see `Attention::cpu_fwd`) and the buffer
+// outlives the parallel loop.
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+impl CustomOp1 for Attention<'_> {
+    fn name(&self) -> &'static str {
+        "poq-attention"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (batch, seq, h3) = layout.shape().dims3()?;
+        let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
+        else {
+            bail!("poq-attention needs a contiguous f32 tensor");
+        };
+        let qkv = &data[start..end];
+        let heads = self.heads;
+        if h3 % (3 * heads) != 0 || self.lens.len() != batch || self.lens.iter().any(|&l| l > seq) {
+            bail!(
+                "poq-attention: shape {:?} does not fit {heads} heads and lengths {:?}",
+                layout.shape(),
+                self.lens
+            );
+        }
+        let hidden = h3 / 3;
+        let d = hidden / heads;
+        let scale = 1.0 / (d as f32).sqrt();
+        let mut out = vec![0f32; batch * seq * hidden];
+        let out_ptr = OutPtr(out.as_mut_ptr());
+        (0..batch * heads).into_par_iter().for_each_init(
+            || vec![0f32; seq * seq],
+            |scores, task| {
+                let (b, head) = (task / heads, task % heads);
+                let len = self.lens[b];
+                if len == 0 {
+                    return;
+                }
+                let row = b * seq * h3 + head * d;
+                let (q, k, v) = (&qkv[row..], &qkv[row + hidden..], &qkv[row + 2 * hidden..]);
+                // SAFETY (both gemm calls): every index gemm touches lies inside its slice: q, k
+                // and v rows i < len are at i * h3 + [0, d) past their start, scores is
+                // len x len <= seq x seq, and the output block rows i < len of sequence b at
+                // columns [head * d, head * d + d) lie inside `out` and belong to this task alone.
+                unsafe {
+                    // scores = scale * q · kᵀ  (len x len): kᵀ read through strides.
+                    gemm(
+                        len,
+                        len,
+                        d,
+                        scores.as_mut_ptr(),
+                        1,
+                        len as isize,
+                        false,
+                        q.as_ptr(),
+                        1,
+                        h3 as isize,
+                        k.as_ptr(),
+                        h3 as isize,
+                        1,
+                        0.0,
+                        scale,
+                        false,
+                        false,
+                        false,
+                        Parallelism::None,
+                    );
+                }
+                softmax_rows(&mut scores[..len * len], len);
+                let dst = out_ptr;
+                unsafe {
+                    // out[b, i, head] = probs · v  (len x d), written in merged-heads layout.
+                    gemm(
+                        len,
+                        d,
+                        len,
+                        dst.0.add(b * seq * hidden + head * d),
+                        1,
+                        hidden as isize,
+                        false,
+                        scores.as_ptr(),
+                        1,
+                        len as isize,
+                        v.as_ptr(),
+                        1,
+                        h3 as isize,
+                        0.0,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        Parallelism::None,
+                    );
+                }
+            },
+        );
+        Ok((CpuStorage::F32(out), Shape::from((batch, seq, hidden))))
+    }
+}
+
+/// Adds `bias` to each row of a contiguous `(.., n)` f32 tensor and applies the exact GELU,
+/// `x · Φ(x) = x/2 · (1 + erf(x/√2))`, in place.
+pub struct BiasGelu<'a> {
+    /// One value per column.
+    pub bias: &'a [f32],
+}
+
+impl InplaceOp1 for BiasGelu<'_> {
+    fn name(&self) -> &'static str {
+        "poq-bias-gelu"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let n = self.bias.len();
+        let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
+        else {
+            bail!("poq-bias-gelu needs a contiguous f32 tensor");
+        };
+        if n == 0 || layout.dims().last() != Some(&n) {
+            bail!(
+                "poq-bias-gelu: bias of {n} does not fit shape {:?}",
+                layout.shape()
+            );
+        }
+        data[start..end].par_chunks_mut(n * 16).for_each(|rows| {
+            for row in rows.chunks_exact_mut(n) {
+                bias_gelu_row(row, self.bias);
+            }
+        });
+        Ok(())
+    }
+}
+
+fn bias_gelu_row(row: &mut [f32], bias: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the features the function is compiled for.
+        return unsafe { bias_gelu_row_avx2(row, bias) };
+    }
+    bias_gelu_row_portable(row, bias)
+}
+
+/// The same loop compiled for AVX2, where it vectorises eight lanes wide.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn bias_gelu_row_avx2(row: &mut [f32], bias: &[f32]) {
+    bias_gelu_row_portable(row, bias)
+}
+
+#[inline(always)]
+fn bias_gelu_row_portable(row: &mut [f32], bias: &[f32]) {
+    for (x, b) in row.iter_mut().zip(bias) {
+        let y = *x + b;
+        *x = 0.5 * y * (1.0 + erf(y * std::f32::consts::FRAC_1_SQRT_2));
+    }
+}
+
+/// erf within about 1e-7, computed without branches so that loops over it vectorise: for
+/// |x| < 0.5 its Maclaurin series (six terms, error below 3e-8), elsewhere 1 - erfc with the
+/// Chebyshev-fitted erfc of Numerical Recipes §6.2 (fractional error below 1.2e-7; near 0 that
+/// form would lose digits to cancellation, hence the series there).
+#[inline(always)]
+pub fn erf(x: f32) -> f32 {
+    let z = x.abs();
+    let z2 = z * z;
+    let series = z
+        * std::f32::consts::FRAC_2_SQRT_PI
+        * (1.0
+            + z2 * (-1.0 / 3.0
+                + z2 * (1.0 / 10.0
+                    + z2 * (-1.0 / 42.0 + z2 * (1.0 / 216.0 - z2 * (1.0 / 1320.0))))));
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -1.265_512_2
+        + t * (1.000_023_7
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_204
+                                + t * (1.488_515_9 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let erfc = t * exp(-z2 + poly);
+    let y = if z < 0.5 { series } else { 1.0 - erfc };
+    y.copysign(x)
+}
+
+/// e^x for x <= 88 (x below -87 gives ~0, as far as f32 is concerned), within a few ulp,
+/// branch-free and without float-to-int casts so that loops over it vectorise. x = n·ln 2 + r
+/// with integer n (built directly into the exponent bits) and |r| <= ln 2 / 2 (Cody-Waite:
+/// ln 2 in two parts keeps r exact), then a degree-7 Taylor polynomial for e^r.
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    // Adding 1.5 * 2^23 rounds to an integer n and leaves n in the low mantissa bits.
+    const ROUND: f32 = 12_582_912.0;
+    const LN2_HI: f32 = 0.693_359_4; // exact in 9 bits, so n * LN2_HI is exact
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let x = x.clamp(-87.0, 88.0);
+    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let n = shifted - ROUND;
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let mut p = 1.0 + r * (1.0 / 7.0);
+    p = 1.0 + r * (1.0 / 6.0) * p;
+    p = 1.0 + r * (1.0 / 5.0) * p;
+    p = 1.0 + r * (1.0 / 4.0) * p;
+    p = 1.0 + r * (1.0 / 3.0) * p;
+    p = 1.0 + r * (1.0 / 2.0) * p;
+    p = 1.0 + r * p;
+    let bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
+    p * f32::from_bits(bits.wrapping_add(127) << 23)
+}
+
+/// Softmax of each `len`-long row of `rows`, in place.
+fn softmax_rows(rows: &mut [f32], len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the features the function is compiled for.
+        return unsafe { softmax_rows_avx2(rows, len) };
+    }
+    softmax_rows_portable(rows, len)
+}
+
+/// The same loops compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn softmax_rows_avx2(rows: &mut [f32], len: usize) {
+    softmax_rows_portable(rows, len)
+}
+
+#[inline(always)]
+fn softmax_rows_portable(rows: &mut [f32], len: usize) {
+    for row in rows.chunks_exact_mut(len) {
+        let max = lanes(row, f32::NEG_INFINITY, f32::max);
+        for x in row.iter_mut() {
+            *x = exp(*x - max);
+        }
+        let inv = 1.0 / lanes(row, 0.0, |a, b| a + b);
+        for x in row.iter_mut() {
+            *x *= inv;
+        }
+    }
+}
+
+/// Folds `xs` with `op` over eight independent lanes, then across them: a reduction the
+/// compiler can vectorise (a single running value would pin it to one lane).
+#[inline(always)]
+fn lanes(xs: &[f32], init: f32, op: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut acc = [init; 8];
+    let mut chunks = xs.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(chunk) {
+            *a = op(*a, x);
+        }
+    }
+    let tail = chunks.remainder().iter().fold(init, |a, &x| op(a, x));
+    acc.into_iter().fold(tail, op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn exp_matches_std(x in -87.0f32..88.0) {
+            let (got, want) = (exp(x), x.exp());
+            prop_assert!(((got - want) / want).abs() < 5e-7, "{x}: {got} vs {want}");
+        }
+
+        #[test]
+        fn erf_matches_its_series(x in -3.0f32..3.0) {
+            let want = erf_series(f64::from(x));
+            prop_assert!((f64::from(erf(x)) - want).abs() < 2e-7, "{x}: {} vs {want}", erf(x));
+        }
+
+        #[test]
+        fn erf_saturates(x in 4.0f32..100.0) {
+            // 1 - erf(4) = 1.5e-8: below f32 resolution near 1.
+            prop_assert!((erf(x) - 1.0).abs() < 3e-7 && (erf(-x) + 1.0).abs() < 3e-7);
+        }
+
+        #[test]
+        fn softmax_matches_f64(mut row in proptest::collection::vec(-30.0f32..30.0, 1..64)) {
+            let reference: Vec<f64> = {
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+                let e: Vec<f64> = row.iter().map(|&x| (x as f64 - max).exp()).collect();
+                let s: f64 = e.iter().sum();
+                e.iter().map(|x| x / s).collect()
+            };
+            let len = row.len();
+            softmax_rows(&mut row, len);
+            for (got, want) in row.iter().zip(&reference) {
+                prop_assert!((f64::from(*got) - want).abs() < 1e-6);
+            }
+        }
+    }
+
+    /// erf in f64 by its Maclaurin series, accurate to ~1e-12 for |x| <= 3.
+    fn erf_series(x: f64) -> f64 {
+        let (mut term, mut sum, mut n) = (x, x, 0.0);
+        while term.abs() > 1e-18 {
+            n += 1.0;
+            term *= -x * x / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
+    }
+}
