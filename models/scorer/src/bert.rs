@@ -92,12 +92,28 @@ impl Layer {
         })
     }
 
-    fn forward(&self, x: &Tensor, lens: &[usize], heads: usize) -> CResult<Tensor> {
+    /// With `first_only`, only the first token's output is computed: `(batch, 1, hidden)`.
+    fn forward(
+        &self,
+        x: &Tensor,
+        lens: &[usize],
+        heads: usize,
+        first_only: bool,
+    ) -> CResult<Tensor> {
         let qkv = self.qkv.forward(x)?;
-        let ctx = qkv.apply_op1_no_bwd(&Attention { heads, lens })?;
+        let ctx = qkv.apply_op1_no_bwd(&Attention {
+            heads,
+            lens,
+            first_only,
+        })?;
+        let residual = if first_only {
+            x.narrow(1, 0, 1)?
+        } else {
+            x.clone()
+        };
         let attn = self
             .attn_norm
-            .forward(&(self.attn_out.forward(&ctx)? + x)?)?;
+            .forward(&(self.attn_out.forward(&ctx)? + residual)?)?;
         let up = self.up.forward(&attn)?;
         up.inplace_op1(&BiasGelu {
             bias: &self.up_bias,
@@ -128,12 +144,20 @@ impl Encoder {
 
     /// Runs a right-padded batch. `ids` and `type_ids` are `(batch, seq)` `u32`; `lens` gives
     /// each row's number of real tokens; attention covers only those, so padding never changes
-    /// a row's result. Returns the last hidden states `(batch, seq, hidden)`; padded rows hold
-    /// unspecified values.
-    pub fn forward(&self, ids: &Tensor, type_ids: &Tensor, lens: &[usize]) -> CResult<Tensor> {
+    /// a row's result. Returns the last hidden states `(batch, seq, hidden)`, padded rows
+    /// unspecified; with `first_only` just the first token's, `(batch, 1, hidden)`, which skips
+    /// most of the last layer's work for a head that reads only `[CLS]`.
+    pub fn forward(
+        &self,
+        ids: &Tensor,
+        type_ids: &Tensor,
+        lens: &[usize],
+        first_only: bool,
+    ) -> CResult<Tensor> {
         let mut x = self.embeddings.forward(ids, type_ids)?;
-        for layer in &self.layers {
-            x = layer.forward(&x, lens, self.heads)?;
+        let last = self.layers.len().saturating_sub(1);
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(&x, lens, self.heads, first_only && i == last)?;
         }
         Ok(x)
     }
@@ -163,7 +187,8 @@ impl ClassifierHead {
         })
     }
 
-    /// One logit per row of the hidden states `(batch, seq, hidden)`.
+    /// One logit per sequence of the hidden states `(batch, seq, hidden)` (only `[CLS]`, the
+    /// first position, is read).
     pub fn forward(&self, hidden: &Tensor) -> CResult<Vec<f32>> {
         let cls = hidden.i((.., 0))?;
         let pooled = self.pooler.forward(&cls)?.tanh()?;

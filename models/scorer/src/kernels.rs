@@ -15,12 +15,15 @@ use rayon::prelude::*;
 
 /// Self-attention over a `(batch, seq, 3 * hidden)` tensor holding q, k and v side by side (the
 /// fused projection's output, bias included). Returns `(batch, seq, hidden)` with the heads
-/// merged; rows past a sequence's length are zero.
+/// merged, rows past a sequence's length zero; with `first_only`, `(batch, 1, hidden)` for the
+/// first (`[CLS]`) query alone, which is all a classification head reads of the last layer.
 pub struct Attention<'a> {
     /// Number of attention heads.
     pub heads: usize,
     /// Real tokens per sequence of the batch (right padding).
     pub lens: &'a [usize],
+    /// Attend from the first token only.
+    pub first_only: bool,
 }
 
 /// A pointer the attention tasks share; each task writes a disjoint block through it.
@@ -30,6 +33,51 @@ struct OutPtr(*mut f32);
 // outlives the parallel loop.
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
+
+/// `dst = scale * lhs · rhs` for row-major `lhs` (m x k, row stride `lhs_rs`) into row-major
+/// `dst` (m x n, row stride `dst_rs`), `rhs` (k x n) addressed by its row and column strides,
+/// on the calling thread.
+///
+/// # Safety
+/// Every element addressed through the pointers and strides must be valid, and `dst` must not
+/// be written by anyone else meanwhile.
+#[allow(clippy::too_many_arguments)]
+unsafe fn matmul(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut f32,
+    dst_rs: usize,
+    lhs: *const f32,
+    lhs_rs: usize,
+    rhs: *const f32,
+    (rhs_rs, rhs_cs): (usize, usize),
+    scale: f32,
+) {
+    let i = |x: usize| x as isize;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            i(dst_rs),
+            false,
+            lhs,
+            1,
+            i(lhs_rs),
+            rhs,
+            i(rhs_cs),
+            i(rhs_rs),
+            0.0,
+            scale,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
+    }
+}
 
 impl CustomOp1 for Attention<'_> {
     fn name(&self) -> &'static str {
@@ -58,75 +106,56 @@ impl CustomOp1 for Attention<'_> {
         let hidden = h3 / 3;
         let d = hidden / heads;
         let scale = 1.0 / (d as f32).sqrt();
-        let mut out = vec![0f32; batch * seq * hidden];
+        let out_seq = if self.first_only { 1 } else { seq };
+        let mut out = vec![0f32; batch * out_seq * hidden];
         let out_ptr = OutPtr(out.as_mut_ptr());
         (0..batch * heads).into_par_iter().for_each_init(
-            || vec![0f32; seq * seq],
+            || vec![0f32; out_seq * seq],
             |scores, task| {
                 let (b, head) = (task / heads, task % heads);
                 let len = self.lens[b];
+                let queries = len.min(out_seq);
                 if len == 0 {
                     return;
                 }
                 let row = b * seq * h3 + head * d;
                 let (q, k, v) = (&qkv[row..], &qkv[row + hidden..], &qkv[row + 2 * hidden..]);
-                // SAFETY (both gemm calls): every index gemm touches lies inside its slice: q, k
-                // and v rows i < len are at i * h3 + [0, d) past their start, scores is
-                // len x len <= seq x seq, and the output block rows i < len of sequence b at
-                // columns [head * d, head * d + d) lie inside `out` and belong to this task alone.
-                unsafe {
-                    // scores = scale * q · kᵀ  (len x len): kᵀ read through strides.
-                    gemm(
-                        len,
-                        len,
-                        d,
-                        scores.as_mut_ptr(),
-                        1,
-                        len as isize,
-                        false,
-                        q.as_ptr(),
-                        1,
-                        h3 as isize,
-                        k.as_ptr(),
-                        h3 as isize,
-                        1,
-                        0.0,
-                        scale,
-                        false,
-                        false,
-                        false,
-                        Parallelism::None,
-                    );
-                }
-                softmax_rows(&mut scores[..len * len], len);
                 let dst = out_ptr;
+                // SAFETY: q, k and v rows i < len lie at i * h3 + [0, d) past their starts,
+                // inside `qkv`; `scores` holds queries x len <= out_seq x seq values; the output
+                // block (rows i < queries of sequence b, columns head * d + [0, d)) lies inside
+                // `out` and no other task writes it.
                 unsafe {
-                    // out[b, i, head] = probs · v  (len x d), written in merged-heads layout.
-                    gemm(
+                    // scores = scale * q · kᵀ  (queries x len), kᵀ read through strides.
+                    let shape = (queries, len, d);
+                    matmul(
+                        shape,
+                        scores.as_mut_ptr(),
                         len,
-                        d,
-                        len,
-                        dst.0.add(b * seq * hidden + head * d),
-                        1,
-                        hidden as isize,
-                        false,
+                        q.as_ptr(),
+                        h3,
+                        k.as_ptr(),
+                        (1, h3),
+                        scale,
+                    );
+                    softmax_rows(&mut scores[..queries * len], len);
+                    // out[b, i, head] = probs · v  (queries x d), in merged-heads layout.
+                    let out_block = dst.0.add(b * out_seq * hidden + head * d);
+                    let shape = (queries, d, len);
+                    matmul(
+                        shape,
+                        out_block,
+                        hidden,
                         scores.as_ptr(),
-                        1,
-                        len as isize,
+                        len,
                         v.as_ptr(),
-                        1,
-                        h3 as isize,
-                        0.0,
+                        (h3, 1),
                         1.0,
-                        false,
-                        false,
-                        false,
-                        Parallelism::None,
                     );
                 }
             },
         );
-        Ok((CpuStorage::F32(out), Shape::from((batch, seq, hidden))))
+        Ok((CpuStorage::F32(out), Shape::from((batch, out_seq, hidden))))
     }
 }
 

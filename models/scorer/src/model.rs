@@ -176,7 +176,7 @@ impl QualityModel {
             .map_err(|e| Error::Tokenizer(e.to_string()))?;
         let mut raws = vec![0.0; pairs.len()];
         for batch in length_batches(&encodings) {
-            let hidden = self.forward(&encodings, &batch)?;
+            let hidden = self.forward(&encodings, &batch, true)?;
             for (&i, logit) in batch.iter().zip(head.forward(&hidden)?) {
                 raws[i] = logit;
             }
@@ -218,7 +218,7 @@ impl QualityModel {
             .map_err(|e| Error::Tokenizer(e.to_string()))?;
         let mut out = vec![Vec::new(); texts.len()];
         for batch in length_batches(&encodings) {
-            let hidden = self.forward(&encodings, &batch)?;
+            let hidden = self.forward(&encodings, &batch, false)?;
             let (_, seq, dim) = hidden.dims3()?;
             let flat: Vec<f32> = hidden.flatten_all()?.to_vec1()?;
             for (row, &i) in batch.iter().enumerate() {
@@ -235,8 +235,9 @@ impl QualityModel {
         Ok(out)
     }
 
-    /// Runs the encoder on the encodings at `batch`, right-padded to the longest of them.
-    fn forward(&self, encodings: &[Encoding], batch: &[usize]) -> Result<Tensor> {
+    /// Runs the encoder on the encodings at `batch`, right-padded to the longest of them; see
+    /// [`Encoder::forward`] for `first_only`.
+    fn forward(&self, encodings: &[Encoding], batch: &[usize], first_only: bool) -> Result<Tensor> {
         let lens: Vec<usize> = batch
             .iter()
             .map(|&i| encodings[i].get_ids().len())
@@ -263,7 +264,7 @@ impl QualityModel {
         let shape = (batch.len(), seq);
         let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
         let type_ids = Tensor::from_vec(type_ids, shape, &Device::Cpu)?;
-        Ok(self.encoder.forward(&ids, &type_ids, &lens)?)
+        Ok(self.encoder.forward(&ids, &type_ids, &lens, first_only)?)
     }
 }
 
