@@ -30,8 +30,8 @@ WORDS = ["the", "quality", "of", "this", "answer", "is", "good", "and", "clear",
          "first", "last", "high", "low", "open", "true", "water", "city", "house", "music"]
 
 
-def text(n, seed):
-    return " ".join(WORDS[(seed + i * 7) % len(WORDS)] for i in range(n))
+def text(n, seed, stride):
+    return " ".join(WORDS[(seed + i * stride) % len(WORDS)] for i in range(n))
 
 
 def make_pairs(kind, batch, tokens):
@@ -39,7 +39,7 @@ def make_pairs(kind, batch, tokens):
         p, r = (tokens - 3) // 2, tokens - 3 - (tokens - 3) // 2
     else:  # [CLS] text [SEP] for each text
         p, r = tokens - 2, tokens - 2
-    return [(text(p, i), text(r, i + 3)) for i in range(batch)]
+    return [(text(p, i, 7), text(r, i, 5)) for i in range(batch)]
 
 
 def runner(kind, pairs):

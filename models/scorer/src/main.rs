@@ -80,6 +80,7 @@ fn main() -> ExitCode {
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
         std::env::set_var("CANDLE_NUM_THREADS", "1");
     }
+    poq_scorer::tune_allocator();
     let result = match cli.command {
         Command::Score { model, input } => score(&model, &input),
         Command::Digest { model } => digest(&model),
@@ -169,10 +170,12 @@ const WORDS: [&str; 32] = [
     "first", "last", "high", "low", "open", "true", "water", "city", "house", "music",
 ];
 
-/// `n` words starting at offset `seed` in [`WORDS`], so different seeds give different texts.
-fn text(n: usize, seed: usize) -> String {
+/// `n` words from [`WORDS`]: word `i` is `WORDS[(seed + i * stride) % 32]`. Prompts use stride
+/// 7 and responses stride 5, so with the pair index as seed no text repeats within 32 pairs
+/// (a repeated text would be embedded once by the bi-encoder and flatter its numbers).
+fn text(n: usize, seed: usize, stride: usize) -> String {
     (0..n)
-        .map(|i| WORDS[(seed + i * 7) % WORDS.len()])
+        .map(|i| WORDS[(seed + i * stride) % WORDS.len()])
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -195,7 +198,7 @@ fn bench(model: &Path, batch: usize, tokens: usize, seconds: f64) -> Result<(), 
         ModelKind::BiEncoder => (tokens - 2, tokens - 2),
     };
     let texts: Vec<(String, String)> = (0..batch)
-        .map(|i| (text(prompt_words, i), text(response_words, i + 3)))
+        .map(|i| (text(prompt_words, i, 7), text(response_words, i, 5)))
         .collect();
     let pairs: Vec<(&str, &str)> = texts
         .iter()
