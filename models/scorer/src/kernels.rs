@@ -198,22 +198,58 @@ fn bias_gelu_row(row: &mut [f32], bias: &[f32]) {
         // SAFETY: the CPU has the features the function is compiled for.
         return unsafe { bias_gelu_row_avx2(row, bias) };
     }
-    bias_gelu_row_portable(row, bias)
+    bias_gelu_row_generic::<Separate>(row, bias)
 }
 
-/// The same loop compiled for AVX2, where it vectorises eight lanes wide.
+/// The same loop compiled for AVX2 and FMA, where it vectorises eight lanes wide and each
+/// polynomial step is one fused multiply-add (half the dependency chain).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn bias_gelu_row_avx2(row: &mut [f32], bias: &[f32]) {
-    bias_gelu_row_portable(row, bias)
+    bias_gelu_row_generic::<Fused>(row, bias)
 }
 
 #[inline(always)]
-fn bias_gelu_row_portable(row: &mut [f32], bias: &[f32]) {
+fn bias_gelu_row_generic<M: MulAdd>(row: &mut [f32], bias: &[f32]) {
     for (x, b) in row.iter_mut().zip(bias) {
         let y = *x + b;
-        *x = 0.5 * y * (1.0 + erf(y * std::f32::consts::FRAC_1_SQRT_2));
+        *x = 0.5 * y * (1.0 + erf::<M>(y * std::f32::consts::FRAC_1_SQRT_2));
     }
+}
+
+/// How the polynomial kernels compute `a * b + c`.
+pub trait MulAdd {
+    /// `a * b + c`.
+    fn mul_add(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// One rounding, by the FMA instruction: only for code compiled with the `fma` feature
+/// (elsewhere `f32::mul_add` is a slow library call).
+pub struct Fused;
+
+/// A multiply and an add, two roundings: for code that may run without FMA.
+pub struct Separate;
+
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+impl MulAdd for Separate {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+/// Evaluates the polynomial with coefficients `coefs` (highest degree first) at `x` (Horner).
+#[inline(always)]
+fn horner<M: MulAdd>(x: f32, coefs: &[f32]) -> f32 {
+    coefs[1..]
+        .iter()
+        .fold(coefs[0], |acc, &c| M::mul_add(acc, x, c))
 }
 
 /// erf within about 1e-7, computed without branches so that loops over it vectorise: for
@@ -221,25 +257,32 @@ fn bias_gelu_row_portable(row: &mut [f32], bias: &[f32]) {
 /// Chebyshev-fitted erfc of Numerical Recipes §6.2 (fractional error below 1.2e-7; near 0 that
 /// form would lose digits to cancellation, hence the series there).
 #[inline(always)]
-pub fn erf(x: f32) -> f32 {
+pub fn erf<M: MulAdd>(x: f32) -> f32 {
+    const SERIES: [f32; 6] = [
+        -1.0 / 1320.0,
+        1.0 / 216.0,
+        -1.0 / 42.0,
+        1.0 / 10.0,
+        -1.0 / 3.0,
+        1.0,
+    ];
+    const ERFC: [f32; 10] = [
+        0.170_872_77,
+        -0.822_152_23,
+        1.488_515_9,
+        -1.135_204,
+        0.278_868_07,
+        -0.186_288_06,
+        0.096_784_18,
+        0.374_091_96,
+        1.000_023_7,
+        -1.265_512_2,
+    ];
     let z = x.abs();
     let z2 = z * z;
-    let series = z
-        * std::f32::consts::FRAC_2_SQRT_PI
-        * (1.0
-            + z2 * (-1.0 / 3.0
-                + z2 * (1.0 / 10.0
-                    + z2 * (-1.0 / 42.0 + z2 * (1.0 / 216.0 - z2 * (1.0 / 1320.0))))));
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -1.265_512_2
-        + t * (1.000_023_7
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_204
-                                + t * (1.488_515_9 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let erfc = t * exp(-z2 + poly);
+    let series = z * std::f32::consts::FRAC_2_SQRT_PI * horner::<M>(z2, &SERIES);
+    let t = 1.0 / M::mul_add(0.5, z, 1.0);
+    let erfc = t * exp::<M>(horner::<M>(t, &ERFC) - z2);
     let y = if z < 0.5 { series } else { 1.0 - erfc };
     y.copysign(x)
 }
@@ -247,24 +290,28 @@ pub fn erf(x: f32) -> f32 {
 /// e^x for x <= 88 (x below -87 gives ~0, as far as f32 is concerned), within a few ulp,
 /// branch-free and without float-to-int casts so that loops over it vectorise. x = n·ln 2 + r
 /// with integer n (built directly into the exponent bits) and |r| <= ln 2 / 2 (Cody-Waite:
-/// ln 2 in two parts keeps r exact), then a degree-7 Taylor polynomial for e^r.
+/// ln 2 in two parts keeps r exact), then the degree-7 Taylor polynomial of e^r.
 #[inline(always)]
-pub fn exp(x: f32) -> f32 {
+pub fn exp<M: MulAdd>(x: f32) -> f32 {
     // Adding 1.5 * 2^23 rounds to an integer n and leaves n in the low mantissa bits.
     const ROUND: f32 = 12_582_912.0;
     const LN2_HI: f32 = 0.693_359_4; // exact in 9 bits, so n * LN2_HI is exact
     const LN2_LO: f32 = -2.121_944_4e-4;
+    const TAYLOR: [f32; 8] = [
+        1.0 / 5040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        1.0 / 2.0,
+        1.0,
+        1.0,
+    ];
     let x = x.clamp(-87.0, 88.0);
-    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let shifted = M::mul_add(x, std::f32::consts::LOG2_E, ROUND);
     let n = shifted - ROUND;
-    let r = (x - n * LN2_HI) - n * LN2_LO;
-    let mut p = 1.0 + r * (1.0 / 7.0);
-    p = 1.0 + r * (1.0 / 6.0) * p;
-    p = 1.0 + r * (1.0 / 5.0) * p;
-    p = 1.0 + r * (1.0 / 4.0) * p;
-    p = 1.0 + r * (1.0 / 3.0) * p;
-    p = 1.0 + r * (1.0 / 2.0) * p;
-    p = 1.0 + r * p;
+    let r = M::mul_add(-n, LN2_LO, M::mul_add(-n, LN2_HI, x));
+    let p = horner::<M>(r, &TAYLOR);
     let bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
     p * f32::from_bits(bits.wrapping_add(127) << 23)
 }
@@ -276,22 +323,22 @@ fn softmax_rows(rows: &mut [f32], len: usize) {
         // SAFETY: the CPU has the features the function is compiled for.
         return unsafe { softmax_rows_avx2(rows, len) };
     }
-    softmax_rows_portable(rows, len)
+    softmax_rows_generic::<Separate>(rows, len)
 }
 
-/// The same loops compiled for AVX2.
+/// The same loops compiled for AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn softmax_rows_avx2(rows: &mut [f32], len: usize) {
-    softmax_rows_portable(rows, len)
+    softmax_rows_generic::<Fused>(rows, len)
 }
 
 #[inline(always)]
-fn softmax_rows_portable(rows: &mut [f32], len: usize) {
+fn softmax_rows_generic<M: MulAdd>(rows: &mut [f32], len: usize) {
     for row in rows.chunks_exact_mut(len) {
         let max = lanes(row, f32::NEG_INFINITY, f32::max);
         for x in row.iter_mut() {
-            *x = exp(*x - max);
+            *x = exp::<M>(*x - max);
         }
         let inv = 1.0 / lanes(row, 0.0, |a, b| a + b);
         for x in row.iter_mut() {
@@ -323,20 +370,26 @@ mod tests {
     proptest! {
         #[test]
         fn exp_matches_std(x in -87.0f32..88.0) {
-            let (got, want) = (exp(x), x.exp());
-            prop_assert!(((got - want) / want).abs() < 5e-7, "{x}: {got} vs {want}");
+            let want = x.exp();
+            for got in [exp::<Separate>(x), exp::<Fused>(x)] {
+                prop_assert!(((got - want) / want).abs() < 5e-7, "{x}: {got} vs {want}");
+            }
         }
 
         #[test]
         fn erf_matches_its_series(x in -3.0f32..3.0) {
             let want = erf_series(f64::from(x));
-            prop_assert!((f64::from(erf(x)) - want).abs() < 2e-7, "{x}: {} vs {want}", erf(x));
+            for got in [erf::<Separate>(x), erf::<Fused>(x)] {
+                prop_assert!((f64::from(got) - want).abs() < 2e-7, "{x}: {got} vs {want}");
+            }
         }
 
         #[test]
         fn erf_saturates(x in 4.0f32..100.0) {
             // 1 - erf(4) = 1.5e-8: below f32 resolution near 1.
-            prop_assert!((erf(x) - 1.0).abs() < 3e-7 && (erf(-x) + 1.0).abs() < 3e-7);
+            for (pos, neg) in [(erf::<Separate>(x), erf::<Separate>(-x)), (erf::<Fused>(x), erf::<Fused>(-x))] {
+                prop_assert!((pos - 1.0).abs() < 3e-7 && (neg + 1.0).abs() < 3e-7);
+            }
         }
 
         #[test]

@@ -15,10 +15,15 @@ use crate::digest::{digest_file, to_hex};
 use crate::error::{Error, Result};
 use crate::quality::{self, cosine, pool, quantize, sigmoid, Pooling};
 
-/// Sequences per forward pass. Inputs are sorted by length first, so a batch holds sequences of
-/// similar length and padding stays small; 32 keeps the activations of a 512-token batch
-/// (~100 MB for MiniLM) modest while giving the matmuls enough rows to use every core.
+/// Sequences per forward pass at most. Inputs are sorted by length first, so a batch holds
+/// sequences of similar length and padding stays small.
 const MAX_BATCH: usize = 32;
+
+/// Padded tokens per forward pass at most (32 sequences of 128). The matmuls reach full speed
+/// well below this, and it keeps MiniLM's largest activation (tokens x 1536 floats, 24 MiB)
+/// under the size from which glibc maps and unmaps memory for every allocation (32 MiB
+/// at most, see [`crate::tune_allocator`]).
+const MAX_BATCH_TOKENS: usize = 4096;
 
 /// Which kind of scorer a folder holds; it fixes what `raw` means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,12 +273,27 @@ impl QualityModel {
     }
 }
 
-/// Groups encoding indices into batches of at most [`MAX_BATCH`] sequences of similar length
-/// (sorted by length, ties by index so the grouping is deterministic).
+/// Groups encoding indices into batches of similar length: sorted by length (ties by index, so
+/// the grouping is deterministic), then cut whenever a batch would exceed [`MAX_BATCH`]
+/// sequences or [`MAX_BATCH_TOKENS`] padded tokens. A sequence longer than the token budget
+/// goes alone.
 fn length_batches(encodings: &[Encoding]) -> Vec<Vec<usize>> {
+    let len = |i: usize| encodings[i].get_ids().len();
     let mut order: Vec<usize> = (0..encodings.len()).collect();
-    order.sort_by_key(|&i| (encodings[i].get_ids().len(), i));
-    order.chunks(MAX_BATCH).map(<[usize]>::to_vec).collect()
+    order.sort_by_key(|&i| (len(i), i));
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        // Sorted ascending, so `i` is the longest member of whichever batch it joins.
+        match batches.last_mut() {
+            Some(batch)
+                if batch.len() < MAX_BATCH && (batch.len() + 1) * len(i) <= MAX_BATCH_TOKENS =>
+            {
+                batch.push(i)
+            }
+            _ => batches.push(vec![i]),
+        }
+    }
+    batches
 }
 
 /// Loads `tokenizer.json` and replaces whatever fixed padding and truncation it carries
