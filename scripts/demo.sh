@@ -31,14 +31,15 @@ with open(sys.argv[1], "w") as out:
         out.write(json.dumps(pair) + "\n")
         out.write(json.dumps({"prompt": pair["prompt"], "response": junk[pair["prompt"]]}) + "\n")
 PY
-"$bin/poq-scorer" score --model "$model" --input "$pairs" | python3 -c '
+"$bin/poq-scorer" score --model "$model" --input "$pairs" | python3 <(cat <<'PY'
 import json, sys
-pairs = [json.loads(l) for l in open(sys.argv[1])]
-scores = [json.loads(l) for l in sys.stdin]
-print(f"{"prompt":<48} {"good":>6} {"junk":>6}")
+pairs = [json.loads(line) for line in open(sys.argv[1])]
+scores = [json.loads(line)["score"] for line in sys.stdin]
+print("%-50s %6s %6s" % ("prompt", "good", "junk"))
 for i in range(0, len(pairs), 2):
-    print(f"{pairs[i]["prompt"][:48]:<48} {scores[i]["score"]:>6} {scores[i+1]["score"]:>6}")
-' "$pairs"
+    print("%-50s %6d %6d" % (pairs[i]["prompt"][:50], scores[i], scores[i + 1]))
+PY
+) "$pairs"
 echo "(scores are 0..10000: round(10000 * cosine of prompt and answer embeddings))"
 
 step "who earns what: 20 000 requests played through the pallet's selection, consensus and settlement"
