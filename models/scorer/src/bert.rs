@@ -19,217 +19,192 @@ type CResult<T> = candle_core::Result<T>;
 /// packing is a strided scalar copy of the whole weight matrix, which at batch 1 took a
 /// third of the matmul time. Transposed once at load it is a contiguous copy.
 struct Dense {
-    weight_t: Tensor,
-    bias: Option<Tensor>,
+	weight_t: Tensor,
+	bias: Option<Tensor>,
 }
 
 impl Dense {
-    /// From an HF weight `(out, in)` and optional bias `(out)`.
-    fn new(weight: &Tensor, bias: Option<Tensor>) -> CResult<Self> {
-        Ok(Self {
-            weight_t: weight.t()?.contiguous()?,
-            bias,
-        })
-    }
+	/// From an HF weight `(out, in)` and optional bias `(out)`.
+	fn new(weight: &Tensor, bias: Option<Tensor>) -> CResult<Self> {
+		Ok(Self { weight_t: weight.t()?.contiguous()?, bias })
+	}
 }
 
 impl Module for Dense {
-    fn forward(&self, x: &Tensor) -> CResult<Tensor> {
-        let out = self.weight_t.dim(1)?;
-        let mut dims = x.dims().to_vec();
-        let features = dims.pop().unwrap_or(0);
-        let rows = dims.iter().product::<usize>();
-        let y = x.reshape((rows, features))?.matmul(&self.weight_t)?;
-        let y = match &self.bias {
-            Some(b) => y.broadcast_add(b)?,
-            None => y,
-        };
-        dims.push(out);
-        y.reshape(dims)
-    }
+	fn forward(&self, x: &Tensor) -> CResult<Tensor> {
+		let out = self.weight_t.dim(1)?;
+		let mut dims = x.dims().to_vec();
+		let features = dims.pop().unwrap_or(0);
+		let rows = dims.iter().product::<usize>();
+		let y = x.reshape((rows, features))?.matmul(&self.weight_t)?;
+		let y = match &self.bias {
+			Some(b) => y.broadcast_add(b)?,
+			None => y,
+		};
+		dims.push(out);
+		y.reshape(dims)
+	}
 }
 
 fn linear(vb: &VarBuilder, rows: usize, cols: usize) -> CResult<Dense> {
-    Dense::new(
-        &vb.get((rows, cols), "weight")?,
-        Some(vb.get(rows, "bias")?),
-    )
+	Dense::new(&vb.get((rows, cols), "weight")?, Some(vb.get(rows, "bias")?))
 }
 
 fn layer_norm(vb: &VarBuilder, size: usize, eps: f64) -> CResult<LayerNorm> {
-    Ok(LayerNorm::new(
-        vb.get(size, "weight")?,
-        vb.get(size, "bias")?,
-        eps,
-    ))
+	Ok(LayerNorm::new(vb.get(size, "weight")?, vb.get(size, "bias")?, eps))
 }
 
 struct Embeddings {
-    word: Embedding,
-    position: Tensor,
-    token_type: Embedding,
-    norm: LayerNorm,
+	word: Embedding,
+	position: Tensor,
+	token_type: Embedding,
+	norm: LayerNorm,
 }
 
 impl Embeddings {
-    fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
-        let h = c.hidden_size;
-        Ok(Self {
-            word: Embedding::new(vb.get((c.vocab_size, h), "word_embeddings.weight")?, h),
-            position: vb.get((c.max_position_embeddings, h), "position_embeddings.weight")?,
-            token_type: Embedding::new(
-                vb.get((c.type_vocab_size, h), "token_type_embeddings.weight")?,
-                h,
-            ),
-            norm: layer_norm(&vb.pp("LayerNorm"), h, c.layer_norm_eps)?,
-        })
-    }
+	fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
+		let h = c.hidden_size;
+		Ok(Self {
+			word: Embedding::new(vb.get((c.vocab_size, h), "word_embeddings.weight")?, h),
+			position: vb.get((c.max_position_embeddings, h), "position_embeddings.weight")?,
+			token_type: Embedding::new(
+				vb.get((c.type_vocab_size, h), "token_type_embeddings.weight")?,
+				h,
+			),
+			norm: layer_norm(&vb.pp("LayerNorm"), h, c.layer_norm_eps)?,
+		})
+	}
 
-    fn forward(&self, ids: &Tensor, type_ids: &Tensor) -> CResult<Tensor> {
-        let seq = ids.dim(1)?;
-        let x = (self.word.forward(ids)? + self.token_type.forward(type_ids)?)?;
-        let x = x.broadcast_add(&self.position.narrow(0, 0, seq)?)?;
-        self.norm.forward(&x)
-    }
+	fn forward(&self, ids: &Tensor, type_ids: &Tensor) -> CResult<Tensor> {
+		let seq = ids.dim(1)?;
+		let x = (self.word.forward(ids)? + self.token_type.forward(type_ids)?)?;
+		let x = x.broadcast_add(&self.position.narrow(0, 0, seq)?)?;
+		self.norm.forward(&x)
+	}
 }
 
 struct Layer {
-    qkv: Dense,
-    attn_out: Dense,
-    attn_norm: LayerNorm,
-    /// The feed-forward up-projection without its bias, which [`BiasGelu`] adds.
-    up: Dense,
-    up_bias: Vec<f32>,
-    down: Dense,
-    out_norm: LayerNorm,
+	qkv: Dense,
+	attn_out: Dense,
+	attn_norm: LayerNorm,
+	/// The feed-forward up-projection without its bias, which [`BiasGelu`] adds.
+	up: Dense,
+	up_bias: Vec<f32>,
+	down: Dense,
+	out_norm: LayerNorm,
 }
 
 impl Layer {
-    fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
-        let (h, i, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
-        let att = vb.pp("attention");
-        let own = att.pp("self");
-        let names = ["query", "key", "value"];
-        // One (3h x h) matmul reads the activations once instead of three times.
-        let weights = names.map(|n| own.pp(n).get((h, h), "weight"));
-        let biases = names.map(|n| own.pp(n).get(h, "bias"));
-        let weight = Tensor::cat(&weights.into_iter().collect::<CResult<Vec<_>>>()?, 0)?;
-        let bias = Tensor::cat(&biases.into_iter().collect::<CResult<Vec<_>>>()?, 0)?;
-        let up = vb.pp("intermediate").pp("dense");
-        Ok(Self {
-            qkv: Dense::new(&weight, Some(bias))?,
-            attn_out: linear(&att.pp("output").pp("dense"), h, h)?,
-            attn_norm: layer_norm(&att.pp("output").pp("LayerNorm"), h, eps)?,
-            up: Dense::new(&up.get((i, h), "weight")?, None)?,
-            up_bias: up.get(i, "bias")?.to_vec1()?,
-            down: linear(&vb.pp("output").pp("dense"), h, i)?,
-            out_norm: layer_norm(&vb.pp("output").pp("LayerNorm"), h, eps)?,
-        })
-    }
+	fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
+		let (h, i, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
+		let att = vb.pp("attention");
+		let own = att.pp("self");
+		let names = ["query", "key", "value"];
+		// One (3h x h) matmul reads the activations once instead of three times.
+		let weights = names.map(|n| own.pp(n).get((h, h), "weight"));
+		let biases = names.map(|n| own.pp(n).get(h, "bias"));
+		let weight = Tensor::cat(&weights.into_iter().collect::<CResult<Vec<_>>>()?, 0)?;
+		let bias = Tensor::cat(&biases.into_iter().collect::<CResult<Vec<_>>>()?, 0)?;
+		let up = vb.pp("intermediate").pp("dense");
+		Ok(Self {
+			qkv: Dense::new(&weight, Some(bias))?,
+			attn_out: linear(&att.pp("output").pp("dense"), h, h)?,
+			attn_norm: layer_norm(&att.pp("output").pp("LayerNorm"), h, eps)?,
+			up: Dense::new(&up.get((i, h), "weight")?, None)?,
+			up_bias: up.get(i, "bias")?.to_vec1()?,
+			down: linear(&vb.pp("output").pp("dense"), h, i)?,
+			out_norm: layer_norm(&vb.pp("output").pp("LayerNorm"), h, eps)?,
+		})
+	}
 
-    /// With `first_only`, only the first token's output is computed: `(batch, 1, hidden)`.
-    fn forward(
-        &self,
-        x: &Tensor,
-        lens: &[usize],
-        heads: usize,
-        first_only: bool,
-    ) -> CResult<Tensor> {
-        let qkv = self.qkv.forward(x)?;
-        let ctx = qkv.apply_op1_no_bwd(&Attention {
-            heads,
-            lens,
-            first_only,
-        })?;
-        let residual = if first_only {
-            x.narrow(1, 0, 1)?
-        } else {
-            x.clone()
-        };
-        let attn = self
-            .attn_norm
-            .forward(&(self.attn_out.forward(&ctx)? + residual)?)?;
-        let up = self.up.forward(&attn)?;
-        up.inplace_op1(&BiasGelu {
-            bias: &self.up_bias,
-        })?;
-        self.out_norm.forward(&(self.down.forward(&up)? + attn)?)
-    }
+	/// With `first_only`, only the first token's output is computed: `(batch, 1, hidden)`.
+	fn forward(
+		&self,
+		x: &Tensor,
+		lens: &[usize],
+		heads: usize,
+		first_only: bool,
+	) -> CResult<Tensor> {
+		let qkv = self.qkv.forward(x)?;
+		let ctx = qkv.apply_op1_no_bwd(&Attention { heads, lens, first_only })?;
+		let residual = if first_only { x.narrow(1, 0, 1)? } else { x.clone() };
+		let attn = self.attn_norm.forward(&(self.attn_out.forward(&ctx)? + residual)?)?;
+		let up = self.up.forward(&attn)?;
+		up.inplace_op1(&BiasGelu { bias: &self.up_bias })?;
+		self.out_norm.forward(&(self.down.forward(&up)? + attn)?)
+	}
 }
 
 /// The BERT encoder: embeddings and transformer layers, without a pooler.
 pub struct Encoder {
-    embeddings: Embeddings,
-    layers: Vec<Layer>,
-    heads: usize,
+	embeddings: Embeddings,
+	layers: Vec<Layer>,
+	heads: usize,
 }
 
 impl Encoder {
-    /// Loads the weights under `vb` (the prefix holding `embeddings.` and `encoder.`).
-    pub fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
-        let layers = (0..c.num_hidden_layers)
-            .map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), c))
-            .collect::<CResult<_>>()?;
-        Ok(Self {
-            embeddings: Embeddings::load(&vb.pp("embeddings"), c)?,
-            layers,
-            heads: c.num_attention_heads,
-        })
-    }
+	/// Loads the weights under `vb` (the prefix holding `embeddings.` and `encoder.`).
+	pub fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
+		let layers = (0..c.num_hidden_layers)
+			.map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), c))
+			.collect::<CResult<_>>()?;
+		Ok(Self {
+			embeddings: Embeddings::load(&vb.pp("embeddings"), c)?,
+			layers,
+			heads: c.num_attention_heads,
+		})
+	}
 
-    /// Runs a right-padded batch. `ids` and `type_ids` are `(batch, seq)` `u32`; `lens` gives
-    /// each row's number of real tokens; attention covers only those, so padding never changes
-    /// a row's result. Returns the last hidden states `(batch, seq, hidden)`, padded rows
-    /// unspecified; with `first_only` just the first token's, `(batch, 1, hidden)`, which skips
-    /// most of the last layer's work for a head that reads only `[CLS]`.
-    pub fn forward(
-        &self,
-        ids: &Tensor,
-        type_ids: &Tensor,
-        lens: &[usize],
-        first_only: bool,
-    ) -> CResult<Tensor> {
-        let mut x = self.embeddings.forward(ids, type_ids)?;
-        let last = self.layers.len().saturating_sub(1);
-        for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(&x, lens, self.heads, first_only && i == last)?;
-        }
-        Ok(x)
-    }
+	/// Runs a right-padded batch. `ids` and `type_ids` are `(batch, seq)` `u32`; `lens` gives
+	/// each row's number of real tokens; attention covers only those, so padding never changes
+	/// a row's result. Returns the last hidden states `(batch, seq, hidden)`, padded rows
+	/// unspecified; with `first_only` just the first token's, `(batch, 1, hidden)`, which skips
+	/// most of the last layer's work for a head that reads only `[CLS]`.
+	pub fn forward(
+		&self,
+		ids: &Tensor,
+		type_ids: &Tensor,
+		lens: &[usize],
+		first_only: bool,
+	) -> CResult<Tensor> {
+		let mut x = self.embeddings.forward(ids, type_ids)?;
+		let last = self.layers.len().saturating_sub(1);
+		for (i, layer) in self.layers.iter().enumerate() {
+			x = layer.forward(&x, lens, self.heads, first_only && i == last)?;
+		}
+		Ok(x)
+	}
 }
 
 /// `BertForSequenceClassification`'s head: pooler (dense + tanh on `[CLS]`) and classifier.
 pub struct ClassifierHead {
-    pooler: Dense,
-    classifier: Dense,
+	pooler: Dense,
+	classifier: Dense,
 }
 
 impl ClassifierHead {
-    /// Loads `pooler.dense` from `encoder_vb` and `classifier` from `root_vb`; requires exactly
-    /// one label, since the score is defined on a single logit.
-    pub fn load(encoder_vb: &VarBuilder, root_vb: &VarBuilder, hidden: usize) -> CResult<Self> {
-        let classifier_w = root_vb.get_unchecked_dtype("classifier.weight", DType::F32)?;
-        let labels = classifier_w.dim(0)?;
-        if classifier_w.dims() != [1, hidden] {
-            candle_core::bail!(
+	/// Loads `pooler.dense` from `encoder_vb` and `classifier` from `root_vb`; requires exactly
+	/// one label, since the score is defined on a single logit.
+	pub fn load(encoder_vb: &VarBuilder, root_vb: &VarBuilder, hidden: usize) -> CResult<Self> {
+		let classifier_w = root_vb.get_unchecked_dtype("classifier.weight", DType::F32)?;
+		let labels = classifier_w.dim(0)?;
+		if classifier_w.dims() != [1, hidden] {
+			candle_core::bail!(
                 "classifier.weight has shape {:?}; a cross-encoder scorer needs one label ({labels} found) over {hidden} features",
                 classifier_w.dims()
             );
-        }
-        Ok(Self {
-            pooler: linear(&encoder_vb.pp("pooler.dense"), hidden, hidden)?,
-            classifier: linear(&root_vb.pp("classifier"), 1, hidden)?,
-        })
-    }
+		}
+		Ok(Self {
+			pooler: linear(&encoder_vb.pp("pooler.dense"), hidden, hidden)?,
+			classifier: linear(&root_vb.pp("classifier"), 1, hidden)?,
+		})
+	}
 
-    /// One logit per sequence of the hidden states `(batch, seq, hidden)` (only `[CLS]`, the
-    /// first position, is read).
-    pub fn forward(&self, hidden: &Tensor) -> CResult<Vec<f32>> {
-        let cls = hidden.i((.., 0))?;
-        let pooled = self.pooler.forward(&cls)?.tanh()?;
-        self.classifier
-            .forward(&pooled)?
-            .squeeze(D::Minus1)?
-            .to_vec1()
-    }
+	/// One logit per sequence of the hidden states `(batch, seq, hidden)` (only `[CLS]`, the
+	/// first position, is read).
+	pub fn forward(&self, hidden: &Tensor) -> CResult<Vec<f32>> {
+		let cls = hidden.i((.., 0))?;
+		let pooled = self.pooler.forward(&cls)?.tanh()?;
+		self.classifier.forward(&pooled)?.squeeze(D::Minus1)?.to_vec1()
+	}
 }

@@ -40,19 +40,19 @@ pub use model::{ModelKind, QualityModel, Scored};
 /// mapped for reuse. It affects the whole process (memory, once used, stays with it). A no-op
 /// elsewhere than on glibc.
 pub fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator parameters; both values are in their valid range.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
-    }
+	#[cfg(all(target_os = "linux", target_env = "gnu"))]
+	// SAFETY: mallopt only changes allocator parameters; both values are in their valid range.
+	unsafe {
+		libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+		libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+	}
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn quality_model_is_shareable_across_threads() {
-        fn assert_send_sync<T: Send + Sync>() {}
-        assert_send_sync::<super::QualityModel>();
-    }
+	#[test]
+	fn quality_model_is_shareable_across_threads() {
+		fn assert_send_sync<T: Send + Sync>() {}
+		assert_send_sync::<super::QualityModel>();
+	}
 }

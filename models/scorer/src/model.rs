@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use tokenizers::{
-    Encoding, PaddingParams, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy,
+	Encoding, PaddingParams, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy,
 };
 
 use crate::bert::{ClassifierHead, Encoder};
@@ -28,27 +28,27 @@ const MAX_BATCH_TOKENS: usize = 4096;
 /// Which kind of scorer a folder holds; it fixes what `raw` means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelKind {
-    /// `BertForSequenceClassification` over the (prompt, response) pair: `raw` is the logit and
-    /// the score is `sigmoid(raw)` quantised.
-    CrossEncoder,
-    /// A sentence-transformers embedding model: `raw` is the cosine similarity of the prompt's and
-    /// the response's embeddings and the score is `raw` quantised (negative cosines score 0).
-    BiEncoder,
+	/// `BertForSequenceClassification` over the (prompt, response) pair: `raw` is the logit and
+	/// the score is `sigmoid(raw)` quantised.
+	CrossEncoder,
+	/// A sentence-transformers embedding model: `raw` is the cosine similarity of the prompt's and
+	/// the response's embeddings and the score is `raw` quantised (negative cosines score 0).
+	BiEncoder,
 }
 
 /// The result for one (prompt, response) pair.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scored {
-    /// `round(10_000 * clamp(x, 0, 1))`, the value validators commit to on chain.
-    pub score: u16,
-    /// The model's own output before quantisation: the logit (cross-encoder) or the cosine
-    /// (bi-encoder). Useful to compare against reference implementations.
-    pub raw: f32,
+	/// `round(10_000 * clamp(x, 0, 1))`, the value validators commit to on chain.
+	pub score: u16,
+	/// The model's own output before quantisation: the logit (cross-encoder) or the cosine
+	/// (bi-encoder). Useful to compare against reference implementations.
+	pub raw: f32,
 }
 
 enum Head {
-    Cross(ClassifierHead),
-    Bi { pooling: Pooling, normalize: bool },
+	Cross(ClassifierHead),
+	Bi { pooling: Pooling, normalize: bool },
 }
 
 /// A loaded quality model: a BERT cross-encoder or bi-encoder on the CPU.
@@ -56,221 +56,192 @@ enum Head {
 /// Loading reads everything into memory; scoring needs no file or network access. The model
 /// is immutable after loading, so one instance can be shared across threads (`Send + Sync`).
 pub struct QualityModel {
-    encoder: Encoder,
-    head: Head,
-    tokenizer: Tokenizer,
-    pad_id: u32,
-    max_len: usize,
-    digest: [u8; 32],
-    weights: PathBuf,
+	encoder: Encoder,
+	head: Head,
+	tokenizer: Tokenizer,
+	pad_id: u32,
+	max_len: usize,
+	digest: [u8; 32],
+	weights: PathBuf,
 }
 
 impl QualityModel {
-    /// Loads an HF model folder: `config.json`, `model.safetensors` (or `pytorch_model.bin`),
-    /// `tokenizer.json`, `tokenizer_config.json` when present, and for a sentence-transformers
-    /// bi-encoder `modules.json`, the pooling config and `sentence_bert_config.json`.
-    pub fn load(dir: &Path) -> Result<Self> {
-        if !dir.is_dir() {
-            return Err(Error::MissingDir(dir.to_owned()));
-        }
-        let cfg = config::read(dir)?;
-        let weights = config::weights_file(dir)?;
-        let tokenizer = load_tokenizer(&dir.join("tokenizer.json"), cfg.max_len)?;
-        let pad_id = tokenizer
-            .token_to_id("[PAD]")
-            .unwrap_or(cfg.bert.pad_token_id);
-        let digest = digest_file(&weights)?;
-        let tensors = read_tensors(&weights)?;
+	/// Loads an HF model folder: `config.json`, `model.safetensors` (or `pytorch_model.bin`),
+	/// `tokenizer.json`, `tokenizer_config.json` when present, and for a sentence-transformers
+	/// bi-encoder `modules.json`, the pooling config and `sentence_bert_config.json`.
+	pub fn load(dir: &Path) -> Result<Self> {
+		if !dir.is_dir() {
+			return Err(Error::MissingDir(dir.to_owned()));
+		}
+		let cfg = config::read(dir)?;
+		let weights = config::weights_file(dir)?;
+		let tokenizer = load_tokenizer(&dir.join("tokenizer.json"), cfg.max_len)?;
+		let pad_id = tokenizer.token_to_id("[PAD]").unwrap_or(cfg.bert.pad_token_id);
+		let digest = digest_file(&weights)?;
+		let tensors = read_tensors(&weights)?;
 
-        let weights_err =
-            |e: candle_core::Error| Error::Weights(format!("{}: {e}", weights.display()));
-        let root = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-        // transformers saves a classification model's encoder under `bert.`; a bare BertModel
-        // (and most sentence-transformers folders) has no prefix.
-        let encoder_vb = if root.contains_tensor("bert.embeddings.word_embeddings.weight") {
-            root.pp("bert")
-        } else {
-            root.clone()
-        };
-        let encoder = Encoder::load(&encoder_vb, &cfg.bert).map_err(weights_err)?;
-        let head = match cfg.layout {
-            Layout::Cross => Head::Cross(
-                ClassifierHead::load(&encoder_vb, &root, cfg.bert.hidden_size)
-                    .map_err(weights_err)?,
-            ),
-            Layout::Bi { pooling, normalize } => Head::Bi { pooling, normalize },
-        };
-        Ok(Self {
-            encoder,
-            head,
-            tokenizer,
-            pad_id,
-            max_len: cfg.max_len,
-            digest,
-            weights,
-        })
-    }
+		let weights_err =
+			|e: candle_core::Error| Error::Weights(format!("{}: {e}", weights.display()));
+		let root = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
+		// transformers saves a classification model's encoder under `bert.`; a bare BertModel
+		// (and most sentence-transformers folders) has no prefix.
+		let encoder_vb = if root.contains_tensor("bert.embeddings.word_embeddings.weight") {
+			root.pp("bert")
+		} else {
+			root.clone()
+		};
+		let encoder = Encoder::load(&encoder_vb, &cfg.bert).map_err(weights_err)?;
+		let head = match cfg.layout {
+			Layout::Cross => Head::Cross(
+				ClassifierHead::load(&encoder_vb, &root, cfg.bert.hidden_size)
+					.map_err(weights_err)?,
+			),
+			Layout::Bi { pooling, normalize } => Head::Bi { pooling, normalize },
+		};
+		Ok(Self { encoder, head, tokenizer, pad_id, max_len: cfg.max_len, digest, weights })
+	}
 
-    /// Which kind of scorer this is.
-    pub fn kind(&self) -> ModelKind {
-        match self.head {
-            Head::Cross(_) => ModelKind::CrossEncoder,
-            Head::Bi { .. } => ModelKind::BiEncoder,
-        }
-    }
+	/// Which kind of scorer this is.
+	pub fn kind(&self) -> ModelKind {
+		match self.head {
+			Head::Cross(_) => ModelKind::CrossEncoder,
+			Head::Bi { .. } => ModelKind::BiEncoder,
+		}
+	}
 
-    /// SHA-256 of the weights file, the 32 bytes `set_quality_model` pins on chain.
-    pub fn digest(&self) -> [u8; 32] {
-        self.digest
-    }
+	/// SHA-256 of the weights file, the 32 bytes `set_quality_model` pins on chain.
+	pub fn digest(&self) -> [u8; 32] {
+		self.digest
+	}
 
-    /// [`Self::digest`] as lower-case hex, as `sha256sum` prints it.
-    pub fn digest_hex(&self) -> String {
-        to_hex(&self.digest)
-    }
+	/// [`Self::digest`] as lower-case hex, as `sha256sum` prints it.
+	pub fn digest_hex(&self) -> String {
+		to_hex(&self.digest)
+	}
 
-    /// The weights file the model was loaded from (and the digest is of).
-    pub fn weights_path(&self) -> &Path {
-        &self.weights
-    }
+	/// The weights file the model was loaded from (and the digest is of).
+	pub fn weights_path(&self) -> &Path {
+		&self.weights
+	}
 
-    /// The longest token sequence one input becomes; longer inputs are truncated to it.
-    pub fn max_len(&self) -> usize {
-        self.max_len
-    }
+	/// The longest token sequence one input becomes; longer inputs are truncated to it.
+	pub fn max_len(&self) -> usize {
+		self.max_len
+	}
 
-    /// Scores (prompt, response) pairs, one result per pair in input order. The result for a
-    /// pair does not depend on the other pairs in the call: batches are padded per row and
-    /// padding is masked out.
-    pub fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<Scored>> {
-        if pairs.is_empty() {
-            return Err(Error::EmptyInput);
-        }
-        let raws = match &self.head {
-            Head::Cross(head) => self.cross_raw(head, pairs)?,
-            Head::Bi { pooling, normalize } => self.bi_raw(pairs, *pooling, *normalize)?,
-        };
-        raws.into_iter()
-            .enumerate()
-            .map(|(i, raw)| {
-                if !raw.is_finite() {
-                    return Err(Error::NonFinite(i));
-                }
-                let x = match self.head {
-                    Head::Cross(_) => sigmoid(raw),
-                    Head::Bi { .. } => raw,
-                };
-                Ok(Scored {
-                    score: quantize(x),
-                    raw,
-                })
-            })
-            .collect()
-    }
+	/// Scores (prompt, response) pairs, one result per pair in input order. The result for a
+	/// pair does not depend on the other pairs in the call: batches are padded per row and
+	/// padding is masked out.
+	pub fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<Scored>> {
+		if pairs.is_empty() {
+			return Err(Error::EmptyInput);
+		}
+		let raws = match &self.head {
+			Head::Cross(head) => self.cross_raw(head, pairs)?,
+			Head::Bi { pooling, normalize } => self.bi_raw(pairs, *pooling, *normalize)?,
+		};
+		raws.into_iter()
+			.enumerate()
+			.map(|(i, raw)| {
+				if !raw.is_finite() {
+					return Err(Error::NonFinite(i));
+				}
+				let x = match self.head {
+					Head::Cross(_) => sigmoid(raw),
+					Head::Bi { .. } => raw,
+				};
+				Ok(Scored { score: quantize(x), raw })
+			})
+			.collect()
+	}
 
-    /// The scores of several responses to one prompt, in response order.
-    pub fn scores(&self, prompt: &str, responses: &[&str]) -> Result<Vec<u16>> {
-        let pairs: Vec<(&str, &str)> = responses.iter().map(|r| (prompt, *r)).collect();
-        Ok(self.score(&pairs)?.into_iter().map(|s| s.score).collect())
-    }
+	/// The scores of several responses to one prompt, in response order.
+	pub fn scores(&self, prompt: &str, responses: &[&str]) -> Result<Vec<u16>> {
+		let pairs: Vec<(&str, &str)> = responses.iter().map(|r| (prompt, *r)).collect();
+		Ok(self.score(&pairs)?.into_iter().map(|s| s.score).collect())
+	}
 
-    fn cross_raw(&self, head: &ClassifierHead, pairs: &[(&str, &str)]) -> Result<Vec<f32>> {
-        let encodings = self
-            .tokenizer
-            .encode_batch(pairs.to_vec(), true)
-            .map_err(|e| Error::Tokenizer(e.to_string()))?;
-        let mut raws = vec![0.0; pairs.len()];
-        for batch in length_batches(&encodings) {
-            let hidden = self.forward(&encodings, &batch, true)?;
-            for (&i, logit) in batch.iter().zip(head.forward(&hidden)?) {
-                raws[i] = logit;
-            }
-        }
-        Ok(raws)
-    }
+	fn cross_raw(&self, head: &ClassifierHead, pairs: &[(&str, &str)]) -> Result<Vec<f32>> {
+		let encodings = self
+			.tokenizer
+			.encode_batch(pairs.to_vec(), true)
+			.map_err(|e| Error::Tokenizer(e.to_string()))?;
+		let mut raws = vec![0.0; pairs.len()];
+		for batch in length_batches(&encodings) {
+			let hidden = self.forward(&encodings, &batch, true)?;
+			for (&i, logit) in batch.iter().zip(head.forward(&hidden)?) {
+				raws[i] = logit;
+			}
+		}
+		Ok(raws)
+	}
 
-    fn bi_raw(
-        &self,
-        pairs: &[(&str, &str)],
-        pooling: Pooling,
-        normalize: bool,
-    ) -> Result<Vec<f32>> {
-        // Embed each distinct text once: validators score many responses to one prompt.
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut texts: Vec<&str> = Vec::new();
-        let mut ids = Vec::with_capacity(pairs.len());
-        for &(prompt, response) in pairs {
-            let [p, r] = [prompt, response].map(|t| {
-                *index.entry(t).or_insert_with(|| {
-                    texts.push(t);
-                    texts.len() - 1
-                })
-            });
-            ids.push((p, r));
-        }
-        let embeddings = self.embed(&texts, pooling, normalize)?;
-        Ok(ids
-            .iter()
-            .map(|&(p, r)| cosine(&embeddings[p], &embeddings[r]))
-            .collect())
-    }
+	fn bi_raw(
+		&self,
+		pairs: &[(&str, &str)],
+		pooling: Pooling,
+		normalize: bool,
+	) -> Result<Vec<f32>> {
+		// Embed each distinct text once: validators score many responses to one prompt.
+		let mut index: HashMap<&str, usize> = HashMap::new();
+		let mut texts: Vec<&str> = Vec::new();
+		let mut ids = Vec::with_capacity(pairs.len());
+		for &(prompt, response) in pairs {
+			let [p, r] = [prompt, response].map(|t| {
+				*index.entry(t).or_insert_with(|| {
+					texts.push(t);
+					texts.len() - 1
+				})
+			});
+			ids.push((p, r));
+		}
+		let embeddings = self.embed(&texts, pooling, normalize)?;
+		Ok(ids.iter().map(|&(p, r)| cosine(&embeddings[p], &embeddings[r])).collect())
+	}
 
-    /// Sentence embeddings of `texts`, in order, as sentence-transformers' `encode` gives them.
-    fn embed(&self, texts: &[&str], pooling: Pooling, normalize: bool) -> Result<Vec<Vec<f32>>> {
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| Error::Tokenizer(e.to_string()))?;
-        let mut out = vec![Vec::new(); texts.len()];
-        for batch in length_batches(&encodings) {
-            let hidden = self.forward(&encodings, &batch, false)?;
-            let (_, seq, dim) = hidden.dims3()?;
-            let flat: Vec<f32> = hidden.flatten_all()?.to_vec1()?;
-            for (row, &i) in batch.iter().enumerate() {
-                // Rows are right-padded: the first `len` token vectors are the real ones.
-                let len = encodings[i].get_ids().len();
-                let start = row * seq * dim;
-                let mut e = pool(&flat[start..start + len * dim], dim, pooling);
-                if normalize {
-                    quality::normalize(&mut e);
-                }
-                out[i] = e;
-            }
-        }
-        Ok(out)
-    }
+	/// Sentence embeddings of `texts`, in order, as sentence-transformers' `encode` gives them.
+	fn embed(&self, texts: &[&str], pooling: Pooling, normalize: bool) -> Result<Vec<Vec<f32>>> {
+		let encodings = self
+			.tokenizer
+			.encode_batch(texts.to_vec(), true)
+			.map_err(|e| Error::Tokenizer(e.to_string()))?;
+		let mut out = vec![Vec::new(); texts.len()];
+		for batch in length_batches(&encodings) {
+			let hidden = self.forward(&encodings, &batch, false)?;
+			let (_, seq, dim) = hidden.dims3()?;
+			let flat: Vec<f32> = hidden.flatten_all()?.to_vec1()?;
+			for (row, &i) in batch.iter().enumerate() {
+				// Rows are right-padded: the first `len` token vectors are the real ones.
+				let len = encodings[i].get_ids().len();
+				let start = row * seq * dim;
+				let mut e = pool(&flat[start..start + len * dim], dim, pooling);
+				if normalize {
+					quality::normalize(&mut e);
+				}
+				out[i] = e;
+			}
+		}
+		Ok(out)
+	}
 
-    /// Runs the encoder on the encodings at `batch`, right-padded to the longest of them; see
-    /// [`Encoder::forward`] for `first_only`.
-    fn forward(&self, encodings: &[Encoding], batch: &[usize], first_only: bool) -> Result<Tensor> {
-        let lens: Vec<usize> = batch
-            .iter()
-            .map(|&i| encodings[i].get_ids().len())
-            .collect();
-        let seq = lens.iter().copied().max().unwrap_or(0);
-        let mut ids = Vec::with_capacity(batch.len() * seq);
-        let mut type_ids = Vec::with_capacity(batch.len() * seq);
-        for &i in batch {
-            let e = &encodings[i];
-            let pad = seq - e.get_ids().len();
-            ids.extend(
-                e.get_ids()
-                    .iter()
-                    .copied()
-                    .chain(std::iter::repeat_n(self.pad_id, pad)),
-            );
-            type_ids.extend(
-                e.get_type_ids()
-                    .iter()
-                    .copied()
-                    .chain(std::iter::repeat_n(0, pad)),
-            );
-        }
-        let shape = (batch.len(), seq);
-        let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
-        let type_ids = Tensor::from_vec(type_ids, shape, &Device::Cpu)?;
-        Ok(self.encoder.forward(&ids, &type_ids, &lens, first_only)?)
-    }
+	/// Runs the encoder on the encodings at `batch`, right-padded to the longest of them; see
+	/// [`Encoder::forward`] for `first_only`.
+	fn forward(&self, encodings: &[Encoding], batch: &[usize], first_only: bool) -> Result<Tensor> {
+		let lens: Vec<usize> = batch.iter().map(|&i| encodings[i].get_ids().len()).collect();
+		let seq = lens.iter().copied().max().unwrap_or(0);
+		let mut ids = Vec::with_capacity(batch.len() * seq);
+		let mut type_ids = Vec::with_capacity(batch.len() * seq);
+		for &i in batch {
+			let e = &encodings[i];
+			let pad = seq - e.get_ids().len();
+			ids.extend(e.get_ids().iter().copied().chain(std::iter::repeat_n(self.pad_id, pad)));
+			type_ids.extend(e.get_type_ids().iter().copied().chain(std::iter::repeat_n(0, pad)));
+		}
+		let shape = (batch.len(), seq);
+		let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
+		let type_ids = Tensor::from_vec(type_ids, shape, &Device::Cpu)?;
+		Ok(self.encoder.forward(&ids, &type_ids, &lens, first_only)?)
+	}
 }
 
 /// Groups encoding indices into batches of similar length: sorted by length (ties by index, so
@@ -278,54 +249,51 @@ impl QualityModel {
 /// sequences or [`MAX_BATCH_TOKENS`] padded tokens. A sequence longer than the token budget
 /// goes alone.
 fn length_batches(encodings: &[Encoding]) -> Vec<Vec<usize>> {
-    let len = |i: usize| encodings[i].get_ids().len();
-    let mut order: Vec<usize> = (0..encodings.len()).collect();
-    order.sort_by_key(|&i| (len(i), i));
-    let mut batches: Vec<Vec<usize>> = Vec::new();
-    for i in order {
-        // Sorted ascending, so `i` is the longest member of whichever batch it joins.
-        match batches.last_mut() {
-            Some(batch)
-                if batch.len() < MAX_BATCH && (batch.len() + 1) * len(i) <= MAX_BATCH_TOKENS =>
-            {
-                batch.push(i)
-            }
-            _ => batches.push(vec![i]),
-        }
-    }
-    batches
+	let len = |i: usize| encodings[i].get_ids().len();
+	let mut order: Vec<usize> = (0..encodings.len()).collect();
+	order.sort_by_key(|&i| (len(i), i));
+	let mut batches: Vec<Vec<usize>> = Vec::new();
+	for i in order {
+		// Sorted ascending, so `i` is the longest member of whichever batch it joins.
+		match batches.last_mut() {
+			Some(batch)
+				if batch.len() < MAX_BATCH && (batch.len() + 1) * len(i) <= MAX_BATCH_TOKENS =>
+			{
+				batch.push(i)
+			},
+			_ => batches.push(vec![i]),
+		}
+	}
+	batches
 }
 
 /// Loads `tokenizer.json` and replaces whatever fixed padding and truncation it carries
 /// (all-MiniLM-L6-v2's pads and truncates to 128) with what the reference tools do: truncate
 /// longest-first to `max_len`, and no padding (batches are padded to their longest member here).
 fn load_tokenizer(path: &Path, max_len: usize) -> Result<Tokenizer> {
-    if !path.is_file() {
-        return Err(Error::MissingFile(path.to_owned()));
-    }
-    let mut tokenizer = Tokenizer::from_file(path)
-        .map_err(|e| Error::Tokenizer(format!("{}: {e}", path.display())))?;
-    tokenizer
-        .with_truncation(Some(TruncationParams {
-            max_length: max_len,
-            strategy: TruncationStrategy::LongestFirst,
-            stride: 0,
-            direction: TruncationDirection::Right,
-        }))
-        .map_err(|e| Error::Tokenizer(e.to_string()))?;
-    tokenizer.with_padding(None::<PaddingParams>);
-    Ok(tokenizer)
+	if !path.is_file() {
+		return Err(Error::MissingFile(path.to_owned()));
+	}
+	let mut tokenizer = Tokenizer::from_file(path)
+		.map_err(|e| Error::Tokenizer(format!("{}: {e}", path.display())))?;
+	tokenizer
+		.with_truncation(Some(TruncationParams {
+			max_length: max_len,
+			strategy: TruncationStrategy::LongestFirst,
+			stride: 0,
+			direction: TruncationDirection::Right,
+		}))
+		.map_err(|e| Error::Tokenizer(e.to_string()))?;
+	tokenizer.with_padding(None::<PaddingParams>);
+	Ok(tokenizer)
 }
 
 /// Reads every tensor of a safetensors or PyTorch pickle file.
 fn read_tensors(path: &Path) -> Result<HashMap<String, Tensor>> {
-    let err = |e: candle_core::Error| Error::Weights(format!("{}: {e}", path.display()));
-    if path.extension().is_some_and(|e| e == "safetensors") {
-        candle_core::safetensors::load(path, &Device::Cpu).map_err(err)
-    } else {
-        Ok(candle_core::pickle::read_all(path)
-            .map_err(err)?
-            .into_iter()
-            .collect())
-    }
+	let err = |e: candle_core::Error| Error::Weights(format!("{}: {e}", path.display()));
+	if path.extension().is_some_and(|e| e == "safetensors") {
+		candle_core::safetensors::load(path, &Device::Cpu).map_err(err)
+	} else {
+		Ok(candle_core::pickle::read_all(path).map_err(err)?.into_iter().collect())
+	}
 }

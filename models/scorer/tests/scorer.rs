@@ -14,340 +14,260 @@ use poq_scorer::{Error, ModelKind, QualityModel, Scored};
 const PARITY: f32 = 1e-4;
 
 fn load(dir: &Path) -> QualityModel {
-    QualityModel::load(dir).unwrap_or_else(|e| panic!("loading {}: {e}", dir.display()))
+	QualityModel::load(dir).unwrap_or_else(|e| panic!("loading {}: {e}", dir.display()))
 }
 
 fn assert_matches_golden(scored: &[Scored], golden: &[f32], to_x: fn(f32) -> f32) {
-    assert_eq!(scored.len(), golden.len());
-    for (i, (s, &g)) in scored.iter().zip(golden).enumerate() {
-        assert!(
-            (s.raw - g).abs() < PARITY,
-            "case {i}: raw {} vs reference {g}",
-            s.raw
-        );
-        // The score may differ by one step only when the reference sits on a rounding boundary.
-        let expected = quantize(to_x(g));
-        assert!(
-            s.score.abs_diff(expected) <= 1,
-            "case {i}: score {} vs {expected}",
-            s.score
-        );
-    }
+	assert_eq!(scored.len(), golden.len());
+	for (i, (s, &g)) in scored.iter().zip(golden).enumerate() {
+		assert!((s.raw - g).abs() < PARITY, "case {i}: raw {} vs reference {g}", s.raw);
+		// The score may differ by one step only when the reference sits on a rounding boundary.
+		let expected = quantize(to_x(g));
+		assert!(s.score.abs_diff(expected) <= 1, "case {i}: score {} vs {expected}", s.score);
+	}
 }
 
 #[test]
 fn bi_encoder_matches_sentence_transformers() {
-    let model = load(&bi_dir());
-    assert_eq!(model.kind(), ModelKind::BiEncoder);
-    assert_eq!(
-        model.max_len(),
-        256,
-        "sentence_bert_config.json max_seq_length"
-    );
-    let cases = cases();
-    let scored = model.score(&pairs(&cases)).unwrap();
-    assert_matches_golden(&scored, &golden().bi, |x| x);
+	let model = load(&bi_dir());
+	assert_eq!(model.kind(), ModelKind::BiEncoder);
+	assert_eq!(model.max_len(), 256, "sentence_bert_config.json max_seq_length");
+	let cases = cases();
+	let scored = model.score(&pairs(&cases)).unwrap();
+	assert_matches_golden(&scored, &golden().bi, |x| x);
 }
 
 #[test]
 fn cross_encoder_matches_transformers() {
-    let model = load(&cross_dir(true));
-    assert_eq!(model.kind(), ModelKind::CrossEncoder);
-    assert_eq!(
-        model.max_len(),
-        512,
-        "model_max_length capped by max_position_embeddings"
-    );
-    let cases = cases();
-    let scored = model.score(&pairs(&cases)).unwrap();
-    assert_matches_golden(&scored, &golden().cross, sigmoid);
+	let model = load(&cross_dir(true));
+	assert_eq!(model.kind(), ModelKind::CrossEncoder);
+	assert_eq!(model.max_len(), 512, "model_max_length capped by max_position_embeddings");
+	let cases = cases();
+	let scored = model.score(&pairs(&cases)).unwrap();
+	assert_matches_golden(&scored, &golden().cross, sigmoid);
 }
 
 #[test]
 fn cross_encoder_loads_weights_without_the_bert_prefix() {
-    let cases = cases();
-    let prefixed = load(&cross_dir(true)).score(&pairs(&cases)).unwrap();
-    let bare = load(&cross_dir(false)).score(&pairs(&cases)).unwrap();
-    assert_eq!(prefixed, bare);
+	let cases = cases();
+	let prefixed = load(&cross_dir(true)).score(&pairs(&cases)).unwrap();
+	let bare = load(&cross_dir(false)).score(&pairs(&cases)).unwrap();
+	assert_eq!(prefixed, bare);
 }
 
 #[test]
 fn relevant_answers_score_higher() {
-    let model = load(&bi_dir());
-    let scores = model
-        .scores(
-            "What is the capital of France?",
-            &["The capital of France is Paris.", "I like turtles.", ""],
-        )
-        .unwrap();
-    assert!(scores[0] > 7_000, "{scores:?}");
-    assert!(scores[0] > scores[1] && scores[0] > scores[2], "{scores:?}");
+	let model = load(&bi_dir());
+	let scores = model
+		.scores(
+			"What is the capital of France?",
+			&["The capital of France is Paris.", "I like turtles.", ""],
+		)
+		.unwrap();
+	assert!(scores[0] > 7_000, "{scores:?}");
+	assert!(scores[0] > scores[1] && scores[0] > scores[2], "{scores:?}");
 }
 
 #[test]
 fn scores_is_score_for_one_prompt() {
-    let model = load(&bi_dir());
-    let responses = ["Paris.", "Lyon is a city in France.", "¿Qué?"];
-    let prompt = "What is the capital of France?";
-    let pairs: Vec<_> = responses.iter().map(|r| (prompt, *r)).collect();
-    let expected: Vec<u16> = model
-        .score(&pairs)
-        .unwrap()
-        .iter()
-        .map(|s| s.score)
-        .collect();
-    assert_eq!(model.scores(prompt, &responses).unwrap(), expected);
+	let model = load(&bi_dir());
+	let responses = ["Paris.", "Lyon is a city in France.", "¿Qué?"];
+	let prompt = "What is the capital of France?";
+	let pairs: Vec<_> = responses.iter().map(|r| (prompt, *r)).collect();
+	let expected: Vec<u16> = model.score(&pairs).unwrap().iter().map(|s| s.score).collect();
+	assert_eq!(model.scores(prompt, &responses).unwrap(), expected);
 }
 
 /// Scoring all cases in one call, one at a time and in reverse order gives the same result for
 /// every pair: batches differ in length and padding, which the attention mask neutralises.
 fn assert_batching_invariant(model: &QualityModel) {
-    let cases = cases();
-    let pairs = pairs(&cases);
-    let together = model.score(&pairs).unwrap();
-    let alone: Vec<Scored> = pairs
-        .iter()
-        .map(|p| model.score(&[*p]).unwrap()[0])
-        .collect();
-    let mut reversed = pairs.clone();
-    reversed.reverse();
-    let mut backwards = model.score(&reversed).unwrap();
-    backwards.reverse();
-    for (i, ((t, a), b)) in together.iter().zip(&alone).zip(&backwards).enumerate() {
-        // Different padding changes matrix shapes and so float summation order; ~1e-7 remains.
-        assert!(
-            (t.raw - a.raw).abs() < 1e-5 && (t.raw - b.raw).abs() < 1e-5,
-            "case {i}: {t:?} {a:?} {b:?}"
-        );
-        assert_eq!((t.score, a.score), (b.score, b.score), "case {i}");
-    }
+	let cases = cases();
+	let pairs = pairs(&cases);
+	let together = model.score(&pairs).unwrap();
+	let alone: Vec<Scored> = pairs.iter().map(|p| model.score(&[*p]).unwrap()[0]).collect();
+	let mut reversed = pairs.clone();
+	reversed.reverse();
+	let mut backwards = model.score(&reversed).unwrap();
+	backwards.reverse();
+	for (i, ((t, a), b)) in together.iter().zip(&alone).zip(&backwards).enumerate() {
+		// Different padding changes matrix shapes and so float summation order; ~1e-7 remains.
+		assert!(
+			(t.raw - a.raw).abs() < 1e-5 && (t.raw - b.raw).abs() < 1e-5,
+			"case {i}: {t:?} {a:?} {b:?}"
+		);
+		assert_eq!((t.score, a.score), (b.score, b.score), "case {i}");
+	}
 }
 
 #[test]
 fn bi_encoder_results_do_not_depend_on_batching() {
-    assert_batching_invariant(&load(&bi_dir()));
+	assert_batching_invariant(&load(&bi_dir()));
 }
 
 #[test]
 fn cross_encoder_results_do_not_depend_on_batching() {
-    assert_batching_invariant(&load(&cross_dir(true)));
+	assert_batching_invariant(&load(&cross_dir(true)));
 }
 
 /// A text of `n` words, far more tokens than any max length when `n` is large.
 fn words(n: usize, tail: &str) -> String {
-    let mut text = (0..n)
-        .map(|i| format!("word{}", i % 13))
-        .collect::<Vec<_>>()
-        .join(" ");
-    text.push_str(tail);
-    text
+	let mut text = (0..n).map(|i| format!("word{}", i % 13)).collect::<Vec<_>>().join(" ");
+	text.push_str(tail);
+	text
 }
 
 #[test]
 fn bi_encoder_truncates_each_text_to_max_seq_length() {
-    let model = load(&bi_dir());
-    let long_a = words(400, " and then it ends one way");
-    let long_b = words(400, " but this ending differs completely");
-    let s = model
-        .score(&[("a question", &long_a), ("a question", &long_b)])
-        .unwrap();
-    // Everything after the first 256 tokens is cut, so the two responses embed identically.
-    assert_eq!(s[0], s[1]);
-    let short = model.score(&[("a question", "word0 word1")]).unwrap();
-    assert_ne!(s[0].raw, short[0].raw);
+	let model = load(&bi_dir());
+	let long_a = words(400, " and then it ends one way");
+	let long_b = words(400, " but this ending differs completely");
+	let s = model.score(&[("a question", &long_a), ("a question", &long_b)]).unwrap();
+	// Everything after the first 256 tokens is cut, so the two responses embed identically.
+	assert_eq!(s[0], s[1]);
+	let short = model.score(&[("a question", "word0 word1")]).unwrap();
+	assert_ne!(s[0].raw, short[0].raw);
 }
 
 #[test]
 fn cross_encoder_truncates_pairs_longest_first() {
-    let model = load(&cross_dir(true));
-    let long_a = words(700, " one ending");
-    let long_b = words(700, " another ending entirely");
-    let s = model
-        .score(&[
-            ("short prompt", &long_a),
-            ("short prompt", &long_b),
-            ("other prompt", &long_a),
-        ])
-        .unwrap();
-    // Longest-first keeps the short prompt whole and cuts the response's tail.
-    assert_eq!(s[0], s[1]);
-    assert_ne!(s[0].raw, s[2].raw);
+	let model = load(&cross_dir(true));
+	let long_a = words(700, " one ending");
+	let long_b = words(700, " another ending entirely");
+	let s = model
+		.score(&[("short prompt", &long_a), ("short prompt", &long_b), ("other prompt", &long_a)])
+		.unwrap();
+	// Longest-first keeps the short prompt whole and cuts the response's tail.
+	assert_eq!(s[0], s[1]);
+	assert_ne!(s[0].raw, s[2].raw);
 }
 
 #[test]
 fn empty_and_non_latin_inputs_score() {
-    for model in [load(&bi_dir()), load(&cross_dir(true))] {
-        let s = model
-            .score(&[("", ""), ("Вопрос?", ""), ("问题", "回答"), ("", "🙂🙃")])
-            .unwrap();
-        assert!(
-            s.iter().all(|s| s.raw.is_finite() && s.score <= 10_000),
-            "{s:?}"
-        );
-    }
+	for model in [load(&bi_dir()), load(&cross_dir(true))] {
+		let s = model.score(&[("", ""), ("Вопрос?", ""), ("问题", "回答"), ("", "🙂🙃")]).unwrap();
+		assert!(s.iter().all(|s| s.raw.is_finite() && s.score <= 10_000), "{s:?}");
+	}
 }
 
 #[test]
 fn empty_input_is_an_error() {
-    let model = load(&bi_dir());
-    assert!(matches!(model.score(&[]), Err(Error::EmptyInput)));
-    assert!(matches!(
-        model.scores("prompt", &[]),
-        Err(Error::EmptyInput)
-    ));
+	let model = load(&bi_dir());
+	assert!(matches!(model.score(&[]), Err(Error::EmptyInput)));
+	assert!(matches!(model.scores("prompt", &[]), Err(Error::EmptyInput)));
 }
 
 #[test]
 fn digest_is_the_sha256_of_the_weights() {
-    let model = load(&bi_dir());
-    assert_eq!(model.digest_hex(), MINILM_SHA256);
-    assert_eq!(poq_scorer::to_hex(&model.digest()), MINILM_SHA256);
-    assert_eq!(model.weights_path(), bi_dir().join("model.safetensors"));
-    assert_eq!(
-        poq_scorer::digest_file(model.weights_path()).unwrap(),
-        model.digest()
-    );
+	let model = load(&bi_dir());
+	assert_eq!(model.digest_hex(), MINILM_SHA256);
+	assert_eq!(poq_scorer::to_hex(&model.digest()), MINILM_SHA256);
+	assert_eq!(model.weights_path(), bi_dir().join("model.safetensors"));
+	assert_eq!(poq_scorer::digest_file(model.weights_path()).unwrap(), model.digest());
 }
 
 #[test]
 fn one_model_serves_several_threads() {
-    let model = load(&bi_dir());
-    let cases = cases();
-    let pairs = pairs(&cases);
-    let expected = model.score(&pairs).unwrap();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..2)
-            .map(|_| s.spawn(|| model.score(&pairs).unwrap()))
-            .collect();
-        for h in handles {
-            let got = h.join().unwrap();
-            for (g, e) in got.iter().zip(&expected) {
-                assert!((g.raw - e.raw).abs() < 1e-6);
-            }
-        }
-    });
+	let model = load(&bi_dir());
+	let cases = cases();
+	let pairs = pairs(&cases);
+	let expected = model.score(&pairs).unwrap();
+	std::thread::scope(|s| {
+		let handles: Vec<_> = (0..2).map(|_| s.spawn(|| model.score(&pairs).unwrap())).collect();
+		for h in handles {
+			let got = h.join().unwrap();
+			for (g, e) in got.iter().zip(&expected) {
+				assert!((g.raw - e.raw).abs() < 1e-6);
+			}
+		}
+	});
 }
 
 fn load_err(dir: &Path) -> Error {
-    match QualityModel::load(dir) {
-        Ok(_) => panic!("{} loaded but should not", dir.display()),
-        Err(e) => e,
-    }
+	match QualityModel::load(dir) {
+		Ok(_) => panic!("{} loaded but should not", dir.display()),
+		Err(e) => e,
+	}
 }
 
 fn edit_config(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
-    let path = dir.join("config.json");
-    let mut config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    edit(&mut config);
-    std::fs::write(path, config.to_string()).unwrap();
+	let path = dir.join("config.json");
+	let mut config: serde_json::Value =
+		serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+	edit(&mut config);
+	std::fs::write(path, config.to_string()).unwrap();
 }
 
 #[test]
 fn missing_folder_and_files_are_errors() {
-    assert!(matches!(
-        load_err(Path::new("/nonexistent/poq-model")),
-        Error::MissingDir(_)
-    ));
+	assert!(matches!(load_err(Path::new("/nonexistent/poq-model")), Error::MissingDir(_)));
 
-    let empty = scratch("empty-model");
-    let err = load_err(&empty);
-    assert!(
-        matches!(&err, Error::MissingFile(p) if p.ends_with("config.json")),
-        "{err}"
-    );
+	let empty = scratch("empty-model");
+	let err = load_err(&empty);
+	assert!(matches!(&err, Error::MissingFile(p) if p.ends_with("config.json")), "{err}");
 
-    let dir = copy_folder(&bi_dir(), "no-tokenizer");
-    std::fs::remove_file(dir.join("tokenizer.json")).unwrap();
-    let err = load_err(&dir);
-    assert!(
-        matches!(&err, Error::MissingFile(p) if p.ends_with("tokenizer.json")),
-        "{err}"
-    );
+	let dir = copy_folder(&bi_dir(), "no-tokenizer");
+	std::fs::remove_file(dir.join("tokenizer.json")).unwrap();
+	let err = load_err(&dir);
+	assert!(matches!(&err, Error::MissingFile(p) if p.ends_with("tokenizer.json")), "{err}");
 
-    let dir = copy_folder(&bi_dir(), "no-weights");
-    std::fs::remove_file(dir.join("model.safetensors")).unwrap();
-    let err = load_err(&dir);
-    assert!(matches!(&err, Error::MissingWeights(_)), "{err}");
+	let dir = copy_folder(&bi_dir(), "no-weights");
+	std::fs::remove_file(dir.join("model.safetensors")).unwrap();
+	let err = load_err(&dir);
+	assert!(matches!(&err, Error::MissingWeights(_)), "{err}");
 
-    let dir = copy_folder(&bi_dir(), "bad-json");
-    std::fs::write(dir.join("config.json"), "{ not json").unwrap();
-    let err = load_err(&dir);
-    assert!(matches!(&err, Error::Json { .. }), "{err}");
+	let dir = copy_folder(&bi_dir(), "bad-json");
+	std::fs::write(dir.join("config.json"), "{ not json").unwrap();
+	let err = load_err(&dir);
+	assert!(matches!(&err, Error::Json { .. }), "{err}");
 }
 
 #[test]
 fn unsupported_models_are_errors() {
-    // A plain BertModel that is not a sentence-transformers folder: no way to score with it.
-    let dir = copy_folder(&bi_dir(), "plain-bert");
-    std::fs::remove_file(dir.join("modules.json")).unwrap();
-    let err = load_err(&dir);
-    assert!(
-        matches!(&err, Error::Unsupported(m) if m.contains("modules.json")),
-        "{err}"
-    );
+	// A plain BertModel that is not a sentence-transformers folder: no way to score with it.
+	let dir = copy_folder(&bi_dir(), "plain-bert");
+	std::fs::remove_file(dir.join("modules.json")).unwrap();
+	let err = load_err(&dir);
+	assert!(matches!(&err, Error::Unsupported(m) if m.contains("modules.json")), "{err}");
 
-    let dir = copy_folder(&bi_dir(), "roberta");
-    edit_config(&dir, |c| c["model_type"] = "roberta".into());
-    let err = load_err(&dir);
-    assert!(
-        matches!(&err, Error::Unsupported(m) if m.contains("roberta")),
-        "{err}"
-    );
+	let dir = copy_folder(&bi_dir(), "roberta");
+	edit_config(&dir, |c| c["model_type"] = "roberta".into());
+	let err = load_err(&dir);
+	assert!(matches!(&err, Error::Unsupported(m) if m.contains("roberta")), "{err}");
 
-    let dir = copy_folder(&bi_dir(), "relative-positions");
-    edit_config(&dir, |c| {
-        c["position_embedding_type"] = "relative_key".into()
-    });
-    let err = load_err(&dir);
-    assert!(matches!(&err, Error::Unsupported(_)), "{err}");
+	let dir = copy_folder(&bi_dir(), "relative-positions");
+	edit_config(&dir, |c| c["position_embedding_type"] = "relative_key".into());
+	let err = load_err(&dir);
+	assert!(matches!(&err, Error::Unsupported(_)), "{err}");
 }
 
 #[test]
 fn weights_that_do_not_fit_the_config_are_errors() {
-    let dir = copy_folder(&bi_dir(), "wrong-shape");
-    edit_config(&dir, |c| c["intermediate_size"] = 1000.into());
-    let err = load_err(&dir);
-    assert!(
-        matches!(&err, Error::Weights(m) if m.contains("intermediate")),
-        "{err}"
-    );
+	let dir = copy_folder(&bi_dir(), "wrong-shape");
+	edit_config(&dir, |c| c["intermediate_size"] = 1000.into());
+	let err = load_err(&dir);
+	assert!(matches!(&err, Error::Weights(m) if m.contains("intermediate")), "{err}");
 
-    let dir = copy_folder(&bi_dir(), "too-many-layers");
-    edit_config(&dir, |c| c["num_hidden_layers"] = 7.into());
-    let err = load_err(&dir);
-    assert!(
-        matches!(&err, Error::Weights(m) if m.contains("layer.6")),
-        "{err}"
-    );
+	let dir = copy_folder(&bi_dir(), "too-many-layers");
+	edit_config(&dir, |c| c["num_hidden_layers"] = 7.into());
+	let err = load_err(&dir);
+	assert!(matches!(&err, Error::Weights(m) if m.contains("layer.6")), "{err}");
 
-    // A cross-encoder config over weights without a classifier head.
-    let dir = copy_folder(&bi_dir(), "no-head");
-    edit_config(&dir, |c| {
-        c["architectures"] = serde_json::json!(["BertForSequenceClassification"])
-    });
-    let err = load_err(&dir);
-    assert!(
-        matches!(&err, Error::Weights(m) if m.contains("classifier")),
-        "{err}"
-    );
+	// A cross-encoder config over weights without a classifier head.
+	let dir = copy_folder(&bi_dir(), "no-head");
+	edit_config(&dir, |c| {
+		c["architectures"] = serde_json::json!(["BertForSequenceClassification"])
+	});
+	let err = load_err(&dir);
+	assert!(matches!(&err, Error::Weights(m) if m.contains("classifier")), "{err}");
 
-    let dir = scratch("corrupt-weights");
-    for file in [
-        "config.json",
-        "tokenizer.json",
-        "modules.json",
-        "sentence_bert_config.json",
-    ] {
-        std::fs::copy(bi_dir().join(file), dir.join(file)).unwrap();
-    }
-    std::fs::create_dir(dir.join("1_Pooling")).unwrap();
-    std::fs::copy(
-        bi_dir().join("1_Pooling/config.json"),
-        dir.join("1_Pooling/config.json"),
-    )
-    .unwrap();
-    std::fs::write(dir.join("model.safetensors"), b"definitely not safetensors").unwrap();
-    let err = load_err(&dir);
-    assert!(matches!(&err, Error::Weights(_)), "{err}");
+	let dir = scratch("corrupt-weights");
+	for file in ["config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json"] {
+		std::fs::copy(bi_dir().join(file), dir.join(file)).unwrap();
+	}
+	std::fs::create_dir(dir.join("1_Pooling")).unwrap();
+	std::fs::copy(bi_dir().join("1_Pooling/config.json"), dir.join("1_Pooling/config.json"))
+		.unwrap();
+	std::fs::write(dir.join("model.safetensors"), b"definitely not safetensors").unwrap();
+	let err = load_err(&dir);
+	assert!(matches!(&err, Error::Weights(_)), "{err}");
 }

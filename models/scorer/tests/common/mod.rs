@@ -12,13 +12,13 @@ use serde::Deserialize;
 
 /// The default model folder; the tests need the real weights.
 pub fn bi_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../weights/all-MiniLM-L6-v2");
-    assert!(
-        dir.join("model.safetensors").is_file(),
-        "{} is missing: run `bash scripts/fetch-model.sh` first",
-        dir.display()
-    );
-    dir
+	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../weights/all-MiniLM-L6-v2");
+	assert!(
+		dir.join("model.safetensors").is_file(),
+		"{} is missing: run `bash scripts/fetch-model.sh` first",
+		dir.display()
+	);
+	dir
 }
 
 /// The SHA-256 of all-MiniLM-L6-v2's model.safetensors (the value fetch-model.sh checks).
@@ -27,10 +27,8 @@ pub const MINILM_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca68958951143
 /// The generated head; scripts/parity.py `head_weights` uses the same formula. Every value is a
 /// multiple of 1/512, so it is exact in f32 in both languages.
 fn head_weights(hidden: usize) -> (Vec<f32>, f32) {
-    let weight = (0..hidden)
-        .map(|j| (((j * 37 + 11) % 101) as f32 - 50.0) / 512.0)
-        .collect();
-    (weight, 0.25)
+	let weight = (0..hidden).map(|j| (((j * 37 + 11) % 101) as f32 - 50.0) / 512.0).collect();
+	(weight, 0.25)
 }
 
 /// A `BertForSequenceClassification` folder: MiniLM's encoder and pooler plus the generated
@@ -38,121 +36,108 @@ fn head_weights(hidden: usize) -> (Vec<f32>, f32) {
 /// `prefixed` stores the encoder under `bert.` as transformers saves it; without it the names
 /// are bare. Built once per test binary.
 pub fn cross_dir(prefixed: bool) -> PathBuf {
-    static PREFIXED: OnceLock<PathBuf> = OnceLock::new();
-    static BARE: OnceLock<PathBuf> = OnceLock::new();
-    let cell = if prefixed { &PREFIXED } else { &BARE };
-    cell.get_or_init(|| build_cross(prefixed)).clone()
+	static PREFIXED: OnceLock<PathBuf> = OnceLock::new();
+	static BARE: OnceLock<PathBuf> = OnceLock::new();
+	let cell = if prefixed { &PREFIXED } else { &BARE };
+	cell.get_or_init(|| build_cross(prefixed)).clone()
 }
 
 fn build_cross(prefixed: bool) -> PathBuf {
-    let src = bi_dir();
-    let name = if prefixed {
-        "minilm-cross-test"
-    } else {
-        "minilm-cross-test-bare"
-    };
-    // Per process: test binaries may run at the same time and must not see half-written files.
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for file in [
-        "tokenizer.json",
-        "tokenizer_config.json",
-        "vocab.txt",
-        "special_tokens_map.json",
-    ] {
-        std::fs::copy(src.join(file), dir.join(file)).unwrap();
-    }
-    let mut config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
-    config["architectures"] = serde_json::json!(["BertForSequenceClassification"]);
-    config["id2label"] = serde_json::json!({"0": "LABEL_0"});
-    config["label2id"] = serde_json::json!({"LABEL_0": 0});
-    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+	let src = bi_dir();
+	let name = if prefixed { "minilm-cross-test" } else { "minilm-cross-test-bare" };
+	// Per process: test binaries may run at the same time and must not see half-written files.
+	let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+	std::fs::create_dir_all(&dir).unwrap();
+	for file in ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
+	{
+		std::fs::copy(src.join(file), dir.join(file)).unwrap();
+	}
+	let mut config: serde_json::Value =
+		serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
+	config["architectures"] = serde_json::json!(["BertForSequenceClassification"]);
+	config["id2label"] = serde_json::json!({"0": "LABEL_0"});
+	config["label2id"] = serde_json::json!({"LABEL_0": 0});
+	std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
 
-    let prefix = if prefixed { "bert." } else { "" };
-    let mut tensors: HashMap<String, Tensor> =
-        candle_core::safetensors::load(src.join("model.safetensors"), &Device::Cpu)
-            .unwrap()
-            .into_iter()
-            .filter(|(k, _)| k != "embeddings.position_ids")
-            .map(|(k, v)| (format!("{prefix}{k}"), v))
-            .collect();
-    let hidden = config["hidden_size"].as_u64().unwrap() as usize;
-    let (weight, bias) = head_weights(hidden);
-    tensors.insert(
-        "classifier.weight".into(),
-        Tensor::from_vec(weight, (1, hidden), &Device::Cpu).unwrap(),
-    );
-    tensors.insert(
-        "classifier.bias".into(),
-        Tensor::from_vec(vec![bias], 1, &Device::Cpu).unwrap(),
-    );
-    candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
-    dir
+	let prefix = if prefixed { "bert." } else { "" };
+	let mut tensors: HashMap<String, Tensor> =
+		candle_core::safetensors::load(src.join("model.safetensors"), &Device::Cpu)
+			.unwrap()
+			.into_iter()
+			.filter(|(k, _)| k != "embeddings.position_ids")
+			.map(|(k, v)| (format!("{prefix}{k}"), v))
+			.collect();
+	let hidden = config["hidden_size"].as_u64().unwrap() as usize;
+	let (weight, bias) = head_weights(hidden);
+	tensors.insert(
+		"classifier.weight".into(),
+		Tensor::from_vec(weight, (1, hidden), &Device::Cpu).unwrap(),
+	);
+	tensors
+		.insert("classifier.bias".into(), Tensor::from_vec(vec![bias], 1, &Device::Cpu).unwrap());
+	candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
+	dir
 }
 
 /// A scratch directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+	let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir).unwrap();
+	dir
 }
 
 /// Copies the model folder `src` (files and sentence-transformers module folders) into a new
 /// scratch directory, so a test can break one part of it.
 pub fn copy_folder(src: &Path, name: &str) -> PathBuf {
-    fn copy(src: &Path, dst: &Path) {
-        std::fs::create_dir_all(dst).unwrap();
-        for entry in std::fs::read_dir(src).unwrap() {
-            let path = entry.unwrap().path();
-            let target = dst.join(path.file_name().unwrap());
-            if path.is_dir() {
-                copy(&path, &target);
-            } else {
-                std::fs::copy(&path, target).unwrap();
-            }
-        }
-    }
-    let dir = scratch(name);
-    copy(src, &dir);
-    dir
+	fn copy(src: &Path, dst: &Path) {
+		std::fs::create_dir_all(dst).unwrap();
+		for entry in std::fs::read_dir(src).unwrap() {
+			let path = entry.unwrap().path();
+			let target = dst.join(path.file_name().unwrap());
+			if path.is_dir() {
+				copy(&path, &target);
+			} else {
+				std::fs::copy(&path, target).unwrap();
+			}
+		}
+	}
+	let dir = scratch(name);
+	copy(src, &dir);
+	dir
 }
 
 #[derive(Deserialize)]
 pub struct Case {
-    pub prompt: String,
-    pub response: String,
+	pub prompt: String,
+	pub response: String,
 }
 
 #[derive(Deserialize)]
 struct Cases {
-    cases: Vec<Case>,
+	cases: Vec<Case>,
 }
 
 /// tests/parity-cases.json.
 pub fn cases() -> Vec<Case> {
-    let text = include_str!("../parity-cases.json");
-    serde_json::from_str::<Cases>(text).unwrap().cases
+	let text = include_str!("../parity-cases.json");
+	serde_json::from_str::<Cases>(text).unwrap().cases
 }
 
 /// Reference raw values for [`cases`], from tests/golden.json.
 #[derive(Deserialize)]
 pub struct Golden {
-    pub bi: Vec<f32>,
-    pub cross: Vec<f32>,
+	pub bi: Vec<f32>,
+	pub cross: Vec<f32>,
 }
 
 /// tests/golden.json: produced by `python3 scripts/parity.py --write-golden`, which runs
 /// sentence-transformers (bi) and transformers' BertForSequenceClassification (cross) on the
 /// same folders and cases. Regenerate it that way when the cases change.
 pub fn golden() -> Golden {
-    serde_json::from_str(include_str!("../golden.json")).unwrap()
+	serde_json::from_str(include_str!("../golden.json")).unwrap()
 }
 
 pub fn pairs(cases: &[Case]) -> Vec<(&str, &str)> {
-    cases
-        .iter()
-        .map(|c| (c.prompt.as_str(), c.response.as_str()))
-        .collect()
+	cases.iter().map(|c| (c.prompt.as_str(), c.response.as_str())).collect()
 }
