@@ -92,6 +92,13 @@ fn revealing<T: Config>() -> (RequestId, Vec<T::AccountId>) {
 	(id, committee)
 }
 
+/// Moves to the first block after request `id`'s current window, and returns it.
+fn close_window<T: Config>(id: RequestId) -> frame_system::pallet_prelude::BlockNumberFor<T> {
+	let ends_at = Requests::<T>::get(id).expect("live").ends_at;
+	frame_system::Pallet::<T>::set_block_number(ends_at);
+	ends_at
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -205,8 +212,7 @@ mod benchmarks {
 	fn end_response_window() {
 		// Some answers are in, so the closing window draws the committee from a full pool.
 		let id = request_with_responses::<T>(1);
-		let ends_at = Requests::<T>::get(id).unwrap().ends_at;
-		frame_system::Pallet::<T>::set_block_number(ends_at);
+		let ends_at = close_window::<T>(id);
 		#[block]
 		{
 			Pallet::<T>::end_phase(id, ends_at);
@@ -218,8 +224,7 @@ mod benchmarks {
 	fn end_reveal_window() {
 		// The last member never reveals: settlement pays, penalises and refunds.
 		let (id, _) = revealing::<T>();
-		let ends_at = Requests::<T>::get(id).unwrap().ends_at;
-		frame_system::Pallet::<T>::set_block_number(ends_at);
+		let ends_at = close_window::<T>(id);
 		#[block]
 		{
 			Pallet::<T>::end_phase(id, ends_at);
@@ -230,8 +235,7 @@ mod benchmarks {
 	#[benchmark]
 	fn prune_outcome() {
 		let (id, _) = revealing::<T>();
-		let ends_at = Requests::<T>::get(id).unwrap().ends_at;
-		frame_system::Pallet::<T>::set_block_number(ends_at);
+		let ends_at = close_window::<T>(id);
 		Pallet::<T>::end_phase(id, ends_at);
 		let due = ends_at.saturating_add(T::RetainFinished::get()).saturating_add(One::one());
 		#[block]
