@@ -19,7 +19,7 @@
 //!
 //! This file is the map: config, storage, events, errors, hooks and calls. The logic is in
 //! [`registry`] (bonds), [`lifecycle`] (phases and settlement), [`schedule`] (deadlines and
-//! pruning) and the pure modules [`selection`], [`consensus`], [`settlement`] and
+//! pruning), [`offchain`] (the validators' off-chain worker) and the pure modules [`selection`], [`consensus`], [`settlement`] and
 //! [`commitment`], which touch no storage and are shared with off-chain code.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -31,6 +31,7 @@ pub mod consensus;
 #[cfg(any(feature = "try-runtime", test))]
 mod invariants;
 mod lifecycle;
+pub mod offchain;
 pub mod queries;
 mod registry;
 mod schedule;
@@ -47,6 +48,7 @@ mod mock;
 mod tests;
 
 pub use commitment::commitment;
+pub use offchain::{crypto, POQ_KEY_TYPE};
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
@@ -104,7 +106,9 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config + frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
 		/// Holds bonds and escrowed fees, pays out of the escrow and slashes bonds.
 		type Currency: fungible::Inspect<Self::AccountId>
 			+ fungible::Mutate<Self::AccountId>
@@ -131,6 +135,10 @@ pub mod pallet {
 
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
+
+		/// Signs the off-chain worker's commits and reveals with the node's `poq!` keys
+		/// ([`crypto::PoqAuthId`] in a runtime with `MultiSignature`).
+		type AuthorityId: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>;
 
 		/// Smallest bond of an inference node or validator.
 		#[pallet::constant]
@@ -413,6 +421,12 @@ pub mod pallet {
 			T::WeightInfo::on_initialize_base()
 				.saturating_add(Self::deadline_weight().saturating_mul(deadlines.into()))
 				.saturating_add(T::WeightInfo::prune_outcome().saturating_mul(pruned.into()))
+		}
+
+		/// On a validator node: scores, commits and reveals with its `poq!` keys (see
+		/// [`offchain`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::run_offchain_worker(now)
 		}
 
 		fn integrity_test() {

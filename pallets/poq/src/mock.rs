@@ -1,14 +1,16 @@
 //! A test runtime: frame-system, pallet-balances and this pallet.
 
 use crate as pallet_poq;
-use codec::Encode;
+use codec::{Decode, Encode};
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU16, ConstU32, ConstU64, Randomness},
 };
 use frame_system::RunToBlockHooks;
-use sp_core::H256;
-use sp_runtime::{BuildStorage, Perbill};
+use frame_system::offchain::{AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes};
+use scale_info::TypeInfo;
+use sp_core::{sr25519, H256};
+use sp_runtime::{testing::TestXt, traits::IdentifyAccount, BuildStorage, Perbill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -65,6 +67,66 @@ pub const RETAIN: u64 = 20;
 pub const TOLERANCE: u16 = 1_000;
 pub const MIN_QUALITY: u16 = 2_000;
 
+/// A `poq!` key standing for the `u64` account made of its first 8 bytes (little-endian), so the
+/// off-chain worker signs with real sr25519 keys from a keystore in a runtime of `u64` accounts.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Debug, Encode, Decode, TypeInfo)]
+pub struct TestSigner(pub sr25519::Public);
+
+impl IdentifyAccount for TestSigner {
+	type AccountId = AccountId;
+	fn into_account(self) -> AccountId {
+		AccountId::from_le_bytes(self.0 .0[..8].try_into().expect("a public key has 32 bytes"))
+	}
+}
+
+impl From<sr25519::Public> for TestSigner {
+	fn from(public: sr25519::Public) -> Self {
+		Self(public)
+	}
+}
+
+impl From<TestSigner> for sr25519::Public {
+	fn from(signer: TestSigner) -> Self {
+		signer.0
+	}
+}
+
+impl AppCrypto<TestSigner, sr25519::Signature> for pallet_poq::crypto::PoqAuthId {
+	type RuntimeAppPublic = pallet_poq::crypto::Public;
+	type GenericPublic = sr25519::Public;
+	type GenericSignature = sr25519::Signature;
+}
+
+impl SigningTypes for Test {
+	type Public = TestSigner;
+	type Signature = sr25519::Signature;
+}
+
+/// A transaction the off-chain worker sent: the call and its signer.
+pub type Extrinsic = TestXt<RuntimeCall, ()>;
+
+impl<C> CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> CreateSignedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<A: AppCrypto<TestSigner, sr25519::Signature>>(
+		call: RuntimeCall,
+		_public: TestSigner,
+		account: AccountId,
+		_nonce: u32,
+	) -> Option<Extrinsic> {
+		Some(Extrinsic::new_signed(call, account, (), ()))
+	}
+}
+
 impl pallet_poq::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -72,6 +134,7 @@ impl pallet_poq::Config for Test {
 	type OnSlash = ();
 	type ModelOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = ();
+	type AuthorityId = pallet_poq::crypto::PoqAuthId;
 	type MinBond = ConstU64<MIN_BOND>;
 	type MinFee = ConstU64<MIN_FEE>;
 	type MaxPromptLen = ConstU32<MAX_PROMPT>;

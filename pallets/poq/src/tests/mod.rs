@@ -4,6 +4,7 @@
 mod attacks;
 mod errors;
 mod lifecycle;
+mod offchain;
 mod queries;
 mod random_calls;
 mod registry;

@@ -1,0 +1,128 @@
+//! `poq-model-interface`: the host function through which the PoQ off-chain worker scores
+//! responses with the quality model the node has loaded.
+//!
+//! The runtime side is `no_std` and only declares the import `ext_poq_model_score_version_1`.
+//! The node side reaches the model through the [`ScorerExt`] externalities extension, which a
+//! validator node registers for off-chain worker calls only. Block import never carries the
+//! extension, and every node (and the relay chain's validation of parachain blocks) executes
+//! blocks, while only validators hold a model; so without the extension, or when the loaded
+//! model is not the one on chain, [`poq_model::score`] returns `None` rather than failing.
+//! Call it from the off-chain worker only.
+//!
+//! ```ignore
+//! // node: register the host functions with the executor, and the extension with the workers
+//! type HostFunctions = (sp_io::SubstrateHostFunctions, poq_model_interface::HostFunctions);
+//! let ext = poq_model_interface::ScorerExt::new(Arc::new(my_scorer));
+//! // runtime (off-chain worker):
+//! let scores = poq_model_interface::poq_model::score(&prompt, &responses, &digest);
+//! ```
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+#[cfg(feature = "std")]
+use sp_externalities::ExternalitiesExt;
+use sp_runtime_interface::{
+	pass_by::{
+		AllocateAndReturnByCodec, PassFatPointerAndDecode, PassFatPointerAndRead,
+		PassPointerAndRead,
+	},
+	runtime_interface,
+};
+
+/// A quality model the node has loaded.
+#[cfg(feature = "std")]
+pub trait Scorer: Send + Sync {
+	/// SHA-256 of the model's weights, as pinned on chain.
+	fn digest(&self) -> [u8; 32];
+
+	/// One score in `0..=10_000` per response, in order, or `None` if scoring failed.
+	fn score(&self, prompt: &[u8], responses: &[Vec<u8>]) -> Option<Vec<u16>>;
+}
+
+#[cfg(feature = "std")]
+sp_externalities::decl_extension! {
+	/// The node's quality model, registered for off-chain worker calls only.
+	pub struct ScorerExt(std::sync::Arc<dyn Scorer>);
+}
+
+#[cfg(feature = "std")]
+impl ScorerExt {
+	/// Wraps a loaded model.
+	pub fn new(scorer: std::sync::Arc<dyn Scorer>) -> Self {
+		Self(scorer)
+	}
+}
+
+/// The host functions of this interface, for the node's executor.
+#[cfg(feature = "std")]
+pub type HostFunctions = (poq_model::HostFunctions,);
+
+/// Scoring with the node's quality model.
+#[runtime_interface]
+pub trait PoqModel {
+	/// Scores each response to `prompt` with the node's model if its digest is `digest`.
+	///
+	/// `None` when no model is registered (block import, a node without a model), when the
+	/// loaded model's digest differs, or when scoring fails.
+	fn score(
+		&mut self,
+		prompt: PassFatPointerAndRead<&[u8]>,
+		responses: PassFatPointerAndDecode<Vec<Vec<u8>>>,
+		digest: PassPointerAndRead<&[u8; 32], 32>,
+	) -> AllocateAndReturnByCodec<Option<Vec<u16>>> {
+		let ScorerExt(scorer) = self.extension::<ScorerExt>()?;
+		if scorer.digest() != *digest {
+			return None;
+		}
+		scorer.score(prompt, &responses).filter(|scores| scores.len() == responses.len())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use std::sync::Arc;
+
+	/// Scores each response by its length; counts nothing else.
+	struct ByLength([u8; 32]);
+
+	impl Scorer for ByLength {
+		fn digest(&self) -> [u8; 32] {
+			self.0
+		}
+		fn score(&self, _prompt: &[u8], responses: &[Vec<u8>]) -> Option<Vec<u16>> {
+			Some(responses.iter().map(|r| r.len() as u16).collect())
+		}
+	}
+
+	fn with_ext<R>(ext: Option<ScorerExt>, f: impl FnOnce() -> R) -> R {
+		let mut externalities = sp_io::TestExternalities::default();
+		if let Some(ext) = ext {
+			externalities.register_extension(ext);
+		}
+		externalities.execute_with(f)
+	}
+
+	#[test]
+	fn scores_with_the_registered_model() {
+		let ext = ScorerExt::new(Arc::new(ByLength([7; 32])));
+		let scores = with_ext(Some(ext), || {
+			poq_model::score(b"q", vec![b"ab".to_vec(), b"abcd".to_vec()], &[7; 32])
+		});
+		assert_eq!(scores, Some(vec![2, 4]));
+	}
+
+	#[test]
+	fn none_without_a_model() {
+		assert_eq!(with_ext(None, || poq_model::score(b"q", vec![b"a".to_vec()], &[7; 32])), None);
+	}
+
+	#[test]
+	fn none_when_the_digest_differs() {
+		let ext = ScorerExt::new(Arc::new(ByLength([7; 32])));
+		assert_eq!(with_ext(Some(ext), || poq_model::score(b"q", vec![b"a".to_vec()], &[8; 32])), None);
+	}
+}

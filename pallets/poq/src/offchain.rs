@@ -1,0 +1,284 @@
+//! The off-chain worker: each `poq!` key in the node's keystore whose account sits on a committee
+//! scores the responses, commits and reveals by itself.
+//!
+//! Per imported best block, under a lock (workers of consecutive blocks may run at once), every
+//! local account gets at most one *round* of transactions:
+//! - a pending commit takes the `(scores, salt)` kept for that request and account, or scores the
+//!   responses through the node's model ([`poq_model_interface`]), draws a salt and keeps both in
+//!   persistent local storage **before** sending, so a resent commit, a reveal after a restart
+//!   and a reveal on another fork all use the same salt;
+//! - a pending reveal sends what was kept.
+//!
+//! A round's transactions carry consecutive nonces from one chain state. The next round waits
+//! until the account's nonce shows the round landed, or [`RESEND_AFTER`] blocks have passed (a
+//! dropped transaction, a fork), so two rounds never reuse a nonce and nothing is sent twice
+//! while it is on its way. What to do is always read from the chain ([`Pallet::pending_work`]),
+//! so a landed action is never repeated. Kept entries are forgotten once their request is over.
+
+use crate::{commitment, pallet::*, queries::Task, types::RequestId};
+use alloc::{collections::BTreeMap, vec::Vec};
+use codec::{Decode, Encode};
+use frame_system::{
+	offchain::{Account, SendSignedTransaction, Signer},
+	pallet_prelude::BlockNumberFor,
+};
+use sp_runtime::{
+	offchain::{
+		storage::StorageValueRef,
+		storage_lock::{BlockAndTime, StorageLock},
+		Duration,
+	},
+	traits::Saturating,
+	KeyTypeId,
+};
+
+/// Key type of the accounts a validator node commits and reveals with.
+pub const POQ_KEY_TYPE: KeyTypeId = KeyTypeId(*b"poq!");
+
+/// Blocks a round of transactions has to land before the worker sends again.
+pub const RESEND_AFTER: u32 = 3;
+
+/// Most transactions one account sends in a round; the rest waits for the next round.
+pub const MAX_TXS_PER_ROUND: usize = 32;
+
+const LOG_TARGET: &str = "runtime::poq::ocw";
+const LOCK: &[u8] = b"poq/ocw/lock";
+const KEPT: &[u8] = b"poq/ocw/kept/";
+const KEPT_IDS: &[u8] = b"poq/ocw/kept-ids/";
+const ROUND: &[u8] = b"poq/ocw/round/";
+
+/// The application crypto of [`POQ_KEY_TYPE`] keys: sr25519.
+pub mod crypto {
+	use super::POQ_KEY_TYPE;
+	use sp_runtime::{
+		app_crypto::{app_crypto, sr25519},
+		MultiSignature, MultiSigner,
+	};
+
+	app_crypto!(sr25519, POQ_KEY_TYPE);
+
+	/// Signs the worker's transactions with `poq!` keys, for runtimes whose accounts are
+	/// `MultiSigner`s.
+	pub struct PoqAuthId;
+
+	impl frame_system::offchain::AppCrypto<MultiSigner, MultiSignature> for PoqAuthId {
+		type RuntimeAppPublic = Public;
+		type GenericPublic = sp_core::sr25519::Public;
+		type GenericSignature = sp_core::sr25519::Signature;
+	}
+}
+
+/// Scores and salt an account committed to for a request, kept until it has revealed.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Kept {
+	pub scores: Vec<u16>,
+	pub salt: [u8; 32],
+}
+
+/// Local storage key of an account's [`Kept`] for a request.
+pub fn kept_key<AccountId: Encode>(who: &AccountId, id: RequestId) -> Vec<u8> {
+	(KEPT, who, id).encode()
+}
+
+/// The last round an account sent: the block, and the nonce the account has once it landed.
+#[derive(Encode, Decode)]
+struct Round<BlockNumber, Nonce> {
+	sent_at: BlockNumber,
+	nonce_after: Nonce,
+}
+
+impl<T: Config> Pallet<T> {
+	/// Scores, commits and reveals for every local `poq!` account; see the module docs.
+	pub(crate) fn run_offchain_worker(now: BlockNumberFor<T>) {
+		let accounts: Vec<Account<T>> =
+			Signer::<T, T::AuthorityId>::keystore_accounts().collect();
+		if accounts.is_empty() {
+			return;
+		}
+		let Some(digest) = QualityModel::<T>::get() else {
+			log::warn!(target: LOG_TARGET, "no quality model is set on chain: not scoring");
+			return;
+		};
+		let mut lock = StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
+			LOCK,
+			RESEND_AFTER,
+			Duration::from_millis(60_000),
+		);
+		let Ok(_guard) = lock.try_lock() else {
+			log::debug!(target: LOG_TARGET, "#{now:?}: an earlier worker still runs");
+			return;
+		};
+		let mut scorer = Scorer::new(digest);
+		for account in accounts {
+			Self::forget_finished(&account.id);
+			if Self::round_in_flight(&account.id, now) {
+				continue;
+			}
+			Self::send_round(&account, now, &mut scorer);
+		}
+	}
+
+	/// Whether `who`'s last round is neither landed nor old enough to send again.
+	fn round_in_flight(who: &T::AccountId, now: BlockNumberFor<T>) -> bool {
+		let key = (ROUND, who).encode();
+		let Ok(Some(round)) =
+			StorageValueRef::persistent(&key).get::<Round<BlockNumberFor<T>, T::Nonce>>()
+		else {
+			return false;
+		};
+		let landed = frame_system::Pallet::<T>::account_nonce(who) >= round.nonce_after;
+		let waited = now.saturating_sub(round.sent_at) >= RESEND_AFTER.into();
+		if !landed && waited {
+			log::warn!(target: LOG_TARGET, "#{now:?}: a round of {who:?} did not land: sending again");
+		}
+		!landed && !waited
+	}
+
+	/// Sends `account`'s pending commits and reveals that can still land in time.
+	fn send_round(account: &Account<T>, now: BlockNumberFor<T>, scorer: &mut Scorer) {
+		let who = &account.id;
+		let next_block = now.saturating_add(1u32.into());
+		let calls: Vec<Call<T>> = Self::pending_work(who)
+			.into_iter()
+			.filter(|(id, _)| Requests::<T>::get(id).is_some_and(|r| next_block < r.ends_at))
+			.filter_map(|(id, task)| match task {
+				Task::Commit => Self::commit_call(who, id, scorer),
+				Task::Reveal => Self::reveal_call(who, id),
+				Task::Respond => None,
+			})
+			.take(MAX_TXS_PER_ROUND)
+			.collect();
+		if calls.is_empty() {
+			return;
+		}
+		let signer = Signer::<T, T::AuthorityId>::all_accounts();
+		let mut sent = 0u32;
+		for call in calls {
+			let what = call_name(&call);
+			match signer.send_single_signed_transaction(account, call) {
+				Some(Ok(())) => {
+					sent += 1;
+					log::info!(target: LOG_TARGET, "#{now:?}: {who:?} sent {what}");
+				},
+				_ => log::warn!(target: LOG_TARGET, "#{now:?}: {who:?} could not send {what}"),
+			}
+		}
+		if sent > 0 {
+			let round = Round {
+				sent_at: now,
+				nonce_after: frame_system::Pallet::<T>::account_nonce(who),
+			};
+			// `send_single_signed_transaction` bumped the nonce in this worker's state overlay.
+			StorageValueRef::persistent(&(ROUND, who).encode()).set(&round);
+		}
+	}
+
+	/// The commit of `who` on request `id`, keeping its scores and salt first.
+	fn commit_call(who: &T::AccountId, id: RequestId, scorer: &mut Scorer) -> Option<Call<T>> {
+		let key = kept_key(who, id);
+		let stored = StorageValueRef::persistent(&key);
+		let kept = match stored.get::<Kept>() {
+			Ok(Some(kept)) => kept,
+			_ => {
+				let scores = scorer.scores::<T>(id)?;
+				// Mixed with the account and request so that salts differ even if the node's
+				// randomness repeats.
+				let salt =
+					sp_io::hashing::blake2_256(&(sp_io::offchain::random_seed(), who, id).encode());
+				let kept = Kept { scores, salt };
+				stored.set(&kept);
+				Self::remember_kept(who, id);
+				kept
+			},
+		};
+		let commitment = commitment(id, who, &kept.scores, &kept.salt);
+		Some(Call::commit_scores { id, commitment })
+	}
+
+	/// The reveal of `who` on request `id` from what it kept.
+	fn reveal_call(who: &T::AccountId, id: RequestId) -> Option<Call<T>> {
+		match StorageValueRef::persistent(&kept_key(who, id)).get::<Kept>() {
+			Ok(Some(Kept { scores, salt })) => Some(Call::reveal_scores { id, scores, salt }),
+			_ => {
+				log::error!(
+					target: LOG_TARGET,
+					"{who:?} committed on request {id} but kept no scores (local storage lost?): cannot reveal",
+				);
+				None
+			},
+		}
+	}
+
+	/// Adds `id` to the requests `who` keeps scores for.
+	fn remember_kept(who: &T::AccountId, id: RequestId) {
+		let key = (KEPT_IDS, who).encode();
+		let ids = StorageValueRef::persistent(&key);
+		let mut kept: Vec<RequestId> = ids.get().ok().flatten().unwrap_or_default();
+		if !kept.contains(&id) {
+			kept.push(id);
+			ids.set(&kept);
+		}
+	}
+
+	/// Forgets the kept scores of `who` on requests that are over. The list is bounded by the
+	/// live requests `who` scored plus those that ended since the last round.
+	fn forget_finished(who: &T::AccountId) {
+		let key = (KEPT_IDS, who).encode();
+		let ids = StorageValueRef::persistent(&key);
+		let Ok(Some(kept)) = ids.get::<Vec<RequestId>>() else { return };
+		let (live, over): (Vec<RequestId>, Vec<RequestId>) =
+			kept.into_iter().partition(|id| Requests::<T>::contains_key(id));
+		if over.is_empty() {
+			return;
+		}
+		for id in over {
+			StorageValueRef::persistent(&kept_key(who, id)).clear();
+		}
+		ids.set(&live);
+	}
+}
+
+/// Scores requests through the host function, once per request per worker run (every local
+/// account scores the same responses).
+struct Scorer {
+	digest: [u8; 32],
+	scored: BTreeMap<RequestId, Option<Vec<u16>>>,
+	unavailable_logged: bool,
+}
+
+impl Scorer {
+	fn new(digest: [u8; 32]) -> Self {
+		Self { digest, scored: BTreeMap::new(), unavailable_logged: false }
+	}
+
+	fn scores<T: Config>(&mut self, id: RequestId) -> Option<Vec<u16>> {
+		if let Some(scores) = self.scored.get(&id) {
+			return scores.clone();
+		}
+		let scores = Pallet::<T>::scoring_input(id).and_then(|(prompt, responses)| {
+			poq_model_interface::poq_model::score(&prompt, responses, &self.digest)
+		});
+		if scores.is_none() && !self.unavailable_logged {
+			self.unavailable_logged = true;
+			log::warn!(
+				target: LOG_TARGET,
+				"the node has no quality model with digest 0x{}: not scoring",
+				hex(&self.digest),
+			);
+		}
+		self.scored.insert(id, scores.clone());
+		scores
+	}
+}
+
+fn call_name<T: Config>(call: &Call<T>) -> alloc::string::String {
+	match call {
+		Call::commit_scores { id, .. } => alloc::format!("commit_scores({id})"),
+		Call::reveal_scores { id, scores, .. } => alloc::format!("reveal_scores({id}, {scores:?})"),
+		_ => alloc::string::String::from("a call"),
+	}
+}
+
+fn hex(bytes: &[u8]) -> alloc::string::String {
+	bytes.iter().map(|b| alloc::format!("{b:02x}")).collect()
+}

@@ -1,0 +1,250 @@
+//! The off-chain worker in the mock runtime: real `poq!` sr25519 keys in a memory keystore, the
+//! offchain test externalities, and a fake model behind the host function's extension.
+
+use super::*;
+use crate::offchain::{kept_key, Kept, POQ_KEY_TYPE, RESEND_AFTER};
+use codec::Decode;
+use frame_support::{dispatch::GetDispatchInfo, traits::Hooks};
+use parking_lot::RwLock;
+use poq_model_interface::{Scorer, ScorerExt};
+use sp_core::offchain::{
+	testing::{OffchainState, PoolState, TestOffchainExt, TestTransactionPoolExt},
+	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+};
+use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+use sp_runtime::{generic::Preamble, traits::Dispatchable};
+use std::sync::Arc;
+
+/// Scores a response by its length: 300 per byte, capped.
+struct ByLength([u8; 32]);
+
+impl Scorer for ByLength {
+	fn digest(&self) -> [u8; 32] {
+		self.0
+	}
+	fn score(&self, _prompt: &[u8], responses: &[Vec<u8>]) -> Option<Vec<u16>> {
+		Some(responses.iter().map(|r| (r.len() as u16 * 300).min(10_000)).collect())
+	}
+}
+
+/// A validator node's environment: its keystore, transaction pool and offchain database.
+struct Node {
+	ext: sp_io::TestExternalities,
+	pool: Arc<RwLock<PoolState>>,
+	offchain: Arc<RwLock<OffchainState>>,
+	validators: Vec<AccountId>,
+}
+
+/// A chain whose validators are the node's `poq!` keys //Alice, //Bob and //Charlie, with the
+/// node's model (if any) registered for the off-chain worker.
+fn node(model: Option<[u8; 32]>) -> Node {
+	let keystore = MemoryKeystore::new();
+	let validators: Vec<AccountId> = ["//Alice", "//Bob", "//Charlie"]
+		.into_iter()
+		.map(|seed| {
+			let public = keystore.sr25519_generate_new(POQ_KEY_TYPE, Some(seed)).unwrap();
+			sp_runtime::traits::IdentifyAccount::into_account(TestSigner(public))
+		})
+		.collect();
+	let ext =
+		ExtBuilder::default().validators(validators.iter().map(|v| (*v, BOND)).collect()).build();
+	with_offchain(ext, keystore, model, validators)
+}
+
+/// Registers the worker's extensions on a chain.
+fn with_offchain(
+	mut ext: sp_io::TestExternalities,
+	keystore: MemoryKeystore,
+	model: Option<[u8; 32]>,
+	validators: Vec<AccountId>,
+) -> Node {
+	let (offchain_ext, offchain) = TestOffchainExt::new();
+	let (pool_ext, pool) = TestTransactionPoolExt::new();
+	ext.register_extension(OffchainWorkerExt::new(offchain_ext.clone()));
+	ext.register_extension(OffchainDbExt::new(offchain_ext));
+	ext.register_extension(TransactionPoolExt::new(pool_ext));
+	ext.register_extension(KeystoreExt::new(keystore));
+	if let Some(digest) = model {
+		ext.register_extension(ScorerExt::new(Arc::new(ByLength(digest))));
+	}
+	Node { ext, pool, offchain, validators }
+}
+
+/// Runs the off-chain worker on the current block. Its state changes are discarded, as a node
+/// discards them; only local storage and the pool keep what it did.
+fn run_worker() {
+	sp_io::storage::start_transaction();
+	Poq::offchain_worker(System::block_number());
+	sp_io::storage::rollback_transaction();
+}
+
+/// The calls waiting in the pool with their signers, removing them.
+fn take_pool(pool: &RwLock<PoolState>) -> Vec<(AccountId, Call<Test>)> {
+	std::mem::take(&mut pool.write().transactions)
+		.into_iter()
+		.map(|tx| {
+			let tx = Extrinsic::decode(&mut &tx[..]).expect("the worker sends extrinsics");
+			let Preamble::Signed(signer, (), ()) = tx.preamble else { panic!("unsigned") };
+			let RuntimeCall::Poq(call) = tx.function else { panic!("not a PoQ call") };
+			(signer, call)
+		})
+		.collect()
+}
+
+/// Includes the pooled transactions in the next block, as an author would.
+fn include(pool: &RwLock<PoolState>) -> Vec<(AccountId, Call<Test>)> {
+	let sent = take_pool(pool);
+	advance(1);
+	for (signer, call) in &sent {
+		assert!(call.get_dispatch_info().call_weight.ref_time() > 0);
+		System::inc_account_nonce(signer);
+		assert_ok!(RuntimeCall::Poq(call.clone()).dispatch(RuntimeOrigin::signed(*signer)));
+	}
+	sent
+}
+
+/// A request whose responses are in, so the node's validators sit on its committee.
+fn request_in_commit_phase() -> RequestId {
+	let id = submit(ALICE, 1_000);
+	respond_all(id);
+	assert_eq!(request(id).phase, Phase::Committing);
+	id
+}
+
+fn kept(who: AccountId, id: RequestId) -> Option<Kept> {
+	sp_runtime::offchain::storage::StorageValueRef::persistent(&kept_key(&who, id))
+		.get::<Kept>()
+		.unwrap()
+}
+
+#[test]
+fn commits_then_reveals_the_models_scores() {
+	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	ext.execute_with(|| {
+		let id = request_in_commit_phase();
+		run_worker();
+		let commits = include(&pool);
+		let mut signers: Vec<_> = commits.iter().map(|(who, _)| *who).collect();
+		signers.sort();
+		let mut expected = validators.clone();
+		expected.sort();
+		assert_eq!(signers, expected, "each local key commits once");
+		assert!(commits.iter().all(|(_, call)| matches!(call, Call::commit_scores { .. })));
+		assert_eq!(request(id).phase, Phase::Revealing);
+
+		run_worker();
+		let reveals = include(&pool);
+		assert_eq!(reveals.len(), 3);
+		// "answer of node 10" and "answer of node 11" are 17 bytes each: 5 100 apiece.
+		assert!(reveals.iter().all(
+			|(_, call)| matches!(call, Call::reveal_scores { scores, .. } if scores == &[5_100, 5_100])
+		));
+		let result = outcome(id);
+		assert_eq!(result.phase, Phase::Finalized);
+		assert!(result.responses.iter().all(|r| r.score == Some(5_100) && r.paid > 0));
+		assert!(result.committee.iter().all(|v| v.paid > 0 && v.slashed == 0));
+
+		// The request is over: the next run forgets what it kept.
+		assert!(validators.iter().all(|v| kept(*v, id).is_some()));
+		run_worker();
+		assert!(take_pool(&pool).is_empty());
+		assert!(validators.iter().all(|v| kept(*v, id).is_none()));
+	});
+}
+
+#[test]
+fn keeps_scores_and_salt_before_sending() {
+	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	ext.execute_with(|| {
+		let id = request_in_commit_phase();
+		run_worker();
+		for (who, call) in take_pool(&pool) {
+			let Call::commit_scores { commitment, .. } = call else { panic!("a commit") };
+			let Kept { scores, salt } = kept(who, id).expect("kept before sending");
+			assert_eq!(commitment, crate::commitment(id, &who, &scores, &salt));
+		}
+		let salts: Vec<_> = validators.iter().map(|v| kept(*v, id).unwrap().salt).collect();
+		assert!(salts[0] != salts[1] && salts[1] != salts[2], "each account draws its own salt");
+	});
+}
+
+#[test]
+fn restart_reveals_with_the_kept_salt() {
+	let Node { mut ext, pool, offchain, .. } = node(Some(MODEL));
+	ext.execute_with(|| {
+		let id = request_in_commit_phase();
+		run_worker();
+		include(&pool);
+		// A restarted node has only its persistent local storage; its randomness differs.
+		offchain.write().seed = [0xee; 32];
+		run_worker();
+		include(&pool);
+		assert_eq!(outcome(id).phase, Phase::Finalized, "every reveal matched its commitment");
+		assert!(outcome(id).committee.iter().all(|v| v.slashed == 0));
+	});
+}
+
+#[test]
+fn sends_nothing_twice_while_a_round_is_on_its_way() {
+	let Node { mut ext, pool, offchain, .. } = node(Some(MODEL));
+	ext.execute_with(|| {
+		request_in_commit_phase();
+		run_worker();
+		run_worker();
+		assert_eq!(pool.read().transactions.len(), 3, "a second run in the same block waits");
+		advance(1);
+		run_worker();
+		assert_eq!(pool.read().transactions.len(), 3, "the next block waits for the round");
+
+		// The round was dropped: after `RESEND_AFTER` blocks the same commits go again.
+		let first = take_pool(&pool);
+		offchain.write().seed = [0xee; 32];
+		advance(RESEND_AFTER as u64 - 1);
+		run_worker();
+		let again = take_pool(&pool);
+		assert_eq!(again.len(), 3);
+		for sent in &again {
+			assert!(first.contains(sent), "a resent commit is the same commit");
+		}
+	});
+}
+
+#[test]
+fn skips_actions_that_would_land_after_the_window() {
+	let Node { mut ext, pool, .. } = node(Some(MODEL));
+	ext.execute_with(|| {
+		let id = request_in_commit_phase();
+		// The last block of the commit window: a commit sent now lands in the next block, when
+		// the window has closed.
+		run_to_block(request(id).ends_at - 1);
+		run_worker();
+		assert!(take_pool(&pool).is_empty());
+	});
+}
+
+#[test]
+fn no_model_means_no_commit() {
+	for model in [None, Some([8; 32])] {
+		let Node { mut ext, pool, validators, .. } = node(model);
+		ext.execute_with(|| {
+			let id = request_in_commit_phase();
+			run_worker();
+			assert!(take_pool(&pool).is_empty(), "model {model:?} commits nothing");
+			assert!(validators.iter().all(|v| kept(*v, id).is_none()));
+		});
+	}
+}
+
+#[test]
+fn keys_of_accounts_off_the_committee_do_nothing() {
+	// The default chain's validators are accounts 20..=22, whose keys this node does not hold.
+	let keystore = MemoryKeystore::new();
+	keystore.sr25519_generate_new(POQ_KEY_TYPE, Some("//Dave")).unwrap();
+	let Node { mut ext, pool, .. } =
+		with_offchain(ExtBuilder::default().build(), keystore, Some(MODEL), vec![]);
+	ext.execute_with(|| {
+		request_in_commit_phase();
+		run_worker();
+		assert!(take_pool(&pool).is_empty());
+	});
+}
