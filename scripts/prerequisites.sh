@@ -6,6 +6,8 @@ set -euo pipefail
 # Debian packages, by the command each provides.
 apt_needed=()
 command -v clang >/dev/null || apt_needed+=(clang libclang-dev)
+# litep2p's build script compiles its protobuf definitions with protoc.
+command -v protoc >/dev/null || apt_needed+=(protobuf-compiler)
 if ((${#apt_needed[@]})); then
 	echo "installing ${apt_needed[*]} (apt)"
 	sudo_cmd=""

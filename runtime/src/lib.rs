@@ -27,6 +27,7 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+pub use apis::RuntimeApi;
 pub use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 
 /// Signatures of transactions.

@@ -1,0 +1,71 @@
+//! The chain specs built into the node, from the runtime's genesis presets.
+
+use sc_chain_spec::{ChainSpecExtension, ChainSpecGroup, ChainType};
+use serde::{Deserialize, Serialize};
+
+/// The chain spec of this node.
+pub type ChainSpec = sc_chain_spec::GenericChainSpec<Extensions>;
+
+/// The parachain extensions of a chain spec: the relay chain and the parachain id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ChainSpecGroup, ChainSpecExtension)]
+#[serde(deny_unknown_fields)]
+pub struct Extensions {
+	/// The relay chain of the parachain.
+	pub relay_chain: String,
+	/// The parachain id.
+	pub para_id: u32,
+}
+
+fn properties() -> sc_chain_spec::Properties {
+	let mut properties = sc_chain_spec::Properties::new();
+	properties.insert("tokenSymbol".into(), "POQ".into());
+	properties.insert("tokenDecimals".into(), 12.into());
+	properties.insert("ss58Format".into(), 42.into());
+	properties
+}
+
+fn from_preset(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+	relay_chain: &str,
+) -> Result<ChainSpec, String> {
+	let wasm = poq_runtime::WASM_BINARY.ok_or("this node was built without the wasm runtime")?;
+	Ok(ChainSpec::builder(
+		wasm,
+		Extensions {
+			relay_chain: relay_chain.into(),
+			para_id: poq_runtime::genesis::PARACHAIN_ID,
+		},
+	)
+	.with_name(name)
+	.with_id(id)
+	.with_chain_type(chain_type)
+	.with_genesis_config_preset_name(preset)
+	.with_properties(properties())
+	.build())
+}
+
+/// A one-node development chain: //Alice collates; //Alice, //Bob and //Charlie validate;
+/// //Dave and //Eve are inference nodes.
+pub fn development() -> Result<ChainSpec, String> {
+	from_preset(
+		"PoQ Development",
+		"poq_dev",
+		ChainType::Development,
+		sp_genesis_builder::DEV_RUNTIME_PRESET,
+		"rococo-local",
+	)
+}
+
+/// A local testnet for a relay chain: //Alice and //Bob collate.
+pub fn local_testnet() -> Result<ChainSpec, String> {
+	from_preset(
+		"PoQ Local Testnet",
+		"poq_local_testnet",
+		ChainType::Local,
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
+		"rococo-local",
+	)
+}

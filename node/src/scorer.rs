@@ -1,0 +1,92 @@
+//! The node's quality model behind the host function: loading, logging, and metrics.
+
+use poq_model_interface::Scorer;
+use poq_scorer::QualityModel;
+use std::{path::Path, time::Instant};
+use substrate_prometheus_endpoint::{
+	exponential_buckets, register, Counter, Histogram, HistogramOpts, PrometheusError, Registry,
+	U64,
+};
+
+const LOG_TARGET: &str = "poq";
+
+/// Scores computed and how long scoring took.
+#[derive(Clone)]
+pub struct Metrics {
+	scores: Counter<U64>,
+	latency: Histogram,
+}
+
+impl Metrics {
+	/// Registers `poq_scores_computed_total` and `poq_scoring_seconds`.
+	pub fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+		Ok(Self {
+			scores: register(
+				Counter::new("poq_scores_computed_total", "Responses scored by the quality model")?,
+				registry,
+			)?,
+			latency: register(
+				Histogram::with_opts(
+					HistogramOpts::new(
+						"poq_scoring_seconds",
+						"Time to score one request's responses",
+					)
+					// 1 ms to about 16 s.
+					.buckets(exponential_buckets(0.001, 2.0, 15)?),
+				)?,
+				registry,
+			)?,
+		})
+	}
+}
+
+/// A loaded quality model, as the off-chain worker's host function sees it.
+pub struct ModelScorer {
+	model: QualityModel,
+	metrics: Option<Metrics>,
+}
+
+impl ModelScorer {
+	/// Loads the model in `dir` and logs what it is.
+	pub fn load(dir: &Path, metrics: Option<Metrics>) -> Result<Self, poq_scorer::Error> {
+		poq_scorer::tune_allocator();
+		let model = QualityModel::load(dir)?;
+		log::info!(
+			target: LOG_TARGET,
+			"🧠 Quality model loaded from {}: {:?}, digest 0x{}",
+			dir.display(),
+			model.kind(),
+			model.digest_hex(),
+		);
+		Ok(Self { model, metrics })
+	}
+}
+
+impl Scorer for ModelScorer {
+	fn digest(&self) -> [u8; 32] {
+		self.model.digest()
+	}
+
+	fn score(&self, prompt: &[u8], responses: &[Vec<u8>]) -> Option<Vec<u16>> {
+		// Texts come from the chain as bytes; invalid UTF-8 is scored as its lossy decoding.
+		let prompt = String::from_utf8_lossy(prompt);
+		let responses: Vec<_> = responses.iter().map(|r| String::from_utf8_lossy(r)).collect();
+		let responses: Vec<&str> = responses.iter().map(|r| r.as_ref()).collect();
+		let started = Instant::now();
+		match self.model.scores(&prompt, &responses) {
+			Ok(scores) => {
+				let elapsed = started.elapsed();
+				if let Some(metrics) = &self.metrics {
+					metrics.scores.inc_by(scores.len() as u64);
+					metrics.latency.observe(elapsed.as_secs_f64());
+				}
+				log::debug!(target: LOG_TARGET, "scored {scores:?} in {elapsed:?}");
+				Some(scores)
+			},
+			Err(error) => {
+				log::warn!(target: LOG_TARGET, "scoring failed: {error}");
+				None
+			},
+		}
+	}
+}

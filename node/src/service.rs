@@ -1,0 +1,378 @@
+//! The node service: the client with the PoQ host functions, and the `--dev` chain (manual or
+//! instant seal over mocked relay-chain data, the way polkadot-omni-node's dev mode runs a
+//! parachain runtime alone), with the off-chain workers that score.
+
+use crate::{
+	cli::SealMode,
+	scorer::{Metrics, ModelScorer},
+};
+use codec::Encode;
+use cumulus_client_parachain_inherent::MockValidationDataInherentDataProvider;
+use cumulus_primitives_core::{
+	relay_chain::{HeadData, UpgradeGoAhead},
+	CollectCollationInfo, GetParachainInfo, ParaId,
+};
+use futures::FutureExt;
+use poq_model_interface::{Scorer, ScorerExt};
+use poq_runtime::{opaque::Block, RuntimeApi};
+use sc_client_api::Backend as _;
+use sc_consensus_manual_seal::consensus::aura::AuraConsensusDataProvider;
+use sc_network::{config::FullNetworkConfiguration, NotificationMetrics};
+use sc_service::{Configuration, PartialComponents, TaskManager};
+use sc_transaction_pool_api::OffchainTransactionPoolFactory;
+use sp_api::ProvideRuntimeApi;
+use sp_blockchain::HeaderBackend;
+use sp_keystore::Keystore;
+use sp_runtime::traits::{Block as BlockT, Header as _, UniqueSaturatedInto};
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+/// Every host function the runtime may import: Substrate's, the parachain storage-proof size,
+/// and PoQ's scoring function. All nodes register them, since every node executes blocks.
+#[cfg(not(feature = "runtime-benchmarks"))]
+pub type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	cumulus_primitives_proof_size_hostfunction::storage_proof_size::HostFunctions,
+	poq_model_interface::HostFunctions,
+);
+/// Every host function the runtime may import, plus the benchmarking ones.
+#[cfg(feature = "runtime-benchmarks")]
+pub type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	cumulus_primitives_proof_size_hostfunction::storage_proof_size::HostFunctions,
+	poq_model_interface::HostFunctions,
+	frame_benchmarking::benchmarking::HostFunctions,
+);
+
+pub type Executor = sc_executor::WasmExecutor<HostFunctions>;
+pub type FullClient = sc_service::TFullClient<Block, RuntimeApi, Executor>;
+type FullBackend = sc_service::TFullBackend<Block>;
+type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
+type Service = PartialComponents<
+	FullClient,
+	FullBackend,
+	sc_consensus::LongestChain<FullBackend, Block>,
+	sc_consensus::DefaultImportQueue<Block>,
+	TransactionPool,
+	Option<sc_telemetry::Telemetry>,
+>;
+
+/// Relay-chain slot of the mocked relay chain, as on Polkadot.
+const RELAY_CHAIN_SLOT_DURATION_MILLIS: u64 = 6_000;
+
+/// The `poq!` validator keys a `--dev` node holds, so one node acts as the three validators of
+/// the development genesis.
+const DEV_VALIDATOR_SEEDS: [&str; 3] = ["//Alice", "//Bob", "//Charlie"];
+
+/// The parts every command needs: client, backend, keystore, pool and import queue.
+pub fn new_partial(config: &Configuration) -> Result<Service, sc_service::Error> {
+	let telemetry = config
+		.telemetry_endpoints
+		.clone()
+		.filter(|endpoints| !endpoints.is_empty())
+		.map(|endpoints| -> Result<_, sc_telemetry::Error> {
+			let worker = sc_telemetry::TelemetryWorker::new(16)?;
+			let telemetry = worker.handle().new_telemetry(endpoints);
+			Ok((worker, telemetry))
+		})
+		.transpose()?;
+
+	let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
+	let (client, backend, keystore_container, task_manager) =
+		sc_service::new_full_parts::<Block, RuntimeApi, _>(
+			config,
+			telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
+			executor,
+			Default::default(),
+		)?;
+	let client = Arc::new(client);
+
+	let telemetry = telemetry.map(|(worker, telemetry)| {
+		task_manager.spawn_handle().spawn("telemetry", None, worker.run());
+		telemetry
+	});
+
+	let transaction_pool = Arc::from(
+		sc_transaction_pool::Builder::new(
+			task_manager.spawn_essential_handle(),
+			client.clone(),
+			config.role.is_authority().into(),
+		)
+		.with_options(config.transaction_pool.clone())
+		.with_prometheus(config.prometheus_registry())
+		.build(),
+	);
+
+	let import_queue = sc_consensus_manual_seal::import_queue(
+		Box::new(client.clone()),
+		&task_manager.spawn_essential_handle(),
+		config.prometheus_registry(),
+	);
+
+	Ok(PartialComponents {
+		select_chain: sc_consensus::LongestChain::new(backend.clone()),
+		client,
+		backend,
+		task_manager,
+		import_queue,
+		keystore_container,
+		transaction_pool,
+		other: telemetry,
+	})
+}
+
+/// Loads the quality model: `--poq-model`, else the default folder if it exists.
+fn load_scorer(
+	model: Option<PathBuf>,
+	registry: Option<&substrate_prometheus_endpoint::Registry>,
+) -> Result<Option<Arc<dyn Scorer>>, sc_service::Error> {
+	let dir = match model {
+		Some(dir) => dir,
+		None => {
+			let default = PathBuf::from(crate::cli::DEFAULT_MODEL_DIR);
+			if !default.is_dir() {
+				log::warn!(
+					target: "poq",
+					"No quality model (no --poq-model, and no {} here): this node imports blocks \
+					 but scores nothing. `bash scripts/fetch-model.sh` fetches the default model.",
+					default.display(),
+				);
+				return Ok(None);
+			}
+			default
+		},
+	};
+	let metrics = registry
+		.map(Metrics::register)
+		.transpose()
+		.map_err(|e| sc_service::Error::Other(format!("PoQ metrics: {e}")))?;
+	let scorer = ModelScorer::load(&dir, metrics).map_err(|e| {
+		sc_service::Error::Other(format!("cannot load the quality model in {}: {e}", dir.display()))
+	})?;
+	Ok(Some(Arc::new(scorer)))
+}
+
+/// Starts the standalone development chain.
+pub fn start_dev_node(
+	mut config: Configuration,
+	seal: SealMode,
+	model: Option<PathBuf>,
+) -> Result<TaskManager, sc_service::Error> {
+	let PartialComponents {
+		client,
+		backend,
+		mut task_manager,
+		import_queue,
+		keystore_container,
+		select_chain,
+		transaction_pool,
+		other: mut telemetry,
+	} = new_partial(&config)?;
+
+	let scorer = load_scorer(model, config.prometheus_registry())?;
+
+	let keystore = keystore_container.keystore();
+	for seed in DEV_VALIDATOR_SEEDS {
+		keystore
+			.sr25519_generate_new(pallet_poq::POQ_KEY_TYPE, Some(seed))
+			.map_err(|e| sc_service::Error::Other(format!("inserting the {seed} poq! key: {e}")))?;
+	}
+	log::info!(target: "poq", "🔑 poq! keys of {} in the keystore", DEV_VALIDATOR_SEEDS.join(", "));
+
+	// A development chain keeps to itself.
+	config.network.default_peers_set.in_peers = 0;
+	config.network.default_peers_set.out_peers = 0;
+	let net_config = FullNetworkConfiguration::<_, _, sc_network::Litep2pNetworkBackend>::new(
+		&config.network,
+		None,
+	);
+	let (network, system_rpc_tx, tx_handler_controller, sync_service, _) =
+		sc_service::build_network(sc_service::BuildNetworkParams {
+			config: &config,
+			client: client.clone(),
+			transaction_pool: transaction_pool.clone(),
+			spawn_handle: task_manager.spawn_handle(),
+			spawn_essential_handle: task_manager.spawn_essential_handle(),
+			import_queue,
+			net_config,
+			block_announce_validator_builder: None,
+			warp_sync_config: None,
+			block_relay: None,
+			metrics: NotificationMetrics::new(None),
+			gap_sync_body_policy: None,
+		})?;
+
+	if config.offchain_worker.enabled {
+		// The model reaches the runtime only inside off-chain workers: block import and RPC
+		// calls never carry the extension.
+		let custom_extensions = move |_| match &scorer {
+			Some(scorer) => vec![Box::new(ScorerExt::new(scorer.clone())) as Box<_>],
+			None => vec![],
+		};
+		let offchain_workers =
+			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
+				runtime_api_provider: client.clone(),
+				keystore: Some(keystore.clone()),
+				offchain_db: backend.offchain_storage(),
+				transaction_pool: Some(OffchainTransactionPoolFactory::new(
+					transaction_pool.clone(),
+				)),
+				network_provider: Arc::new(network.clone()),
+				is_validator: config.role.is_authority(),
+				enable_http_requests: false,
+				custom_extensions,
+			})?;
+		task_manager.spawn_handle().spawn(
+			"offchain-workers-runner",
+			"offchain-work",
+			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
+		);
+	} else {
+		log::warn!(target: "poq", "Off-chain workers are disabled: this node scores nothing.");
+	}
+
+	let proposer = sc_basic_authorship::ProposerFactory::new(
+		task_manager.spawn_handle(),
+		client.clone(),
+		transaction_pool.clone(),
+		config.prometheus_registry(),
+		telemetry.as_ref().map(|t| t.handle()),
+	);
+	let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
+	let para_id = client
+		.runtime_api()
+		.parachain_id(client.info().best_hash)
+		.map_err(|e| sc_service::Error::Other(format!("reading the parachain id: {e}")))?;
+	let aura_digests = AuraConsensusDataProvider::<Block>::new_with_slot_duration(slot_duration);
+	let inherents = dev_inherent_data_providers(client.clone(), para_id, slot_duration);
+
+	match seal {
+		SealMode::Instant => {
+			let authorship = sc_consensus_manual_seal::run_instant_seal(
+				sc_consensus_manual_seal::InstantSealParams {
+					block_import: client.clone(),
+					env: proposer,
+					client: client.clone(),
+					pool: transaction_pool.clone(),
+					select_chain,
+					consensus_data_provider: Some(Box::new(aura_digests)),
+					create_inherent_data_providers: inherents,
+				},
+			);
+			task_manager.spawn_essential_handle().spawn_blocking("instant-seal", None, authorship);
+		},
+		SealMode::Timer(block_time) => {
+			let (mut sink, commands) = futures::channel::mpsc::channel(1024);
+			task_manager.spawn_essential_handle().spawn("block-timer", None, async move {
+				loop {
+					futures_timer::Delay::new(Duration::from_millis(block_time)).await;
+					let seal = sc_consensus_manual_seal::EngineCommand::SealNewBlock {
+						create_empty: true,
+						finalize: true,
+						parent_hash: None,
+						sender: None,
+					};
+					if sink.try_send(seal).is_err() {
+						log::warn!(target: "poq", "block authoring lags: skipped a block");
+					}
+				}
+			});
+			let authorship = sc_consensus_manual_seal::run_manual_seal(
+				sc_consensus_manual_seal::ManualSealParams {
+					block_import: client.clone(),
+					env: proposer,
+					client: client.clone(),
+					pool: transaction_pool.clone(),
+					select_chain,
+					commands_stream: Box::pin(commands),
+					consensus_data_provider: Some(Box::new(aura_digests)),
+					create_inherent_data_providers: inherents,
+				},
+			);
+			task_manager.spawn_essential_handle().spawn_blocking("manual-seal", None, authorship);
+		},
+	}
+
+	let rpc_builder = {
+		let client = client.clone();
+		let pool = transaction_pool.clone();
+		Box::new(move |_| {
+			crate::rpc::create_full(client.clone(), pool.clone())
+				.map_err(|e| sc_service::Error::Application(e))
+		})
+	};
+	sc_service::spawn_tasks(sc_service::SpawnTasksParams {
+		network,
+		client,
+		keystore,
+		task_manager: &mut task_manager,
+		transaction_pool,
+		rpc_builder,
+		backend,
+		system_rpc_tx,
+		tx_handler_controller,
+		sync_service,
+		config,
+		telemetry: telemetry.as_mut(),
+		tracing_execute_block: None,
+	})?;
+	Ok(task_manager)
+}
+
+/// Timestamp and mocked relay-chain validation data for each development block. Each block
+/// gets its own relay slot, and the timestamp is that slot's start, so Aura's slot and the
+/// relay slot in the mocked proof agree (the runtime's consensus hook checks it).
+fn dev_inherent_data_providers(
+	client: Arc<FullClient>,
+	para_id: ParaId,
+	slot_duration: sp_consensus_aura::SlotDuration,
+) -> impl Fn(
+	<Block as BlockT>::Hash,
+	(),
+) -> futures::future::Ready<
+	Result<
+		(sp_timestamp::InherentDataProvider, MockValidationDataInherentDataProvider<()>),
+		Box<dyn std::error::Error + Send + Sync>,
+	>,
+> + Send
+       + Sync {
+	// Start two hours back so that timestamps do not run ahead of the clock at once.
+	let now_ms = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.expect("the clock is past 1970")
+		.as_millis() as u64;
+	let initial_relay_slot = (now_ms - 2 * 60 * 60 * 1000) / RELAY_CHAIN_SLOT_DURATION_MILLIS;
+	let relay_blocks_per_para_block =
+		(slot_duration.as_millis() / RELAY_CHAIN_SLOT_DURATION_MILLIS).max(1) as u32;
+
+	move |parent, ()| {
+		let result = (|| {
+			let head = client.header(parent)?.ok_or("the parent block is unknown")?;
+			let block_number: u32 = (*head.number()).unique_saturated_into();
+			let block_number = block_number + 1;
+			// A pending runtime upgrade goes ahead at once.
+			let upgrade_pending = client
+				.runtime_api()
+				.collect_collation_info(parent, &head)
+				.map(|info| info.new_validation_code.is_some())
+				.unwrap_or_default();
+			let relay_slot = initial_relay_slot +
+				u64::from(block_number) * u64::from(relay_blocks_per_para_block);
+			let relay_data = MockValidationDataInherentDataProvider::<()> {
+				current_para_block: block_number,
+				para_id,
+				current_para_block_head: Some(HeadData(head.encode())),
+				relay_blocks_per_para_block,
+				relay_offset: (relay_slot as u32)
+					.saturating_sub(relay_blocks_per_para_block * block_number),
+				para_blocks_per_relay_epoch: 10,
+				upgrade_go_ahead: upgrade_pending.then_some(UpgradeGoAhead::GoAhead),
+				..Default::default()
+			};
+			let timestamp = sp_timestamp::InherentDataProvider::new(
+				(relay_slot * RELAY_CHAIN_SLOT_DURATION_MILLIS).into(),
+			);
+			Ok::<_, Box<dyn std::error::Error + Send + Sync>>((timestamp, relay_data))
+		})();
+		futures::future::ready(result)
+	}
+}

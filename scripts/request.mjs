@@ -1,0 +1,132 @@
+// Drives one PoQ request through a running dev chain with @polkadot/api and prints what happens
+// block by block: //Ferdie asks, //Dave answers well and //Eve off-topic, the node's validators
+// (//Alice //Bob //Charlie, through the off-chain worker) score, commit and reveal, and the chain
+// settles. Exits non-zero unless the request is finalized with the good answer scored higher.
+//
+//   node scripts/request.mjs [--ws ws://127.0.0.1:9944] [--timeout 120]
+
+import { ApiPromise, WsProvider } from "@polkadot/api";
+import { Keyring } from "@polkadot/keyring";
+import { cryptoWaitReady } from "@polkadot/util-crypto";
+import { parseArgs } from "node:util";
+
+const { values: args } = parseArgs({
+	options: {
+		ws: { type: "string", default: "ws://127.0.0.1:9944" },
+		timeout: { type: "string", default: "120" },
+	},
+});
+
+const PROMPT = "What is the capital of France?";
+const ANSWERS = {
+	Dave: "The capital of France is Paris.",
+	Eve: "Bananas are rich in potassium and grow in tropical climates.",
+};
+const UNIT = 10n ** 12n;
+const FEE = 10n * UNIT;
+
+const fmt = (balance) => `${(Number(BigInt(balance.toString())) / Number(UNIT)).toFixed(4)} POQ`;
+
+/// Signs, sends and waits for inclusion; throws the module error's name if dispatch failed.
+function send(api, tx, signer) {
+	return new Promise((resolve, reject) => {
+		tx.signAndSend(signer, ({ status, dispatchError, events }) => {
+			if (dispatchError) {
+				const e = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : null;
+				reject(new Error(e ? `${e.section}.${e.name}` : dispatchError.toString()));
+			} else if (status.isInBlock || status.isFinalized) {
+				const hash = status.isInBlock ? status.asInBlock : status.asFinalized;
+				api.rpc.chain.getHeader(hash).then((h) => resolve({ block: h.number.toNumber(), events }), reject);
+			}
+		}).catch(reject);
+	});
+}
+
+async function main() {
+	await cryptoWaitReady();
+	const api = await ApiPromise.create({ provider: new WsProvider(args.ws), noInitWarn: true });
+	const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
+	const accounts = Object.fromEntries(
+		["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"].map((n) => [n, keyring.addFromUri(`//${n}`)]),
+	);
+	const name = (address) =>
+		Object.entries(accounts).find(([, pair]) => pair.address === address.toString())?.[0] ?? address.toString();
+	const model = await api.query.poq.qualityModel();
+	console.log(`chain ${await api.rpc.system.chain()}, quality model ${model.toString()}`);
+
+	let id = null;
+	const started = Date.now();
+	const responded = new Set();
+	let done;
+	const finished = new Promise((resolve) => (done = resolve));
+
+	// The block-by-block trace: every PoQ event of the request, as the chain emits it. Selected
+	// inference nodes answer as soon as they see they were drawn.
+	const trace = (block, records) => {
+		for (const { event } of records) {
+			if (event.section !== "poq" || event.data.id?.toBigInt() !== id) continue;
+			const detail = event.data.toHuman();
+			for (const key of ["who", "node", "validator"]) if (detail[key]) detail[key] = name(detail[key]);
+			if (detail.nodes) detail.nodes = detail.nodes.map(name);
+			if (detail.committee) detail.committee = detail.committee.map(name);
+			console.log(`#${block}  ${event.method} ${JSON.stringify(detail)}`);
+			if (event.method === "NodesSelected") {
+				for (const node of event.data.nodes) {
+					const n = name(node);
+					if (!ANSWERS[n] || responded.has(n)) continue;
+					responded.add(n);
+					send(api, api.tx.poq.submitResponse(id, ANSWERS[n]), accounts[n]).catch((e) =>
+						console.error(`${n}'s response failed: ${e.message}`),
+					);
+				}
+			}
+			if (event.method === "RequestFinalized" || event.method === "RequestExpired") {
+				done({ block, method: event.method });
+			}
+		}
+	};
+
+	const { block: submittedAt, events } = await send(api, api.tx.poq.submitRequest(PROMPT, FEE), accounts.Ferdie);
+	id = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.id.toBigInt();
+	console.log(`request ${id}: "${PROMPT}" from Ferdie with a fee of ${fmt(FEE)}`);
+	trace(submittedAt, events);
+	const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
+		const block = header.number.toNumber();
+		if (block <= submittedAt) return;
+		trace(block, await (await api.at(header.hash)).query.system.events());
+	});
+
+	const timeout = new Promise((_, reject) =>
+		setTimeout(() => reject(new Error(`no settlement within ${args.timeout} s`)), Number(args.timeout) * 1000),
+	);
+	const end = await Promise.race([finished, timeout]);
+	unsubscribe();
+
+	// The outcome as clients read it: the runtime API, through state_call.
+	const status = await api.call.poqApi.requestStatus(id);
+	const outcome = status.unwrap().asFinished;
+	console.log(`\nrequest ${id} ${end.method} at #${end.block}, ${end.block - submittedAt} blocks and ` +
+		`${((Date.now() - started) / 1000).toFixed(1)} s after it was submitted`);
+	const scores = {};
+	for (const r of outcome.responses) {
+		const n = name(r.node);
+		scores[n] = r.score.isSome ? r.score.unwrap().toNumber() : null;
+		console.log(`  ${n.padEnd(8)} score ${String(scores[n]).padStart(5)}  paid ${fmt(r.paid)}   "${ANSWERS[n]}"`);
+	}
+	for (const v of outcome.committee) {
+		console.log(`  ${name(v.validator).padEnd(8)} ${v.verdict.toString().padEnd(12)} paid ${fmt(v.paid)}  slashed ${fmt(v.slashed)}`);
+	}
+	console.log(`  refund to Ferdie ${fmt(outcome.refund)}`);
+	await api.disconnect();
+
+	if (end.method !== "RequestFinalized") throw new Error(`the request ended ${end.method}`);
+	if (!(scores.Dave > scores.Eve)) throw new Error("the good answer did not score higher");
+}
+
+main().then(
+	() => process.exit(0),
+	(error) => {
+		console.error(`error: ${error.message}`);
+		process.exit(1);
+	},
+);
