@@ -21,18 +21,9 @@ step "client packages (npm ci)"
 npm ci --no-audit --no-fund --loglevel=error
 
 step "starting a development chain on ws://127.0.0.1:$port"
-base=$(mktemp -d)
-log="$base/node.log"
-"$CARGO_TARGET_DIR/release/poq-node" --dev --base-path "$base" --rpc-port "$port" \
-	--dev-block-time 2000 >"$log" 2>&1 &
-node_pid=$!
-trap 'kill $node_pid 2>/dev/null; wait $node_pid 2>/dev/null; rm -rf "$base"' EXIT
-for _ in $(seq 1 60); do
-	grep -q "Running JSON-RPC server" "$log" && break
-	kill -0 $node_pid 2>/dev/null || { cat "$log"; exit 1; }
-	sleep 1
-done
-grep -E "Quality model loaded|poq! keys" "$log" | sed 's/^/node: /'
+source scripts/lib/dev-node.sh
+start_dev_node "$port" --dev-block-time 2000
+grep -E "Quality model loaded|poq! keys" "$DEV_NODE_LOG" | sed 's/^/node: /'
 
 step "a request, block by block"
 node scripts/request.mjs --ws "ws://127.0.0.1:$port"

@@ -19,8 +19,12 @@ cargo test --locked -p pallet-poq
 step "pallet-poq: the same plus benchmarks as tests and the try-runtime hooks"
 cargo test --locked -p pallet-poq --features runtime-benchmarks,try-runtime
 
-step "pallet-poq and its runtime API: build no_std for the wasm runtime"
-cargo check --locked -p pallet-poq -p pallet-poq-runtime-api --no-default-features --target wasm32-unknown-unknown
+step "poq-model-interface: the scoring host function with and without a model"
+cargo test --locked -p poq-model-interface
+
+step "pallet-poq, its runtime API and the host interface: build no_std for the wasm runtime"
+cargo check --locked -p pallet-poq -p pallet-poq-runtime-api -p poq-model-interface \
+	--no-default-features --target wasm32-unknown-unknown
 
 step "poq-sim: strategy and aggregation math, and the economic claims on seeded runs"
 cargo test --locked -p poq-sim
@@ -29,3 +33,12 @@ step "poq-scorer: the Candle scorer against the real default model (fetched from
 bash scripts/fetch-model.sh
 # Release: an unoptimised BERT forward pass is tens of times slower.
 cargo test --locked --release -p poq-scorer
+
+step "poq-node and poq-runtime (release, the wasm runtime included)"
+cargo build --locked --release -p poq-node
+
+step "end to end: a dev chain scores and settles a real request (@polkadot/api)"
+npm ci --no-audit --no-fund --loglevel=error
+source scripts/lib/dev-node.sh
+start_dev_node 19944 --dev-block-time 1000
+node scripts/request.mjs --ws ws://127.0.0.1:19944 --timeout 90

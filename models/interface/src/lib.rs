@@ -1,7 +1,8 @@
 //! `poq-model-interface`: the host function through which the PoQ off-chain worker scores
 //! responses with the quality model the node has loaded.
 //!
-//! The runtime side is `no_std` and only declares the import `ext_poq_model_score_version_1`.
+//! The runtime side (`substrate_runtime`, set by the wasm builder) is `no_std` and only declares
+//! the import `ext_poq_model_score_version_1`.
 //! The node side reaches the model through the [`ScorerExt`] externalities extension, which a
 //! validator node registers for off-chain worker calls only. Block import never carries the
 //! extension, and every node (and the relay chain's validation of parachain blocks) executes
@@ -22,7 +23,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-#[cfg(feature = "std")]
+#[cfg(not(substrate_runtime))]
 use sp_externalities::ExternalitiesExt;
 use sp_runtime_interface::{
 	pass_by::{
@@ -33,7 +34,7 @@ use sp_runtime_interface::{
 };
 
 /// A quality model the node has loaded.
-#[cfg(feature = "std")]
+#[cfg(not(substrate_runtime))]
 pub trait Scorer: Send + Sync {
 	/// SHA-256 of the model's weights, as pinned on chain.
 	fn digest(&self) -> [u8; 32];
@@ -42,22 +43,22 @@ pub trait Scorer: Send + Sync {
 	fn score(&self, prompt: &[u8], responses: &[Vec<u8>]) -> Option<Vec<u16>>;
 }
 
-#[cfg(feature = "std")]
+#[cfg(not(substrate_runtime))]
 sp_externalities::decl_extension! {
 	/// The node's quality model, registered for off-chain worker calls only.
-	pub struct ScorerExt(std::sync::Arc<dyn Scorer>);
+	pub struct ScorerExt(alloc::sync::Arc<dyn Scorer>);
 }
 
-#[cfg(feature = "std")]
+#[cfg(not(substrate_runtime))]
 impl ScorerExt {
 	/// Wraps a loaded model.
-	pub fn new(scorer: std::sync::Arc<dyn Scorer>) -> Self {
+	pub fn new(scorer: alloc::sync::Arc<dyn Scorer>) -> Self {
 		Self(scorer)
 	}
 }
 
 /// The host functions of this interface, for the node's executor.
-#[cfg(feature = "std")]
+#[cfg(not(substrate_runtime))]
 pub type HostFunctions = (poq_model::HostFunctions,);
 
 /// Scoring with the node's quality model.
