@@ -19,6 +19,9 @@ cargo test --locked -p pallet-poq
 step "pallet-poq: the same plus benchmarks as tests and the try-runtime hooks"
 cargo test --locked -p pallet-poq --features runtime-benchmarks,try-runtime
 
+step "pallet-relay-randomness: relay BABE randomness from relay-state proofs"
+cargo test --locked -p pallet-relay-randomness
+
 step "poq-model-interface: the scoring host function with and without a model"
 cargo test --locked -p poq-model-interface
 

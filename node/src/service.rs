@@ -9,7 +9,7 @@ use crate::{
 use codec::Encode;
 use cumulus_client_parachain_inherent::MockValidationDataInherentDataProvider;
 use cumulus_primitives_core::{
-	relay_chain::{HeadData, UpgradeGoAhead},
+	relay_chain::{well_known_keys, HeadData, UpgradeGoAhead},
 	CollectCollationInfo, GetParachainInfo, ParaId,
 };
 use futures::FutureExt;
@@ -58,6 +58,8 @@ type Service = PartialComponents<
 
 /// Relay-chain slot of the mocked relay chain, as on Polkadot.
 const RELAY_CHAIN_SLOT_DURATION_MILLIS: u64 = 6_000;
+/// Blocks per epoch of the mocked relay chain.
+const PARA_BLOCKS_PER_RELAY_EPOCH: u32 = 10;
 
 /// The `poq!` validator keys a `--dev` node holds, so one node acts as the three validators of
 /// the development genesis.
@@ -320,7 +322,10 @@ pub fn start_dev_node(
 
 /// Timestamp and mocked relay-chain validation data for each development block. Each block
 /// gets its own relay slot, and the timestamp is that slot's start, so Aura's slot and the
-/// relay slot in the mocked proof agree (the runtime's consensus hook checks it).
+/// relay slot in the mocked proof agree (the runtime's consensus hook checks it). The mocked
+/// relay state carries BABE randomness as a relay chain's does: one value per mocked epoch, and
+/// a fresh VRF output per relay block, so the runtime's relay randomness changes as on a real
+/// relay chain (it is not secret here: a dev node makes it up).
 fn dev_inherent_data_providers(
 	client: Arc<FullClient>,
 	para_id: ParaId,
@@ -355,6 +360,18 @@ fn dev_inherent_data_providers(
 				.collect_collation_info(parent, &head)
 				.map(|info| info.new_validation_code.is_some())
 				.unwrap_or_default();
+			let epoch = block_number / PARA_BLOCKS_PER_RELAY_EPOCH;
+			let relay_randomness = vec![
+				(
+					well_known_keys::ONE_EPOCH_AGO_RANDOMNESS.to_vec(),
+					sp_io::hashing::blake2_256(&(b"poq-dev/epoch", epoch).encode()).encode(),
+				),
+				(
+					well_known_keys::CURRENT_BLOCK_RANDOMNESS.to_vec(),
+					Some(sp_io::hashing::blake2_256(&(b"poq-dev/vrf", now_ms, block_number).encode()))
+						.encode(),
+				),
+			];
 			let relay_slot = initial_relay_slot +
 				u64::from(block_number) * u64::from(relay_blocks_per_para_block);
 			let relay_data = MockValidationDataInherentDataProvider::<()> {
@@ -364,7 +381,8 @@ fn dev_inherent_data_providers(
 				relay_blocks_per_para_block,
 				relay_offset: (relay_slot as u32)
 					.saturating_sub(relay_blocks_per_para_block * block_number),
-				para_blocks_per_relay_epoch: 10,
+				para_blocks_per_relay_epoch: PARA_BLOCKS_PER_RELAY_EPOCH,
+				additional_key_values: Some(relay_randomness),
 				upgrade_go_ahead: upgrade_pending.then_some(UpgradeGoAhead::GoAhead),
 				..Default::default()
 			};

@@ -13,7 +13,6 @@ use frame_system::{
 	limits::{BlockLength, BlockWeights},
 	EnsureRoot,
 };
-use sp_runtime::traits::Hash as _;
 
 parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
@@ -112,7 +111,7 @@ parameter_types! {
 
 impl cumulus_pallet_parachain_system::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type OnSystemEvent = ();
+	type OnSystemEvent = RelayRandomness;
 	type SelfParaId = parachain_info::Pallet<Runtime>;
 	// No XCM on this chain yet: nothing goes out, and what comes in is dropped.
 	type OutboundXcmpMessageSource = ();
@@ -175,16 +174,9 @@ impl pallet_collator_selection::Config for Runtime {
 	type WeightInfo = ();
 }
 
-/// Development-only randomness: the parent block hash, which the block author can steer.
-/// To be replaced by relay-chain BABE randomness from the relay-state proof before any
-/// production use (docs/node-build-plan.md, section 5).
-pub struct ParentHashRandomness;
-impl frame_support::traits::Randomness<Hash, BlockNumber> for ParentHashRandomness {
-	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
-		let parent = System::parent_hash();
-		(BlakeTwo256::hash_of(&(subject, parent)), System::block_number())
-	}
-}
+/// Relay-chain BABE randomness from the relay-state proof (see `pallet-relay-randomness` for
+/// what it protects against and what it does not).
+impl pallet_relay_randomness::Config for Runtime {}
 
 parameter_types! {
 	pub const ValidatorShare: Perbill = Perbill::from_percent(20);
@@ -193,7 +185,7 @@ parameter_types! {
 impl pallet_poq::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Randomness = ParentHashRandomness;
+	type Randomness = RelayRandomness;
 	type OnSlash = ();
 	type ModelOrigin = EnsureRoot<AccountId>;
 	type WeightInfo = pallet_poq::weights::SubstrateWeight<Runtime>;

@@ -169,6 +169,8 @@ mod runtime {
 	pub type ParachainInfo = parachain_info;
 	#[runtime::pallet_index(4)]
 	pub type WeightReclaim = cumulus_pallet_weight_reclaim;
+	#[runtime::pallet_index(5)]
+	pub type RelayRandomness = pallet_relay_randomness;
 
 	#[runtime::pallet_index(10)]
 	pub type Balances = pallet_balances;
