@@ -10,6 +10,10 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
+// Before `apis`: it defines the `list_benchmarks!`/`add_benchmarks!` macros `apis` calls.
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benches;
 mod apis;
 mod configs;
 pub mod genesis;
