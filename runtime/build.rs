@@ -1,4 +1,11 @@
 fn main() {
 	#[cfg(feature = "std")]
-	substrate_wasm_builder::WasmBuilder::build_using_defaults();
+	{
+		// The target directory lives outside the checkout (see scripts/test.sh), so the wasm
+		// builder cannot find this workspace's Cargo.lock by walking up from it: point it at the
+		// workspace. Set here, not for every build script, because other wasm crates built on the
+		// way (frame-benchmarking-cli's test runtime) are not in this workspace.
+		std::env::set_var("WASM_BUILD_WORKSPACE_HINT", concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+		substrate_wasm_builder::WasmBuilder::build_using_defaults();
+	}
 }
