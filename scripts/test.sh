@@ -40,8 +40,6 @@ cargo test --locked --release -p poq-scorer
 step "poq-node and poq-runtime (release, the wasm runtime included)"
 cargo build --locked --release -p poq-node
 
-step "end to end: a dev chain scores and settles a real request (@polkadot/api)"
+step "end to end: @polkadot/api against live dev chains (tests/e2e), and poq-infer"
 npm ci --no-audit --no-fund --loglevel=error
-source scripts/lib/dev-node.sh
-start_dev_node 19944 --dev-block-time 1000
-node scripts/request.mjs --ws ws://127.0.0.1:19944 --timeout 90
+npm run --silent test:e2e

@@ -1,0 +1,194 @@
+// The end-to-end harness: starts a built `poq-node --dev` on free ports with its own base path,
+// connects @polkadot/api, and always stops the node. It builds nothing: run
+// `cargo build --release -p poq-node` first (scripts/test.sh does), or point POQ_NODE at a binary.
+
+import { ApiPromise, WsProvider } from "@polkadot/api";
+import { Keyring } from "@polkadot/keyring";
+import { cryptoWaitReady } from "@polkadot/util-crypto";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const UNIT = 10n ** 12n;
+
+const NODE_BINARY =
+	process.env.POQ_NODE ??
+	join(process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/poq-target"), "release/poq-node");
+
+/** A free TCP port on localhost. */
+function freePort() {
+	return new Promise((ok, fail) => {
+		const server = createServer();
+		server.unref();
+		server.on("error", fail);
+		server.listen(0, "127.0.0.1", () => {
+			const { port } = server.address();
+			server.close(() => ok(port));
+		});
+	});
+}
+
+/** Starts a dev node; `basePath` keeps its database (and offchain storage) across starts. */
+export async function startNode({ basePath, blockTimeMs = 1000, args = [] } = {}) {
+	if (!existsSync(NODE_BINARY)) throw new Error(`no node binary at ${NODE_BINARY}: build it first`);
+	const ownBase = !basePath;
+	const base = basePath ?? mkdtempSync(join(tmpdir(), "poq-e2e-"));
+	const [rpc, prometheus, p2p] = [await freePort(), await freePort(), await freePort()];
+	const child = spawn(
+		NODE_BINARY,
+		[
+			"--dev",
+			"--base-path", base,
+			"--rpc-port", String(rpc),
+			"--prometheus-port", String(prometheus),
+			"--port", String(p2p),
+			"--dev-block-time", String(blockTimeMs),
+			...args,
+		],
+		{ cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
+	);
+	let log = "";
+	const ready = new Promise((ok, fail) => {
+		const timer = setTimeout(() => fail(new Error(`the node did not start:\n${log}`)), 60_000);
+		child.stderr.on("data", (chunk) => {
+			log += chunk;
+			if (log.includes("Running JSON-RPC server")) {
+				clearTimeout(timer);
+				ok();
+			}
+		});
+		child.on("exit", (code) => {
+			clearTimeout(timer);
+			fail(new Error(`the node exited with ${code}:\n${log}`));
+		});
+	});
+	const exited = new Promise((ok) => child.on("exit", ok));
+	try {
+		await ready;
+	} catch (error) {
+		child.kill("SIGKILL");
+		throw error;
+	}
+	await cryptoWaitReady();
+	const api = await ApiPromise.create({ provider: new WsProvider(`ws://127.0.0.1:${rpc}`), noInitWarn: true });
+	return {
+		api,
+		ws: `ws://127.0.0.1:${rpc}`,
+		basePath: base,
+		log: () => log,
+		metricsUrl: `http://127.0.0.1:${prometheus}/metrics`,
+		/** Stops the node (and removes its base path unless the caller gave one). */
+		async stop() {
+			await api.disconnect().catch(() => {});
+			if (child.exitCode === null) {
+				child.kill("SIGINT");
+				const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+				await exited;
+				clearTimeout(killer);
+			}
+			if (ownBase) rmSync(base, { recursive: true, force: true });
+		},
+	};
+}
+
+/** The dev accounts, by name. */
+export async function devAccounts() {
+	await cryptoWaitReady();
+	const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
+	const names = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"];
+	return Object.fromEntries(names.map((n) => [n, keyring.addFromUri(`//${n}`)]));
+}
+
+/** A fresh account derived from //Alice, funded by //Alice with `amount`. */
+export async function fundedAccount(api, alice, name, amount) {
+	const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
+	const pair = keyring.addFromUri(`//Alice//${name}`);
+	await send(api, api.tx.balances.transferKeepAlive(pair.address, amount), alice);
+	return pair;
+}
+
+/**
+ * Signs and sends `tx`, resolving once it is in a block with `{ block, events }`, or rejecting
+ * with the dispatch error; a module error's name is on `error.module` (for example
+ * `"poq.PromptTooLong"`) and the block's events on `error.events`.
+ */
+export function send(api, tx, signer, options = {}) {
+	return new Promise((ok, fail) => {
+		let unsubscribe;
+		tx.signAndSend(signer, options, ({ status, dispatchError, events }) => {
+			if (!status.isInBlock && !status.isFinalized) {
+				if (status.isInvalid || status.isDropped || status.isUsurped) {
+					fail(new Error(`transaction ${status.type}`));
+				}
+				return;
+			}
+			unsubscribe?.();
+			const hash = status.isInBlock ? status.asInBlock : status.asFinalized;
+			api.rpc.chain.getHeader(hash).then((header) => {
+				const block = header.number.toNumber();
+				if (dispatchError) {
+					const meta = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : null;
+					const error = new Error(meta ? `${meta.section}.${meta.name}` : dispatchError.toString());
+					error.module = meta ? `${meta.section}.${meta.name}` : null;
+					error.events = events;
+					error.block = block;
+					fail(error);
+				} else {
+					ok({ block, events });
+				}
+			}, fail);
+		})
+			.then((u) => (unsubscribe = u))
+			.catch(fail);
+	});
+}
+
+/** The fees (tips included) `who` paid in `events` (TransactionFeePaid), as a bigint. */
+export function feePaid(api, events, who) {
+	return events
+		.filter(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event))
+		.filter(({ event }) => event.data.who.toString() === who.toString())
+		.reduce((sum, { event }) => sum + event.data.actualFee.toBigInt(), 0n);
+}
+
+/** Free and held balance of `who`. */
+export async function balances(api, who) {
+	const { data } = await api.query.system.account(who);
+	return { free: data.free.toBigInt(), held: data.reserved.toBigInt() };
+}
+
+/**
+ * Collects every event of every new block until `until(record, block)` returns true for one of
+ * them; resolves with `{ block, records }` (all records seen, each with its block number).
+ */
+export async function watch(api, until, timeoutMs = 120_000) {
+	const records = [];
+	let unsubscribe;
+	const result = await new Promise((ok, fail) => {
+		const timer = setTimeout(() => fail(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+		api.rpc.chain
+			.subscribeNewHeads(async (header) => {
+				const block = header.number.toNumber();
+				const events = await (await api.at(header.hash)).query.system.events();
+				for (const record of events) {
+					records.push({ block, record });
+					if (until(record, block)) {
+						clearTimeout(timer);
+						ok({ block, records });
+					}
+				}
+			})
+			.then((u) => (unsubscribe = u), fail);
+	});
+	unsubscribe?.();
+	return result;
+}
+
+/** Whether `record` is `Poq.<method>` about request `id`. */
+export function poqEvent(api, record, method, id) {
+	const { event } = record;
+	return api.events.poq[method].is(event) && (id === undefined || event.data.id.toBigInt() === BigInt(id));
+}

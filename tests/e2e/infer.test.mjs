@@ -1,0 +1,103 @@
+// poq-infer against a live dev chain and small local servers that speak the OpenAI chat API.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ROOT, UNIT, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { truncateUtf8 } from "../../tools/poq-infer/poq-infer.mjs";
+
+/** An OpenAI-compatible server answering with `reply(prompt)`; fails while `failures` lasts. */
+async function fakeEndpoint(reply, failures = 0) {
+	const state = { calls: 0, failures };
+	const server = createServer((req, res) => {
+		let body = "";
+		req.on("data", (chunk) => (body += chunk));
+		req.on("end", () => {
+			state.calls++;
+			if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
+				res.writeHead(404).end();
+				return;
+			}
+			if (state.failures > 0) {
+				state.failures--;
+				res.writeHead(503).end("overloaded");
+				return;
+			}
+			const prompt = JSON.parse(body).messages.at(-1).content;
+			res.writeHead(200, { "content-type": "application/json" });
+			res.end(JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: reply(prompt) } }] }));
+		});
+	});
+	await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+	state.url = `http://127.0.0.1:${server.address().port}`;
+	state.close = () => new Promise((ok) => server.close(ok));
+	return state;
+}
+
+/** Runs poq-infer for `suri` against `endpoint`; returns the process and its output so far. */
+function runInfer(ws, suri, endpoint) {
+	const child = spawn(process.execPath, [join(ROOT, "tools/poq-infer/poq-infer.mjs"), "--ws", ws, "--suri", suri, "--endpoint", endpoint], {
+		stdio: ["ignore", "pipe", "pipe"],
+	});
+	const out = { text: "", child };
+	child.stdout.on("data", (d) => (out.text += d));
+	child.stderr.on("data", (d) => (out.text += d));
+	return out;
+}
+
+test("truncates answers to whole UTF-8 characters", () => {
+	assert.equal(truncateUtf8("héllo", 2), "h");
+	assert.equal(truncateUtf8("héllo", 3), "hé");
+	assert.equal(truncateUtf8("abc", 10), "abc");
+});
+
+test("inference clients register, answer once each, and ride out a failing endpoint", async (t) => {
+	const node = await startNode();
+	t.after(() => node.stop());
+	const { api } = node;
+	const acc = await devAccounts();
+	const { ws } = node;
+	const oscar = await fundedAccount(api, acc.Alice, "Oscar", 1_000n * UNIT);
+
+	const good = await fakeEndpoint(() => "The capital of France is Paris.");
+	const flaky = await fakeEndpoint(() => "Bananas are yellow.", 3);
+	const fresh = await fakeEndpoint(() => "Paris, on the Seine.");
+	t.after(() => Promise.all([good.close(), flaky.close(), fresh.close()]));
+	const clients = [
+		runInfer(ws, "//Dave", good.url),
+		runInfer(ws, "//Eve", flaky.url),
+		runInfer(ws, "//Alice//Oscar", fresh.url),
+	];
+	t.after(() => clients.forEach((c) => c.child.kill()));
+
+	// Oscar is not an inference node yet: its client registers it.
+	const deadline = Date.now() + 60_000;
+	while ((await api.query.poq.participants(oscar.address)).isNone) {
+		assert.ok(Date.now() < deadline, `Oscar did not register:\n${clients[2].text}`);
+		await new Promise((ok) => setTimeout(ok, 500));
+	}
+
+	const nextId = (await api.query.poq.nextRequestId()).toBigInt();
+	const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", nextId) || poqEvent(api, r, "RequestExpired", nextId));
+	await send(api, api.tx.poq.submitRequest("What is the capital of France?", 10n * UNIT), acc.Ferdie);
+	const { records } = await done;
+
+	const responders = records
+		.filter(({ record }) => poqEvent(api, record, "ResponseSubmitted", nextId))
+		.map(({ record }) => record.event.data.node.toString());
+	assert.deepEqual(
+		[...responders].sort(),
+		[acc.Dave.address, acc.Eve.address, oscar.address].sort(),
+		"each drawn node answered exactly once",
+	);
+	assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", nextId)));
+	assert.ok(flaky.calls > 3, "the failing endpoint was retried until it answered");
+	assert.match(clients[1].text, /HTTP 503/);
+	assert.doesNotMatch(clients.map((c) => c.text).join(""), /AlreadyResponded|fatal/);
+	for (const c of clients) assert.equal(c.child.exitCode, null, "no client crashed");
+	const outcome = (await api.call.poqApi.requestStatus(nextId)).unwrap().asFinished;
+	const score = (who) => outcome.responses.find((r) => r.node.toString() === who).score.unwrap().toNumber();
+	assert.ok(score(acc.Dave.address) > score(acc.Eve.address));
+});

@@ -1,0 +1,197 @@
+// PoQ on a live dev chain through @polkadot/api: the happy path with its books checked to the
+// unit, bad inputs from a real client, and a copied commitment.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { u8aToHex } from "@polkadot/util";
+import { randomAsU8a } from "@polkadot/util-crypto";
+import { commitment } from "./commitment.mjs";
+import {
+	UNIT, balances, devAccounts, feePaid, fundedAccount, poqEvent, send, startNode, watch,
+} from "./harness.mjs";
+
+const PROMPT = "What is the capital of France?";
+const GOOD = "The capital of France is Paris.";
+const JUNK = "Bananas are rich in potassium and grow in tropical climates.";
+const FEE = 10n * UNIT;
+const BOND = 100n * UNIT;
+const PENALTY = 10n * UNIT;
+
+describe("a request on a live dev chain", () => {
+	let node, api, acc, mallory;
+	const total = async (who) => {
+		const { free, held } = await balances(api, who);
+		return free + held;
+	};
+
+	before(async () => {
+		node = await startNode();
+		api = node.api;
+		acc = await devAccounts();
+		// A validator whose key the node does not hold: the test acts for it.
+		mallory = await fundedAccount(api, acc.Alice, "Mallory", 1_000n * UNIT);
+	});
+	after(() => node?.stop());
+
+	/** Registers Mallory as a validator unless it is already. */
+	async function registerMallory() {
+		if ((await api.query.poq.participants(mallory.address)).isNone) {
+			await send(api, api.tx.poq.registerValidator(BOND), mallory);
+		}
+	}
+
+	/** Submits a request from Ferdie; returns its id and the block it landed in. */
+	async function request(prompt = PROMPT) {
+		const { block, events } = await send(api, api.tx.poq.submitRequest(prompt, FEE), acc.Ferdie);
+		const submitted = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event));
+		return { id: submitted.event.data.id.toBigInt(), block };
+	}
+
+	/** Every event from block `from` to block `to`. */
+	async function eventsBetween(from, to) {
+		const all = [];
+		for (let n = from; n <= to; n++) {
+			const at = await api.at(await api.rpc.chain.getBlockHash(n));
+			all.push(...(await at.query.system.events()));
+		}
+		return all;
+	}
+
+	test("happy path: the better answer scores higher and is paid more; the books add up", async () => {
+		const names = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"];
+		const before = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await total(acc[n].address)])));
+		const nextId = (await api.query.poq.nextRequestId()).toBigInt();
+		const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", nextId) || poqEvent(api, r, "RequestExpired", nextId));
+		const { id, block: start } = await request();
+		assert.equal(id, nextId);
+		await Promise.all([
+			send(api, api.tx.poq.submitResponse(id, GOOD), acc.Dave),
+			send(api, api.tx.poq.submitResponse(id, JUNK), acc.Eve),
+		]);
+		const { block: end, records } = await done;
+		const final = records.find(({ record }) => poqEvent(api, record, "RequestFinalized", id));
+		assert.ok(final, "the request is finalized, not expired");
+
+		// Read back through the runtime API, as a client does.
+		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+		assert.ok(outcome.phase.isFinalized);
+		const byNode = Object.fromEntries(outcome.responses.map((r) => [r.node.toString(), r]));
+		const dave = byNode[acc.Dave.address];
+		const eve = byNode[acc.Eve.address];
+		assert.ok(dave.score.unwrap().toNumber() > eve.score.unwrap().toNumber(), "the good answer scores higher");
+		assert.ok(dave.paid.toBigInt() > eve.paid.toBigInt(), "and is paid more");
+		assert.equal(outcome.committee.length, 3);
+		for (const v of outcome.committee) {
+			assert.ok(v.verdict.isInConsensus, `${v.validator} in consensus`);
+			assert.ok(v.paid.toBigInt() > 0n);
+			assert.equal(v.slashed.toBigInt(), 0n);
+		}
+
+		// Escrow: paid + refunded == fee, to the unit.
+		const paid = [...outcome.responses, ...outcome.committee].reduce((s, r) => s + r.paid.toBigInt(), 0n);
+		assert.equal(paid + outcome.refund.toBigInt(), FEE);
+
+		// Every balance moved by exactly what it earned minus the fees it paid (fees are burnt).
+		const events = await eventsBetween(start, end);
+		const earned = { Ferdie: outcome.refund.toBigInt() - FEE };
+		for (const r of [...outcome.responses.map((r) => [r.node, r.paid]), ...outcome.committee.map((v) => [v.validator, v.paid])]) {
+			const name = names.find((n) => acc[n].address === r[0].toString());
+			earned[name] = (earned[name] ?? 0n) + r[1].toBigInt();
+		}
+		for (const n of names) {
+			const delta = (await total(acc[n].address)) - before[n];
+			assert.equal(delta, (earned[n] ?? 0n) - feePaid(api, events, acc[n].address), `${n}'s balance`);
+		}
+		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow left");
+	});
+
+	test("bad inputs fail with their named errors and change no balance but the fee", async () => {
+		/** Sends a call that must fail with `error`; checks the sender paid only the fee. */
+		async function rejects(tx, signer, error) {
+			const before = await balances(api, signer.address);
+			const failure = await send(api, tx, signer).then(
+				() => assert.fail(`expected ${error}`),
+				(e) => e,
+			);
+			assert.equal(failure.module, error);
+			const after = await balances(api, signer.address);
+			assert.equal(after.held, before.held, "holds unchanged");
+			assert.equal(before.free - after.free, feePaid(api, failure.events, signer.address), "only the fee");
+		}
+
+		await registerMallory();
+		const maxPrompt = api.consts.poq.maxPromptLen.toNumber();
+		await rejects(api.tx.poq.submitRequest("x".repeat(maxPrompt + 1), FEE), acc.Ferdie, "poq.PromptTooLong");
+
+		const { id } = await request();
+		await send(api, api.tx.poq.submitResponse(id, GOOD), acc.Dave);
+		await rejects(api.tx.poq.submitResponse(id, GOOD), acc.Dave, "poq.AlreadyResponded");
+		await rejects(api.tx.poq.submitResponse(id, GOOD), acc.Ferdie, "poq.NotSelected");
+		await send(api, api.tx.poq.submitResponse(id, JUNK), acc.Eve);
+
+		// Mallory sits on the committee and has not committed, so the request waits in its commit
+		// phase for it.
+		const live = (await api.call.poqApi.requestStatus(id)).unwrap().asLive;
+		assert.ok(live.phase.isCommitting);
+		assert.ok(live.committee.some((s) => s.validator.toString() === mallory.address));
+		await rejects(api.tx.poq.commitScores(id, u8aToHex(randomAsU8a(32))), acc.Ferdie, "poq.NotCommitteeMember");
+
+		const scores = [8000, 0];
+		const salt = randomAsU8a(32);
+		const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
+		await send(api, api.tx.poq.commitScores(id, u8aToHex(commitment(id, mallory.address, scores, salt))), mallory);
+		await rejects(api.tx.poq.revealScores(id, scores, u8aToHex(randomAsU8a(32))), mallory, "poq.CommitmentMismatch");
+		await send(api, api.tx.poq.revealScores(id, scores, u8aToHex(salt)), mallory);
+		await done;
+		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+		const seat = outcome.committee.find((v) => v.validator.toString() === mallory.address);
+		assert.ok(outcome.phase.isFinalized);
+		assert.ok(seat.verdict.isInConsensus, "an honest external validator is in consensus");
+		assert.ok(seat.paid.toBigInt() > 0n);
+	});
+
+	test("copy attack: a copied commitment cannot be revealed, and its copier is penalised", async () => {
+		await registerMallory();
+		const { id } = await request("Name the largest planet of the solar system.");
+		const alice = acc.Alice.address;
+		const committed = watch(api, (r) => poqEvent(api, r, "ScoresCommitted", id) && r.event.data.validator.toString() === alice);
+		await Promise.all([
+			send(api, api.tx.poq.submitResponse(id, "Jupiter is the largest planet."), acc.Dave),
+			send(api, api.tx.poq.submitResponse(id, JUNK), acc.Eve),
+		]);
+		await committed;
+
+		// Mallory copies Alice's commitment from chain storage.
+		const stored = (await api.query.poq.requests(id)).unwrap();
+		const alicesCommitment = stored.committee.find((m) => m.who.toString() === alice).commitment.unwrap();
+		const revealed = watch(api, (r) => poqEvent(api, r, "ScoresRevealed", id) && r.event.data.validator.toString() === alice);
+		const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
+		await send(api, api.tx.poq.commitScores(id, alicesCommitment), mallory);
+
+		// Once Alice reveals, Mallory replays her scores and salt, taken from her extrinsic.
+		const { block } = await revealed;
+		const body = await api.rpc.chain.getBlock(await api.rpc.chain.getBlockHash(block));
+		const alicesReveal = body.block.extrinsics.find(
+			(x) => x.isSigned && x.signer.toString() === alice && x.method.section === "poq" && x.method.method === "revealScores",
+		);
+		const [, scores, salt] = alicesReveal.method.args;
+		const failure = await send(api, api.tx.poq.revealScores(id, scores, salt), mallory).then(
+			() => assert.fail("a copied commitment must not reveal"),
+			(e) => e,
+		);
+		assert.equal(failure.module, "poq.CommitmentMismatch");
+
+		const { records } = await done;
+		assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", id)));
+		const slashed = records.find(
+			({ record }) => poqEvent(api, record, "ValidatorSlashed", id) && record.event.data.validator.toString() === mallory.address,
+		);
+		assert.equal(slashed?.record.event.data.amount.toBigInt(), PENALTY, "committed without revealing: penalised");
+		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+		const seat = outcome.committee.find((v) => v.validator.toString() === mallory.address);
+		assert.equal(seat.paid.toBigInt(), 0n);
+		for (const v of outcome.committee.filter((v) => v.validator.toString() !== mallory.address)) {
+			assert.ok(v.verdict.isInConsensus);
+		}
+	});
+});

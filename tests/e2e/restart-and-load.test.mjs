@@ -1,0 +1,116 @@
+// The node's validators across a restart, and 50 requests in flight at once.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { u8aToHex } from "@polkadot/util";
+import { blake2AsU8a } from "@polkadot/util-crypto";
+import { UNIT, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { commitment } from "./commitment.mjs";
+
+const FEE = 10n * UNIT;
+
+test("restart: reveals land from the salts kept before a restart", async (t) => {
+	const basePath = mkdtempSync(join(tmpdir(), "poq-e2e-restart-"));
+	// Slower blocks leave the commit window (5 blocks) room for the restart.
+	const blockTimeMs = 3000;
+	let node = await startNode({ basePath, blockTimeMs });
+	t.after(async () => {
+		await node.stop();
+		rmSync(basePath, { recursive: true, force: true });
+	});
+	let api = node.api;
+	const acc = await devAccounts();
+	// Mallory (its key not in the node) holds the commit phase open while the node restarts.
+	const mallory = await fundedAccount(api, acc.Alice, "Mallory", 1_000n * UNIT);
+	await send(api, api.tx.poq.registerValidator(100n * UNIT), mallory);
+
+	const { events } = await send(api, api.tx.poq.submitRequest("What is the capital of Italy?", FEE), acc.Ferdie);
+	const id = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.id.toBigInt();
+	const nodeValidators = [acc.Alice, acc.Bob, acc.Charlie].map((a) => a.address);
+	const seen = new Set();
+	const committed = watch(api, (r) => {
+		if (poqEvent(api, r, "ScoresCommitted", id)) seen.add(r.event.data.validator.toString());
+		return nodeValidators.every((v) => seen.has(v));
+	});
+	await Promise.all([
+		send(api, api.tx.poq.submitResponse(id, "Rome is the capital of Italy."), acc.Dave),
+		send(api, api.tx.poq.submitResponse(id, "Bananas are yellow."), acc.Eve),
+	]);
+	await committed;
+
+	// Stop after the commits, before any reveal, and start again on the same database.
+	await node.stop();
+	node = await startNode({ basePath, blockTimeMs });
+	api = node.api;
+	const live = (await api.call.poqApi.requestStatus(id)).unwrap().asLive;
+	assert.ok(live.phase.isCommitting, "the commits survived the restart, the reveals have not happened");
+
+	const scores = [8000, 0];
+	const salt = blake2AsU8a("mallory's salt");
+	const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
+	await send(api, api.tx.poq.commitScores(id, u8aToHex(commitment(id, mallory.address, scores, salt))), mallory);
+	await send(api, api.tx.poq.revealScores(id, scores, u8aToHex(salt)), mallory);
+	const { records } = await done;
+	assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", id)));
+	const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+	for (const v of outcome.committee) {
+		assert.ok(v.verdict.isInConsensus, `${v.validator} revealed what it committed to`);
+		assert.equal(v.slashed.toBigInt(), 0n);
+	}
+});
+
+test("load: 50 requests in flight at once all reach RequestFinalized", async (t) => {
+	const node = await startNode();
+	t.after(() => node.stop());
+	const { api } = node;
+	const acc = await devAccounts();
+	const requests = 50;
+	const first = (await api.query.poq.nextRequestId()).toBigInt();
+	const ids = Array.from({ length: requests }, (_, i) => first + BigInt(i));
+	const finished = new Map();
+	const done = watch(
+		api,
+		(r, block) => {
+			if (poqEvent(api, r, "RequestFinalized") || poqEvent(api, r, "RequestExpired")) {
+				finished.set(r.event.data.id.toBigInt(), { block, method: r.event.method });
+			}
+			return ids.every((id) => finished.has(id));
+		},
+		300_000,
+	);
+
+	const started = Date.now();
+	const startBlock = (await api.rpc.chain.getHeader()).number.toNumber();
+	// Every request at once: consecutive nonces from Ferdie, then every answer at once.
+	let nonce = (await api.rpc.system.accountNextIndex(acc.Ferdie.address)).toNumber();
+	const submitted = await Promise.all(
+		ids.map((_, i) =>
+			send(api, api.tx.poq.submitRequest(`Question ${i}: what is ${i} plus ${i}?`, FEE), acc.Ferdie, { nonce: nonce++ }),
+		),
+	);
+	const submittedAt = Math.max(...submitted.map((s) => s.block));
+	const answers = [];
+	for (const [node, answer] of [
+		[acc.Dave, (i) => `${i} plus ${i} is ${2 * i}.`],
+		[acc.Eve, () => "Bananas are yellow."],
+	]) {
+		let n = (await api.rpc.system.accountNextIndex(node.address)).toNumber();
+		answers.push(...ids.map((id, i) => send(api, api.tx.poq.submitResponse(id, answer(i)), node, { nonce: n++ })));
+	}
+	await Promise.all(answers);
+	const { block: lastBlock } = await done;
+	const seconds = (Date.now() - started) / 1000;
+
+	const expired = ids.filter((id) => finished.get(id).method !== "RequestFinalized");
+	assert.deepEqual(expired, [], "every request finalized");
+	const perRequest = ids.map((id) => finished.get(id).block - startBlock);
+	console.log(
+		`load: ${requests} requests submitted by #${submittedAt}, all finalized by #${lastBlock}: ` +
+			`${lastBlock - startBlock} blocks and ${seconds.toFixed(1)} s from the first submission ` +
+			`(${((requests / seconds) * 60).toFixed(0)} requests per minute); blocks from submission to ` +
+			`settlement: min ${Math.min(...perRequest)}, max ${Math.max(...perRequest)}`,
+	);
+});
