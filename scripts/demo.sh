@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job: sets up a fresh machine, fetches the default quality model, builds the node,
-# starts a local development chain and drives a real request through it with @polkadot/api:
-# //Ferdie asks, //Dave and //Eve answer (one well, one off-topic), and the node's three
-# validators score the answers with the model, commit, reveal, and the chain pays by quality.
+# starts a local development chain and drives demo requests through it with @polkadot/api:
+# //Ferdie asks; two inference clients (poq-infer) answer for //Dave and //Eve, one from a model
+# server that answers well and one from a server that answers off-topic; the node's three
+# validators score the answers with the quality model, commit, reveal, and the chain pays by
+# quality. Each request's events are printed as their blocks land, then its scores and payouts.
 #
 #   bash scripts/demo.sh            # POQ_WS_PORT=9944 by default; the chain lives in a temp dir
 set -euo pipefail
@@ -25,5 +27,23 @@ source scripts/lib/dev-node.sh
 start_dev_node "$port" --dev-block-time 2000
 grep -E "Quality model loaded|poq! keys" "$DEV_NODE_LOG" | sed 's/^/node: /'
 
-step "a request, block by block"
-node scripts/request.mjs --ws "ws://127.0.0.1:$port"
+step "two inference clients: //Dave on a good model server, //Eve on an off-topic one"
+# Stand-ins for model servers (the OpenAI chat API); a real node points poq-infer at its own.
+node scripts/demo-endpoint.mjs --port "$((port + 10))" --style good &
+pids="$!"
+node scripts/demo-endpoint.mjs --port "$((port + 11))" --style junk &
+pids="$pids $!"
+ws="ws://127.0.0.1:$port"
+node tools/poq-infer/poq-infer.mjs --ws "$ws" --suri //Dave --endpoint "http://127.0.0.1:$((port + 10))" \
+	>"$DEV_NODE_BASE/dave.log" 2>&1 &
+pids="$pids $!"
+node tools/poq-infer/poq-infer.mjs --ws "$ws" --suri //Eve --endpoint "http://127.0.0.1:$((port + 11))" \
+	>"$DEV_NODE_BASE/eve.log" 2>&1 &
+pids="$pids $!"
+trap 'kill $pids 2>/dev/null; stop_dev_node' EXIT
+
+step "demo requests, block by block"
+node scripts/request.mjs --ws "$ws" --clients \
+	--prompt "What is the capital of France?" \
+	--prompt "Which planet is the largest in the solar system?" \
+	--prompt "What gas do plants absorb from the air for photosynthesis?"

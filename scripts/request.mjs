@@ -1,9 +1,12 @@
-// Drives one PoQ request through a running dev chain with @polkadot/api and prints what happens
+// Drives PoQ requests through a running dev chain with @polkadot/api and prints what happens
 // block by block: //Ferdie asks, //Dave answers well and //Eve off-topic, the node's validators
 // (//Alice //Bob //Charlie, through the off-chain worker) score, commit and reveal, and the chain
-// settles. Exits non-zero unless the request is finalized with the good answer scored higher.
+// settles. Exits non-zero unless every request is finalized with Dave's answer scored higher.
 //
 //   node scripts/request.mjs [--ws ws://127.0.0.1:9944] [--timeout 120]
+//        [--prompt "..." ...]   the questions, one request each, in turn
+//        [--clients]            Dave and Eve answer through their own poq-infer clients
+//                               (scripts/demo.sh starts them); otherwise this script answers
 
 import { ApiPromise, WsProvider } from "@polkadot/api";
 import { Keyring } from "@polkadot/keyring";
@@ -14,10 +17,12 @@ const { values: args } = parseArgs({
 	options: {
 		ws: { type: "string", default: "ws://127.0.0.1:9944" },
 		timeout: { type: "string", default: "120" },
+		prompt: { type: "string", multiple: true, default: ["What is the capital of France?"] },
+		clients: { type: "boolean", default: false },
 	},
 });
 
-const PROMPT = "What is the capital of France?";
+/** What this script answers for Dave and Eve without `--clients`. */
 const ANSWERS = {
 	Dave: "The capital of France is Paris.",
 	Eve: "Bananas are rich in potassium and grow in tropical climates.",
@@ -54,15 +59,22 @@ async function main() {
 	const model = await api.query.poq.qualityModel();
 	console.log(`chain ${await api.rpc.system.chain()}, quality model ${model.toString()}`);
 
+	for (const prompt of args.prompt) await runRequest(api, accounts, name, prompt);
+	await api.disconnect();
+}
+
+/** Sends one request and follows it to settlement. */
+async function runRequest(api, accounts, name, prompt) {
 	let id = null;
 	const started = Date.now();
+	const answers = {};
 	const responded = new Set();
 	let done;
 	const finished = new Promise((resolve) => (done = resolve));
 
 	// The block-by-block trace: every PoQ event of the request, as the chain emits it. Selected
 	// inference nodes answer as soon as they see they were drawn.
-	const trace = (block, records) => {
+	const trace = (block, records, at) => {
 		for (const { event } of records) {
 			if (event.section !== "poq" || event.data.id?.toBigInt() !== id) continue;
 			const detail = event.data.toHuman();
@@ -70,11 +82,17 @@ async function main() {
 			if (detail.nodes) detail.nodes = detail.nodes.map(name);
 			if (detail.committee) detail.committee = detail.committee.map(name);
 			console.log(`#${block}  ${event.method} ${JSON.stringify(detail)}`);
-			if (event.method === "NodesSelected") {
+			if (event.method === "ResponseSubmitted" && at) {
+				at.query.poq.outputs(id, event.data.node).then((o) => {
+					if (o.isSome) answers[name(event.data.node)] = new TextDecoder().decode(o.unwrap());
+				});
+			}
+			if (event.method === "NodesSelected" && !args.clients) {
 				for (const node of event.data.nodes) {
 					const n = name(node);
 					if (!ANSWERS[n] || responded.has(n)) continue;
 					responded.add(n);
+					answers[n] = ANSWERS[n];
 					send(api, api.tx.poq.submitResponse(id, ANSWERS[n]), accounts[n]).catch((e) =>
 						console.error(`${n}'s response failed: ${e.message}`),
 					);
@@ -86,14 +104,15 @@ async function main() {
 		}
 	};
 
-	const { block: submittedAt, events } = await send(api, api.tx.poq.submitRequest(PROMPT, FEE), accounts.Ferdie);
+	const { block: submittedAt, events } = await send(api, api.tx.poq.submitRequest(prompt, FEE), accounts.Ferdie);
 	id = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.id.toBigInt();
-	console.log(`request ${id}: "${PROMPT}" from Ferdie with a fee of ${fmt(FEE)}`);
+	console.log(`\nrequest ${id}: "${prompt}" from Ferdie with a fee of ${fmt(FEE)}`);
 	trace(submittedAt, events);
 	const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
 		const block = header.number.toNumber();
 		if (block <= submittedAt) return;
-		trace(block, await (await api.at(header.hash)).query.system.events());
+		const at = await api.at(header.hash);
+		trace(block, await at.query.system.events(), at);
 	});
 
 	const timeout = new Promise((_, reject) =>
@@ -105,19 +124,18 @@ async function main() {
 	// The outcome as clients read it: the runtime API, through state_call.
 	const status = await api.call.poqApi.requestStatus(id);
 	const outcome = status.unwrap().asFinished;
-	console.log(`\nrequest ${id} ${end.method} at #${end.block}, ${end.block - submittedAt} blocks and ` +
+	console.log(`request ${id} ${end.method} at #${end.block}, ${end.block - submittedAt} blocks and ` +
 		`${((Date.now() - started) / 1000).toFixed(1)} s after it was submitted`);
 	const scores = {};
 	for (const r of outcome.responses) {
 		const n = name(r.node);
 		scores[n] = r.score.isSome ? r.score.unwrap().toNumber() : null;
-		console.log(`  ${n.padEnd(8)} score ${String(scores[n]).padStart(5)}  paid ${fmt(r.paid)}   "${ANSWERS[n]}"`);
+		console.log(`  ${n.padEnd(8)} score ${String(scores[n]).padStart(5)}  paid ${fmt(r.paid)}   "${answers[n] ?? ""}"`);
 	}
 	for (const v of outcome.committee) {
 		console.log(`  ${name(v.validator).padEnd(8)} ${v.verdict.toString().padEnd(12)} paid ${fmt(v.paid)}  slashed ${fmt(v.slashed)}`);
 	}
 	console.log(`  refund to Ferdie ${fmt(outcome.refund)}`);
-	await api.disconnect();
 
 	if (end.method !== "RequestFinalized") throw new Error(`the request ended ${end.method}`);
 	if (!(scores.Dave > scores.Eve)) throw new Error("the good answer did not score higher");
