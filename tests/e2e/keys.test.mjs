@@ -1,0 +1,34 @@
+// A validator brings its own key: inserted with author_insertKey (key type `poq!`), the node's
+// off-chain worker commits and reveals for it like for the dev keys.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { u8aToHex } from "@polkadot/util";
+import { UNIT, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
+
+test("a validator key inserted with author_insertKey commits and reveals by itself", async (t) => {
+	const node = await startNode();
+	t.after(() => node.stop());
+	const { api } = node;
+	const acc = await devAccounts();
+	const grace = await fundedAccount(api, acc.Alice, "Grace", 1_000n * UNIT);
+	await api.rpc.author.insertKey("poq!", "//Alice//Grace", u8aToHex(grace.publicKey));
+	assert.ok((await api.rpc.author.hasKey(u8aToHex(grace.publicKey), "poq!")).isTrue);
+	await send(api, api.tx.poq.registerValidator(100n * UNIT), grace);
+
+	const id = (await api.query.poq.nextRequestId()).toBigInt();
+	const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
+	await send(api, api.tx.poq.submitRequest("What is the capital of France?", 10n * UNIT), acc.Ferdie);
+	await Promise.all([
+		send(api, api.tx.poq.submitResponse(id, "The capital of France is Paris."), acc.Dave),
+		send(api, api.tx.poq.submitResponse(id, "Bananas are yellow."), acc.Eve),
+	]);
+	const { records } = await done;
+	const byGrace = (method) =>
+		records.some(({ record }) => poqEvent(api, record, method, id) && record.event.data.validator.toString() === grace.address);
+	assert.ok(byGrace("ScoresCommitted") && byGrace("ScoresRevealed"), "Grace's key acted");
+	const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+	const seat = outcome.committee.find((v) => v.validator.toString() === grace.address);
+	assert.ok(seat.verdict.isInConsensus);
+	assert.ok(seat.paid.toBigInt() > 0n);
+});
