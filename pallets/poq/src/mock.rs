@@ -6,8 +6,10 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU16, ConstU32, ConstU64, Randomness},
 };
+use frame_system::offchain::{
+	AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes,
+};
 use frame_system::RunToBlockHooks;
-use frame_system::offchain::{AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes};
 use scale_info::TypeInfo;
 use sp_core::{sr25519, H256};
 use sp_runtime::{testing::TestXt, traits::IdentifyAccount, BuildStorage, Perbill};

@@ -12,8 +12,9 @@
 //! A round's transactions carry consecutive nonces from one chain state. The next round waits
 //! until the account's nonce shows the round landed, or [`RESEND_AFTER`] blocks have passed (a
 //! dropped transaction, a fork), so two rounds never reuse a nonce and nothing is sent twice
-//! while it is on its way. What to do is always read from the chain ([`Pallet::pending_work`]),
-//! so a landed action is never repeated. Kept entries are forgotten once their request is over.
+//! while it is on its way. What to do is always read from the chain (the pending work whose
+//! window is still open in the block the transaction lands in), so a landed action is never
+//! repeated. Kept entries are forgotten once their request is over.
 
 use crate::{commitment, pallet::*, queries::Task, types::RequestId};
 use alloc::{collections::BTreeMap, vec::Vec};
@@ -90,8 +91,7 @@ struct Round<BlockNumber, Nonce> {
 impl<T: Config> Pallet<T> {
 	/// Scores, commits and reveals for every local `poq!` account; see the module docs.
 	pub(crate) fn run_offchain_worker(now: BlockNumberFor<T>) {
-		let accounts: Vec<Account<T>> =
-			Signer::<T, T::AuthorityId>::keystore_accounts().collect();
+		let accounts: Vec<Account<T>> = Signer::<T, T::AuthorityId>::keystore_accounts().collect();
 		if accounts.is_empty() {
 			return;
 		}
@@ -99,11 +99,12 @@ impl<T: Config> Pallet<T> {
 			log::warn!(target: LOG_TARGET, "no quality model is set on chain: not scoring");
 			return;
 		};
-		let mut lock = StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
-			LOCK,
-			RESEND_AFTER,
-			Duration::from_millis(60_000),
-		);
+		let mut lock =
+			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
+				LOCK,
+				RESEND_AFTER,
+				Duration::from_millis(60_000),
+			);
 		let Ok(_guard) = lock.try_lock() else {
 			log::debug!(target: LOG_TARGET, "#{now:?}: an earlier worker still runs");
 			return;
@@ -138,9 +139,8 @@ impl<T: Config> Pallet<T> {
 	fn send_round(account: &Account<T>, now: BlockNumberFor<T>, scorer: &mut Scorer) {
 		let who = &account.id;
 		let next_block = now.saturating_add(1u32.into());
-		let calls: Vec<Call<T>> = Self::pending_work(who)
+		let calls: Vec<Call<T>> = Self::work_open_at(who, next_block)
 			.into_iter()
-			.filter(|(id, _)| Requests::<T>::get(id).is_some_and(|r| next_block < r.ends_at))
 			.filter_map(|(id, task)| match task {
 				Task::Commit => Self::commit_call(who, id, scorer),
 				Task::Reveal => Self::reveal_call(who, id),
@@ -164,10 +164,8 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		if sent > 0 {
-			let round = Round {
-				sent_at: now,
-				nonce_after: frame_system::Pallet::<T>::account_nonce(who),
-			};
+			let round =
+				Round { sent_at: now, nonce_after: frame_system::Pallet::<T>::account_nonce(who) };
 			// `send_single_signed_transaction` bumped the nonce in this worker's state overlay.
 			StorageValueRef::persistent(&(ROUND, who).encode()).set(&round);
 		}

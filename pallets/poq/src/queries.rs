@@ -3,6 +3,7 @@
 use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
+use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 
 /// What an account is expected to do next on a live request.
@@ -82,9 +83,18 @@ impl<T: Config> Pallet<T> {
 	/// The live requests on which `who` has something to do, oldest first, with what. Reads at
 	/// most `MaxLiveRequests` requests.
 	pub fn pending_work(who: &T::AccountId) -> Vec<(RequestId, Task)> {
-		let now = Self::now();
+		Self::work_open_at(who, Self::now())
+	}
+
+	/// What `who` has to do on the live requests whose current phase still accepts actions in
+	/// block `at`, oldest first. The off-chain worker asks for the next block, where what it
+	/// sends lands.
+	pub(crate) fn work_open_at(
+		who: &T::AccountId,
+		at: BlockNumberFor<T>,
+	) -> Vec<(RequestId, Task)> {
 		let mut work: Vec<(RequestId, Task)> = Requests::<T>::iter()
-			.filter(|(_, request)| now < request.ends_at)
+			.filter(|(_, request)| at < request.ends_at)
 			.filter_map(|(id, request)| Self::task_of(who, &request).map(|task| (id, task)))
 			.collect();
 		work.sort_by_key(|(id, _)| *id);
