@@ -4,8 +4,8 @@
 //
 //   node scripts/demo-endpoint.mjs --port 8081 --style good
 
-import { createServer } from "node:http";
 import { parseArgs } from "node:util";
+import { chatServer } from "../tools/lib/chat-server.mjs";
 
 const { values: args } = parseArgs({
 	options: { port: { type: "string", default: "8081" }, style: { type: "string", default: "good" } },
@@ -25,14 +25,5 @@ function reply(prompt) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-	createServer((req, res) => {
-		let body = "";
-		req.on("data", (chunk) => (body += chunk));
-		req.on("end", () => {
-			if (req.method !== "POST" || req.url !== "/v1/chat/completions") return res.writeHead(404).end();
-			const prompt = JSON.parse(body).messages.at(-1).content;
-			res.writeHead(200, { "content-type": "application/json" });
-			res.end(JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: reply(prompt) } }] }));
-		});
-	}).listen(Number(args.port), "127.0.0.1");
+	await chatServer(reply, { port: Number(args.port) });
 }

@@ -12,6 +12,7 @@ import { ApiPromise, WsProvider } from "@polkadot/api";
 import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { parseArgs } from "node:util";
+import { send } from "../tools/lib/chain.mjs";
 
 const { values: args } = parseArgs({
 	options: {
@@ -31,21 +32,6 @@ const UNIT = 10n ** 12n;
 const FEE = 10n * UNIT;
 
 const fmt = (balance) => `${(Number(BigInt(balance.toString())) / Number(UNIT)).toFixed(4)} POQ`;
-
-/// Signs, sends and waits for inclusion; throws the module error's name if dispatch failed.
-function send(api, tx, signer) {
-	return new Promise((resolve, reject) => {
-		tx.signAndSend(signer, ({ status, dispatchError, events }) => {
-			if (dispatchError) {
-				const e = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : null;
-				reject(new Error(e ? `${e.section}.${e.name}` : dispatchError.toString()));
-			} else if (status.isInBlock || status.isFinalized) {
-				const hash = status.isInBlock ? status.asInBlock : status.asFinalized;
-				api.rpc.chain.getHeader(hash).then((h) => resolve({ block: h.number.toNumber(), events }), reject);
-			}
-		}).catch(reject);
-	});
-}
 
 async function main() {
 	await cryptoWaitReady();

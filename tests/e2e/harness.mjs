@@ -10,6 +10,9 @@ import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { send } from "../../tools/lib/chain.mjs";
+
+export { send };
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const UNIT = 10n ** 12n;
@@ -108,42 +111,6 @@ export async function fundedAccount(api, alice, name, amount) {
 	const pair = keyring.addFromUri(`//Alice//${name}`);
 	await send(api, api.tx.balances.transferKeepAlive(pair.address, amount), alice);
 	return pair;
-}
-
-/**
- * Signs and sends `tx`, resolving once it is in a block with `{ block, events }`, or rejecting
- * with the dispatch error; a module error's name is on `error.module` (for example
- * `"poq.PromptTooLong"`) and the block's events on `error.events`.
- */
-export function send(api, tx, signer, options = {}) {
-	return new Promise((ok, fail) => {
-		let unsubscribe;
-		tx.signAndSend(signer, options, ({ status, dispatchError, events }) => {
-			if (!status.isInBlock && !status.isFinalized) {
-				if (status.isInvalid || status.isDropped || status.isUsurped) {
-					fail(new Error(`transaction ${status.type}`));
-				}
-				return;
-			}
-			unsubscribe?.();
-			const hash = status.isInBlock ? status.asInBlock : status.asFinalized;
-			api.rpc.chain.getHeader(hash).then((header) => {
-				const block = header.number.toNumber();
-				if (dispatchError) {
-					const meta = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : null;
-					const error = new Error(meta ? `${meta.section}.${meta.name}` : dispatchError.toString());
-					error.module = meta ? `${meta.section}.${meta.name}` : null;
-					error.events = events;
-					error.block = block;
-					fail(error);
-				} else {
-					ok({ block, events });
-				}
-			}, fail);
-		})
-			.then((u) => (unsubscribe = u))
-			.catch(fail);
-	});
 }
 
 /** The fees (tips included) `who` paid in `events` (TransactionFeePaid), as a bigint. */

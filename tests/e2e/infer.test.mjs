@@ -2,39 +2,11 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createServer } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ROOT, UNIT, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { chatServer } from "../../tools/lib/chat-server.mjs";
 import { truncateUtf8 } from "../../tools/poq-infer/poq-infer.mjs";
-
-/** An OpenAI-compatible server answering with `reply(prompt)`; fails while `failures` lasts. */
-async function fakeEndpoint(reply, failures = 0) {
-	const state = { calls: 0, failures };
-	const server = createServer((req, res) => {
-		let body = "";
-		req.on("data", (chunk) => (body += chunk));
-		req.on("end", () => {
-			state.calls++;
-			if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
-				res.writeHead(404).end();
-				return;
-			}
-			if (state.failures > 0) {
-				state.failures--;
-				res.writeHead(503).end("overloaded");
-				return;
-			}
-			const prompt = JSON.parse(body).messages.at(-1).content;
-			res.writeHead(200, { "content-type": "application/json" });
-			res.end(JSON.stringify({ choices: [{ index: 0, message: { role: "assistant", content: reply(prompt) } }] }));
-		});
-	});
-	await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-	state.url = `http://127.0.0.1:${server.address().port}`;
-	state.close = () => new Promise((ok) => server.close(ok));
-	return state;
-}
 
 /** Runs poq-infer for `suri` against `endpoint`; returns the process and its output so far. */
 function runInfer(ws, suri, endpoint) {
@@ -61,9 +33,9 @@ test("inference clients register, answer once each, and ride out a failing endpo
 	const { ws } = node;
 	const oscar = await fundedAccount(api, acc.Alice, "Oscar", 1_000n * UNIT);
 
-	const good = await fakeEndpoint(() => "The capital of France is Paris.");
-	const flaky = await fakeEndpoint(() => "Bananas are yellow.", 3);
-	const fresh = await fakeEndpoint(() => "Paris, on the Seine.");
+	const good = await chatServer(() => "The capital of France is Paris.");
+	const flaky = await chatServer(() => "Bananas are yellow.", { failures: 3 });
+	const fresh = await chatServer(() => "Paris, on the Seine.");
 	t.after(() => Promise.all([good.close(), flaky.close(), fresh.close()]));
 	const clients = [
 		runInfer(ws, "//Dave", good.url),
@@ -93,7 +65,7 @@ test("inference clients register, answer once each, and ride out a failing endpo
 		"each drawn node answered exactly once",
 	);
 	assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", nextId)));
-	assert.ok(flaky.calls > 3, "the failing endpoint was retried until it answered");
+	assert.ok(flaky.calls() > 3, "the failing endpoint was retried until it answered");
 	assert.match(clients[1].text, /HTTP 503/);
 	assert.doesNotMatch(clients.map((c) => c.text).join(""), /AlreadyResponded|fatal/);
 	for (const c of clients) assert.equal(c.child.exitCode, null, "no client crashed");

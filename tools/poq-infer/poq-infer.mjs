@@ -14,6 +14,7 @@ import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { send } from "../lib/chain.mjs";
 
 const { values: args } = parseArgs({
 	options: {
@@ -52,20 +53,6 @@ export function truncateUtf8(text, maxBytes) {
 	let end = maxBytes;
 	while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
 	return new TextDecoder().decode(bytes.slice(0, end));
-}
-
-/** Signs and sends; resolves when in a block, rejects with the module error's name. */
-function send(api, tx, signer) {
-	return new Promise((ok, fail) => {
-		tx.signAndSend(signer, ({ status, dispatchError }) => {
-			if (status.isInvalid || status.isDropped || status.isUsurped) fail(new Error(`transaction ${status.type}`));
-			if (!status.isInBlock && !status.isFinalized) return;
-			if (dispatchError) {
-				const meta = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : null;
-				fail(new Error(meta ? `${meta.section}.${meta.name}` : dispatchError.toString()));
-			} else ok();
-		}).catch(fail);
-	});
 }
 
 async function main() {
