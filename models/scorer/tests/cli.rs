@@ -49,7 +49,8 @@ fn results(text: &str) -> Vec<(u64, f64)> {
 
 #[test]
 fn score_reads_a_file_and_prints_one_line_per_pair_in_order() {
-	let input = scratch("cli-score").join("pairs.jsonl");
+	let tmp = scratch("cli-score");
+	let input = tmp.path().join("pairs.jsonl");
 	std::fs::write(&input, jsonl()).unwrap();
 	let model = bi_dir();
 	let out = poq_scorer(

@@ -202,65 +202,75 @@ fn missing_folder_and_files_are_errors() {
 	assert!(matches!(load_err(Path::new("/nonexistent/poq-model")), Error::MissingDir(_)));
 
 	let empty = scratch("empty-model");
-	let err = load_err(&empty);
+	let err = load_err(empty.path());
 	assert!(matches!(&err, Error::MissingFile(p) if p.ends_with("config.json")), "{err}");
 
-	let dir = copy_folder(&bi_dir(), "no-tokenizer");
+	let tmp = copy_folder(&bi_dir(), "no-tokenizer");
+	let dir = tmp.path();
 	std::fs::remove_file(dir.join("tokenizer.json")).unwrap();
-	let err = load_err(&dir);
+	let err = load_err(dir);
 	assert!(matches!(&err, Error::MissingFile(p) if p.ends_with("tokenizer.json")), "{err}");
 
-	let dir = copy_folder(&bi_dir(), "no-weights");
+	let tmp = copy_folder(&bi_dir(), "no-weights");
+	let dir = tmp.path();
 	std::fs::remove_file(dir.join("model.safetensors")).unwrap();
-	let err = load_err(&dir);
+	let err = load_err(dir);
 	assert!(matches!(&err, Error::MissingWeights(_)), "{err}");
 
-	let dir = copy_folder(&bi_dir(), "bad-json");
+	let tmp = copy_folder(&bi_dir(), "bad-json");
+	let dir = tmp.path();
 	std::fs::write(dir.join("config.json"), "{ not json").unwrap();
-	let err = load_err(&dir);
+	let err = load_err(dir);
 	assert!(matches!(&err, Error::Json { .. }), "{err}");
 }
 
 #[test]
 fn unsupported_models_are_errors() {
 	// A plain BertModel that is not a sentence-transformers folder: no way to score with it.
-	let dir = copy_folder(&bi_dir(), "plain-bert");
+	let tmp = copy_folder(&bi_dir(), "plain-bert");
+	let dir = tmp.path();
 	std::fs::remove_file(dir.join("modules.json")).unwrap();
-	let err = load_err(&dir);
+	let err = load_err(dir);
 	assert!(matches!(&err, Error::Unsupported(m) if m.contains("modules.json")), "{err}");
 
-	let dir = copy_folder(&bi_dir(), "roberta");
-	edit_config(&dir, |c| c["model_type"] = "roberta".into());
-	let err = load_err(&dir);
+	let tmp = copy_folder(&bi_dir(), "roberta");
+	let dir = tmp.path();
+	edit_config(dir, |c| c["model_type"] = "roberta".into());
+	let err = load_err(dir);
 	assert!(matches!(&err, Error::Unsupported(m) if m.contains("roberta")), "{err}");
 
-	let dir = copy_folder(&bi_dir(), "relative-positions");
-	edit_config(&dir, |c| c["position_embedding_type"] = "relative_key".into());
-	let err = load_err(&dir);
+	let tmp = copy_folder(&bi_dir(), "relative-positions");
+	let dir = tmp.path();
+	edit_config(dir, |c| c["position_embedding_type"] = "relative_key".into());
+	let err = load_err(dir);
 	assert!(matches!(&err, Error::Unsupported(_)), "{err}");
 }
 
 #[test]
 fn weights_that_do_not_fit_the_config_are_errors() {
-	let dir = copy_folder(&bi_dir(), "wrong-shape");
-	edit_config(&dir, |c| c["intermediate_size"] = 1000.into());
-	let err = load_err(&dir);
+	let tmp = copy_folder(&bi_dir(), "wrong-shape");
+	let dir = tmp.path();
+	edit_config(dir, |c| c["intermediate_size"] = 1000.into());
+	let err = load_err(dir);
 	assert!(matches!(&err, Error::Weights(m) if m.contains("intermediate")), "{err}");
 
-	let dir = copy_folder(&bi_dir(), "too-many-layers");
-	edit_config(&dir, |c| c["num_hidden_layers"] = 7.into());
-	let err = load_err(&dir);
+	let tmp = copy_folder(&bi_dir(), "too-many-layers");
+	let dir = tmp.path();
+	edit_config(dir, |c| c["num_hidden_layers"] = 7.into());
+	let err = load_err(dir);
 	assert!(matches!(&err, Error::Weights(m) if m.contains("layer.6")), "{err}");
 
 	// A cross-encoder config over weights without a classifier head.
-	let dir = copy_folder(&bi_dir(), "no-head");
-	edit_config(&dir, |c| {
+	let tmp = copy_folder(&bi_dir(), "no-head");
+	let dir = tmp.path();
+	edit_config(dir, |c| {
 		c["architectures"] = serde_json::json!(["BertForSequenceClassification"])
 	});
-	let err = load_err(&dir);
+	let err = load_err(dir);
 	assert!(matches!(&err, Error::Weights(m) if m.contains("classifier")), "{err}");
 
-	let dir = scratch("corrupt-weights");
+	let tmp = scratch("corrupt-weights");
+	let dir = tmp.path();
 	for file in ["config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json"] {
 		std::fs::copy(bi_dir().join(file), dir.join(file)).unwrap();
 	}
@@ -268,6 +278,6 @@ fn weights_that_do_not_fit_the_config_are_errors() {
 	std::fs::copy(bi_dir().join("1_Pooling/config.json"), dir.join("1_Pooling/config.json"))
 		.unwrap();
 	std::fs::write(dir.join("model.safetensors"), b"definitely not safetensors").unwrap();
-	let err = load_err(&dir);
+	let err = load_err(dir);
 	assert!(matches!(&err, Error::Weights(_)), "{err}");
 }

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use candle_core::{Device, Tensor};
 use serde::Deserialize;
+use tempfile::TempDir;
 
 /// The default model folder; the tests need the real weights.
 pub fn bi_dir() -> PathBuf {
@@ -45,9 +46,14 @@ pub fn cross_dir(prefixed: bool) -> PathBuf {
 fn build_cross(prefixed: bool) -> PathBuf {
 	let src = bi_dir();
 	let name = if prefixed { "minilm-cross-test" } else { "minilm-cross-test-bare" };
-	// Per process: test binaries may run at the same time and must not see half-written files.
-	let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
-	std::fs::create_dir_all(&dir).unwrap();
+	// One copy serves every run. It is written beside its place and renamed into it, because
+	// test binaries run at the same time and must not see half-written files.
+	let done = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+	if done.join("model.safetensors").is_file() {
+		return done;
+	}
+	let staging = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+	let dir = staging.path();
 	for file in ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
 	{
 		std::fs::copy(src.join(file), dir.join(file)).unwrap();
@@ -76,20 +82,19 @@ fn build_cross(prefixed: bool) -> PathBuf {
 	tensors
 		.insert("classifier.bias".into(), Tensor::from_vec(vec![bias], 1, &Device::Cpu).unwrap());
 	candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
-	dir
+	// Losing the race to another test binary is fine: its copy is the same.
+	let _ = std::fs::rename(dir, &done);
+	done
 }
 
-/// A scratch directory for one test.
-pub fn scratch(name: &str) -> PathBuf {
-	let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
-	let _ = std::fs::remove_dir_all(&dir);
-	std::fs::create_dir_all(&dir).unwrap();
-	dir
+/// A scratch directory for one test, removed when dropped.
+pub fn scratch(name: &str) -> TempDir {
+	tempfile::Builder::new().prefix(name).tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
 }
 
 /// Copies the model folder `src` (files and sentence-transformers module folders) into a new
 /// scratch directory, so a test can break one part of it.
-pub fn copy_folder(src: &Path, name: &str) -> PathBuf {
+pub fn copy_folder(src: &Path, name: &str) -> TempDir {
 	fn copy(src: &Path, dst: &Path) {
 		std::fs::create_dir_all(dst).unwrap();
 		for entry in std::fs::read_dir(src).unwrap() {
@@ -103,7 +108,7 @@ pub fn copy_folder(src: &Path, name: &str) -> PathBuf {
 		}
 	}
 	let dir = scratch(name);
-	copy(src, &dir);
+	copy(src, dir.path());
 	dir
 }
 
