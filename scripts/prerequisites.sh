@@ -5,7 +5,9 @@ set -euo pipefail
 
 # Debian packages, by the command each provides.
 apt_needed=()
-command -v clang >/dev/null || apt_needed+=(clang libclang-dev)
+command -v clang >/dev/null || apt_needed+=(clang)
+# bindgen (RocksDB's bindings, in the collator build) loads libclang.so, which only -dev ships.
+compgen -G "/usr/lib/llvm-*/lib/libclang.so" >/dev/null || apt_needed+=(libclang-dev)
 # litep2p's build script compiles its protobuf definitions with protoc.
 command -v protoc >/dev/null || apt_needed+=(protobuf-compiler)
 if ((${#apt_needed[@]})); then

@@ -16,6 +16,14 @@ pub struct Extensions {
 	pub para_id: u32,
 }
 
+#[cfg(feature = "parachain")]
+impl Extensions {
+	/// The extensions of `chain_spec`, if it has them.
+	pub fn try_get(chain_spec: &dyn sc_service::ChainSpec) -> Option<&Self> {
+		sc_chain_spec::get_extension(chain_spec.extensions())
+	}
+}
+
 fn properties() -> sc_chain_spec::Properties {
 	let mut properties = sc_chain_spec::Properties::new();
 	properties.insert("tokenSymbol".into(), "POQ".into());

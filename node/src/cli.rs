@@ -105,11 +105,176 @@ pub struct Cli {
 	pub subcommand: Option<Subcommand>,
 
 	#[command(flatten)]
-	pub run: sc_cli::RunCmd,
+	pub run: cumulus_client_cli::RunCmd,
 
 	#[command(flatten)]
 	pub poq: PoqParams,
 
 	#[command(flatten)]
 	pub dev: DevParams,
+
+	/// Arguments of the relay-chain node, after `--` (collator mode).
+	#[arg(raw = true)]
+	pub relay_chain_args: Vec<String>,
+}
+
+/// The command line of the relay-chain node a collator runs beside the parachain: the
+/// arguments after `--`, parsed as `polkadot` parses its own.
+#[cfg(feature = "parachain")]
+pub struct RelayChainCli {
+	/// The relay node's arguments.
+	pub base: polkadot_cli::RunCmd,
+	/// The relay chain named by the parachain's chain spec, used when `--chain` is not given.
+	pub chain_id: Option<String>,
+	/// `<parachain base path>/polkadot`, used when `--base-path` is not given.
+	pub base_path: Option<PathBuf>,
+}
+
+#[cfg(feature = "parachain")]
+mod relay_chain_cli {
+	use super::{Cli, RelayChainCli};
+	use crate::chain_spec::Extensions;
+	use clap::{CommandFactory, FromArgMatches};
+	use sc_cli::{
+		CliConfiguration, DefaultConfigurationValues, ImportParams, KeystoreParams,
+		NetworkParams, SharedParams, SubstrateCli,
+	};
+	use sc_cli::RpcEndpoint;
+	use sc_service::config::{BasePath, PrometheusConfig};
+
+	impl RelayChainCli {
+		/// Parses the relay-chain arguments, with defaults from the parachain's configuration.
+		pub fn new<'a>(
+			para_config: &sc_service::Configuration,
+			relay_chain_args: impl Iterator<Item = &'a String>,
+		) -> Self {
+			let matches = polkadot_cli::RunCmd::command()
+				.no_binary_name(true)
+				.get_matches_from(relay_chain_args);
+			let base = FromArgMatches::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+			let chain_id = Extensions::try_get(&*para_config.chain_spec).map(|e| e.relay_chain.clone());
+			let base_path = Some(para_config.base_path.path().join("polkadot"));
+			Self { base, chain_id, base_path }
+		}
+	}
+
+	impl SubstrateCli for RelayChainCli {
+		fn impl_name() -> String {
+			Cli::impl_name()
+		}
+		fn impl_version() -> String {
+			Cli::impl_version()
+		}
+		fn description() -> String {
+			Cli::description()
+		}
+		fn author() -> String {
+			Cli::author()
+		}
+		fn support_url() -> String {
+			Cli::support_url()
+		}
+		fn copyright_start_year() -> i32 {
+			Cli::copyright_start_year()
+		}
+		fn load_spec(&self, id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
+			polkadot_cli::Cli::from_iter([Self::executable_name()].iter()).load_spec(id)
+		}
+	}
+
+	// The relay node listens beside the parachain node, so its default ports differ.
+	impl DefaultConfigurationValues for RelayChainCli {
+		fn p2p_listen_port() -> u16 {
+			30334
+		}
+		fn rpc_listen_port() -> u16 {
+			9945
+		}
+		fn prometheus_listen_port() -> u16 {
+			9616
+		}
+	}
+
+	impl CliConfiguration<Self> for RelayChainCli {
+		fn shared_params(&self) -> &SharedParams {
+			self.base.base.shared_params()
+		}
+		fn import_params(&self) -> Option<&ImportParams> {
+			self.base.base.import_params()
+		}
+		fn network_params(&self) -> Option<&NetworkParams> {
+			self.base.base.network_params()
+		}
+		fn keystore_params(&self) -> Option<&KeystoreParams> {
+			self.base.base.keystore_params()
+		}
+		fn base_path(&self) -> sc_cli::Result<Option<BasePath>> {
+			Ok(self.shared_params().base_path()?.or_else(|| self.base_path.clone().map(Into::into)))
+		}
+		fn rpc_addr(&self, default_listen_port: u16) -> sc_cli::Result<Option<Vec<RpcEndpoint>>> {
+			self.base.base.rpc_addr(default_listen_port)
+		}
+		fn prometheus_config(
+			&self,
+			default_listen_port: u16,
+			chain_spec: &Box<dyn sc_service::ChainSpec>,
+		) -> sc_cli::Result<Option<PrometheusConfig>> {
+			self.base.base.prometheus_config(default_listen_port, chain_spec)
+		}
+		fn init<F>(&self, _: &String, _: &String, _: F) -> sc_cli::Result<()>
+		where
+			F: FnOnce(&mut sc_cli::LoggerBuilder),
+		{
+			unreachable!("the parachain's command line initialises logging for both nodes")
+		}
+		fn chain_id(&self, is_dev: bool) -> sc_cli::Result<String> {
+			let chain_id = self.base.base.chain_id(is_dev)?;
+			Ok(if chain_id.is_empty() { self.chain_id.clone().unwrap_or_default() } else { chain_id })
+		}
+		fn role(&self, is_dev: bool) -> sc_cli::Result<sc_service::Role> {
+			self.base.base.role(is_dev)
+		}
+		fn transaction_pool(
+			&self,
+			is_dev: bool,
+		) -> sc_cli::Result<sc_service::config::TransactionPoolOptions> {
+			self.base.base.transaction_pool(is_dev)
+		}
+		fn trie_cache_maximum_size(&self) -> sc_cli::Result<Option<usize>> {
+			self.base.base.trie_cache_maximum_size()
+		}
+		fn rpc_methods(&self) -> sc_cli::Result<sc_service::config::RpcMethods> {
+			self.base.base.rpc_methods()
+		}
+		fn rpc_max_connections(&self) -> sc_cli::Result<u32> {
+			self.base.base.rpc_max_connections()
+		}
+		fn rpc_cors(&self, is_dev: bool) -> sc_cli::Result<Option<Vec<String>>> {
+			self.base.base.rpc_cors(is_dev)
+		}
+		fn default_heap_pages(&self) -> sc_cli::Result<Option<u64>> {
+			self.base.base.default_heap_pages()
+		}
+		fn force_authoring(&self) -> sc_cli::Result<bool> {
+			self.base.base.force_authoring()
+		}
+		fn disable_grandpa(&self) -> sc_cli::Result<bool> {
+			self.base.base.disable_grandpa()
+		}
+		fn max_runtime_instances(&self) -> sc_cli::Result<Option<usize>> {
+			self.base.base.max_runtime_instances()
+		}
+		fn announce_block(&self) -> sc_cli::Result<bool> {
+			self.base.base.announce_block()
+		}
+		fn telemetry_endpoints(
+			&self,
+			chain_spec: &Box<dyn sc_service::ChainSpec>,
+		) -> sc_cli::Result<Option<sc_telemetry::TelemetryEndpoints>> {
+			self.base.base.telemetry_endpoints(chain_spec)
+		}
+		fn node_name(&self) -> sc_cli::Result<String> {
+			self.base.base.node_name()
+		}
+	}
 }

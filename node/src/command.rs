@@ -6,7 +6,6 @@ use crate::{
 	service,
 };
 use sc_cli::SubstrateCli;
-use sc_service::PartialComponents;
 
 impl SubstrateCli for Cli {
 	fn impl_name() -> String {
@@ -47,7 +46,8 @@ impl SubstrateCli for Cli {
 
 /// Runs the command line.
 pub fn run() -> sc_cli::Result<()> {
-	let cli = Cli::from_args();
+	let mut cli = Cli::from_args();
+	default_to_paritydb(&mut cli);
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -62,38 +62,35 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::CheckBlock(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, import_queue, .. } =
-					service::new_partial(&config)?;
+				let (client, _, import_queue, task_manager) = service::chain_ops(&config)?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		},
 		Some(Subcommand::ExportBlocks(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, .. } = service::new_partial(&config)?;
+				let (client, _, _, task_manager) = service::chain_ops(&config)?;
 				Ok((cmd.run(client, config.database), task_manager))
 			})
 		},
 		Some(Subcommand::ExportState(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, .. } = service::new_partial(&config)?;
+				let (client, _, _, task_manager) = service::chain_ops(&config)?;
 				Ok((cmd.run(client, config.chain_spec), task_manager))
 			})
 		},
 		Some(Subcommand::ImportBlocks(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, import_queue, .. } =
-					service::new_partial(&config)?;
+				let (client, _, import_queue, task_manager) = service::chain_ops(&config)?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		},
 		Some(Subcommand::Revert(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, backend, .. } =
-					service::new_partial(&config)?;
+				let (client, backend, _, task_manager) = service::chain_ops(&config)?;
 				Ok((cmd.run(client, backend, None), task_manager))
 			})
 		},
@@ -104,7 +101,7 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::ExportGenesisHead(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| {
-				let PartialComponents { client, .. } = service::new_partial(&config)?;
+				let (client, ..) = service::chain_ops(&config)?;
 				cmd.run(client)
 			})
 		},
@@ -139,24 +136,72 @@ pub fn run() -> sc_cli::Result<()> {
 			}
 		},
 		None => {
-			if !cli.run.shared_params.is_dev() {
-				return Err(
-					"this build runs the development chain only: pass `--dev` (the parachain \
-					 collator mode is not built into this binary yet)"
-						.into(),
-				);
-			}
 			// The scorer's kernels run on the off-chain worker's thread; a second pool of
 			// threads would compete with block production for the same cores.
 			if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
 				std::env::set_var("CANDLE_NUM_THREADS", "1");
 			}
-			let runner = cli.create_runner(&cli.run)?;
-			let seal = cli.dev.seal_mode();
+			let runner = cli.create_runner(&cli.run.normalize())?;
 			let model = cli.poq.poq_model.clone();
-			runner.run_node_until_exit(|config| async move {
-				service::start_dev_node(config, seal, model).map_err(sc_cli::Error::Service)
-			})
+			if cli.run.base.shared_params.is_dev() {
+				let seal = cli.dev.seal_mode();
+				return runner.run_node_until_exit(|config| async move {
+					service::start_dev_node(config, seal, model).map_err(sc_cli::Error::Service)
+				});
+			}
+			run_parachain_node(&cli, runner, model)
 		},
 	}
+}
+
+/// Runs the parachain node beside its relay-chain node.
+#[cfg(feature = "parachain")]
+fn run_parachain_node(
+	cli: &Cli,
+	runner: sc_cli::Runner<Cli>,
+	model: Option<std::path::PathBuf>,
+) -> sc_cli::Result<()> {
+	let relay_chain_cli = crate::cli::RelayChainCli::new(runner.config(), cli.relay_chain_args.iter());
+	let collator_options = cli.run.collator_options();
+	runner.run_node_until_exit(|config| async move {
+		let relay_chain_config = SubstrateCli::create_configuration(
+			&relay_chain_cli,
+			&relay_chain_cli,
+			config.tokio_handle.clone(),
+		)
+		.map_err(|e| format!("relay-chain arguments: {e}"))?;
+		crate::collator::start_node(config, relay_chain_config, collator_options, model)
+			.await
+			.map_err(sc_cli::Error::Service)
+	})
+}
+
+/// Without the `parachain` feature the node runs the development chain only.
+#[cfg(not(feature = "parachain"))]
+fn run_parachain_node(
+	_: &Cli,
+	_: sc_cli::Runner<Cli>,
+	_: Option<std::path::PathBuf>,
+) -> sc_cli::Result<()> {
+	Err("this binary runs the development chain only (`--dev`): build it with `--features \
+	     parachain` to follow a relay chain and collate"
+		.into())
+}
+
+/// Makes ParityDB the database unless one is named. The collator build links RocksDB (the
+/// relay-chain client needs it), which would otherwise become sc-cli's default and leave the
+/// same base path meaning a different database in each build.
+fn default_to_paritydb(cli: &mut Cli) {
+	use sc_cli::Database;
+	let database = match &mut cli.subcommand {
+		None => &mut cli.run.base.import_params.database_params.database,
+		Some(Subcommand::CheckBlock(cmd)) => &mut cmd.import_params.database_params.database,
+		Some(Subcommand::ExportBlocks(cmd)) => &mut cmd.database_params.database,
+		Some(Subcommand::ExportState(cmd)) => &mut cmd.database_params.database,
+		Some(Subcommand::ImportBlocks(cmd)) => &mut cmd.import_params.database_params.database,
+		Some(Subcommand::Revert(cmd)) => &mut cmd.database_params.database,
+		Some(Subcommand::PurgeChain(cmd)) => &mut cmd.database_params.database,
+		_ => return,
+	};
+	database.get_or_insert(Database::ParityDb);
 }

@@ -1,10 +1,12 @@
 //! `poq-node`: the Proof of Quality node. It runs the PoQ runtime as a standalone `--dev` chain
-//! (manual or instant seal, mocked relay-chain data), executes blocks with the PoQ host
-//! functions registered, and on validator nodes loads the quality model that the off-chain
-//! worker scores with.
+//! (manual or instant seal, mocked relay-chain data) or, built with the `parachain` feature, as
+//! a parachain collator on a relay chain. Every node executes blocks with the PoQ host functions
+//! registered; validator nodes load the quality model the off-chain worker scores with.
 
 mod chain_spec;
 mod cli;
+#[cfg(feature = "parachain")]
+mod collator;
 mod command;
 mod rpc;
 mod scorer;

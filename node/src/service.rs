@@ -45,8 +45,8 @@ pub type HostFunctions = (
 
 pub type Executor = sc_executor::WasmExecutor<HostFunctions>;
 pub type FullClient = sc_service::TFullClient<Block, RuntimeApi, Executor>;
-type FullBackend = sc_service::TFullBackend<Block>;
-type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
+pub type FullBackend = sc_service::TFullBackend<Block>;
+pub type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
 type Service = PartialComponents<
 	FullClient,
 	FullBackend,
@@ -65,8 +65,22 @@ const PARA_BLOCKS_PER_RELAY_EPOCH: u32 = 10;
 /// the development genesis.
 const DEV_VALIDATOR_SEEDS: [&str; 3] = ["//Alice", "//Bob", "//Charlie"];
 
-/// The parts every command needs: client, backend, keystore, pool and import queue.
-pub fn new_partial(config: &Configuration) -> Result<Service, sc_service::Error> {
+/// What every mode builds first: the client with its backend and keystore, the transaction
+/// pool, and telemetry.
+pub struct Parts {
+	pub client: Arc<FullClient>,
+	pub backend: Arc<FullBackend>,
+	pub keystore_container: sc_service::KeystoreContainer,
+	pub task_manager: TaskManager,
+	pub transaction_pool: Arc<TransactionPool>,
+	pub telemetry: Option<sc_telemetry::Telemetry>,
+	pub telemetry_worker: Option<sc_telemetry::TelemetryWorkerHandle>,
+}
+
+/// Builds the [`Parts`]. Blocks are imported with their storage proof recorded, as a parachain
+/// node must: the runtime's weight reclaim reads the proof size, and importing must compute what
+/// authoring computed.
+pub fn new_parts(config: &Configuration) -> Result<Parts, sc_service::Error> {
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()
@@ -80,14 +94,16 @@ pub fn new_partial(config: &Configuration) -> Result<Service, sc_service::Error>
 
 	let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
 	let (client, backend, keystore_container, task_manager) =
-		sc_service::new_full_parts::<Block, RuntimeApi, _>(
+		sc_service::new_full_parts_record_import::<Block, RuntimeApi, _>(
 			config,
 			telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
 			executor,
+			true,
 			Default::default(),
 		)?;
 	let client = Arc::new(client);
 
+	let telemetry_worker = telemetry.as_ref().map(|(worker, _)| worker.handle());
 	let telemetry = telemetry.map(|(worker, telemetry)| {
 		task_manager.spawn_handle().spawn("telemetry", None, worker.run());
 		telemetry
@@ -104,12 +120,27 @@ pub fn new_partial(config: &Configuration) -> Result<Service, sc_service::Error>
 		.build(),
 	);
 
+	Ok(Parts {
+		client,
+		backend,
+		keystore_container,
+		task_manager,
+		transaction_pool,
+		telemetry,
+		telemetry_worker,
+	})
+}
+
+/// The parts of the development chain: its blocks are sealed by this node, so the import queue
+/// checks nothing a relay chain would.
+pub fn new_partial(config: &Configuration) -> Result<Service, sc_service::Error> {
+	let Parts { client, backend, keystore_container, task_manager, transaction_pool, telemetry, .. } =
+		new_parts(config)?;
 	let import_queue = sc_consensus_manual_seal::import_queue(
 		Box::new(client.clone()),
 		&task_manager.spawn_essential_handle(),
 		config.prometheus_registry(),
 	);
-
 	Ok(PartialComponents {
 		select_chain: sc_consensus::LongestChain::new(backend.clone()),
 		client,
@@ -122,8 +153,26 @@ pub fn new_partial(config: &Configuration) -> Result<Service, sc_service::Error>
 	})
 }
 
+/// What the chain subcommands use: the client, its backend and an import queue fitting the
+/// chain (manual seal for the development chain, Aura for a relay-chain-backed one).
+pub fn chain_ops(
+	config: &Configuration,
+) -> Result<
+	(Arc<FullClient>, Arc<FullBackend>, sc_consensus::DefaultImportQueue<Block>, TaskManager),
+	sc_service::Error,
+> {
+	#[cfg(feature = "parachain")]
+	if config.chain_spec.chain_type() != sc_chain_spec::ChainType::Development {
+		let parts = crate::collator::new_partial(config)?;
+		return Ok((parts.client, parts.backend, parts.import_queue, parts.task_manager));
+	}
+	let PartialComponents { client, backend, import_queue, task_manager, .. } =
+		new_partial(config)?;
+	Ok((client, backend, import_queue, task_manager))
+}
+
 /// Loads the quality model: `--poq-model`, else the default folder if it exists.
-fn load_scorer(
+pub fn load_scorer(
 	model: Option<PathBuf>,
 	registry: Option<&substrate_prometheus_endpoint::Registry>,
 ) -> Result<Option<Arc<dyn Scorer>>, sc_service::Error> {
@@ -203,34 +252,7 @@ pub fn start_dev_node(
 			gap_sync_body_policy: None,
 		})?;
 
-	if config.offchain_worker.enabled {
-		// The model reaches the runtime only inside off-chain workers: block import and RPC
-		// calls never carry the extension.
-		let custom_extensions = move |_| match &scorer {
-			Some(scorer) => vec![Box::new(ScorerExt::new(scorer.clone())) as Box<_>],
-			None => vec![],
-		};
-		let offchain_workers =
-			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
-				runtime_api_provider: client.clone(),
-				keystore: Some(keystore.clone()),
-				offchain_db: backend.offchain_storage(),
-				transaction_pool: Some(OffchainTransactionPoolFactory::new(
-					transaction_pool.clone(),
-				)),
-				network_provider: Arc::new(network.clone()),
-				is_validator: config.role.is_authority(),
-				enable_http_requests: false,
-				custom_extensions,
-			})?;
-		task_manager.spawn_handle().spawn(
-			"offchain-workers-runner",
-			"offchain-work",
-			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
-		);
-	} else {
-		log::warn!(target: "poq", "Off-chain workers are disabled: this node scores nothing.");
-	}
+	spawn_offchain_workers(&config, &task_manager, &client, &backend, &transaction_pool, &keystore, network.clone(), scorer)?;
 
 	let proposer = sc_basic_authorship::ProposerFactory::new(
 		task_manager.spawn_handle(),
@@ -294,14 +316,7 @@ pub fn start_dev_node(
 		},
 	}
 
-	let rpc_builder = {
-		let client = client.clone();
-		let pool = transaction_pool.clone();
-		Box::new(move |_| {
-			crate::rpc::create_full(client.clone(), pool.clone())
-				.map_err(|e| sc_service::Error::Application(e))
-		})
-	};
+	let rpc_builder = rpc_builder(&client, &transaction_pool);
 	sc_service::spawn_tasks(sc_service::SpawnTasksParams {
 		network,
 		client,
@@ -318,6 +333,61 @@ pub fn start_dev_node(
 		tracing_execute_block: None,
 	})?;
 	Ok(task_manager)
+}
+
+/// Runs the off-chain workers, which score with the model: the model reaches the runtime only
+/// inside them, block import and RPC calls never carry the extension.
+pub fn spawn_offchain_workers(
+	config: &Configuration,
+	task_manager: &TaskManager,
+	client: &Arc<FullClient>,
+	backend: &Arc<FullBackend>,
+	transaction_pool: &Arc<TransactionPool>,
+	keystore: &sp_keystore::KeystorePtr,
+	network: Arc<dyn sc_network::service::traits::NetworkService>,
+	scorer: Option<Arc<dyn Scorer>>,
+) -> Result<(), sc_service::Error> {
+	if !config.offchain_worker.enabled {
+		log::warn!(target: "poq", "Off-chain workers are disabled: this node scores nothing.");
+		return Ok(());
+	}
+	let custom_extensions = move |_| match &scorer {
+		Some(scorer) => vec![Box::new(ScorerExt::new(scorer.clone())) as Box<_>],
+		None => vec![],
+	};
+	let offchain_workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
+		runtime_api_provider: client.clone(),
+		keystore: Some(keystore.clone()),
+		offchain_db: backend.offchain_storage(),
+		transaction_pool: Some(OffchainTransactionPoolFactory::new(transaction_pool.clone())),
+		network_provider: Arc::new(network),
+		is_validator: config.role.is_authority(),
+		enable_http_requests: false,
+		custom_extensions,
+	})?;
+	task_manager.spawn_handle().spawn(
+		"offchain-workers-runner",
+		"offchain-work",
+		offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
+	);
+	Ok(())
+}
+
+/// Builds the node's RPC methods, as `sc_service::spawn_tasks` takes them.
+pub type RpcBuilder = Box<
+	dyn Fn(Arc<dyn sp_core::traits::SpawnNamed>) -> Result<jsonrpsee::RpcModule<()>, sc_service::Error>,
+>;
+
+/// The node's RPC methods.
+pub fn rpc_builder(
+	client: &Arc<FullClient>,
+	transaction_pool: &Arc<TransactionPool>,
+) -> RpcBuilder {
+	let client = client.clone();
+	let pool = transaction_pool.clone();
+	Box::new(move |_| {
+		crate::rpc::create_full(client.clone(), pool.clone()).map_err(sc_service::Error::Application)
+	})
 }
 
 /// Timestamp and mocked relay-chain validation data for each development block. Each block
