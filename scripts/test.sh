@@ -37,6 +37,10 @@ bash scripts/fetch-model.sh
 # Release: an unoptimised BERT forward pass is tens of times slower.
 cargo test --locked --release -p poq-scorer
 
+step "the collator build (poq-node --features parachain: the relay-chain client and Aura collator)"
+cargo build --locked --release -p poq-node --features parachain
+
+# Last, so that target/release/poq-node is the --dev build the end-to-end suite runs.
 step "poq-node and poq-runtime (release, the wasm runtime included)"
 cargo build --locked --release -p poq-node
 

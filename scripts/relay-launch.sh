@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Launches the PoQ parachain on a local relay chain (zombienet.toml: westend-local with two
+# validators, para 2000 with the collators //Alice and //Bob), hands the collators the poq! keys
+# of the genesis validators, and sends a request through it with scripts/request.mjs.
+#
+#   bash scripts/relay-launch.sh            # launch, run a request, keep running (Ctrl-C stops)
+#   bash scripts/relay-launch.sh --check    # launch, run a request, stop: exit 0 if it settled
+#
+# It builds poq-node with the `parachain` feature (the collator) and tools/relay-node (the
+# polkadot relay node with westend-local, and its PVF workers); on a 2-core machine the first
+# build of both takes well over an hour. It also writes the files a relay chain's registration
+# needs to $POQ_RELAY_DIR (default: a temp dir): the raw chain spec, the genesis head and wasm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"
+check=false
+[ "${1:-}" = "--check" ] && check=true
+out="${POQ_RELAY_DIR:-$(mktemp -d)}"
+mkdir -p "$out"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "prerequisites and the default quality model"
+bash scripts/prerequisites.sh
+bash scripts/fetch-model.sh
+step "building the collator (poq-node --features parachain) and the relay node (tools/relay-node)"
+cargo build --release --locked -p poq-node --features parachain
+cargo build --release --locked -p poq-relay-node
+bin="$CARGO_TARGET_DIR/release"
+
+step "the parachain's chain spec and genesis, as a relay chain registers them ($out)"
+"$bin/poq-node" build-spec --chain local --disable-default-bootnode --raw >"$out/poq-local-raw.json" 2>/dev/null
+"$bin/poq-node" export-genesis-head --chain local "$out/genesis-head" 2>/dev/null
+"$bin/poq-node" export-genesis-wasm --chain local "$out/genesis-wasm" 2>/dev/null
+ls -l "$out"
+
+step "zombienet (npm ci in tools/zombienet)"
+(cd tools/zombienet && npm ci --no-audit --no-fund --loglevel=error)
+step "starting the relay chain and the parachain (logs in $out/network)"
+PATH="$bin:$PATH" tools/zombienet/node_modules/.bin/zombienet spawn zombienet.toml \
+	--provider native --dir "$out/network" --force --logType text >"$out/zombienet.log" 2>&1 &
+zombienet=$!
+trap 'kill $zombienet 2>/dev/null; wait $zombienet 2>/dev/null || true' EXIT
+
+# The collators serve RPC once zombienet has started them.
+rpc() { curl -sf -H 'Content-Type: application/json' "http://127.0.0.1:$1" -d "$2"; }
+for _ in $(seq 1 300); do
+	rpc 9945 '{"jsonrpc":"2.0","id":1,"method":"system_health"}' >/dev/null && break
+	kill -0 "$zombienet" 2>/dev/null || { tail -50 "$out/zombienet.log" >&2; exit 1; }
+	sleep 2
+done
+rpc 9945 '{"jsonrpc":"2.0","id":1,"method":"system_health"}' >/dev/null || {
+	echo "the collators did not start within 10 minutes" >&2
+	tail -50 "$out/zombienet.log" >&2
+	exit 1
+}
+
+step "poq! keys: //Alice and //Charlie in collator alice (9944), //Bob in collator bob (9945)"
+insert_key() {
+	local port=$1 suri=$2 public
+	public=$("$bin/poq-node" key inspect --scheme sr25519 --output-type json "$suri" |
+		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).publicKey))')
+	rpc "$port" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"author_insertKey\",\"params\":[\"poq!\",\"$suri\",\"$public\"]}" >/dev/null
+	echo "$suri -> 127.0.0.1:$port"
+}
+insert_key 9944 //Alice
+insert_key 9944 //Charlie
+insert_key 9945 //Bob
+
+step "a request through the parachain, block by block (parachain blocks follow the relay chain)"
+npm ci --no-audit --no-fund --loglevel=error
+node scripts/request.mjs --ws ws://127.0.0.1:9944 --timeout 600
+if $check; then
+	exit 0
+fi
+step "running: relay chain RPC ws://127.0.0.1:9900, collators ws://127.0.0.1:9944 and :9945; Ctrl-C stops"
+wait "$zombienet"
