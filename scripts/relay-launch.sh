@@ -69,6 +69,25 @@ insert_key 9945 //Bob
 step "a request through the parachain, block by block (parachain blocks follow the relay chain)"
 npm ci --no-audit --no-fund --loglevel=error
 node scripts/request.mjs --ws ws://127.0.0.1:9944 --timeout 600
+
+# The request settled in the collators' best chain; the relay chain finalizes it once validators
+# have backed, included and finalized those parachain blocks.
+number() {
+	rpc 9944 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getHeader\",\"params\":[$1]}" |
+		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(parseInt(JSON.parse(s).result.number)))'
+}
+finalized_hash() {
+	rpc 9944 '{"jsonrpc":"2.0","id":1,"method":"chain_getFinalizedHead"}' |
+		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).result))'
+}
+settled=$(number "")
+for _ in $(seq 1 100); do
+	[ "$(number "\"$(finalized_hash)\"")" -ge "$settled" ] && break
+	sleep 3
+done
+final=$(number "\"$(finalized_hash)\"")
+echo "parachain best #$settled when the request settled; finalized by the relay chain: #$final"
+[ "$final" -ge "$settled" ] || { echo "the relay chain did not finalize the request's blocks in 5 minutes" >&2; exit 1; }
 if $check; then
 	exit 0
 fi
