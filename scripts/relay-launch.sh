@@ -41,15 +41,25 @@ PATH="$bin:$PATH" tools/zombienet/node_modules/.bin/zombienet spawn zombienet.to
 zombienet=$!
 trap 'kill $zombienet 2>/dev/null; wait $zombienet 2>/dev/null || true' EXIT
 
-# The collators serve RPC once zombienet has started them.
+# JSON-RPC over HTTP to a collator, and one field of a JSON document on stdin (`a.b`).
 rpc() { curl -sf -H 'Content-Type: application/json' "http://127.0.0.1:$1" -d "$2"; }
+field() {
+	node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>
+		console.log(process.argv[1].split(".").reduce((o,k)=>o[k],JSON.parse(s))))' "$1"
+}
+
+# The collators serve RPC once zombienet has started them.
+started=false
 for _ in $(seq 1 300); do
-	rpc 9945 '{"jsonrpc":"2.0","id":1,"method":"system_health"}' >/dev/null && break
-	kill -0 "$zombienet" 2>/dev/null || { tail -50 "$out/zombienet.log" >&2; exit 1; }
+	if rpc 9945 '{"jsonrpc":"2.0","id":1,"method":"system_health"}' >/dev/null; then
+		started=true
+		break
+	fi
+	kill -0 "$zombienet" 2>/dev/null || break
 	sleep 2
 done
-rpc 9945 '{"jsonrpc":"2.0","id":1,"method":"system_health"}' >/dev/null || {
-	echo "the collators did not start within 10 minutes" >&2
+$started || {
+	echo "the collators did not start (zombienet exited, or 10 minutes passed)" >&2
 	tail -50 "$out/zombienet.log" >&2
 	exit 1
 }
@@ -57,8 +67,7 @@ rpc 9945 '{"jsonrpc":"2.0","id":1,"method":"system_health"}' >/dev/null || {
 step "poq! keys: //Alice and //Charlie in collator alice (9944), //Bob in collator bob (9945)"
 insert_key() {
 	local port=$1 suri=$2 public
-	public=$("$bin/poq-node" key inspect --scheme sr25519 --output-type json "$suri" |
-		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).publicKey))')
+	public=$("$bin/poq-node" key inspect --scheme sr25519 --output-type json "$suri" | field publicKey)
 	rpc "$port" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"author_insertKey\",\"params\":[\"poq!\",\"$suri\",\"$public\"]}" >/dev/null
 	echo "$suri -> 127.0.0.1:$port"
 }
@@ -73,19 +82,21 @@ node scripts/request.mjs --ws ws://127.0.0.1:9944 --timeout 600
 # The request settled in the collators' best chain; the relay chain finalizes it once validators
 # have backed, included and finalized those parachain blocks.
 number() {
-	rpc 9944 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getHeader\",\"params\":[$1]}" |
-		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(parseInt(JSON.parse(s).result.number)))'
+	local header
+	header=$(rpc 9944 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getHeader\",\"params\":[$1]}")
+	echo $(($(field result.number <<<"$header")))
 }
-finalized_hash() {
-	rpc 9944 '{"jsonrpc":"2.0","id":1,"method":"chain_getFinalizedHead"}' |
-		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).result))'
+finalized() {
+	local head
+	head=$(rpc 9944 '{"jsonrpc":"2.0","id":1,"method":"chain_getFinalizedHead"}' | field result)
+	number "\"$head\""
 }
 settled=$(number "")
 for _ in $(seq 1 100); do
-	[ "$(number "\"$(finalized_hash)\"")" -ge "$settled" ] && break
+	final=$(finalized)
+	[ "$final" -ge "$settled" ] && break
 	sleep 3
 done
-final=$(number "\"$(finalized_hash)\"")
 echo "parachain best #$settled when the request settled; finalized by the relay chain: #$final"
 [ "$final" -ge "$settled" ] || { echo "the relay chain did not finalize the request's blocks in 5 minutes" >&2; exit 1; }
 if $check; then

@@ -42,10 +42,7 @@ fn from_preset(
 	let wasm = poq_runtime::WASM_BINARY.ok_or("this node was built without the wasm runtime")?;
 	Ok(ChainSpec::builder(
 		wasm,
-		Extensions {
-			relay_chain: relay_chain.into(),
-			para_id: poq_runtime::genesis::PARACHAIN_ID,
-		},
+		Extensions { relay_chain: relay_chain.into(), para_id: poq_runtime::genesis::PARACHAIN_ID },
 	)
 	.with_name(name)
 	.with_id(id)

@@ -135,11 +135,11 @@ mod relay_chain_cli {
 	use super::{Cli, RelayChainCli};
 	use crate::chain_spec::Extensions;
 	use clap::{CommandFactory, FromArgMatches};
-	use sc_cli::{
-		CliConfiguration, DefaultConfigurationValues, ImportParams, KeystoreParams,
-		NetworkParams, SharedParams, SubstrateCli,
-	};
 	use sc_cli::RpcEndpoint;
+	use sc_cli::{
+		CliConfiguration, DefaultConfigurationValues, ImportParams, KeystoreParams, NetworkParams,
+		SharedParams, SubstrateCli,
+	};
 	use sc_service::config::{BasePath, PrometheusConfig};
 
 	impl RelayChainCli {
@@ -152,7 +152,8 @@ mod relay_chain_cli {
 				.no_binary_name(true)
 				.get_matches_from(relay_chain_args);
 			let base = FromArgMatches::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-			let chain_id = Extensions::try_get(&*para_config.chain_spec).map(|e| e.relay_chain.clone());
+			let chain_id =
+				Extensions::try_get(&*para_config.chain_spec).map(|e| e.relay_chain.clone());
 			let base_path = Some(para_config.base_path.path().join("polkadot"));
 			Self { base, chain_id, base_path }
 		}
@@ -229,7 +230,11 @@ mod relay_chain_cli {
 		}
 		fn chain_id(&self, is_dev: bool) -> sc_cli::Result<String> {
 			let chain_id = self.base.base.chain_id(is_dev)?;
-			Ok(if chain_id.is_empty() { self.chain_id.clone().unwrap_or_default() } else { chain_id })
+			Ok(if chain_id.is_empty() {
+				self.chain_id.clone().unwrap_or_default()
+			} else {
+				chain_id
+			})
 		}
 		fn role(&self, is_dev: bool) -> sc_cli::Result<sc_service::Role> {
 			self.base.base.role(is_dev)

@@ -16,7 +16,9 @@ use cumulus_primitives_core::{relay_chain::ValidationCode, GetParachainInfo, Par
 use cumulus_relay_chain_interface::{OverseerHandle, RelayChainInterface};
 use polkadot_primitives::CollatorPair;
 use poq_runtime::{opaque::Block, Hash};
-use sc_network::{config::FullNetworkConfiguration, service::traits::NetworkBlock, NetworkBackend, PeerId};
+use sc_network::{
+	config::FullNetworkConfiguration, service::traits::NetworkBlock, NetworkBackend, PeerId,
+};
 use sc_service::{Configuration, TaskManager};
 use sc_telemetry::TelemetryHandle;
 use sp_api::ProvideRuntimeApi;
@@ -41,31 +43,18 @@ const RELAY_CHAIN_SLOT_DURATION: Duration = Duration::from_secs(6);
 /// The time a collator gives itself to build a block.
 const AUTHORING_DURATION: Duration = Duration::from_millis(2_000);
 
-/// The parts of a parachain node.
+/// The parts of a parachain node: the shared [`Parts`], and the import that consensus and the
+/// import queue share.
 pub struct Partial {
-	pub client: Arc<FullClient>,
-	pub backend: Arc<FullBackend>,
-	pub task_manager: TaskManager,
-	pub keystore_container: sc_service::KeystoreContainer,
-	pub transaction_pool: Arc<TransactionPool>,
+	pub parts: Parts,
 	pub import_queue: sc_consensus::DefaultImportQueue<Block>,
 	pub block_import: ParachainBlockImport,
-	pub telemetry: Option<sc_telemetry::Telemetry>,
-	pub telemetry_worker: Option<sc_telemetry::TelemetryWorkerHandle>,
 }
 
 /// Builds the parts of a parachain node; its import queue checks Aura seals and equivocations.
 pub fn new_partial(config: &Configuration) -> Result<Partial, sc_service::Error> {
-	let Parts {
-		client,
-		backend,
-		keystore_container,
-		task_manager,
-		transaction_pool,
-		telemetry,
-		telemetry_worker,
-	} = service::new_parts(config)?;
-	let block_import = ParachainBlockImport::new(client.clone(), backend.clone());
+	let parts = service::new_parts(config)?;
+	let block_import = ParachainBlockImport::new(parts.client.clone(), parts.backend.clone());
 	let import_queue =
 		cumulus_client_consensus_aura::equivocation_import_queue::fully_verifying_import_queue::<
 			AuraPair,
@@ -74,24 +63,14 @@ pub fn new_partial(config: &Configuration) -> Result<Partial, sc_service::Error>
 			_,
 			_,
 		>(
-			client.clone(),
+			parts.client.clone(),
 			block_import.clone(),
 			move |_, _| async move { Ok(sp_timestamp::InherentDataProvider::from_system_time()) },
-			&task_manager.spawn_essential_handle(),
+			&parts.task_manager.spawn_essential_handle(),
 			config.prometheus_registry(),
-			telemetry.as_ref().map(|t| t.handle()),
+			parts.telemetry.as_ref().map(|t| t.handle()),
 		);
-	Ok(Partial {
-		client,
-		backend,
-		task_manager,
-		keystore_container,
-		transaction_pool,
-		import_queue,
-		block_import,
-		telemetry,
-		telemetry_worker,
-	})
+	Ok(Partial { parts, import_queue, block_import })
 }
 
 /// Starts the parachain node beside its relay-chain node.
@@ -103,15 +82,18 @@ pub async fn start_node(
 ) -> Result<TaskManager, sc_service::Error> {
 	let parachain_config = prepare_node_config(parachain_config);
 	let Partial {
-		client,
-		backend,
-		mut task_manager,
-		keystore_container,
-		transaction_pool,
+		parts:
+			Parts {
+				client,
+				backend,
+				mut task_manager,
+				keystore_container,
+				transaction_pool,
+				mut telemetry,
+				telemetry_worker,
+			},
 		import_queue,
 		block_import,
-		mut telemetry,
-		telemetry_worker,
 	} = new_partial(&parachain_config)?;
 
 	let para_id = client
@@ -217,21 +199,23 @@ pub async fn start_node(
 		prometheus_registry: prometheus_registry.as_ref(),
 	})?;
 
-	cumulus_client_bootnodes::start_bootnode_tasks(cumulus_client_bootnodes::StartBootnodeTasksParams {
-		embedded_dht_bootnode: collator_options.embedded_dht_bootnode,
-		dht_bootnode_discovery: collator_options.dht_bootnode_discovery,
-		para_id,
-		task_manager: &mut task_manager,
-		relay_chain_interface: relay_chain_interface.clone(),
-		relay_chain_fork_id,
-		relay_chain_network: relay_chain_network.clone(),
-		request_receiver: paranode_requests,
-		parachain_network: network,
-		advertise_non_global_ips,
-		parachain_genesis_hash: client.info().genesis_hash.encode(),
-		parachain_fork_id,
-		parachain_public_addresses,
-	});
+	cumulus_client_bootnodes::start_bootnode_tasks(
+		cumulus_client_bootnodes::StartBootnodeTasksParams {
+			embedded_dht_bootnode: collator_options.embedded_dht_bootnode,
+			dht_bootnode_discovery: collator_options.dht_bootnode_discovery,
+			para_id,
+			task_manager: &mut task_manager,
+			relay_chain_interface: relay_chain_interface.clone(),
+			relay_chain_fork_id,
+			relay_chain_network: relay_chain_network.clone(),
+			request_receiver: paranode_requests,
+			parachain_network: network,
+			advertise_non_global_ips,
+			parachain_genesis_hash: client.info().genesis_hash.encode(),
+			parachain_fork_id,
+			parachain_public_addresses,
+		},
+	);
 
 	if validator {
 		let collator_key = collator_key.ok_or_else(|| {
@@ -286,7 +270,8 @@ fn start_consensus(c: Consensus) {
 		c.prometheus_registry,
 		c.telemetry,
 	);
-	let collator_service = CollatorService::new(c.client.clone(), c.announce_block, c.client.clone());
+	let collator_service =
+		CollatorService::new(c.client.clone(), c.announce_block, c.client.clone());
 	let code_hash_provider = {
 		let client = c.client.clone();
 		move |block_hash| client.code_at(block_hash).ok().map(|c| ValidationCode::from(c).hash())

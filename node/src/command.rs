@@ -128,11 +128,16 @@ pub fn run() -> sc_cli::Result<()> {
 				BenchmarkCmd::Machine(cmd) => {
 					let runner = cli.create_runner(cmd)?;
 					runner.sync_run(|config| {
-						cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
+						cmd.run(
+							&config,
+							frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone(),
+						)
 					})
 				},
-				_ => Err("this node benchmarks pallets (`benchmark pallet`) and the machine only"
-					.into()),
+				_ => {
+					Err("this node benchmarks pallets (`benchmark pallet`) and the machine only"
+						.into())
+				},
 			}
 		},
 		None => {
@@ -161,7 +166,8 @@ fn run_parachain_node(
 	runner: sc_cli::Runner<Cli>,
 	model: Option<std::path::PathBuf>,
 ) -> sc_cli::Result<()> {
-	let relay_chain_cli = crate::cli::RelayChainCli::new(runner.config(), cli.relay_chain_args.iter());
+	let relay_chain_cli =
+		crate::cli::RelayChainCli::new(runner.config(), cli.relay_chain_args.iter());
 	let collator_options = cli.run.collator_options();
 	runner.run_node_until_exit(|config| async move {
 		let relay_chain_config = SubstrateCli::create_configuration(

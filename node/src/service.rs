@@ -134,8 +134,15 @@ pub fn new_parts(config: &Configuration) -> Result<Parts, sc_service::Error> {
 /// The parts of the development chain: its blocks are sealed by this node, so the import queue
 /// checks nothing a relay chain would.
 pub fn new_partial(config: &Configuration) -> Result<Service, sc_service::Error> {
-	let Parts { client, backend, keystore_container, task_manager, transaction_pool, telemetry, .. } =
-		new_parts(config)?;
+	let Parts {
+		client,
+		backend,
+		keystore_container,
+		task_manager,
+		transaction_pool,
+		telemetry,
+		..
+	} = new_parts(config)?;
 	let import_queue = sc_consensus_manual_seal::import_queue(
 		Box::new(client.clone()),
 		&task_manager.spawn_essential_handle(),
@@ -163,8 +170,9 @@ pub fn chain_ops(
 > {
 	#[cfg(feature = "parachain")]
 	if config.chain_spec.chain_type() != sc_chain_spec::ChainType::Development {
-		let parts = crate::collator::new_partial(config)?;
-		return Ok((parts.client, parts.backend, parts.import_queue, parts.task_manager));
+		let crate::collator::Partial { parts, import_queue, .. } =
+			crate::collator::new_partial(config)?;
+		return Ok((parts.client, parts.backend, import_queue, parts.task_manager));
 	}
 	let PartialComponents { client, backend, import_queue, task_manager, .. } =
 		new_partial(config)?;
@@ -252,7 +260,16 @@ pub fn start_dev_node(
 			gap_sync_body_policy: None,
 		})?;
 
-	spawn_offchain_workers(&config, &task_manager, &client, &backend, &transaction_pool, &keystore, network.clone(), scorer)?;
+	spawn_offchain_workers(
+		&config,
+		&task_manager,
+		&client,
+		&backend,
+		&transaction_pool,
+		&keystore,
+		network.clone(),
+		scorer,
+	)?;
 
 	let proposer = sc_basic_authorship::ProposerFactory::new(
 		task_manager.spawn_handle(),
@@ -375,7 +392,9 @@ pub fn spawn_offchain_workers(
 
 /// Builds the node's RPC methods, as `sc_service::spawn_tasks` takes them.
 pub type RpcBuilder = Box<
-	dyn Fn(Arc<dyn sp_core::traits::SpawnNamed>) -> Result<jsonrpsee::RpcModule<()>, sc_service::Error>,
+	dyn Fn(
+		Arc<dyn sp_core::traits::SpawnNamed>,
+	) -> Result<jsonrpsee::RpcModule<()>, sc_service::Error>,
 >;
 
 /// The node's RPC methods.
@@ -386,7 +405,8 @@ pub fn rpc_builder(
 	let client = client.clone();
 	let pool = transaction_pool.clone();
 	Box::new(move |_| {
-		crate::rpc::create_full(client.clone(), pool.clone()).map_err(sc_service::Error::Application)
+		crate::rpc::create_full(client.clone(), pool.clone())
+			.map_err(sc_service::Error::Application)
 	})
 }
 
@@ -438,12 +458,14 @@ fn dev_inherent_data_providers(
 				),
 				(
 					well_known_keys::CURRENT_BLOCK_RANDOMNESS.to_vec(),
-					Some(sp_io::hashing::blake2_256(&(b"poq-dev/vrf", now_ms, block_number).encode()))
-						.encode(),
+					Some(sp_io::hashing::blake2_256(
+						&(b"poq-dev/vrf", now_ms, block_number).encode(),
+					))
+					.encode(),
 				),
 			];
-			let relay_slot = initial_relay_slot +
-				u64::from(block_number) * u64::from(relay_blocks_per_para_block);
+			let relay_slot = initial_relay_slot
+				+ u64::from(block_number) * u64::from(relay_blocks_per_para_block);
 			let relay_data = MockValidationDataInherentDataProvider::<()> {
 				current_para_block: block_number,
 				para_id,

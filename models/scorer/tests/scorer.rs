@@ -263,9 +263,7 @@ fn weights_that_do_not_fit_the_config_are_errors() {
 	// A cross-encoder config over weights without a classifier head.
 	let tmp = copy_folder(&bi_dir(), "no-head");
 	let dir = tmp.path();
-	edit_config(dir, |c| {
-		c["architectures"] = serde_json::json!(["BertForSequenceClassification"])
-	});
+	edit_config(dir, |c| c["architectures"] = serde_json::json!(["BertForSequenceClassification"]));
 	let err = load_err(dir);
 	assert!(matches!(&err, Error::Weights(m) if m.contains("classifier")), "{err}");
 
