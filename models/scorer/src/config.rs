@@ -194,6 +194,20 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
 	Ok(FolderConfig { bert, layout: Layout::Bi { pooling, normalize }, max_len })
 }
 
+/// The path, relative to `dir`, of the pooling module's `config.json` that `modules.json` names;
+/// `None` when the folder has no `modules.json` or it lists no pooling module.
+pub fn pooling_config_path(dir: &Path) -> Result<Option<String>> {
+	let modules: Option<Vec<Module>> = read_optional_json(&dir.join("modules.json"))?;
+	Ok(modules.and_then(|m| m.into_iter().find(|m| m.kind.ends_with(".Pooling"))).map(|m| {
+		let path = m.path.trim_matches('/');
+		if path.is_empty() {
+			"config.json".to_owned()
+		} else {
+			format!("{path}/config.json")
+		}
+	}))
+}
+
 fn pooling_mode(c: &PoolingConfig) -> Result<Pooling> {
 	if c.pooling_mode_weightedmean_tokens || c.pooling_mode_lasttoken {
 		return Err(Error::Unsupported("weighted-mean and last-token pooling".into()));

@@ -8,7 +8,11 @@
 //!   `raw` is the cosine similarity of prompt and response embeddings and the score is
 //!   `round(10_000 * clamp(raw, 0, 1))`.
 //!
-//! The chain pins a model by [`QualityModel::digest`], the SHA-256 of its weights file.
+//! With a `judge.json` in the folder, the model scores what a response adds to the prompt and
+//! the [`judge`]'s stages turn that into the score; see [`judge`].
+//!
+//! The chain pins a model by [`QualityModel::digest`], the SHA-256 of the folder's [`Manifest`]:
+//! every file that changes a score.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), poq_scorer::Error> {
@@ -22,12 +26,14 @@ mod bert;
 mod config;
 mod digest;
 mod error;
+pub mod eval;
+pub mod judge;
 mod kernels;
 mod model;
 pub mod quality;
 
 pub use config::weights_file;
-pub use digest::{digest_file, to_hex};
+pub use digest::{digest_file, to_hex, Manifest, MANIFEST_HEADER};
 pub use error::{Error, Result};
 pub use model::{ModelKind, QualityModel, Scored};
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use poq_scorer::{digest_file, to_hex, weights_file, ModelKind, QualityModel};
+use poq_scorer::{eval, to_hex, Manifest, ModelKind, QualityModel, Scored};
 use serde::{Deserialize, Serialize};
 
 #[derive(Parser)]
@@ -28,11 +28,36 @@ enum Command {
 		#[arg(long)]
 		input: String,
 	},
-	/// Print the hex SHA-256 of the model's weights file (the digest the chain pins).
+	/// Measure the model (and its judge) on a graded set: JSON lines `{"prompt", "response",
+	/// "grade", "kind"?}`, grade 0 (junk) to 3 (good). Prints pairwise accuracy, how often the
+	/// best answer beats junk, the shares of junk and of good answers paid, and the mean score
+	/// per kind.
+	Eval {
+		/// HF model folder.
+		#[arg(long)]
+		model: PathBuf,
+		/// JSON-lines file, or `-` for standard input.
+		#[arg(long)]
+		input: String,
+		/// The payment floor (the runtime's `MinQuality`).
+		#[arg(long, default_value_t = MIN_QUALITY)]
+		floor: u16,
+		/// Print the report as one JSON object.
+		#[arg(long)]
+		json: bool,
+		/// Also write every answer's score, raw model output and stages to this JSON-lines file.
+		#[arg(long)]
+		details: Option<PathBuf>,
+	},
+	/// Print the model's digest (the one the chain pins): the hex SHA-256 of the folder's
+	/// manifest, the list of every file that changes a score with its own SHA-256.
 	Digest {
 		/// HF model folder.
 		#[arg(long)]
 		model: PathBuf,
+		/// Print the manifest itself after the digest, to compare two folders file by file.
+		#[arg(long)]
+		manifest: bool,
 	},
 	/// Measure throughput and latency on generated pairs of a fixed token length.
 	Bench {
@@ -67,6 +92,18 @@ struct Output {
 	raw: f32,
 }
 
+#[derive(Deserialize)]
+struct Graded {
+	prompt: String,
+	response: String,
+	grade: u8,
+	#[serde(default)]
+	kind: Option<String>,
+}
+
+/// The runtime's `MinQuality`: responses scoring below it are not paid.
+const MIN_QUALITY: u16 = 2_000;
+
 fn main() -> ExitCode {
 	let cli = Cli::parse();
 	// Candle splits large element-wise ops over its own spin-waiting thread pool. For a model
@@ -79,7 +116,10 @@ fn main() -> ExitCode {
 	poq_scorer::tune_allocator();
 	let result = match cli.command {
 		Command::Score { model, input } => score(&model, &input),
-		Command::Digest { model } => digest(&model),
+		Command::Eval { model, input, floor, json, details } => {
+			eval(&model, &input, floor, json, details.as_deref())
+		},
+		Command::Digest { model, manifest } => digest(&model, manifest),
 		Command::Bench { model, batch, tokens, threads, seconds } => {
 			if let Some(n) = threads {
 				// Candle's matmuls and the tokenizer read this when they first build their
@@ -101,45 +141,119 @@ fn main() -> ExitCode {
 /// Pairs per `score` call when scoring a file: bounds memory on big inputs.
 const CHUNK: usize = 256;
 
-fn score(model: &Path, input: &str) -> Result<(), String> {
+/// Reads JSON lines (blank lines skipped) from a file or `-` (standard input).
+fn read_lines<T: serde::de::DeserializeOwned>(input: &str) -> Result<Vec<T>, String> {
 	let reader: Box<dyn BufRead> = if input == "-" {
 		Box::new(std::io::stdin().lock())
 	} else {
 		let file = std::fs::File::open(input).map_err(|e| format!("cannot open {input}: {e}"))?;
 		Box::new(std::io::BufReader::new(file))
 	};
-	let mut inputs = Vec::new();
+	let mut rows = Vec::new();
 	for (n, line) in reader.lines().enumerate() {
 		let line = line.map_err(|e| format!("cannot read {input}: {e}"))?;
 		if line.trim().is_empty() {
 			continue;
 		}
-		let parsed: Input =
-			serde_json::from_str(&line).map_err(|e| format!("{input}:{}: {e}", n + 1))?;
-		inputs.push(parsed);
+		rows.push(serde_json::from_str(&line).map_err(|e| format!("{input}:{}: {e}", n + 1))?);
 	}
-	if inputs.is_empty() {
+	if rows.is_empty() {
 		return Err(format!("{input} holds no pairs"));
 	}
+	Ok(rows)
+}
+
+/// Scores `pairs` in chunks of [`CHUNK`], in order.
+fn score_all(model: &QualityModel, pairs: &[(&str, &str)]) -> Result<Vec<Scored>, String> {
+	let mut out = Vec::with_capacity(pairs.len());
+	for chunk in pairs.chunks(CHUNK) {
+		out.extend(model.score(chunk).map_err(|e| e.to_string())?);
+	}
+	Ok(out)
+}
+
+fn score(model: &Path, input: &str) -> Result<(), String> {
+	let inputs: Vec<Input> = read_lines(input)?;
 	let model = QualityModel::load(model).map_err(|e| e.to_string())?;
+	let pairs: Vec<(&str, &str)> =
+		inputs.iter().map(|i| (i.prompt.as_str(), i.response.as_str())).collect();
 	let mut out = BufWriter::new(std::io::stdout().lock());
-	for chunk in inputs.chunks(CHUNK) {
-		let pairs: Vec<(&str, &str)> =
-			chunk.iter().map(|i| (i.prompt.as_str(), i.response.as_str())).collect();
-		for s in model.score(&pairs).map_err(|e| e.to_string())? {
-			let line = serde_json::to_string(&Output { score: s.score, raw: s.raw })
-				.map_err(|e| e.to_string())?;
-			writeln!(out, "{line}").map_err(|e| e.to_string())?;
-		}
+	for s in score_all(&model, &pairs)? {
+		let line = serde_json::to_string(&Output { score: s.score, raw: s.raw })
+			.map_err(|e| e.to_string())?;
+		writeln!(out, "{line}").map_err(|e| e.to_string())?;
 	}
 	out.flush().map_err(|e| e.to_string())
 }
 
-fn digest(model: &Path) -> Result<(), String> {
-	// Hash the file without loading the model: this is how an operator checks a folder
+fn eval(
+	model: &Path,
+	input: &str,
+	floor: u16,
+	json: bool,
+	details: Option<&Path>,
+) -> Result<(), String> {
+	let graded: Vec<Graded> = read_lines(input)?;
+	if let Some((n, g)) = graded.iter().enumerate().find(|(_, g)| g.grade > eval::TOP_GRADE) {
+		return Err(format!("{input}: answer {} has grade {} (0..=3)", n + 1, g.grade));
+	}
+	let model = QualityModel::load(model).map_err(|e| e.to_string())?;
+	let pairs: Vec<(&str, &str)> =
+		graded.iter().map(|g| (g.prompt.as_str(), g.response.as_str())).collect();
+	let scored = score_all(&model, &pairs)?;
+	let kind = |g: &Graded| g.kind.clone().unwrap_or_else(|| format!("grade {}", g.grade));
+	if let Some(path) = details {
+		let io = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+		let mut out = BufWriter::new(std::fs::File::create(path).map_err(io)?);
+		for (g, s) in graded.iter().zip(&scored) {
+			let line = serde_json::json!({
+				"prompt": g.prompt, "response": g.response, "grade": g.grade, "kind": kind(g),
+				"score": s.score, "raw": s.raw, "stages": s.stages,
+			});
+			writeln!(out, "{line}").map_err(io)?;
+		}
+		out.flush().map_err(io)?;
+	}
+	let rows: Vec<eval::Row> = graded
+		.iter()
+		.zip(&scored)
+		.map(|(g, s)| eval::Row {
+			prompt: g.prompt.clone(),
+			grade: g.grade,
+			kind: kind(g),
+			score: s.score,
+		})
+		.collect();
+	let report = eval::Report::of(&rows, floor);
+	if json {
+		println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+	} else {
+		print_report(&report);
+	}
+	Ok(())
+}
+
+fn print_report(r: &eval::Report) {
+	let pct = |rate: eval::Rate| format!("{:5.1} %  ({}/{})", 100.0 * rate.value, rate.hits, rate.total);
+	println!("{} prompts, {} answers, floor {}", r.prompts, r.answers, r.floor);
+	println!("pairwise accuracy       {}", pct(r.pairwise_accuracy));
+	println!("best answer beats junk  {}", pct(r.best_beats_junk));
+	println!("junk paid (>= floor)    {}", pct(r.junk_paid));
+	println!("good paid (>= floor)    {}", pct(r.good_paid));
+	println!("{:<16} {:>5} {:>5} {:>8} {:>6}", "kind", "grade", "n", "mean", "paid");
+	for k in &r.kinds {
+		println!("{:<16} {:>5} {:>5} {:>8.0} {:>6}", k.kind, k.grade, k.count, k.mean, k.paid);
+	}
+}
+
+fn digest(model: &Path, show_manifest: bool) -> Result<(), String> {
+	// Hash the files without loading the model: this is how an operator checks a folder
 	// against the on-chain digest.
-	let weights = weights_file(model).map_err(|e| e.to_string())?;
-	println!("{}", to_hex(&digest_file(&weights).map_err(|e| e.to_string())?));
+	let manifest = Manifest::of(model).map_err(|e| e.to_string())?;
+	println!("{}", to_hex(&manifest.digest()));
+	if show_manifest {
+		print!("{}", manifest.text());
+	}
 	Ok(())
 }
 

@@ -11,8 +11,9 @@ use tokenizers::{
 
 use crate::bert::{ClassifierHead, Encoder};
 use crate::config::{self, Layout};
-use crate::digest::{digest_file, to_hex};
+use crate::digest::{to_hex, Manifest};
 use crate::error::{Error, Result};
+use crate::judge::{Judge, Stages};
 use crate::quality::{self, cosine, pool, quantize, sigmoid, Pooling};
 
 /// Sequences per forward pass at most. Inputs are sorted by length first, so a batch holds
@@ -39,11 +40,15 @@ pub enum ModelKind {
 /// The result for one (prompt, response) pair.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scored {
-	/// `round(10_000 * clamp(x, 0, 1))`, the value validators commit to on chain.
+	/// The value validators commit to on chain: `round(10_000 * clamp(x, 0, 1))` for a model
+	/// alone, the judged value quantised the same way when the folder has a judge.
 	pub score: u16,
 	/// The model's own output before quantisation: the logit (cross-encoder) or the cosine
-	/// (bi-encoder). Useful to compare against reference implementations.
+	/// (bi-encoder), of the text the model saw (with a judge, the response with the prompt's
+	/// words struck out). Useful to compare against reference implementations.
 	pub raw: f32,
+	/// The judge's stage factors, when the folder has a judge.
+	pub stages: Option<Stages>,
 }
 
 enum Head {
@@ -61,7 +66,8 @@ pub struct QualityModel {
 	tokenizer: Tokenizer,
 	pad_id: u32,
 	max_len: usize,
-	digest: [u8; 32],
+	judge: Option<Judge>,
+	manifest: Manifest,
 	weights: PathBuf,
 }
 
@@ -77,7 +83,8 @@ impl QualityModel {
 		let weights = config::weights_file(dir)?;
 		let tokenizer = load_tokenizer(&dir.join("tokenizer.json"), cfg.max_len)?;
 		let pad_id = tokenizer.token_to_id("[PAD]").unwrap_or(cfg.bert.pad_token_id);
-		let digest = digest_file(&weights)?;
+		let judge = Judge::load(dir)?;
+		let manifest = Manifest::of(dir)?;
 		let tensors = read_tensors(&weights)?;
 
 		let weights_err =
@@ -98,7 +105,16 @@ impl QualityModel {
 			),
 			Layout::Bi { pooling, normalize } => Head::Bi { pooling, normalize },
 		};
-		Ok(Self { encoder, head, tokenizer, pad_id, max_len: cfg.max_len, digest, weights })
+		Ok(Self {
+			encoder,
+			head,
+			tokenizer,
+			pad_id,
+			max_len: cfg.max_len,
+			judge,
+			manifest,
+			weights,
+		})
 	}
 
 	/// Which kind of scorer this is.
@@ -109,17 +125,23 @@ impl QualityModel {
 		}
 	}
 
-	/// SHA-256 of the weights file, the 32 bytes `set_quality_model` pins on chain.
+	/// The digest of the folder's [`Manifest`] (weights, tokenizer, configs, judge): the 32
+	/// bytes `set_quality_model` pins on chain.
 	pub fn digest(&self) -> [u8; 32] {
-		self.digest
+		self.manifest.digest()
 	}
 
 	/// [`Self::digest`] as lower-case hex, as `sha256sum` prints it.
 	pub fn digest_hex(&self) -> String {
-		to_hex(&self.digest)
+		to_hex(&self.digest())
 	}
 
-	/// The weights file the model was loaded from (and the digest is of).
+	/// The files the model was loaded from, with their SHA-256s.
+	pub fn manifest(&self) -> &Manifest {
+		&self.manifest
+	}
+
+	/// The weights file the model was loaded from.
 	pub fn weights_path(&self) -> &Path {
 		&self.weights
 	}
@@ -136,9 +158,15 @@ impl QualityModel {
 		if pairs.is_empty() {
 			return Err(Error::EmptyInput);
 		}
+		let analyses: Option<Vec<_>> =
+			self.judge.as_ref().map(|j| pairs.iter().map(|(p, r)| j.analyse(p, r)).collect());
+		let seen: Vec<(&str, &str)> = match &analyses {
+			Some(a) => pairs.iter().zip(a).map(|(&(p, _), a)| (p, a.model_text.as_str())).collect(),
+			None => pairs.to_vec(),
+		};
 		let raws = match &self.head {
-			Head::Cross(head) => self.cross_raw(head, pairs)?,
-			Head::Bi { pooling, normalize } => self.bi_raw(pairs, *pooling, *normalize)?,
+			Head::Cross(head) => self.cross_raw(head, &seen)?,
+			Head::Bi { pooling, normalize } => self.bi_raw(&seen, *pooling, *normalize)?,
 		};
 		raws.into_iter()
 			.enumerate()
@@ -150,9 +178,20 @@ impl QualityModel {
 					Head::Cross(_) => sigmoid(raw),
 					Head::Bi { .. } => raw,
 				};
-				Ok(Scored { score: quantize(x), raw })
+				Ok(match (&self.judge, &analyses) {
+					(Some(judge), Some(a)) => {
+						let stages = a[i].stages;
+						Scored { score: quantize(judge.combine(x, &stages)), raw, stages: Some(stages) }
+					},
+					_ => Scored { score: quantize(x), raw, stages: None },
+				})
 			})
 			.collect()
+	}
+
+	/// The judge the folder carries (`judge.json`), if any.
+	pub fn judge(&self) -> Option<&Judge> {
+		self.judge.as_ref()
 	}
 
 	/// The scores of several responses to one prompt, in response order.

@@ -1,0 +1,515 @@
+//! The judge: deterministic text stages around the model, which together turn "how similar is
+//! this response to the prompt" into "how much is this response worth paying for".
+//!
+//! A model alone scores similarity, so the prompt echoed back scores best of all. The judge
+//! (parameters in the model folder's `judge.json`, see [`Judge`]) scores a response in two
+//! parts, each a pure function of the texts and the parameters:
+//!
+//! 1. **Relevance of what the response adds.** Every word of the response that also occurs in
+//!    the prompt is struck out ([`Strip`]); the model scores the prompt against what is left,
+//!    and [`Judge::relevance`] maps its `x` (cosine, or sigmoid of the logit) linearly from
+//!    `lo..hi` onto `0..1`. An echo, shuffled or framed, leaves nothing relevant; an answer
+//!    leaves its answer.
+//! 2. **Stages**, each a factor in `0..=1` ([`Stages`]), multiplied in:
+//!    - `length`: the response's words, ramped from `lo` to `hi` (near-empty replies);
+//!    - `novelty`: the share of the response's content words (not function words) that are
+//!      not in the prompt (echoes in any order);
+//!    - `repetition`: one minus the ramp of the share of repeated word trigrams (loops, echoes
+//!      repeated);
+//!    - `function_words`: the share of function words among the words outside code blocks,
+//!      ramped (keyword lists are not sentences); skipped below `min_prose_words`;
+//!    - `refusal`: 0 when a reply of at most `max_words` words contains a refusal phrase;
+//!    - `unfinished`: a fixed factor when the text stops mid-sentence (its last character a
+//!      letter, digit or comma, outside a code block and a list item).
+//!
+//! The score is `round(10_000 * relevance * product of stages)`. Words are maximal runs of
+//! alphanumeric characters, lower-cased (`char::to_lowercase`); each Han, Hiragana or Katakana
+//! character is a word of its own. Phrases and word lists in `judge.json` are split into words
+//! the same way, so punctuation, case and apostrophes never matter.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The judge file in a model folder.
+pub const JUDGE_FILE: &str = "judge.json";
+
+/// The only `version` of `judge.json` this crate reads. A change to what a stage computes
+/// bumps it, so an old file never silently scores by new rules.
+pub const JUDGE_VERSION: u32 = 1;
+
+/// A linear ramp: `0` at or below `lo`, `1` at or above `hi`, linear between.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Ramp {
+	/// Where the ramp leaves 0.
+	pub lo: f32,
+	/// Where it reaches 1 (above `lo`).
+	pub hi: f32,
+}
+
+impl Ramp {
+	/// The ramp's value at `v`, in `0..=1`; NaN maps to 0.
+	pub fn at(&self, v: f32) -> f32 {
+		let x = (v - self.lo) / (self.hi - self.lo);
+		if x.is_nan() {
+			0.0
+		} else {
+			x.clamp(0.0, 1.0)
+		}
+	}
+}
+
+/// Which words of the response are struck out before the model scores it against the prompt.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Strip {
+	/// None: the model sees the whole response.
+	None,
+	/// The prompt's content words (function words stay).
+	Content,
+	/// Every word of the prompt.
+	All,
+}
+
+/// `function_words` stage parameters.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionWordsStage {
+	/// Ramp over the share of function words among prose words.
+	pub share: Ramp,
+	/// Below this many prose words the stage is 1 (too little text to judge).
+	pub min_prose_words: usize,
+}
+
+/// `refusal` stage parameters.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RefusalStage {
+	/// Replies longer than this are not refusals, whatever phrase they contain.
+	pub max_words: usize,
+	/// Phrases that mark a refusal, matched as word sequences.
+	pub phrases: Vec<String>,
+}
+
+/// `judge.json`: every parameter of the judge. The model digest covers this file, so two
+/// validators with different parameters never both match the chain's digest.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeFile {
+	/// Must be [`JUDGE_VERSION`].
+	pub version: u32,
+	/// What the model sees of the response.
+	pub strip: Strip,
+	/// Ramp over the model's `x` (cosine, or sigmoid of the logit).
+	pub relevance: Ramp,
+	/// Ramp over the response's word count.
+	pub length: Ramp,
+	/// Ramp over the share of content words not in the prompt.
+	pub novelty: Ramp,
+	/// Ramp over the share of repeated word trigrams; the stage is one minus it.
+	pub repetition: Ramp,
+	/// Keyword lists.
+	pub function_words: FunctionWordsStage,
+	/// Refusals.
+	pub refusal: RefusalStage,
+	/// The factor for a text that stops mid-sentence.
+	pub unfinished: f32,
+	/// Function words of the languages the judge reads (any case).
+	pub stopwords: Vec<String>,
+}
+
+/// A loaded judge: the file's parameters with its word lists ready to match.
+#[derive(Clone, Debug)]
+pub struct Judge {
+	file: JudgeFile,
+	stopwords: HashSet<String>,
+	refusals: Vec<Vec<String>>,
+}
+
+/// The factor of each stage for one response, all in `0..=1`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Stages {
+	/// Near-empty replies.
+	pub length: f32,
+	/// Echoes of the prompt.
+	pub novelty: f32,
+	/// Repeated text.
+	pub repetition: f32,
+	/// Keyword lists.
+	pub function_words: f32,
+	/// Refusals.
+	pub refusal: f32,
+	/// Text cut off mid-sentence.
+	pub unfinished: f32,
+}
+
+impl Stages {
+	/// The product of every stage.
+	pub fn product(&self) -> f32 {
+		self.length
+			* self.novelty
+			* self.repetition
+			* self.function_words
+			* self.refusal
+			* self.unfinished
+	}
+}
+
+/// What the judge makes of one (prompt, response) pair before the model runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+	/// The text the model scores against the prompt: the response with the prompt's words
+	/// struck out as [`Strip`] says.
+	pub model_text: String,
+	/// The stage factors.
+	pub stages: Stages,
+}
+
+impl Judge {
+	/// Reads `dir/judge.json`; `Ok(None)` when the folder has none (the model scores alone).
+	pub fn load(dir: &Path) -> Result<Option<Self>> {
+		let path = dir.join(JUDGE_FILE);
+		let text = match std::fs::read_to_string(&path) {
+			Ok(text) => text,
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+			Err(source) => return Err(Error::Io { path, source }),
+		};
+		let file: JudgeFile =
+			serde_json::from_str(&text).map_err(|source| Error::Json { path, source })?;
+		Self::new(file).map(Some)
+	}
+
+	/// Checks the parameters and prepares the word lists.
+	pub fn new(file: JudgeFile) -> Result<Self> {
+		let bad = |what: &str| Err(Error::Unsupported(format!("{JUDGE_FILE}: {what}")));
+		if file.version != JUDGE_VERSION {
+			return bad(&format!(
+				"version {} (this scorer reads version {JUDGE_VERSION})",
+				file.version
+			));
+		}
+		let ramps = [
+			("relevance", file.relevance),
+			("length", file.length),
+			("novelty", file.novelty),
+			("repetition", file.repetition),
+			("function_words.share", file.function_words.share),
+		];
+		for (name, ramp) in ramps {
+			if !(ramp.lo.is_finite() && ramp.hi.is_finite() && ramp.lo < ramp.hi) {
+				return bad(&format!("{name} needs finite lo < hi"));
+			}
+		}
+		if !(0.0..=1.0).contains(&file.unfinished) {
+			return bad("unfinished must lie in 0..=1");
+		}
+		let stopwords = file.stopwords.iter().flat_map(|w| words(w)).collect();
+		let refusals: Vec<Vec<String>> =
+			file.refusal.phrases.iter().map(|p| words(p)).filter(|p| !p.is_empty()).collect();
+		Ok(Self { file, stopwords, refusals })
+	}
+
+	/// The parameters.
+	pub fn file(&self) -> &JudgeFile {
+		&self.file
+	}
+
+	/// Runs the text stages on one pair.
+	pub fn analyse(&self, prompt: &str, response: &str) -> Analysis {
+		let f = &self.file;
+		let prompt_words: HashSet<String> = words(prompt).into_iter().collect();
+		let response_words = words(response);
+		let is_content = |w: &String| !self.stopwords.contains(w);
+
+		let content: Vec<&String> = response_words.iter().filter(|w| is_content(w)).collect();
+		let novel = content.iter().filter(|w| !prompt_words.contains(**w)).count();
+		let novelty = if content.is_empty() { 0.0 } else { novel as f32 / content.len() as f32 };
+
+		let prose = words(&prose(response));
+		let function_words = if prose.len() < f.function_words.min_prose_words {
+			1.0
+		} else {
+			let function = prose.iter().filter(|w| !is_content(w)).count();
+			f.function_words.share.at(function as f32 / prose.len() as f32)
+		};
+
+		let refused = response_words.len() <= f.refusal.max_words
+			&& self.refusals.iter().any(|phrase| contains(&response_words, phrase));
+
+		let model_text = match f.strip {
+			Strip::None => response.to_owned(),
+			Strip::Content => strike(response, |w| prompt_words.contains(w) && is_content(w)),
+			Strip::All => strike(response, |w| prompt_words.contains(w)),
+		};
+		let stages = Stages {
+			length: f.length.at(response_words.len() as f32),
+			novelty: f.novelty.at(novelty),
+			repetition: 1.0 - f.repetition.at(repeated_trigrams(&response_words)),
+			function_words,
+			refusal: if refused { 0.0 } else { 1.0 },
+			unfinished: if unfinished(response) { f.unfinished } else { 1.0 },
+		};
+		Analysis { model_text, stages }
+	}
+
+	/// The judged value in `0..=1`: the relevance ramp at the model's `x`, times the stages.
+	pub fn combine(&self, x: f32, stages: &Stages) -> f32 {
+		self.file.relevance.at(x) * stages.product()
+	}
+}
+
+/// Whether `c` is a word on its own (scripts written without spaces between words).
+fn is_ideograph(c: char) -> bool {
+	matches!(c,
+		'\u{3040}'..='\u{30FF}' // Hiragana, Katakana
+		| '\u{3400}'..='\u{4DBF}' // CJK Extension A
+		| '\u{4E00}'..='\u{9FFF}' // CJK Unified Ideographs
+		| '\u{F900}'..='\u{FAFF}') // CJK Compatibility Ideographs
+}
+
+/// The byte ranges of the words of `text` (see the module docs).
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+	let mut spans = Vec::new();
+	let mut start = None;
+	for (i, c) in text.char_indices() {
+		if is_ideograph(c) {
+			if let Some(s) = start.take() {
+				spans.push((s, i));
+			}
+			spans.push((i, i + c.len_utf8()));
+		} else if c.is_alphanumeric() {
+			start.get_or_insert(i);
+		} else if let Some(s) = start.take() {
+			spans.push((s, i));
+		}
+	}
+	if let Some(s) = start {
+		spans.push((s, text.len()));
+	}
+	spans
+}
+
+/// The lower-cased words of `text`.
+pub fn words(text: &str) -> Vec<String> {
+	word_spans(text).into_iter().map(|(a, b)| text[a..b].to_lowercase()).collect()
+}
+
+/// `text` without the words `drop` picks (by their lower-cased form), with runs of whitespace
+/// left behind collapsed to one space.
+fn strike(text: &str, drop: impl Fn(&String) -> bool) -> String {
+	let mut out = String::with_capacity(text.len());
+	let mut at = 0;
+	for (a, b) in word_spans(text) {
+		out.push_str(&text[at..a]);
+		if !drop(&text[a..b].to_lowercase()) {
+			out.push_str(&text[a..b]);
+		}
+		at = b;
+	}
+	out.push_str(&text[at..]);
+	out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The lines of `text` outside fenced code blocks (a line starting with three backticks opens
+/// or closes one).
+fn prose(text: &str) -> String {
+	let mut in_code = false;
+	let mut out = String::new();
+	for line in text.lines() {
+		if line.trim_start().starts_with("```") {
+			in_code = !in_code;
+		} else if !in_code {
+			out.push_str(line);
+			out.push('\n');
+		}
+	}
+	out
+}
+
+/// Whether `needle` occurs as a contiguous run in `hay`.
+fn contains(hay: &[String], needle: &[String]) -> bool {
+	!needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The share of word trigrams that repeat an earlier one; 0 below four words.
+fn repeated_trigrams(words: &[String]) -> f32 {
+	let trigrams: Vec<&[String]> = words.windows(3).collect();
+	if trigrams.len() < 2 {
+		return 0.0;
+	}
+	let distinct: HashSet<&[String]> = trigrams.iter().copied().collect();
+	(trigrams.len() - distinct.len()) as f32 / trigrams.len() as f32
+}
+
+/// Whether `text` stops mid-sentence: it ends in a letter, digit or comma, outside a code
+/// block, on a line that is not a list item.
+fn unfinished(text: &str) -> bool {
+	let text = text.trim_end();
+	let Some(last) = text.chars().last() else { return false };
+	let fences = text.lines().filter(|l| l.trim_start().starts_with("```")).count();
+	if fences % 2 == 1 || text.ends_with("```") {
+		return false;
+	}
+	let line = text.lines().last().unwrap_or("").trim_start();
+	let list_item = line.starts_with(['-', '*', '•', '|'])
+		|| line.split_once(['.', ')']).is_some_and(|(n, _)| {
+			!n.is_empty() && n.len() <= 3 && n.chars().all(|c| c.is_ascii_digit())
+		});
+	(last.is_alphanumeric() || last == ',') && !list_item && !is_ideograph(last)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use proptest::prelude::*;
+
+	fn judge() -> Judge {
+		Judge::new(JudgeFile {
+			version: JUDGE_VERSION,
+			strip: Strip::All,
+			relevance: Ramp { lo: 0.1, hi: 0.5 },
+			length: Ramp { lo: 0.0, hi: 3.0 },
+			novelty: Ramp { lo: 0.1, hi: 0.3 },
+			repetition: Ramp { lo: 0.2, hi: 0.5 },
+			function_words: FunctionWordsStage {
+				share: Ramp { lo: 0.05, hi: 0.15 },
+				min_prose_words: 8,
+			},
+			refusal: RefusalStage {
+				max_words: 40,
+				phrases: vec!["I can't help".into(), "as an AI".into()],
+			},
+			unfinished: 0.6,
+			stopwords: "the a of is what to in and it".split(' ').map(String::from).collect(),
+		})
+		.unwrap()
+	}
+
+	#[test]
+	fn words_split_on_anything_not_alphanumeric_and_lower_case() {
+		assert_eq!(words("Don’t STOP-me, 42 times!"), ["don", "t", "stop", "me", "42", "times"]);
+		assert_eq!(words("Ünïcode ÉCOLE"), ["ünïcode", "école"]);
+		assert_eq!(words("東京は大きい city"), ["東", "京", "は", "大", "き", "い", "city"]);
+		assert!(words(" ... ").is_empty());
+	}
+
+	#[test]
+	fn ramps() {
+		let r = Ramp { lo: 0.2, hi: 0.6 };
+		assert_eq!(r.at(0.0), 0.0);
+		assert_eq!(r.at(0.2), 0.0);
+		assert!((r.at(0.4) - 0.5).abs() < 1e-6);
+		assert_eq!(r.at(0.6), 1.0);
+		assert_eq!(r.at(9.0), 1.0);
+		assert_eq!(r.at(f32::NAN), 0.0);
+	}
+
+	#[test]
+	fn striking_the_prompts_words_leaves_what_the_response_adds() {
+		let j = judge();
+		let a = j.analyse("What is the capital of France?", "The capital of France is Paris.");
+		assert_eq!(a.model_text, "Paris.");
+		let echo = j.analyse("What is the capital of France?", "what IS the capital of france");
+		assert_eq!(echo.model_text, "");
+		assert_eq!(echo.stages.novelty, 0.0);
+	}
+
+	#[test]
+	fn an_echo_in_any_order_has_no_novelty() {
+		let j = judge();
+		let p = "How do plants turn sunlight into sugar";
+		for r in [p, "sugar into turn plants sunlight How do", &format!("{p}\n\n{p}")] {
+			assert_eq!(j.analyse(p, r).stages.novelty, 0.0, "{r}");
+		}
+		let answer = "Chloroplasts capture light and fix carbon dioxide into glucose.";
+		assert_eq!(j.analyse(p, answer).stages.novelty, 1.0);
+	}
+
+	#[test]
+	fn refusals_are_short_replies_with_a_refusal_phrase() {
+		let j = judge();
+		assert_eq!(j.analyse("p", "Sorry, I can’t help with that.").stages.refusal, 0.0);
+		assert_eq!(j.analyse("p", "As an AI, I have no opinion.").stages.refusal, 0.0);
+		let long = format!("As an AI I can say: {}", "the answer is long. ".repeat(20));
+		assert_eq!(j.analyse("p", &long).stages.refusal, 1.0);
+		assert_eq!(j.analyse("p", "I can help with that.").stages.refusal, 1.0);
+	}
+
+	#[test]
+	fn keyword_lists_lack_function_words_but_code_is_not_prose() {
+		let j = judge();
+		let stuffing = "photosynthesis chlorophyll sunlight glucose plants energy leaves light carbon";
+		assert_eq!(j.analyse("p", stuffing).stages.function_words, 0.0);
+		let sentence = "Plants use the energy of light to make sugar and it is stored in the leaves.";
+		assert_eq!(j.analyse("p", sentence).stages.function_words, 1.0);
+		let code = "Use slicing:\n```python\ndef rev(s):\n    return s[::-1]\nprint(rev(x)) # x y z w\n```";
+		assert_eq!(j.analyse("p", code).stages.function_words, 1.0);
+	}
+
+	#[test]
+	fn repetition_and_length() {
+		let j = judge();
+		let looped = "the cat sat on the mat ".repeat(6);
+		assert_eq!(j.analyse("p", &looped).stages.repetition, 0.0);
+		assert_eq!(j.analyse("p", "Fine.").stages.length, 1.0 / 3.0);
+		assert_eq!(j.analyse("p", "").stages.length, 0.0);
+	}
+
+	#[test]
+	fn unfinished_text() {
+		for done in ["It is 4.", "Done!", "x\n```\ncode\n```", "- item one\n- item two", "1. first", "好。"] {
+			assert!(!unfinished(done), "{done}");
+		}
+		for cut in ["The answer is that the", "First, mix the flour,", "It costs 12"] {
+			assert!(unfinished(cut), "{cut}");
+		}
+	}
+
+	#[test]
+	fn bad_parameters_are_named_errors() {
+		let mut f = judge().file.clone();
+		f.version = 2;
+		assert!(matches!(Judge::new(f), Err(Error::Unsupported(m)) if m.contains("version 2")));
+		let mut f = judge().file.clone();
+		f.novelty = Ramp { lo: 0.5, hi: 0.5 };
+		assert!(matches!(Judge::new(f), Err(Error::Unsupported(m)) if m.contains("novelty")));
+		let mut f = judge().file.clone();
+		f.unfinished = 1.5;
+		assert!(Judge::new(f).is_err());
+	}
+
+	proptest! {
+		#[test]
+		fn stages_and_scores_stay_in_the_unit_interval(
+			prompt in "\\PC{0,60}", response in "\\PC{0,200}", x in -1.0f32..2.0
+		) {
+			let j = judge();
+			let a = j.analyse(&prompt, &response);
+			let s = a.stages;
+			for v in [s.length, s.novelty, s.repetition, s.function_words, s.refusal, s.unfinished] {
+				prop_assert!((0.0..=1.0).contains(&v));
+			}
+			prop_assert!((0.0..=1.0).contains(&j.combine(x, &s)));
+		}
+
+		#[test]
+		fn struck_text_keeps_no_prompt_word(prompt in "[a-c ]{0,30}", response in "[a-e ,.]{0,60}") {
+			let j = judge();
+			let p: HashSet<String> = words(&prompt).into_iter().collect();
+			let a = j.analyse(&prompt, &response);
+			prop_assert!(words(&a.model_text).iter().all(|w| !p.contains(w)));
+		}
+
+		#[test]
+		fn the_judge_is_monotone_in_the_models_x(a in -1.0f32..2.0, b in -1.0f32..2.0) {
+			let j = judge();
+			let s = j.analyse("What is the capital of France?", "Paris is the capital.").stages;
+			let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+			prop_assert!(j.combine(lo, &s) <= j.combine(hi, &s));
+		}
+	}
+}
