@@ -6,7 +6,9 @@
 //! parts, each a pure function of the texts and the parameters:
 //!
 //! 1. **Relevance of what the response adds.** Every word of the response that also occurs in
-//!    the prompt is struck out ([`Strip`]); the model scores the prompt against what is left,
+//!    the prompt is struck out ([`Strip`]); the model scores the prompt against the words left
+//!    (joined by spaces: punctuation and symbols are left out too, since those of an echo
+//!    would otherwise still resemble the prompt),
 //!    and [`Judge::relevance`] maps its `x` (cosine, or sigmoid of the logit) linearly from
 //!    `lo..hi` onto `0..1`. An echo, shuffled or framed, leaves nothing relevant; an answer
 //!    leaves its answer.
@@ -16,9 +18,13 @@
 //!      not in the prompt (echoes in any order);
 //!    - `repetition`: one minus the ramp of the share of repeated word trigrams (loops, echoes
 //!      repeated);
-//!    - `function_words`: the share of function words among the words outside code blocks,
-//!      ramped (keyword lists are not sentences); skipped below `min_prose_words`;
-//!    - `refusal`: 0 when a reply of at most `max_words` words contains a refusal phrase;
+//!    - `function_words`: the share of function words among the words outside code blocks
+//!      (numbers left out), ramped (keyword lists are not sentences); skipped below
+//!      `min_words`;
+//!    - `diversity`: the share of distinct words among the first `window` content words,
+//!      ramped (keywords repeated); skipped below `min_words`;
+//!    - `refusal`: 0 when a reply of at most `max_words` words contains a refusal phrase
+//!      outside quotation marks (a translation of "I can't wait" is not a refusal);
 //!    - `unfinished`: a fixed factor when the text stops mid-sentence (its last character a
 //!      letter, digit or comma, outside a code block and a list item).
 //!
@@ -67,7 +73,7 @@ impl Ramp {
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Strip {
-	/// None: the model sees the whole response.
+	/// None: the model sees every word of the response.
 	None,
 	/// The prompt's content words (function words stay).
 	Content,
@@ -82,7 +88,19 @@ pub struct FunctionWordsStage {
 	/// Ramp over the share of function words among prose words.
 	pub share: Ramp,
 	/// Below this many prose words the stage is 1 (too little text to judge).
-	pub min_prose_words: usize,
+	pub min_words: usize,
+}
+
+/// `diversity` stage parameters.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DiversityStage {
+	/// Ramp over the share of distinct words among the content words counted.
+	pub share: Ramp,
+	/// How many content words, from the start, are counted (long texts repeat words honestly).
+	pub window: usize,
+	/// Below this many content words the stage is 1.
+	pub min_words: usize,
 }
 
 /// `refusal` stage parameters.
@@ -114,6 +132,8 @@ pub struct JudgeFile {
 	pub repetition: Ramp,
 	/// Keyword lists.
 	pub function_words: FunctionWordsStage,
+	/// Keywords repeated.
+	pub diversity: DiversityStage,
 	/// Refusals.
 	pub refusal: RefusalStage,
 	/// The factor for a text that stops mid-sentence.
@@ -141,6 +161,8 @@ pub struct Stages {
 	pub repetition: f32,
 	/// Keyword lists.
 	pub function_words: f32,
+	/// Keywords repeated.
+	pub diversity: f32,
 	/// Refusals.
 	pub refusal: f32,
 	/// Text cut off mid-sentence.
@@ -154,6 +176,7 @@ impl Stages {
 			* self.novelty
 			* self.repetition
 			* self.function_words
+			* self.diversity
 			* self.refusal
 			* self.unfinished
 	}
@@ -198,6 +221,7 @@ impl Judge {
 			("novelty", file.novelty),
 			("repetition", file.repetition),
 			("function_words.share", file.function_words.share),
+			("diversity.share", file.diversity.share),
 		];
 		for (name, ramp) in ramps {
 			if !(ramp.lo.is_finite() && ramp.hi.is_finite() && ramp.lo < ramp.hi) {
@@ -229,19 +253,30 @@ impl Judge {
 		let novel = content.iter().filter(|w| !prompt_words.contains(**w)).count();
 		let novelty = if content.is_empty() { 0.0 } else { novel as f32 / content.len() as f32 };
 
-		let prose = words(&prose(response));
-		let function_words = if prose.len() < f.function_words.min_prose_words {
+		let prose: Vec<String> =
+			words(&prose(response)).into_iter().filter(|w| !is_number(w)).collect();
+		let function_words = if prose.len() < f.function_words.min_words {
 			1.0
 		} else {
 			let function = prose.iter().filter(|w| !is_content(w)).count();
 			f.function_words.share.at(function as f32 / prose.len() as f32)
 		};
 
+		let counted: Vec<&String> =
+			content.iter().copied().filter(|w| !is_number(w)).take(f.diversity.window).collect();
+		let diversity = if counted.len() < f.diversity.min_words {
+			1.0
+		} else {
+			let distinct: HashSet<&String> = counted.iter().copied().collect();
+			f.diversity.share.at(distinct.len() as f32 / counted.len() as f32)
+		};
+
+		let unquoted = words(&unquoted(response));
 		let refused = response_words.len() <= f.refusal.max_words
-			&& self.refusals.iter().any(|phrase| contains(&response_words, phrase));
+			&& self.refusals.iter().any(|phrase| contains(&unquoted, phrase));
 
 		let model_text = match f.strip {
-			Strip::None => response.to_owned(),
+			Strip::None => strike(response, |_| false),
 			Strip::Content => strike(response, |w| prompt_words.contains(w) && is_content(w)),
 			Strip::All => strike(response, |w| prompt_words.contains(w)),
 		};
@@ -250,6 +285,7 @@ impl Judge {
 			novelty: f.novelty.at(novelty),
 			repetition: 1.0 - f.repetition.at(repeated_trigrams(&response_words)),
 			function_words,
+			diversity,
 			refusal: if refused { 0.0 } else { 1.0 },
 			unfinished: if unfinished(response) { f.unfinished } else { 1.0 },
 		};
@@ -298,20 +334,20 @@ pub fn words(text: &str) -> Vec<String> {
 	word_spans(text).into_iter().map(|(a, b)| text[a..b].to_lowercase()).collect()
 }
 
-/// `text` without the words `drop` picks (by their lower-cased form), with runs of whitespace
-/// left behind collapsed to one space.
+/// The words of `text` that `drop` does not pick (by their lower-cased form), as written,
+/// joined by single spaces.
 fn strike(text: &str, drop: impl Fn(&String) -> bool) -> String {
-	let mut out = String::with_capacity(text.len());
-	let mut at = 0;
-	for (a, b) in word_spans(text) {
-		out.push_str(&text[at..a]);
-		if !drop(&text[a..b].to_lowercase()) {
-			out.push_str(&text[a..b]);
-		}
-		at = b;
-	}
-	out.push_str(&text[at..]);
-	out.split_whitespace().collect::<Vec<_>>().join(" ")
+	let kept: Vec<&str> = word_spans(text)
+		.into_iter()
+		.map(|(a, b)| &text[a..b])
+		.filter(|w| !drop(&w.to_lowercase()))
+		.collect();
+	kept.join(" ")
+}
+
+/// Whether a word is a number (only digits, in any script).
+fn is_number(word: &str) -> bool {
+	word.chars().all(char::is_numeric)
 }
 
 /// The lines of `text` outside fenced code blocks (a line starting with three backticks opens
@@ -327,6 +363,30 @@ fn prose(text: &str) -> String {
 			out.push('\n');
 		}
 	}
+	out
+}
+
+/// `text` without what stands between quotation marks: `"…"`, `“…”`, `«…»`, `「…」`, `『…』`
+/// (an opening mark without its closing one quotes nothing).
+fn unquoted(text: &str) -> String {
+	const PAIRS: [(char, char); 5] =
+		[('"', '"'), ('“', '”'), ('«', '»'), ('「', '」'), ('『', '』')];
+	let mut out = String::with_capacity(text.len());
+	let mut rest = text;
+	while let Some((i, open)) = rest.char_indices().find(|(_, c)| PAIRS.iter().any(|p| p.0 == *c))
+	{
+		let close = PAIRS.iter().find(|p| p.0 == open).map_or(open, |p| p.1);
+		let after = &rest[i + open.len_utf8()..];
+		match after.find(close) {
+			Some(j) => {
+				out.push_str(&rest[..i]);
+				out.push(' ');
+				rest = &after[j + close.len_utf8()..];
+			},
+			None => break,
+		}
+	}
+	out.push_str(rest);
 	out
 }
 
@@ -375,10 +435,8 @@ mod tests {
 			length: Ramp { lo: 0.0, hi: 3.0 },
 			novelty: Ramp { lo: 0.1, hi: 0.3 },
 			repetition: Ramp { lo: 0.2, hi: 0.5 },
-			function_words: FunctionWordsStage {
-				share: Ramp { lo: 0.05, hi: 0.15 },
-				min_prose_words: 8,
-			},
+			function_words: FunctionWordsStage { share: Ramp { lo: 0.05, hi: 0.15 }, min_words: 8 },
+			diversity: DiversityStage { share: Ramp { lo: 0.45, hi: 0.55 }, window: 60, min_words: 8 },
 			refusal: RefusalStage {
 				max_words: 40,
 				phrases: vec!["I can't help".into(), "as an AI".into()],
@@ -412,7 +470,9 @@ mod tests {
 	fn striking_the_prompts_words_leaves_what_the_response_adds() {
 		let j = judge();
 		let a = j.analyse("What is the capital of France?", "The capital of France is Paris.");
-		assert_eq!(a.model_text, "Paris.");
+		assert_eq!(a.model_text, "Paris");
+		let b = j.analyse("Is 2 + 2 = 4?", "Yes: 2 + 2 = 4, since two and two make four.");
+		assert_eq!(b.model_text, "Yes since two and two make four");
 		let echo = j.analyse("What is the capital of France?", "what IS the capital of france");
 		assert_eq!(echo.model_text, "");
 		assert_eq!(echo.stages.novelty, 0.0);
@@ -437,6 +497,9 @@ mod tests {
 		let long = format!("As an AI I can say: {}", "the answer is long. ".repeat(20));
 		assert_eq!(j.analyse("p", &long).stages.refusal, 1.0);
 		assert_eq!(j.analyse("p", "I can help with that.").stages.refusal, 1.0);
+		let quoted = "It means “I can't help falling in love”, a song title.";
+		assert_eq!(j.analyse("p", quoted).stages.refusal, 1.0);
+		assert_eq!(unquoted("a \"b\" c «d» e \"f"), "a   c   e \"f");
 	}
 
 	#[test]
@@ -448,6 +511,17 @@ mod tests {
 		assert_eq!(j.analyse("p", sentence).stages.function_words, 1.0);
 		let code = "Use slicing:\n```python\ndef rev(s):\n    return s[::-1]\nprint(rev(x)) # x y z w\n```";
 		assert_eq!(j.analyse("p", code).stages.function_words, 1.0);
+		let maths = "Area = 3.14 × 5 × 5 = 78.5 cm², so about 78.5 square centimetres";
+		assert_eq!(j.analyse("p", maths).stages.function_words, 1.0);
+	}
+
+	#[test]
+	fn keywords_repeated_lack_diversity() {
+		let j = judge();
+		let repeated = "bones skeleton adult bones human skeleton body bones adult human skeleton body";
+		assert_eq!(j.analyse("p", repeated).stages.diversity, 0.0);
+		let sentence = "An adult human skeleton usually has 206 bones, fused from about 270 at birth.";
+		assert_eq!(j.analyse("p", sentence).stages.diversity, 1.0);
 	}
 
 	#[test]
@@ -490,7 +564,7 @@ mod tests {
 			let j = judge();
 			let a = j.analyse(&prompt, &response);
 			let s = a.stages;
-			for v in [s.length, s.novelty, s.repetition, s.function_words, s.refusal, s.unfinished] {
+			for v in [s.length, s.novelty, s.repetition, s.function_words, s.diversity, s.refusal, s.unfinished] {
 				prop_assert!((0.0..=1.0).contains(&v));
 			}
 			prop_assert!((0.0..=1.0).contains(&j.combine(x, &s)));
