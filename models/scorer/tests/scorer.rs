@@ -5,7 +5,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{bi_dir, cases, copy_folder, cross_dir, golden, pairs, scratch, MINILM_SHA256};
+use common::{
+	bi_dir, cases, copy_folder, cross_dir, default_dir, golden, pairs, scratch, DEFAULT_DIGEST,
+	MINILM_SHA256,
+};
 use poq_scorer::quality::{quantize, sigmoid};
 use poq_scorer::{Error, ModelKind, QualityModel, Scored};
 
@@ -157,12 +160,45 @@ fn empty_input_is_an_error() {
 }
 
 #[test]
-fn digest_is_the_sha256_of_the_weights() {
-	let model = load(&bi_dir());
-	assert_eq!(model.digest_hex(), MINILM_SHA256);
-	assert_eq!(poq_scorer::to_hex(&model.digest()), MINILM_SHA256);
-	assert_eq!(model.weights_path(), bi_dir().join("model.safetensors"));
-	assert_eq!(poq_scorer::digest_file(model.weights_path()).unwrap(), model.digest());
+fn digest_is_the_manifest_hash_of_every_file_that_changes_a_score() {
+	let model = load(&default_dir());
+	assert_eq!(model.digest_hex(), DEFAULT_DIGEST);
+	let files: Vec<&str> = model.manifest().files.iter().map(|(p, _)| p.as_str()).collect();
+	assert_eq!(
+		files,
+		[
+			"1_Pooling/config.json",
+			"config.json",
+			"judge.json",
+			"model.safetensors",
+			"modules.json",
+			"sentence_bert_config.json",
+			"tokenizer.json",
+			"tokenizer_config.json",
+		]
+	);
+	let weights = &model.manifest().files[3];
+	assert_eq!(poq_scorer::to_hex(&weights.1), MINILM_SHA256);
+	assert_eq!(model.weights_path(), default_dir().join("model.safetensors"));
+	assert!(model.manifest().text().starts_with("poq-model-manifest/v1\n"));
+
+	// A change to any listed file changes the digest; a file the scorer never reads does not.
+	let tmp = copy_folder(&default_dir(), "manifest");
+	let dir = tmp.path();
+	let digest = || poq_scorer::Manifest::of(dir).unwrap().digest();
+	let original = digest();
+	assert_eq!(original, model.digest());
+	for file in files.iter().chain(["README.md"].iter()) {
+		let path = dir.join(file);
+		let bytes = std::fs::read(&path).unwrap();
+		std::fs::write(&path, [&bytes[..], b" "].concat()).unwrap();
+		assert_eq!(digest() == original, *file == "README.md", "{file}");
+		std::fs::write(&path, bytes).unwrap();
+	}
+	assert_eq!(digest(), original);
+	// Without the judge the folder is another model.
+	std::fs::remove_file(dir.join("judge.json")).unwrap();
+	assert_ne!(digest(), original);
 }
 
 #[test]

@@ -11,12 +11,13 @@ use candle_core::{Device, Tensor};
 use serde::Deserialize;
 use tempfile::TempDir;
 
-/// The default model folder; the tests need the real weights.
-pub fn bi_dir() -> PathBuf {
+/// The default model folder as `scripts/fetch-model.sh` assembles it: all-MiniLM-L6-v2 with
+/// the judge (`judge.json`). The tests need the real weights.
+pub fn default_dir() -> PathBuf {
 	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../weights/all-MiniLM-L6-v2");
 	assert!(
-		dir.join("model.safetensors").is_file(),
-		"{} is missing: run `bash scripts/fetch-model.sh` first",
+		dir.join("model.safetensors").is_file() && dir.join("judge.json").is_file(),
+		"{} is missing or has no judge: run `bash scripts/fetch-model.sh` first",
 		dir.display()
 	);
 	dir
@@ -24,6 +25,52 @@ pub fn bi_dir() -> PathBuf {
 
 /// The SHA-256 of all-MiniLM-L6-v2's model.safetensors (the value fetch-model.sh checks).
 pub const MINILM_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
+
+/// The default folder's manifest digest: what fetch-model.sh checks and the runtime's presets pin.
+pub const DEFAULT_DIGEST: &str = "c622cb31946f3f3667e358909afda0f0c54164a039c71fbb6dcdf535d21a509a";
+
+/// all-MiniLM-L6-v2 without a judge: the bare bi-encoder that the PyTorch references score.
+/// Linked (or copied) from the default folder once per test run.
+pub fn bi_dir() -> PathBuf {
+	static BI: OnceLock<PathBuf> = OnceLock::new();
+	BI.get_or_init(|| {
+		publish("minilm-bi", |dir| {
+			link_tree(&default_dir(), dir, &|name| name != "judge.json");
+		})
+	})
+	.clone()
+}
+
+/// Builds a folder with `fill` beside its final place under `CARGO_TARGET_TMPDIR` and renames
+/// it into place, because test binaries run at the same time and must not see half-written
+/// files. One folder serves every run.
+fn publish(name: &str, fill: impl FnOnce(&Path)) -> PathBuf {
+	let done = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+	if done.join("model.safetensors").is_file() {
+		return done;
+	}
+	let staging = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+	fill(staging.path());
+	// Losing the race to another test binary is fine: its copy is the same.
+	let _ = std::fs::rename(staging.path(), &done);
+	done
+}
+
+/// Hard-links (or, across file systems, copies) the files of `src` that `keep` accepts into
+/// `dst`, sub-folders included.
+fn link_tree(src: &Path, dst: &Path, keep: &dyn Fn(&str) -> bool) {
+	std::fs::create_dir_all(dst).unwrap();
+	for entry in std::fs::read_dir(src).unwrap() {
+		let path = entry.unwrap().path();
+		let name = path.file_name().unwrap().to_string_lossy().into_owned();
+		let target = dst.join(&name);
+		if path.is_dir() {
+			link_tree(&path, &target, keep);
+		} else if keep(&name) && std::fs::hard_link(&path, &target).is_err() {
+			std::fs::copy(&path, &target).unwrap();
+		}
+	}
+}
 
 /// The generated head; scripts/parity.py `head_weights` uses the same formula. Every value is a
 /// multiple of 1/512, so it is exact in f32 in both languages.
@@ -46,45 +93,40 @@ pub fn cross_dir(prefixed: bool) -> PathBuf {
 fn build_cross(prefixed: bool) -> PathBuf {
 	let src = bi_dir();
 	let name = if prefixed { "minilm-cross-test" } else { "minilm-cross-test-bare" };
-	// One copy serves every run. It is written beside its place and renamed into it, because
-	// test binaries run at the same time and must not see half-written files.
-	let done = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-	if done.join("model.safetensors").is_file() {
-		return done;
-	}
-	let staging = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-	let dir = staging.path();
-	for file in ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
-	{
-		std::fs::copy(src.join(file), dir.join(file)).unwrap();
-	}
-	let mut config: serde_json::Value =
-		serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
-	config["architectures"] = serde_json::json!(["BertForSequenceClassification"]);
-	config["id2label"] = serde_json::json!({"0": "LABEL_0"});
-	config["label2id"] = serde_json::json!({"LABEL_0": 0});
-	std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+	publish(name, |dir| {
+		for file in
+			["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
+		{
+			std::fs::copy(src.join(file), dir.join(file)).unwrap();
+		}
+		let mut config: serde_json::Value =
+			serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap())
+				.unwrap();
+		config["architectures"] = serde_json::json!(["BertForSequenceClassification"]);
+		config["id2label"] = serde_json::json!({"0": "LABEL_0"});
+		config["label2id"] = serde_json::json!({"LABEL_0": 0});
+		std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
 
-	let prefix = if prefixed { "bert." } else { "" };
-	let mut tensors: HashMap<String, Tensor> =
-		candle_core::safetensors::load(src.join("model.safetensors"), &Device::Cpu)
-			.unwrap()
-			.into_iter()
-			.filter(|(k, _)| k != "embeddings.position_ids")
-			.map(|(k, v)| (format!("{prefix}{k}"), v))
-			.collect();
-	let hidden = config["hidden_size"].as_u64().unwrap() as usize;
-	let (weight, bias) = head_weights(hidden);
-	tensors.insert(
-		"classifier.weight".into(),
-		Tensor::from_vec(weight, (1, hidden), &Device::Cpu).unwrap(),
-	);
-	tensors
-		.insert("classifier.bias".into(), Tensor::from_vec(vec![bias], 1, &Device::Cpu).unwrap());
-	candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
-	// Losing the race to another test binary is fine: its copy is the same.
-	let _ = std::fs::rename(dir, &done);
-	done
+		let prefix = if prefixed { "bert." } else { "" };
+		let mut tensors: HashMap<String, Tensor> =
+			candle_core::safetensors::load(src.join("model.safetensors"), &Device::Cpu)
+				.unwrap()
+				.into_iter()
+				.filter(|(k, _)| k != "embeddings.position_ids")
+				.map(|(k, v)| (format!("{prefix}{k}"), v))
+				.collect();
+		let hidden = config["hidden_size"].as_u64().unwrap() as usize;
+		let (weight, bias) = head_weights(hidden);
+		tensors.insert(
+			"classifier.weight".into(),
+			Tensor::from_vec(weight, (1, hidden), &Device::Cpu).unwrap(),
+		);
+		tensors.insert(
+			"classifier.bias".into(),
+			Tensor::from_vec(vec![bias], 1, &Device::Cpu).unwrap(),
+		);
+		candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
+	})
 }
 
 /// A scratch directory for one test, removed when dropped.

@@ -1,0 +1,99 @@
+//! The default judge (all-MiniLM-L6-v2 with `judge.json`) on the graded sets in `models/eval`
+//! and on the answers a node would send to be paid without working.
+
+mod common;
+
+use std::path::Path;
+
+use common::{copy_folder, default_dir};
+use poq_scorer::eval::{Report, Row};
+use poq_scorer::{Error, QualityModel};
+
+/// The runtime's `MinQuality`: what scores below it is not paid.
+const FLOOR: u16 = 2_000;
+
+fn graded(set: &str) -> Report {
+	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../eval").join(set);
+	let rows: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+		.unwrap()
+		.lines()
+		.map(|l| serde_json::from_str(l).unwrap())
+		.collect();
+	let model = QualityModel::load(&default_dir()).unwrap();
+	let pairs: Vec<(&str, &str)> = rows
+		.iter()
+		.map(|r| (r["prompt"].as_str().unwrap(), r["response"].as_str().unwrap()))
+		.collect();
+	let scored = model.score(&pairs).unwrap();
+	let rows: Vec<Row> = rows
+		.iter()
+		.zip(scored)
+		.map(|(r, s)| Row {
+			prompt: r["prompt"].as_str().unwrap().into(),
+			grade: r["grade"].as_u64().unwrap() as u8,
+			kind: r["kind"].as_str().unwrap().into(),
+			score: s.score,
+		})
+		.collect();
+	Report::of(&rows, FLOOR)
+}
+
+/// The targets of the judge (models/README.md): little junk paid, nearly every good answer
+/// paid, good answers above junk, and answers ordered by grade.
+fn assert_meets_targets(set: &str) {
+	let r = graded(set);
+	assert!(r.junk_paid.value <= 0.05, "{set}: junk paid {:?}", r.junk_paid);
+	assert!(r.good_paid.value >= 0.95, "{set}: good paid {:?}", r.good_paid);
+	assert!(r.best_beats_junk.value >= 0.98, "{set}: good beats junk {:?}", r.best_beats_junk);
+	assert!(r.pairwise_accuracy.value >= 0.85, "{set}: pairwise {:?}", r.pairwise_accuracy);
+}
+
+#[test]
+fn the_judge_meets_its_targets_on_the_development_set() {
+	assert_meets_targets("dev.jsonl");
+}
+
+#[test]
+fn the_judge_meets_its_targets_on_the_held_out_set() {
+	assert_meets_targets("heldout.jsonl");
+}
+
+#[test]
+fn lazy_answers_are_not_paid_and_an_answer_is() {
+	let model = QualityModel::load(&default_dir()).unwrap();
+	let prompt = "How does photosynthesis work in plants?";
+	let answer = "Plants capture sunlight with chlorophyll in their leaves and use its energy to \
+	              turn water and carbon dioxide into glucose, releasing oxygen as a by-product.";
+	let lazy = [
+		prompt.to_owned(),
+		format!("{prompt} {prompt}"),
+		"plants work photosynthesis in does How?".to_owned(),
+		format!("Great question! {prompt} I hope this helps."),
+		"photosynthesis plants chlorophyll sunlight glucose photosynthesis energy plants leaves \
+		 chlorophyll sunlight glucose oxygen plants"
+			.to_owned(),
+		"Bananas are rich in potassium and make a quick, healthy snack before a workout.".to_owned(),
+		"I'm sorry, but I can't help with that.".to_owned(),
+		"Yes.".to_owned(),
+	];
+	let mut responses: Vec<&str> = vec![answer];
+	responses.extend(lazy.iter().map(String::as_str));
+	let scores = model.scores(prompt, &responses).unwrap();
+	assert!(scores[0] >= 5_000, "the answer scored {}", scores[0]);
+	for (text, score) in lazy.iter().zip(&scores[1..]) {
+		assert!(*score < FLOOR, "{score} for {text:?}");
+	}
+}
+
+#[test]
+fn a_bad_judge_file_is_a_load_error() {
+	let tmp = copy_folder(&default_dir(), "bad-judge");
+	let path = tmp.path().join("judge.json");
+	let good = std::fs::read_to_string(&path).unwrap();
+	std::fs::write(&path, good.replace("\"version\": 1", "\"version\": 9")).unwrap();
+	let err = QualityModel::load(tmp.path()).err().unwrap();
+	assert!(matches!(&err, Error::Unsupported(m) if m.contains("version 9")), "{err}");
+	std::fs::write(&path, good.replace("\"strip\"", "\"stripe\"")).unwrap();
+	let err = QualityModel::load(tmp.path()).err().unwrap();
+	assert!(matches!(&err, Error::Json { .. }), "{err}");
+}
