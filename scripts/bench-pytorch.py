@@ -23,15 +23,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 parity = __import__("parity")  # the venv bootstrap and model paths live there
 
-# The same word list and text formula as `poq-scorer bench` (models/scorer/src/main.rs): each
-# word is one WordPiece token, so a text of n words is n tokens.
-WORDS = ["the", "quality", "of", "this", "answer", "is", "good", "and", "clear", "model", "chain",
-         "score", "node", "block", "value", "test", "data", "time", "work", "fast", "small", "large",
-         "first", "last", "high", "low", "open", "true", "water", "city", "house", "music"]
+# The same word lists and text formula as `poq-scorer bench` (models/scorer/src/main.rs): each
+# word is one WordPiece token, so a text of n words is n tokens; prompts and responses share no
+# word, so the judge strikes nothing from a response.
+PROMPT_WORDS = ["the", "quality", "of", "this", "answer", "is", "good", "and", "clear", "model",
+                "chain", "score", "node", "block", "value", "test", "data", "time", "work", "fast",
+                "small", "large", "first", "last", "high", "low", "open", "true", "water", "city",
+                "house", "music"]
+RESPONSE_WORDS = ["river", "light", "green", "stone", "paper", "table", "window", "garden", "road",
+                  "tree", "bird", "sun", "moon", "star", "night", "day", "cold", "warm", "blue",
+                  "red", "book", "door", "wall", "hill", "sea", "sky", "rain", "snow", "fire",
+                  "wind", "song", "game"]
 
 
-def text(n, seed, stride):
-    return " ".join(WORDS[(seed + i * stride) % len(WORDS)] for i in range(n))
+def text(words, n, seed, stride):
+    return " ".join(words[(seed + i * stride) % len(words)] for i in range(n))
 
 
 def make_pairs(kind, batch, tokens):
@@ -39,7 +45,7 @@ def make_pairs(kind, batch, tokens):
         p, r = (tokens - 3) // 2, tokens - 3 - (tokens - 3) // 2
     else:  # [CLS] text [SEP] for each text
         p, r = tokens - 2, tokens - 2
-    return [(text(p, i, 7), text(r, i, 5)) for i in range(batch)]
+    return [(text(PROMPT_WORDS, p, i, 7), text(RESPONSE_WORDS, r, i, 5)) for i in range(batch)]
 
 
 def runner(kind, pairs):

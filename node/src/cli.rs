@@ -52,7 +52,7 @@ pub enum Subcommand {
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 }
 
-/// What the node needs to score: where the quality model is.
+/// What the node needs to score: where the quality model is, and how many threads it gets.
 #[derive(Debug, Clone, clap::Parser)]
 pub struct PoqParams {
 	/// Folder of the quality model the off-chain worker scores with (a Hugging Face folder:
@@ -60,6 +60,11 @@ pub struct PoqParams {
 	/// when that exists. Without a model the node imports blocks but scores nothing.
 	#[arg(long, value_name = "DIR")]
 	pub poq_model: Option<PathBuf>,
+
+	/// Threads the quality model scores on: a pool of its own, so that scoring takes at most
+	/// this many cores from block production, the relay-chain client and the database.
+	#[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+	pub poq_scorer_threads: u16,
 }
 
 /// How `--dev` seals blocks.

@@ -24,7 +24,7 @@ use sc_telemetry::TelemetryHandle;
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_keystore::KeystorePtr;
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 /// The block import of a parachain node: it keeps the blocks the relay chain has not included
 /// yet from becoming best before they are.
@@ -78,7 +78,7 @@ pub async fn start_node(
 	parachain_config: Configuration,
 	relay_chain_config: Configuration,
 	collator_options: CollatorOptions,
-	model: Option<PathBuf>,
+	poq: crate::cli::PoqParams,
 ) -> Result<TaskManager, sc_service::Error> {
 	let parachain_config = prepare_node_config(parachain_config);
 	let Partial {
@@ -142,7 +142,7 @@ pub async fn start_node(
 		.await?;
 
 	let keystore = keystore_container.keystore();
-	let scorer = service::load_scorer(model, prometheus_registry.as_ref())?;
+	let scorer = service::load_scorer(&poq, prometheus_registry.as_ref())?;
 	service::spawn_offchain_workers(
 		&parachain_config,
 		&task_manager,

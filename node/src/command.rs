@@ -147,14 +147,14 @@ pub fn run() -> sc_cli::Result<()> {
 				std::env::set_var("CANDLE_NUM_THREADS", "1");
 			}
 			let runner = cli.create_runner(&cli.run.normalize())?;
-			let model = cli.poq.poq_model.clone();
+			let poq = cli.poq.clone();
 			if cli.run.base.shared_params.is_dev() {
 				let seal = cli.dev.seal_mode();
 				return runner.run_node_until_exit(|config| async move {
-					service::start_dev_node(config, seal, model).map_err(sc_cli::Error::Service)
+					service::start_dev_node(config, seal, poq).map_err(sc_cli::Error::Service)
 				});
 			}
-			run_parachain_node(&cli, runner, model)
+			run_parachain_node(&cli, runner, poq)
 		},
 	}
 }
@@ -164,7 +164,7 @@ pub fn run() -> sc_cli::Result<()> {
 fn run_parachain_node(
 	cli: &Cli,
 	runner: sc_cli::Runner<Cli>,
-	model: Option<std::path::PathBuf>,
+	poq: crate::cli::PoqParams,
 ) -> sc_cli::Result<()> {
 	let relay_chain_cli =
 		crate::cli::RelayChainCli::new(runner.config(), cli.relay_chain_args.iter());
@@ -176,7 +176,7 @@ fn run_parachain_node(
 			config.tokio_handle.clone(),
 		)
 		.map_err(|e| format!("relay-chain arguments: {e}"))?;
-		crate::collator::start_node(config, relay_chain_config, collator_options, model)
+		crate::collator::start_node(config, relay_chain_config, collator_options, poq)
 			.await
 			.map_err(sc_cli::Error::Service)
 	})
@@ -187,7 +187,7 @@ fn run_parachain_node(
 fn run_parachain_node(
 	_: &Cli,
 	_: sc_cli::Runner<Cli>,
-	_: Option<std::path::PathBuf>,
+	_: crate::cli::PoqParams,
 ) -> sc_cli::Result<()> {
 	Err("this binary runs the development chain only (`--dev`): build it with `--features \
 	     parachain` to follow a relay chain and collate"

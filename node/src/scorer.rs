@@ -47,15 +47,20 @@ pub struct ModelScorer {
 }
 
 impl ModelScorer {
-	/// Loads the model in `dir` and logs what it is.
-	pub fn load(dir: &Path, metrics: Option<Metrics>) -> Result<Self, poq_scorer::Error> {
-		poq_scorer::tune_allocator();
-		let model = QualityModel::load(dir)?;
+	/// Loads the model in `dir`, to score on `threads` threads of its own, and logs what it is.
+	pub fn load(
+		dir: &Path,
+		threads: usize,
+		metrics: Option<Metrics>,
+	) -> Result<Self, poq_scorer::Error> {
+		let model = QualityModel::load(dir)?.with_threads(threads)?;
 		log::info!(
 			target: LOG_TARGET,
-			"🧠 Quality model loaded from {}: {:?}, digest 0x{}",
+			"🧠 Quality model loaded from {}: {:?}{}, {} scoring threads, digest 0x{}",
 			dir.display(),
 			model.kind(),
+			if model.judge().is_some() { " with its judge" } else { "" },
+			model.threads(),
 			model.digest_hex(),
 		);
 		Ok(Self { model, metrics })

@@ -3,7 +3,7 @@
 //! parachain runtime alone), with the off-chain workers that score.
 
 use crate::{
-	cli::SealMode,
+	cli::{PoqParams, SealMode},
 	scorer::{Metrics, ModelScorer},
 };
 use codec::Encode;
@@ -181,10 +181,10 @@ pub fn chain_ops(
 
 /// Loads the quality model: `--poq-model`, else the default folder if it exists.
 pub fn load_scorer(
-	model: Option<PathBuf>,
+	poq: &PoqParams,
 	registry: Option<&substrate_prometheus_endpoint::Registry>,
 ) -> Result<Option<Arc<dyn Scorer>>, sc_service::Error> {
-	let dir = match model {
+	let dir = match poq.poq_model.clone() {
 		Some(dir) => dir,
 		None => {
 			let default = PathBuf::from(crate::cli::DEFAULT_MODEL_DIR);
@@ -204,7 +204,8 @@ pub fn load_scorer(
 		.map(Metrics::register)
 		.transpose()
 		.map_err(|e| sc_service::Error::Other(format!("PoQ metrics: {e}")))?;
-	let scorer = ModelScorer::load(&dir, metrics).map_err(|e| {
+	let threads = usize::from(poq.poq_scorer_threads);
+	let scorer = ModelScorer::load(&dir, threads, metrics).map_err(|e| {
 		sc_service::Error::Other(format!("cannot load the quality model in {}: {e}", dir.display()))
 	})?;
 	Ok(Some(Arc::new(scorer)))
@@ -214,7 +215,7 @@ pub fn load_scorer(
 pub fn start_dev_node(
 	mut config: Configuration,
 	seal: SealMode,
-	model: Option<PathBuf>,
+	poq: PoqParams,
 ) -> Result<TaskManager, sc_service::Error> {
 	let PartialComponents {
 		client,
@@ -227,7 +228,7 @@ pub fn start_dev_node(
 		other: mut telemetry,
 	} = new_partial(&config)?;
 
-	let scorer = load_scorer(model, config.prometheus_registry())?;
+	let scorer = load_scorer(&poq, config.prometheus_registry())?;
 
 	let keystore = keystore_container.keystore();
 	for seed in DEV_VALIDATOR_SEEDS {

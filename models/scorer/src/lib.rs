@@ -37,23 +37,6 @@ pub use digest::{digest_file, to_hex, Manifest, MANIFEST_HEADER};
 pub use error::{Error, Result};
 pub use model::{ModelKind, QualityModel, Scored};
 
-/// Tunes glibc's allocator for scoring; call once at process start (the CLI does).
-///
-/// Every forward pass allocates activations of several MB per layer and frees them again.
-/// By default glibc serves such sizes with fresh `mmap`s, or trims them off the heap on free,
-/// so each pass pays page faults and page zeroing again: about a fifth of batch-32 time. Raising
-/// the mmap threshold to its maximum (32 MiB) and the trim threshold to 1 GiB keeps that memory
-/// mapped for reuse. It affects the whole process (memory, once used, stays with it). A no-op
-/// elsewhere than on glibc.
-pub fn tune_allocator() {
-	#[cfg(all(target_os = "linux", target_env = "gnu"))]
-	// SAFETY: mallopt only changes allocator parameters; both values are in their valid range.
-	unsafe {
-		libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-		libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
-	}
-}
-
 #[cfg(test)]
 mod tests {
 	#[test]

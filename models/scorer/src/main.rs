@@ -71,7 +71,8 @@ enum Command {
 		/// each text for a bi-encoder).
 		#[arg(long, default_value_t = 128)]
 		tokens: usize,
-		/// Worker threads (sets RAYON_NUM_THREADS); all cores when absent.
+		/// Scoring threads (a pool of the scorer's own, as the node runs it); rayon's global
+		/// pool (all cores) when absent.
 		#[arg(long)]
 		threads: Option<usize>,
 		/// Measure for at least this many seconds (after a warm-up).
@@ -113,7 +114,6 @@ fn main() -> ExitCode {
 	if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
 		std::env::set_var("CANDLE_NUM_THREADS", "1");
 	}
-	poq_scorer::tune_allocator();
 	let result = match cli.command {
 		Command::Score { model, input } => score(&model, &input),
 		Command::Eval { model, input, floor, json, details } => {
@@ -121,12 +121,7 @@ fn main() -> ExitCode {
 		},
 		Command::Digest { model, manifest } => digest(&model, manifest),
 		Command::Bench { model, batch, tokens, threads, seconds } => {
-			if let Some(n) = threads {
-				// Candle's matmuls and the tokenizer read this when they first build their
-				// thread pools, which happens later, on this (still single) thread.
-				std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-			}
-			bench(&model, batch, tokens, seconds)
+			bench(&model, batch, tokens, threads, seconds)
 		},
 	};
 	match result {
@@ -258,26 +253,43 @@ fn digest(model: &Path, show_manifest: bool) -> Result<(), String> {
 }
 
 /// Common English words that are each one WordPiece token in BERT's uncased vocabulary, so a
-/// text of `n` of them encodes to exactly `n` tokens. `scripts/bench-pytorch.py` builds the
-/// same texts from the same list.
-const WORDS: [&str; 32] = [
+/// text of `n` of them encodes to exactly `n` tokens: prompts are made of [`PROMPT_WORDS`] and
+/// responses of [`RESPONSE_WORDS`], which share no word, so a judge strikes nothing from a
+/// response and the model sees every token. `scripts/bench-pytorch.py` builds the same texts
+/// from the same lists.
+const PROMPT_WORDS: [&str; 32] = [
 	"the", "quality", "of", "this", "answer", "is", "good", "and", "clear", "model", "chain",
 	"score", "node", "block", "value", "test", "data", "time", "work", "fast", "small", "large",
 	"first", "last", "high", "low", "open", "true", "water", "city", "house", "music",
 ];
+/// See [`PROMPT_WORDS`].
+const RESPONSE_WORDS: [&str; 32] = [
+	"river", "light", "green", "stone", "paper", "table", "window", "garden", "road", "tree",
+	"bird", "sun", "moon", "star", "night", "day", "cold", "warm", "blue", "red", "book", "door",
+	"wall", "hill", "sea", "sky", "rain", "snow", "fire", "wind", "song", "game",
+];
 
-/// `n` words from [`WORDS`]: word `i` is `WORDS[(seed + i * stride) % 32]`. Prompts use stride
-/// 7 and responses stride 5, so with the pair index as seed no text repeats within 32 pairs
-/// (a repeated text would be embedded once by the bi-encoder and flatter its numbers).
-fn text(n: usize, seed: usize, stride: usize) -> String {
-	(0..n).map(|i| WORDS[(seed + i * stride) % WORDS.len()]).collect::<Vec<_>>().join(" ")
+/// `n` of `words`: word `i` is `words[(seed + i * stride) % 32]`. Prompts use stride 7 and
+/// responses stride 5, so with the pair index as seed no text repeats within 32 pairs (a
+/// repeated text would be embedded once by the bi-encoder and flatter its numbers).
+fn text(words: &[&str; 32], n: usize, seed: usize, stride: usize) -> String {
+	(0..n).map(|i| words[(seed + i * stride) % words.len()]).collect::<Vec<_>>().join(" ")
 }
 
-fn bench(model: &Path, batch: usize, tokens: usize, seconds: f64) -> Result<(), String> {
+fn bench(
+	model: &Path,
+	batch: usize,
+	tokens: usize,
+	threads: Option<usize>,
+	seconds: f64,
+) -> Result<(), String> {
 	if batch == 0 || tokens < 4 {
 		return Err("--batch must be at least 1 and --tokens at least 4".into());
 	}
-	let model = QualityModel::load(model).map_err(|e| e.to_string())?;
+	let mut model = QualityModel::load(model).map_err(|e| e.to_string())?;
+	if let Some(n) = threads {
+		model = model.with_threads(n).map_err(|e| e.to_string())?;
+	}
 	if tokens > model.max_len() {
 		return Err(format!(
 			"--tokens {tokens} exceeds the model's max length {}",
@@ -290,8 +302,9 @@ fn bench(model: &Path, batch: usize, tokens: usize, seconds: f64) -> Result<(), 
 		// [CLS] text [SEP], for each of prompt and response
 		ModelKind::BiEncoder => (tokens - 2, tokens - 2),
 	};
-	let texts: Vec<(String, String)> =
-		(0..batch).map(|i| (text(prompt_words, i, 7), text(response_words, i, 5))).collect();
+	let texts: Vec<(String, String)> = (0..batch)
+		.map(|i| (text(&PROMPT_WORDS, prompt_words, i, 7), text(&RESPONSE_WORDS, response_words, i, 5)))
+		.collect();
 	let pairs: Vec<(&str, &str)> = texts.iter().map(|(p, r)| (p.as_str(), r.as_str())).collect();
 	let run = || -> Result<Duration, String> {
 		let start = Instant::now();
@@ -309,7 +322,7 @@ fn bench(model: &Path, batch: usize, tokens: usize, seconds: f64) -> Result<(), 
 	let total: Duration = times.iter().sum();
 	times.sort();
 	let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
-	let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
+	let threads = model.threads();
 	println!(
         "{:?} batch={batch} tokens={tokens} threads={threads} calls={} pairs/s={:.1} p50={:.2}ms p99={:.2}ms",
         model.kind(),

@@ -23,7 +23,7 @@ const MAX_BATCH: usize = 32;
 /// Padded tokens per forward pass at most (32 sequences of 128). The matmuls reach full speed
 /// well below this, and it keeps MiniLM's largest activation (tokens x 1536 floats, 24 MiB)
 /// under the size from which glibc maps and unmaps memory for every allocation (32 MiB
-/// at most, see [`crate::tune_allocator`]).
+/// at most; glibc raises its threshold to that after the first pass frees such a block).
 const MAX_BATCH_TOKENS: usize = 4096;
 
 /// Which kind of scorer a folder holds; it fixes what `raw` means.
@@ -69,6 +69,7 @@ pub struct QualityModel {
 	judge: Option<Judge>,
 	manifest: Manifest,
 	weights: PathBuf,
+	pool: Option<rayon::ThreadPool>,
 }
 
 impl QualityModel {
@@ -114,7 +115,26 @@ impl QualityModel {
 			judge,
 			manifest,
 			weights,
+			pool: None,
 		})
+	}
+
+	/// Runs every later scoring call on a pool of its own with `threads` threads (at least
+	/// one), instead of rayon's global pool (one thread per core, shared with whatever else in
+	/// the process uses rayon). A node gives its scorer a bounded share of the machine this way.
+	pub fn with_threads(mut self, threads: usize) -> Result<Self> {
+		let pool = rayon::ThreadPoolBuilder::new()
+			.num_threads(threads.max(1))
+			.thread_name(|i| format!("poq-scorer-{i}"))
+			.build()
+			.map_err(|e| Error::Inference(format!("cannot start the scoring threads: {e}")))?;
+		self.pool = Some(pool);
+		Ok(self)
+	}
+
+	/// The threads scoring runs on: the pool of [`Self::with_threads`], or rayon's global pool.
+	pub fn threads(&self) -> usize {
+		self.pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
 	}
 
 	/// Which kind of scorer this is.
@@ -155,6 +175,14 @@ impl QualityModel {
 	/// pair does not depend on the other pairs in the call: batches are padded per row and
 	/// padding is masked out.
 	pub fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<Scored>> {
+		match &self.pool {
+			Some(pool) => pool.install(|| self.score_here(pairs)),
+			None => self.score_here(pairs),
+		}
+	}
+
+	/// [`Self::score`] on the calling thread's rayon pool.
+	fn score_here(&self, pairs: &[(&str, &str)]) -> Result<Vec<Scored>> {
 		if pairs.is_empty() {
 			return Err(Error::EmptyInput);
 		}
