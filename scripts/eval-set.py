@@ -10,6 +10,8 @@ This script adds the answers a lazy node would make from the prompt or by copyin
 mechanical and so are generated rather than typed: the prompt echoed (`echo`, `echo_twice`,
 `echo_shuffled`, `echo_framed`), keyword stuffing (`stuffing`), the good answer cut off
 mid-sentence (`cut_off`, grade 1) and the good answer copied with typos (`noisy_copy`, grade 2).
+Keyword stuffing comes twice: the keywords repeated and shuffled (`stuffing`) and each keyword
+once (`keywords`).
 Output: JSON lines `{"id", "prompt", "response", "grade", "kind"}`, the input of
 `poq-scorer eval`. Deterministic: the same source gives the same bytes (`--check` says so).
 """
@@ -22,7 +24,7 @@ import sys
 GRADES = {
     "good": 3, "good2": 3, "noisy_copy": 2,
     "vague": 1, "wrong": 1, "other_language": 1, "cut_off": 1,
-    "echo": 0, "echo_twice": 0, "echo_shuffled": 0, "echo_framed": 0, "stuffing": 0,
+    "echo": 0, "echo_twice": 0, "echo_shuffled": 0, "echo_framed": 0, "stuffing": 0, "keywords": 0,
     "refusal": 0, "near_empty": 0, "off_topic": 0,
 }
 HAND = ["good", "good2", "vague", "wrong", "other_language", "refusal", "near_empty", "off_topic"]
@@ -48,13 +50,17 @@ def words(text):
     return re.findall(r"\w+", text.lower())
 
 
-def stuffing(item, rng):
+def keywords(item):
     seen, keys = set(), []
     for w in words(item["prompt"]) + words(item["good"]):
         if w not in COMMON and not w.isdigit() and w not in seen:
             seen.add(w)
             keys.append(w)
-    keys = keys[:16]
+    return keys
+
+
+def stuffing(item, rng):
+    keys = keywords(item)[:16]
     out = keys * max(1, -(-40 // max(1, len(keys))))
     rng.shuffle(out)
     return " ".join(out[:40])
@@ -92,6 +98,7 @@ def build(item):
     before, after = FRAMES[int(hashlib.sha256(item["id"].encode()).hexdigest(), 16) % len(FRAMES)]
     answers["echo_framed"] = before + prompt + after
     answers["stuffing"] = stuffing(item, rng_for(item["id"], "stuffing"))
+    answers["keywords"] = ", ".join(keywords(item)[:30]).capitalize() + "."
     answers["cut_off"] = cut_off(item["good"])
     answers["noisy_copy"] = noisy_copy(item["good"], rng_for(item["id"], "noisy_copy"))
     for kind in GRADES:

@@ -73,3 +73,30 @@ test("inference clients register, answer once each, and ride out a failing endpo
 	const score = (who) => outcome.responses.find((r) => r.node.toString() === who).score.unwrap().toNumber();
 	assert.ok(score(acc.Dave.address) > score(acc.Eve.address));
 });
+
+test("a node that echoes the prompt back is paid nothing; the node that answers is paid", async (t) => {
+	const node = await startNode();
+	t.after(() => node.stop());
+	const { api, ws } = node;
+	const acc = await devAccounts();
+	const honest = await chatServer(() => "Plants capture sunlight with chlorophyll and use its energy to turn water and carbon dioxide into glucose, releasing oxygen.");
+	const echo = await chatServer((prompt) => prompt);
+	t.after(() => Promise.all([honest.close(), echo.close()]));
+	const clients = [runInfer(ws, "//Dave", honest.url), runInfer(ws, "//Eve", echo.url)];
+	t.after(() => clients.forEach((c) => c.child.kill()));
+
+	const id = (await api.query.poq.nextRequestId()).toBigInt();
+	const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
+	await send(api, api.tx.poq.submitRequest("How does photosynthesis work in plants?", 10n * UNIT), acc.Ferdie);
+	const { records } = await done;
+	assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", id)), "the request is finalized");
+
+	const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+	const of = (who) => outcome.responses.find((r) => r.node.toString() === who);
+	const minQuality = api.consts.poq.minQuality.toNumber();
+	const [dave, eve] = [of(acc.Dave.address), of(acc.Eve.address)];
+	assert.ok(eve.score.unwrap().toNumber() < minQuality, `the echo scored ${eve.score.unwrap()}`);
+	assert.equal(eve.paid.toBigInt(), 0n, "the echo is paid nothing");
+	assert.ok(dave.score.unwrap().toNumber() >= minQuality, `the answer scored ${dave.score.unwrap()}`);
+	assert.ok(dave.paid.toBigInt() > 0n, "the answer is paid");
+});

@@ -80,6 +80,8 @@ describe("a request on a live dev chain", () => {
 		const eve = byNode[acc.Eve.address];
 		assert.ok(dave.score.unwrap().toNumber() > eve.score.unwrap().toNumber(), "the good answer scores higher");
 		assert.ok(dave.paid.toBigInt() > eve.paid.toBigInt(), "and is paid more");
+		assert.ok(eve.score.unwrap().toNumber() < api.consts.poq.minQuality.toNumber(), "the off-topic answer scores below MinQuality");
+		assert.equal(eve.paid.toBigInt(), 0n, "and is paid nothing");
 		assert.equal(outcome.committee.length, 3);
 		for (const v of outcome.committee) {
 			assert.ok(v.verdict.isInConsensus, `${v.validator} in consensus`);

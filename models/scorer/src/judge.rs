@@ -18,9 +18,10 @@
 //!      not in the prompt (echoes in any order);
 //!    - `repetition`: one minus the ramp of the share of repeated word trigrams (loops, echoes
 //!      repeated);
-//!    - `function_words`: the share of function words among the words outside code blocks
-//!      (numbers left out), ramped (keyword lists are not sentences); skipped below
-//!      `min_words`;
+//!    - `function_words`: one minus the ramp of the mean length of the runs of content words
+//!      between function words, line by line, outside code blocks: sentences alternate the
+//!      two, keyword lists do not. Numbers and ideographs end a run and are not counted (maths
+//!      and scripts without spaces are not keyword lists); skipped below `min_words` words;
 //!    - `diversity`: the share of distinct words among the first `window` content words,
 //!      ramped (keywords repeated); skipped below `min_words`;
 //!    - `refusal`: 0 when a reply of at most `max_words` words contains a refusal phrase
@@ -85,8 +86,8 @@ pub enum Strip {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionWordsStage {
-	/// Ramp over the share of function words among prose words.
-	pub share: Ramp,
+	/// Ramp over the mean length of the runs of content words; the stage is one minus it.
+	pub run: Ramp,
 	/// Below this many prose words the stage is 1 (too little text to judge).
 	pub min_words: usize,
 }
@@ -220,7 +221,7 @@ impl Judge {
 			("length", file.length),
 			("novelty", file.novelty),
 			("repetition", file.repetition),
-			("function_words.share", file.function_words.share),
+			("function_words.run", file.function_words.run),
 			("diversity.share", file.diversity.share),
 		];
 		for (name, ramp) in ramps {
@@ -253,13 +254,11 @@ impl Judge {
 		let novel = content.iter().filter(|w| !prompt_words.contains(**w)).count();
 		let novelty = if content.is_empty() { 0.0 } else { novel as f32 / content.len() as f32 };
 
-		let prose: Vec<String> =
-			words(&prose(response)).into_iter().filter(|w| !is_number(w)).collect();
-		let function_words = if prose.len() < f.function_words.min_words {
+		let (prose_words, prose_content, runs) = content_runs(response, &is_content);
+		let function_words = if prose_words < f.function_words.min_words || runs == 0 {
 			1.0
 		} else {
-			let function = prose.iter().filter(|w| !is_content(w)).count();
-			f.function_words.share.at(function as f32 / prose.len() as f32)
+			1.0 - f.function_words.run.at(prose_content as f32 / runs as f32)
 		};
 
 		let counted: Vec<&String> =
@@ -350,20 +349,34 @@ fn is_number(word: &str) -> bool {
 	word.chars().all(char::is_numeric)
 }
 
-/// The lines of `text` outside fenced code blocks (a line starting with three backticks opens
-/// or closes one).
-fn prose(text: &str) -> String {
-	let mut in_code = false;
-	let mut out = String::new();
+/// Over the lines of `text` outside fenced code blocks (a line starting with three backticks
+/// opens or closes one): how many words there are, how many of them are content words, and in
+/// how many runs of consecutive content words these stand (function words, numbers,
+/// ideographs and line ends end a run; numbers and ideographs are not counted).
+fn content_runs(text: &str, is_content: &impl Fn(&String) -> bool) -> (usize, usize, usize) {
+	let (mut in_code, mut counted, mut content, mut runs) = (false, 0, 0, 0);
 	for line in text.lines() {
 		if line.trim_start().starts_with("```") {
 			in_code = !in_code;
-		} else if !in_code {
-			out.push_str(line);
-			out.push('\n');
+			continue;
+		}
+		if in_code {
+			continue;
+		}
+		let mut in_run = false;
+		for word in words(line) {
+			if is_number(&word) || word.chars().all(is_ideograph) {
+				in_run = false;
+				continue;
+			}
+			counted += 1;
+			let is = is_content(&word);
+			content += usize::from(is);
+			runs += usize::from(is && !in_run);
+			in_run = is;
 		}
 	}
-	out
+	(counted, content, runs)
 }
 
 /// `text` without what stands between quotation marks: `"…"`, `“…”`, `«…»`, `「…」`, `『…』`
@@ -435,7 +448,7 @@ mod tests {
 			length: Ramp { lo: 0.0, hi: 3.0 },
 			novelty: Ramp { lo: 0.1, hi: 0.3 },
 			repetition: Ramp { lo: 0.2, hi: 0.5 },
-			function_words: FunctionWordsStage { share: Ramp { lo: 0.05, hi: 0.15 }, min_words: 8 },
+			function_words: FunctionWordsStage { run: Ramp { lo: 3.5, hi: 5.0 }, min_words: 8 },
 			diversity: DiversityStage { share: Ramp { lo: 0.45, hi: 0.55 }, window: 60, min_words: 8 },
 			refusal: RefusalStage {
 				max_words: 40,
@@ -507,11 +520,16 @@ mod tests {
 		let j = judge();
 		let stuffing = "photosynthesis chlorophyll sunlight glucose plants energy leaves light carbon";
 		assert_eq!(j.analyse("p", stuffing).stages.function_words, 0.0);
+		let commas = "Photosynthesis, chlorophyll, sunlight, glucose, is, plants, energy, leaves, \
+		              light, water, carbon.";
+		assert_eq!(j.analyse("p", commas).stages.function_words, 0.0);
+		let list = "You need:\n- flour\n- sugar\n- eggs\n- butter\n- milk\n- vanilla extract";
+		assert_eq!(j.analyse("p", list).stages.function_words, 1.0);
 		let sentence = "Plants use the energy of light to make sugar and it is stored in the leaves.";
 		assert_eq!(j.analyse("p", sentence).stages.function_words, 1.0);
 		let code = "Use slicing:\n```python\ndef rev(s):\n    return s[::-1]\nprint(rev(x)) # x y z w\n```";
 		assert_eq!(j.analyse("p", code).stages.function_words, 1.0);
-		let maths = "Area = 3.14 × 5 × 5 = 78.5 cm², so about 78.5 square centimetres";
+		let maths = "Travel time = 210 ÷ 84 = 2.5 hours = 2 hours 30 minutes, and 9:40 + 2:30 = 12:10.";
 		assert_eq!(j.analyse("p", maths).stages.function_words, 1.0);
 	}
 

@@ -97,3 +97,24 @@ fn a_bad_judge_file_is_a_load_error() {
 	let err = QualityModel::load(tmp.path()).err().unwrap();
 	assert!(matches!(&err, Error::Json { .. }), "{err}");
 }
+
+#[test]
+fn the_pinned_digest_is_the_same_everywhere() {
+	// fetch-model.sh checks the folder against it and the runtime's presets pin it; a node
+	// whose folder has another digest refuses to score.
+	let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+	let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+	let digest = QualityModel::load(&default_dir()).unwrap().digest_hex();
+	assert_eq!(digest, common::DEFAULT_DIGEST);
+	assert!(read("scripts/fetch-model.sh").contains(&format!("DIGEST=\"{digest}\"")));
+	let genesis = read("runtime/src/genesis.rs");
+	let pinned = genesis.split("DEFAULT_MODEL_DIGEST: [u8; 32] = [").nth(1).unwrap();
+	let bytes: String = pinned
+		.split("];")
+		.next()
+		.unwrap()
+		.split(',')
+		.filter_map(|b| b.trim().strip_prefix("0x"))
+		.collect();
+	assert_eq!(bytes, digest, "runtime/src/genesis.rs DEFAULT_MODEL_DIGEST");
+}
