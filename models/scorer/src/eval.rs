@@ -122,6 +122,41 @@ impl Report {
 	}
 }
 
+/// A request answered by two good answers and one other, as the judge could see it when several
+/// nodes answer: the model's similarity of each pair of the three answers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Trio {
+	/// Between the two good answers.
+	pub good_good: f32,
+	/// Between the first good answer and the other.
+	pub first_other: f32,
+	/// Between the second good answer and the other.
+	pub second_other: f32,
+}
+
+impl Trio {
+	/// Whether agreement (each answer's mean similarity to the two others) ranks the other
+	/// answer strictly below both good ones: what an agreement stage would need to pay less for
+	/// it.
+	pub fn agreement_ranks_other_last(&self) -> bool {
+		let other = (self.first_other + self.second_other) / 2.0;
+		let first = (self.good_good + self.first_other) / 2.0;
+		let second = (self.good_good + self.second_other) / 2.0;
+		other < first && other < second
+	}
+}
+
+/// Per kind of the "other" answer: how often agreement ranks it below both good answers.
+pub fn agreement(trios: &[(String, Trio)]) -> BTreeMap<String, Rate> {
+	let mut counts: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+	for (kind, trio) in trios {
+		let c = counts.entry(kind.clone()).or_default();
+		c.0 += f64::from(u8::from(trio.agreement_ranks_other_last()));
+		c.1 += 1;
+	}
+	counts.into_iter().map(|(k, (hits, total))| (k, Rate::new(hits, total))).collect()
+}
+
 /// 1 when the higher-graded answer scores higher, ½ on a tie, 0 otherwise.
 fn order_credit(higher_grade: u16, lower_grade: u16) -> f64 {
 	match higher_grade.cmp(&lower_grade) {
@@ -191,6 +226,17 @@ mod tests {
 				"refusal", 1, 100.0, 0
 			)]
 		);
+	}
+
+	#[test]
+	fn agreement_ranks_the_odd_one_out_last() {
+		let odd = Trio { good_good: 0.9, first_other: 0.2, second_other: 0.3 };
+		let close = Trio { good_good: 0.5, first_other: 0.8, second_other: 0.7 };
+		assert!(odd.agreement_ranks_other_last());
+		assert!(!close.agreement_ranks_other_last());
+		let r = agreement(&[("wrong".into(), odd), ("wrong".into(), close), ("vague".into(), odd)]);
+		assert_eq!(r["wrong"], Rate::new(1.0, 2));
+		assert_eq!(r["vague"], Rate::new(1.0, 1));
 	}
 
 	#[test]

@@ -48,6 +48,11 @@ enum Command {
 		/// Also write every answer's score, raw model output and stages to this JSON-lines file.
 		#[arg(long)]
 		details: Option<PathBuf>,
+		/// Also measure agreement among answers: for each prompt with two good answers, and each
+		/// non-junk answer of a lower grade, whether that answer's mean similarity to the other
+		/// two (the model's, without the judge) ranks it below both good ones.
+		#[arg(long)]
+		agreement: bool,
 	},
 	/// Print the model's digest (the one the chain pins): the hex SHA-256 of the folder's
 	/// manifest, the list of every file that changes a score with its own SHA-256.
@@ -116,8 +121,8 @@ fn main() -> ExitCode {
 	}
 	let result = match cli.command {
 		Command::Score { model, input } => score(&model, &input),
-		Command::Eval { model, input, floor, json, details } => {
-			eval(&model, &input, floor, json, details.as_deref())
+		Command::Eval { model, input, floor, json, details, agreement } => {
+			eval(&model, &input, floor, json, details.as_deref(), agreement)
 		},
 		Command::Digest { model, manifest } => digest(&model, manifest),
 		Command::Bench { model, batch, tokens, threads, seconds } => {
@@ -187,6 +192,7 @@ fn eval(
 	floor: u16,
 	json: bool,
 	details: Option<&Path>,
+	agreement: bool,
 ) -> Result<(), String> {
 	let graded: Vec<Graded> = read_lines(input)?;
 	if let Some((n, g)) = graded.iter().enumerate().find(|(_, g)| g.grade > eval::TOP_GRADE) {
@@ -220,12 +226,61 @@ fn eval(
 		})
 		.collect();
 	let report = eval::Report::of(&rows, floor);
+	let agreement = if agreement { Some(agreement_of(&model, &graded, &kind)?) } else { None };
 	if json {
-		println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+		let mut out = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+		if let Some(a) = &agreement {
+			out["agreement"] = serde_json::to_value(a).map_err(|e| e.to_string())?;
+		}
+		println!("{out}");
 	} else {
 		print_report(&report);
+		for (kind, rate) in agreement.iter().flatten() {
+			println!(
+				"agreement ranks {kind} below both good answers in {:.1} % ({}/{})",
+				100.0 * rate.value,
+				rate.hits,
+				rate.total
+			);
+		}
 	}
 	Ok(())
+}
+
+/// The agreement measurement of `eval --agreement` (see [`eval::Trio`]).
+fn agreement_of(
+	model: &QualityModel,
+	graded: &[Graded],
+	kind: &dyn Fn(&Graded) -> String,
+) -> Result<std::collections::BTreeMap<String, eval::Rate>, String> {
+	let mut by_prompt: std::collections::BTreeMap<&str, Vec<&Graded>> = Default::default();
+	for g in graded {
+		by_prompt.entry(&g.prompt).or_default().push(g);
+	}
+	let (mut pairs, mut trios) = (Vec::new(), Vec::new());
+	for answers in by_prompt.values() {
+		let good: Vec<&str> =
+			answers.iter().filter(|g| g.grade == eval::TOP_GRADE).map(|g| g.response.as_str()).collect();
+		let [first, second, ..] = good[..] else { continue };
+		pairs.push((first, second));
+		let good_good = pairs.len() - 1;
+		for other in answers.iter().filter(|g| (1..eval::TOP_GRADE).contains(&g.grade)) {
+			pairs.push((first, other.response.as_str()));
+			pairs.push((second, other.response.as_str()));
+			trios.push((kind(other), good_good, pairs.len() - 2));
+		}
+	}
+	if pairs.is_empty() {
+		return Err("no prompt has two good answers to measure agreement with".into());
+	}
+	let sim = model.similarity(&pairs).map_err(|e| e.to_string())?;
+	let trios: Vec<(String, eval::Trio)> = trios
+		.into_iter()
+		.map(|(k, gg, i)| {
+			(k, eval::Trio { good_good: sim[gg], first_other: sim[i], second_other: sim[i + 1] })
+		})
+		.collect();
+	Ok(eval::agreement(&trios))
 }
 
 fn print_report(r: &eval::Report) {

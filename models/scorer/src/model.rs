@@ -175,9 +175,22 @@ impl QualityModel {
 	/// pair does not depend on the other pairs in the call: batches are padded per row and
 	/// padding is masked out.
 	pub fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<Scored>> {
+		self.on_pool(|| self.score_here(pairs))
+	}
+
+	/// Runs `f` on the pool of [`Self::with_threads`], or here when there is none.
+	fn on_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
 		match &self.pool {
-			Some(pool) => pool.install(|| self.score_here(pairs)),
-			None => self.score_here(pairs),
+			Some(pool) => pool.install(f),
+			None => f(),
+		}
+	}
+
+	/// The model's `x` for its raw output (see [`ModelKind`]).
+	fn x(&self, raw: f32) -> f32 {
+		match self.head {
+			Head::Cross(_) => sigmoid(raw),
+			Head::Bi { .. } => raw,
 		}
 	}
 
@@ -192,20 +205,14 @@ impl QualityModel {
 			Some(a) => pairs.iter().zip(a).map(|(&(p, _), a)| (p, a.model_text.as_str())).collect(),
 			None => pairs.to_vec(),
 		};
-		let raws = match &self.head {
-			Head::Cross(head) => self.cross_raw(head, &seen)?,
-			Head::Bi { pooling, normalize } => self.bi_raw(&seen, *pooling, *normalize)?,
-		};
-		raws.into_iter()
+		self.raw(&seen)?
+			.into_iter()
 			.enumerate()
 			.map(|(i, raw)| {
 				if !raw.is_finite() {
 					return Err(Error::NonFinite(i));
 				}
-				let x = match self.head {
-					Head::Cross(_) => sigmoid(raw),
-					Head::Bi { .. } => raw,
-				};
+				let x = self.x(raw);
 				Ok(match (&self.judge, &analyses) {
 					(Some(judge), Some(a)) => {
 						let stages = a[i].stages;
@@ -215,6 +222,25 @@ impl QualityModel {
 				})
 			})
 			.collect()
+	}
+
+	/// The model's own `x` for each pair of texts as given, without the judge: the cosine of
+	/// their embeddings (bi-encoder) or the sigmoid of the logit (cross-encoder). What the
+	/// judge scores relevance with; also how similar two answers are.
+	pub fn similarity(&self, pairs: &[(&str, &str)]) -> Result<Vec<f32>> {
+		if pairs.is_empty() {
+			return Err(Error::EmptyInput);
+		}
+		let raws = self.on_pool(|| self.raw(pairs))?;
+		Ok(raws.into_iter().map(|raw| self.x(raw)).collect())
+	}
+
+	/// The model's raw output for each pair: logit or cosine.
+	fn raw(&self, pairs: &[(&str, &str)]) -> Result<Vec<f32>> {
+		match &self.head {
+			Head::Cross(head) => self.cross_raw(head, pairs),
+			Head::Bi { pooling, normalize } => self.bi_raw(pairs, *pooling, *normalize),
+		}
 	}
 
 	/// The judge the folder carries (`judge.json`), if any.

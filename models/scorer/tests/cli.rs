@@ -167,6 +167,25 @@ fn eval_reports_the_metrics_in_text_and_json() {
 		assert!(text.contains(line), "{line} missing in {text}");
 	}
 
+	// Agreement needs two good answers to a prompt.
+	let out = poq_scorer(&["eval", "--model", m, "--input", i, "--agreement"], None);
+	assert!(!out.status.success());
+	assert!(String::from_utf8_lossy(&out.stderr).contains("two good answers"), "{out:?}");
+	let more = [
+		("What is the capital of France?", "Paris is the French capital.", 3, "good"),
+		("What is the capital of France?", "It is a big city in Europe.", 1, "vague"),
+	];
+	let extra: String = more
+		.iter()
+		.map(|(p, r, g, k)| {
+			serde_json::json!({"prompt": p, "response": r, "grade": g, "kind": k}).to_string() + "\n"
+		})
+		.collect();
+	std::fs::write(&input, std::fs::read_to_string(&input).unwrap() + &extra).unwrap();
+	let out = poq_scorer(&["eval", "--model", m, "--input", i, "--agreement", "--json"], None);
+	let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+	assert_eq!(report["agreement"]["vague"]["total"], 1, "{report}");
+
 	let bad = "{\"prompt\": \"a\", \"response\": \"b\", \"grade\": 4}\n";
 	let out = poq_scorer(&["eval", "--model", m, "--input", "-"], Some(bad));
 	assert!(!out.status.success());
