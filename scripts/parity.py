@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Parity of poq-scorer's `raw` with the reference implementations.
 
-Bi-encoder: sentence-transformers on models/weights/all-MiniLM-L6-v2 (cosine of the embeddings).
+Bi-encoder: sentence-transformers on all-MiniLM-L6-v2 (cosine of the embeddings); poq-scorer runs
+the same weights without the judge (models/weights/minilm-bi, linked from the default folder).
 Cross-encoder: transformers' BertForSequenceClassification on a checkpoint built here from the
 real MiniLM encoder and pooler plus a generated one-logit head (no trained cross-encoder is
-available offline). The Rust tests build the identical checkpoint (models/scorer/tests/common)
-with the same head formula, so the golden values below apply to both.
+available offline). XLM-R: transformers' XLMRobertaForSequenceClassification (the layout of the
+bge-reranker family) on a small checkpoint whose every weight is a formula, with the Unigram
+tokenizer in models/scorer/tests/xlmr-tokenizer.json (written here). The Rust tests build the
+identical checkpoints (models/scorer/tests/common) with the same formulas, so the golden values
+below apply to both.
 
 Usage:
     python3 scripts/parity.py                 # compare, exit 1 if any |diff| > 1e-3
@@ -27,6 +31,17 @@ REQUIREMENTS = ROOT / "scripts" / "requirements-parity.txt"
 BI_DIR = ROOT / "models" / "weights" / "all-MiniLM-L6-v2"
 CROSS_DIR = ROOT / "models" / "weights" / "minilm-cross-test"
 CROSS_BIN_DIR = ROOT / "models" / "weights" / "minilm-cross-test-bin"
+BARE_BI_DIR = ROOT / "models" / "weights" / "minilm-bi"
+XLMR_DIR = ROOT / "models" / "weights" / "xlmr-test"
+XLMR_TOKENIZER = ROOT / "models" / "scorer" / "tests" / "xlmr-tokenizer.json"
+# The XLM-R test checkpoint: small, so that a formula can fill it (tests/common/mod.rs: XLMR_*).
+XLMR_CONFIG = {
+    "model_type": "xlm-roberta", "architectures": ["XLMRobertaForSequenceClassification"],
+    "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
+    "max_position_embeddings": 514, "type_vocab_size": 1, "pad_token_id": 1, "bos_token_id": 0,
+    "eos_token_id": 2, "layer_norm_eps": 1e-5, "hidden_act": "gelu",
+    "id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0},
+}
 CASES = ROOT / "models" / "scorer" / "tests" / "parity-cases.json"
 GOLDEN = ROOT / "models" / "scorer" / "tests" / "golden.json"
 TOLERANCE = 1e-3
@@ -77,6 +92,91 @@ def build_cross_checkpoint():
             torch.save(state, out / weights_name)
 
 
+def build_bare_bi():
+    """The default folder without its judge: what the references score."""
+    BARE_BI_DIR.mkdir(parents=True, exist_ok=True)
+    for f in BI_DIR.iterdir():
+        link = BARE_BI_DIR / f.name
+        if f.name != "judge.json" and not link.exists():
+            link.symlink_to(f)
+
+
+def write_xlmr_tokenizer():
+    """A Unigram tokenizer in XLM-R's form (Metaspace, <s> A </s></s> B </s>), built from a fixed
+    vocabulary: common English words, then single characters; anything else is <unk>."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    words = ("the of and to in is that it for was on are as with his they at be this have from or "
+             "one had by word but not what all were we when your can said there use an each which "
+             "she do how their if will up other about out many then them these so some her would "
+             "make like him into time has look two more write go see number no way could people my "
+             "than first water been call who oil its now find long down day did get come made may "
+             "part capital france paris answer question score model chain quality good bad").split()
+    chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?;:'\"()-"
+    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    vocab += [("\u2581" + w, -2.0 - 0.01 * i) for i, w in enumerate(words)]
+    vocab += [("\u2581", -3.0)]
+    vocab += [(c, -5.0 - 0.01 * i) for i, c in enumerate(chars)]
+    vocab += [("\u2581" + c, -6.0 - 0.01 * i) for i, c in enumerate(chars)]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=3, byte_fallback=False))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    tok.add_special_tokens(["<s>", "<pad>", "</s>", "<unk>"])
+    tok.save(str(XLMR_TOKENIZER))
+
+
+def formula_tensor(t, shape, layer_norm_weight):
+    """Tensor number `t` (in sorted name order) of the XLM-R test checkpoint: element k is
+    ((31k + 7t) mod 97 - 48) / 128, plus 1 for a LayerNorm weight (exact in f32)."""
+    import torch
+
+    n = 1
+    for d in shape:
+        n *= d
+    k = torch.arange(n, dtype=torch.int64)
+    v = (((k * 31 + 7 * t) % 97) - 48).to(torch.float32) / 128
+    return (v + 1 if layer_norm_weight else v).reshape(shape).contiguous()
+
+
+def build_xlmr_checkpoint():
+    from safetensors.torch import save_file
+    from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
+
+    if not XLMR_TOKENIZER.exists():
+        write_xlmr_tokenizer()
+    from tokenizers import Tokenizer
+    config = dict(XLMR_CONFIG, vocab_size=Tokenizer.from_file(str(XLMR_TOKENIZER)).get_vocab_size())
+    model = XLMRobertaForSequenceClassification(XLMRobertaConfig(**config))
+    names = sorted(n for n in model.state_dict() if not n.endswith("position_ids"))
+    state = {n: formula_tensor(t, tuple(model.state_dict()[n].shape), n.endswith("LayerNorm.weight"))
+             for t, n in enumerate(names)}
+    XLMR_DIR.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(XLMR_DIR / "model.safetensors"))
+    (XLMR_DIR / "config.json").write_text(json.dumps(config, indent=2))
+    (XLMR_DIR / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 512}))
+    (XLMR_DIR / "tokenizer.json").write_bytes(XLMR_TOKENIZER.read_bytes())
+    return names
+
+
+def reference_xlmr(cases):
+    import torch
+    from transformers import PreTrainedTokenizerFast, XLMRobertaForSequenceClassification
+
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(XLMR_DIR / "tokenizer.json"),
+                                        pad_token="<pad>", model_max_length=512)
+    model = XLMRobertaForSequenceClassification.from_pretrained(str(XLMR_DIR)).eval()
+    out = []
+    with torch.no_grad():
+        for c in cases:
+            enc = tokenizer([c["prompt"]], [c["response"]], truncation="longest_first",
+                            max_length=512, return_tensors="pt", return_token_type_ids=False)
+            out.append(float(model(**enc).logits[0, 0]))
+    return out
+
+
 def reference_bi(cases):
     from sentence_transformers import SentenceTransformer, util
 
@@ -120,6 +220,10 @@ def main():
 
     subprocess.check_call(["bash", str(ROOT / "scripts" / "fetch-model.sh")], stdout=subprocess.DEVNULL)
     build_cross_checkpoint()
+    build_bare_bi()
+    if args.write_golden:
+        write_xlmr_tokenizer()
+    build_xlmr_checkpoint()
     if args.bin:
         binary = Path(args.bin)
     else:
@@ -134,7 +238,8 @@ def main():
 
     failed = False
     golden = {}
-    for kind, model_dir, reference in [("bi", BI_DIR, reference_bi), ("cross", CROSS_DIR, reference_cross)]:
+    for kind, model_dir, reference in [("bi", BARE_BI_DIR, reference_bi), ("cross", CROSS_DIR, reference_cross),
+                                       ("xlmr", XLMR_DIR, reference_xlmr)]:
         ref = reference(cases)
         ours = rust_raw(binary, model_dir, cases)
         diffs = [abs(a - b) for a, b in zip(ref, ours)]
@@ -152,9 +257,10 @@ def main():
 
     if args.write_golden:
         GOLDEN.write_text(json.dumps({
-            "_comment": "Reference raw values for tests/parity-cases.json, produced by `python3 scripts/parity.py --write-golden` with " + versions + ". bi: sentence-transformers cosine on all-MiniLM-L6-v2; cross: transformers BertForSequenceClassification logit on the generated minilm-cross-test checkpoint.",
+            "_comment": "Reference raw values for tests/parity-cases.json, produced by `python3 scripts/parity.py --write-golden` with " + versions + ". bi: sentence-transformers cosine on all-MiniLM-L6-v2; cross: transformers BertForSequenceClassification logit on the generated minilm-cross-test checkpoint; xlmr: transformers XLMRobertaForSequenceClassification logit on the formula-built xlmr-test checkpoint.",
             "bi": golden["bi"],
             "cross": golden["cross"],
+            "xlmr": golden["xlmr"],
         }, indent=1) + "\n")
         print(f"wrote {GOLDEN}")
     if failed:

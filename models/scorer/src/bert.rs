@@ -57,6 +57,8 @@ fn layer_norm(vb: &VarBuilder, size: usize, eps: f64) -> CResult<LayerNorm> {
 struct Embeddings {
 	word: Embedding,
 	position: Tensor,
+	/// The position id of the first token (RoBERTa's start after the padding index).
+	position_offset: usize,
 	token_type: Embedding,
 	norm: LayerNorm,
 }
@@ -67,6 +69,7 @@ impl Embeddings {
 		Ok(Self {
 			word: Embedding::new(vb.get((c.vocab_size, h), "word_embeddings.weight")?, h),
 			position: vb.get((c.max_position_embeddings, h), "position_embeddings.weight")?,
+			position_offset: c.position_offset(),
 			token_type: Embedding::new(
 				vb.get((c.type_vocab_size, h), "token_type_embeddings.weight")?,
 				h,
@@ -78,7 +81,7 @@ impl Embeddings {
 	fn forward(&self, ids: &Tensor, type_ids: &Tensor) -> CResult<Tensor> {
 		let seq = ids.dim(1)?;
 		let x = (self.word.forward(ids)? + self.token_type.forward(type_ids)?)?;
-		let x = x.broadcast_add(&self.position.narrow(0, 0, seq)?)?;
+		let x = x.broadcast_add(&self.position.narrow(0, self.position_offset, seq)?)?;
 		self.norm.forward(&x)
 	}
 }
@@ -176,28 +179,32 @@ impl Encoder {
 	}
 }
 
-/// `BertForSequenceClassification`'s head: pooler (dense + tanh on `[CLS]`) and classifier.
+/// A sequence-classification head on the first token: a dense layer with tanh, then one logit.
+/// `BertForSequenceClassification` calls them `bert.pooler.dense` and `classifier`;
+/// (XLM-)RoBERTa's classification head `classifier.dense` and `classifier.out_proj`.
 pub struct ClassifierHead {
 	pooler: Dense,
 	classifier: Dense,
 }
 
 impl ClassifierHead {
-	/// Loads `pooler.dense` from `encoder_vb` and `classifier` from `root_vb`; requires exactly
-	/// one label, since the score is defined on a single logit.
-	pub fn load(encoder_vb: &VarBuilder, root_vb: &VarBuilder, hidden: usize) -> CResult<Self> {
-		let classifier_w = root_vb.get_unchecked_dtype("classifier.weight", DType::F32)?;
+	/// Loads the dense layer from `dense` and the classifier from `out` (`out_name` names it
+	/// in errors); requires exactly one label, since the score is defined on a single logit.
+	pub fn load(
+		dense: &VarBuilder,
+		out: &VarBuilder,
+		out_name: &str,
+		hidden: usize,
+	) -> CResult<Self> {
+		let classifier_w = out.get_unchecked_dtype("weight", DType::F32)?;
 		let labels = classifier_w.dim(0)?;
 		if classifier_w.dims() != [1, hidden] {
 			candle_core::bail!(
-                "classifier.weight has shape {:?}; a cross-encoder scorer needs one label ({labels} found) over {hidden} features",
+                "{out_name}.weight has shape {:?}; a cross-encoder scorer needs one label ({labels} found) over {hidden} features",
                 classifier_w.dims()
             );
 		}
-		Ok(Self {
-			pooler: linear(&encoder_vb.pp("pooler.dense"), hidden, hidden)?,
-			classifier: linear(&root_vb.pp("classifier"), 1, hidden)?,
-		})
+		Ok(Self { pooler: linear(dense, hidden, hidden)?, classifier: linear(out, 1, hidden)? })
 	}
 
 	/// One logit per sequence of the hidden states `(batch, seq, hidden)` (only `[CLS]`, the

@@ -11,9 +11,10 @@ use crate::quality::Pooling;
 /// The fields of an HF `config.json` a BERT forward pass needs.
 #[derive(Clone, Debug, Deserialize)]
 pub struct BertConfig {
-	/// Must be `"bert"`.
+	/// `"bert"`, or `"xlm-roberta"`/`"roberta"` (the same encoder; positions start after the
+	/// padding index and the classifier head has other names).
 	pub model_type: String,
-	/// Model class names; `BertForSequenceClassification` makes a cross-encoder.
+	/// Model class names; a `*ForSequenceClassification` of the family makes a cross-encoder.
 	#[serde(default)]
 	pub architectures: Vec<String>,
 	pub vocab_size: usize,
@@ -51,10 +52,17 @@ fn default_position_embedding_type() -> String {
 impl BertConfig {
 	/// Checks that this crate's BERT supports the config.
 	pub fn validate(&self) -> Result<()> {
-		if self.model_type != "bert" {
+		if !["bert", "xlm-roberta", "roberta"].contains(&self.model_type.as_str()) {
 			return Err(Error::Unsupported(format!(
-				"model_type {:?}: only BERT models are supported",
+				"model_type {:?}: only BERT and (XLM-)RoBERTa models are supported",
 				self.model_type
+			)));
+		}
+		if self.max_position_embeddings <= self.position_offset() {
+			return Err(Error::Unsupported(format!(
+				"max_position_embeddings {} leaves no position after the offset {}",
+				self.max_position_embeddings,
+				self.position_offset()
 			)));
 		}
 		if self.position_embedding_type != "absolute" {
@@ -79,6 +87,36 @@ impl BertConfig {
 			)));
 		}
 		Ok(())
+	}
+}
+
+impl BertConfig {
+	/// Whether this is a RoBERTa-family model (`xlm-roberta`, `roberta`).
+	pub fn is_roberta(&self) -> bool {
+		self.model_type != "bert"
+	}
+
+	/// The first position id: RoBERTa numbers positions from `pad_token_id + 1`, BERT from 0.
+	pub fn position_offset(&self) -> usize {
+		if self.is_roberta() {
+			self.pad_token_id as usize + 1
+		} else {
+			0
+		}
+	}
+
+	/// How many positions a sequence can use.
+	pub fn max_positions(&self) -> usize {
+		self.max_position_embeddings - self.position_offset()
+	}
+
+	/// The sequence-classification class of this family.
+	fn classifier_class(&self) -> &'static str {
+		match self.model_type.as_str() {
+			"xlm-roberta" => "XLMRobertaForSequenceClassification",
+			"roberta" => "RobertaForSequenceClassification",
+			_ => "BertForSequenceClassification",
+		}
 	}
 }
 
@@ -124,7 +162,8 @@ struct PoolingConfig {
 /// What the folder says about how to run it.
 #[derive(Debug)]
 pub enum Layout {
-	/// BERT + pooler + one-logit classifier over the pair as one sequence.
+	/// The encoder + a dense-tanh layer on the first token + a one-logit classifier, over the
+	/// pair as one sequence (BERT's pooler and classifier, or RoBERTa's classification head).
 	Cross,
 	/// A sentence-transformers embedding model.
 	Bi {
@@ -144,9 +183,10 @@ pub struct FolderConfig {
 	pub max_len: usize,
 }
 
-/// Reads `dir`'s configs. A folder is a cross-encoder when `architectures` names
-/// `BertForSequenceClassification`, a bi-encoder when it is a sentence-transformers folder
-/// (`modules.json`), and unsupported otherwise.
+/// Reads `dir`'s configs. A folder is a cross-encoder when `architectures` names its family's
+/// `*ForSequenceClassification` (`BertForSequenceClassification`,
+/// `XLMRobertaForSequenceClassification`, `RobertaForSequenceClassification`), a bi-encoder when
+/// it is a sentence-transformers folder (`modules.json`), and unsupported otherwise.
 pub fn read(dir: &Path) -> Result<FolderConfig> {
 	let bert: BertConfig = read_json(&dir.join("config.json"))?;
 	bert.validate()?;
@@ -156,18 +196,19 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
 	// embeddings for, so that caps it (and covers the "no limit" sentinel).
 	let model_max = tokenizer
 		.model_max_length
-		.filter(|&m| m >= 1.0 && m < bert.max_position_embeddings as f64)
-		.map_or(bert.max_position_embeddings, |m| m as usize);
+		.filter(|&m| m >= 1.0 && m < bert.max_positions() as f64)
+		.map_or(bert.max_positions(), |m| m as usize);
 
-	if bert.architectures.iter().any(|a| a == "BertForSequenceClassification") {
+	if bert.architectures.iter().any(|a| a == bert.classifier_class()) {
 		return Ok(FolderConfig { bert, layout: Layout::Cross, max_len: model_max });
 	}
 	let modules: Option<Vec<Module>> = read_optional_json(&dir.join("modules.json"))?;
 	let Some(modules) = modules else {
 		return Err(Error::Unsupported(format!(
-			"{} is neither a BertForSequenceClassification cross-encoder (architectures: {:?}) \
-             nor a sentence-transformers folder (no modules.json)",
+			"{} is neither a {} cross-encoder (architectures: {:?}) nor a sentence-transformers \
+             folder (no modules.json)",
 			dir.display(),
+			bert.classifier_class(),
 			bert.architectures
 		)));
 	};
@@ -190,7 +231,7 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
 	// sentence-transformers uses max_seq_length when set and the tokenizer's limit otherwise.
 	let max_len = st
 		.and_then(|c| c.max_seq_length)
-		.map_or(model_max, |m| m.min(bert.max_position_embeddings));
+		.map_or(model_max, |m| m.min(bert.max_positions()));
 	Ok(FolderConfig { bert, layout: Layout::Bi { pooling, normalize }, max_len })
 }
 

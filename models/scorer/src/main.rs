@@ -352,10 +352,16 @@ fn bench(
 		));
 	}
 	let (prompt_words, response_words) = match model.kind() {
-		// [CLS] prompt [SEP] response [SEP]
-		ModelKind::CrossEncoder => ((tokens - 3) / 2, tokens - 3 - (tokens - 3) / 2),
+		// The pair and its special tokens: [CLS] prompt [SEP] response [SEP] for BERT.
+		ModelKind::CrossEncoder => {
+			let words = tokens.saturating_sub(model.added_tokens(true));
+			(words / 2, words - words / 2)
+		},
 		// [CLS] text [SEP], for each of prompt and response
-		ModelKind::BiEncoder => (tokens - 2, tokens - 2),
+		ModelKind::BiEncoder => {
+			let words = tokens.saturating_sub(model.added_tokens(false));
+			(words, words)
+		},
 	};
 	let texts: Vec<(String, String)> = (0..batch)
 		.map(|i| (text(&PROMPT_WORDS, prompt_words, i, 7), text(&RESPONSE_WORDS, response_words, i, 5)))

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use tokenizers::{
-	Encoding, PaddingParams, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy,
+	Encoding, PaddingParams, PostProcessor, Tokenizer, TruncationDirection, TruncationParams,
+	TruncationStrategy,
 };
 
 use crate::bert::{ClassifierHead, Encoder};
@@ -91,19 +92,28 @@ impl QualityModel {
 		let weights_err =
 			|e: candle_core::Error| Error::Weights(format!("{}: {e}", weights.display()));
 		let root = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-		// transformers saves a classification model's encoder under `bert.`; a bare BertModel
-		// (and most sentence-transformers folders) has no prefix.
-		let encoder_vb = if root.contains_tensor("bert.embeddings.word_embeddings.weight") {
-			root.pp("bert")
+		// transformers saves a classification model's encoder under `bert.` (or `roberta.`); a
+		// bare encoder (and most sentence-transformers folders) has no prefix.
+		let prefix = if cfg.bert.is_roberta() { "roberta" } else { "bert" };
+		let encoder_vb = if root.contains_tensor(&format!("{prefix}.embeddings.word_embeddings.weight"))
+		{
+			root.pp(prefix)
 		} else {
 			root.clone()
 		};
 		let encoder = Encoder::load(&encoder_vb, &cfg.bert).map_err(weights_err)?;
 		let head = match cfg.layout {
-			Layout::Cross => Head::Cross(
-				ClassifierHead::load(&encoder_vb, &root, cfg.bert.hidden_size)
-					.map_err(weights_err)?,
-			),
+			Layout::Cross => {
+				let h = cfg.bert.hidden_size;
+				let head = if cfg.bert.is_roberta() {
+					let c = root.pp("classifier");
+					ClassifierHead::load(&c.pp("dense"), &c.pp("out_proj"), "classifier.out_proj", h)
+				} else {
+					let dense = encoder_vb.pp("pooler").pp("dense");
+					ClassifierHead::load(&dense, &root.pp("classifier"), "classifier", h)
+				};
+				Head::Cross(head.map_err(weights_err)?)
+			},
 			Layout::Bi { pooling, normalize } => Head::Bi { pooling, normalize },
 		};
 		Ok(Self {
@@ -164,6 +174,12 @@ impl QualityModel {
 	/// The weights file the model was loaded from.
 	pub fn weights_path(&self) -> &Path {
 		&self.weights
+	}
+
+	/// How many special tokens the tokenizer adds to one text (`pair: false`) or to a pair:
+	/// `[CLS] a [SEP]` and `[CLS] a [SEP] b [SEP]` for BERT, `<s> a </s></s> b </s>` for XLM-R.
+	pub fn added_tokens(&self, pair: bool) -> usize {
+		self.tokenizer.get_post_processor().map_or(0, |p| p.added_tokens(pair))
 	}
 
 	/// The longest token sequence one input becomes; longer inputs are truncated to it.

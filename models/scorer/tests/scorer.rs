@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{
-	bi_dir, cases, copy_folder, cross_dir, default_dir, golden, pairs, scratch, DEFAULT_DIGEST,
+	bi_dir, cases, copy_folder, cross_dir, default_dir, golden, pairs, scratch, xlmr_dir, DEFAULT_DIGEST,
 	MINILM_SHA256,
 };
 use poq_scorer::quality::{quantize, sigmoid};
@@ -48,6 +48,17 @@ fn cross_encoder_matches_transformers() {
 	let cases = cases();
 	let scored = model.score(&pairs(&cases)).unwrap();
 	assert_matches_golden(&scored, &golden().cross, sigmoid);
+}
+
+#[test]
+fn xlm_roberta_cross_encoder_matches_transformers() {
+	let model = load(&xlmr_dir());
+	assert_eq!(model.kind(), ModelKind::CrossEncoder);
+	assert_eq!(model.max_len(), 512, "514 positions less the padding offset");
+	let cases = cases();
+	let scored = model.score(&pairs(&cases)).unwrap();
+	assert_matches_golden(&scored, &golden().xlmr, sigmoid);
+	assert_batching_invariant(&model);
 }
 
 #[test]
@@ -269,11 +280,27 @@ fn unsupported_models_are_errors() {
 	let err = load_err(dir);
 	assert!(matches!(&err, Error::Unsupported(m) if m.contains("modules.json")), "{err}");
 
-	let tmp = copy_folder(&bi_dir(), "roberta");
+	let tmp = copy_folder(&bi_dir(), "gpt2");
 	let dir = tmp.path();
-	edit_config(dir, |c| c["model_type"] = "roberta".into());
+	edit_config(dir, |c| c["model_type"] = "gpt2".into());
 	let err = load_err(dir);
-	assert!(matches!(&err, Error::Unsupported(m) if m.contains("roberta")), "{err}");
+	assert!(matches!(&err, Error::Unsupported(m) if m.contains("gpt2")), "{err}");
+
+	// An XLM-R checkpoint that names BERT's classifier class is neither kind of model.
+	let tmp = copy_folder(&xlmr_dir(), "xlmr-as-bert");
+	let dir = tmp.path();
+	edit_config(dir, |c| c["architectures"] = serde_json::json!(["BertForSequenceClassification"]));
+	let err = load_err(dir);
+	assert!(
+		matches!(&err, Error::Unsupported(m) if m.contains("XLMRobertaForSequenceClassification")),
+		"{err}"
+	);
+	// Positions start after the padding index, so there must be positions left after it.
+	let tmp = copy_folder(&xlmr_dir(), "xlmr-no-positions");
+	let dir = tmp.path();
+	edit_config(dir, |c| c["max_position_embeddings"] = 2.into());
+	let err = load_err(dir);
+	assert!(matches!(&err, Error::Unsupported(m) if m.contains("offset")), "{err}");
 
 	let tmp = copy_folder(&bi_dir(), "relative-positions");
 	let dir = tmp.path();

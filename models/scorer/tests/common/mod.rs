@@ -129,6 +129,79 @@ fn build_cross(prefixed: bool) -> PathBuf {
 	})
 }
 
+/// The XLM-R test checkpoint of scripts/parity.py (`XLMR_CONFIG`, `formula_tensor`): an
+/// `XLMRobertaForSequenceClassification` (the bge-reranker layout) whose every weight is a
+/// formula, with the Unigram tokenizer tests/xlmr-tokenizer.json. Built once per test run.
+pub fn xlmr_dir() -> PathBuf {
+	static XLMR: OnceLock<PathBuf> = OnceLock::new();
+	XLMR.get_or_init(|| publish("xlmr-test", build_xlmr)).clone()
+}
+
+fn build_xlmr(dir: &Path) {
+	let tokenizer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/xlmr-tokenizer.json");
+	std::fs::copy(&tokenizer, dir.join("tokenizer.json")).unwrap();
+	let vocab = tokenizers::Tokenizer::from_file(&tokenizer).unwrap().get_vocab_size(true);
+	let (h, i, layers, positions) = (32, 64, 2, 514);
+	let config = serde_json::json!({
+		"model_type": "xlm-roberta", "architectures": ["XLMRobertaForSequenceClassification"],
+		"hidden_size": h, "num_hidden_layers": layers, "num_attention_heads": 4,
+		"intermediate_size": i, "max_position_embeddings": positions, "type_vocab_size": 1,
+		"pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2, "layer_norm_eps": 1e-5,
+		"hidden_act": "gelu", "id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0},
+		"vocab_size": vocab,
+	});
+	std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+	std::fs::write(dir.join("tokenizer_config.json"), r#"{"model_max_length": 512}"#).unwrap();
+
+	let mut shapes: Vec<(String, Vec<usize>)> = vec![
+		("classifier.dense.bias".into(), vec![h]),
+		("classifier.dense.weight".into(), vec![h, h]),
+		("classifier.out_proj.bias".into(), vec![1]),
+		("classifier.out_proj.weight".into(), vec![1, h]),
+		("roberta.embeddings.LayerNorm.bias".into(), vec![h]),
+		("roberta.embeddings.LayerNorm.weight".into(), vec![h]),
+		("roberta.embeddings.position_embeddings.weight".into(), vec![positions, h]),
+		("roberta.embeddings.token_type_embeddings.weight".into(), vec![1, h]),
+		("roberta.embeddings.word_embeddings.weight".into(), vec![vocab, h]),
+	];
+	for l in 0..layers {
+		let p = format!("roberta.encoder.layer.{l}.");
+		for (name, shape) in [
+			("attention.output.LayerNorm.bias", vec![h]),
+			("attention.output.LayerNorm.weight", vec![h]),
+			("attention.output.dense.bias", vec![h]),
+			("attention.output.dense.weight", vec![h, h]),
+			("attention.self.key.bias", vec![h]),
+			("attention.self.key.weight", vec![h, h]),
+			("attention.self.query.bias", vec![h]),
+			("attention.self.query.weight", vec![h, h]),
+			("attention.self.value.bias", vec![h]),
+			("attention.self.value.weight", vec![h, h]),
+			("intermediate.dense.bias", vec![i]),
+			("intermediate.dense.weight", vec![i, h]),
+			("output.LayerNorm.bias", vec![h]),
+			("output.LayerNorm.weight", vec![h]),
+			("output.dense.bias", vec![h]),
+			("output.dense.weight", vec![h, i]),
+		] {
+			shapes.push((format!("{p}{name}"), shape));
+		}
+	}
+	shapes.sort();
+	let tensors: HashMap<String, Tensor> = shapes
+		.into_iter()
+		.enumerate()
+		.map(|(t, (name, shape))| {
+			let n: usize = shape.iter().product();
+			let one = if name.ends_with("LayerNorm.weight") { 1.0 } else { 0.0 };
+			let v: Vec<f32> =
+				(0..n).map(|k| ((k * 31 + 7 * t) % 97) as f32 / 128.0 - 48.0 / 128.0 + one).collect();
+			(name, Tensor::from_vec(v, shape, &Device::Cpu).unwrap())
+		})
+		.collect();
+	candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
+}
+
 /// A scratch directory for one test, removed when dropped.
 pub fn scratch(name: &str) -> TempDir {
 	tempfile::Builder::new().prefix(name).tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
@@ -176,6 +249,7 @@ pub fn cases() -> Vec<Case> {
 pub struct Golden {
 	pub bi: Vec<f32>,
 	pub cross: Vec<f32>,
+	pub xlmr: Vec<f32>,
 }
 
 /// tests/golden.json: produced by `python3 scripts/parity.py --write-golden`, which runs
