@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """PyTorch reference benchmark for poq-scorer, on the same weights and the same generated pairs.
 
-Bi-encoder: sentence-transformers all-MiniLM-L6-v2 (encode prompts and responses, cosine).
-Cross-encoder: transformers BertForSequenceClassification on models/weights/minilm-cross-test
-(built by scripts/parity.py).
+The baseline is a bare transformers forward pass (`--baseline bare`, the default): the fast
+tokenizer and the model under `torch.inference_mode()`, nothing else; for the bi-encoder
+`BertModel` + mean pooling + normalisation + cosine, for the cross-encoder
+`BertForSequenceClassification` on models/weights/minilm-cross-test (built by
+scripts/parity.py). `--baseline library` measures sentence-transformers' `encode` instead, which
+adds its own overhead.
 
     python3 scripts/bench-pytorch.py --kind bi --batch 32 --tokens 128 --threads 2
     python3 scripts/bench-pytorch.py --matrix [--threads 2] [--seconds 10]
 
---matrix runs batch 1 and 32 x 128 and 256 tokens x both kinds, PyTorch and `poq-scorer bench`
-alternately (so both see the same machine load; best of --rounds each), and prints a markdown
-table. Uses the venv of scripts/parity.py ($HOME/.cache/poq-venv), creating it when missing.
+--matrix runs, for both kinds, one pair of 128 tokens, 3 pairs of 256 (a request's answers) and
+32 pairs of 128, PyTorch and `poq-scorer bench` alternately (so both see the same machine load;
+best of --rounds each): poq-scorer on the model alone (models/weights/minilm-bi,
+minilm-cross-test) and, for the bi-encoder, with the default judge as a validator runs it. Prints
+a markdown table. Uses the venv of scripts/parity.py ($HOME/.cache/poq-venv), creating it when
+missing.
 """
 import argparse
 import os
@@ -48,10 +54,25 @@ def make_pairs(kind, batch, tokens):
     return [(text(PROMPT_WORDS, p, i, 7), text(RESPONSE_WORDS, r, i, 5)) for i in range(batch)]
 
 
-def runner(kind, pairs):
+def runner(kind, pairs, baseline):
     import torch
 
-    if kind == "bi":
+    if kind == "bi" and baseline == "bare":
+        from transformers import AutoModel, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(parity.BARE_BI_DIR))
+        model = AutoModel.from_pretrained(str(parity.BARE_BI_DIR)).eval()
+        texts = [p for p, _ in pairs] + [r for _, r in pairs]
+        n = len(tokenizer(texts[0])["input_ids"])
+
+        def run():
+            with torch.inference_mode():
+                enc = tokenizer(texts, padding=True, truncation=True, max_length=256, return_tensors="pt")
+                hidden = model(**enc).last_hidden_state
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                e = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=1)
+                return (e[: len(pairs)] * e[len(pairs):]).sum(1)
+    elif kind == "bi":
         from sentence_transformers import SentenceTransformer, util
 
         model = SentenceTransformer(str(parity.BI_DIR), device="cpu")
@@ -77,12 +98,12 @@ def runner(kind, pairs):
     return run, n
 
 
-def prepare(kind, batch, tokens, threads):
+def prepare(kind, batch, tokens, threads, baseline="bare"):
     """The PyTorch scoring call for one cell, with its inputs checked to be `tokens` long."""
     import torch
 
     torch.set_num_threads(threads)
-    run, n = runner(kind, make_pairs(kind, batch, tokens))
+    run, n = runner(kind, make_pairs(kind, batch, tokens), baseline)
     assert n == tokens, f"generated text is {n} tokens, not {tokens}"
     return run
 
@@ -101,8 +122,7 @@ def measure(run, batch, seconds):
     return {"pairs/s": len(times) * batch / sum(times), "p50": pct(0.5), "p99": pct(0.99)}
 
 
-def rust(binary, kind, batch, tokens, threads, seconds):
-    model = parity.BI_DIR if kind == "bi" else parity.CROSS_DIR
+def rust(binary, model, batch, tokens, threads, seconds):
     out = subprocess.run([str(binary), "bench", "--model", str(model), "--batch", str(batch),
                           "--tokens", str(tokens), "--threads", str(threads), "--seconds", str(seconds)],
                          capture_output=True, text=True, check=True).stdout
@@ -121,11 +141,13 @@ def main():
     ap.add_argument("--rounds", type=int, default=3,
                     help="--matrix: alternate PyTorch and poq-scorer this many times per cell and keep "
                          "each side's best round, so a burst of load elsewhere does not decide the ratio")
+    ap.add_argument("--baseline", choices=["bare", "library"], default="bare",
+                    help="bi-encoder baseline: a bare transformers forward, or sentence-transformers' encode")
     ap.add_argument("--bin", help="poq-scorer binary (default: build it with cargo)")
     args = ap.parse_args()
     parity.ensure_venv()
     if not args.matrix:
-        r = measure(prepare(args.kind, args.batch, args.tokens, args.threads), args.batch, args.seconds)
+        r = measure(prepare(args.kind, args.batch, args.tokens, args.threads, args.baseline), args.batch, args.seconds)
         print(f"pytorch {args.kind} batch={args.batch} tokens={args.tokens} threads={args.threads} "
               f"pairs/s={r['pairs/s']:.1f} p50={r['p50']:.2f}ms p99={r['p99']:.2f}ms")
         return
@@ -139,22 +161,25 @@ def main():
     import torch
     print(f"torch {torch.__version__}, {args.threads} threads, best of {args.rounds} alternating rounds "
           f"of >= {args.seconds}s per side and cell, load average before: {os.getloadavg()[0]:.2f}\n")
-    print("| model | batch | tokens | PyTorch pairs/s | poq-scorer pairs/s | ratio | PyTorch p50 / p99 ms | poq-scorer p50 / p99 ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| model | pairs x tokens | PyTorch pairs/s | poq-scorer pairs/s | ratio | with the judge pairs/s | PyTorch p50 ms | poq-scorer p50 ms | with the judge p50 ms |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    best = lambda rounds: max(rounds, key=lambda r: r["pairs/s"])
     for kind in ["bi", "cross"]:
-        for batch in [1, 32]:
-            for tokens in [128, 256]:
-                run = prepare(kind, batch, tokens, args.threads)
-                py, rs = [], []
-                for _ in range(args.rounds):
-                    py.append(measure(run, batch, args.seconds))
-                    rs.append(rust(binary, kind, batch, tokens, args.threads, args.seconds))
-                best = lambda rounds: max(rounds, key=lambda r: r["pairs/s"])
-                py, rs = best(py), best(rs)
-                name = "all-MiniLM-L6-v2 (bi)" if kind == "bi" else "minilm-cross-test (cross)"
-                print(f"| {name} | {batch} | {tokens} | {py['pairs/s']:.1f} | {rs['pairs/s']:.1f} | "
-                      f"{rs['pairs/s'] / py['pairs/s']:.2f} | {py['p50']:.1f} / {py['p99']:.1f} | "
-                      f"{rs['p50']:.1f} / {rs['p99']:.1f} |", flush=True)
+        for batch, tokens in [(1, 128), (3, 256), (32, 128)]:
+            run = prepare(kind, batch, tokens, args.threads, args.baseline)
+            bare = parity.BARE_BI_DIR if kind == "bi" else parity.CROSS_DIR
+            py, rs, judged = [], [], []
+            for _ in range(args.rounds):
+                py.append(measure(run, batch, args.seconds))
+                rs.append(rust(binary, bare, batch, tokens, args.threads, args.seconds))
+                if kind == "bi":
+                    judged.append(rust(binary, parity.BI_DIR, batch, tokens, args.threads, args.seconds))
+            py, rs = best(py), best(rs)
+            j = best(judged) if judged else None
+            name = "all-MiniLM-L6-v2 (bi)" if kind == "bi" else "minilm-cross-test (cross)"
+            print(f"| {name} | {batch} x {tokens} | {py['pairs/s']:.1f} | {rs['pairs/s']:.1f} | "
+                  f"{rs['pairs/s'] / py['pairs/s']:.2f} | {j['pairs/s'] if j else float('nan'):.1f} | "
+                  f"{py['p50']:.1f} | {rs['p50']:.1f} | {j['p50'] if j else float('nan'):.1f} |", flush=True)
 
 
 if __name__ == "__main__":
