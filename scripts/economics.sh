@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Regenerates every result of docs/economics.md: the synthetic runs, the runs on the real
-# model's scores (docs/economics/minilm/*.scores.jsonl, made by `poq-scorer score` from
-# tests/sim/data/*.jsonl), the prompt-echo run, heavy-tailed stakes and larger committees.
-# About 20 s after the build.
+# Regenerates every result of docs/economics.md: the real model's scores
+# (docs/economics/minilm/*.scores.jsonl: `poq-scorer score` with the default model and its judge,
+# on tests/sim/data/*.jsonl), the synthetic runs, the runs on those scores, the prompt-echo run,
+# heavy-tailed stakes and larger committees. About 30 s after the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"
-cargo build --release -p poq-sim
+cargo build --release -p poq-sim -p poq-scorer
 sim="$CARGO_TARGET_DIR/release/poq-sim"
 scores=docs/economics/minilm
+
+model="$(bash scripts/fetch-model.sh)"
+for set in good junk echo; do
+	"$CARGO_TARGET_DIR/release/poq-scorer" score --model "$model" --input "tests/sim/data/$set.jsonl" \
+		>"$scores/$set.scores.jsonl"
+done
 
 "$sim" all --out docs/economics
 "$sim" all --scores "$scores/good.scores.jsonl" --junk-scores "$scores/junk.scores.jsonl" \

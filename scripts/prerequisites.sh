@@ -25,3 +25,6 @@ fi
 if ! rustup component list --installed | grep -q '^rust-src'; then
 	rustup component add rust-src
 fi
+if ! rustup component list --installed | grep -q '^rustfmt'; then
+	rustup component add rustfmt
+fi

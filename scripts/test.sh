@@ -13,6 +13,9 @@ command -v cargo >/dev/null || { echo "cargo is missing: install Rust with rustu
 command -v python3 >/dev/null || { echo "python3 with pip is missing (the model comes from PyPI)" >&2; exit 1; }
 bash scripts/prerequisites.sh
 
+step "formatting: the repo's rustfmt.toml"
+cargo fmt --all -- --check
+
 step "pallet-poq: unit, mock-runtime and property tests (as a runtime builds it)"
 cargo test --locked -p pallet-poq
 

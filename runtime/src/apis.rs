@@ -203,4 +203,3 @@ impl_runtime_apis! {
 		}
 	}
 }
-

@@ -20,7 +20,8 @@ const BOND: Balance = 1_000 * UNIT;
 
 fn genesis(collators: Vec<Sr25519Keyring>) -> Value {
 	let account = |key: &Sr25519Keyring| key.to_account_id();
-	let bonded = |keys: &[Sr25519Keyring]| keys.iter().map(|k| (account(k), BOND)).collect::<Vec<_>>();
+	let bonded =
+		|keys: &[Sr25519Keyring]| keys.iter().map(|k| (account(k), BOND)).collect::<Vec<_>>();
 	let validators = bonded(&[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]);
 	let inference_nodes = bonded(&[Sr25519Keyring::Dave, Sr25519Keyring::Eve]);
 	serde_json::json!({
@@ -50,8 +51,9 @@ fn genesis(collators: Vec<Sr25519Keyring>) -> Value {
 pub fn preset(id: &PresetId) -> Option<Vec<u8>> {
 	let value = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => genesis(vec![Sr25519Keyring::Alice]),
-		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET =>
-			genesis(vec![Sr25519Keyring::Alice, Sr25519Keyring::Bob]),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => {
+			genesis(vec![Sr25519Keyring::Alice, Sr25519Keyring::Bob])
+		},
 		_ => return None,
 	};
 	Some(serde_json::to_string(&value).ok()?.into_bytes())

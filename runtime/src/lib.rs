@@ -20,8 +20,8 @@ pub mod genesis;
 
 use alloc::vec::Vec;
 use frame_support::weights::{
-	constants::WEIGHT_REF_TIME_PER_SECOND, Weight, WeightToFeeCoefficient,
-	WeightToFeeCoefficients, WeightToFeePolynomial,
+	constants::WEIGHT_REF_TIME_PER_SECOND, Weight, WeightToFeeCoefficient, WeightToFeeCoefficients,
+	WeightToFeePolynomial,
 };
 use smallvec::smallvec;
 use sp_runtime::{
@@ -134,9 +134,10 @@ impl WeightToFeePolynomial for WeightToFee {
 	type Balance = Balance;
 	fn polynomial() -> WeightToFeeCoefficients<Self::Balance> {
 		let p = MILLI_UNIT / 10;
-		let q = 100 * Balance::from(
-			frame_support::weights::constants::ExtrinsicBaseWeight::get().ref_time(),
-		);
+		let q = 100
+			* Balance::from(
+				frame_support::weights::constants::ExtrinsicBaseWeight::get().ref_time(),
+			);
 		smallvec![WeightToFeeCoefficient {
 			degree: 1,
 			negative: false,

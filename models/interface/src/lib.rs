@@ -124,6 +124,9 @@ mod tests {
 	#[test]
 	fn none_when_the_digest_differs() {
 		let ext = ScorerExt::new(Arc::new(ByLength([7; 32])));
-		assert_eq!(with_ext(Some(ext), || poq_model::score(b"q", vec![b"a".to_vec()], &[8; 32])), None);
+		assert_eq!(
+			with_ext(Some(ext), || poq_model::score(b"q", vec![b"a".to_vec()], &[8; 32])),
+			None
+		);
 	}
 }

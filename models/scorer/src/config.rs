@@ -229,9 +229,8 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
 	let st: Option<SentenceBertConfig> =
 		read_optional_json(&dir.join("sentence_bert_config.json"))?;
 	// sentence-transformers uses max_seq_length when set and the tokenizer's limit otherwise.
-	let max_len = st
-		.and_then(|c| c.max_seq_length)
-		.map_or(model_max, |m| m.min(bert.max_positions()));
+	let max_len =
+		st.and_then(|c| c.max_seq_length).map_or(model_max, |m| m.min(bert.max_positions()));
 	Ok(FolderConfig { bert, layout: Layout::Bi { pooling, normalize }, max_len })
 }
 

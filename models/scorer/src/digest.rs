@@ -121,11 +121,16 @@ mod tests {
 
 	#[test]
 	fn manifest_text_and_digest_by_hand() {
-		let m = Manifest { files: vec![("a.json".into(), [0; 32]), ("b/c.json".into(), [0xff; 32])] };
+		let m =
+			Manifest { files: vec![("a.json".into(), [0; 32]), ("b/c.json".into(), [0xff; 32])] };
 		let text = m.text();
 		assert_eq!(
 			text,
-			format!("poq-model-manifest/v1\n{}  a.json\n{}  b/c.json\n", "00".repeat(32), "ff".repeat(32))
+			format!(
+				"poq-model-manifest/v1\n{}  a.json\n{}  b/c.json\n",
+				"00".repeat(32),
+				"ff".repeat(32)
+			)
 		);
 		assert_eq!(m.digest(), <[u8; 32]>::from(Sha256::digest(text.as_bytes())));
 	}

@@ -222,9 +222,12 @@ mod tests {
 			r.kinds.iter().map(|k| (k.kind.as_str(), k.count, k.mean, k.paid)).collect();
 		assert_eq!(
 			kinds,
-			[("vague", 1, 9_000.0, 1), ("good", 2, 5_000.0, 1), ("echo", 2, 3_500.0, 2), (
-				"refusal", 1, 100.0, 0
-			)]
+			[
+				("vague", 1, 9_000.0, 1),
+				("good", 2, 5_000.0, 1),
+				("echo", 2, 3_500.0, 2),
+				("refusal", 1, 100.0, 0)
+			]
 		);
 	}
 

@@ -386,8 +386,7 @@ fn unquoted(text: &str) -> String {
 		[('"', '"'), ('“', '”'), ('«', '»'), ('「', '」'), ('『', '』')];
 	let mut out = String::with_capacity(text.len());
 	let mut rest = text;
-	while let Some((i, open)) = rest.char_indices().find(|(_, c)| PAIRS.iter().any(|p| p.0 == *c))
-	{
+	while let Some((i, open)) = rest.char_indices().find(|(_, c)| PAIRS.iter().any(|p| p.0 == *c)) {
 		let close = PAIRS.iter().find(|p| p.0 == open).map_or(open, |p| p.1);
 		let after = &rest[i + open.len_utf8()..];
 		match after.find(close) {
@@ -449,7 +448,11 @@ mod tests {
 			novelty: Ramp { lo: 0.1, hi: 0.3 },
 			repetition: Ramp { lo: 0.2, hi: 0.5 },
 			function_words: FunctionWordsStage { run: Ramp { lo: 3.5, hi: 5.0 }, min_words: 8 },
-			diversity: DiversityStage { share: Ramp { lo: 0.45, hi: 0.55 }, window: 60, min_words: 8 },
+			diversity: DiversityStage {
+				share: Ramp { lo: 0.45, hi: 0.55 },
+				window: 60,
+				min_words: 8,
+			},
 			refusal: RefusalStage {
 				max_words: 40,
 				phrases: vec!["I can't help".into(), "as an AI".into()],
@@ -518,27 +521,32 @@ mod tests {
 	#[test]
 	fn keyword_lists_lack_function_words_but_code_is_not_prose() {
 		let j = judge();
-		let stuffing = "photosynthesis chlorophyll sunlight glucose plants energy leaves light carbon";
+		let stuffing =
+			"photosynthesis chlorophyll sunlight glucose plants energy leaves light carbon";
 		assert_eq!(j.analyse("p", stuffing).stages.function_words, 0.0);
 		let commas = "Photosynthesis, chlorophyll, sunlight, glucose, is, plants, energy, leaves, \
 		              light, water, carbon.";
 		assert_eq!(j.analyse("p", commas).stages.function_words, 0.0);
 		let list = "You need:\n- flour\n- sugar\n- eggs\n- butter\n- milk\n- vanilla extract";
 		assert_eq!(j.analyse("p", list).stages.function_words, 1.0);
-		let sentence = "Plants use the energy of light to make sugar and it is stored in the leaves.";
+		let sentence =
+			"Plants use the energy of light to make sugar and it is stored in the leaves.";
 		assert_eq!(j.analyse("p", sentence).stages.function_words, 1.0);
 		let code = "Use slicing:\n```python\ndef rev(s):\n    return s[::-1]\nprint(rev(x)) # x y z w\n```";
 		assert_eq!(j.analyse("p", code).stages.function_words, 1.0);
-		let maths = "Travel time = 210 ÷ 84 = 2.5 hours = 2 hours 30 minutes, and 9:40 + 2:30 = 12:10.";
+		let maths =
+			"Travel time = 210 ÷ 84 = 2.5 hours = 2 hours 30 minutes, and 9:40 + 2:30 = 12:10.";
 		assert_eq!(j.analyse("p", maths).stages.function_words, 1.0);
 	}
 
 	#[test]
 	fn keywords_repeated_lack_diversity() {
 		let j = judge();
-		let repeated = "bones skeleton adult bones human skeleton body bones adult human skeleton body";
+		let repeated =
+			"bones skeleton adult bones human skeleton body bones adult human skeleton body";
 		assert_eq!(j.analyse("p", repeated).stages.diversity, 0.0);
-		let sentence = "An adult human skeleton usually has 206 bones, fused from about 270 at birth.";
+		let sentence =
+			"An adult human skeleton usually has 206 bones, fused from about 270 at birth.";
 		assert_eq!(j.analyse("p", sentence).stages.diversity, 1.0);
 	}
 
@@ -553,7 +561,9 @@ mod tests {
 
 	#[test]
 	fn unfinished_text() {
-		for done in ["It is 4.", "Done!", "x\n```\ncode\n```", "- item one\n- item two", "1. first", "好。"] {
+		for done in
+			["It is 4.", "Done!", "x\n```\ncode\n```", "- item one\n- item two", "1. first", "好。"]
+		{
 			assert!(!unfinished(done), "{done}");
 		}
 		for cut in ["The answer is that the", "First, mix the flour,", "It costs 12"] {

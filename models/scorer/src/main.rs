@@ -259,8 +259,11 @@ fn agreement_of(
 	}
 	let (mut pairs, mut trios) = (Vec::new(), Vec::new());
 	for answers in by_prompt.values() {
-		let good: Vec<&str> =
-			answers.iter().filter(|g| g.grade == eval::TOP_GRADE).map(|g| g.response.as_str()).collect();
+		let good: Vec<&str> = answers
+			.iter()
+			.filter(|g| g.grade == eval::TOP_GRADE)
+			.map(|g| g.response.as_str())
+			.collect();
 		let [first, second, ..] = good[..] else { continue };
 		pairs.push((first, second));
 		let good_good = pairs.len() - 1;
@@ -284,7 +287,8 @@ fn agreement_of(
 }
 
 fn print_report(r: &eval::Report) {
-	let pct = |rate: eval::Rate| format!("{:5.1} %  ({}/{})", 100.0 * rate.value, rate.hits, rate.total);
+	let pct =
+		|rate: eval::Rate| format!("{:5.1} %  ({}/{})", 100.0 * rate.value, rate.hits, rate.total);
 	println!("{} prompts, {} answers, floor {}", r.prompts, r.answers, r.floor);
 	println!("pairwise accuracy       {}", pct(r.pairwise_accuracy));
 	println!("best answer beats junk  {}", pct(r.best_beats_junk));
@@ -364,7 +368,9 @@ fn bench(
 		},
 	};
 	let texts: Vec<(String, String)> = (0..batch)
-		.map(|i| (text(&PROMPT_WORDS, prompt_words, i, 7), text(&RESPONSE_WORDS, response_words, i, 5)))
+		.map(|i| {
+			(text(&PROMPT_WORDS, prompt_words, i, 7), text(&RESPONSE_WORDS, response_words, i, 5))
+		})
 		.collect();
 	let pairs: Vec<(&str, &str)> = texts.iter().map(|(p, r)| (p.as_str(), r.as_str())).collect();
 	let run = || -> Result<Duration, String> {

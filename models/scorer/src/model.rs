@@ -95,19 +95,24 @@ impl QualityModel {
 		// transformers saves a classification model's encoder under `bert.` (or `roberta.`); a
 		// bare encoder (and most sentence-transformers folders) has no prefix.
 		let prefix = if cfg.bert.is_roberta() { "roberta" } else { "bert" };
-		let encoder_vb = if root.contains_tensor(&format!("{prefix}.embeddings.word_embeddings.weight"))
-		{
-			root.pp(prefix)
-		} else {
-			root.clone()
-		};
+		let encoder_vb =
+			if root.contains_tensor(&format!("{prefix}.embeddings.word_embeddings.weight")) {
+				root.pp(prefix)
+			} else {
+				root.clone()
+			};
 		let encoder = Encoder::load(&encoder_vb, &cfg.bert).map_err(weights_err)?;
 		let head = match cfg.layout {
 			Layout::Cross => {
 				let h = cfg.bert.hidden_size;
 				let head = if cfg.bert.is_roberta() {
 					let c = root.pp("classifier");
-					ClassifierHead::load(&c.pp("dense"), &c.pp("out_proj"), "classifier.out_proj", h)
+					ClassifierHead::load(
+						&c.pp("dense"),
+						&c.pp("out_proj"),
+						"classifier.out_proj",
+						h,
+					)
 				} else {
 					let dense = encoder_vb.pp("pooler").pp("dense");
 					ClassifierHead::load(&dense, &root.pp("classifier"), "classifier", h)
@@ -232,7 +237,11 @@ impl QualityModel {
 				Ok(match (&self.judge, &analyses) {
 					(Some(judge), Some(a)) => {
 						let stages = a[i].stages;
-						Scored { score: quantize(judge.combine(x, &stages)), raw, stages: Some(stages) }
+						Scored {
+							score: quantize(judge.combine(x, &stages)),
+							raw,
+							stages: Some(stages),
+						}
 					},
 					_ => Scored { score: quantize(x), raw, stages: None },
 				})

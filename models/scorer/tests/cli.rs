@@ -119,7 +119,8 @@ fn score_scores_exactly_as_the_library_the_node_calls() {
 		.iter()
 		.map(|r| serde_json::json!({"prompt": prompt, "response": r}).to_string() + "\n")
 		.collect();
-	let out = poq_scorer(&["score", "--model", dir.to_str().unwrap(), "--input", "-"], Some(&input));
+	let out =
+		poq_scorer(&["score", "--model", dir.to_str().unwrap(), "--input", "-"], Some(&input));
 	let cli: Vec<u64> = results(&stdout(&out)).into_iter().map(|(s, _)| s).collect();
 	let library = poq_scorer::QualityModel::load(&dir).unwrap().scores(prompt, &responses).unwrap();
 	assert_eq!(cli, library.iter().map(|&s| u64::from(s)).collect::<Vec<_>>());
@@ -134,19 +135,28 @@ fn eval_reports_the_metrics_in_text_and_json() {
 	let rows = [
 		("What is the capital of France?", "The capital of France is Paris.", 3, "good"),
 		("What is the capital of France?", "What is the capital of France?", 0, "echo"),
-		("How do magnets work?", "Magnets attract iron because their electrons' spins align.", 3, "good"),
+		(
+			"How do magnets work?",
+			"Magnets attract iron because their electrons' spins align.",
+			3,
+			"good",
+		),
 		("How do magnets work?", "I cannot help with that request.", 0, "refusal"),
 	];
 	let text: String = rows
 		.iter()
 		.map(|(p, r, g, k)| {
-			serde_json::json!({"prompt": p, "response": r, "grade": g, "kind": k}).to_string() + "\n"
+			serde_json::json!({"prompt": p, "response": r, "grade": g, "kind": k}).to_string()
+				+ "\n"
 		})
 		.collect();
 	std::fs::write(&input, text).unwrap();
 	let model = default_dir();
 	let (m, i) = (model.to_str().unwrap(), input.to_str().unwrap());
-	let out = poq_scorer(&["eval", "--model", m, "--input", i, "--json", "--details", details.to_str().unwrap()], None);
+	let out = poq_scorer(
+		&["eval", "--model", m, "--input", i, "--json", "--details", details.to_str().unwrap()],
+		None,
+	);
 	let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
 	assert_eq!(report["prompts"], 2);
 	assert_eq!(report["answers"], 4);
@@ -155,7 +165,8 @@ fn eval_reports_the_metrics_in_text_and_json() {
 	assert_eq!(report["pairwise_accuracy"]["value"], 1.0);
 	assert_eq!(report["junk_paid"]["value"], 0.0);
 	assert_eq!(report["good_paid"]["value"], 1.0);
-	let kinds: Vec<&str> = report["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
+	let kinds: Vec<&str> =
+		report["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
 	assert_eq!(kinds.len(), 3);
 	let detail_lines = std::fs::read_to_string(&details).unwrap();
 	assert_eq!(detail_lines.lines().count(), 4);
@@ -163,7 +174,8 @@ fn eval_reports_the_metrics_in_text_and_json() {
 
 	let out = poq_scorer(&["eval", "--model", m, "--input", i, "--floor", "9999"], None);
 	let text = stdout(&out);
-	for line in ["2 prompts, 4 answers, floor 9999", "pairwise accuracy", "junk paid", "good paid"] {
+	for line in ["2 prompts, 4 answers, floor 9999", "pairwise accuracy", "junk paid", "good paid"]
+	{
 		assert!(text.contains(line), "{line} missing in {text}");
 	}
 
@@ -178,7 +190,8 @@ fn eval_reports_the_metrics_in_text_and_json() {
 	let extra: String = more
 		.iter()
 		.map(|(p, r, g, k)| {
-			serde_json::json!({"prompt": p, "response": r, "grade": g, "kind": k}).to_string() + "\n"
+			serde_json::json!({"prompt": p, "response": r, "grade": g, "kind": k}).to_string()
+				+ "\n"
 		})
 		.collect();
 	std::fs::write(&input, std::fs::read_to_string(&input).unwrap() + &extra).unwrap();

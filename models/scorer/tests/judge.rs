@@ -72,7 +72,8 @@ fn lazy_answers_are_not_paid_and_an_answer_is() {
 		"photosynthesis plants chlorophyll sunlight glucose photosynthesis energy plants leaves \
 		 chlorophyll sunlight glucose oxygen plants"
 			.to_owned(),
-		"Bananas are rich in potassium and make a quick, healthy snack before a workout.".to_owned(),
+		"Bananas are rich in potassium and make a quick, healthy snack before a workout."
+			.to_owned(),
 		"I'm sorry, but I can't help with that.".to_owned(),
 		"Yes.".to_owned(),
 	];

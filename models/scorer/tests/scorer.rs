@@ -6,8 +6,8 @@ mod common;
 use std::path::Path;
 
 use common::{
-	bi_dir, cases, copy_folder, cross_dir, default_dir, golden, pairs, scratch, xlmr_dir, DEFAULT_DIGEST,
-	MINILM_SHA256,
+	bi_dir, cases, copy_folder, cross_dir, default_dir, golden, pairs, scratch, xlmr_dir,
+	DEFAULT_DIGEST, MINILM_SHA256,
 };
 use poq_scorer::quality::{quantize, sigmoid};
 use poq_scorer::{Error, ModelKind, QualityModel, Scored};

@@ -69,7 +69,10 @@ impl<T: Config> Pallet<T> {
 	/// Remembers `value` in `item` unless it is already there.
 	fn remember<S>(value: Option<[u8; 32]>) -> u64
 	where
-		S: frame_support::StorageValue<([u8; 32], BlockNumberFor<T>), Query = Option<([u8; 32], BlockNumberFor<T>)>>,
+		S: frame_support::StorageValue<
+			([u8; 32], BlockNumberFor<T>),
+			Query = Option<([u8; 32], BlockNumberFor<T>)>,
+		>,
 	{
 		match value {
 			Some(value) if S::get().map(|(seen, _)| seen) != Some(value) => {
@@ -97,8 +100,8 @@ impl<T: Config> OnSystemEvent for Pallet<T> {
 			.ok()
 			.flatten()
 			.flatten();
-		let writes = Self::remember::<EpochRandomness<T>>(epoch) +
-			Self::remember::<BlockRandomness<T>>(block);
+		let writes = Self::remember::<EpochRandomness<T>>(epoch)
+			+ Self::remember::<BlockRandomness<T>>(block);
 		T::DbWeight::get().reads_writes(2, writes)
 	}
 }

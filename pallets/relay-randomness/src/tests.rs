@@ -65,7 +65,10 @@ fn a_value_keeps_the_block_that_first_saw_it() {
 		at_block(6, proof(EPOCH, Some([3; 32])));
 		assert_eq!(EpochRandomness::<Test>::get(), Some((EPOCH, 5)));
 		assert_eq!(BlockRandomness::<Test>::get(), Some(([3; 32], 6)));
-		assert_eq!(RelayRandomness::random(b"s"), (BlakeTwo256::hash(&mix(&EPOCH, &[3; 32], b"s")), 6));
+		assert_eq!(
+			RelayRandomness::random(b"s"),
+			(BlakeTwo256::hash(&mix(&EPOCH, &[3; 32], b"s")), 6)
+		);
 	});
 }
 

@@ -194,8 +194,9 @@ fn build_xlmr(dir: &Path) {
 		.map(|(t, (name, shape))| {
 			let n: usize = shape.iter().product();
 			let one = if name.ends_with("LayerNorm.weight") { 1.0 } else { 0.0 };
-			let v: Vec<f32> =
-				(0..n).map(|k| ((k * 31 + 7 * t) % 97) as f32 / 128.0 - 48.0 / 128.0 + one).collect();
+			let v: Vec<f32> = (0..n)
+				.map(|k| ((k * 31 + 7 * t) % 97) as f32 / 128.0 - 48.0 / 128.0 + one)
+				.collect();
 			(name, Tensor::from_vec(v, shape, &Device::Cpu).unwrap())
 		})
 		.collect();
