@@ -127,6 +127,16 @@ fn score_scores_exactly_as_the_library_the_node_calls() {
 	assert!(cli[0] >= 2_000 && cli[1..].iter().all(|&s| s < 2_000), "{cli:?}");
 }
 
+/// `poq-scorer eval`'s input: one `{"prompt", "response", "grade", "kind"}` line per row.
+fn graded_jsonl(rows: &[(&str, &str, u8, &str)]) -> String {
+	rows.iter()
+		.map(|(p, r, g, k)| {
+			serde_json::json!({"prompt": p, "response": r, "grade": g, "kind": k}).to_string()
+				+ "\n"
+		})
+		.collect()
+}
+
 #[test]
 fn eval_reports_the_metrics_in_text_and_json() {
 	let tmp = scratch("cli-eval");
@@ -143,14 +153,7 @@ fn eval_reports_the_metrics_in_text_and_json() {
 		),
 		("How do magnets work?", "I cannot help with that request.", 0, "refusal"),
 	];
-	let text: String = rows
-		.iter()
-		.map(|(p, r, g, k)| {
-			serde_json::json!({"prompt": p, "response": r, "grade": g, "kind": k}).to_string()
-				+ "\n"
-		})
-		.collect();
-	std::fs::write(&input, text).unwrap();
+	std::fs::write(&input, graded_jsonl(&rows)).unwrap();
 	let model = default_dir();
 	let (m, i) = (model.to_str().unwrap(), input.to_str().unwrap());
 	let out = poq_scorer(
@@ -187,14 +190,8 @@ fn eval_reports_the_metrics_in_text_and_json() {
 		("What is the capital of France?", "Paris is the French capital.", 3, "good"),
 		("What is the capital of France?", "It is a big city in Europe.", 1, "vague"),
 	];
-	let extra: String = more
-		.iter()
-		.map(|(p, r, g, k)| {
-			serde_json::json!({"prompt": p, "response": r, "grade": g, "kind": k}).to_string()
-				+ "\n"
-		})
-		.collect();
-	std::fs::write(&input, std::fs::read_to_string(&input).unwrap() + &extra).unwrap();
+	let all = std::fs::read_to_string(&input).unwrap() + &graded_jsonl(&more);
+	std::fs::write(&input, all).unwrap();
 	let out = poq_scorer(&["eval", "--model", m, "--input", i, "--agreement", "--json"], None);
 	let report: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
 	assert_eq!(report["agreement"]["vague"]["total"], 1, "{report}");
