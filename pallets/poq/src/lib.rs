@@ -281,7 +281,8 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PruneCursor<T> = StorageValue<_, (u64, u64), ValueQuery>;
 
-	/// SHA-256 of the quality model's weights that validators must run.
+	/// The digest of the quality model validators must run: the SHA-256 of its folder's manifest
+	/// (weights, tokenizer, configs, judge; `poq-scorer digest`).
 	#[pallet::storage]
 	pub type QualityModel<T> = StorageValue<_, [u8; 32]>;
 
@@ -547,7 +548,8 @@ pub mod pallet {
 			Self::do_reveal_scores(who, id, scores, salt)
 		}
 
-		/// Sets the SHA-256 of the quality model's weights that validators must run.
+		/// Sets the digest of the quality model validators must run (`poq-scorer digest`: the
+		/// SHA-256 of the model folder's manifest).
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::set_quality_model())]
 		pub fn set_quality_model(origin: OriginFor<T>, digest: [u8; 32]) -> DispatchResult {

@@ -24,7 +24,7 @@ sp_api::decl_runtime_apis! {
 		fn pending_work(who: AccountId) -> Vec<(RequestId, Task)>;
 		/// Prompt and responses, in response order, of a request whose committee is drawn.
 		fn scoring_input(id: RequestId) -> Option<(Vec<u8>, Vec<Vec<u8>>)>;
-		/// SHA-256 of the quality model's weights validators must run.
+		/// The digest of the quality model validators must run (`poq-scorer digest`).
 		fn quality_model() -> Option<[u8; 32]>;
 	}
 }
