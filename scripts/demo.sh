@@ -3,8 +3,8 @@
 # starts a local development chain and drives demo requests through it with @polkadot/api:
 # //Ferdie asks; two inference clients (poq-infer) answer for //Dave and //Eve, one from a model
 # server that answers well and one from a server that answers off-topic; the node's three
-# validators score the answers with the quality model and its judge, commit, reveal, and the chain pays by
-# quality. Each request's events are printed as their blocks land, then its scores and payouts.
+# validators score the answers with the quality model and its judge, commit, reveal, and the
+# chain pays by quality (the off-topic answers earn nothing). Each request's events are printed as their blocks land, then its scores and payouts.
 #
 #   bash scripts/demo.sh            # POQ_WS_PORT=9944 by default; the chain lives in a temp dir
 set -euo pipefail
