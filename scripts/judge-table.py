@@ -38,6 +38,7 @@ def variants(judge):
     yield "judge without diversity", without(lambda j: j["diversity"].update(share=OFF))
     yield "judge without refusal", without(lambda j: j["refusal"].update(phrases=[]))
     yield "judge without unfinished", without(lambda j: j.update(unfinished=1.0))
+    yield "judge without grounding", without(lambda j: j.update(grounding=1.0))
 
 
 def folder(tmp, name, judge):

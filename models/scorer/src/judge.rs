@@ -27,7 +27,9 @@
 //!    - `refusal`: 0 when a reply of at most `max_words` words contains a refusal phrase
 //!      outside quotation marks (a translation of "I can't wait" is not a refusal);
 //!    - `unfinished`: a fixed factor when the text stops mid-sentence (its last character a
-//!      letter, digit or comma, outside a code block and a list item).
+//!      letter, digit or comma, outside a code block and a list item);
+//!    - `grounding`: a fixed factor when the response shares no content word with a prompt
+//!      that has some (text on a neighbouring topic that never touches the question).
 //!
 //! The score is `round(10_000 * relevance * product of stages)`. Words are maximal runs of
 //! alphanumeric characters, lower-cased (`char::to_lowercase`); each Han, Hiragana or Katakana
@@ -139,6 +141,8 @@ pub struct JudgeFile {
 	pub refusal: RefusalStage,
 	/// The factor for a text that stops mid-sentence.
 	pub unfinished: f32,
+	/// The factor for a response that shares no content word with the prompt.
+	pub grounding: f32,
 	/// Function words of the languages the judge reads (any case).
 	pub stopwords: Vec<String>,
 }
@@ -168,6 +172,8 @@ pub struct Stages {
 	pub refusal: f32,
 	/// Text cut off mid-sentence.
 	pub unfinished: f32,
+	/// Responses that share no content word with the prompt.
+	pub grounding: f32,
 }
 
 impl Stages {
@@ -180,6 +186,7 @@ impl Stages {
 			* self.diversity
 			* self.refusal
 			* self.unfinished
+			* self.grounding
 	}
 }
 
@@ -229,8 +236,10 @@ impl Judge {
 				return bad(&format!("{name} needs finite lo < hi"));
 			}
 		}
-		if !(0.0..=1.0).contains(&file.unfinished) {
-			return bad("unfinished must lie in 0..=1");
+		for (name, factor) in [("unfinished", file.unfinished), ("grounding", file.grounding)] {
+			if !(0.0..=1.0).contains(&factor) {
+				return bad(&format!("{name} must lie in 0..=1"));
+			}
 		}
 		let stopwords = file.stopwords.iter().flat_map(|w| words(w)).collect();
 		let refusals: Vec<Vec<String>> =
@@ -252,6 +261,8 @@ impl Judge {
 
 		let content: Vec<&String> = response_words.iter().filter(|w| is_content(w)).collect();
 		let novel = content.iter().filter(|w| !prompt_words.contains(**w)).count();
+		let prompt_has_content = prompt_words.iter().any(is_content);
+		let grounded = !prompt_has_content || novel < content.len();
 		let novelty = if content.is_empty() { 0.0 } else { novel as f32 / content.len() as f32 };
 
 		let (prose_words, prose_content, runs) = content_runs(response, &is_content);
@@ -287,6 +298,7 @@ impl Judge {
 			diversity,
 			refusal: if refused { 0.0 } else { 1.0 },
 			unfinished: if unfinished(response) { f.unfinished } else { 1.0 },
+			grounding: if grounded { 1.0 } else { f.grounding },
 		};
 		Analysis { model_text, stages }
 	}
@@ -458,6 +470,7 @@ mod tests {
 				phrases: vec!["I can't help".into(), "as an AI".into()],
 			},
 			unfinished: 0.6,
+			grounding: 0.5,
 			stopwords: "the a of is what to in and it".split(' ').map(String::from).collect(),
 		})
 		.unwrap()
@@ -560,6 +573,20 @@ mod tests {
 	}
 
 	#[test]
+	fn an_answer_that_never_touches_the_question_is_not_grounded() {
+		let j = judge();
+		let p = "What gas do plants absorb from the air for photosynthesis?";
+		let off = j.analyse(p, "Bananas are rich in potassium and grow in tropical climates.");
+		assert_eq!(off.stages.grounding, 0.5);
+		let answer = j.analyse(p, "They take in carbon dioxide through their leaves.");
+		assert_eq!(answer.stages.grounding, 0.5, "no shared word: the stage cannot tell");
+		let restated = j.analyse(p, "Plants absorb carbon dioxide.");
+		assert_eq!(restated.stages.grounding, 1.0);
+		// A prompt of function words only grounds nothing.
+		assert_eq!(j.analyse("What is it?", "A cat.").stages.grounding, 1.0);
+	}
+
+	#[test]
 	fn unfinished_text() {
 		for done in
 			["It is 4.", "Done!", "x\n```\ncode\n```", "- item one\n- item two", "1. first", "好。"]
@@ -592,7 +619,10 @@ mod tests {
 			let j = judge();
 			let a = j.analyse(&prompt, &response);
 			let s = a.stages;
-			for v in [s.length, s.novelty, s.repetition, s.function_words, s.diversity, s.refusal, s.unfinished] {
+			for v in [
+				s.length, s.novelty, s.repetition, s.function_words, s.diversity, s.refusal,
+				s.unfinished, s.grounding,
+			] {
 				prop_assert!((0.0..=1.0).contains(&v));
 			}
 			prop_assert!((0.0..=1.0).contains(&j.combine(x, &s)));

@@ -27,7 +27,7 @@ pub fn default_dir() -> PathBuf {
 pub const MINILM_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 
 /// The default folder's manifest digest: what fetch-model.sh checks and the runtime's presets pin.
-pub const DEFAULT_DIGEST: &str = "a1039263272aa135e31d7573ea64084eeff04923bbe3d9276e2a4eaa8ef56ee7";
+pub const DEFAULT_DIGEST: &str = "be49a9a55534c6c1c74982918e0277eaa8eb27d1b4886d1635c0ba2591d8376f";
 
 /// all-MiniLM-L6-v2 without a judge: the bare bi-encoder that the PyTorch references score.
 /// Linked (or copied) from the default folder once per test run.
