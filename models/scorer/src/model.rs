@@ -69,6 +69,8 @@ pub struct QualityModel {
 	max_len: usize,
 	judge: Option<Judge>,
 	manifest: Manifest,
+	/// `manifest`'s digest, hashed once at load: the node checks it on every scoring call.
+	digest: [u8; 32],
 	weights: PathBuf,
 	pool: Option<rayon::ThreadPool>,
 }
@@ -87,6 +89,7 @@ impl QualityModel {
 		let pad_id = tokenizer.token_to_id("[PAD]").unwrap_or(cfg.bert.pad_token_id);
 		let judge = Judge::load(dir)?;
 		let manifest = Manifest::of(dir)?;
+		let digest = manifest.digest();
 		let tensors = read_tensors(&weights)?;
 
 		let weights_err =
@@ -129,6 +132,7 @@ impl QualityModel {
 			max_len: cfg.max_len,
 			judge,
 			manifest,
+			digest,
 			weights,
 			pool: None,
 		})
@@ -163,7 +167,7 @@ impl QualityModel {
 	/// The digest of the folder's [`Manifest`] (weights, tokenizer, configs, judge): the 32
 	/// bytes `set_quality_model` pins on chain.
 	pub fn digest(&self) -> [u8; 32] {
-		self.manifest.digest()
+		self.digest
 	}
 
 	/// [`Self::digest`] as lower-case hex, as `sha256sum` prints it.
