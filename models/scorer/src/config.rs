@@ -174,6 +174,34 @@ pub enum Layout {
 	},
 }
 
+/// The optional file that chooses how the encoder's dense layers compute. The digest covers
+/// it: two validators computing in different precisions never both match the chain.
+pub const PRECISION_FILE: &str = "precision.json";
+
+/// The version of [`PRECISION_FILE`] this crate reads.
+pub const PRECISION_VERSION: u32 = 1;
+
+/// How the encoder's dense layers compute.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+	/// f32 throughout, as transformers computes (a folder without [`PRECISION_FILE`]).
+	#[default]
+	F32,
+	/// The encoder's dense layers in 8-bit integers (see the `int8` module): weights per output
+	/// column, activations per token in 7 bits, exact integer sums. Attention, layer norms,
+	/// GELU and the heads stay f32.
+	Int8,
+}
+
+/// [`PRECISION_FILE`]: `{"version": 1, "dense": "int8"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrecisionFile {
+	version: u32,
+	dense: Precision,
+}
+
 /// Everything read from the folder's JSON files.
 #[derive(Debug)]
 pub struct FolderConfig {
@@ -181,6 +209,22 @@ pub struct FolderConfig {
 	pub layout: Layout,
 	/// The longest token sequence (special tokens included) one input may become.
 	pub max_len: usize,
+	/// How the dense layers compute.
+	pub precision: Precision,
+}
+
+/// Reads `dir`'s [`PRECISION_FILE`]: f32 without one.
+fn precision(dir: &Path) -> Result<Precision> {
+	let Some(file) = read_optional_json::<PrecisionFile>(&dir.join(PRECISION_FILE))? else {
+		return Ok(Precision::F32);
+	};
+	if file.version != PRECISION_VERSION {
+		return Err(Error::Unsupported(format!(
+			"{PRECISION_FILE}: version {} (this scorer reads version {PRECISION_VERSION})",
+			file.version
+		)));
+	}
+	Ok(file.dense)
 }
 
 /// Reads `dir`'s configs. A folder is a cross-encoder when `architectures` names its family's
@@ -190,6 +234,7 @@ pub struct FolderConfig {
 pub fn read(dir: &Path) -> Result<FolderConfig> {
 	let bert: BertConfig = read_json(&dir.join("config.json"))?;
 	bert.validate()?;
+	let precision = precision(dir)?;
 	let tokenizer: TokenizerConfig =
 		read_optional_json(&dir.join("tokenizer_config.json"))?.unwrap_or_default();
 	// transformers truncates to model_max_length; a model cannot see more positions than it has
@@ -200,7 +245,7 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
 		.map_or(bert.max_positions(), |m| m as usize);
 
 	if bert.architectures.iter().any(|a| a == bert.classifier_class()) {
-		return Ok(FolderConfig { bert, layout: Layout::Cross, max_len: model_max });
+		return Ok(FolderConfig { bert, layout: Layout::Cross, max_len: model_max, precision });
 	}
 	let modules: Option<Vec<Module>> = read_optional_json(&dir.join("modules.json"))?;
 	let Some(modules) = modules else {
@@ -231,7 +276,7 @@ pub fn read(dir: &Path) -> Result<FolderConfig> {
 	// sentence-transformers uses max_seq_length when set and the tokenizer's limit otherwise.
 	let max_len =
 		st.and_then(|c| c.max_seq_length).map_or(model_max, |m| m.min(bert.max_positions()));
-	Ok(FolderConfig { bert, layout: Layout::Bi { pooling, normalize }, max_len })
+	Ok(FolderConfig { bert, layout: Layout::Bi { pooling, normalize }, max_len, precision })
 }
 
 /// The path, relative to `dir`, of the pooling module's `config.json` that `modules.json` names;
@@ -312,5 +357,25 @@ mod tests {
 		)
 		.is_err());
 		assert!(pooling_json(r#"{"pooling_mode_lasttoken": true}"#).is_err());
+	}
+
+	#[test]
+	fn the_precision_file_is_read_strictly() {
+		let dir = tempfile::tempdir().unwrap();
+		assert_eq!(precision(dir.path()).unwrap(), Precision::F32);
+		let write = |text: &str| std::fs::write(dir.path().join(PRECISION_FILE), text).unwrap();
+		write(r#"{"version": 1, "dense": "int8"}"#);
+		assert_eq!(precision(dir.path()).unwrap(), Precision::Int8);
+		write(r#"{"version": 1, "dense": "f32"}"#);
+		assert_eq!(precision(dir.path()).unwrap(), Precision::F32);
+		for bad in [
+			r#"{"version": 2, "dense": "int8"}"#,
+			r#"{"version": 1, "dense": "int4"}"#,
+			r#"{"version": 1, "dense": "int8", "attention": "int8"}"#,
+			r#"{"dense": "int8"}"#,
+		] {
+			write(bad);
+			assert!(precision(dir.path()).is_err(), "{bad} was accepted");
+		}
 	}
 }

@@ -5,8 +5,9 @@
 //! path relative to the folder (`/`-separated), the line `<sha256 hex>  <path>`, as
 //! `sha256sum` prints it; every line ends in `\n`. The files are those [`QualityModel::load`]
 //! reads: `config.json`, `tokenizer.json` and the weights always; `tokenizer_config.json`,
-//! `modules.json`, `sentence_bert_config.json`, the pooling module's `config.json` and the
-//! judge (`judge.json`, which carries its version) when present. Two folders that differ in
+//! `modules.json`, `sentence_bert_config.json`, the pooling module's `config.json`, the
+//! judge (`judge.json`, which carries its version) and the precision (`precision.json`) when
+//! present. Two folders that differ in
 //! any of them have different digests.
 //!
 //! [`QualityModel::load`]: crate::QualityModel::load
@@ -16,7 +17,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::config;
+use crate::config::{self, PRECISION_FILE};
 use crate::error::{Error, Result};
 use crate::judge::JUDGE_FILE;
 
@@ -43,9 +44,13 @@ impl Manifest {
 			.map(String::from)
 			.chain(weights)
 			.collect();
-		for optional in
-			["tokenizer_config.json", "modules.json", "sentence_bert_config.json", JUDGE_FILE]
-		{
+		for optional in [
+			"tokenizer_config.json",
+			"modules.json",
+			"sentence_bert_config.json",
+			JUDGE_FILE,
+			PRECISION_FILE,
+		] {
 			if dir.join(optional).is_file() {
 				paths.push(optional.into());
 			}

@@ -26,9 +26,9 @@ pub struct Attention<'a> {
 	pub first_only: bool,
 }
 
-/// A pointer the attention tasks share; each task writes a disjoint block through it.
+/// An output pointer parallel tasks share; each task writes a disjoint block through it.
 #[derive(Clone, Copy)]
-struct OutPtr(*mut f32);
+pub(crate) struct OutPtr(pub(crate) *mut f32);
 // SAFETY: tasks write to pairwise disjoint elements (see `Attention::cpu_fwd`) and the buffer
 // outlives the parallel loop.
 unsafe impl Send for OutPtr {}

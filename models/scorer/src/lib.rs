@@ -26,6 +26,7 @@ mod bert;
 mod config;
 mod digest;
 mod error;
+mod int8;
 pub mod eval;
 pub mod judge;
 mod kernels;

@@ -104,7 +104,7 @@ impl QualityModel {
 			} else {
 				root.clone()
 			};
-		let encoder = Encoder::load(&encoder_vb, &cfg.bert).map_err(weights_err)?;
+		let encoder = Encoder::load(&encoder_vb, &cfg.bert, cfg.precision).map_err(weights_err)?;
 		let head = match cfg.layout {
 			Layout::Cross => {
 				let h = cfg.bert.hidden_size;

@@ -6,8 +6,8 @@ mod common;
 use std::path::Path;
 
 use common::{
-	bi_dir, cases, copy_folder, cross_dir, default_dir, golden, pairs, scratch, xlmr_dir,
-	DEFAULT_DIGEST, MINILM_SHA256,
+	bi_dir, cases, copy_folder, cross_dir, default_dir, golden, int8_cross_dir, pairs, scratch,
+	xlmr_dir, DEFAULT_DIGEST, MINILM_SHA256,
 };
 use poq_scorer::quality::{quantize, sigmoid};
 use poq_scorer::{Error, ModelKind, QualityModel, Scored};
@@ -183,6 +183,7 @@ fn digest_is_the_manifest_hash_of_every_file_that_changes_a_score() {
 			"judge.json",
 			"model.safetensors",
 			"modules.json",
+			"precision.json",
 			"sentence_bert_config.json",
 			"tokenizer.json",
 			"tokenizer_config.json",
@@ -207,9 +208,53 @@ fn digest_is_the_manifest_hash_of_every_file_that_changes_a_score() {
 		std::fs::write(&path, bytes).unwrap();
 	}
 	assert_eq!(digest(), original);
-	// Without the judge the folder is another model.
-	std::fs::remove_file(dir.join("judge.json")).unwrap();
-	assert_ne!(digest(), original);
+	// Without the judge, or computing in f32, the folder is another model.
+	for file in ["judge.json", "precision.json"] {
+		let bytes = std::fs::read(dir.join(file)).unwrap();
+		std::fs::remove_file(dir.join(file)).unwrap();
+		assert_ne!(digest(), original, "{file}");
+		std::fs::write(dir.join(file), bytes).unwrap();
+	}
+}
+
+#[test]
+fn int8_stays_close_to_f32() {
+	let cases = cases();
+	let pairs = pairs(&cases);
+	let max_gap = |a: Vec<f32>, b: Vec<f32>| {
+		a.iter().zip(&b).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max)
+	};
+	// The default folder computes in int8; `similarity` leaves its judge out.
+	let bi = max_gap(
+		load(&default_dir()).similarity(&pairs).unwrap(),
+		load(&bi_dir()).similarity(&pairs).unwrap(),
+	);
+	let raw = |dir: &Path| load(dir).score(&pairs).unwrap().iter().map(|s| s.raw).collect();
+	let cross = max_gap(raw(&int8_cross_dir()), raw(&cross_dir(true)));
+	eprintln!("int8 vs f32: cosine {bi}, logit {cross}");
+	assert!(bi > 0.0 && cross > 0.0, "the int8 folders computed in f32");
+	assert!(bi < 0.02, "cosine off by {bi}");
+	assert!(cross < 0.05, "logit off by {cross}");
+}
+
+/// The int8 path's integer sums are exact, and nothing in it depends on the batch or on how
+/// work is split between threads: scores are the same bits however a validator batches them
+/// and on however many threads, which is what lets validators agree.
+#[test]
+fn int8_results_are_the_same_bits_whatever_the_batch_and_threads() {
+	let cases = cases();
+	let pairs = pairs(&cases);
+	for dir in [default_dir(), int8_cross_dir()] {
+		let bits = |s: Vec<Scored>| s.iter().map(|s| (s.raw.to_bits(), s.score)).collect::<Vec<_>>();
+		let model = load(&dir);
+		let together = bits(model.score(&pairs).unwrap());
+		let alone = bits(pairs.iter().map(|p| model.score(&[*p]).unwrap()[0]).collect());
+		assert_eq!(together, alone, "{}", dir.display());
+		for threads in [1, 2, 3] {
+			let model = load(&dir).with_threads(threads).unwrap();
+			assert_eq!(bits(model.score(&pairs).unwrap()), together, "{threads} threads");
+		}
+	}
 }
 
 #[test]

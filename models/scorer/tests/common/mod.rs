@@ -12,7 +12,8 @@ use serde::Deserialize;
 use tempfile::TempDir;
 
 /// The default model folder as `scripts/fetch-model.sh` assembles it: all-MiniLM-L6-v2 with
-/// the judge (`judge.json`). The tests need the real weights.
+/// the judge (`judge.json`), computing in int8 (`precision.json`). The tests need the real
+/// weights.
 pub fn default_dir() -> PathBuf {
 	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../weights/all-MiniLM-L6-v2");
 	assert!(
@@ -27,15 +28,28 @@ pub fn default_dir() -> PathBuf {
 pub const MINILM_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 
 /// The default folder's manifest digest: what fetch-model.sh checks and the runtime's presets pin.
-pub const DEFAULT_DIGEST: &str = "be49a9a55534c6c1c74982918e0277eaa8eb27d1b4886d1635c0ba2591d8376f";
+pub const DEFAULT_DIGEST: &str = "5cafd3a3e78695a10a5938a8dff3dbfc25aadded88ee6122022f9655438c63fd";
 
-/// all-MiniLM-L6-v2 without a judge: the bare bi-encoder that the PyTorch references score.
-/// Linked (or copied) from the default folder once per test run.
+/// all-MiniLM-L6-v2 without a judge, in f32: the bare bi-encoder that the PyTorch references
+/// score. Linked (or copied) from the default folder once per test run.
 pub fn bi_dir() -> PathBuf {
 	static BI: OnceLock<PathBuf> = OnceLock::new();
 	BI.get_or_init(|| {
-		publish("minilm-bi", |dir| {
-			link_tree(&default_dir(), dir, &|name| name != "judge.json");
+		publish("minilm-bi-f32", |dir| {
+			link_tree(&default_dir(), dir, &|name| !["judge.json", "precision.json"].contains(&name));
+		})
+	})
+	.clone()
+}
+
+/// The cross-encoder of [`cross_dir`] computing in int8: the same files plus `precision.json`.
+pub fn int8_cross_dir() -> PathBuf {
+	static INT8: OnceLock<PathBuf> = OnceLock::new();
+	INT8.get_or_init(|| {
+		publish("minilm-cross-test-int8", |dir| {
+			link_tree(&cross_dir(true), dir, &|_| true);
+			std::fs::write(dir.join("precision.json"), r#"{"version": 1, "dense": "int8"}"#)
+				.unwrap();
 		})
 	})
 	.clone()

@@ -1,0 +1,420 @@
+//! Dense layers in 8-bit integers: the lower-precision path a model folder can ask for (see
+//! [`crate::Precision`]).
+//!
+//! `y = x · Wᵀ + b` with
+//! - `W` quantised once at load, symmetrically per output column: `w ≈ t_n · q`, `q` in
+//!   `-127..=127`, `t_n = max |w_·n| / 127`;
+//! - each row of `x` quantised as it arrives, asymmetrically over its own range in 7 bits:
+//!   `a ≈ lo_m + s_m · u`, `u` in `0..=127`, `s_m = (max - min) / 127`;
+//! - the products summed exactly in `i32`, then `y = t_n · (s_m · Σ u·q + lo_m · Σ q) + b_n`.
+//!
+//! Seven bits for the activations is what keeps the sum exact on every CPU: AVX2's
+//! `vpmaddubsw` adds two `u8 × i8` products into an `i16` with saturation, and
+//! `2 · 127 · 127 = 32 258` stays below `i16::MAX`. So the integer sums are the same numbers
+//! on any instruction set, in any order, and the f32 steps around them are the same sequence
+//! of operations in the vector and the scalar paths (no fused multiply-add): the result of a
+//! layer is bit-for-bit the same on every machine, which matters to validators that must agree.
+
+use candle_core::{bail, CpuStorage, CustomOp1, Layout, Shape};
+use rayon::prelude::*;
+
+use crate::kernels::OutPtr;
+
+/// The largest activation level: 7 bits.
+const ACT_LEVELS: f32 = 127.0;
+/// The largest weight magnitude: 8 bits, symmetric.
+const WEIGHT_LEVELS: f32 = 127.0;
+/// Output columns per packed panel: two AVX2 registers of eight `i32` sums.
+const NR: usize = 16;
+/// Rows per tile of the kernel.
+const MR: usize = 4;
+/// Bytes of one panel per group of four inputs: four `i8` per column.
+const PANEL_STEP: usize = 4 * NR;
+
+/// A weight matrix quantised and packed for [`Int8Dense`].
+pub struct Int8Weights {
+	/// Input features.
+	k: usize,
+	/// Output features.
+	n: usize,
+	/// Input features in groups of four (the last zero-padded).
+	k4: usize,
+	/// `ceil(n / 16)` panels of `k4 * 64` bytes: for each group of four inputs, the four
+	/// weights of columns 0..8 of the panel, then of columns 8..16 (padding columns zero).
+	panels: Vec<i8>,
+	/// `t_n`, per output column.
+	scale: Vec<f32>,
+	/// `Σ_k q_kn` per output column, as f32 (exact: at most `k · 127` in magnitude).
+	colsum: Vec<f32>,
+	/// `b_n`, zero without a bias.
+	bias: Vec<f32>,
+}
+
+impl Int8Weights {
+	/// Quantises `weight_t`, the `(k, n)` row-major transpose of an HF `(out, in)` weight, and an
+	/// optional bias of `n`. Refuses non-finite weights, which quantisation would hide.
+	pub fn new(
+		weight_t: &[f32],
+		k: usize,
+		n: usize,
+		bias: Option<&[f32]>,
+	) -> Result<Self, String> {
+		if k == 0 || n == 0 || weight_t.len() != k * n || bias.is_some_and(|b| b.len() != n) {
+			return Err(format!("int8 weights: {} values do not make a {k} x {n} matrix", weight_t.len()));
+		}
+		if !weight_t.iter().chain(bias.unwrap_or(&[])).all(|w| w.is_finite()) {
+			return Err("int8 weights: a weight or bias is not finite".into());
+		}
+		let scale: Vec<f32> = (0..n)
+			.map(|c| (0..k).map(|r| weight_t[r * n + c].abs()).fold(0.0, f32::max) / WEIGHT_LEVELS)
+			.collect();
+		let q = |r: usize, c: usize| -> i8 {
+			if r >= k || c >= n || scale[c] == 0.0 {
+				return 0;
+			}
+			(weight_t[r * n + c] / scale[c]).round_ties_even().clamp(-WEIGHT_LEVELS, WEIGHT_LEVELS)
+				as i8
+		};
+		let k4 = k.div_ceil(4);
+		let panel_count = n.div_ceil(NR);
+		let mut panels = vec![0i8; panel_count * k4 * PANEL_STEP];
+		for (p, panel) in panels.chunks_exact_mut(k4 * PANEL_STEP).enumerate() {
+			for (g, group) in panel.chunks_exact_mut(PANEL_STEP).enumerate() {
+				for (i, w) in group.iter_mut().enumerate() {
+					*w = q(4 * g + i % 4, p * NR + i / 4);
+				}
+			}
+		}
+		let colsum =
+			(0..n).map(|c| (0..k).map(|r| i32::from(q(r, c))).sum::<i32>() as f32).collect();
+		let bias = bias.map_or_else(|| vec![0.0; n], <[f32]>::to_vec);
+		Ok(Self { k, n, k4, panels, scale, colsum, bias })
+	}
+
+	/// `x · Wᵀ + b` for `rows` rows of `k` values, row-major; `(rows, n)` row-major out.
+	pub fn matmul(&self, x: &[f32], rows: usize) -> Vec<f32> {
+		let (k, n, kp) = (self.k, self.n, self.k4 * 4);
+		debug_assert_eq!(x.len(), rows * k);
+		let mut acts = vec![0u8; rows * kp];
+		let mut ranges = vec![(0f32, 0f32); rows];
+		acts.par_chunks_mut(kp)
+			.zip(x.par_chunks(k))
+			.zip(ranges.par_iter_mut())
+			.for_each(|((q, x), range)| *range = quantize_row(x, &mut q[..k]));
+		let mut out = vec![0f32; rows * n];
+		let dst = OutPtr(out.as_mut_ptr());
+		let tiles = rows.div_ceil(MR);
+		(0..self.panels.len() / (self.k4 * PANEL_STEP) * tiles).into_par_iter().for_each(|task| {
+			let dst = dst; // the whole wrapper, not its field (closures capture fields apart)
+			let (p, t) = (task / tiles, task % tiles);
+			let row0 = t * MR;
+			let tile_rows = MR.min(rows - row0);
+			let panel = &self.panels[p * self.k4 * PANEL_STEP..(p + 1) * self.k4 * PANEL_STEP];
+			let a = &acts[row0 * kp..(row0 + tile_rows) * kp];
+			let mut acc = [[0i32; NR]; MR];
+			dot_tile(a, kp, tile_rows, panel, self.k4, &mut acc);
+			let col0 = p * NR;
+			for (r, sums) in acc.iter().take(tile_rows).enumerate() {
+				let (lo, step) = ranges[row0 + r];
+				for (c, &sum) in sums.iter().enumerate().take(n.saturating_sub(col0).min(NR)) {
+					let col = col0 + c;
+					let y = self.scale[col] * (step * sum as f32 + lo * self.colsum[col])
+						+ self.bias[col];
+					// SAFETY: (row0 + r, col) lies inside `out` (rows x n); each (panel, tile)
+					// task writes only its own rows and columns.
+					unsafe { *dst.0.add((row0 + r) * n + col) = y };
+				}
+			}
+		});
+		out
+	}
+}
+
+/// Quantises one row to 7 bits over its own range; returns `(lo, step)` with
+/// `x ≈ lo + step · u`. A row holding a NaN or an infinity gets NaN for both, so the layer's
+/// output is NaN and the scorer reports it instead of scoring a corrupted value.
+fn quantize_row(x: &[f32], out: &mut [u8]) -> (f32, f32) {
+	#[cfg(target_arch = "x86_64")]
+	if is_x86_feature_detected!("avx2") {
+		// SAFETY: the CPU has the feature the function is compiled for.
+		return unsafe { quantize_row_avx2(x, out) };
+	}
+	quantize_row_generic(x, out)
+}
+
+/// The same loop compiled for AVX2. It may not use FMA: the result must be the same as the
+/// generic build's on every machine.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn quantize_row_avx2(x: &[f32], out: &mut [u8]) -> (f32, f32) {
+	quantize_row_generic(x, out)
+}
+
+#[inline(always)]
+fn quantize_row_generic(x: &[f32], out: &mut [u8]) -> (f32, f32) {
+	let mut lo = [f32::INFINITY; 8];
+	let mut hi = [f32::NEG_INFINITY; 8];
+	let mut sum = [0f32; 8];
+	let mut chunks = x.chunks_exact(8);
+	for chunk in &mut chunks {
+		for i in 0..8 {
+			lo[i] = lo[i].min(chunk[i]);
+			hi[i] = hi[i].max(chunk[i]);
+			sum[i] += chunk[i];
+		}
+	}
+	for &v in chunks.remainder() {
+		lo[0] = lo[0].min(v);
+		hi[0] = hi[0].max(v);
+		sum[0] += v;
+	}
+	let (lo, hi) = (lo.into_iter().fold(f32::INFINITY, f32::min), hi.into_iter().fold(f32::NEG_INFINITY, f32::max));
+	// min and max skip NaN; the sum does not (and an infinity makes it non-finite too).
+	if !sum.iter().all(|s| s.is_finite()) || !(hi - lo).is_finite() {
+		return (f32::NAN, f32::NAN);
+	}
+	let inv = if hi > lo { ACT_LEVELS / (hi - lo) } else { 0.0 };
+	for (u, &v) in out.iter_mut().zip(x) {
+		*u = ((v - lo) * inv).round_ties_even().clamp(0.0, ACT_LEVELS) as u8;
+	}
+	(lo, (hi - lo) / ACT_LEVELS)
+}
+
+/// `acc[r][c] = Σ_k a[r][k] · q[k][c]` for the first `rows` rows of the tile; `a` holds rows of
+/// `a_rs` bytes (`4 · k4` at least, padding zero where the weights are), `panel` one panel.
+fn dot_tile(
+	a: &[u8],
+	a_rs: usize,
+	rows: usize,
+	panel: &[i8],
+	k4: usize,
+	acc: &mut [[i32; NR]; MR],
+) {
+	assert!(rows <= MR && a.len() >= rows * a_rs && a_rs >= 4 * k4 && panel.len() >= k4 * PANEL_STEP);
+	#[cfg(target_arch = "x86_64")]
+	if is_x86_feature_detected!("avx2") {
+		// SAFETY: the CPU has AVX2; the assertion above bounds every read.
+		return unsafe {
+			match rows {
+				4 => avx2::dot_tile::<4>(a, a_rs, panel, k4, acc),
+				3 => avx2::dot_tile::<3>(a, a_rs, panel, k4, acc),
+				2 => avx2::dot_tile::<2>(a, a_rs, panel, k4, acc),
+				_ => avx2::dot_tile::<1>(a, a_rs, panel, k4, acc),
+			}
+		};
+	}
+	dot_tile_scalar(a, a_rs, rows, panel, k4, acc)
+}
+
+/// [`dot_tile`] one product at a time: the reference the vector kernels must equal exactly.
+fn dot_tile_scalar(
+	a: &[u8],
+	a_rs: usize,
+	rows: usize,
+	panel: &[i8],
+	k4: usize,
+	acc: &mut [[i32; NR]; MR],
+) {
+	for (r, sums) in acc.iter_mut().enumerate().take(rows) {
+		for (g, group) in panel[..k4 * PANEL_STEP].chunks_exact(PANEL_STEP).enumerate() {
+			for (i, &w) in group.iter().enumerate() {
+				sums[i / 4] += i32::from(a[r * a_rs + 4 * g + i % 4]) * i32::from(w);
+			}
+		}
+	}
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+	use std::arch::x86_64::*;
+
+	use super::{MR, NR, PANEL_STEP};
+
+	/// [`super::dot_tile`] for `R` rows: per group of four inputs, each row's four activations
+	/// broadcast against the panel's 2 x 32 weight bytes; `vpmaddubsw` multiplies and adds
+	/// pairs into `i16` (exact, see the module docs), `vpmaddwd` by one adds those pairs into
+	/// `i32` per column.
+	///
+	/// # Safety
+	/// The CPU must have AVX2; `a` must hold `R` rows of `a_rs >= 4 * k4` bytes and `panel`
+	/// `k4 * 64` bytes.
+	#[target_feature(enable = "avx2")]
+	pub unsafe fn dot_tile<const R: usize>(
+		a: &[u8],
+		a_rs: usize,
+		panel: &[i8],
+		k4: usize,
+		acc: &mut [[i32; NR]; MR],
+	) {
+		let ones = _mm256_set1_epi16(1);
+		let mut sums = [[_mm256_setzero_si256(); 2]; R];
+		let (a, b) = (a.as_ptr(), panel.as_ptr());
+		for g in 0..k4 {
+			// SAFETY: g < k4, so the panel bytes g * 64 .. g * 64 + 64 and the activation
+			// bytes r * a_rs + 4 g .. + 4 lie inside the slices (the caller's contract).
+			unsafe {
+				let w0 = _mm256_loadu_si256(b.add(g * PANEL_STEP).cast());
+				let w1 = _mm256_loadu_si256(b.add(g * PANEL_STEP + 32).cast());
+				for (r, s) in sums.iter_mut().enumerate() {
+					let x = _mm256_set1_epi32(a.add(r * a_rs + 4 * g).cast::<i32>().read_unaligned());
+					s[0] = _mm256_add_epi32(s[0], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w0), ones));
+					s[1] = _mm256_add_epi32(s[1], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w1), ones));
+				}
+			}
+		}
+		for (s, out) in sums.iter().zip(acc.iter_mut()) {
+			// SAFETY: each row of `acc` holds 16 i32, two registers' worth.
+			unsafe {
+				_mm256_storeu_si256(out.as_mut_ptr().cast(), s[0]);
+				_mm256_storeu_si256(out.as_mut_ptr().add(8).cast(), s[1]);
+			}
+		}
+	}
+}
+
+/// `x · Wᵀ + b` over the last dimension of a contiguous f32 tensor, in int8.
+pub struct Int8Dense<'a>(pub &'a Int8Weights);
+
+impl CustomOp1 for Int8Dense<'_> {
+	fn name(&self) -> &'static str {
+		"poq-int8-dense"
+	}
+
+	fn cpu_fwd(
+		&self,
+		storage: &CpuStorage,
+		layout: &Layout,
+	) -> candle_core::Result<(CpuStorage, Shape)> {
+		let w = self.0;
+		let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
+		else {
+			bail!("poq-int8-dense needs a contiguous f32 tensor");
+		};
+		let mut dims = layout.dims().to_vec();
+		if dims.last() != Some(&w.k) {
+			bail!("poq-int8-dense: shape {:?} does not end in {} features", dims, w.k);
+		}
+		let rows = (end - start) / w.k.max(1);
+		let out = w.matmul(&data[start..end], rows);
+		if let Some(last) = dims.last_mut() {
+			*last = w.n;
+		}
+		Ok((CpuStorage::F32(out), Shape::from(dims)))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use proptest::prelude::*;
+
+	/// `x · w + b` in f64, `w` row-major `(k, n)`.
+	fn reference(x: &[f32], w: &[f32], b: &[f32], k: usize, n: usize) -> Vec<f64> {
+		let rows = x.len() / k;
+		let mut y = vec![0f64; rows * n];
+		for r in 0..rows {
+			for c in 0..n {
+				y[r * n + c] = f64::from(b[c])
+					+ (0..k).map(|i| f64::from(x[r * k + i]) * f64::from(w[i * n + c])).sum::<f64>();
+			}
+		}
+		y
+	}
+
+	fn matrix(len: usize) -> impl Strategy<Value = Vec<f32>> {
+		proptest::collection::vec(-2.0f32..2.0, len)
+	}
+
+	fn case() -> impl Strategy<Value = (usize, usize, usize, Vec<f32>, Vec<f32>, Vec<f32>)> {
+		(1usize..11, 1usize..70, 1usize..40).prop_flat_map(|(rows, k, n)| {
+			(Just(rows), Just(k), Just(n), matrix(rows * k), matrix(k * n), matrix(n))
+		})
+	}
+
+	proptest! {
+		#[test]
+		fn the_vector_tile_equals_the_scalar_tile((rows, k, n, x, w, b) in case()) {
+			let weights = Int8Weights::new(&w, k, n, Some(&b)).unwrap();
+			let kp = weights.k4 * 4;
+			let mut acts = vec![0u8; rows.min(MR) * kp];
+			for (r, q) in acts.chunks_exact_mut(kp).enumerate() {
+				quantize_row_generic(&x[r * k..(r + 1) * k], &mut q[..k]);
+			}
+			let panel = &weights.panels[..weights.k4 * PANEL_STEP];
+			let mut fast = [[0i32; NR]; MR];
+			let mut slow = [[0i32; NR]; MR];
+			dot_tile(&acts, kp, rows.min(MR), panel, weights.k4, &mut fast);
+			dot_tile_scalar(&acts, kp, rows.min(MR), panel, weights.k4, &mut slow);
+			prop_assert_eq!(fast, slow);
+		}
+
+		#[test]
+		fn quantising_a_row_is_the_same_vectorised_or_not(x in proptest::collection::vec(-50.0f32..50.0, 1..300)) {
+			let mut fast = vec![0u8; x.len()];
+			let mut slow = vec![0u8; x.len()];
+			let a = quantize_row(&x, &mut fast);
+			let b = quantize_row_generic(&x, &mut slow);
+			prop_assert_eq!(fast, slow);
+			prop_assert_eq!(a.0.to_bits(), b.0.to_bits());
+			prop_assert_eq!(a.1.to_bits(), b.1.to_bits());
+		}
+
+		#[test]
+		fn a_quantised_row_dequantises_within_half_a_step(x in proptest::collection::vec(-50.0f32..50.0, 1..300)) {
+			let mut q = vec![0u8; x.len()];
+			let (lo, step) = quantize_row(&x, &mut q);
+			for (&v, &u) in x.iter().zip(&q) {
+				prop_assert!(u <= 127);
+				prop_assert!((lo + step * f32::from(u) - v).abs() <= step * 0.5 + 1e-4, "{v} -> {u}");
+			}
+		}
+
+		#[test]
+		fn the_int8_product_is_within_its_quantisation_error((rows, k, n, x, w, b) in case()) {
+			let weights = Int8Weights::new(&w, k, n, Some(&b)).unwrap();
+			let got = weights.matmul(&x, rows);
+			let want = reference(&x, &w, &b, k, n);
+			for r in 0..rows {
+				let xr = &x[r * k..(r + 1) * k];
+				let (lo, hi) = xr.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+				let act_err = f64::from(hi - lo) / 127.0 / 2.0;
+				for c in 0..n {
+					let wmax = (0..k).map(|i| w[i * n + c].abs()).fold(0.0, f32::max);
+					let w_err = f64::from(wmax) / 127.0 / 2.0;
+					// |x w - x' w'| <= Σ |x| |w - w'| + |x - x'| |w'|, plus f32 rounding.
+					let xabs: f64 = xr.iter().map(|&v| f64::from(v.abs())).sum();
+					let bound = xabs * w_err + k as f64 * act_err * f64::from(wmax) + 1e-3;
+					let (g, e) = (f64::from(got[r * n + c]), want[r * n + c]);
+					prop_assert!((g - e).abs() <= bound, "row {r} col {c}: {g} vs {e} (bound {bound})");
+				}
+			}
+		}
+	}
+
+	#[test]
+	fn a_non_finite_activation_makes_the_output_nan() {
+		let weights = Int8Weights::new(&[1.0, 2.0], 2, 1, None).unwrap();
+		for bad in [f32::NAN, f32::INFINITY] {
+			assert!(weights.matmul(&[bad, 1.0, 3.0, 4.0], 2)[0].is_nan());
+			assert!(weights.matmul(&[bad, 1.0, 3.0, 4.0], 2)[1].is_finite());
+		}
+	}
+
+	#[test]
+	fn non_finite_weights_are_refused() {
+		assert!(Int8Weights::new(&[1.0, f32::NAN], 2, 1, None).is_err());
+		assert!(Int8Weights::new(&[1.0, 2.0], 2, 1, Some(&[f32::INFINITY])).is_err());
+		assert!(Int8Weights::new(&[1.0, 2.0, 3.0], 2, 1, None).is_err());
+	}
+
+	#[test]
+	fn a_constant_row_and_a_zero_column_are_exact() {
+		// A constant row quantises to all zeros with step 0: y = t · lo · Σq + b, exact for
+		// weights on the quantisation grid (t = 0.01 here).
+		let w = [1.27, 0.0, -0.64, 0.0];
+		let weights = Int8Weights::new(&w, 2, 2, Some(&[1.0, 2.0])).unwrap();
+		let y = weights.matmul(&[3.0, 3.0], 1);
+		assert!((y[0] - (3.0 * (1.27 - 0.64) + 1.0)).abs() < 1e-5, "{y:?}");
+		assert_eq!(y[1], 2.0);
+	}
+}
