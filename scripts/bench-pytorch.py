@@ -13,9 +13,10 @@ adds its own overhead.
 
 --matrix runs, for both kinds, one pair of 128 tokens, 3 pairs of 256 (a request's answers) and
 32 pairs of 128, PyTorch and `poq-scorer bench` alternately (so both see the same machine load;
-best of --rounds each): poq-scorer on the model alone (models/weights/minilm-bi,
-minilm-cross-test) and, for the bi-encoder, with the default judge as a validator runs it. Prints
-a markdown table. Uses the venv of scripts/parity.py ($HOME/.cache/poq-venv), creating it when
+best of --rounds each): PyTorch in f32 and with its own int8 path (`quantize_dynamic`, `--int8`);
+poq-scorer on the model alone in f32 (models/weights/minilm-bi, minilm-cross-test) and in int8
+(the same folders plus precision.json, linked as *-int8) and, for the bi-encoder, with the
+default judge (int8) as a validator runs it. Prints a markdown table. Uses the venv of scripts/parity.py ($HOME/.cache/poq-venv), creating it when
 missing.
 """
 import argparse
@@ -54,14 +55,30 @@ def make_pairs(kind, batch, tokens):
     return [(text(PROMPT_WORDS, p, i, 7), text(RESPONSE_WORDS, r, i, 5)) for i in range(batch)]
 
 
-def runner(kind, pairs, baseline):
+def quantized(model):
+    """PyTorch's own int8 path for the same model: dynamic quantisation of every Linear (int8
+    weights, activations quantised per call, fbgemm kernels), the fair baseline for poq-scorer's
+    int8 folders."""
+    import warnings
+
     import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization is deprecated in favour of torchao
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def runner(kind, pairs, baseline, int8=False):
+    import torch
+
+    maybe_int8 = quantized if int8 else (lambda m: m)
 
     if kind == "bi" and baseline == "bare":
         from transformers import AutoModel, AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(str(parity.BARE_BI_DIR))
-        model = AutoModel.from_pretrained(str(parity.BARE_BI_DIR)).eval()
+        model = maybe_int8(AutoModel.from_pretrained(str(parity.BARE_BI_DIR)).eval())
         texts = [p for p, _ in pairs] + [r for _, r in pairs]
         n = len(tokenizer(texts[0])["input_ids"])
 
@@ -73,6 +90,7 @@ def runner(kind, pairs, baseline):
                 e = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=1)
                 return (e[: len(pairs)] * e[len(pairs):]).sum(1)
     elif kind == "bi":
+        assert not int8, "--int8 measures the bare forward pass"
         from sentence_transformers import SentenceTransformer, util
 
         model = SentenceTransformer(str(parity.BI_DIR), device="cpu")
@@ -87,7 +105,7 @@ def runner(kind, pairs, baseline):
         from transformers import AutoTokenizer, BertForSequenceClassification
 
         tokenizer = AutoTokenizer.from_pretrained(str(parity.CROSS_DIR))
-        model = BertForSequenceClassification.from_pretrained(str(parity.CROSS_DIR)).eval()
+        model = maybe_int8(BertForSequenceClassification.from_pretrained(str(parity.CROSS_DIR)).eval())
         n = len(tokenizer([pairs[0][0]], [pairs[0][1]])["input_ids"][0])
 
         def run():
@@ -98,12 +116,12 @@ def runner(kind, pairs, baseline):
     return run, n
 
 
-def prepare(kind, batch, tokens, threads, baseline="bare"):
+def prepare(kind, batch, tokens, threads, baseline="bare", int8=False):
     """The PyTorch scoring call for one cell, with its inputs checked to be `tokens` long."""
     import torch
 
     torch.set_num_threads(threads)
-    run, n = runner(kind, make_pairs(kind, batch, tokens), baseline)
+    run, n = runner(kind, make_pairs(kind, batch, tokens), baseline, int8)
     assert n == tokens, f"generated text is {n} tokens, not {tokens}"
     return run
 
@@ -143,12 +161,14 @@ def main():
                          "each side's best round, so a burst of load elsewhere does not decide the ratio")
     ap.add_argument("--baseline", choices=["bare", "library"], default="bare",
                     help="bi-encoder baseline: a bare transformers forward, or sentence-transformers' encode")
+    ap.add_argument("--int8", action="store_true", help="PyTorch's int8 path (quantize_dynamic)")
     ap.add_argument("--bin", help="poq-scorer binary (default: build it with cargo)")
     args = ap.parse_args()
     parity.ensure_venv()
     if not args.matrix:
-        r = measure(prepare(args.kind, args.batch, args.tokens, args.threads, args.baseline), args.batch, args.seconds)
-        print(f"pytorch {args.kind} batch={args.batch} tokens={args.tokens} threads={args.threads} "
+        run = prepare(args.kind, args.batch, args.tokens, args.threads, args.baseline, args.int8)
+        r = measure(run, args.batch, args.seconds)
+        print(f"pytorch{' int8' if args.int8 else ''} {args.kind} batch={args.batch} tokens={args.tokens} threads={args.threads} "
               f"pairs/s={r['pairs/s']:.1f} p50={r['p50']:.2f}ms p99={r['p99']:.2f}ms")
         return
     if not parity.CROSS_DIR.joinpath("model.safetensors").exists():
@@ -161,25 +181,35 @@ def main():
     import torch
     print(f"torch {torch.__version__}, {args.threads} threads, best of {args.rounds} alternating rounds "
           f"of >= {args.seconds}s per side and cell, load average before: {os.getloadavg()[0]:.2f}\n")
-    print("| model | pairs x tokens | PyTorch pairs/s | poq-scorer pairs/s | ratio | with the judge pairs/s | PyTorch p50 ms | poq-scorer p50 ms | with the judge p50 ms |")
+    print("pairs/s (p50 ms); ratios are pairs/s against PyTorch's f32 bare forward and its int8 "
+          "(quantize_dynamic) forward\n")
+    print("| model | pairs x tokens | PyTorch f32 | PyTorch int8 | poq-scorer f32 | poq-scorer int8 "
+          "| int8 ÷ PyTorch f32 | int8 ÷ PyTorch int8 | with the judge (int8) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     best = lambda rounds: max(rounds, key=lambda r: r["pairs/s"])
+    cell = lambda r: f"{r['pairs/s']:.1f} ({r['p50']:.1f})"
     for kind in ["bi", "cross"]:
+        f32_dir = parity.BARE_BI_DIR if kind == "bi" else parity.CROSS_DIR
+        int8_dir = parity.int8_variant(f32_dir)
         for batch, tokens in [(1, 128), (3, 256), (32, 128)]:
-            run = prepare(kind, batch, tokens, args.threads, args.baseline)
-            bare = parity.BARE_BI_DIR if kind == "bi" else parity.CROSS_DIR
-            py, rs, judged = [], [], []
+            sides = {"torch f32": prepare(kind, batch, tokens, args.threads),
+                     "torch int8": prepare(kind, batch, tokens, args.threads, int8=True)}
+            dirs = {"f32": f32_dir, "int8": int8_dir}
+            if kind == "bi":
+                dirs["judge"] = parity.BI_DIR
+            rounds = {name: [] for name in [*sides, *dirs]}
             for _ in range(args.rounds):
-                py.append(measure(run, batch, args.seconds))
-                rs.append(rust(binary, bare, batch, tokens, args.threads, args.seconds))
-                if kind == "bi":
-                    judged.append(rust(binary, parity.BI_DIR, batch, tokens, args.threads, args.seconds))
-            py, rs = best(py), best(rs)
-            j = best(judged) if judged else None
+                for name, run in sides.items():
+                    rounds[name].append(measure(run, batch, args.seconds))
+                for name, d in dirs.items():
+                    rounds[name].append(rust(binary, d, batch, tokens, args.threads, args.seconds))
+            r = {name: best(v) for name, v in rounds.items()}
             name = "all-MiniLM-L6-v2 (bi)" if kind == "bi" else "minilm-cross-test (cross)"
-            print(f"| {name} | {batch} x {tokens} | {py['pairs/s']:.1f} | {rs['pairs/s']:.1f} | "
-                  f"{rs['pairs/s'] / py['pairs/s']:.2f} | {j['pairs/s'] if j else float('nan'):.1f} | "
-                  f"{py['p50']:.1f} | {rs['p50']:.1f} | {j['p50'] if j else float('nan'):.1f} |", flush=True)
+            ratio = lambda a, b: r[a]["pairs/s"] / r[b]["pairs/s"]
+            judge = cell(r["judge"]) if "judge" in r else "–"
+            print(f"| {name} | {batch} x {tokens} | {cell(r['torch f32'])} | {cell(r['torch int8'])} | "
+                  f"{cell(r['f32'])} | {cell(r['int8'])} | {ratio('int8', 'torch f32'):.2f} | "
+                  f"{ratio('int8', 'torch int8'):.2f} | {judge} |", flush=True)
 
 
 if __name__ == "__main__":

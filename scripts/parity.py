@@ -2,7 +2,8 @@
 """Parity of poq-scorer's `raw` with the reference implementations.
 
 Bi-encoder: sentence-transformers on all-MiniLM-L6-v2 (cosine of the embeddings); poq-scorer runs
-the same weights without the judge (models/weights/minilm-bi, linked from the default folder).
+the same weights without the judge, in f32 (models/weights/minilm-bi, linked from the default
+folder).
 Cross-encoder: transformers' BertForSequenceClassification on a checkpoint built here from the
 real MiniLM encoder and pooler plus a generated one-logit head (no trained cross-encoder is
 available offline). XLM-R: transformers' XLMRobertaForSequenceClassification (the layout of the
@@ -93,12 +94,26 @@ def build_cross_checkpoint():
 
 
 def build_bare_bi():
-    """The default folder without its judge: what the references score."""
+    """The default folder without its judge, in f32: what the references score."""
     BARE_BI_DIR.mkdir(parents=True, exist_ok=True)
     for f in BI_DIR.iterdir():
         link = BARE_BI_DIR / f.name
-        if f.name != "judge.json" and not link.exists():
+        if f.name in ("judge.json", "precision.json"):
+            link.unlink(missing_ok=True)
+        elif not link.exists():
             link.symlink_to(f)
+
+
+def int8_variant(src):
+    """`src` computing in int8: links to its files plus precision.json (models/README.md)."""
+    out = src.with_name(src.name + "-int8")
+    out.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        link = out / f.name
+        if f.name != "precision.json" and not link.exists():
+            link.symlink_to(f.resolve())
+    (out / "precision.json").write_text('{"version": 1, "dense": "int8"}\n')
+    return out
 
 
 def write_xlmr_tokenizer():

@@ -35,8 +35,9 @@ impl Dense {
 			Precision::Int8 => {
 				let (k, n) = weight_t.dims2()?;
 				let bias = bias.map(|b| b.to_vec1::<f32>()).transpose()?;
-				let w = Int8Weights::new(&weight_t.flatten_all()?.to_vec1()?, k, n, bias.as_deref())
-					.map_err(candle_core::Error::msg)?;
+				let w =
+					Int8Weights::new(&weight_t.flatten_all()?.to_vec1()?, k, n, bias.as_deref())
+						.map_err(candle_core::Error::msg)?;
 				Self::Int8(w)
 			},
 		})

@@ -30,6 +30,8 @@ const NR: usize = 16;
 const MR: usize = 4;
 /// Bytes of one panel per group of four inputs: four `i8` per column.
 const PANEL_STEP: usize = 4 * NR;
+/// Rows per parallel task: a task runs one panel over this many rows (a multiple of [`MR`]).
+const BLOCK_ROWS: usize = 16 * MR;
 
 /// A weight matrix quantised and packed for [`Int8Dense`].
 pub struct Int8Weights {
@@ -42,7 +44,7 @@ pub struct Int8Weights {
 	/// `ceil(n / 16)` panels of `k4 * 64` bytes: for each group of four inputs, the four
 	/// weights of columns 0..8 of the panel, then of columns 8..16 (padding columns zero).
 	panels: Vec<i8>,
-	/// `t_n`, per output column.
+	/// `t_n`, per output column (these three padded with zeros to whole panels).
 	scale: Vec<f32>,
 	/// `Σ_k q_kn` per output column, as f32 (exact: at most `k · 127` in magnitude).
 	colsum: Vec<f32>,
@@ -53,20 +55,24 @@ pub struct Int8Weights {
 impl Int8Weights {
 	/// Quantises `weight_t`, the `(k, n)` row-major transpose of an HF `(out, in)` weight, and an
 	/// optional bias of `n`. Refuses non-finite weights, which quantisation would hide.
-	pub fn new(
-		weight_t: &[f32],
-		k: usize,
-		n: usize,
-		bias: Option<&[f32]>,
-	) -> Result<Self, String> {
+	pub fn new(weight_t: &[f32], k: usize, n: usize, bias: Option<&[f32]>) -> Result<Self, String> {
 		if k == 0 || n == 0 || weight_t.len() != k * n || bias.is_some_and(|b| b.len() != n) {
-			return Err(format!("int8 weights: {} values do not make a {k} x {n} matrix", weight_t.len()));
+			return Err(format!(
+				"int8 weights: {} values do not make a {k} x {n} matrix",
+				weight_t.len()
+			));
 		}
 		if !weight_t.iter().chain(bias.unwrap_or(&[])).all(|w| w.is_finite()) {
 			return Err("int8 weights: a weight or bias is not finite".into());
 		}
-		let scale: Vec<f32> = (0..n)
-			.map(|c| (0..k).map(|r| weight_t[r * n + c].abs()).fold(0.0, f32::max) / WEIGHT_LEVELS)
+		let padded = n.div_ceil(NR) * NR;
+		let scale: Vec<f32> = (0..padded)
+			.map(|c| match c < n {
+				true => {
+					(0..k).map(|r| weight_t[r * n + c].abs()).fold(0.0, f32::max) / WEIGHT_LEVELS
+				},
+				false => 0.0,
+			})
 			.collect();
 		let q = |r: usize, c: usize| -> i8 {
 			if r >= k || c >= n || scale[c] == 0.0 {
@@ -86,8 +92,9 @@ impl Int8Weights {
 			}
 		}
 		let colsum =
-			(0..n).map(|c| (0..k).map(|r| i32::from(q(r, c))).sum::<i32>() as f32).collect();
-		let bias = bias.map_or_else(|| vec![0.0; n], <[f32]>::to_vec);
+			(0..padded).map(|c| (0..k).map(|r| i32::from(q(r, c))).sum::<i32>() as f32).collect();
+		let mut bias = bias.map_or_else(|| vec![0.0; n], <[f32]>::to_vec);
+		bias.resize(padded, 0.0);
 		Ok(Self { k, n, k4, panels, scale, colsum, bias })
 	}
 
@@ -101,31 +108,44 @@ impl Int8Weights {
 			.zip(x.par_chunks(k))
 			.zip(ranges.par_iter_mut())
 			.for_each(|((q, x), range)| *range = quantize_row(x, &mut q[..k]));
-		let mut out = vec![0f32; rows * n];
+		// Every element is written below (the tasks cover all rows and all columns), so the
+		// buffer is not zeroed first.
+		let mut out: Vec<f32> = Vec::with_capacity(rows * n);
 		let dst = OutPtr(out.as_mut_ptr());
-		let tiles = rows.div_ceil(MR);
-		(0..self.panels.len() / (self.k4 * PANEL_STEP) * tiles).into_par_iter().for_each(|task| {
+		let blocks = rows.div_ceil(BLOCK_ROWS);
+		let panel_len = self.k4 * PANEL_STEP;
+		(0..n.div_ceil(NR) * blocks).into_par_iter().for_each(|task| {
 			let dst = dst; // the whole wrapper, not its field (closures capture fields apart)
-			let (p, t) = (task / tiles, task % tiles);
-			let row0 = t * MR;
-			let tile_rows = MR.min(rows - row0);
-			let panel = &self.panels[p * self.k4 * PANEL_STEP..(p + 1) * self.k4 * PANEL_STEP];
-			let a = &acts[row0 * kp..(row0 + tile_rows) * kp];
-			let mut acc = [[0i32; NR]; MR];
-			dot_tile(a, kp, tile_rows, panel, self.k4, &mut acc);
-			let col0 = p * NR;
-			for (r, sums) in acc.iter().take(tile_rows).enumerate() {
-				let (lo, step) = ranges[row0 + r];
-				for (c, &sum) in sums.iter().enumerate().take(n.saturating_sub(col0).min(NR)) {
-					let col = col0 + c;
-					let y = self.scale[col] * (step * sum as f32 + lo * self.colsum[col])
-						+ self.bias[col];
-					// SAFETY: (row0 + r, col) lies inside `out` (rows x n); each (panel, tile)
-					// task writes only its own rows and columns.
-					unsafe { *dst.0.add((row0 + r) * n + col) = y };
+			let (p, block) = (task / blocks, task % blocks);
+			let panel = &self.panels[p * panel_len..(p + 1) * panel_len];
+			let cols = p * NR..(p + 1) * NR;
+			let (scale, colsum, bias) =
+				(&self.scale[cols.clone()], &self.colsum[cols.clone()], &self.bias[cols]);
+			let width = (n - p * NR).min(NR);
+			let block_end = ((block + 1) * BLOCK_ROWS).min(rows);
+			for row0 in (block * BLOCK_ROWS..block_end).step_by(MR) {
+				let tile_rows = MR.min(block_end - row0);
+				let a = &acts[row0 * kp..(row0 + tile_rows) * kp];
+				let mut acc = [[0i32; NR]; MR];
+				dot_tile(a, kp, tile_rows, panel, self.k4, &mut acc);
+				for (r, sums) in acc.iter().take(tile_rows).enumerate() {
+					let (lo, step) = ranges[row0 + r];
+					// SAFETY: row row0 + r < rows and columns p·16 .. p·16 + width <= n lie
+					// inside `out`; each (panel, block) task writes only its own rows and
+					// columns, so this slice aliases nothing.
+					let y = unsafe {
+						std::slice::from_raw_parts_mut(dst.0.add((row0 + r) * n + p * NR), width)
+					};
+					for ((((y, &sum), &t), &q), &b) in
+						y.iter_mut().zip(sums).zip(scale).zip(colsum).zip(bias)
+					{
+						*y = t * (step * sum as f32 + lo * q) + b;
+					}
 				}
 			}
 		});
+		// SAFETY: the tasks wrote all rows x n elements (see above).
+		unsafe { out.set_len(rows * n) };
 		out
 	}
 }
@@ -168,14 +188,21 @@ fn quantize_row_generic(x: &[f32], out: &mut [u8]) -> (f32, f32) {
 		hi[0] = hi[0].max(v);
 		sum[0] += v;
 	}
-	let (lo, hi) = (lo.into_iter().fold(f32::INFINITY, f32::min), hi.into_iter().fold(f32::NEG_INFINITY, f32::max));
+	let (lo, hi) = (
+		lo.into_iter().fold(f32::INFINITY, f32::min),
+		hi.into_iter().fold(f32::NEG_INFINITY, f32::max),
+	);
 	// min and max skip NaN; the sum does not (and an infinity makes it non-finite too).
 	if !sum.iter().all(|s| s.is_finite()) || !(hi - lo).is_finite() {
 		return (f32::NAN, f32::NAN);
 	}
+	// Adding 1.5 · 2^23 rounds a float in [0, 2^22) to an integer, ties to even, and leaves
+	// it in the low mantissa bits: a rounding that vectorises (`round_ties_even` is a libm
+	// call per value here).
+	const ROUND: f32 = 12_582_912.0;
 	let inv = if hi > lo { ACT_LEVELS / (hi - lo) } else { 0.0 };
 	for (u, &v) in out.iter_mut().zip(x) {
-		*u = ((v - lo) * inv).round_ties_even().clamp(0.0, ACT_LEVELS) as u8;
+		*u = (((v - lo) * inv).clamp(0.0, ACT_LEVELS) + ROUND).to_bits() as u8;
 	}
 	(lo, (hi - lo) / ACT_LEVELS)
 }
@@ -190,7 +217,9 @@ fn dot_tile(
 	k4: usize,
 	acc: &mut [[i32; NR]; MR],
 ) {
-	assert!(rows <= MR && a.len() >= rows * a_rs && a_rs >= 4 * k4 && panel.len() >= k4 * PANEL_STEP);
+	assert!(
+		rows <= MR && a.len() >= rows * a_rs && a_rs >= 4 * k4 && panel.len() >= k4 * PANEL_STEP
+	);
 	#[cfg(target_arch = "x86_64")]
 	if is_x86_feature_detected!("avx2") {
 		// SAFETY: the CPU has AVX2; the assertion above bounds every read.
@@ -256,9 +285,16 @@ mod avx2 {
 				let w0 = _mm256_loadu_si256(b.add(g * PANEL_STEP).cast());
 				let w1 = _mm256_loadu_si256(b.add(g * PANEL_STEP + 32).cast());
 				for (r, s) in sums.iter_mut().enumerate() {
-					let x = _mm256_set1_epi32(a.add(r * a_rs + 4 * g).cast::<i32>().read_unaligned());
-					s[0] = _mm256_add_epi32(s[0], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w0), ones));
-					s[1] = _mm256_add_epi32(s[1], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w1), ones));
+					let x =
+						_mm256_set1_epi32(a.add(r * a_rs + 4 * g).cast::<i32>().read_unaligned());
+					s[0] = _mm256_add_epi32(
+						s[0],
+						_mm256_madd_epi16(_mm256_maddubs_epi16(x, w0), ones),
+					);
+					s[1] = _mm256_add_epi32(
+						s[1],
+						_mm256_madd_epi16(_mm256_maddubs_epi16(x, w1), ones),
+					);
 				}
 			}
 		}
@@ -315,7 +351,9 @@ mod tests {
 		for r in 0..rows {
 			for c in 0..n {
 				y[r * n + c] = f64::from(b[c])
-					+ (0..k).map(|i| f64::from(x[r * k + i]) * f64::from(w[i * n + c])).sum::<f64>();
+					+ (0..k)
+						.map(|i| f64::from(x[r * k + i]) * f64::from(w[i * n + c]))
+						.sum::<f64>();
 			}
 		}
 		y

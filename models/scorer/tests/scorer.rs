@@ -245,7 +245,8 @@ fn int8_results_are_the_same_bits_whatever_the_batch_and_threads() {
 	let cases = cases();
 	let pairs = pairs(&cases);
 	for dir in [default_dir(), int8_cross_dir()] {
-		let bits = |s: Vec<Scored>| s.iter().map(|s| (s.raw.to_bits(), s.score)).collect::<Vec<_>>();
+		let bits =
+			|s: Vec<Scored>| s.iter().map(|s| (s.raw.to_bits(), s.score)).collect::<Vec<_>>();
 		let model = load(&dir);
 		let together = bits(model.score(&pairs).unwrap());
 		let alone = bits(pairs.iter().map(|p| model.score(&[*p]).unwrap()[0]).collect());

@@ -36,7 +36,9 @@ pub fn bi_dir() -> PathBuf {
 	static BI: OnceLock<PathBuf> = OnceLock::new();
 	BI.get_or_init(|| {
 		publish("minilm-bi-f32", |dir| {
-			link_tree(&default_dir(), dir, &|name| !["judge.json", "precision.json"].contains(&name));
+			link_tree(&default_dir(), dir, &|name| {
+				!["judge.json", "precision.json"].contains(&name)
+			});
 		})
 	})
 	.clone()
