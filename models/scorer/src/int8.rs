@@ -100,6 +100,11 @@ impl Int8Weights {
 
 	/// `x · Wᵀ + b` for `rows` rows of `k` values, row-major; `(rows, n)` row-major out.
 	pub fn matmul(&self, x: &[f32], rows: usize) -> Vec<f32> {
+		self.matmul_on(Isa::detect(), x, rows)
+	}
+
+	/// [`Self::matmul`] with the code for `isa`, which this CPU must support.
+	fn matmul_on(&self, isa: Isa, x: &[f32], rows: usize) -> Vec<f32> {
 		let (k, n, kp) = (self.k, self.n, self.k4 * 4);
 		debug_assert_eq!(x.len(), rows * k);
 		let mut acts = vec![0u8; rows * kp];
@@ -107,7 +112,7 @@ impl Int8Weights {
 		acts.par_chunks_mut(kp)
 			.zip(x.par_chunks(k))
 			.zip(ranges.par_iter_mut())
-			.for_each(|((q, x), range)| *range = quantize_row(x, &mut q[..k]));
+			.for_each(|((q, x), range)| *range = isa.quantize_row(x, &mut q[..k]));
 		// Every element is written below (the tasks cover all rows and all columns), so the
 		// buffer is not zeroed first.
 		let mut out: Vec<f32> = Vec::with_capacity(rows * n);
@@ -117,32 +122,22 @@ impl Int8Weights {
 		(0..n.div_ceil(NR) * blocks).into_par_iter().for_each(|task| {
 			let dst = dst; // the whole wrapper, not its field (closures capture fields apart)
 			let (p, block) = (task / blocks, task % blocks);
-			let panel = &self.panels[p * panel_len..(p + 1) * panel_len];
 			let cols = p * NR..(p + 1) * NR;
-			let (scale, colsum, bias) =
-				(&self.scale[cols.clone()], &self.colsum[cols.clone()], &self.bias[cols]);
-			let width = (n - p * NR).min(NR);
-			let block_end = ((block + 1) * BLOCK_ROWS).min(rows);
-			for row0 in (block * BLOCK_ROWS..block_end).step_by(MR) {
-				let tile_rows = MR.min(block_end - row0);
-				let a = &acts[row0 * kp..(row0 + tile_rows) * kp];
-				let mut acc = [[0i32; NR]; MR];
-				dot_tile(a, kp, tile_rows, panel, self.k4, &mut acc);
-				for (r, sums) in acc.iter().take(tile_rows).enumerate() {
-					let (lo, step) = ranges[row0 + r];
-					// SAFETY: row row0 + r < rows and columns p·16 .. p·16 + width <= n lie
-					// inside `out`; each (panel, block) task writes only its own rows and
-					// columns, so this slice aliases nothing.
-					let y = unsafe {
-						std::slice::from_raw_parts_mut(dst.0.add((row0 + r) * n + p * NR), width)
-					};
-					for ((((y, &sum), &t), &q), &b) in
-						y.iter_mut().zip(sums).zip(scale).zip(colsum).zip(bias)
-					{
-						*y = t * (step * sum as f32 + lo * q) + b;
-					}
-				}
-			}
+			let rows = block * BLOCK_ROWS..((block + 1) * BLOCK_ROWS).min(rows);
+			let task = Task {
+				acts: &acts[rows.start * kp..rows.end * kp],
+				kp,
+				ranges: &ranges[rows.clone()],
+				panel: &self.panels[p * panel_len..(p + 1) * panel_len],
+				k4: self.k4,
+				scale: &self.scale[cols.clone()],
+				colsum: &self.colsum[cols.clone()],
+				bias: &self.bias[cols],
+				width: (n - p * NR).min(NR),
+			};
+			// SAFETY: rows `rows` and columns p·16 .. p·16 + width of `out` (rows x n) are
+			// this task's alone.
+			unsafe { isa.run(&task, dst.0.add(rows.start * n + p * NR), n) };
 		});
 		// SAFETY: the tasks wrote all rows x n elements (see above).
 		unsafe { out.set_len(rows * n) };
@@ -150,28 +145,143 @@ impl Int8Weights {
 	}
 }
 
+/// One parallel task: one panel (16 output columns) over a block of rows.
+struct Task<'a> {
+	/// The block's quantised rows, `kp` bytes each.
+	acts: &'a [u8],
+	kp: usize,
+	/// `(lo, step)` per row of the block.
+	ranges: &'a [(f32, f32)],
+	/// The panel: `k4` groups of 64 bytes.
+	panel: &'a [i8],
+	k4: usize,
+	/// The panel's 16 columns of `t`, `Σq` and `b`.
+	scale: &'a [f32],
+	colsum: &'a [f32],
+	bias: &'a [f32],
+	/// Columns of the panel that exist (16 but in the last panel).
+	width: usize,
+}
+
+/// The code a layer runs: every choice computes the same bits (the integer sums are exact and
+/// the f32 steps are the same operations), so it is picked by what the CPU has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Isa {
+	/// Portable Rust.
+	Generic,
+	/// `vpmaddubsw` tiles, and the quantisation and the epilogue compiled for AVX2.
+	#[cfg(target_arch = "x86_64")]
+	Avx2,
+}
+
+impl Isa {
+	fn detect() -> Self {
+		#[cfg(target_arch = "x86_64")]
+		if is_x86_feature_detected!("avx2") {
+			return Self::Avx2;
+		}
+		Self::Generic
+	}
+
+	fn quantize_row(self, x: &[f32], out: &mut [u8]) -> (f32, f32) {
+		match self {
+			Self::Generic => quantize_row(x, out),
+			// SAFETY: `Avx2` is chosen only on CPUs with AVX2.
+			#[cfg(target_arch = "x86_64")]
+			Self::Avx2 => unsafe { quantize_row_avx2(x, out) },
+		}
+	}
+
+	/// Runs `task`, writing its rows to `out` (row stride `out_rs`).
+	///
+	/// # Safety
+	/// `out` must be valid for writes of `task.ranges.len()` rows of `task.width` floats at
+	/// stride `out_rs`, written by nobody else meanwhile.
+	unsafe fn run(self, task: &Task, out: *mut f32, out_rs: usize) {
+		match self {
+			// SAFETY: forwarded.
+			Self::Generic => unsafe { run::<Generic>(task, out, out_rs) },
+			// SAFETY: forwarded; `Avx2` is chosen only on CPUs with AVX2.
+			#[cfg(target_arch = "x86_64")]
+			Self::Avx2 => unsafe { run_avx2(task, out, out_rs) },
+		}
+	}
+}
+
+/// The dot products of one tile.
+trait Tile {
+	/// `acc[r][c] = Σ_k a[r][k] · q[k][c]` for the first `rows` (at most [`MR`]) rows; `a`
+	/// holds rows of `a_rs >= 4 · k4` bytes, `panel` `k4 · 64` bytes.
+	///
+	/// # Safety
+	/// The CPU must support the implementation.
+	unsafe fn dot(a: &[u8], a_rs: usize, rows: usize, panel: &[i8], k4: usize) -> [[i32; NR]; MR];
+}
+
+/// One product at a time: the reference the vector kernels must equal exactly.
+struct Generic;
+
+impl Tile for Generic {
+	#[inline(always)]
+	unsafe fn dot(a: &[u8], a_rs: usize, rows: usize, panel: &[i8], k4: usize) -> [[i32; NR]; MR] {
+		let mut acc = [[0i32; NR]; MR];
+		for (r, sums) in acc.iter_mut().enumerate().take(rows) {
+			for (g, group) in panel[..k4 * PANEL_STEP].chunks_exact(PANEL_STEP).enumerate() {
+				for (i, &w) in group.iter().enumerate() {
+					sums[i / 4] += i32::from(a[r * a_rs + 4 * g + i % 4]) * i32::from(w);
+				}
+			}
+		}
+		acc
+	}
+}
+
+/// A task: its tiles, each followed by the epilogue `y = t · (s · Σ + lo · Σq) + b`.
+///
+/// # Safety
+/// As [`Isa::run`], and the CPU must support `T`.
+#[inline(always)]
+unsafe fn run<T: Tile>(task: &Task, out: *mut f32, out_rs: usize) {
+	let (rows, kp) = (task.ranges.len(), task.kp);
+	assert!(task.acts.len() >= rows * kp && kp >= 4 * task.k4);
+	assert!(task.panel.len() >= task.k4 * PANEL_STEP && task.width <= NR);
+	assert!(task.scale.len() == NR && task.colsum.len() == NR && task.bias.len() == NR);
+	for row0 in (0..rows).step_by(MR) {
+		let tile_rows = MR.min(rows - row0);
+		let a = &task.acts[row0 * kp..(row0 + tile_rows) * kp];
+		// SAFETY: the assertions bound the tile's reads; the CPU supports `T`.
+		let acc = unsafe { T::dot(a, kp, tile_rows, task.panel, task.k4) };
+		for (r, sums) in acc.iter().take(tile_rows).enumerate() {
+			let (lo, step) = task.ranges[row0 + r];
+			// SAFETY: the caller's contract: row row0 + r of `width` floats is ours to write.
+			let y =
+				unsafe { std::slice::from_raw_parts_mut(out.add((row0 + r) * out_rs), task.width) };
+			for ((((y, &sum), &t), &q), &b) in
+				y.iter_mut().zip(sums).zip(task.scale).zip(task.colsum).zip(task.bias)
+			{
+				*y = t * (step * sum as f32 + lo * q) + b;
+			}
+		}
+	}
+}
+
+/// [`run`] with the AVX2 tiles, its epilogue compiled for AVX2 (without FMA: the generic
+/// build must give the same bits).
+///
+/// # Safety
+/// As [`Isa::run`]; the CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_avx2(task: &Task, out: *mut f32, out_rs: usize) {
+	// SAFETY: forwarded.
+	unsafe { run::<avx2::Avx2>(task, out, out_rs) }
+}
+
 /// Quantises one row to 7 bits over its own range; returns `(lo, step)` with
 /// `x ≈ lo + step · u`. A row holding a NaN or an infinity gets NaN for both, so the layer's
 /// output is NaN and the scorer reports it instead of scoring a corrupted value.
-fn quantize_row(x: &[f32], out: &mut [u8]) -> (f32, f32) {
-	#[cfg(target_arch = "x86_64")]
-	if is_x86_feature_detected!("avx2") {
-		// SAFETY: the CPU has the feature the function is compiled for.
-		return unsafe { quantize_row_avx2(x, out) };
-	}
-	quantize_row_generic(x, out)
-}
-
-/// The same loop compiled for AVX2. It may not use FMA: the result must be the same as the
-/// generic build's on every machine.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn quantize_row_avx2(x: &[f32], out: &mut [u8]) -> (f32, f32) {
-	quantize_row_generic(x, out)
-}
-
 #[inline(always)]
-fn quantize_row_generic(x: &[f32], out: &mut [u8]) -> (f32, f32) {
+fn quantize_row(x: &[f32], out: &mut [u8]) -> (f32, f32) {
 	let mut lo = [f32::INFINITY; 8];
 	let mut hi = [f32::NEG_INFINITY; 8];
 	let mut sum = [0f32; 8];
@@ -207,59 +317,49 @@ fn quantize_row_generic(x: &[f32], out: &mut [u8]) -> (f32, f32) {
 	(lo, (hi - lo) / ACT_LEVELS)
 }
 
-/// `acc[r][c] = Σ_k a[r][k] · q[k][c]` for the first `rows` rows of the tile; `a` holds rows of
-/// `a_rs` bytes (`4 · k4` at least, padding zero where the weights are), `panel` one panel.
-fn dot_tile(
-	a: &[u8],
-	a_rs: usize,
-	rows: usize,
-	panel: &[i8],
-	k4: usize,
-	acc: &mut [[i32; NR]; MR],
-) {
-	assert!(
-		rows <= MR && a.len() >= rows * a_rs && a_rs >= 4 * k4 && panel.len() >= k4 * PANEL_STEP
-	);
-	#[cfg(target_arch = "x86_64")]
-	if is_x86_feature_detected!("avx2") {
-		// SAFETY: the CPU has AVX2; the assertion above bounds every read.
-		return unsafe {
-			match rows {
-				4 => avx2::dot_tile::<4>(a, a_rs, panel, k4, acc),
-				3 => avx2::dot_tile::<3>(a, a_rs, panel, k4, acc),
-				2 => avx2::dot_tile::<2>(a, a_rs, panel, k4, acc),
-				_ => avx2::dot_tile::<1>(a, a_rs, panel, k4, acc),
-			}
-		};
-	}
-	dot_tile_scalar(a, a_rs, rows, panel, k4, acc)
-}
-
-/// [`dot_tile`] one product at a time: the reference the vector kernels must equal exactly.
-fn dot_tile_scalar(
-	a: &[u8],
-	a_rs: usize,
-	rows: usize,
-	panel: &[i8],
-	k4: usize,
-	acc: &mut [[i32; NR]; MR],
-) {
-	for (r, sums) in acc.iter_mut().enumerate().take(rows) {
-		for (g, group) in panel[..k4 * PANEL_STEP].chunks_exact(PANEL_STEP).enumerate() {
-			for (i, &w) in group.iter().enumerate() {
-				sums[i / 4] += i32::from(a[r * a_rs + 4 * g + i % 4]) * i32::from(w);
-			}
-		}
-	}
+/// [`quantize_row`] compiled for AVX2, without FMA.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn quantize_row_avx2(x: &[f32], out: &mut [u8]) -> (f32, f32) {
+	quantize_row(x, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
 	use std::arch::x86_64::*;
 
-	use super::{MR, NR, PANEL_STEP};
+	use super::{Tile, MR, NR, PANEL_STEP};
 
-	/// [`super::dot_tile`] for `R` rows: per group of four inputs, each row's four activations
+	/// The `vpmaddubsw` tiles.
+	pub struct Avx2;
+
+	impl Tile for Avx2 {
+		#[inline(always)]
+		unsafe fn dot(
+			a: &[u8],
+			a_rs: usize,
+			rows: usize,
+			panel: &[i8],
+			k4: usize,
+		) -> [[i32; NR]; MR] {
+			let mut acc = [[0i32; NR]; MR];
+			// SAFETY: the caller's contract (AVX2, bounded reads).
+			unsafe {
+				match rows {
+					4 => dot_tile::<4>(a, a_rs, panel, k4, &mut acc),
+					3 => dot_tile::<3>(a, a_rs, panel, k4, &mut acc),
+					2 => dot_tile::<2>(a, a_rs, panel, k4, &mut acc),
+					_ => dot_tile::<1>(a, a_rs, panel, k4, &mut acc),
+				}
+			}
+			acc
+		}
+	}
+
+	/// [`Tile::dot`] for `R` rows: per group of four inputs, each row's four activations
 	/// broadcast against the panel's 2 x 32 weight bytes; `vpmaddubsw` multiplies and adds
 	/// pairs into `i16` (exact, see the module docs), `vpmaddwd` by one adds those pairs into
 	/// `i32` per column.
@@ -268,7 +368,7 @@ mod avx2 {
 	/// The CPU must have AVX2; `a` must hold `R` rows of `a_rs >= 4 * k4` bytes and `panel`
 	/// `k4 * 64` bytes.
 	#[target_feature(enable = "avx2")]
-	pub unsafe fn dot_tile<const R: usize>(
+	unsafe fn dot_tile<const R: usize>(
 		a: &[u8],
 		a_rs: usize,
 		panel: &[i8],
@@ -370,28 +470,27 @@ mod tests {
 	}
 
 	proptest! {
+		/// The whole layer, quantisation, tiles and epilogue, is the same bits on the vector
+		/// path as on the portable one, over row counts that cross tiles and task blocks and
+		/// column counts that end in partial panels.
 		#[test]
-		fn the_vector_tile_equals_the_scalar_tile((rows, k, n, x, w, b) in case()) {
+		fn every_isa_computes_the_same_bits(
+			(rows, k, n, x, w, b) in (1usize..150, 1usize..40, 1usize..40).prop_flat_map(|(rows, k, n)| {
+				(Just(rows), Just(k), Just(n), matrix(rows * k), matrix(k * n), matrix(n))
+			})
+		) {
 			let weights = Int8Weights::new(&w, k, n, Some(&b)).unwrap();
-			let kp = weights.k4 * 4;
-			let mut acts = vec![0u8; rows.min(MR) * kp];
-			for (r, q) in acts.chunks_exact_mut(kp).enumerate() {
-				quantize_row_generic(&x[r * k..(r + 1) * k], &mut q[..k]);
-			}
-			let panel = &weights.panels[..weights.k4 * PANEL_STEP];
-			let mut fast = [[0i32; NR]; MR];
-			let mut slow = [[0i32; NR]; MR];
-			dot_tile(&acts, kp, rows.min(MR), panel, weights.k4, &mut fast);
-			dot_tile_scalar(&acts, kp, rows.min(MR), panel, weights.k4, &mut slow);
-			prop_assert_eq!(fast, slow);
+			let bits = |y: Vec<f32>| y.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+			let generic = bits(weights.matmul_on(Isa::Generic, &x, rows));
+			prop_assert_eq!(bits(weights.matmul_on(Isa::detect(), &x, rows)), generic);
 		}
 
 		#[test]
-		fn quantising_a_row_is_the_same_vectorised_or_not(x in proptest::collection::vec(-50.0f32..50.0, 1..300)) {
+		fn quantising_a_row_is_the_same_on_every_isa(x in proptest::collection::vec(-50.0f32..50.0, 1..300)) {
 			let mut fast = vec![0u8; x.len()];
 			let mut slow = vec![0u8; x.len()];
-			let a = quantize_row(&x, &mut fast);
-			let b = quantize_row_generic(&x, &mut slow);
+			let a = Isa::detect().quantize_row(&x, &mut fast);
+			let b = Isa::Generic.quantize_row(&x, &mut slow);
 			prop_assert_eq!(fast, slow);
 			prop_assert_eq!(a.0.to_bits(), b.0.to_bits());
 			prop_assert_eq!(a.1.to_bits(), b.1.to_bits());
