@@ -240,7 +240,7 @@ mod benchmarks {
 		let due = ends_at.saturating_add(T::RetainFinished::get()).saturating_add(One::one());
 		#[block]
 		{
-			Pallet::<T>::prune_outcomes(due);
+			Pallet::<T>::prune_outcomes(due, 1);
 		}
 		assert!(!Outcomes::<T>::contains_key(id));
 	}

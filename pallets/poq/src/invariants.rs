@@ -45,9 +45,9 @@ impl<T: Config> Pallet<T> {
 					ensure!(pooled == 1, "an active participant is not in its pool once");
 					active += 1;
 				},
+				// It may still sit on live requests: it left the pool, not them.
 				Standing::Unbonding { .. } => {
 					ensure!(pooled == 0, "an unbonding participant is still in a pool");
-					ensure!(participant.live_requests == 0, "an unbonding participant is busy");
 				},
 			}
 		}

@@ -101,6 +101,11 @@ pub mod pallet {
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
 
+	/// The most blocks any phase may outlive its window for want of hook budget (an escrow
+	/// and the members' bonds stay held meanwhile): `integrity_test` holds the config to it
+	/// through [`Pallet::max_deadline_delay`].
+	pub const MAX_DEADLINE_DELAY: u32 = 100;
+
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
@@ -417,10 +422,11 @@ pub mod pallet {
 		/// Ends the phases whose window closed and prunes old outcomes, both bounded by
 		/// `MaxHookItemsPerBlock`.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let deadlines = Self::process_deadlines(now);
-			let pruned = Self::prune_outcomes(now);
+			let (deadlines, carried) = Self::process_deadlines(now);
+			let pruned = Self::prune_outcomes(now, T::MaxHookItemsPerBlock::get());
 			T::WeightInfo::on_initialize_base()
 				.saturating_add(Self::deadline_weight().saturating_mul(deadlines.into()))
+				.saturating_add(if carried { Self::carry_weight() } else { Weight::zero() })
 				.saturating_add(T::WeightInfo::prune_outcome().saturating_mul(pruned.into()))
 		}
 
@@ -436,6 +442,11 @@ pub mod pallet {
 			assert!(T::NodesPerRequest::get() > 0, "a request needs an inference node");
 			assert!(T::CommitteeSize::get() > 0, "a request needs a committee");
 			assert!(T::MaxHookItemsPerBlock::get() > 0, "deadlines must make progress");
+			assert!(
+				Self::max_deadline_delay() <= MAX_DEADLINE_DELAY.into(),
+				"a deadline could wait more than MAX_DEADLINE_DELAY blocks: raise \
+				 MaxHookItemsPerBlock or lower MaxLiveRequests"
+			);
 			assert!(T::MinQuality::get() <= MAX_SCORE && T::Tolerance::get() <= MAX_SCORE);
 			for window in [T::ResponseWindow::get(), T::CommitWindow::get(), T::RevealWindow::get()]
 			{
@@ -509,7 +520,8 @@ pub mod pallet {
 		/// inference node, while the request awaits responses. The last answer draws the
 		/// committee.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::submit_response(output.len() as u32))]
+		#[pallet::weight(T::WeightInfo::submit_response(output.len() as u32)
+			.saturating_add(T::WeightInfo::prune_outcome()))]
 		pub fn submit_response(
 			origin: OriginFor<T>,
 			id: RequestId,
@@ -537,7 +549,7 @@ pub mod pallet {
 		/// each `0..=10_000`, with the salt of the commitment. The last reveal settles the
 		/// request.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::reveal_scores())]
+		#[pallet::weight(T::WeightInfo::reveal_scores().saturating_add(T::WeightInfo::prune_outcome()))]
 		pub fn reveal_scores(
 			origin: OriginFor<T>,
 			id: RequestId,

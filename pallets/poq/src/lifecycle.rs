@@ -13,8 +13,8 @@ use codec::Encode;
 use frame_support::{
 	defensive, ensure,
 	traits::{
-		fungible::MutateHold,
-		tokens::{Fortitude, Precision, Restriction},
+		fungible::{Inspect, MutateHold},
+		tokens::{Fortitude, Precision, Preservation, Restriction},
 		Get, Randomness,
 	},
 	BoundedVec,
@@ -47,6 +47,11 @@ impl<T: Config> Pallet<T> {
 		let id = NextRequestId::<T>::get();
 		let nodes = Self::draw(Role::InferenceNode, NODES_TAG, id, T::NodesPerRequest::get());
 		ensure!(!nodes.is_empty(), Error::<T>::NoInferenceNodes);
+		// Only spendable funds: a hold may cover frozen (say, vesting) funds, and the escrow is
+		// paid out to other accounts.
+		let spendable =
+			T::Currency::reducible_balance(&client, Preservation::Protect, Fortitude::Polite);
+		ensure!(fee <= spendable, Error::<T>::InsufficientBalance);
 		T::Currency::hold(&HoldReason::Escrow.into(), &client, fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
@@ -289,7 +294,8 @@ impl<T: Config> Pallet<T> {
 				from_units(amount),
 				Precision::Exact,
 				Restriction::Free,
-				// The escrow exists to be paid out, whatever it leaves the client with.
+				// The escrow was spendable when it was held (`do_submit_request`) and exists to
+				// be paid out; a freeze added since does not keep it.
 				Fortitude::Force,
 			)
 			.unwrap_or_else(|_| {

@@ -51,6 +51,8 @@ impl Randomness<H256, u64> for TestRandomness {
 
 parameter_types! {
 	pub const ValidatorShare: Perbill = Perbill::from_percent(20);
+	/// `MaxHookItemsPerBlock`, which scheduling tests lower.
+	pub storage HookItems: u32 = HOOK_ITEMS;
 }
 
 pub const MIN_BOND: Balance = 100;
@@ -145,7 +147,7 @@ impl pallet_poq::Config for Test {
 	type CommitteeSize = ConstU32<COMMITTEE>;
 	type MaxPoolSize = ConstU32<MAX_POOL>;
 	type MaxLiveRequests = ConstU32<MAX_LIVE>;
-	type MaxHookItemsPerBlock = ConstU32<HOOK_ITEMS>;
+	type MaxHookItemsPerBlock = HookItems;
 	type ResponseWindow = ConstU64<WINDOW>;
 	type CommitWindow = ConstU64<WINDOW>;
 	type RevealWindow = ConstU64<WINDOW>;

@@ -2,13 +2,14 @@
 
 use crate::{pallet::*, types::*};
 use frame_support::{
-	ensure,
+	defensive, ensure,
 	traits::{fungible::MutateHold, tokens::Precision, Get},
 };
 use sp_runtime::{DispatchResult, Saturating};
 
 impl<T: Config> Pallet<T> {
-	/// Holds `bond` from `who` and adds it to the pool of `role`.
+	/// Holds `bond` from `who` and adds it to the pool of `role`. A full pool admits it in place
+	/// of its smallest bond when `bond` is larger; that account unbonds as if it had left.
 	pub(crate) fn do_register(
 		who: &T::AccountId,
 		role: Role,
@@ -16,10 +17,29 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(!Participants::<T>::contains_key(who), Error::<T>::AlreadyRegistered);
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
-		Pools::<T>::try_mutate(role, |pool| pool.try_push((who.clone(), bond)))
-			.map_err(|_| Error::<T>::PoolFull)?;
+		let mut pool = Pools::<T>::get(role);
+		let evicted = match pool.try_push((who.clone(), bond)) {
+			Ok(()) => None,
+			Err(entry) => {
+				// The smallest bond; of equal ones the latest to join goes.
+				let (at, (smallest, stake)) = pool
+					.iter()
+					.enumerate()
+					.rev()
+					.min_by_key(|(_, (_, stake))| *stake)
+					.ok_or(Error::<T>::PoolFull)?;
+				ensure!(bond > *stake, Error::<T>::PoolFull);
+				let smallest = smallest.clone();
+				pool[at] = entry;
+				Some(smallest)
+			},
+		};
 		T::Currency::hold(&HoldReason::Bond.into(), who, bond)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		Pools::<T>::insert(role, pool);
+		if let Some(evicted) = evicted {
+			Self::start_unbonding(&evicted);
+		}
 		Participants::<T>::insert(
 			who,
 			Participant { role, bond, standing: Standing::Active, live_requests: 0 },
@@ -28,17 +48,27 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Takes `who` out of its pool and starts its unbonding period.
+	/// Takes `who` out of its pool and starts its unbonding period, also while it sits on
+	/// live requests: it is drawn for no new one, and its bond stays held (and can be paid or
+	/// slashed on the requests it sits on) until those are over.
 	pub(crate) fn do_unregister(who: &T::AccountId) -> DispatchResult {
-		let mut participant = Participants::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
+		let participant = Participants::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
 		ensure!(participant.standing == Standing::Active, Error::<T>::AlreadyUnbonding);
-		ensure!(participant.live_requests == 0, Error::<T>::Busy);
+		Self::start_unbonding(who);
+		Ok(())
+	}
+
+	/// Takes an active `who` out of its pool and starts its unbonding period.
+	fn start_unbonding(who: &T::AccountId) {
+		let Some(mut participant) = Participants::<T>::get(who) else {
+			defensive!("unbonding an account that is not registered");
+			return;
+		};
 		Pools::<T>::mutate(participant.role, |pool| pool.retain(|(account, _)| account != who));
 		let unlock_at = Self::now().saturating_add(T::UnbondingPeriod::get());
 		participant.standing = Standing::Unbonding { unlock_at };
 		Participants::<T>::insert(who, participant);
 		Self::deposit_event(Event::Unregistered { who: who.clone(), unlock_at });
-		Ok(())
 	}
 
 	/// Releases the bond of an unbonded `who` and forgets it.
@@ -76,14 +106,20 @@ impl<T: Config> Pallet<T> {
 		T::OnSlash::on_unbalanced(credit);
 		if let Some(mut participant) = Participants::<T>::get(who) {
 			participant.bond = participant.bond.saturating_sub(taken);
-			if participant.standing == Standing::Active {
+			let active = participant.standing == Standing::Active;
+			if active {
 				Pools::<T>::mutate(participant.role, |pool| {
 					if let Some(entry) = pool.iter_mut().find(|(account, _)| account == who) {
 						entry.1 = participant.bond;
 					}
 				});
 			}
+			let below_min = participant.bond < T::MinBond::get();
 			Participants::<T>::insert(who, participant);
+			// A seat below the smallest bond anyone may join with leaves the pool.
+			if active && below_min {
+				Self::start_unbonding(who);
+			}
 		}
 		taken
 	}

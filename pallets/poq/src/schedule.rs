@@ -27,36 +27,57 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Ends the phases due at `now`, at most `MaxHookItemsPerBlock` of them; the rest moves to
-	/// the next block. Returns how many were ended.
-	pub(crate) fn process_deadlines(now: BlockNumberFor<T>) -> u32 {
+	/// Ends the phases due at `now`, oldest first, at most `MaxHookItemsPerBlock` of them. The
+	/// rest goes to the front of the next block's list, before that block's own deadlines, so
+	/// deadlines end in the order they fell due and none waits more than
+	/// [`Self::max_deadline_delay`] blocks, however many new ones fall due meanwhile. Returns
+	/// how many were ended and whether some were carried.
+	pub(crate) fn process_deadlines(now: BlockNumberFor<T>) -> (u32, bool) {
 		let mut due: Vec<RequestId> = Deadlines::<T>::take(now).into_inner();
 		let budget = T::MaxHookItemsPerBlock::get() as usize;
-		if due.len() > budget {
-			for id in due.split_off(budget) {
-				Self::schedule(id, now.saturating_add(1u32.into()));
-			}
+		let carried = due.len() > budget;
+		if carried {
+			let late = due.split_off(budget);
+			Deadlines::<T>::mutate(now.saturating_add(1u32.into()), |next| {
+				// Each live request is booked once, so both lists together fit.
+				let merged: Vec<RequestId> = late.into_iter().chain(next.iter().copied()).collect();
+				match merged.try_into() {
+					Ok(merged) => *next = merged,
+					Err(_) => {
+						defensive!("more deadlines in one block than live requests");
+					},
+				}
+			});
 		}
 		for id in &due {
 			Self::end_phase(*id, now);
 		}
-		due.len() as u32
+		(due.len() as u32, carried)
 	}
 
-	/// Queues request `id`'s outcome to be pruned `RetainFinished` blocks after `now`.
+	/// The most blocks a deadline can wait past its block: every live request has one deadline,
+	/// at most `MaxLiveRequests` of them, and they end in order, `MaxHookItemsPerBlock` a block.
+	pub fn max_deadline_delay() -> BlockNumberFor<T> {
+		T::MaxLiveRequests::get().div_ceil(T::MaxHookItemsPerBlock::get().max(1)).into()
+	}
+
+	/// Queues request `id`'s outcome to be pruned `RetainFinished` blocks after `now`, and
+	/// prunes one outcome whose time has come: every finish pays for one prune, so pruning
+	/// keeps pace with finishing however many requests finish in a block.
 	pub(crate) fn queue_prune(id: RequestId, now: BlockNumberFor<T>) {
 		let (head, tail) = PruneCursor::<T>::get();
 		PruneQueue::<T>::insert(tail, (id, now.saturating_add(T::RetainFinished::get())));
 		PruneCursor::<T>::put((head, tail.saturating_add(1)));
+		Self::prune_outcomes(now, 1);
 	}
 
-	/// Removes the outcomes whose time has come, oldest first, at most `MaxHookItemsPerBlock`.
-	/// Entries finish in block order, so the queue is sorted by pruning block. Returns how many
-	/// were removed.
-	pub(crate) fn prune_outcomes(now: BlockNumberFor<T>) -> u32 {
+	/// Removes the outcomes whose time has come, oldest first, at most `budget`. Entries
+	/// finish in block order, so the queue is sorted by pruning block. Returns how many were
+	/// removed.
+	pub(crate) fn prune_outcomes(now: BlockNumberFor<T>, budget: u32) -> u32 {
 		let (mut head, tail) = PruneCursor::<T>::get();
 		let mut pruned = 0;
-		while head < tail && pruned < T::MaxHookItemsPerBlock::get() {
+		while head < tail && pruned < budget {
 			match PruneQueue::<T>::get(head) {
 				Some((_, at)) if at > now => break,
 				Some((id, _)) => Outcomes::<T>::remove(id),
@@ -74,8 +95,17 @@ impl<T: Config> Pallet<T> {
 		pruned
 	}
 
-	/// Weight of ending one phase in a hook: the dearer of drawing a committee and settling.
+	/// Weight of ending one phase in a hook: the dearer of drawing a committee and settling,
+	/// with the prune a finish pays for.
 	pub(crate) fn deadline_weight() -> Weight {
-		T::WeightInfo::end_response_window().max(T::WeightInfo::end_reveal_window())
+		T::WeightInfo::end_response_window()
+			.max(T::WeightInfo::end_reveal_window())
+			.saturating_add(T::WeightInfo::prune_outcome())
+	}
+
+	/// Weight of carrying the deadlines left over to the next block: its list read and
+	/// written.
+	pub(crate) fn carry_weight() -> Weight {
+		T::DbWeight::get().reads_writes(1, 1)
 	}
 }

@@ -3,6 +3,7 @@
 
 mod attacks;
 mod errors;
+mod findings;
 mod lifecycle;
 mod offchain;
 mod queries;

@@ -83,20 +83,6 @@ fn unbonding_returns_the_bond_after_the_period() {
 }
 
 #[test]
-fn nothing_is_released_while_busy() {
-	ExtBuilder::default().execute(|| {
-		let id = submit(ALICE, 1_000);
-		assert_noop!(Poq::unregister(signed(NODES[0])), Error::<Test>::Busy);
-		respond_all(id);
-		assert_noop!(Poq::unregister(signed(VALIDATORS[0])), Error::<Test>::Busy);
-		// Unbonded validators are never drawn, so an idle one can leave mid-request.
-		run_to_block(request(id).ends_at);
-		assert_ok!(Poq::unregister(signed(VALIDATORS[0])));
-		assert_ok!(Poq::unregister(signed(NODES[0])));
-	});
-}
-
-#[test]
 fn unbonding_accounts_are_never_drawn() {
 	ExtBuilder::default().execute(|| {
 		assert_ok!(Poq::unregister(signed(NODES[0])));
