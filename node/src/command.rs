@@ -141,11 +141,6 @@ pub fn run() -> sc_cli::Result<()> {
 			}
 		},
 		None => {
-			// The scorer's kernels run on the off-chain worker's thread; a second pool of
-			// threads would compete with block production for the same cores.
-			if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-				std::env::set_var("CANDLE_NUM_THREADS", "1");
-			}
 			let runner = cli.create_runner(&cli.run.normalize())?;
 			let poq = cli.poq.clone();
 			if cli.run.base.shared_params.is_dev() {

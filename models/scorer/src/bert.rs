@@ -1,27 +1,32 @@
-//! A BERT encoder forward pass on candle tensors, written for CPU inference of small models.
+//! A BERT encoder forward pass on plain slices, written for CPU inference of small models.
 //!
 //! It follows transformers' `BertModel` (post-layer-norm, absolute positions, exact GELU) and
 //! differs from candle-transformers' `bert.rs` only where that makes the CPU path faster without
-//! changing the maths: query, key and value are one fused matmul, attention and the
-//! feed-forward bias + GELU are fused kernels (see [`crate::kernels`]), and layer norm uses
-//! candle-nn's fused op.
+//! changing the maths: query, key and value are one fused matmul; attention, the feed-forward
+//! bias + GELU and the residual + layer norm are fused kernels (see [`crate::kernels`]); the
+//! dense layers run in f32 through gemm or in int8 ([`crate::int8`]); and every activation lives
+//! in a [`Workspace`] kept between calls, so a pass allocates nothing once warm (allocating and
+//! freeing megabytes per pass had the allocator hand them back to the kernel and fault them in
+//! again: a fifth of a 256-token pass). Candle loads the weights.
 
-use candle_core::{DType, IndexOp, Module, Tensor, D};
-use candle_nn::{Embedding, LayerNorm, VarBuilder};
+use std::sync::Mutex;
+
+use candle_core::{DType, Tensor};
+use candle_nn::VarBuilder;
 
 use crate::config::{BertConfig, Precision};
-use crate::int8::{Int8Dense, Int8Weights};
-use crate::kernels::{Attention, BiasGelu};
+use crate::int8::{Int8Weights, Scratch};
+use crate::kernels::{add_layer_norm, attention, bias_gelu, matmul};
 
 type CResult<T> = candle_core::Result<T>;
 
 /// A dense layer `x · Wᵀ + b`.
 enum Dense {
-	/// `Wᵀ` (in x out) kept contiguous. gemm packs its operands for every call; from
-	/// candle-nn's `Linear` layout (`W` contiguous, read transposed) that packing is a strided
-	/// scalar copy of the whole weight matrix, which at batch 1 took a third of the matmul
-	/// time. Transposed once at load it is a contiguous copy.
-	F32 { weight_t: Tensor, bias: Option<Tensor> },
+	/// `Wᵀ` (in x out) kept contiguous. gemm packs its operands for every call; from the HF
+	/// layout (`W` contiguous, read transposed) that packing is a strided scalar copy of the
+	/// whole weight matrix, which at batch 1 took a third of the matmul time. Transposed once
+	/// at load it is a contiguous copy.
+	F32 { weight_t: Vec<f32>, bias: Vec<f32>, k: usize, n: usize },
 	/// Quantised and packed once at load, bias included.
 	Int8(Int8Weights),
 }
@@ -30,37 +35,49 @@ impl Dense {
 	/// From an HF weight `(out, in)` and optional bias `(out)`.
 	fn new(weight: &Tensor, bias: Option<Tensor>, precision: Precision) -> CResult<Self> {
 		let weight_t = weight.t()?.contiguous()?;
+		let (k, n) = weight_t.dims2()?;
+		let weight_t: Vec<f32> = weight_t.flatten_all()?.to_vec1()?;
+		let bias = bias.map(|b| b.to_vec1::<f32>()).transpose()?;
 		Ok(match precision {
-			Precision::F32 => Self::F32 { weight_t, bias },
-			Precision::Int8 => {
-				let (k, n) = weight_t.dims2()?;
-				let bias = bias.map(|b| b.to_vec1::<f32>()).transpose()?;
-				let w =
-					Int8Weights::new(&weight_t.flatten_all()?.to_vec1()?, k, n, bias.as_deref())
-						.map_err(candle_core::Error::msg)?;
-				Self::Int8(w)
+			Precision::F32 => {
+				Self::F32 { weight_t, bias: bias.unwrap_or_else(|| vec![0.0; n]), k, n }
 			},
+			Precision::Int8 => Self::Int8(
+				Int8Weights::new(&weight_t, k, n, bias.as_deref())
+					.map_err(candle_core::Error::msg)?,
+			),
 		})
 	}
-}
 
-impl Module for Dense {
-	fn forward(&self, x: &Tensor) -> CResult<Tensor> {
-		let (weight_t, bias) = match self {
-			Self::F32 { weight_t, bias } => (weight_t, bias),
-			Self::Int8(w) => return x.contiguous()?.apply_op1_no_bwd(&Int8Dense(w)),
-		};
-		let out = weight_t.dim(1)?;
-		let mut dims = x.dims().to_vec();
-		let features = dims.pop().unwrap_or(0);
-		let rows = dims.iter().product::<usize>();
-		let y = x.reshape((rows, features))?.matmul(weight_t)?;
-		let y = match bias {
-			Some(b) => y.broadcast_add(b)?,
-			None => y,
-		};
-		dims.push(out);
-		y.reshape(dims)
+	/// Output features.
+	fn out_features(&self) -> usize {
+		match self {
+			Self::F32 { n, .. } => *n,
+			Self::Int8(w) => w.out_features(),
+		}
+	}
+
+	/// `out = x · Wᵀ + b` for `rows` rows, on the current rayon pool.
+	fn forward(&self, x: &[f32], rows: usize, out: &mut [f32], scratch: &mut Scratch) {
+		match self {
+			Self::Int8(w) => w.forward(x, rows, out, scratch),
+			Self::F32 { weight_t, bias, k, n } => {
+				let (k, n) = (*k, *n);
+				assert!(x.len() >= rows * k && out.len() >= rows * n, "dense: short buffers");
+				let threads = rayon::current_num_threads();
+				// SAFETY: x holds rows x k, weight_t k x n and out rows x n values (asserted
+				// above and at load); nothing else writes `out` meanwhile.
+				unsafe {
+					let (dst, lhs, rhs) = (out.as_mut_ptr(), x.as_ptr(), weight_t.as_ptr());
+					matmul((rows, n, k), dst, n, lhs, k, rhs, (n, 1), 1.0, threads);
+				}
+				for row in out[..rows * n].chunks_exact_mut(n) {
+					for (y, b) in row.iter_mut().zip(bias) {
+						*y += b;
+					}
+				}
+			},
+		}
 	}
 }
 
@@ -68,51 +85,88 @@ fn linear(vb: &VarBuilder, rows: usize, cols: usize, precision: Precision) -> CR
 	Dense::new(&vb.get((rows, cols), "weight")?, Some(vb.get(rows, "bias")?), precision)
 }
 
-fn layer_norm(vb: &VarBuilder, size: usize, eps: f64) -> CResult<LayerNorm> {
-	Ok(LayerNorm::new(vb.get(size, "weight")?, vb.get(size, "bias")?, eps))
+/// A layer norm's parameters.
+struct Norm {
+	weight: Vec<f32>,
+	bias: Vec<f32>,
+	eps: f32,
+}
+
+impl Norm {
+	fn load(vb: &VarBuilder, size: usize, eps: f64) -> CResult<Self> {
+		Ok(Self {
+			weight: vb.get(size, "weight")?.to_vec1()?,
+			bias: vb.get(size, "bias")?.to_vec1()?,
+			eps: eps as f32,
+		})
+	}
+
+	/// `y = LayerNorm(y + residual(r))` for each row `r` of `y`.
+	fn add_norm<'a>(&self, y: &mut [f32], residual: impl Fn(usize) -> &'a [f32] + Sync) {
+		add_layer_norm(y, residual, &self.weight, &self.bias, self.eps)
+	}
 }
 
 struct Embeddings {
-	word: Embedding,
-	position: Tensor,
+	/// `(vocab, hidden)`, `(positions, hidden)` and `(types, hidden)`, row-major.
+	word: Vec<f32>,
+	position: Vec<f32>,
+	token_type: Vec<f32>,
 	/// The position id of the first token (RoBERTa's start after the padding index).
 	position_offset: usize,
-	token_type: Embedding,
-	norm: LayerNorm,
+	norm: Norm,
 }
 
 impl Embeddings {
 	fn load(vb: &VarBuilder, c: &BertConfig) -> CResult<Self> {
 		let h = c.hidden_size;
+		let table = |rows: usize, name: &str| -> CResult<Vec<f32>> {
+			vb.get((rows, h), name)?.flatten_all()?.to_vec1()
+		};
 		Ok(Self {
-			word: Embedding::new(vb.get((c.vocab_size, h), "word_embeddings.weight")?, h),
-			position: vb.get((c.max_position_embeddings, h), "position_embeddings.weight")?,
+			word: table(c.vocab_size, "word_embeddings.weight")?,
+			position: table(c.max_position_embeddings, "position_embeddings.weight")?,
+			token_type: table(c.type_vocab_size, "token_type_embeddings.weight")?,
 			position_offset: c.position_offset(),
-			token_type: Embedding::new(
-				vb.get((c.type_vocab_size, h), "token_type_embeddings.weight")?,
-				h,
-			),
-			norm: layer_norm(&vb.pp("LayerNorm"), h, c.layer_norm_eps)?,
+			norm: Norm::load(&vb.pp("LayerNorm"), h, c.layer_norm_eps)?,
 		})
 	}
 
-	fn forward(&self, ids: &Tensor, type_ids: &Tensor) -> CResult<Tensor> {
-		let seq = ids.dim(1)?;
-		let x = (self.word.forward(ids)? + self.token_type.forward(type_ids)?)?;
-		let x = x.broadcast_add(&self.position.narrow(0, self.position_offset, seq)?)?;
-		self.norm.forward(&x)
+	/// Writes the embeddings of `(batch, seq)` `ids` into `out`; an id or a position the
+	/// tables do not have is an error.
+	fn forward(&self, ids: &[u32], type_ids: &[u32], seq: usize, out: &mut [f32]) -> CResult<()> {
+		let h = self.norm.weight.len();
+		for (t, y) in out.chunks_exact_mut(h).enumerate().take(ids.len()) {
+			let word = table_row(&self.word, h, ids[t] as usize, "token id")?;
+			let kind = table_row(&self.token_type, h, type_ids[t] as usize, "token type")?;
+			let at = self.position_offset + t % seq;
+			let position = table_row(&self.position, h, at, "position")?;
+			for (((y, w), k), p) in y.iter_mut().zip(word).zip(kind).zip(position) {
+				*y = w + k + p;
+			}
+		}
+		let zeros = vec![0f32; h];
+		self.norm.add_norm(&mut out[..ids.len() * h], |_| &zeros);
+		Ok(())
 	}
+}
+
+/// Row `i` of a `(rows, h)` table; an index past its end is an error.
+fn table_row<'a>(table: &'a [f32], h: usize, i: usize, what: &str) -> CResult<&'a [f32]> {
+	table
+		.get(i * h..(i + 1) * h)
+		.ok_or_else(|| candle_core::Error::msg(format!("{what} {i} is beyond the embedding table")))
 }
 
 struct Layer {
 	qkv: Dense,
 	attn_out: Dense,
-	attn_norm: LayerNorm,
-	/// The feed-forward up-projection without its bias, which [`BiasGelu`] adds.
+	attn_norm: Norm,
+	/// The feed-forward up-projection without its bias, which [`bias_gelu`] adds.
 	up: Dense,
 	up_bias: Vec<f32>,
 	down: Dense,
-	out_norm: LayerNorm,
+	out_norm: Norm,
 }
 
 impl Layer {
@@ -130,30 +184,66 @@ impl Layer {
 		Ok(Self {
 			qkv: Dense::new(&weight, Some(bias), precision)?,
 			attn_out: linear(&att.pp("output").pp("dense"), h, h, precision)?,
-			attn_norm: layer_norm(&att.pp("output").pp("LayerNorm"), h, eps)?,
+			attn_norm: Norm::load(&att.pp("output").pp("LayerNorm"), h, eps)?,
 			up: Dense::new(&up.get((i, h), "weight")?, None, precision)?,
 			up_bias: up.get(i, "bias")?.to_vec1()?,
 			down: linear(&vb.pp("output").pp("dense"), h, i, precision)?,
-			out_norm: layer_norm(&vb.pp("output").pp("LayerNorm"), h, eps)?,
+			out_norm: Norm::load(&vb.pp("output").pp("LayerNorm"), h, eps)?,
 		})
 	}
 
-	/// With `first_only`, only the first token's output is computed: `(batch, 1, hidden)`.
+	/// Runs the layer on `w.x` (`batch x seq` rows), leaving the result in `w.x`; with
+	/// `first_only`, only each sequence's first token is computed and `w.x` holds `batch`
+	/// rows after it.
 	fn forward(
 		&self,
-		x: &Tensor,
+		w: &mut Workspace,
+		shape: (usize, usize, usize),
 		lens: &[usize],
-		heads: usize,
 		first_only: bool,
-	) -> CResult<Tensor> {
-		let qkv = self.qkv.forward(x)?;
-		let ctx = qkv.apply_op1_no_bwd(&Attention { heads, lens, first_only })?;
-		let residual = if first_only { x.narrow(1, 0, 1)? } else { x.clone() };
-		let attn = self.attn_norm.forward(&(self.attn_out.forward(&ctx)? + residual)?)?;
-		let up = self.up.forward(&attn)?;
-		up.inplace_op1(&BiasGelu { bias: &self.up_bias })?;
-		self.out_norm.forward(&(self.down.forward(&up)? + attn)?)
+	) {
+		let (batch, seq, _) = shape;
+		let h = self.attn_norm.weight.len();
+		let rows = batch * seq;
+		let out_rows = if first_only { batch } else { rows };
+		let Workspace { x, qkv, ctx, attn, up, scratch } = w;
+		self.qkv.forward(x, rows, grow(qkv, rows * 3 * h), scratch);
+		attention(&qkv[..rows * 3 * h], shape, lens, first_only, grow(ctx, out_rows * h));
+		// The residual of output row r: row r, or with `first_only` sequence r's first row.
+		let stride = if first_only { seq } else { 1 };
+		let x_rows: &[f32] = x;
+		let attn = grow(attn, out_rows * h);
+		self.attn_out.forward(ctx, out_rows, attn, scratch);
+		self.attn_norm.add_norm(attn, |r| &x_rows[r * stride * h..(r * stride + 1) * h]);
+		let up = grow(up, out_rows * self.up.out_features());
+		self.up.forward(attn, out_rows, up, scratch);
+		bias_gelu(up, &self.up_bias);
+		let y = grow(x, out_rows * h);
+		self.down.forward(up, out_rows, y, scratch);
+		let attn: &[f32] = attn;
+		self.out_norm.add_norm(y, |r| &attn[r * h..(r + 1) * h]);
 	}
+}
+
+/// `buf` holding `len` values (grown, never shrunk: a workspace keeps its largest size).
+fn grow(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
+	if buf.len() < len {
+		buf.resize(len, 0.0);
+	}
+	&mut buf[..len]
+}
+
+/// The activations of one forward pass: the hidden states, the fused q/k/v projection, the
+/// attention output, the attention block's output and the feed-forward activations, and the
+/// int8 layers' quantised rows.
+#[derive(Default)]
+struct Workspace {
+	x: Vec<f32>,
+	qkv: Vec<f32>,
+	ctx: Vec<f32>,
+	attn: Vec<f32>,
+	up: Vec<f32>,
+	scratch: Scratch,
 }
 
 /// The BERT encoder: embeddings and transformer layers, without a pooler.
@@ -161,6 +251,8 @@ pub struct Encoder {
 	embeddings: Embeddings,
 	layers: Vec<Layer>,
 	heads: usize,
+	/// Workspaces of finished passes, for the next ones (one per pass running at once).
+	workspaces: Mutex<Vec<Workspace>>,
 }
 
 impl Encoder {
@@ -174,27 +266,46 @@ impl Encoder {
 			embeddings: Embeddings::load(&vb.pp("embeddings"), c)?,
 			layers,
 			heads: c.num_attention_heads,
+			workspaces: Mutex::new(Vec::new()),
 		})
 	}
 
-	/// Runs a right-padded batch. `ids` and `type_ids` are `(batch, seq)` `u32`; `lens` gives
-	/// each row's number of real tokens; attention covers only those, so padding never changes
-	/// a row's result. Returns the last hidden states `(batch, seq, hidden)`, padded rows
-	/// unspecified; with `first_only` just the first token's, `(batch, 1, hidden)`, which skips
-	/// most of the last layer's work for a head that reads only `[CLS]`.
-	pub fn forward(
+	/// Runs a right-padded batch: `ids` and `type_ids` are `batch x seq` row-major; `lens`
+	/// gives each row's number of real tokens; attention covers only those, so padding never
+	/// changes a row's result. Calls `read` with the last hidden states, `(batch, seq, hidden)`
+	/// row-major, padded rows unspecified; with `first_only` just the first token's,
+	/// `(batch, 1, hidden)`, which skips most of the last layer's work for a head that reads
+	/// only `[CLS]`.
+	pub fn forward<R>(
 		&self,
-		ids: &Tensor,
-		type_ids: &Tensor,
+		(ids, type_ids): (&[u32], &[u32]),
 		lens: &[usize],
 		first_only: bool,
-	) -> CResult<Tensor> {
-		let mut x = self.embeddings.forward(ids, type_ids)?;
+		read: impl FnOnce(&[f32]) -> R,
+	) -> CResult<R> {
+		let batch = lens.len();
+		let seq = ids.len() / batch.max(1);
+		if ids.len() != batch * seq || type_ids.len() != ids.len() {
+			candle_core::bail!(
+				"{} ids and {} type ids for {batch} sequences",
+				ids.len(),
+				type_ids.len()
+			);
+		}
+		let h = self.embeddings.norm.weight.len();
+		let taken = self.workspaces.lock().map(|mut w| w.pop()).unwrap_or(None);
+		let mut w = taken.unwrap_or_default();
+		self.embeddings.forward(ids, type_ids, seq, grow(&mut w.x, batch * seq * h))?;
 		let last = self.layers.len().saturating_sub(1);
 		for (i, layer) in self.layers.iter().enumerate() {
-			x = layer.forward(&x, lens, self.heads, first_only && i == last)?;
+			layer.forward(&mut w, (batch, seq, self.heads), lens, first_only && i == last);
 		}
-		Ok(x)
+		let rows = if first_only && !self.layers.is_empty() { batch } else { batch * seq };
+		let result = read(&w.x[..rows * h]);
+		if let Ok(mut pool) = self.workspaces.lock() {
+			pool.push(w);
+		}
+		Ok(result)
 	}
 }
 
@@ -230,11 +341,16 @@ impl ClassifierHead {
 		})
 	}
 
-	/// One logit per sequence of the hidden states `(batch, seq, hidden)` (only `[CLS]`, the
-	/// first position, is read).
-	pub fn forward(&self, hidden: &Tensor) -> CResult<Vec<f32>> {
-		let cls = hidden.i((.., 0))?;
-		let pooled = self.pooler.forward(&cls)?.tanh()?;
-		self.classifier.forward(&pooled)?.squeeze(D::Minus1)?.to_vec1()
+	/// One logit per row of `cls`, the first token's hidden states `(batch, hidden)`.
+	pub fn forward(&self, cls: &[f32]) -> Vec<f32> {
+		let hidden = self.pooler.out_features();
+		let batch = cls.len() / hidden.max(1);
+		let mut scratch = Scratch::default();
+		let mut pooled = vec![0f32; batch * hidden];
+		self.pooler.forward(cls, batch, &mut pooled, &mut scratch);
+		pooled.iter_mut().for_each(|v| *v = v.tanh());
+		let mut logits = vec![0f32; batch];
+		self.classifier.forward(&pooled, batch, &mut logits, &mut scratch);
+		logits
 	}
 }

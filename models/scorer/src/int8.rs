@@ -15,7 +15,6 @@
 //! of operations in the vector and the scalar paths (no fused multiply-add): the result of a
 //! layer is bit-for-bit the same on every machine, which matters to validators that must agree.
 
-use candle_core::{bail, CpuStorage, CustomOp1, Layout, Shape};
 use rayon::prelude::*;
 
 use crate::kernels::OutPtr;
@@ -98,27 +97,34 @@ impl Int8Weights {
 		Ok(Self { k, n, k4, panels, scale, colsum, bias })
 	}
 
-	/// `x · Wᵀ + b` for `rows` rows of `k` values, row-major; `(rows, n)` row-major out.
-	pub fn matmul(&self, x: &[f32], rows: usize) -> Vec<f32> {
-		self.matmul_on(Isa::detect(), x, rows)
+	/// Output features.
+	pub fn out_features(&self) -> usize {
+		self.n
 	}
 
-	/// [`Self::matmul`] with the code for `isa`, which this CPU must support.
-	fn matmul_on(&self, isa: Isa, x: &[f32], rows: usize) -> Vec<f32> {
+	/// `out = x · Wᵀ + b` for `rows` rows of `k` values, row-major, into `rows` rows of `n`;
+	/// `scratch` holds the quantised activations between calls.
+	pub fn forward(&self, x: &[f32], rows: usize, out: &mut [f32], scratch: &mut Scratch) {
+		self.forward_on(Isa::detect(), x, rows, out, scratch)
+	}
+
+	/// [`Self::forward`] with the code for `isa`, which this CPU must support.
+	fn forward_on(&self, isa: Isa, x: &[f32], rows: usize, out: &mut [f32], scratch: &mut Scratch) {
 		let (k, n, kp) = (self.k, self.n, self.k4 * 4);
-		debug_assert_eq!(x.len(), rows * k);
-		let mut acts = vec![0u8; rows * kp];
-		let mut ranges = vec![(0f32, 0f32); rows];
+		assert!(x.len() >= rows * k && out.len() >= rows * n, "int8 forward: short buffers");
+		let Scratch { acts, ranges } = scratch;
+		// The padding bytes of each row stay zero: only the first `k` are written.
+		acts.clear();
+		acts.resize(rows * kp, 0);
+		ranges.resize(rows, (0.0, 0.0));
 		acts.par_chunks_mut(kp)
 			.zip(x.par_chunks(k))
 			.zip(ranges.par_iter_mut())
 			.for_each(|((q, x), range)| *range = isa.quantize_row(x, &mut q[..k]));
-		// Every element is written below (the tasks cover all rows and all columns), so the
-		// buffer is not zeroed first.
-		let mut out: Vec<f32> = Vec::with_capacity(rows * n);
 		let dst = OutPtr(out.as_mut_ptr());
 		let blocks = rows.div_ceil(BLOCK_ROWS);
 		let panel_len = self.k4 * PANEL_STEP;
+		let (acts, ranges) = (&acts[..], &ranges[..rows]);
 		(0..n.div_ceil(NR) * blocks).into_par_iter().for_each(|task| {
 			let dst = dst; // the whole wrapper, not its field (closures capture fields apart)
 			let (p, block) = (task / blocks, task % blocks);
@@ -139,10 +145,14 @@ impl Int8Weights {
 			// this task's alone.
 			unsafe { isa.run(&task, dst.0.add(rows.start * n + p * NR), n) };
 		});
-		// SAFETY: the tasks wrote all rows x n elements (see above).
-		unsafe { out.set_len(rows * n) };
-		out
 	}
+}
+
+/// Buffers a layer reuses between calls: the quantised rows and their ranges.
+#[derive(Default)]
+pub struct Scratch {
+	acts: Vec<u8>,
+	ranges: Vec<(f32, f32)>,
 }
 
 /// One parallel task: one panel (16 output columns) over a block of rows.
@@ -408,41 +418,23 @@ mod avx2 {
 	}
 }
 
-/// `x · Wᵀ + b` over the last dimension of a contiguous f32 tensor, in int8.
-pub struct Int8Dense<'a>(pub &'a Int8Weights);
-
-impl CustomOp1 for Int8Dense<'_> {
-	fn name(&self) -> &'static str {
-		"poq-int8-dense"
-	}
-
-	fn cpu_fwd(
-		&self,
-		storage: &CpuStorage,
-		layout: &Layout,
-	) -> candle_core::Result<(CpuStorage, Shape)> {
-		let w = self.0;
-		let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
-		else {
-			bail!("poq-int8-dense needs a contiguous f32 tensor");
-		};
-		let mut dims = layout.dims().to_vec();
-		if dims.last() != Some(&w.k) {
-			bail!("poq-int8-dense: shape {:?} does not end in {} features", dims, w.k);
-		}
-		let rows = (end - start) / w.k.max(1);
-		let out = w.matmul(&data[start..end], rows);
-		if let Some(last) = dims.last_mut() {
-			*last = w.n;
-		}
-		Ok((CpuStorage::F32(out), Shape::from(dims)))
-	}
-}
-
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use proptest::prelude::*;
+
+	impl Int8Weights {
+		/// [`Int8Weights::forward_on`] into a fresh buffer.
+		fn matmul_on(&self, isa: Isa, x: &[f32], rows: usize) -> Vec<f32> {
+			let mut out = vec![f32::NAN; rows * self.n];
+			self.forward_on(isa, x, rows, &mut out, &mut Scratch::default());
+			out
+		}
+
+		fn matmul(&self, x: &[f32], rows: usize) -> Vec<f32> {
+			self.matmul_on(Isa::detect(), x, rows)
+		}
+	}
 
 	/// `x · w + b` in f64, `w` row-major `(k, n)`.
 	fn reference(x: &[f32], w: &[f32], b: &[f32], k: usize, n: usize) -> Vec<f64> {

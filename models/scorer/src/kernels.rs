@@ -1,48 +1,34 @@
-//! Fused CPU kernels for the two parts of a BERT layer that candle's generic ops make slow.
+//! CPU kernels of the encoder's forward pass, on plain slices.
 //!
-//! - [`Attention`]: candle runs `q·kᵀ` and `p·v` as one small multi-threaded gemm per
-//!   (sequence, head), with the scores, the masked scores and the probabilities each a separate
-//!   tensor. Here each (sequence, head) is one single-threaded task on rayon's pool, reading
+//! - [`attention`]: each (sequence, head) is one single-threaded task on rayon's pool, reading
 //!   q, k and v straight out of the fused qkv projection through strides, attending only over
 //!   the sequence's real tokens (so padding needs no mask and cannot change a result), and
 //!   writing its output into the merged-heads layout the next projection reads.
-//! - [`BiasGelu`]: the feed-forward bias and the exact (erf) GELU in one in-place pass, with
+//! - [`bias_gelu`]: the feed-forward bias and the exact (erf) GELU in one in-place pass, with
 //!   an erf that vectorises (libm's scalar erf was about a tenth of the run time).
+//! - [`add_layer_norm`]: the residual sum and layer norm in one in-place pass.
+//! - [`matmul`]: gemm on the calling thread or on rayon's pool.
 
-use candle_core::{bail, CpuStorage, CustomOp1, InplaceOp1, Layout, Shape};
 use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
-
-/// Self-attention over a `(batch, seq, 3 * hidden)` tensor holding q, k and v side by side (the
-/// fused projection's output, bias included). Returns `(batch, seq, hidden)` with the heads
-/// merged, rows past a sequence's length zero; with `first_only`, `(batch, 1, hidden)` for the
-/// first (`[CLS]`) query alone, which is all a classification head reads of the last layer.
-pub struct Attention<'a> {
-	/// Number of attention heads.
-	pub heads: usize,
-	/// Real tokens per sequence of the batch (right padding).
-	pub lens: &'a [usize],
-	/// Attend from the first token only.
-	pub first_only: bool,
-}
 
 /// An output pointer parallel tasks share; each task writes a disjoint block through it.
 #[derive(Clone, Copy)]
 pub(crate) struct OutPtr(pub(crate) *mut f32);
-// SAFETY: tasks write to pairwise disjoint elements (see `Attention::cpu_fwd`) and the buffer
+// SAFETY: tasks write to pairwise disjoint elements (each user says which) and the buffer
 // outlives the parallel loop.
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
 /// `dst = scale * lhs · rhs` for row-major `lhs` (m x k, row stride `lhs_rs`) into row-major
-/// `dst` (m x n, row stride `dst_rs`), `rhs` (k x n) addressed by its row and column strides,
-/// on the calling thread.
+/// `dst` (m x n, row stride `dst_rs`), `rhs` (k x n) addressed by its row and column strides;
+/// on the calling thread, or with `threads > 1` on that many threads of rayon's current pool.
 ///
 /// # Safety
 /// Every element addressed through the pointers and strides must be valid, and `dst` must not
 /// be written by anyone else meanwhile.
 #[allow(clippy::too_many_arguments)]
-unsafe fn matmul(
+pub unsafe fn matmul(
 	(m, n, k): (usize, usize, usize),
 	dst: *mut f32,
 	dst_rs: usize,
@@ -51,8 +37,10 @@ unsafe fn matmul(
 	rhs: *const f32,
 	(rhs_rs, rhs_cs): (usize, usize),
 	scale: f32,
+	threads: usize,
 ) {
 	let i = |x: usize| x as isize;
+	let parallelism = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
 	// SAFETY: forwarded to the caller.
 	unsafe {
 		gemm(
@@ -74,119 +62,110 @@ unsafe fn matmul(
 			false,
 			false,
 			false,
-			Parallelism::None,
+			parallelism,
 		)
 	}
 }
 
-impl CustomOp1 for Attention<'_> {
-	fn name(&self) -> &'static str {
-		"poq-attention"
-	}
-
-	fn cpu_fwd(
-		&self,
-		storage: &CpuStorage,
-		layout: &Layout,
-	) -> candle_core::Result<(CpuStorage, Shape)> {
-		let (batch, seq, h3) = layout.shape().dims3()?;
-		let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
-		else {
-			bail!("poq-attention needs a contiguous f32 tensor");
-		};
-		let qkv = &data[start..end];
-		let heads = self.heads;
-		if h3 % (3 * heads) != 0 || self.lens.len() != batch || self.lens.iter().any(|&l| l > seq) {
-			bail!(
-				"poq-attention: shape {:?} does not fit {heads} heads and lengths {:?}",
-				layout.shape(),
-				self.lens
-			);
-		}
-		let hidden = h3 / 3;
-		let d = hidden / heads;
-		let scale = 1.0 / (d as f32).sqrt();
-		let out_seq = if self.first_only { 1 } else { seq };
-		let mut out = vec![0f32; batch * out_seq * hidden];
-		let out_ptr = OutPtr(out.as_mut_ptr());
-		(0..batch * heads).into_par_iter().for_each_init(
-			|| vec![0f32; out_seq * seq],
-			|scores, task| {
-				let (b, head) = (task / heads, task % heads);
-				let len = self.lens[b];
-				let queries = len.min(out_seq);
-				if len == 0 {
-					return;
-				}
-				let row = b * seq * h3 + head * d;
-				let (q, k, v) = (&qkv[row..], &qkv[row + hidden..], &qkv[row + 2 * hidden..]);
-				let dst = out_ptr;
-				// SAFETY: q, k and v rows i < len lie at i * h3 + [0, d) past their starts,
-				// inside `qkv`; `scores` holds queries x len <= out_seq x seq values; the output
-				// block (rows i < queries of sequence b, columns head * d + [0, d)) lies inside
-				// `out` and no other task writes it.
-				unsafe {
-					// scores = scale * q · kᵀ  (queries x len), kᵀ read through strides.
-					let shape = (queries, len, d);
-					matmul(
-						shape,
-						scores.as_mut_ptr(),
-						len,
-						q.as_ptr(),
-						h3,
-						k.as_ptr(),
-						(1, h3),
-						scale,
-					);
-					softmax_rows(&mut scores[..queries * len], len);
-					// out[b, i, head] = probs · v  (queries x d), in merged-heads layout.
-					let out_block = dst.0.add(b * out_seq * hidden + head * d);
-					let shape = (queries, d, len);
-					matmul(
-						shape,
-						out_block,
-						hidden,
-						scores.as_ptr(),
-						len,
-						v.as_ptr(),
-						(h3, 1),
-						1.0,
-					);
-				}
-			},
-		);
-		Ok((CpuStorage::F32(out), Shape::from((batch, out_seq, hidden))))
-	}
-}
-
-/// Adds `bias` to each row of a contiguous `(.., n)` f32 tensor and applies the exact GELU,
-/// `x · Φ(x) = x/2 · (1 + erf(x/√2))`, in place.
-pub struct BiasGelu<'a> {
-	/// One value per column.
-	pub bias: &'a [f32],
-}
-
-impl InplaceOp1 for BiasGelu<'_> {
-	fn name(&self) -> &'static str {
-		"poq-bias-gelu"
-	}
-
-	fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
-		let n = self.bias.len();
-		let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
-		else {
-			bail!("poq-bias-gelu needs a contiguous f32 tensor");
-		};
-		if n == 0 || layout.dims().last() != Some(&n) {
-			bail!("poq-bias-gelu: bias of {n} does not fit shape {:?}", layout.shape());
-		}
-		data[start..end].par_chunks_mut(n * 16).for_each(|rows| {
-			for row in rows.chunks_exact_mut(n) {
-				bias_gelu_row(row, self.bias);
+/// Self-attention over `qkv`, `(batch, seq, 3 * hidden)` row-major: q, k and v side by side
+/// (the fused projection's output, bias included). Writes `(batch, out_seq, hidden)` into `out`
+/// with the heads merged, rows past a sequence's length zero; `out_seq` is `seq`, or with
+/// `first_only` 1: the first (`[CLS]`) query alone, which is all a classification head reads of
+/// the last layer. `lens` gives each sequence's real tokens (right padding).
+pub fn attention(
+	qkv: &[f32],
+	(batch, seq, heads): (usize, usize, usize),
+	lens: &[usize],
+	first_only: bool,
+	out: &mut [f32],
+) {
+	let h3 = qkv.len() / (batch * seq).max(1);
+	let hidden = h3 / 3;
+	let d = hidden / heads.max(1);
+	let out_seq = if first_only { 1 } else { seq };
+	assert!(
+		qkv.len() == batch * seq * h3 && h3 == 3 * heads * d && lens.len() == batch,
+		"attention: {} values do not fit {batch} x {seq} x 3 x {heads} heads",
+		qkv.len()
+	);
+	assert!(lens.iter().all(|&l| l <= seq) && out.len() == batch * out_seq * hidden);
+	let scale = 1.0 / (d as f32).sqrt();
+	out.fill(0.0);
+	let out_ptr = OutPtr(out.as_mut_ptr());
+	(0..batch * heads).into_par_iter().for_each_init(
+		|| vec![0f32; out_seq * seq],
+		|scores, task| {
+			let (b, head) = (task / heads, task % heads);
+			let len = lens[b];
+			let queries = len.min(out_seq);
+			if len == 0 {
+				return;
 			}
-		});
-		Ok(())
-	}
+			let row = b * seq * h3 + head * d;
+			let (q, k, v) = (&qkv[row..], &qkv[row + hidden..], &qkv[row + 2 * hidden..]);
+			let dst = out_ptr;
+			// SAFETY: q, k and v rows i < len lie at i * h3 + [0, d) past their starts,
+			// inside `qkv`; `scores` holds queries x len <= out_seq x seq values; the output
+			// block (rows i < queries of sequence b, columns head * d + [0, d)) lies inside
+			// `out` and no other task writes it.
+			unsafe {
+				// scores = scale * q · kᵀ  (queries x len), kᵀ read through strides.
+				let (scores_ptr, q, k) = (scores.as_mut_ptr(), q.as_ptr(), k.as_ptr());
+				matmul((queries, len, d), scores_ptr, len, q, h3, k, (1, h3), scale, 1);
+				softmax_rows(&mut scores[..queries * len], len);
+				// out[b, i, head] = probs · v  (queries x d), in merged-heads layout.
+				let out_block = dst.0.add(b * out_seq * hidden + head * d);
+				let (probs, v) = (scores.as_ptr(), v.as_ptr());
+				matmul((queries, d, len), out_block, hidden, probs, len, v, (h3, 1), 1.0, 1);
+			}
+		},
+	);
+}
+
+/// Adds `bias` to each row of `data` (rows of `bias.len()` values) and applies the exact GELU,
+/// `x · Φ(x) = x/2 · (1 + erf(x/√2))`, in place.
+pub fn bias_gelu(data: &mut [f32], bias: &[f32]) {
+	let n = bias.len().max(1);
+	data.par_chunks_mut(n * 16).for_each(|rows| {
+		for row in rows.chunks_exact_mut(n) {
+			bias_gelu_row(row, bias);
+		}
+	});
+}
+
+/// `y = LayerNorm(y + residual(r))` for each row `r` of `y` (rows of `weight.len()` values),
+/// in place: mean and biased variance over the row, as transformers computes them, then
+/// `· weight + bias`.
+pub fn add_layer_norm<'a>(
+	y: &mut [f32],
+	residual: impl Fn(usize) -> &'a [f32] + Sync,
+	weight: &[f32],
+	bias: &[f32],
+	eps: f32,
+) {
+	let n = weight.len().max(1);
+	y.par_chunks_mut(n).enumerate().for_each(|(r, row)| {
+		for (x, &res) in row.iter_mut().zip(residual(r)) {
+			*x += res;
+		}
+		let mean = lanes(row, 0.0, |a, b| a + b) / n as f32;
+		for x in row.iter_mut() {
+			*x -= mean;
+		}
+		let mut squares = [0f32; 8];
+		let mut chunks = row.chunks_exact(8);
+		for chunk in &mut chunks {
+			for (s, &x) in squares.iter_mut().zip(chunk) {
+				*s += x * x;
+			}
+		}
+		let tail: f32 = chunks.remainder().iter().map(|x| x * x).sum();
+		let var = (squares.iter().sum::<f32>() + tail) / n as f32;
+		let inv = 1.0 / (var + eps).sqrt();
+		for ((x, &w), &b) in row.iter_mut().zip(weight).zip(bias) {
+			*x = *x * inv * w + b;
+		}
+	});
 }
 
 fn bias_gelu_row(row: &mut [f32], bias: &[f32]) {
@@ -369,6 +348,26 @@ mod tests {
 			// 1 - erf(4) = 1.5e-8: below f32 resolution near 1.
 			for (pos, neg) in [(erf::<Separate>(x), erf::<Separate>(-x)), (erf::<Fused>(x), erf::<Fused>(-x))] {
 				prop_assert!((pos - 1.0).abs() < 3e-7 && (neg + 1.0).abs() < 3e-7);
+			}
+		}
+
+		#[test]
+		fn add_layer_norm_matches_f64(
+			rows in proptest::collection::vec(proptest::collection::vec(-30.0f32..30.0, 13), 1..5),
+			residual in proptest::collection::vec(-3.0f32..3.0, 13),
+		) {
+			let weight: Vec<f32> = (0..13).map(|i| 0.5 + i as f32 / 10.0).collect();
+			let bias: Vec<f32> = (0..13).map(|i| i as f32 / 7.0 - 1.0).collect();
+			let mut y: Vec<f32> = rows.concat();
+			add_layer_norm(&mut y, |_| &residual, &weight, &bias, 1e-12);
+			for (row, got) in rows.iter().zip(y.chunks_exact(13)) {
+				let x: Vec<f64> = row.iter().zip(&residual).map(|(a, b)| f64::from(*a) + f64::from(*b)).collect();
+				let mean = x.iter().sum::<f64>() / 13.0;
+				let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 13.0;
+				for (i, (v, g)) in x.iter().zip(got).enumerate() {
+					let want = (v - mean) / (var + 1e-12).sqrt() * f64::from(weight[i]) + f64::from(bias[i]);
+					prop_assert!((f64::from(*g) - want).abs() < 1e-4 * (1.0 + want.abs()), "{g} vs {want}");
+				}
 			}
 		}
 

@@ -112,13 +112,6 @@ const MIN_QUALITY: u16 = 2_000;
 
 fn main() -> ExitCode {
 	let cli = Cli::parse();
-	// Candle splits large element-wise ops over its own spin-waiting thread pool. For a model
-	// this small the matmuls (threaded through rayon) are the work that matters, and on a busy
-	// machine the spinning workers cost more than they save, so default that pool to the
-	// calling thread alone. Set here, before any thread exists, as `set_var` requires.
-	if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-		std::env::set_var("CANDLE_NUM_THREADS", "1");
-	}
 	let result = match cli.command {
 		Command::Score { model, input } => score(&model, &input),
 		Command::Eval { model, input, floor, json, details, agreement } => {

@@ -290,8 +290,8 @@ impl QualityModel {
 			.map_err(|e| Error::Tokenizer(e.to_string()))?;
 		let mut raws = vec![0.0; pairs.len()];
 		for batch in length_batches(&encodings) {
-			let hidden = self.forward(&encodings, &batch, true)?;
-			for (&i, logit) in batch.iter().zip(head.forward(&hidden)?) {
+			let logits = self.forward(&encodings, &batch, true, |cls| head.forward(cls))?;
+			for (&i, logit) in batch.iter().zip(logits) {
 				raws[i] = logit;
 			}
 		}
@@ -329,26 +329,33 @@ impl QualityModel {
 			.map_err(|e| Error::Tokenizer(e.to_string()))?;
 		let mut out = vec![Vec::new(); texts.len()];
 		for batch in length_batches(&encodings) {
-			let hidden = self.forward(&encodings, &batch, false)?;
-			let (_, seq, dim) = hidden.dims3()?;
-			let flat: Vec<f32> = hidden.flatten_all()?.to_vec1()?;
-			for (row, &i) in batch.iter().enumerate() {
-				// Rows are right-padded: the first `len` token vectors are the real ones.
-				let len = encodings[i].get_ids().len();
-				let start = row * seq * dim;
-				let mut e = pool(&flat[start..start + len * dim], dim, pooling);
-				if normalize {
-					quality::normalize(&mut e);
+			let seq = batch.iter().map(|&i| encodings[i].get_ids().len()).max().unwrap_or(0);
+			self.forward(&encodings, &batch, false, |hidden| {
+				let dim = hidden.len() / (batch.len() * seq).max(1);
+				for (row, &i) in batch.iter().enumerate() {
+					// Rows are right-padded: the first `len` token vectors are the real ones.
+					let len = encodings[i].get_ids().len();
+					let start = row * seq * dim;
+					let mut e = pool(&hidden[start..start + len * dim], dim, pooling);
+					if normalize {
+						quality::normalize(&mut e);
+					}
+					out[i] = e;
 				}
-				out[i] = e;
-			}
+			})?;
 		}
 		Ok(out)
 	}
 
-	/// Runs the encoder on the encodings at `batch`, right-padded to the longest of them; see
-	/// [`Encoder::forward`] for `first_only`.
-	fn forward(&self, encodings: &[Encoding], batch: &[usize], first_only: bool) -> Result<Tensor> {
+	/// Runs the encoder on the encodings at `batch`, right-padded to the longest of them, and
+	/// calls `read` with its output; see [`Encoder::forward`] for `first_only`.
+	fn forward<R>(
+		&self,
+		encodings: &[Encoding],
+		batch: &[usize],
+		first_only: bool,
+		read: impl FnOnce(&[f32]) -> R,
+	) -> Result<R> {
 		let lens: Vec<usize> = batch.iter().map(|&i| encodings[i].get_ids().len()).collect();
 		let seq = lens.iter().copied().max().unwrap_or(0);
 		let mut ids = Vec::with_capacity(batch.len() * seq);
@@ -359,10 +366,7 @@ impl QualityModel {
 			ids.extend(e.get_ids().iter().copied().chain(std::iter::repeat_n(self.pad_id, pad)));
 			type_ids.extend(e.get_type_ids().iter().copied().chain(std::iter::repeat_n(0, pad)));
 		}
-		let shape = (batch.len(), seq);
-		let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
-		let type_ids = Tensor::from_vec(type_ids, shape, &Device::Cpu)?;
-		Ok(self.encoder.forward(&ids, &type_ids, &lens, first_only)?)
+		Ok(self.encoder.forward((&ids, &type_ids), &lens, first_only, read)?)
 	}
 }
 
