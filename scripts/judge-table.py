@@ -5,8 +5,9 @@
 
 Runs `poq-scorer eval --json` on models/eval/dev.jsonl and models/eval/heldout.jsonl for the
 bare model (all-MiniLM-L6-v2 alone, the score before the judge), the default judge
-(models/judge/judge.json) and the default judge with one stage switched off at a time, each in
-a scratch folder that links the default model's files. Needs `bash scripts/fetch-model.sh` and
+(models/judge/judge.json, in int8 as the default folder's precision.json says), the same judge
+in f32, and the default judge with one stage switched off at a time, each in a scratch folder
+that links the default model's files. Needs `bash scripts/fetch-model.sh` and
 a release build of poq-scorer (`cargo build --release -p poq-scorer`).
 """
 import json
@@ -31,6 +32,7 @@ def variants(judge):
 
     yield "model alone (no judge)", None
     yield "**judge (default)**", judge
+    yield "judge in f32 (no precision.json)", judge
     yield "judge, model sees the whole answer", without(lambda j: j.update(strip="none"))
     yield "judge without length", without(lambda j: j.update(length=OFF))
     yield "judge without novelty", without(lambda j: j.update(novelty=OFF))
@@ -41,11 +43,11 @@ def variants(judge):
     yield "judge without grounding", without(lambda j: j.update(grounding=1.0))
 
 
-def folder(tmp, name, judge):
+def folder(tmp, name, judge, f32):
     d = os.path.join(tmp, name)
     os.makedirs(d)
     for f in os.listdir(MODEL):
-        if f != "judge.json":
+        if f != "judge.json" and not (f32 and f == "precision.json"):
             os.symlink(os.path.join(MODEL, f), os.path.join(d, f))
     if judge is not None:
         with open(os.path.join(d, "judge.json"), "w") as out:
@@ -64,7 +66,7 @@ def main():
     print("|---|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for n, (name, j) in enumerate(variants(judge)):
-            d = folder(tmp, f"v{n}", j)
+            d = folder(tmp, f"v{n}", j, f32=name.startswith("judge in f32"))
             for s in SETS:
                 out = subprocess.run([scorer, "eval", "--model", d, "--input", os.path.join(ROOT, f"models/eval/{s}.jsonl"), "--json"],
                                      check=True, capture_output=True, text=True).stdout

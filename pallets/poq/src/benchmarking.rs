@@ -64,12 +64,11 @@ fn committing<T: Config>() -> (RequestId, Vec<T::AccountId>) {
 	(id, request.committee.iter().map(|member| member.who.clone()).collect())
 }
 
-/// Scores that member `index` of a committee commits to: all members close to each other, but
-/// the second off consensus, so settlement both pays and penalises.
-fn scores_of<T: Config>(id: RequestId, index: usize) -> Vec<u16> {
+/// Scores every member commits to: the same, so that a majority agrees whatever the
+/// committee's size; settlement pays the members who reveal and penalises the one who does not.
+fn scores_of<T: Config>(id: RequestId) -> Vec<u16> {
 	let responses = Requests::<T>::get(id).expect("live").responders.len();
-	let score = if index == 1 { 0 } else { 8_000 };
-	vec![score; responses]
+	vec![8_000; responses]
 }
 
 fn salt(index: usize) -> [u8; 32] {
@@ -81,12 +80,12 @@ fn salt(index: usize) -> [u8; 32] {
 fn revealing<T: Config>() -> (RequestId, Vec<T::AccountId>) {
 	let (id, committee) = committing::<T>();
 	for (index, who) in committee.iter().enumerate() {
-		let scores = scores_of::<T>(id, index);
+		let scores = scores_of::<T>(id);
 		let digest = commitment(id, who, &scores, &salt(index));
 		Pallet::<T>::do_commit_scores(who.clone(), id, digest).expect("a member");
 	}
 	for (index, who) in committee.iter().enumerate().take(committee.len() - 1) {
-		let scores = scores_of::<T>(id, index);
+		let scores = scores_of::<T>(id);
 		Pallet::<T>::do_reveal_scores(who.clone(), id, scores, salt(index)).expect("committed");
 	}
 	(id, committee)
@@ -170,10 +169,10 @@ mod benchmarks {
 		let (id, committee) = committing::<T>();
 		let last = committee.len() - 1;
 		for (index, who) in committee.iter().enumerate().take(last) {
-			let digest = commitment(id, who, &scores_of::<T>(id, index), &salt(index));
+			let digest = commitment(id, who, &scores_of::<T>(id), &salt(index));
 			Pallet::<T>::do_commit_scores(who.clone(), id, digest).unwrap();
 		}
-		let digest = commitment(id, &committee[last], &scores_of::<T>(id, last), &salt(last));
+		let digest = commitment(id, &committee[last], &scores_of::<T>(id), &salt(last));
 		#[extrinsic_call]
 		_(RawOrigin::Signed(committee[last].clone()), id, digest);
 		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Revealing);
@@ -183,7 +182,7 @@ mod benchmarks {
 	fn reveal_scores() {
 		let (id, committee) = revealing::<T>();
 		let last = committee.len() - 1;
-		let scores = scores_of::<T>(id, last);
+		let scores = scores_of::<T>(id);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(committee[last].clone()), id, scores, salt(last));
 		assert_eq!(Outcomes::<T>::get(id).unwrap().phase, Phase::Finalized);

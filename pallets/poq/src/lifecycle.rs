@@ -252,9 +252,12 @@ impl<T: Config> Pallet<T> {
 				reveal: member.reveal.as_ref().map(|scores| scores.as_slice()),
 				bond: Participants::<T>::get(&member.who)
 					.map_or(0, |participant| to_units(participant.bond)),
+				stake: to_units(member.stake),
 			})
 			.collect();
 		let plan = settle(to_units(request.fee), &consensus, &reports, &Self::settlement_params());
+		// Without a strict majority in consensus the request ends without one.
+		let consensus = if plan.finalized { consensus } else { Vec::new() };
 		let outcome = Self::apply_plan(id, &request, &consensus, &plan, now);
 		let refund = outcome.refund;
 		let phase = outcome.phase;

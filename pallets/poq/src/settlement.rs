@@ -33,6 +33,8 @@ pub struct MemberReport<'a> {
 	pub reveal: Option<&'a [u16]>,
 	/// Its bond, the most a penalty can take.
 	pub bond: u128,
+	/// Its weight in the consensus: its stake when it was drawn.
+	pub stake: u128,
 }
 
 /// How a committee member's conduct was judged.
@@ -57,6 +59,9 @@ pub enum Verdict {
 	OffConsensus,
 	/// Revealed scores within tolerance of consensus: paid.
 	InConsensus,
+	/// Revealed, but no consensus stood: the members within tolerance of the median held no
+	/// strict majority of the committee's stake. Earns nothing, loses nothing.
+	NoMajority,
 }
 
 /// The payout plan: one entry per response and per member, in the order given.
@@ -72,6 +77,8 @@ pub struct Plan {
 	pub verdicts: Vec<Verdict>,
 	/// Returned to the client: whatever nobody earned, rounding dust included.
 	pub refund: u128,
+	/// Whether the consensus stood (see [`settle`]); when not, the request ends without one.
+	pub finalized: bool,
 }
 
 impl Plan {
@@ -89,17 +96,43 @@ impl Plan {
 /// Splits `escrow` given the consensus scores (empty when nobody revealed) and what each member
 /// did.
 ///
+/// The consensus stands only when the members within tolerance of it hold a strict majority of
+/// the whole committee's stake, revealed or not. Otherwise (a liar facing one honest member
+/// while a third stays away, or an even split) nobody's scores decide: the request ends
+/// without consensus, revealing members are neither paid nor penalised ([`Verdict::NoMajority`]),
+/// the nodes earn nothing and the client gets the escrow back. Members who committed and never
+/// revealed are penalised either way.
+///
 /// Validators: `validator_share` of the escrow, equally among the members in consensus.
 /// Inference nodes: the rest, in proportion to consensus score among responses at or above
 /// `min_quality`. Unearned parts and rounding remainders are refunded.
 pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params: &Params) -> Plan {
-	let verdicts: Vec<Verdict> = members.iter().map(|m| verdict(m, consensus, params)).collect();
+	let mut verdicts: Vec<Verdict> =
+		members.iter().map(|m| verdict(m, consensus, params)).collect();
+	let stake = |want: fn(&Verdict) -> bool| -> u128 {
+		members
+			.iter()
+			.zip(&verdicts)
+			.filter(|(_, v)| want(v))
+			.fold(0u128, |sum, (m, _)| sum.saturating_add(m.stake))
+	};
+	let agreeing = stake(|v| *v == Verdict::InConsensus);
+	let others = stake(|v| *v != Verdict::InConsensus);
+	let finalized = !consensus.is_empty() && agreeing > others;
+	if !finalized {
+		for v in &mut verdicts {
+			if matches!(v, Verdict::InConsensus | Verdict::OffConsensus) {
+				*v = Verdict::NoMajority;
+			}
+		}
+	}
+	let consensus = if finalized { consensus } else { &[] };
 	let penalties = members
 		.iter()
 		.zip(&verdicts)
 		.map(|(member, verdict)| match verdict {
 			Verdict::NoReveal | Verdict::OffConsensus => params.penalty.min(member.bond),
-			Verdict::NoCommit | Verdict::InConsensus => 0,
+			Verdict::NoCommit | Verdict::InConsensus | Verdict::NoMajority => 0,
 		})
 		.collect();
 
@@ -130,7 +163,8 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 		})
 		.collect();
 
-	let mut plan = Plan { node_payouts, validator_payouts, penalties, verdicts, refund: 0 };
+	let mut plan =
+		Plan { node_payouts, validator_payouts, penalties, verdicts, refund: 0, finalized };
 	plan.refund = escrow - plan.paid();
 	plan
 }
@@ -162,19 +196,21 @@ mod tests {
 	}
 
 	fn member(reveal: Option<&[u16]>) -> MemberReport<'_> {
-		MemberReport { committed: true, reveal, bond: 1_000 }
+		MemberReport { committed: true, reveal, bond: 1_000, stake: 1_000 }
 	}
 
 	#[test]
 	fn pays_by_quality_and_consensus() {
 		let honest = [9_000u16, 3_000];
 		let lazy = [0u16, 0];
+		// The two honest members hold 4 000 of the committee's 7 000 stake: a strict majority.
+		let heavy = |reveal| MemberReport { stake: 2_000, ..member(reveal) };
 		let members = [
-			member(Some(&honest)),
-			member(Some(&honest)),
+			heavy(Some(&honest)),
+			heavy(Some(&honest)),
 			member(Some(&lazy)),
 			member(None),
-			MemberReport { committed: false, reveal: None, bond: 1_000 },
+			MemberReport { committed: false, reveal: None, bond: 1_000, stake: 1_000 },
 		];
 		let plan = settle(1_000, &[9_000, 3_000], &members, &params());
 		// 200 for validators, two in consensus.
@@ -213,8 +249,34 @@ mod tests {
 	}
 
 	#[test]
+	fn an_absent_member_does_not_let_one_liar_decide() {
+		// One member stays away; the liar's lower scores would be the lower median.
+		let (honest, liar) = ([9_000u16, 2_500], [0u16, 0]);
+		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, stake: 1_000 };
+		let members = [member(Some(&honest)), member(Some(&liar)), absent];
+		let reveals: Vec<(&[u16], u128)> = vec![(&honest, 1_000), (&liar, 1_000)];
+		let consensus = consensus_scores(&reveals, 2);
+		assert_eq!(consensus, vec![0, 0]);
+		let plan = settle(1_000, &consensus, &members, &params());
+		assert!(!plan.finalized);
+		assert_eq!(
+			plan.verdicts,
+			vec![Verdict::NoMajority, Verdict::NoMajority, Verdict::NoCommit]
+		);
+		assert_eq!(plan.penalties, vec![0, 0, 0]);
+		assert_eq!(plan.refund, 1_000);
+		// With the third member back and honest, the honest majority decides.
+		let members = [member(Some(&honest)), member(Some(&liar)), member(Some(&honest))];
+		let reveals: Vec<(&[u16], u128)> = vec![(&honest, 1_000), (&liar, 1_000), (&honest, 1_000)];
+		let plan = settle(1_000, &consensus_scores(&reveals, 2), &members, &params());
+		assert!(plan.finalized);
+		assert_eq!(plan.verdicts[1], Verdict::OffConsensus);
+		assert_eq!(plan.penalties, vec![0, 50, 0]);
+	}
+
+	#[test]
 	fn penalty_never_exceeds_the_bond() {
-		let poor = MemberReport { committed: true, reveal: None, bond: 7 };
+		let poor = MemberReport { committed: true, reveal: None, bond: 7, stake: 7 };
 		assert_eq!(settle(10, &[], &[poor], &params()).penalties, vec![7]);
 	}
 
@@ -252,6 +314,39 @@ mod tests {
 	}
 
 	proptest! {
+		/// Honest members (the same scores) holding a strict majority of the committee's stake
+		/// decide the consensus and are never penalised, whatever the others reveal or skip.
+		#[test]
+		fn an_honest_majority_decides_and_is_never_penalised(
+			truth in proptest::collection::vec(0u16..=MAX_SCORE, 1..4),
+			honest in proptest::collection::vec(1u128..1_000, 1..5),
+			others in proptest::collection::vec((0u8..3, 1u128..1_000, any::<u64>()), 0..5),
+		) {
+			let lies: Vec<Vec<u16>> = others.iter().map(|(_, _, seed)| {
+				truth.iter().enumerate().map(|(j, _)| ((seed >> (j * 13)) % 10_001) as u16).collect()
+			}).collect();
+			let mut members: Vec<MemberReport> = honest.iter()
+				.map(|stake| MemberReport { committed: true, reveal: Some(&truth), bond: 1_000, stake: *stake })
+				.collect();
+			for ((kind, stake, _), lie) in others.iter().zip(&lies) {
+				let (committed, reveal) = match kind { 0 => (false, None), 1 => (true, None), _ => (true, Some(lie.as_slice())) };
+				members.push(MemberReport { committed, reveal, bond: 1_000, stake: *stake });
+			}
+			let honest_stake: u128 = honest.iter().sum();
+			let total: u128 = members.iter().map(|m| m.stake).sum();
+			prop_assume!(2 * honest_stake > total);
+			let reveals: Vec<(&[u16], u128)> =
+				members.iter().filter_map(|m| m.reveal.map(|r| (r, m.stake))).collect();
+			let consensus = consensus_scores(&reveals, truth.len());
+			let plan = settle(1_000_000, &consensus, &members, &params());
+			prop_assert!(plan.finalized);
+			prop_assert_eq!(&consensus, &truth);
+			for (verdict, penalty) in plan.verdicts.iter().zip(&plan.penalties).take(honest.len()) {
+				prop_assert_eq!(*verdict, Verdict::InConsensus);
+				prop_assert_eq!(*penalty, 0);
+			}
+		}
+
 		#[test]
 		fn conserves_the_escrow((escrow, raw, params, responses) in arbitrary_round()) {
 			// A reveal implies a commitment.
@@ -261,6 +356,7 @@ mod tests {
 					committed: *committed || reveal.is_some(),
 					reveal: reveal.as_deref(),
 					bond: *bond,
+					stake: *bond,
 				})
 				.collect();
 			let reveals: Vec<(&[u16], u128)> =
@@ -270,7 +366,7 @@ mod tests {
 
 			prop_assert_eq!(plan.paid() + plan.refund, escrow);
 			prop_assert_eq!(plan.validator_payouts.len(), members.len());
-			prop_assert_eq!(plan.node_payouts.len(), consensus.len());
+			prop_assert_eq!(plan.node_payouts.len(), if plan.finalized { consensus.len() } else { 0 });
 			for (penalty, member) in plan.penalties.iter().zip(&members) {
 				prop_assert!(*penalty <= member.bond.min(params.penalty));
 			}
@@ -280,6 +376,16 @@ mod tests {
 			{
 				prop_assert!(*pay == 0 || *verdict == Verdict::InConsensus);
 				prop_assert!(*penalty == 0 || matches!(verdict, Verdict::NoReveal | Verdict::OffConsensus));
+			}
+			// Without a strict majority in consensus nothing is paid and only a missing
+			// reveal is penalised.
+			let agreeing: u128 = members.iter().zip(&plan.verdicts)
+				.filter(|(_, v)| **v == Verdict::InConsensus).map(|(m, _)| m.stake).sum();
+			let total: u128 = members.iter().map(|m| m.stake).sum();
+			prop_assert_eq!(plan.finalized, !consensus.is_empty() && 2 * agreeing > total);
+			if !plan.finalized {
+				prop_assert_eq!(plan.refund, escrow);
+				prop_assert!(plan.verdicts.iter().all(|v| !matches!(v, Verdict::InConsensus | Verdict::OffConsensus)));
 			}
 			// A better response never earns less.
 			for (a, pay_a) in consensus.iter().zip(&plan.node_payouts) {

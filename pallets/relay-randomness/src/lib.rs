@@ -18,7 +18,11 @@
 //! it distinguishes only what was committed before that block.
 //!
 //! Plugged in as `OnSystemEvent` of `cumulus-pallet-parachain-system`, it runs inside the
-//! parachain inherent, so it never fails: a value missing from the proof keeps the old one.
+//! parachain inherent. A proof that does not cover both keys makes the block invalid (the
+//! inherent panics, as parachain-system does for a bad proof): otherwise a collator could leave
+//! a key's trie nodes out and choose between the new relay value and the old one. A value the
+//! relay state proves absent (the relay parent has no VRF output, as at genesis) keeps the old
+//! one: that is the relay chain's state, not the collator's choice.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -90,15 +94,12 @@ impl<T: Config> OnSystemEvent for Pallet<T> {
 	fn on_validation_code_applied() {}
 
 	fn on_relay_state_proof(proof: &RelayChainStateProof) -> Weight {
-		// A key missing from the proof, or undecodable, keeps the previous value.
 		let epoch = proof
 			.read_optional_entry::<[u8; 32]>(well_known_keys::ONE_EPOCH_AGO_RANDOMNESS)
-			.ok()
-			.flatten();
+			.expect("the relay-state proof covers the relay chain's one-epoch-ago randomness");
 		let block = proof
 			.read_optional_entry::<Option<[u8; 32]>>(well_known_keys::CURRENT_BLOCK_RANDOMNESS)
-			.ok()
-			.flatten()
+			.expect("the relay-state proof covers the relay parent's VRF output")
 			.flatten();
 		let writes = Self::remember::<EpochRandomness<T>>(epoch)
 			+ Self::remember::<BlockRandomness<T>>(block);

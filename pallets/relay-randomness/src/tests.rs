@@ -38,6 +38,20 @@ fn proof(epoch: [u8; 32], vrf: Option<[u8; 32]>) -> RelayChainStateProof {
 	RelayChainStateProof::new(para_id, root, proof).expect("the proof matches its root")
 }
 
+/// [`proof`] with the trie nodes holding `vrf` left out, as a collator would build it to keep
+/// the old value: the proof still matches the relay parent's root but does not cover the key.
+fn proof_without(epoch: [u8; 32], vrf: [u8; 32]) -> RelayChainStateProof {
+	let mut builder = RelayStateSproofBuilder { randomness: epoch.into(), ..Default::default() };
+	builder
+		.additional_key_values
+		.push((well_known_keys::CURRENT_BLOCK_RANDOMNESS.to_vec(), Some(vrf).encode()));
+	let para_id: ParaId = builder.para_id;
+	let (root, proof) = builder.into_state_root_and_proof();
+	let nodes = proof.into_iter_nodes().filter(|node| !node.windows(32).any(|w| w == vrf));
+	RelayChainStateProof::new(para_id, root, sp_trie::StorageProof::new(nodes))
+		.expect("the root node is still there")
+}
+
 fn at_block(n: u64, proof: RelayChainStateProof) {
 	System::set_block_number(n);
 	RelayRandomness::on_relay_state_proof(&proof);
@@ -73,7 +87,16 @@ fn a_value_keeps_the_block_that_first_saw_it() {
 }
 
 #[test]
-fn a_value_missing_from_the_proof_keeps_the_last_one() {
+#[should_panic(expected = "covers the relay parent's VRF output")]
+fn a_proof_that_leaves_a_key_out_is_rejected() {
+	new_test_ext().execute_with(|| {
+		at_block(5, proof(EPOCH, Some(VRF)));
+		at_block(6, proof_without(EPOCH, [3; 32]));
+	});
+}
+
+#[test]
+fn a_value_the_relay_chain_lacks_keeps_the_last_one() {
 	new_test_ext().execute_with(|| {
 		at_block(5, proof(EPOCH, Some(VRF)));
 		at_block(6, proof([4; 32], None));

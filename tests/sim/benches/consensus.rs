@@ -47,6 +47,7 @@ fn consensus_and_settlement(c: &mut Criterion) {
 						committed: true,
 						reveal: Some(scores),
 						bond: *stake,
+						stake: *stake,
 					})
 					.collect();
 				settle(black_box(config.fee), &consensus, &members, &params)

@@ -242,6 +242,7 @@ impl World {
 				committed: true,
 				reveal: reveal.as_deref(),
 				bond: *bond,
+				stake: *bond,
 			})
 			.collect();
 		let plan = settle(self.fee, &consensus, &reports, &self.params);

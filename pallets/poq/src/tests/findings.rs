@@ -6,9 +6,11 @@
 //! - scheduling (finding 4): [`carried_deadlines_go_first`],
 //!   [`pruning_keeps_pace_with_finishing`];
 //! - seats (finding 6): [`a_seat_slashed_below_min_bond_leaves_the_pool`],
-//!   [`a_full_pool_admits_a_larger_bond_by_evicting_the_smallest`].
+//!   [`a_full_pool_admits_a_larger_bond_by_evicting_the_smallest`];
+//! - absence and ties (finding 3, in part): [`an_absent_member_does_not_let_one_liar_win`].
 
 use super::*;
+use crate::settlement::Verdict;
 use frame_support::{
 	assert_noop,
 	traits::{LockableCurrency, WithdrawReasons},
@@ -169,5 +171,33 @@ fn a_full_pool_admits_a_larger_bond_by_evicting_the_smallest() {
 		run_to_block(unlock_at);
 		assert_ok!(Poq::withdraw_unbonded(signed(smallest)));
 		assert_eq!(total(smallest), FUNDS);
+	});
+}
+
+#[test]
+fn an_absent_member_does_not_let_one_liar_win() {
+	ExtBuilder::default().execute(|| {
+		let [honest, liar, absent] = VALIDATORS;
+		let id = submit(ALICE, FEE);
+		respond_all(id);
+		let (truth, lie) = ([9_000, 2_500], [0, 0]);
+		commit(honest, id, &truth);
+		commit(liar, id, &lie);
+		// The third member never commits; the commit window closes without it.
+		run_to_block(request(id).ends_at);
+		reveal(honest, id, &truth);
+		reveal(liar, id, &lie);
+		let result = outcome(id);
+		// The liar's scores are the lower median, but they hold a third of the stake: no
+		// consensus, nobody's scores decide, nobody is paid or slashed for them.
+		assert_eq!(result.phase, Phase::Expired);
+		let verdicts: Vec<_> = result.committee.iter().map(|v| (v.validator, v.verdict)).collect();
+		assert!(verdicts.contains(&(honest, Verdict::NoMajority)));
+		assert!(verdicts.contains(&(liar, Verdict::NoMajority)));
+		assert!(verdicts.contains(&(absent, Verdict::NoCommit)));
+		assert!(result.committee.iter().all(|v| v.paid == 0 && v.slashed == 0));
+		assert_eq!(result.refund, FEE);
+		assert_eq!(total(honest), FUNDS);
+		assert_eq!(total(ALICE), FUNDS);
 	});
 }
