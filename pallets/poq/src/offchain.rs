@@ -3,18 +3,24 @@
 //!
 //! Per imported best block, under a lock (workers of consecutive blocks may run at once), every
 //! local account gets at most one *round* of transactions:
-//! - a pending commit takes the `(scores, salt)` kept for that request and account, or scores the
-//!   responses through the node's model ([`poq_model_interface`]), draws a salt and keeps both in
-//!   persistent local storage **before** sending, so a resent commit, a reveal after a restart
-//!   and a reveal on another fork all use the same salt;
-//! - a pending reveal sends what was kept.
+//! - a pending commit takes the `(scores, salt)` kept for that request, account **and scoring
+//!   input** (a hash of the prompt and the responses in order), or scores the responses through
+//!   the node's model ([`poq_model_interface`]), draws a fresh salt and keeps all three in
+//!   persistent local storage **before** sending, so a resent commit and a reveal after a restart
+//!   use the same salt, and a fork with other responses is scored afresh instead of getting
+//!   scores of responses it does not have;
+//! - a pending reveal sends the kept entry whose commitment is the one on this chain (checked
+//!   before sending, so a fork where another of its commitments landed still reveals the right
+//!   one, and nothing is sent that would fail).
 //!
 //! A round's transactions carry consecutive nonces from one chain state. The next round waits
 //! until the account's nonce shows the round landed, or [`RESEND_AFTER`] blocks have passed (a
 //! dropped transaction, a fork), so two rounds never reuse a nonce and nothing is sent twice
 //! while it is on its way. What to do is always read from the chain (the pending work whose
 //! window is still open in the block the transaction lands in), so a landed action is never
-//! repeated. Kept entries are forgotten once their request is over.
+//! repeated. Kept entries are forgotten once their request has been over for [`FORGET_AFTER`]
+//! blocks of the best chain: not when it is merely missing from a best block, which may be a
+//! fork that reorganises away.
 
 use crate::{commitment, pallet::*, queries::Task, types::RequestId};
 use alloc::{collections::BTreeMap, vec::Vec};
@@ -42,9 +48,13 @@ pub const RESEND_AFTER: u32 = 3;
 /// Most transactions one account sends in a round; the rest waits for the next round.
 pub const MAX_TXS_PER_ROUND: usize = 32;
 
+/// Blocks after a request's end before its kept scores are forgotten: deeper than any reorg the
+/// worker expects (a parachain block is final once the relay chain finalizes it, a few blocks).
+pub const FORGET_AFTER: u32 = 64;
+
 const LOG_TARGET: &str = "runtime::poq::ocw";
 const LOCK: &[u8] = b"poq/ocw/lock";
-const KEPT: &[u8] = b"poq/ocw/kept/";
+const KEPT: &[u8] = b"poq/ocw/kept-v2/";
 const KEPT_IDS: &[u8] = b"poq/ocw/kept-ids/";
 const ROUND: &[u8] = b"poq/ocw/round/";
 
@@ -69,16 +79,25 @@ pub mod crypto {
 	}
 }
 
-/// Scores and salt an account committed to for a request, kept until it has revealed.
+/// Scores and salt an account committed to for a request, kept until it has revealed, with the
+/// scoring input they were computed on.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Kept {
+	/// `blake2_256` of the SCALE-encoded `(prompt, responses)`.
+	pub input: [u8; 32],
 	pub scores: Vec<u16>,
 	pub salt: [u8; 32],
 }
 
-/// Local storage key of an account's [`Kept`] for a request.
+/// Local storage key of an account's [`Kept`] entries for a request, one per scoring input
+/// seen (forks with other responses).
 pub fn kept_key<AccountId: Encode>(who: &AccountId, id: RequestId) -> Vec<u8> {
 	(KEPT, who, id).encode()
+}
+
+/// The hash a [`Kept`] entry carries of a scoring input.
+pub fn input_hash(prompt: &[u8], responses: &[Vec<u8>]) -> [u8; 32] {
+	sp_io::hashing::blake2_256(&(prompt, responses).encode())
 }
 
 /// The last round an account sent: the block, and the nonce the account has once it landed.
@@ -111,7 +130,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let mut scorer = Scorer::new(digest);
 		for account in accounts {
-			Self::forget_finished(&account.id);
+			Self::forget_finished(&account.id, now);
 			if Self::round_in_flight(&account.id, now) {
 				continue;
 			}
@@ -173,18 +192,22 @@ impl<T: Config> Pallet<T> {
 
 	/// The commit of `who` on request `id`, keeping its scores and salt first.
 	fn commit_call(who: &T::AccountId, id: RequestId, scorer: &mut Scorer) -> Option<Call<T>> {
+		let (prompt, responses) = Self::scoring_input(id)?;
+		let input = input_hash(&prompt, &responses);
 		let key = kept_key(who, id);
 		let stored = StorageValueRef::persistent(&key);
-		let kept = match stored.get::<Kept>() {
-			Ok(Some(kept)) => kept,
-			_ => {
+		let mut entries: Vec<Kept> = stored.get().ok().flatten().unwrap_or_default();
+		let kept = match entries.iter().find(|kept| kept.input == input) {
+			Some(kept) => kept.clone(),
+			None => {
 				let scores = scorer.scores::<T>(id)?;
-				// Mixed with the account and request so that salts differ even if the node's
-				// randomness repeats.
-				let salt =
-					sp_io::hashing::blake2_256(&(sp_io::offchain::random_seed(), who, id).encode());
-				let kept = Kept { scores, salt };
-				stored.set(&kept);
+				// Fresh for every input, and mixed with the account, request and input so that
+				// salts differ even if the node's randomness repeats.
+				let seed = sp_io::offchain::random_seed();
+				let salt = sp_io::hashing::blake2_256(&(seed, who, id, input).encode());
+				let kept = Kept { input, scores, salt };
+				entries.push(kept.clone());
+				stored.set(&entries);
 				Self::remember_kept(who, id);
 				kept
 			},
@@ -193,14 +216,28 @@ impl<T: Config> Pallet<T> {
 		Some(Call::commit_scores { id, commitment })
 	}
 
-	/// The reveal of `who` on request `id` from what it kept.
+	/// The reveal of `who` on request `id`: the kept entry whose commitment is the one on this
+	/// chain.
 	fn reveal_call(who: &T::AccountId, id: RequestId) -> Option<Call<T>> {
-		match StorageValueRef::persistent(&kept_key(who, id)).get::<Kept>() {
-			Ok(Some(Kept { scores, salt })) => Some(Call::reveal_scores { id, scores, salt }),
-			_ => {
+		let on_chain = Requests::<T>::get(id)?
+			.committee
+			.iter()
+			.find(|member| member.who == *who)
+			.and_then(|member| member.commitment)?;
+		let entries: Vec<Kept> = StorageValueRef::persistent(&kept_key(who, id))
+			.get()
+			.ok()
+			.flatten()
+			.unwrap_or_default();
+		let kept = entries
+			.into_iter()
+			.find(|kept| commitment(id, who, &kept.scores, &kept.salt) == on_chain);
+		match kept {
+			Some(Kept { scores, salt, .. }) => Some(Call::reveal_scores { id, scores, salt }),
+			None => {
 				log::error!(
 					target: LOG_TARGET,
-					"{who:?} committed on request {id} but kept no scores (local storage lost?): cannot reveal",
+					"{who:?} committed on request {id} but kept no scores matching that commitment (local storage lost?): cannot reveal",
 				);
 				None
 			},
@@ -218,21 +255,32 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Forgets the kept scores of `who` on requests that are over. The list is bounded by the
-	/// live requests `who` scored plus those that ended since the last round.
-	fn forget_finished(who: &T::AccountId) {
+	/// Forgets the kept scores of `who` on requests that ended at least [`FORGET_AFTER`] blocks
+	/// ago on this chain (or so long ago that their outcome is pruned). A request this chain
+	/// does not know (a fork where it was never made) or that is still live is kept. The list
+	/// is bounded by the requests `who` scored in the last `FORGET_AFTER` blocks and those live.
+	fn forget_finished(who: &T::AccountId, now: BlockNumberFor<T>) {
 		let key = (KEPT_IDS, who).encode();
 		let ids = StorageValueRef::persistent(&key);
 		let Ok(Some(kept)) = ids.get::<Vec<RequestId>>() else { return };
-		let (live, over): (Vec<RequestId>, Vec<RequestId>) =
-			kept.into_iter().partition(|id| Requests::<T>::contains_key(id));
+		let next_id = NextRequestId::<T>::get();
+		let over_for_good = |id: &RequestId| {
+			if Requests::<T>::contains_key(id) || *id >= next_id {
+				return false;
+			}
+			Outcomes::<T>::get(id).is_none_or(|outcome| {
+				now.saturating_sub(outcome.finished_at) >= FORGET_AFTER.into()
+			})
+		};
+		let (over, keep): (Vec<RequestId>, Vec<RequestId>) =
+			kept.into_iter().partition(over_for_good);
 		if over.is_empty() {
 			return;
 		}
 		for id in over {
 			StorageValueRef::persistent(&kept_key(who, id)).clear();
 		}
-		ids.set(&live);
+		ids.set(&keep);
 	}
 }
 

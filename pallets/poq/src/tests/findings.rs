@@ -7,7 +7,10 @@
 //!   [`pruning_keeps_pace_with_finishing`];
 //! - seats (finding 6): [`a_seat_slashed_below_min_bond_leaves_the_pool`],
 //!   [`a_full_pool_admits_a_larger_bond_by_evicting_the_smallest`];
-//! - absence and ties (finding 3, in part): [`an_absent_member_does_not_let_one_liar_win`].
+//! - absence and ties (finding 3, in part): [`an_absent_member_does_not_let_one_liar_win`];
+//! - forks (finding 7): in `tests/offchain.rs`, `a_fork_with_other_responses_is_scored_afresh`,
+//!   `after_a_reorg_the_reveal_matches_the_commitment_on_this_chain` and
+//!   `kept_scores_survive_a_best_block_without_the_request`.
 
 use super::*;
 use crate::settlement::Verdict;

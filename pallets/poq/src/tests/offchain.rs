@@ -2,7 +2,7 @@
 //! offchain test externalities, and a fake model behind the host function's extension.
 
 use super::*;
-use crate::offchain::{kept_key, Kept, POQ_KEY_TYPE, RESEND_AFTER};
+use crate::offchain::{kept_key, Kept, FORGET_AFTER, POQ_KEY_TYPE, RESEND_AFTER};
 use codec::Decode;
 use frame_support::{dispatch::GetDispatchInfo, traits::Hooks};
 use parking_lot::RwLock;
@@ -111,10 +111,19 @@ fn request_in_commit_phase() -> RequestId {
 	id
 }
 
-fn kept(who: AccountId, id: RequestId) -> Option<Kept> {
+/// What `who` keeps for request `id`: one entry per scoring input it scored.
+fn kept_all(who: AccountId, id: RequestId) -> Vec<Kept> {
 	sp_runtime::offchain::storage::StorageValueRef::persistent(&kept_key(&who, id))
-		.get::<Kept>()
+		.get::<Vec<Kept>>()
 		.unwrap()
+		.unwrap_or_default()
+}
+
+/// The one entry `who` keeps for request `id`, if any.
+fn kept(who: AccountId, id: RequestId) -> Option<Kept> {
+	let mut all = kept_all(who, id);
+	assert!(all.len() <= 1, "one scoring input, one entry");
+	all.pop()
 }
 
 #[test]
@@ -144,10 +153,12 @@ fn commits_then_reveals_the_models_scores() {
 		assert!(result.responses.iter().all(|r| r.score == Some(5_100) && r.paid > 0));
 		assert!(result.committee.iter().all(|v| v.paid > 0 && v.slashed == 0));
 
-		// The request is over: the next run forgets what it kept.
-		assert!(validators.iter().all(|v| kept(*v, id).is_some()));
+		// The request is over: what was kept goes once no reorg is expected to undo that.
 		run_worker();
 		assert!(take_pool(&pool).is_empty());
+		assert!(validators.iter().all(|v| kept(*v, id).is_some()));
+		advance(FORGET_AFTER as u64);
+		run_worker();
 		assert!(validators.iter().all(|v| kept(*v, id).is_none()));
 	});
 }
@@ -160,7 +171,7 @@ fn keeps_scores_and_salt_before_sending() {
 		run_worker();
 		for (who, call) in take_pool(&pool) {
 			let Call::commit_scores { commitment, .. } = call else { panic!("a commit") };
-			let Kept { scores, salt } = kept(who, id).expect("kept before sending");
+			let Kept { scores, salt, .. } = kept(who, id).expect("kept before sending");
 			assert_eq!(commitment, crate::commitment(id, &who, &scores, &salt));
 		}
 		let salts: Vec<_> = validators.iter().map(|v| kept(*v, id).unwrap().salt).collect();
@@ -246,5 +257,94 @@ fn keys_of_accounts_off_the_committee_do_nothing() {
 		request_in_commit_phase();
 		run_worker();
 		assert!(take_pool(&pool).is_empty());
+	});
+}
+
+/// A fork on which the request got other responses than those the worker scored.
+fn other_responses(id: RequestId) {
+	for node in request(id).responders {
+		let other: frame_support::BoundedVec<u8, _> =
+			format!("another answer of node {node}, longer").into_bytes().try_into().unwrap();
+		Outputs::<Test>::insert(id, node, other);
+	}
+}
+
+#[test]
+fn a_fork_with_other_responses_is_scored_afresh() {
+	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	ext.execute_with(|| {
+		let id = request_in_commit_phase();
+		run_worker();
+		// The commits never land: this best block is reorganised away, and on the new best
+		// chain the nodes answered otherwise.
+		take_pool(&pool);
+		other_responses(id);
+		advance(RESEND_AFTER as u64);
+		run_worker();
+		let commits = include(&pool);
+		assert_eq!(commits.len(), 3);
+		for who in &validators {
+			let entries = kept_all(*who, id);
+			assert_eq!(entries.len(), 2, "one entry per scoring input");
+			assert_ne!(entries[0].salt, entries[1].salt, "a fresh salt for the new input");
+			// The responses here are 33 bytes long: 9 900 apiece, not the 5 100 of the first.
+			assert_eq!(entries[1].scores, vec![9_900, 9_900]);
+		}
+		run_worker();
+		include(&pool);
+		let result = outcome(id);
+		assert!(result.responses.iter().all(|r| r.score == Some(9_900)));
+		assert!(result.committee.iter().all(|v| v.slashed == 0));
+	});
+}
+
+#[test]
+fn after_a_reorg_the_reveal_matches_the_commitment_on_this_chain() {
+	let Node { mut ext, pool, .. } = node(Some(MODEL));
+	ext.execute_with(|| {
+		let id = request_in_commit_phase();
+		run_worker();
+		include(&pool);
+		assert_eq!(request(id).phase, Phase::Revealing);
+		// A fork on which the commits have not landed and the responses differ: the worker
+		// scores and commits there too, and that fork is then abandoned.
+		sp_io::storage::start_transaction();
+		let mut request_b = request(id);
+		request_b.phase = Phase::Committing;
+		request_b.committee.iter_mut().for_each(|member| member.commitment = None);
+		Requests::<Test>::insert(id, request_b);
+		other_responses(id);
+		run_worker();
+		assert_eq!(take_pool(&pool).len(), 3);
+		sp_io::storage::rollback_transaction();
+		// Back on the chain where the first commits landed, each reveal opens the commitment
+		// made on it.
+		advance(RESEND_AFTER as u64);
+		run_worker();
+		include(&pool);
+		let result = outcome(id);
+		assert_eq!(result.phase, Phase::Finalized);
+		assert!(result.committee.iter().all(|v| v.slashed == 0));
+	});
+}
+
+#[test]
+fn kept_scores_survive_a_best_block_without_the_request() {
+	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	ext.execute_with(|| {
+		let id = request_in_commit_phase();
+		run_worker();
+		include(&pool);
+		// A best block of a fork where the request was never made: nothing is forgotten.
+		sp_io::storage::start_transaction();
+		Requests::<Test>::remove(id);
+		NextRequestId::<Test>::put(id);
+		run_worker();
+		sp_io::storage::rollback_transaction();
+		assert!(validators.iter().all(|v| kept(*v, id).is_some()));
+		advance(RESEND_AFTER as u64);
+		run_worker();
+		include(&pool);
+		assert_eq!(outcome(id).phase, Phase::Finalized, "every member could still reveal");
 	});
 }
