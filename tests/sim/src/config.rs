@@ -56,6 +56,9 @@ pub struct Config {
 	/// intermittent, lazy-constant, lazy-random, boosting, sabotage and colluding.
 	#[arg(long, default_value_t = 0.3, value_parser = fraction, global = true)]
 	pub malicious: f64,
+	/// Fraction of validator stake that never commits (absent), on top of `--malicious`.
+	#[arg(long, default_value_t = 0.0, value_parser = fraction, global = true)]
+	pub absent: f64,
 	/// Fraction of inference-node stake that is lazy (the colluders' cartel).
 	#[arg(long, default_value_t = 0.2, value_parser = fraction, global = true)]
 	pub lazy_nodes: f64,
@@ -134,12 +137,13 @@ impl Config {
 
 	/// The rewards run's validator mix: `malicious` split evenly over every dishonest strategy.
 	pub fn dishonest_mix(&self) -> Vec<(ValidatorStrategy, f64)> {
-		let dishonest: Vec<_> = ValidatorStrategy::ALL
-			.into_iter()
-			.filter(|s| *s != ValidatorStrategy::Honest)
-			.collect();
-		let share = self.malicious / dishonest.len() as f64;
-		dishonest.into_iter().map(|strategy| (strategy, share)).collect()
+		let share = self.malicious / ValidatorStrategy::MALICIOUS.len() as f64;
+		let mut mix: Vec<_> =
+			ValidatorStrategy::MALICIOUS.into_iter().map(|strategy| (strategy, share)).collect();
+		if self.absent > 0.0 {
+			mix.push((ValidatorStrategy::Absent, self.absent));
+		}
+		mix
 	}
 }
 
@@ -186,6 +190,17 @@ mod tests {
 		let config =
 			Cli::try_parse_from(["poq-sim", "--intermittent-failure", "1"]).unwrap().config;
 		assert_eq!(config.intermittent_failure, 1.0);
+	}
+
+	#[test]
+	fn absent_stake_joins_the_mix_only_when_asked() {
+		let mix = Config { absent: 0.1, ..Config::default() }.dishonest_mix();
+		assert_eq!(mix.len(), 7);
+		assert!(mix.contains(&(ValidatorStrategy::Absent, 0.1)));
+		assert!(!Config::default()
+			.dishonest_mix()
+			.iter()
+			.any(|(s, _)| *s == ValidatorStrategy::Absent));
 	}
 
 	#[test]

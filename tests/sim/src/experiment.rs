@@ -57,6 +57,10 @@ pub fn rewards(config: &Config, qualities: &QualityModel) -> Vec<RewardRow> {
 		let members: Vec<usize> = (0..world.validators.len())
 			.filter(|&i| world.validators[i].strategy == strategy)
 			.collect();
+		// A strategy nobody plays (`absent` by default) has no row.
+		if members.is_empty() {
+			continue;
+		}
 		let group = || members.iter().map(|&i| &world.validators[i]);
 		let per_round: Vec<f64> = group().map(|v| v.net() / rounds).collect();
 		let seats: u64 = group().map(|v| v.seats).sum();

@@ -65,12 +65,26 @@ pub enum ValidatorStrategy {
 	/// A group that coordinates one lie in favour of a cartel of inference nodes (the lazy
 	/// ones): the highest score for the cartel's answers and zero for everyone else's.
 	Colluding,
+	/// Never commits: its seat stays empty. Off in the default mix (`--absent`); it measures
+	/// what shirking costs (nothing, under the pallet's rules) and what it costs the others.
+	Absent,
 }
 
 impl ValidatorStrategy {
 	/// Every validator strategy, in report order.
-	pub const ALL: [Self; 7] = [
+	pub const ALL: [Self; 8] = [
 		Self::Honest,
+		Self::Intermittent,
+		Self::Absent,
+		Self::LazyConstant,
+		Self::LazyRandom,
+		Self::Boosting,
+		Self::Sabotage,
+		Self::Colluding,
+	];
+
+	/// The strategies `--malicious` splits its stake over.
+	pub const MALICIOUS: [Self; 6] = [
 		Self::Intermittent,
 		Self::LazyConstant,
 		Self::LazyRandom,
@@ -78,6 +92,11 @@ impl ValidatorStrategy {
 		Self::Sabotage,
 		Self::Colluding,
 	];
+
+	/// Whether it commits when drawn.
+	pub fn commits(self) -> bool {
+		self != Self::Absent
+	}
 
 	/// Name used in CSV files and plots.
 	pub fn name(self) -> &'static str {
@@ -89,6 +108,7 @@ impl ValidatorStrategy {
 			Self::Sabotage => "sabotage",
 			Self::Intermittent => "intermittent",
 			Self::Colluding => "colluding",
+			Self::Absent => "absent",
 		}
 	}
 }
@@ -150,7 +170,7 @@ pub fn collusion_lie(response: Response) -> u16 {
 }
 
 /// The scores a validator reveals for `responses`, or `None` when it committed and then failed
-/// to reveal.
+/// to reveal, or never committed ([`ValidatorStrategy::commits`]).
 pub fn reveal<R: Rng + ?Sized>(
 	strategy: ValidatorStrategy,
 	machine: Machine,
@@ -162,6 +182,7 @@ pub fn reveal<R: Rng + ?Sized>(
 		responses.iter().map(|r| machine.score(r.quality, rng.random_range(-1..=1))).collect()
 	};
 	Some(match strategy {
+		ValidatorStrategy::Absent => return None,
 		ValidatorStrategy::Honest => honest(rng),
 		ValidatorStrategy::Intermittent => match rng.random_bool(knobs.intermittent_failure) {
 			true => return None,
@@ -211,6 +232,14 @@ mod tests {
 		let random = reveal_once(ValidatorStrategy::LazyRandom).unwrap();
 		assert_eq!(random.len(), 3);
 		assert!(random.iter().all(|s| *s <= MAX_SCORE));
+	}
+
+	#[test]
+	fn only_the_absent_never_commit() {
+		assert_eq!(reveal_once(ValidatorStrategy::Absent), None);
+		for strategy in ValidatorStrategy::ALL {
+			assert_eq!(strategy.commits(), strategy != ValidatorStrategy::Absent, "{strategy:?}");
+		}
 	}
 
 	#[test]

@@ -234,12 +234,12 @@ impl World {
 			.collect();
 
 		let consensus = consensus_scores(&revealed(&reveals, &stakes), responses.len());
-		// Every strategy commits; the only way not to reveal is to fail after committing.
 		let reports: Vec<MemberReport> = reveals
 			.iter()
 			.zip(&stakes)
-			.map(|(reveal, bond)| MemberReport {
-				committed: true,
+			.zip(&committee)
+			.map(|((reveal, bond), &v)| MemberReport {
+				committed: self.validators[v].strategy.commits(),
 				reveal: reveal.as_deref(),
 				bond: *bond,
 				stake: *bond,
@@ -289,10 +289,16 @@ mod tests {
 		let world = world(&config.dishonest_mix());
 		assert_eq!(world.nodes.len(), config.nodes);
 		assert_eq!(world.validators.len(), config.validators);
-		// Equal stakes: 5 % of 60 validators is 3 of each dishonest strategy.
+		// Equal stakes: 5 % of 60 validators is 3 of each dishonest strategy; none is absent
+		// unless `--absent` says so.
 		for strategy in ValidatorStrategy::ALL {
 			let count = world.validators.iter().filter(|v| v.strategy == strategy).count();
-			assert_eq!(count, if strategy == ValidatorStrategy::Honest { 42 } else { 3 });
+			let expected = match strategy {
+				ValidatorStrategy::Honest => 42,
+				ValidatorStrategy::Absent => 0,
+				_ => 3,
+			};
+			assert_eq!(count, expected, "{strategy:?}");
 		}
 	}
 

@@ -48,6 +48,20 @@ fn honest_nodes_earn_more_than_mixed_and_mixed_more_than_lazy() {
 	assert!(honest.per_seat > mixed.per_seat && mixed.per_seat > lazy.per_seat);
 }
 
+/// What absence costs today (issue 11 asks for a penalty and strikes): a validator that never
+/// commits neither earns nor loses, and honest validators still out-earn it; but its empty seats
+/// cost the honest nodes pay, since fewer committees hold a strict majority in consensus.
+#[test]
+fn an_absent_validator_loses_nothing_and_costs_the_honest_nodes() {
+	let config = Config { absent: 0.2, ..config() };
+	let with = rewards(&config, &config.qualities().unwrap());
+	let absent = row(&with, "validator", "absent");
+	assert_eq!((absent.per_seat, absent.success), (0.0, 0.0));
+	assert!(row(&with, "validator", "honest").per_seat > absent.per_seat);
+	let without = default_rewards();
+	assert!(row(&with, "node", "honest").per_seat < row(without, "node", "honest").per_seat);
+}
+
 fn sweep(fractions: &[f64]) -> Vec<AttackRow> {
 	let config = Config { rounds: 800, ..Config::default() };
 	attack(&config, &config.qualities().unwrap(), fractions)
