@@ -212,6 +212,65 @@ pub fn lazy_constant(config: &Config, qualities: &QualityModel) -> Vec<LazyConst
 		.collect()
 }
 
+/// What one entity earns from its validator stake held in one account or split over several.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SplitRow {
+	/// The entity's share of the validator stake.
+	pub share: f64,
+	/// Accounts it splits that stake over, with equal bonds.
+	pub pieces: usize,
+	/// Committee seats its accounts held per request.
+	pub seats_per_round: f64,
+	/// What its accounts were paid per request.
+	pub paid_per_round: f64,
+	/// `paid_per_round` over the same stake's in one account.
+	pub vs_whole: f64,
+}
+
+/// Stake splitting: with every validator honest, one entity holds each of `shares` of the
+/// validator stake as 1 and as each of `pieces` accounts of equal bonds, beside the same other
+/// validators, for `config.rounds` requests. A committee seats an account at most once, so a
+/// large stake in one account wins fewer seats than the same stake spread over many; with equal
+/// pay per seat, splitting then pays.
+pub fn split(
+	config: &Config,
+	qualities: &QualityModel,
+	shares: &[f64],
+	pieces: &[usize],
+) -> Vec<SplitRow> {
+	let mut rows = Vec::new();
+	for &share in shares {
+		let mut whole = 0.0;
+		for &k in pieces {
+			let mut world = World::new(config, qualities.clone(), &[]);
+			// The entity replaces validator 0: `k` accounts sharing `share` of the total stake.
+			let others: u128 = world.validators[1..].iter().map(|v| v.bond).sum();
+			let stake = (others as f64 * share / (1.0 - share)) as u128;
+			let account = Validator { bond: stake / k as u128, ..world.validators[0].clone() };
+			world.validators.splice(0..1, std::iter::repeat_n(account, k));
+			for _ in 0..config.rounds {
+				world.play();
+			}
+			let entity = || world.validators[..k].iter();
+			let rounds = world.rounds().max(1) as f64;
+			let seats: u64 = entity().map(|v| v.seats).sum();
+			let paid: u128 = entity().map(|v| v.paid).sum();
+			let paid_per_round = paid as f64 / rounds;
+			if k == 1 {
+				whole = paid_per_round;
+			}
+			rows.push(SplitRow {
+				share,
+				pieces: k,
+				seats_per_round: seats as f64 / rounds,
+				paid_per_round,
+				vs_whole: if whole > 0.0 { paid_per_round / whole } else { 0.0 },
+			});
+		}
+	}
+	rows
+}
+
 /// The validators' total net reward per seat they held.
 fn net_per_seat<'a>(validators: impl Iterator<Item = &'a Validator>) -> f64 {
 	let (net, seats) =

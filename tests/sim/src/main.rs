@@ -33,6 +33,9 @@ enum Command {
 	LazyConstant,
 	/// All of the above.
 	All,
+	/// What one entity earns from 5 % or 20 % of the validator stake in 1, 2, 4 or 8 accounts:
+	/// split.csv (not part of `all`).
+	Split,
 }
 
 fn main() -> ExitCode {
@@ -72,6 +75,10 @@ fn run(cli: &Cli) -> Result<(), String> {
 	if wants(Command::LazyConstant) {
 		let rows = experiment::lazy_constant(config, &qualities);
 		write(&cli.out, "lazy_constant.csv", &report::lazy_constant_table(&rows))?;
+	}
+	if cli.command == Command::Split {
+		let rows = experiment::split(config, &qualities, &[0.05, 0.2], &[1, 2, 4, 8]);
+		write(&cli.out, "split.csv", &report::split_table(&rows))?;
 	}
 	Ok(())
 }

@@ -5,7 +5,7 @@
 
 use crate::{
 	aggregate::Aggregator,
-	experiment::{AttackRow, LazyConstantRow, RewardRow},
+	experiment::{AttackRow, LazyConstantRow, RewardRow, SplitRow},
 };
 
 /// A table of text cells.
@@ -116,6 +116,25 @@ pub fn lazy_constant_table(rows: &[LazyConstantRow]) -> Table {
 					fixed(row.mixed_rate, 3),
 					fixed(row.honest_rate, 3),
 					fixed(row.clustered_rate, 3),
+				]
+			})
+			.collect(),
+	}
+}
+
+/// The stake-splitting run as a table.
+pub fn split_table(rows: &[SplitRow]) -> Table {
+	Table {
+		header: columns(&["share", "pieces", "seats_per_round", "paid_per_round", "vs_whole"]),
+		rows: rows
+			.iter()
+			.map(|row| {
+				vec![
+					fixed(row.share, 2),
+					row.pieces.to_string(),
+					fixed(row.seats_per_round, 4),
+					fixed(row.paid_per_round, 3),
+					fixed(row.vs_whole, 3),
 				]
 			})
 			.collect(),
