@@ -4,7 +4,8 @@
 //! escrows a fee and draws inference nodes (stake-weighted); once they have answered, a validator
 //! committee is drawn, scores every answer with a small quality model off chain, commits to the
 //! scores and reveals them. Each answer's consensus score is the stake-weighted median of the
-//! reveals; the escrow pays the nodes by quality and the validators near consensus, the rest goes
+//! reveals, standing only when the members near it hold a strict majority of the committee's
+//! stake; the escrow pays the nodes by quality and the validators near consensus, the rest goes
 //! back to the client, and members who committed and then did not reveal or revealed off
 //! consensus lose part of their bond.
 //!
@@ -377,7 +378,7 @@ pub mod pallet {
 		NotUnbonding,
 		/// The unbonding period has not passed yet.
 		StillUnbonding,
-		/// The account sits on a live request.
+		/// The account still sits on a live request, so its bond stays held.
 		Busy,
 		/// The account cannot afford the bond or the fee.
 		InsufficientBalance,
@@ -485,8 +486,9 @@ pub mod pallet {
 			Self::do_register(&who, Role::Validator, bond)
 		}
 
-		/// Leaves the caller's pool; the bond can be withdrawn `UnbondingPeriod` blocks later.
-		/// Fails while the caller sits on a live request.
+		/// Leaves the caller's pool at once, also while it sits on live requests (it is drawn for
+		/// no new one); the bond can be withdrawn `UnbondingPeriod` blocks later, once those
+		/// requests are over.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::unregister())]
 		pub fn unregister(origin: OriginFor<T>) -> DispatchResult {
