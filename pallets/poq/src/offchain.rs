@@ -55,6 +55,9 @@ pub const FORGET_AFTER: u32 = 64;
 const LOG_TARGET: &str = "runtime::poq::ocw";
 const LOCK: &[u8] = b"poq/ocw/lock";
 const KEPT: &[u8] = b"poq/ocw/kept-v2/";
+/// Where workers before the scoring input was kept stored one `(scores, salt)` per request and
+/// account: read when revealing, so a node upgraded between a commit and its reveal reveals.
+const LEGACY_KEPT: &[u8] = b"poq/ocw/kept/";
 const KEPT_IDS: &[u8] = b"poq/ocw/kept-ids/";
 const ROUND: &[u8] = b"poq/ocw/round/";
 
@@ -87,6 +90,18 @@ pub struct Kept {
 	pub input: [u8; 32],
 	pub scores: Vec<u16>,
 	pub salt: [u8; 32],
+}
+
+/// What [`LEGACY_KEPT`] holds.
+#[derive(Encode, Decode)]
+pub struct LegacyKept {
+	pub scores: Vec<u16>,
+	pub salt: [u8; 32],
+}
+
+/// Local storage key of what a worker before [`Kept::input`] kept for an account and request.
+pub fn legacy_kept_key<AccountId: Encode>(who: &AccountId, id: RequestId) -> Vec<u8> {
+	(LEGACY_KEPT, who, id).encode()
 }
 
 /// Local storage key of an account's [`Kept`] entries for a request, one per scoring input
@@ -229,11 +244,15 @@ impl<T: Config> Pallet<T> {
 			.ok()
 			.flatten()
 			.unwrap_or_default();
+		let legacy: Option<LegacyKept> =
+			StorageValueRef::persistent(&legacy_kept_key(who, id)).get().ok().flatten();
 		let kept = entries
 			.into_iter()
-			.find(|kept| commitment(id, who, &kept.scores, &kept.salt) == on_chain);
+			.map(|Kept { scores, salt, .. }| (scores, salt))
+			.chain(legacy.map(|LegacyKept { scores, salt }| (scores, salt)))
+			.find(|(scores, salt)| commitment(id, who, scores, salt) == on_chain);
 		match kept {
-			Some(Kept { scores, salt, .. }) => Some(Call::reveal_scores { id, scores, salt }),
+			Some((scores, salt)) => Some(Call::reveal_scores { id, scores, salt }),
 			None => {
 				log::error!(
 					target: LOG_TARGET,
@@ -279,6 +298,7 @@ impl<T: Config> Pallet<T> {
 		}
 		for id in over {
 			StorageValueRef::persistent(&kept_key(who, id)).clear();
+			StorageValueRef::persistent(&legacy_kept_key(who, id)).clear();
 		}
 		ids.set(&keep);
 	}

@@ -2,7 +2,9 @@
 //! offchain test externalities, and a fake model behind the host function's extension.
 
 use super::*;
-use crate::offchain::{kept_key, Kept, FORGET_AFTER, POQ_KEY_TYPE, RESEND_AFTER};
+use crate::offchain::{
+	kept_key, legacy_kept_key, Kept, LegacyKept, FORGET_AFTER, POQ_KEY_TYPE, RESEND_AFTER,
+};
 use codec::Decode;
 use frame_support::{dispatch::GetDispatchInfo, traits::Hooks};
 use parking_lot::RwLock;
@@ -346,5 +348,33 @@ fn kept_scores_survive_a_best_block_without_the_request() {
 		run_worker();
 		include(&pool);
 		assert_eq!(outcome(id).phase, Phase::Finalized, "every member could still reveal");
+	});
+}
+
+#[test]
+fn a_node_upgraded_between_commit_and_reveal_reveals_from_the_old_entry() {
+	use sp_runtime::offchain::storage::StorageValueRef;
+	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	ext.execute_with(|| {
+		let id = request_in_commit_phase();
+		run_worker();
+		include(&pool);
+		// The commits were made by a worker that kept one `(scores, salt)` under the old key.
+		for who in &validators {
+			let Kept { scores, salt, .. } = kept(*who, id).unwrap();
+			StorageValueRef::persistent(&legacy_kept_key(who, id))
+				.set(&LegacyKept { scores, salt });
+			StorageValueRef::persistent(&kept_key(who, id)).clear();
+		}
+		run_worker();
+		include(&pool);
+		assert_eq!(outcome(id).phase, Phase::Finalized);
+		assert!(outcome(id).committee.iter().all(|v| v.slashed == 0));
+		// The old entries go with the request.
+		advance(FORGET_AFTER as u64);
+		run_worker();
+		let legacy =
+			|who| StorageValueRef::persistent(&legacy_kept_key(who, id)).get::<LegacyKept>();
+		assert!(validators.iter().all(|who| legacy(who).unwrap().is_none()));
 	});
 }
