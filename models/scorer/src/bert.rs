@@ -26,7 +26,7 @@ enum Dense {
 	/// layout (`W` contiguous, read transposed) that packing is a strided scalar copy of the
 	/// whole weight matrix, which at batch 1 took a third of the matmul time. Transposed once
 	/// at load it is a contiguous copy.
-	F32 { weight_t: Vec<f32>, bias: Vec<f32>, k: usize, n: usize },
+	F32 { weight_t: Vec<f32>, bias: Option<Vec<f32>>, k: usize, n: usize },
 	/// Quantised and packed once at load, bias included.
 	Int8(Int8Weights),
 }
@@ -39,9 +39,7 @@ impl Dense {
 		let weight_t: Vec<f32> = weight_t.flatten_all()?.to_vec1()?;
 		let bias = bias.map(|b| b.to_vec1::<f32>()).transpose()?;
 		Ok(match precision {
-			Precision::F32 => {
-				Self::F32 { weight_t, bias: bias.unwrap_or_else(|| vec![0.0; n]), k, n }
-			},
+			Precision::F32 => Self::F32 { weight_t, bias, k, n },
 			Precision::Int8 => Self::Int8(
 				Int8Weights::new(&weight_t, k, n, bias.as_deref())
 					.map_err(candle_core::Error::msg)?,
@@ -71,9 +69,11 @@ impl Dense {
 					let (dst, lhs, rhs) = (out.as_mut_ptr(), x.as_ptr(), weight_t.as_ptr());
 					matmul((rows, n, k), dst, n, lhs, k, rhs, (n, 1), 1.0, threads);
 				}
-				for row in out[..rows * n].chunks_exact_mut(n) {
-					for (y, b) in row.iter_mut().zip(bias) {
-						*y += b;
+				if let Some(bias) = bias {
+					for row in out[..rows * n].chunks_exact_mut(n) {
+						for (y, b) in row.iter_mut().zip(bias) {
+							*y += b;
+						}
 					}
 				}
 			},
@@ -136,17 +136,21 @@ impl Embeddings {
 	/// tables do not have is an error.
 	fn forward(&self, ids: &[u32], type_ids: &[u32], seq: usize, out: &mut [f32]) -> CResult<()> {
 		let h = self.norm.weight.len();
+		// The last position a sequence reaches; checked once, so every row below exists.
+		table_row(&self.position, h, self.position_offset + seq.max(1) - 1, "position")?;
 		for (t, y) in out.chunks_exact_mut(h).enumerate().take(ids.len()) {
 			let word = table_row(&self.word, h, ids[t] as usize, "token id")?;
 			let kind = table_row(&self.token_type, h, type_ids[t] as usize, "token type")?;
-			let at = self.position_offset + t % seq;
-			let position = table_row(&self.position, h, at, "position")?;
-			for (((y, w), k), p) in y.iter_mut().zip(word).zip(kind).zip(position) {
-				*y = w + k + p;
+			for ((y, w), k) in y.iter_mut().zip(word).zip(kind) {
+				*y = w + k;
 			}
 		}
-		let zeros = vec![0f32; h];
-		self.norm.add_norm(&mut out[..ids.len() * h], |_| &zeros);
+		// The position embedding goes in as the layer norm's residual.
+		let position = |t: usize| {
+			let at = self.position_offset + t % seq;
+			&self.position[at * h..(at + 1) * h]
+		};
+		self.norm.add_norm(&mut out[..ids.len() * h], position);
 		Ok(())
 	}
 }
