@@ -207,15 +207,14 @@ impl<T: Config> Pallet<T> {
 
 	/// The commit of `who` on request `id`, keeping its scores and salt first.
 	fn commit_call(who: &T::AccountId, id: RequestId, scorer: &mut Scorer) -> Option<Call<T>> {
-		let (prompt, responses) = Self::scoring_input(id)?;
-		let input = input_hash(&prompt, &responses);
+		let input = scorer.input_hash::<T>(id)?;
 		let key = kept_key(who, id);
 		let stored = StorageValueRef::persistent(&key);
 		let mut entries: Vec<Kept> = stored.get().ok().flatten().unwrap_or_default();
 		let kept = match entries.iter().find(|kept| kept.input == input) {
 			Some(kept) => kept.clone(),
 			None => {
-				let scores = scorer.scores::<T>(id)?;
+				let scores = scorer.scores(id)?;
 				// Fresh for every input, and mixed with the account, request and input so that
 				// salts differ even if the node's randomness repeats.
 				let seed = sp_io::offchain::random_seed();
@@ -304,26 +303,52 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
-/// Scores requests through the host function, once per request per worker run (every local
-/// account scores the same responses).
+/// Reads, hashes and scores each request's scoring input at most once per worker run (every
+/// local account sits on the same requests), scoring only when some account needs scores.
 struct Scorer {
 	digest: [u8; 32],
-	scored: BTreeMap<RequestId, Option<Vec<u16>>>,
+	inputs: BTreeMap<RequestId, Option<Input>>,
 	unavailable_logged: bool,
+}
+
+/// A request's scoring input, its [`input_hash`] and, once asked for, the model's scores.
+struct Input {
+	prompt: Vec<u8>,
+	responses: Vec<Vec<u8>>,
+	hash: [u8; 32],
+	scores: Option<Option<Vec<u16>>>,
 }
 
 impl Scorer {
 	fn new(digest: [u8; 32]) -> Self {
-		Self { digest, scored: BTreeMap::new(), unavailable_logged: false }
+		Self { digest, inputs: BTreeMap::new(), unavailable_logged: false }
 	}
 
-	fn scores<T: Config>(&mut self, id: RequestId) -> Option<Vec<u16>> {
-		if let Some(scores) = self.scored.get(&id) {
-			return scores.clone();
-		}
-		let scores = Pallet::<T>::scoring_input(id).and_then(|(prompt, responses)| {
-			poq_model_interface::poq_model::score(&prompt, responses, &self.digest)
+	/// The [`input_hash`] of request `id`'s scoring input; `None` when it has none.
+	fn input_hash<T: Config>(&mut self, id: RequestId) -> Option<[u8; 32]> {
+		let input = self.inputs.entry(id).or_insert_with(|| {
+			Pallet::<T>::scoring_input(id).map(|(prompt, responses)| Input {
+				hash: input_hash(&prompt, &responses),
+				prompt,
+				responses,
+				scores: None,
+			})
 		});
+		input.as_ref().map(|input| input.hash)
+	}
+
+	/// The model's scores of request `id`'s responses, once [`Self::input_hash`] has read them.
+	fn scores(&mut self, id: RequestId) -> Option<Vec<u16>> {
+		let input = self.inputs.get_mut(&id)?.as_mut()?;
+		let digest = &self.digest;
+		let scores = input
+			.scores
+			.get_or_insert_with(|| {
+				// Scored once: the responses are not needed again.
+				let responses = core::mem::take(&mut input.responses);
+				poq_model_interface::poq_model::score(&input.prompt, responses, digest)
+			})
+			.clone();
 		if scores.is_none() && !self.unavailable_logged {
 			self.unavailable_logged = true;
 			log::warn!(
@@ -332,7 +357,6 @@ impl Scorer {
 				hex(&self.digest),
 			);
 		}
-		self.scored.insert(id, scores.clone());
 		scores
 	}
 }
