@@ -137,9 +137,12 @@ impl Config {
 
 	/// The rewards run's validator mix: `malicious` split evenly over every dishonest strategy.
 	pub fn dishonest_mix(&self) -> Vec<(ValidatorStrategy, f64)> {
-		let share = self.malicious / ValidatorStrategy::MALICIOUS.len() as f64;
-		let mut mix: Vec<_> =
-			ValidatorStrategy::MALICIOUS.into_iter().map(|strategy| (strategy, share)).collect();
+		let malicious: Vec<_> = ValidatorStrategy::ALL
+			.into_iter()
+			.filter(|s| !matches!(s, ValidatorStrategy::Honest | ValidatorStrategy::Absent))
+			.collect();
+		let share = self.malicious / malicious.len() as f64;
+		let mut mix: Vec<_> = malicious.into_iter().map(|strategy| (strategy, share)).collect();
 		if self.absent > 0.0 {
 			mix.push((ValidatorStrategy::Absent, self.absent));
 		}

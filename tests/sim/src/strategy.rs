@@ -83,16 +83,6 @@ impl ValidatorStrategy {
 		Self::Colluding,
 	];
 
-	/// The strategies `--malicious` splits its stake over.
-	pub const MALICIOUS: [Self; 6] = [
-		Self::Intermittent,
-		Self::LazyConstant,
-		Self::LazyRandom,
-		Self::Boosting,
-		Self::Sabotage,
-		Self::Colluding,
-	];
-
 	/// Whether it commits when drawn.
 	pub fn commits(self) -> bool {
 		self != Self::Absent

@@ -71,7 +71,8 @@ pub struct Round {
 	pub committee: Vec<usize>,
 	/// Each member's stake when drawn.
 	pub stakes: Vec<u128>,
-	/// Each member's revealed scores; `None` when it committed and did not reveal.
+	/// Each member's revealed scores; `None` when it did not reveal (or, absent, never
+	/// committed).
 	pub reveals: Vec<Option<Vec<u16>>>,
 	/// The pallet's consensus score per response (empty when nobody revealed).
 	pub consensus: Vec<u16>,
