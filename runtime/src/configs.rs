@@ -209,6 +209,21 @@ impl pallet_poq::Config for Runtime {
 	type MinQuality = ConstU16<2_000>;
 	type ValidatorShare = ValidatorShare;
 	type Penalty = ConstU128<{ 10 * UNIT }>;
+	type NodePenalty = ConstU128<{ 10 * UNIT }>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = FreshRelayRandomness;
+}
+
+/// For the benchmarks' draws: relay randomness first seen in the current block, as a new relay
+/// parent brings.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct FreshRelayRandomness;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_poq::benchmarking::BenchmarkHelper for FreshRelayRandomness {
+	fn refresh_randomness() {
+		let now = frame_system::Pallet::<Runtime>::block_number();
+		pallet_relay_randomness::BlockRandomness::<Runtime>::put(([7; 32], now));
+	}
 }
 
 impl frame_system::offchain::SigningTypes for Runtime {

@@ -62,12 +62,17 @@ pub type TxExtension = cumulus_pallet_weight_reclaim::StorageWeightReclaim<
 >;
 pub type UncheckedExtrinsic =
 	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+/// Storage migrations run on the next runtime upgrade; each is a no-op once its pallet's storage
+/// version is past it.
+pub type Migrations = (pallet_poq::migrations::v1::MigrateToV1<Runtime>,);
+
 pub type Executive = frame_executive::Executive<
 	Runtime,
 	Block,
 	frame_system::ChainContext<Runtime>,
 	Runtime,
 	AllPalletsWithSystem,
+	Migrations,
 >;
 
 /// Types the node needs without knowing the runtime's extrinsic format.
@@ -89,7 +94,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("poq"),
 	impl_name: alloc::borrow::Cow::Borrowed("poq"),
 	authoring_version: 1,
-	spec_version: 1,
+	spec_version: 2,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,

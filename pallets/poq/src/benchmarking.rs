@@ -2,6 +2,7 @@
 //! bounds: full pools, full committees, the last action of a phase (which ends it).
 
 use super::*;
+use frame_system::pallet_prelude::BlockNumberFor;
 use crate::pallet::*;
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
@@ -10,6 +11,29 @@ use frame_system::RawOrigin;
 use sp_runtime::{traits::One, Saturating};
 
 const SEED: u32 = 0;
+
+/// What a runtime does for its benchmarks.
+pub trait BenchmarkHelper {
+	/// Makes the randomness source report a value first known in the current block, as a
+	/// relay-state proof with new relay randomness does: the draws need one.
+	fn refresh_randomness();
+}
+
+/// Moves to the block in which request `id`'s draw goes ahead, with fresh randomness.
+fn draw_block<T: Config>(id: RequestId) -> BlockNumberFor<T> {
+	let fresh_from = Requests::<T>::get(id).expect("drawing").ends_at;
+	frame_system::Pallet::<T>::set_block_number(fresh_from);
+	T::BenchmarkHelper::refresh_randomness();
+	let at = fresh_from.saturating_add(One::one());
+	frame_system::Pallet::<T>::set_block_number(at);
+	at
+}
+
+/// Runs the draw of request `id`, which is waiting for one.
+fn run_draw<T: Config>(id: RequestId) {
+	let at = draw_block::<T>(id);
+	Pallet::<T>::end_phase(id, at);
+}
 
 /// An account with enough funds for any bond or fee the benchmarks use.
 fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
@@ -39,9 +63,8 @@ fn fill_pool<T: Config>(role: Role, room: u32) {
 	}
 }
 
-/// A request with every inference node drawn and every validator pool full; `responses` of its
-/// nodes have answered with outputs of the longest length.
-fn request_with_responses<T: Config>(responses: u32) -> RequestId {
+/// A request submitted with both pools full, waiting for its nodes to be drawn.
+fn submitted<T: Config>() -> RequestId {
 	fill_pool::<T>(Role::InferenceNode, 0);
 	fill_pool::<T>(Role::Validator, 0);
 	let client = funded::<T>("client", 0);
@@ -49,17 +72,43 @@ fn request_with_responses<T: Config>(responses: u32) -> RequestId {
 	let prompt = vec![b'p'; T::MaxPromptLen::get() as usize];
 	Pallet::<T>::do_submit_request(client, prompt, T::MinFee::get().saturating_mul(100u32.into()))
 		.expect("the node pool is full and the client funded");
-	let nodes = Requests::<T>::get(id).expect("just submitted").nodes;
-	for node in nodes.iter().take(responses as usize) {
-		let output = vec![b'o'; T::MaxOutputLen::get() as usize];
-		Pallet::<T>::do_submit_response(node.clone(), id, output).expect("a selected node");
-	}
 	id
 }
 
-/// A request in its commit phase, with its committee drawn from a full pool.
+/// The longest answer a node can give.
+fn longest_answer<T: Config>() -> Vec<u8> {
+	vec![b'o'; T::MaxOutputLen::get() as usize]
+}
+
+/// A request whose nodes are drawn and have all committed to the longest answer; the first
+/// `revealed` of them have revealed it.
+fn answers_revealing<T: Config>(revealed: u32) -> (RequestId, Vec<T::AccountId>) {
+	let id = submitted::<T>();
+	run_draw::<T>(id);
+	let nodes: Vec<T::AccountId> =
+		Requests::<T>::get(id).expect("nodes drawn").nodes.iter().map(|s| s.who.clone()).collect();
+	for (index, node) in nodes.iter().enumerate() {
+		let digest = answer_commitment(id, node, &longest_answer::<T>(), &salt(index));
+		Pallet::<T>::do_commit_response(node.clone(), id, digest).expect("a drawn node");
+	}
+	for (index, node) in nodes.iter().enumerate().take(revealed as usize) {
+		Pallet::<T>::do_reveal_response(node.clone(), id, longest_answer::<T>(), salt(index))
+			.expect("committed");
+	}
+	(id, nodes)
+}
+
+/// A request in its commit phase, its committee drawn from a full pool. Every node committed
+/// and all but the last revealed, so settlement also slashes a node (when there are two or
+/// more).
 fn committing<T: Config>() -> (RequestId, Vec<T::AccountId>) {
-	let id = request_with_responses::<T>(T::NodesPerRequest::get());
+	let revealed = T::NodesPerRequest::get().saturating_sub(1).max(1);
+	let (id, _) = answers_revealing::<T>(revealed);
+	if Requests::<T>::get(id).expect("live").phase == Phase::RevealingResponses {
+		let ends_at = close_window::<T>(id);
+		Pallet::<T>::end_phase(id, ends_at);
+	}
+	run_draw::<T>(id);
 	let request = Requests::<T>::get(id).expect("committing");
 	(id, request.committee.iter().map(|member| member.who.clone()).collect())
 }
@@ -92,7 +141,7 @@ fn revealing<T: Config>() -> (RequestId, Vec<T::AccountId>) {
 }
 
 /// Moves to the first block after request `id`'s current window, and returns it.
-fn close_window<T: Config>(id: RequestId) -> frame_system::pallet_prelude::BlockNumberFor<T> {
+fn close_window<T: Config>(id: RequestId) -> BlockNumberFor<T> {
 	let ends_at = Requests::<T>::get(id).expect("live").ends_at;
 	frame_system::Pallet::<T>::set_block_number(ends_at);
 	ends_at
@@ -153,15 +202,37 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn submit_response(o: Linear<0, { T::MaxOutputLen::get() }>) {
-		let id = request_with_responses::<T>(T::NodesPerRequest::get() - 1);
-		let request = Requests::<T>::get(id).unwrap();
-		let caller =
-			request.nodes.iter().find(|n| !request.responders.contains(n)).unwrap().clone();
+	fn commit_response() {
+		let id = submitted::<T>();
+		run_draw::<T>(id);
+		let nodes: Vec<T::AccountId> =
+			Requests::<T>::get(id).unwrap().nodes.iter().map(|s| s.who.clone()).collect();
+		let last = nodes.len() - 1;
+		for (index, node) in nodes.iter().enumerate().take(last) {
+			let digest = answer_commitment(id, node, &longest_answer::<T>(), &salt(index));
+			Pallet::<T>::do_commit_response(node.clone(), id, digest).unwrap();
+		}
+		let digest = answer_commitment(id, &nodes[last], &longest_answer::<T>(), &salt(last));
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller), id, vec![b'o'; o as usize]);
-		// The last answer drew the committee.
-		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Committing);
+		_(RawOrigin::Signed(nodes[last].clone()), id, digest);
+		// The last commitment opened the reveal phase.
+		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::RevealingResponses);
+	}
+
+	#[benchmark]
+	fn reveal_response(o: Linear<0, { T::MaxOutputLen::get() }>) {
+		// Every node but the last has revealed; the last committed to an answer of `o` bytes.
+		let (id, nodes) = answers_revealing::<T>(T::NodesPerRequest::get() - 1);
+		let last = nodes.len() - 1;
+		let output = vec![b'a'; o as usize];
+		Requests::<T>::mutate(id, |request| {
+			let seat = &mut request.as_mut().unwrap().nodes[last];
+			seat.commitment = Some(answer_commitment(id, &seat.who, &output, &salt(last)));
+		});
+		#[extrinsic_call]
+		_(RawOrigin::Signed(nodes[last].clone()), id, output, salt(last));
+		// The last reveal closed the phase: the committee is drawn in a later block.
+		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::DrawingCommittee);
 	}
 
 	#[benchmark]
@@ -208,13 +279,25 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn end_response_window() {
-		// Some answers are in, so the closing window draws the committee from a full pool.
-		let id = request_with_responses::<T>(1);
-		let ends_at = close_window::<T>(id);
+	fn draw_nodes() {
+		// From a full pool.
+		let id = submitted::<T>();
+		let at = draw_block::<T>(id);
 		#[block]
 		{
-			Pallet::<T>::end_phase(id, ends_at);
+			Pallet::<T>::end_phase(id, at);
+		}
+		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::AwaitingResponses);
+	}
+
+	#[benchmark]
+	fn draw_committee() {
+		// From a full pool, once every answer is in.
+		let (id, _) = answers_revealing::<T>(T::NodesPerRequest::get());
+		let at = draw_block::<T>(id);
+		#[block]
+		{
+			Pallet::<T>::end_phase(id, at);
 		}
 		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Committing);
 	}

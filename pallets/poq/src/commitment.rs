@@ -1,5 +1,5 @@
-//! The score commitment of protocol v1, the one definition shared by the pallet, the off-chain
-//! worker, clients and tests.
+//! The commitments of the protocol: a validator's to its scores, an inference node's to its
+//! answer. The one definition shared by the pallet, the off-chain worker, clients and tests.
 
 use codec::Encode;
 
@@ -21,6 +21,25 @@ pub fn commitment<AccountId: Encode>(
 	sp_io::hashing::sha2_256(&(COMMIT_TAG, id, validator, scores, salt).encode())
 }
 
+/// Domain tag that opens every answer commitment preimage (13 bytes, no length prefix).
+pub const ANSWER_TAG: [u8; 13] = *b"poq/answer/v1";
+
+/// `sha2_256(SCALE((ANSWER_TAG, id, node, output, salt)))`: an inference node's commitment to
+/// its answer.
+///
+/// `output` encodes as a SCALE `Vec<u8>` (compact length, then the bytes). Every node commits
+/// before any answer is revealed, and the commitment binds the node, so an answer seen in a
+/// reveal cannot be committed to any more, and a commitment copied from another node cannot be
+/// revealed.
+pub fn answer_commitment<AccountId: Encode>(
+	id: u64,
+	node: &AccountId,
+	output: &[u8],
+	salt: &[u8; 32],
+) -> [u8; 32] {
+	sp_io::hashing::sha2_256(&(ANSWER_TAG, id, node, output, salt).encode())
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -37,6 +56,31 @@ mod tests {
 			hex(&digest),
 			"35b2efc29cd62997e400db63f386cc2db0d5bab745ab6dc2969c0acba27cf231"
 		);
+	}
+
+	/// Golden vector of the answer commitment, computed the same way with Python:
+	/// `out = b"The capital of France is Paris."` (31 bytes), then
+	/// `hashlib.sha256(b"poq/answer/v1" + (7).to_bytes(8, "little") + bytes(range(32))
+	///  + bytes([len(out) << 2]) + out + bytes([0xAB] * 32)).hexdigest()`.
+	#[test]
+	fn answer_commitment_matches_the_documented_byte_layout() {
+		let account: [u8; 32] = core::array::from_fn(|i| i as u8);
+		let digest =
+			answer_commitment(7, &account, b"The capital of France is Paris.", &[0xAB; 32]);
+		assert_eq!(
+			hex(&digest),
+			"6100c250222fb6d668ee817e9ef345c41d4c1872ec0cdd91582d57c3f263e3b4"
+		);
+	}
+
+	#[test]
+	fn answer_commitment_binds_every_field() {
+		let account = [1u8; 32];
+		let base = answer_commitment(1, &account, b"ab", &[9; 32]);
+		assert_ne!(base, answer_commitment(2, &account, b"ab", &[9; 32]));
+		assert_ne!(base, answer_commitment(1, &[2u8; 32], b"ab", &[9; 32]));
+		assert_ne!(base, answer_commitment(1, &account, b"ba", &[9; 32]));
+		assert_ne!(base, answer_commitment(1, &account, b"ab", &[8; 32]));
 	}
 
 	#[test]

@@ -21,7 +21,7 @@ impl<T: Config> Pallet<T> {
 	fn check_participants() -> Result<(), TryRuntimeError> {
 		let mut busy: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		for request in Requests::<T>::iter_values() {
-			let seats = request.nodes.iter().chain(request.committee.iter().map(|m| &m.who));
+			let seats = request.nodes.iter().map(|s| &s.who).chain(request.committee.iter().map(|m| &m.who));
 			for who in seats {
 				*busy.entry(who.clone()).or_default() += 1;
 			}
@@ -83,17 +83,33 @@ impl<T: Config> Pallet<T> {
 			ensure!(Prompts::<T>::contains_key(id), "a live request lost its prompt");
 			let outputs = Outputs::<T>::iter_key_prefix(id).count();
 			ensure!(outputs == request.responders.len(), "outputs differ from responders");
+			let committed_node =
+				|node: &T::AccountId| request.nodes.iter().any(|s| s.who == *node && s.commitment.is_some());
 			ensure!(
 				request.responders.iter().all(
-					|node| request.nodes.contains(node) && Outputs::<T>::contains_key(id, node)
+					|node| committed_node(node) && Outputs::<T>::contains_key(id, node)
 				),
-				"a responder was not selected or has no output"
+				"a responder did not commit or has no output"
 			);
+			let committed = request.nodes.iter().filter(|s| s.commitment.is_some()).count();
 			let members = &request.committee;
+			let no_committee = members.is_empty();
 			match request.phase {
+				Phase::DrawingNodes => ensure!(
+					no_committee && request.nodes.is_empty() && request.responders.is_empty(),
+					"drawing nodes with nodes, answers or a committee"
+				),
 				Phase::AwaitingResponses => ensure!(
-					members.is_empty() && request.responders.len() < request.nodes.len(),
-					"awaiting responses with a committee or all responses in"
+					no_committee && request.responders.is_empty() && committed < request.nodes.len(),
+					"awaiting responses with a committee, answers or every commitment in"
+				),
+				Phase::RevealingResponses => ensure!(
+					no_committee && committed > 0 && request.responders.len() < committed,
+					"inconsistent answer reveal phase"
+				),
+				Phase::DrawingCommittee => ensure!(
+					no_committee && !request.responders.is_empty(),
+					"drawing a committee with one drawn or no answer"
 				),
 				Phase::Committing => ensure!(
 					!members.is_empty()

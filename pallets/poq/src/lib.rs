@@ -1,20 +1,23 @@
 //! # Proof of Quality pallet
 //!
 //! Clients buy generative-model inference without trusting the node that runs it. A request
-//! escrows a fee and draws inference nodes (stake-weighted); once they have answered, a validator
-//! committee is drawn, scores every answer with a small quality model off chain, commits to the
-//! scores and reveals them. Each answer's consensus score is the stake-weighted median of the
+//! escrows a fee and draws inference nodes (stake-weighted); they commit to their answers, then
+//! reveal them. Then a validator committee is drawn, scores every answer with a small quality
+//! model off chain, commits to the scores and reveals them. Each answer's consensus score is the stake-weighted median of the
 //! reveals, standing only when the members near it hold a strict majority of the committee's
 //! stake; the escrow pays the nodes by quality and the validators near consensus, the rest goes
 //! back to the client, and members who committed and then did not reveal or revealed off
-//! consensus lose part of their bond.
+//! consensus lose part of their bond, as do nodes that committed to an answer and never revealed
+//! it.
 //!
 //! ## Phases
 //!
-//! `AwaitingResponses → Committing → Revealing → Finalized | Expired`. Each phase lasts a window
-//! of blocks from the config and ends early as soon as every selected account has acted (the
-//! fast path). A window that closes with nobody having acted expires the request and refunds
-//! the client; one that closes with some actions moves on with those.
+//! `DrawingNodes → AwaitingResponses → RevealingResponses → DrawingCommittee → Committing →
+//! Revealing → Finalized | Expired`. The draws happen in `on_initialize`, from randomness first
+//! known after the previous phase closed, so nobody acting in that phase knew it. Every other
+//! phase lasts a window of blocks from the config and ends early as soon as every selected
+//! account has acted (the fast path). A window that closes with nobody having acted ends the
+//! request and refunds the client; one that closes with some actions moves on with those.
 //!
 //! ## Layout
 //!
@@ -32,6 +35,7 @@ pub mod consensus;
 #[cfg(any(feature = "try-runtime", test))]
 mod invariants;
 mod lifecycle;
+pub mod migrations;
 pub mod offchain;
 pub mod queries;
 mod registry;
@@ -42,13 +46,13 @@ pub mod types;
 pub mod weights;
 
 #[cfg(feature = "runtime-benchmarks")]
-mod benchmarking;
+pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
 mod tests;
 
-pub use commitment::commitment;
+pub use commitment::{answer_commitment, commitment};
 pub use offchain::{crypto, POQ_KEY_TYPE};
 pub use pallet::*;
 pub use types::*;
@@ -100,7 +104,9 @@ pub mod pallet {
 		<T as Config>::MaxPoolSize,
 	>;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// 1: protocol v2 (answers committed then revealed, draws in `on_initialize`); see
+	/// [`migrations`].
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	/// The most blocks any phase may outlive its window for want of hook budget (an escrow
 	/// and the members' bonds stay held meanwhile): `integrity_test` holds the config to it
@@ -129,8 +135,9 @@ pub mod pallet {
 		/// A parachain should plug in randomness taken from the relay chain (its BABE randomness,
 		/// read from the validated relay-state proof), which no collator can bias. The
 		/// collective-flip pallet is fine on a development chain only: a block author can steer
-		/// it. Whatever the source, anything known before a request's phase starts is known to
-		/// whoever submits in it, so the committee is drawn only once the answers are in.
+		/// it. Whatever the source, anything known before a phase closes is known to whoever acts
+		/// in it, so the draws wait in `on_initialize` for a value whose `known_since` block
+		/// comes after the close.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
 
 		/// Receives slashed bonds (a treasury, or `()` to burn them).
@@ -220,6 +227,15 @@ pub mod pallet {
 		/// consensus.
 		#[pallet::constant]
 		type Penalty: Get<BalanceOf<Self>>;
+
+		/// Taken from the bond of an inference node that committed to an answer and never
+		/// revealed it.
+		#[pallet::constant]
+		type NodePenalty: Get<BalanceOf<Self>>;
+
+		/// Makes the randomness source fresh, so the benchmarks' draws go ahead.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: benchmarking::BenchmarkHelper;
 	}
 
 	/// Why this pallet holds funds.
@@ -332,10 +348,15 @@ pub mod pallet {
 		Withdrawn { who: T::AccountId, amount: BalanceOf<T> },
 		/// A request was submitted and its fee escrowed.
 		RequestSubmitted { id: RequestId, who: T::AccountId, fee: BalanceOf<T> },
-		/// Inference nodes were drawn for a request; they answer until `respond_by` (exclusive).
+		/// Inference nodes were drawn for a request; they commit to answers until `respond_by`
+		/// (exclusive).
 		NodesSelected { id: RequestId, nodes: Vec<T::AccountId>, respond_by: BlockNumberFor<T> },
-		/// An inference node answered.
-		ResponseSubmitted { id: RequestId, node: T::AccountId },
+		/// An inference node committed to its answer.
+		ResponseCommitted { id: RequestId, node: T::AccountId },
+		/// The nodes' reveal phase began; it lasts until `reveal_by` (exclusive).
+		ResponseRevealStarted { id: RequestId, reveal_by: BlockNumberFor<T> },
+		/// An inference node revealed the answer it committed to.
+		ResponseRevealed { id: RequestId, node: T::AccountId },
 		/// A committee was drawn; it commits until `commit_by` (exclusive).
 		CommitteeSelected {
 			id: RequestId,
@@ -354,6 +375,8 @@ pub mod pallet {
 		ValidatorPaid { id: RequestId, validator: T::AccountId, amount: BalanceOf<T> },
 		/// A committee member lost part of its bond.
 		ValidatorSlashed { id: RequestId, validator: T::AccountId, amount: BalanceOf<T> },
+		/// An inference node that committed and never revealed lost part of its bond.
+		NodeSlashed { id: RequestId, node: T::AccountId, amount: BalanceOf<T> },
 		/// A request reached consensus: one score per response, in response order.
 		RequestFinalized { id: RequestId, scores: Vec<u16>, refund: BalanceOf<T> },
 		/// A request ended without consensus in `phase`; the fee went back to the client.
@@ -400,28 +423,28 @@ pub mod pallet {
 		OutputTooLong,
 		/// The caller is not an inference node selected for the request.
 		NotSelected,
-		/// The inference node already answered.
+		/// The inference node already committed to an answer.
 		AlreadyResponded,
 		/// The caller is not on the request's committee.
 		NotCommitteeMember,
 		/// The member already committed.
 		AlreadyCommitted,
-		/// The member did not commit, so it has nothing to reveal.
+		/// The member or node did not commit, so it has nothing to reveal.
 		NotCommitted,
-		/// The member already revealed.
+		/// The member or node already revealed.
 		AlreadyRevealed,
 		/// Not exactly one score per response.
 		WrongScoreCount,
 		/// A score is above 10 000.
 		ScoreOutOfRange,
-		/// The scores and salt do not hash to the member's commitment.
+		/// The scores or answer and the salt do not hash to the caller's commitment.
 		CommitmentMismatch,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Ends the phases whose window closed and prunes old outcomes, both bounded by
-		/// `MaxHookItemsPerBlock`.
+		/// Draws the nodes and committees whose randomness has come, ends the phases whose
+		/// window closed and prunes old outcomes, bounded by `MaxHookItemsPerBlock`.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let (deadlines, carried) = Self::process_deadlines(now);
 			let pruned = Self::prune_outcomes(now, T::MaxHookItemsPerBlock::get());
@@ -506,7 +529,8 @@ pub mod pallet {
 		}
 
 		/// Asks for inference on `prompt` (at most `MaxPromptLen` bytes), escrowing `fee`
-		/// (at least `MinFee`). Draws the inference nodes that may answer.
+		/// (at least `MinFee`). The inference nodes that may answer are drawn in a later block,
+		/// from randomness the caller could not know.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::submit_request(prompt.len() as u32))]
 		pub fn submit_request(
@@ -518,20 +542,6 @@ pub mod pallet {
 			Self::do_submit_request(who, prompt, fee)
 		}
 
-		/// Answers request `id` with `output` (at most `MaxOutputLen` bytes): once, by a selected
-		/// inference node, while the request awaits responses. The last answer draws the
-		/// committee.
-		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::submit_response(output.len() as u32)
-			.saturating_add(T::WeightInfo::prune_outcome()))]
-		pub fn submit_response(
-			origin: OriginFor<T>,
-			id: RequestId,
-			output: Vec<u8>,
-		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_submit_response(who, id, output)
-		}
 
 		/// Commits to scores for request `id`: once, by a committee member, in the commit
 		/// phase. `commitment` is [`commitment()`] of the scores and a secret salt. The last
@@ -571,6 +581,36 @@ pub mod pallet {
 			QualityModel::<T>::put(digest);
 			Self::deposit_event(Event::QualityModelSet { digest });
 			Ok(())
+		}
+
+		/// Commits to an answer to request `id`: once, by a drawn inference node, while the
+		/// request awaits responses. `commitment` is [`answer_commitment()`] of the answer and a
+		/// secret salt. The last commitment opens the nodes' reveal phase.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::commit_response())]
+		pub fn commit_response(
+			origin: OriginFor<T>,
+			id: RequestId,
+			commitment: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit_response(who, id, commitment)
+		}
+
+		/// Reveals the answer `output` (at most `MaxOutputLen` bytes) a node committed to for
+		/// request `id`, with the commitment's salt: once, in the nodes' reveal phase. A node that
+		/// committed and never reveals loses `NodePenalty`. The last reveal closes the phase; the
+		/// committee is drawn in a later block.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::reveal_response(output.len() as u32))]
+		pub fn reveal_response(
+			origin: OriginFor<T>,
+			id: RequestId,
+			output: Vec<u8>,
+			salt: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal_response(who, id, output, salt)
 		}
 	}
 }

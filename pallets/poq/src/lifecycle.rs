@@ -1,7 +1,7 @@
 //! A request's life: submission, responses, commit and reveal, and settlement.
 
 use crate::{
-	commitment::commitment,
+	commitment::{answer_commitment, commitment},
 	consensus::{consensus_scores, MAX_SCORE},
 	pallet::*,
 	selection::{seed_for, select_weighted},
@@ -44,9 +44,11 @@ impl<T: Config> Pallet<T> {
 			Requests::<T>::count() < T::MaxLiveRequests::get(),
 			Error::<T>::TooManyLiveRequests
 		);
+		ensure!(
+			!Pools::<T>::get(Role::InferenceNode).is_empty(),
+			Error::<T>::NoInferenceNodes
+		);
 		let id = NextRequestId::<T>::get();
-		let nodes = Self::draw(Role::InferenceNode, NODES_TAG, id, T::NodesPerRequest::get());
-		ensure!(!nodes.is_empty(), Error::<T>::NoInferenceNodes);
 		// Only spendable funds: a hold may cover frozen (say, vesting) funds, and the escrow is
 		// paid out to other accounts.
 		let spendable =
@@ -55,47 +57,68 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::Escrow.into(), &client, fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
-		// The draw returns at most `NodesPerRequest` accounts, so nothing is truncated.
-		let nodes: BoundedVec<_, T::NodesPerRequest> =
-			BoundedVec::truncate_from(nodes.into_iter().map(|(node, _)| node).collect());
-		nodes.iter().for_each(|node| Self::set_busy(node, true));
-		let respond_by = Self::now().saturating_add(T::ResponseWindow::get());
-		Self::schedule(id, respond_by);
 		Prompts::<T>::insert(id, prompt);
-		Requests::<T>::insert(
-			id,
-			Request {
-				client: client.clone(),
-				fee,
-				phase: Phase::AwaitingResponses,
-				ends_at: respond_by,
-				nodes: nodes.clone(),
-				responders: BoundedVec::new(),
-				committee: BoundedVec::new(),
-			},
-		);
+		let request = Request {
+			client: client.clone(),
+			fee,
+			phase: Phase::DrawingNodes,
+			ends_at: Self::now(),
+			nodes: BoundedVec::new(),
+			responders: BoundedVec::new(),
+			committee: BoundedVec::new(),
+		};
 		NextRequestId::<T>::put(id.saturating_add(1));
 		Self::deposit_event(Event::RequestSubmitted { id, who: client, fee });
-		Self::deposit_event(Event::NodesSelected { id, nodes: nodes.into_inner(), respond_by });
+		// The client acts in this block: the nodes are drawn from what comes after it.
+		Self::await_draw(id, request, Phase::DrawingNodes, Self::now());
 		Ok(())
 	}
 
-	pub(crate) fn do_submit_response(
+	pub(crate) fn do_commit_response(
+		node: T::AccountId,
+		id: RequestId,
+		digest: [u8; 32],
+	) -> DispatchResult {
+		let mut request = Self::live_request(id, Phase::AwaitingResponses)?;
+		let seat = request
+			.nodes
+			.iter_mut()
+			.find(|seat| seat.who == node)
+			.ok_or(Error::<T>::NotSelected)?;
+		ensure!(seat.commitment.is_none(), Error::<T>::AlreadyResponded);
+		seat.commitment = Some(digest);
+		Self::deposit_event(Event::ResponseCommitted { id, node });
+		let all_committed = request.nodes.iter().all(|seat| seat.commitment.is_some());
+		Self::store_or_advance(id, request, all_committed, Self::start_revealing_responses);
+		Ok(())
+	}
+
+	pub(crate) fn do_reveal_response(
 		node: T::AccountId,
 		id: RequestId,
 		output: Vec<u8>,
+		salt: [u8; 32],
 	) -> DispatchResult {
 		let output: BoundedVec<u8, T::MaxOutputLen> =
 			output.try_into().map_err(|_| Error::<T>::OutputTooLong)?;
-		let mut request = Self::live_request(id, Phase::AwaitingResponses)?;
-		ensure!(request.nodes.contains(&node), Error::<T>::NotSelected);
-		ensure!(!request.responders.contains(&node), Error::<T>::AlreadyResponded);
-		// Responders are a subset of the selected nodes, so this always fits.
-		request.responders.try_push(node.clone()).map_err(|_| Error::<T>::AlreadyResponded)?;
+		let mut request = Self::live_request(id, Phase::RevealingResponses)?;
+		let seat =
+			request.nodes.iter().find(|seat| seat.who == node).ok_or(Error::<T>::NotSelected)?;
+		let committed = seat.commitment.ok_or(Error::<T>::NotCommitted)?;
+		ensure!(!request.responders.contains(&node), Error::<T>::AlreadyRevealed);
+		ensure!(
+			answer_commitment(id, &node, &output, &salt) == committed,
+			Error::<T>::CommitmentMismatch
+		);
+		// Responders are a subset of the drawn nodes, so this always fits.
+		request.responders.try_push(node.clone()).map_err(|_| Error::<T>::AlreadyRevealed)?;
 		Outputs::<T>::insert(id, &node, output);
-		Self::deposit_event(Event::ResponseSubmitted { id, node });
-		let all_answered = request.responders.len() == request.nodes.len();
-		Self::store_or_advance(id, request, all_answered, Self::start_committing);
+		Self::deposit_event(Event::ResponseRevealed { id, node });
+		let committed = request.nodes.iter().filter(|seat| seat.commitment.is_some()).count();
+		let all_revealed = request.responders.len() == committed;
+		Self::store_or_advance(id, request, all_revealed, |id, request| {
+			Self::await_draw(id, request, Phase::DrawingCommittee, Self::now())
+		});
 		Ok(())
 	}
 
@@ -159,7 +182,7 @@ impl<T: Config> Pallet<T> {
 		id: RequestId,
 		request: RequestOf<T>,
 		everyone_acted: bool,
-		next: fn(RequestId, RequestOf<T>),
+		next: impl FnOnce(RequestId, RequestOf<T>),
 	) {
 		if everyone_acted {
 			Self::unschedule(id, request.ends_at);
@@ -179,15 +202,68 @@ impl<T: Config> Pallet<T> {
 			defensive!("a deadline before the request's window closed");
 			return;
 		}
+		// The window's last block is the last one anything of this phase could land in.
+		let closed = now.saturating_sub(1u32.into());
 		match request.phase {
-			Phase::AwaitingResponses if !request.responders.is_empty() => {
-				Self::start_committing(id, request)
+			Phase::DrawingNodes => Self::draw_nodes(id, request, now),
+			Phase::AwaitingResponses if request.nodes.iter().any(|s| s.commitment.is_some()) => {
+				Self::start_revealing_responses(id, request)
 			},
+			Phase::RevealingResponses if !request.responders.is_empty() => {
+				Self::await_draw(id, request, Phase::DrawingCommittee, closed)
+			},
+			Phase::DrawingCommittee => Self::draw_committee(id, request, now),
 			Phase::Committing if request.committee.iter().any(|m| m.commitment.is_some()) => {
 				Self::start_revealing(id, request)
 			},
 			_ => Self::finish(id, request),
 		}
+	}
+
+	/// Puts request `id` in the drawing `phase`: the draw waits for randomness first known
+	/// after block `closed`, the last one in which anything of the previous phase could land,
+	/// and is tried in the hook of the block after that randomness can first be known.
+	fn await_draw(id: RequestId, mut request: RequestOf<T>, phase: Phase, closed: BlockNumberFor<T>) {
+		let fresh_from = closed.saturating_add(1u32.into());
+		request.phase = phase;
+		request.ends_at = fresh_from;
+		Self::schedule(id, fresh_from.saturating_add(1u32.into()));
+		Requests::<T>::insert(id, request);
+	}
+
+	/// Draws the inference nodes of request `id` once its randomness has come; with no node to
+	/// draw, the request ends and the client is refunded.
+	fn draw_nodes(id: RequestId, mut request: RequestOf<T>, now: BlockNumberFor<T>) {
+		let count = T::NodesPerRequest::get();
+		let Some(drawn) = Self::draw(Role::InferenceNode, NODES_TAG, id, count, request.ends_at)
+		else {
+			return Self::schedule(id, now.saturating_add(1u32.into()));
+		};
+		if drawn.is_empty() {
+			return Self::finish(id, request);
+		}
+		// The draw returns at most `NodesPerRequest` accounts, so nothing is truncated.
+		request.nodes = BoundedVec::truncate_from(
+			drawn.into_iter().map(|(who, _)| NodeSeat { who, commitment: None }).collect(),
+		);
+		request.nodes.iter().for_each(|seat| Self::set_busy(&seat.who, true));
+		let respond_by = now.saturating_add(T::ResponseWindow::get());
+		let nodes = request.nodes.iter().map(|seat| seat.who.clone()).collect();
+		request.phase = Phase::AwaitingResponses;
+		request.ends_at = respond_by;
+		Self::schedule(id, respond_by);
+		Requests::<T>::insert(id, request);
+		Self::deposit_event(Event::NodesSelected { id, nodes, respond_by });
+	}
+
+	/// Opens the nodes' reveal phase of request `id`.
+	fn start_revealing_responses(id: RequestId, mut request: RequestOf<T>) {
+		let reveal_by = Self::now().saturating_add(T::RevealWindow::get());
+		request.phase = Phase::RevealingResponses;
+		request.ends_at = reveal_by;
+		Self::schedule(id, reveal_by);
+		Requests::<T>::insert(id, request);
+		Self::deposit_event(Event::ResponseRevealStarted { id, reveal_by });
 	}
 
 	/// The live request `id`, if it is in `phase` and the phase's window is open.
@@ -198,10 +274,14 @@ impl<T: Config> Pallet<T> {
 		Ok(request)
 	}
 
-	/// Draws the committee of request `id` now that the responses are in; with no validators to
+	/// Draws the committee of request `id` once its randomness has come; with no validators to
 	/// draw, the request expires.
-	fn start_committing(id: RequestId, mut request: RequestOf<T>) {
-		let drawn = Self::draw(Role::Validator, COMMITTEE_TAG, id, T::CommitteeSize::get());
+	fn draw_committee(id: RequestId, mut request: RequestOf<T>, now: BlockNumberFor<T>) {
+		let count = T::CommitteeSize::get();
+		let Some(drawn) = Self::draw(Role::Validator, COMMITTEE_TAG, id, count, request.ends_at)
+		else {
+			return Self::schedule(id, now.saturating_add(1u32.into()));
+		};
 		// The draw returns at most `CommitteeSize` accounts, so nothing is truncated.
 		let committee: BoundedVec<_, T::CommitteeSize> = BoundedVec::truncate_from(
 			drawn
@@ -213,7 +293,7 @@ impl<T: Config> Pallet<T> {
 			return Self::finish(id, request);
 		}
 		committee.iter().for_each(|member| Self::set_busy(&member.who, true));
-		let commit_by = Self::now().saturating_add(T::CommitWindow::get());
+		let commit_by = now.saturating_add(T::CommitWindow::get());
 		let members = committee.iter().map(|member| member.who.clone()).collect();
 		request.committee = committee;
 		request.phase = Phase::Committing;
@@ -264,7 +344,7 @@ impl<T: Config> Pallet<T> {
 		Outcomes::<T>::insert(id, outcome);
 		Self::queue_prune(id, now);
 
-		request.nodes.iter().for_each(|node| Self::set_busy(node, false));
+		request.nodes.iter().for_each(|seat| Self::set_busy(&seat.who, false));
 		request.committee.iter().for_each(|member| Self::set_busy(&member.who, false));
 		for node in &request.responders {
 			Outputs::<T>::remove(id, node);
@@ -317,6 +397,28 @@ impl<T: Config> Pallet<T> {
 				node: node.clone(),
 				score: consensus.get(index).copied(),
 				paid,
+				slashed: 0u32.into(),
+			});
+		}
+		// Committed and never revealed: maybe it wanted to see the others' answers first.
+		let unrevealed = request
+			.nodes
+			.iter()
+			.filter(|seat| seat.commitment.is_some() && !request.responders.contains(&seat.who));
+		for seat in unrevealed {
+			let slashed = Self::slash_bond(&seat.who, T::NodePenalty::get());
+			if slashed > 0u32.into() {
+				Self::deposit_event(Event::NodeSlashed {
+					id,
+					node: seat.who.clone(),
+					amount: slashed,
+				});
+			}
+			responses.push(NodeOutcome {
+				node: seat.who.clone(),
+				score: None,
+				paid: 0u32.into(),
+				slashed,
 			});
 		}
 
@@ -373,21 +475,24 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Draws up to `count` accounts of `role`'s pool by stake for request `id`.
+	/// Draws up to `count` accounts of `role`'s pool by stake for request `id`, from randomness
+	/// known since block `fresh_from` or later; `None` while the randomness is older.
 	fn draw(
 		role: Role,
 		tag: &[u8],
 		id: RequestId,
 		count: u32,
-	) -> Vec<(T::AccountId, BalanceOf<T>)> {
+		fresh_from: BlockNumberFor<T>,
+	) -> Option<Vec<(T::AccountId, BalanceOf<T>)>> {
+		let (random, known_since) = T::Randomness::random(&(tag, id).encode());
+		if known_since < fresh_from {
+			return None;
+		}
 		let pool = Pools::<T>::get(role);
 		let weights: Vec<u128> =
 			pool.iter().map(|(_, bond)| (*bond).unique_saturated_into()).collect();
-		let (random, _) = T::Randomness::random(&(tag, id).encode());
-		select_weighted(seed_for(random.as_ref(), tag, id), &weights, count as usize)
-			.into_iter()
-			.map(|index| pool[index].clone())
-			.collect()
+		let drawn = select_weighted(seed_for(random.as_ref(), tag, id), &weights, count as usize);
+		Some(drawn.into_iter().map(|index| pool[index].clone()).collect())
 	}
 
 	fn settlement_params() -> Params {

@@ -39,13 +39,25 @@ impl pallet_balances::Config for Test {
 	type ExistentialDeposit = ConstU64<1>;
 }
 
-/// Deterministic randomness: a hash of the subject and the block, so draws differ per request
-/// and per block like a real source, and tests replay exactly.
+/// Deterministic randomness like a parachain's relay randomness: a new value in every block,
+/// first known in the block before the current one (on a parachain, the inherent that brings
+/// it runs after `on_initialize`), so draws differ per request and per block and tests replay
+/// exactly. A test can hold it at an older block ([`RandomnessSeenAt`]), as when the relay
+/// chain has not moved on.
 pub struct TestRandomness;
 impl Randomness<H256, u64> for TestRandomness {
 	fn random(subject: &[u8]) -> (H256, u64) {
-		let block = System::block_number();
-		(H256(sp_io::hashing::blake2_256(&(subject, block).encode())), block)
+		let latest = System::block_number().saturating_sub(1);
+		let seen = RandomnessSeenAt::get().map_or(latest, |held| held.min(latest));
+		(H256(sp_io::hashing::blake2_256(&(subject, seen).encode())), seen)
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_poq::benchmarking::BenchmarkHelper for TestRandomness {
+	fn refresh_randomness() {
+		// What the current block's source would report to the next block.
+		RandomnessSeenAt::set(&None);
 	}
 }
 
@@ -53,11 +65,14 @@ parameter_types! {
 	pub const ValidatorShare: Perbill = Perbill::from_percent(20);
 	/// `MaxHookItemsPerBlock`, which scheduling tests lower.
 	pub storage HookItems: u32 = HOOK_ITEMS;
+	/// Holds the randomness at the value first known in this block, when set.
+	pub storage RandomnessSeenAt: Option<u64> = None;
 }
 
 pub const MIN_BOND: Balance = 100;
 pub const MIN_FEE: Balance = 10;
 pub const PENALTY: Balance = 50;
+pub const NODE_PENALTY: Balance = 40;
 pub const MAX_PROMPT: u32 = 64;
 pub const MAX_OUTPUT: u32 = 128;
 pub const NODES_PER_REQUEST: u32 = 2;
@@ -157,6 +172,9 @@ impl pallet_poq::Config for Test {
 	type MinQuality = ConstU16<MIN_QUALITY>;
 	type ValidatorShare = ValidatorShare;
 	type Penalty = ConstU64<PENALTY>;
+	type NodePenalty = ConstU64<NODE_PENALTY>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = TestRandomness;
 }
 
 /// Clients.

@@ -178,7 +178,7 @@ impl<T: Config> Pallet<T> {
 			.filter_map(|(id, task)| match task {
 				Task::Commit => Self::commit_call(who, id, scorer),
 				Task::Reveal => Self::reveal_call(who, id),
-				Task::Respond => None,
+				Task::Respond | Task::RevealResponse => None,
 			})
 			.take(MAX_TXS_PER_ROUND)
 			.collect();

@@ -9,18 +9,20 @@ use scale_info::TypeInfo;
 /// What an account is expected to do next on a live request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub enum Task {
-	/// Answer: it is a selected inference node that has not answered.
+	/// Commit to an answer: it is a drawn inference node that has not committed.
 	Respond,
+	/// Reveal the answer it committed to.
+	RevealResponse,
 	/// Commit to scores: it sits on the committee and has not committed.
 	Commit,
 	/// Reveal the committed scores.
 	Reveal,
 }
 
-/// A committee seat as clients see it: who, and how far it got.
+/// A node's or committee member's seat as clients see it: who, and how far it got.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct Seat<AccountId> {
-	pub validator: AccountId,
+	pub who: AccountId,
 	pub committed: bool,
 	pub revealed: bool,
 }
@@ -31,10 +33,12 @@ pub struct LiveRequest<AccountId, Balance, BlockNumber> {
 	pub client: AccountId,
 	pub fee: Balance,
 	pub phase: Phase,
-	/// First block in which the current phase accepts nothing more.
+	/// First block in which the current phase accepts nothing more; while drawing, the first
+	/// block whose randomness may seed the draw.
 	pub ends_at: BlockNumber,
-	pub nodes: Vec<AccountId>,
-	/// In response order: the order of scores.
+	/// The drawn nodes, in draw order; empty before the draw.
+	pub nodes: Vec<Seat<AccountId>>,
+	/// In reveal order: the order of scores.
 	pub responders: Vec<AccountId>,
 	pub committee: Vec<Seat<AccountId>>,
 }
@@ -62,9 +66,18 @@ impl<T: Config> Pallet<T> {
 				.committee
 				.iter()
 				.map(|member| Seat {
-					validator: member.who.clone(),
+					who: member.who.clone(),
 					committed: member.commitment.is_some(),
 					revealed: member.reveal.is_some(),
+				})
+				.collect();
+			let nodes = request
+				.nodes
+				.iter()
+				.map(|seat| Seat {
+					who: seat.who.clone(),
+					committed: seat.commitment.is_some(),
+					revealed: request.responders.contains(&seat.who),
 				})
 				.collect();
 			return Some(RequestStatus::Live(LiveRequest {
@@ -72,7 +85,7 @@ impl<T: Config> Pallet<T> {
 				fee: request.fee,
 				phase: request.phase,
 				ends_at: request.ends_at,
-				nodes: request.nodes.into_inner(),
+				nodes,
 				responders: request.responders.into_inner(),
 				committee,
 			}));
@@ -103,9 +116,20 @@ impl<T: Config> Pallet<T> {
 
 	fn task_of(who: &T::AccountId, request: &RequestOf<T>) -> Option<Task> {
 		match request.phase {
-			Phase::AwaitingResponses => (request.nodes.contains(who)
-				&& !request.responders.contains(who))
-			.then_some(Task::Respond),
+			Phase::AwaitingResponses => request
+				.nodes
+				.iter()
+				.any(|seat| seat.who == *who && seat.commitment.is_none())
+				.then_some(Task::Respond),
+			Phase::RevealingResponses => request
+				.nodes
+				.iter()
+				.any(|seat| {
+					seat.who == *who
+						&& seat.commitment.is_some()
+						&& !request.responders.contains(who)
+				})
+				.then_some(Task::RevealResponse),
 			Phase::Committing => request
 				.committee
 				.iter()
@@ -116,12 +140,14 @@ impl<T: Config> Pallet<T> {
 				.iter()
 				.any(|m| m.who == *who && m.commitment.is_some() && m.reveal.is_none())
 				.then_some(Task::Reveal),
-			Phase::Finalized | Phase::Expired => None,
+			Phase::DrawingNodes | Phase::DrawingCommittee | Phase::Finalized | Phase::Expired => {
+				None
+			},
 		}
 	}
 
-	/// Prompt and responses (in response order) of a live request that has its committee: what
-	/// a validator scores.
+	/// Prompt and revealed answers (in reveal order) of a live request: what a validator scores
+	/// once the committee is drawn.
 	pub fn scoring_input(id: RequestId) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
 		let request = Requests::<T>::get(id)?;
 		let prompt = Prompts::<T>::get(id)?.into_inner();

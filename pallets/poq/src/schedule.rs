@@ -95,10 +95,12 @@ impl<T: Config> Pallet<T> {
 		pruned
 	}
 
-	/// Weight of ending one phase in a hook: the dearer of drawing a committee and settling,
-	/// with the prune a finish pays for.
+	/// Weight of ending one phase in a hook: the dearest of drawing nodes, drawing a committee
+	/// and settling, with the prune a finish pays for. Ending any other window does less than
+	/// settling.
 	pub(crate) fn deadline_weight() -> Weight {
-		T::WeightInfo::end_response_window()
+		T::WeightInfo::draw_nodes()
+			.max(T::WeightInfo::draw_committee())
 			.max(T::WeightInfo::end_reveal_window())
 			.saturating_add(T::WeightInfo::prune_outcome())
 	}

@@ -50,7 +50,10 @@ pub struct Participant<Balance, BlockNumber> {
 	pub live_requests: u32,
 }
 
-/// Protocol phase of a request. The first three are live, the last two final.
+/// Protocol phase of a request. All but the last two are live.
+///
+/// The SCALE indices of the phases protocol v1 had are kept, so outcomes recorded under v1
+/// (`Finalized`, `Expired`) decode unchanged.
 #[derive(
 	Clone,
 	Copy,
@@ -64,11 +67,36 @@ pub struct Participant<Balance, BlockNumber> {
 	TypeInfo,
 )]
 pub enum Phase {
+	/// Waiting for randomness first known from `ends_at` on to draw the inference nodes.
+	#[codec(index = 5)]
+	DrawingNodes,
+	/// The drawn nodes commit to their answers.
+	#[codec(index = 0)]
 	AwaitingResponses,
+	/// The nodes that committed reveal their answers.
+	#[codec(index = 6)]
+	RevealingResponses,
+	/// Waiting for randomness first known from `ends_at` on to draw the committee.
+	#[codec(index = 7)]
+	DrawingCommittee,
+	/// The committee commits to its scores.
+	#[codec(index = 1)]
 	Committing,
+	/// The committee reveals its scores.
+	#[codec(index = 2)]
 	Revealing,
+	#[codec(index = 3)]
 	Finalized,
+	#[codec(index = 4)]
 	Expired,
+}
+
+/// An inference node drawn for a live request and its commitment to an answer.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct NodeSeat<AccountId> {
+	pub who: AccountId,
+	/// [`crate::answer_commitment`] of its answer, once it committed.
+	pub commitment: Option<[u8; 32]>,
 }
 
 /// A committee member of a live request and what it has done so far.
@@ -103,23 +131,28 @@ where
 	/// Held from the client under `HoldReason::Escrow`.
 	pub fee: Balance,
 	pub phase: Phase,
-	/// Last block of the current phase's window.
+	/// In a phase with a window, the first block after it (nothing is accepted from then on).
+	/// While drawing, the first block whose randomness may seed the draw: the block after the
+	/// previous phase closed.
 	pub ends_at: BlockNumber,
-	/// Inference nodes selected to answer.
-	pub nodes: BoundedVec<AccountId, MaxNodes>,
-	/// Nodes that answered, in answer order: the order of scores in commitments and reveals.
+	/// Inference nodes drawn to answer, with their commitments; empty before the draw.
+	pub nodes: BoundedVec<NodeSeat<AccountId>, MaxNodes>,
+	/// Nodes that revealed their answers, in reveal order: the order of scores in commitments
+	/// and reveals.
 	pub responders: BoundedVec<AccountId, MaxNodes>,
-	/// Drawn when the responses are in; empty before.
+	/// Drawn once the answers are revealed; empty before.
 	pub committee: BoundedVec<Member<AccountId, Balance, MaxNodes>, MaxCommittee>,
 }
 
-/// What an inference node earned on a finished request.
+/// What an inference node earned or lost on a finished request.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct NodeOutcome<AccountId, Balance> {
 	pub node: AccountId,
-	/// Consensus quality score, if the request reached consensus.
+	/// Consensus quality score, if the node revealed and the request reached consensus.
 	pub score: Option<u16>,
 	pub paid: Balance,
+	/// Taken from its bond: it committed to an answer and never revealed it.
+	pub slashed: Balance,
 }
 
 /// What a committee member earned or lost on a finished request.
@@ -144,10 +177,11 @@ where
 {
 	pub client: AccountId,
 	pub fee: Balance,
-	/// `Finalized` (some member revealed) or `Expired`.
+	/// `Finalized` (a consensus stood) or `Expired`.
 	pub phase: Phase,
 	pub finished_at: BlockNumber,
-	/// One per response, in response order.
+	/// One per revealed answer, in reveal order (the order of `RequestFinalized`'s scores),
+	/// then one per node that committed and never revealed.
 	pub responses: BoundedVec<NodeOutcome<AccountId, Balance>, MaxNodes>,
 	/// One per committee member, in committee order.
 	pub committee: BoundedVec<ValidatorOutcome<AccountId, Balance>, MaxCommittee>,

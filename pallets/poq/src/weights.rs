@@ -41,12 +41,14 @@ pub trait WeightInfo {
 	fn unregister() -> Weight;
 	fn withdraw_unbonded() -> Weight;
 	fn submit_request(p: u32, ) -> Weight;
-	fn submit_response(o: u32, ) -> Weight;
+	fn commit_response() -> Weight;
+	fn reveal_response(o: u32, ) -> Weight;
 	fn commit_scores() -> Weight;
 	fn reveal_scores() -> Weight;
 	fn set_quality_model() -> Weight;
 	fn on_initialize_base() -> Weight;
-	fn end_response_window() -> Weight;
+	fn draw_nodes() -> Weight;
+	fn draw_committee() -> Weight;
 	fn end_reveal_window() -> Weight;
 	fn prune_outcome() -> Weight;
 }
@@ -143,29 +145,16 @@ macro_rules! weights {
 				.saturating_add(<$db>::get().reads(12))
 				.saturating_add(<$db>::get().writes(10))
 		}
-		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(709), added: 3184, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Deadlines` (r:2 w:2)
-		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Pools` (r:1 w:0)
-		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
-		/// Storage: `RelayRandomness::EpochRandomness` (r:1 w:0)
-		/// Proof: `RelayRandomness::EpochRandomness` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
-		/// Storage: `RelayRandomness::BlockRandomness` (r:1 w:0)
-		/// Proof: `RelayRandomness::BlockRandomness` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Participants` (r:5 w:5)
-		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Outputs` (r:0 w:1)
-		/// Proof: `Poq::Outputs` (`max_values`: None, `max_size`: Some(8258), added: 10733, mode: `MaxEncodedLen`)
-		/// The range of component `o` is `[0, 8192]`.
-		fn submit_response(o: u32, ) -> Weight {
-			// Proof size: measured `15798`, estimated `22352`.
-			// Minimum execution time: 138_315_000 picoseconds.
-			Weight::from_parts(166_733_226, 22352)
-				// Standard error: 207
-				.saturating_add(Weight::from_parts(372, 0).saturating_mul(o.into()))
-				.saturating_add(<$db>::get().reads(11))
-				.saturating_add(<$db>::get().writes(9))
+		fn commit_response() -> Weight {
+			Weight::from_parts(56_934_000, 22352)
+				.saturating_add(<$db>::get().reads(3))
+				.saturating_add(<$db>::get().writes(3))
+		}
+		fn reveal_response(o: u32, ) -> Weight {
+			Weight::from_parts(90_000_000, 22352)
+				.saturating_add(Weight::from_parts(2_500, 0).saturating_mul(o.into()))
+				.saturating_add(<$db>::get().reads(3))
+				.saturating_add(<$db>::get().writes(4))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(709), added: 3184, mode: `MaxEncodedLen`)
@@ -239,9 +228,12 @@ macro_rules! weights {
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(74), added: 2549, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
-		fn end_response_window() -> Weight {
-			// Proof size: measured `15766`, estimated `15764`.
-			// Minimum execution time: 108_351_000 picoseconds.
+		fn draw_nodes() -> Weight {
+			Weight::from_parts(130_163_000, 15764)
+				.saturating_add(<$db>::get().reads(10))
+				.saturating_add(<$db>::get().writes(7))
+		}
+		fn draw_committee() -> Weight {
 			Weight::from_parts(130_163_000, 15764)
 				.saturating_add(<$db>::get().reads(10))
 				.saturating_add(<$db>::get().writes(7))

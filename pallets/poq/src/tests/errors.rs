@@ -48,7 +48,7 @@ fn request_errors() {
 fn live_requests_are_bounded() {
 	ExtBuilder::default().execute(|| {
 		for _ in 0..MAX_LIVE {
-			submit(ALICE, MIN_FEE);
+			submit_only(ALICE, MIN_FEE);
 		}
 		assert_noop!(
 			Poq::submit_request(signed(BOB), b"p".to_vec(), MIN_FEE),
@@ -70,8 +70,9 @@ fn no_inference_nodes() {
 #[test]
 fn unknown_request() {
 	ExtBuilder::default().execute(|| {
+		assert_noop!(Poq::commit_response(signed(10), 42, [0; 32]), Error::<Test>::UnknownRequest);
 		assert_noop!(
-			Poq::submit_response(signed(10), 42, b"o".to_vec()),
+			Poq::reveal_response(signed(10), 42, b"o".to_vec(), [0; 32]),
 			Error::<Test>::UnknownRequest
 		);
 		assert_noop!(Poq::commit_scores(signed(20), 42, [0; 32]), Error::<Test>::UnknownRequest);
@@ -83,18 +84,35 @@ fn unknown_request() {
 }
 
 #[test]
-fn response_errors() {
+fn nothing_is_accepted_while_the_nodes_are_drawn() {
+	ExtBuilder::default().execute(|| {
+		let id = submit_only(ALICE, 1_000);
+		assert_eq!(request(id).phase, Phase::DrawingNodes);
+		assert_noop!(Poq::commit_response(signed(10), id, [0; 32]), Error::<Test>::WrongPhase);
+		assert_noop!(
+			Poq::reveal_response(signed(10), id, b"o".to_vec(), [0; 32]),
+			Error::<Test>::WrongPhase
+		);
+		assert_noop!(Poq::commit_scores(signed(20), id, [0; 32]), Error::<Test>::WrongPhase);
+	});
+}
+
+#[test]
+fn response_commit_errors() {
 	ExtBuilder::default().execute(|| {
 		let id = submit(ALICE, 1_000);
-		let long = vec![b'x'; MAX_OUTPUT as usize + 1];
-		assert_noop!(Poq::submit_response(signed(10), id, long), Error::<Test>::OutputTooLong);
 		assert_noop!(
-			Poq::submit_response(signed(VALIDATORS[0]), id, b"o".to_vec()),
+			Poq::commit_response(signed(VALIDATORS[0]), id, [0; 32]),
 			Error::<Test>::NotSelected
 		);
-		assert_ok!(Poq::submit_response(signed(10), id, vec![]));
+		// Answers are revealed only once every node committed or the window closed.
 		assert_noop!(
-			Poq::submit_response(signed(10), id, b"again".to_vec()),
+			Poq::reveal_response(signed(10), id, b"o".to_vec(), [0; 32]),
+			Error::<Test>::WrongPhase
+		);
+		commit_answer(10, id);
+		assert_noop!(
+			Poq::commit_response(signed(10), id, [1; 32]),
 			Error::<Test>::AlreadyResponded
 		);
 		// Scores belong to the later phases.
@@ -107,11 +125,51 @@ fn response_errors() {
 }
 
 #[test]
+fn response_reveal_errors() {
+	ExtBuilder::default().execute(|| {
+		let id = submit(ALICE, 1_000);
+		commit_answer(10, id);
+		// Node 11 never commits: the window closes with one commitment and reveals open.
+		run_to_block(request(id).ends_at);
+		assert_eq!(request(id).phase, Phase::RevealingResponses);
+		assert_noop!(Poq::commit_response(signed(11), id, [0; 32]), Error::<Test>::WrongPhase);
+		let long = vec![b'x'; MAX_OUTPUT as usize + 1];
+		assert_noop!(
+			Poq::reveal_response(signed(10), id, long, salt(10)),
+			Error::<Test>::OutputTooLong
+		);
+		assert_noop!(
+			Poq::reveal_response(signed(VALIDATORS[0]), id, answer(10), salt(10)),
+			Error::<Test>::NotSelected
+		);
+		assert_noop!(
+			Poq::reveal_response(signed(11), id, answer(11), salt(11)),
+			Error::<Test>::NotCommitted
+		);
+		assert_noop!(
+			Poq::reveal_response(signed(10), id, answer(11), salt(10)),
+			Error::<Test>::CommitmentMismatch
+		);
+		assert_noop!(
+			Poq::reveal_response(signed(10), id, answer(10), [0; 32]),
+			Error::<Test>::CommitmentMismatch
+		);
+		reveal_answer(10, id);
+		// The only committed node revealed: the phase closed, the committee is drawn later.
+		assert_eq!(request(id).phase, Phase::DrawingCommittee);
+		assert_noop!(
+			Poq::reveal_response(signed(10), id, answer(10), salt(10)),
+			Error::<Test>::WrongPhase
+		);
+	});
+}
+
+#[test]
 fn commit_errors() {
 	ExtBuilder::default().execute(|| {
 		let id = committing();
 		assert_noop!(
-			Poq::submit_response(signed(10), id, b"late".to_vec()),
+			Poq::reveal_response(signed(10), id, answer(10), salt(10)),
 			Error::<Test>::WrongPhase
 		);
 		assert_noop!(

@@ -1,6 +1,11 @@
 //! Regression tests for the review findings of protocol v2 (issue 11): each fails on the
 //! protocol before the fix and pins the rule that fixed it.
 //!
+//! - draws (finding 1): [`draws_wait_for_randomness_first_known_after_the_close`],
+//!   [`the_last_responder_does_not_know_its_committee`]; relay-state proofs missing a key in
+//!   `pallet-relay-randomness`'s `a_proof_without_a_key_is_rejected`;
+//! - copying (finding 2): [`an_answer_cannot_be_copied`],
+//!   [`a_node_that_commits_and_never_reveals_is_slashed`];
 //! - holds (finding 8): [`escrow_comes_only_from_spendable_funds`];
 //! - exit (finding 5): [`a_busy_participant_leaves_at_once_and_takes_its_bond_when_done`];
 //! - scheduling (finding 4): [`carried_deadlines_go_first`],
@@ -14,6 +19,7 @@
 
 use super::*;
 use crate::settlement::Verdict;
+use codec::Encode;
 use frame_support::{
 	assert_noop,
 	traits::{LockableCurrency, WithdrawReasons},
@@ -27,6 +33,157 @@ fn signed(who: AccountId) -> RuntimeOrigin {
 
 fn in_pool(role: Role, who: AccountId) -> bool {
 	Pools::<Test>::get(role).iter().any(|(account, _)| *account == who)
+}
+
+#[test]
+fn draws_wait_for_randomness_first_known_after_the_close() {
+	ExtBuilder::default().execute(|| {
+		// The client acts in block 1; the relay chain then stalls: no new randomness comes.
+		let id = submit_only(ALICE, FEE);
+		RandomnessSeenAt::set(&Some(1));
+		advance(DRAW_DELAY + 3);
+		assert_eq!(request(id).phase, Phase::DrawingNodes, "drawn from what the client knew");
+		assert!(request(id).nodes.is_empty());
+		// New randomness: the draw goes ahead in the next block.
+		RandomnessSeenAt::set(&None);
+		advance(1);
+		assert_eq!(request(id).phase, Phase::AwaitingResponses);
+		assert_eq!(drawn(id).len(), NODES_PER_REQUEST as usize);
+
+		// The same for the committee, after the last reveal of an answer.
+		for node in NODES {
+			commit_answer(node, id);
+		}
+		for node in NODES {
+			reveal_answer(node, id);
+		}
+		RandomnessSeenAt::set(&Some(System::block_number()));
+		advance(DRAW_DELAY + 3);
+		assert_eq!(request(id).phase, Phase::DrawingCommittee);
+		RandomnessSeenAt::set(&None);
+		advance(1);
+		assert_eq!(request(id).phase, Phase::Committing);
+	});
+}
+
+#[test]
+fn the_last_responder_does_not_know_its_committee() {
+	// Eight validators, three seats: which three depends on the randomness.
+	let validators: Vec<_> = (40..48).map(|v| (v, BOND)).collect();
+	ExtBuilder::default().validators(validators).execute(|| {
+		let id = submit(ALICE, FEE);
+		for node in NODES {
+			commit_answer(node, id);
+		}
+		reveal_answer(NODES[0], id);
+		// The last reveal draws nothing: the committee comes from later randomness.
+		reveal_answer(NODES[1], id);
+		let closed = System::block_number();
+		assert_eq!(request(id).phase, Phase::DrawingCommittee);
+		assert!(request(id).committee.is_empty());
+		assert!(!poq_events().iter().any(|e| matches!(e, Event::CommitteeSelected { .. })));
+		advance(DRAW_DELAY);
+		// The draw used randomness first known in the block after the close, which nobody
+		// acting up to the close could read.
+		let committee: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
+		let (random, seen) =
+			<TestRandomness as frame_support::traits::Randomness<_, _>>::random(
+				&(b"poq/committee".as_slice(), id).encode(),
+			);
+		assert_eq!(seen, closed + 1);
+		let pool = Pools::<Test>::get(Role::Validator);
+		let weights: Vec<u128> = pool.iter().map(|(_, bond)| *bond as u128).collect();
+		let seed = crate::selection::seed_for(random.as_ref(), b"poq/committee", id);
+		let expected: Vec<_> = crate::selection::select_weighted(seed, &weights, COMMITTEE as usize)
+			.into_iter()
+			.map(|i| pool[i].0)
+			.collect();
+		assert_eq!(committee, expected);
+	});
+}
+
+#[test]
+fn an_answer_cannot_be_copied() {
+	ExtBuilder::default().execute(|| {
+		let [honest, copier] = NODES;
+		let id = submit(ALICE, FEE);
+		commit_answer(honest, id);
+		// While nodes commit, no answer is on chain to copy, and no score is asked for.
+		assert!(Outputs::<Test>::get(id, honest).is_none());
+		assert_eq!(Poq::scoring_input(id), Some((b"What is PoQ?".to_vec(), vec![])));
+		// The copier can only copy the commitment, which binds the honest node's account.
+		let copied = request(id).nodes.iter().find(|s| s.who == honest).unwrap().commitment;
+		assert_ok!(Poq::commit_response(signed(copier), id, copied.unwrap()));
+		assert_eq!(request(id).phase, Phase::RevealingResponses);
+		reveal_answer(honest, id);
+		// Now the answer and its salt are public, and still cannot be revealed as the copier's.
+		assert_noop!(
+			Poq::reveal_response(signed(copier), id, answer(honest), salt(honest)),
+			Error::<Test>::CommitmentMismatch
+		);
+		run_to_block(request(id).ends_at);
+		advance(DRAW_DELAY);
+		for v in VALIDATORS {
+			commit(v, id, &[9_000]);
+		}
+		for v in VALIDATORS {
+			reveal(v, id, &[9_000]);
+		}
+		let result = outcome(id);
+		assert_eq!(result.phase, Phase::Finalized);
+		let of = |node| result.responses.iter().find(|r| r.node == node).unwrap().clone();
+		assert_eq!((of(honest).score, of(honest).paid, of(honest).slashed), (Some(9_000), 800, 0));
+		assert_eq!((of(copier).score, of(copier).paid, of(copier).slashed), (None, 0, NODE_PENALTY));
+	});
+}
+
+#[test]
+fn a_node_that_commits_and_never_reveals_is_slashed() {
+	ExtBuilder::default().execute(|| {
+		let issuance = Balances::total_issuance();
+		let [revealer, withholder] = NODES;
+		let id = submit(ALICE, FEE);
+		for node in NODES {
+			commit_answer(node, id);
+		}
+		reveal_answer(revealer, id);
+		// The withholder waits to see the other answer and keeps its own back.
+		run_to_block(request(id).ends_at);
+		assert_eq!(request(id).phase, Phase::DrawingCommittee);
+		assert_eq!(request(id).responders.to_vec(), vec![revealer]);
+		advance(DRAW_DELAY);
+		for v in VALIDATORS {
+			commit(v, id, &[9_000]);
+		}
+		for v in VALIDATORS {
+			reveal(v, id, &[9_000]);
+		}
+		assert!(poq_events().contains(&Event::NodeSlashed {
+			id,
+			node: withholder,
+			amount: NODE_PENALTY
+		}));
+		assert_eq!(bond(withholder), BOND - NODE_PENALTY);
+		assert_eq!(total(withholder), FUNDS - NODE_PENALTY);
+		assert_eq!(total(revealer), FUNDS + 800);
+		assert_eq!(Balances::total_issuance(), issuance - NODE_PENALTY);
+
+		// With no answer revealed at all the request ends at once: the client gets its fee
+		// back and the withholders lose their penalty.
+		let id = submit(ALICE, FEE);
+		for node in NODES {
+			commit_answer(node, id);
+		}
+		run_to_block(request(id).ends_at);
+		assert_eq!(outcome(id).phase, Phase::Expired);
+		assert_eq!(outcome(id).refund, FEE);
+		assert!(outcome(id).responses.iter().all(|r| r.slashed == NODE_PENALTY && r.paid == 0));
+		assert!(poq_events().contains(&Event::RequestExpired {
+			id,
+			phase: Phase::RevealingResponses,
+			refund: FEE
+		}));
+	});
 }
 
 #[test]
@@ -61,15 +218,21 @@ fn a_busy_participant_leaves_at_once_and_takes_its_bond_when_done() {
 		// Sitting on a live request pins nobody: the node leaves its pool at once.
 		assert_ok!(Poq::unregister(signed(node)));
 		assert!(!in_pool(Role::InferenceNode, node));
-		assert_eq!(request(submit(BOB, FEE)).nodes.to_vec(), vec![other]);
+		assert_eq!(drawn(submit(BOB, FEE)), vec![other]);
 		// It still answers the request it was drawn for, and can be paid or slashed on it...
-		assert_ok!(Poq::submit_response(signed(node), id, answer(node)));
-		run_to_block(2 + WINDOW);
+		commit_answer(node, id);
+		run_to_block(request(id).ends_at);
+		reveal_answer(node, id);
+		advance(DRAW_DELAY);
 		for v in VALIDATORS {
 			commit(v, id, &[9_000]);
 		}
 		// ...so its bond stays held, past the unbonding period, until the request is over.
-		run_to_block(1 + UNBONDING);
+		let Standing::Unbonding { unlock_at } = Participants::<Test>::get(node).unwrap().standing
+		else {
+			panic!("the node unbonds");
+		};
+		run_to_block(unlock_at);
 		assert!(Requests::<Test>::contains_key(id));
 		assert_noop!(Poq::withdraw_unbonded(signed(node)), Error::<Test>::Busy);
 		run_to_block(request(id).ends_at);
@@ -83,23 +246,29 @@ fn a_busy_participant_leaves_at_once_and_takes_its_bond_when_done() {
 fn carried_deadlines_go_first() {
 	ExtBuilder::default().execute(|| {
 		HookItems::set(&1);
-		// Two requests fall due in block 1 + WINDOW: one is carried to the next block.
-		let first = [submit(ALICE, FEE), submit(BOB, FEE)];
-		// From then on one new request falls due in every block, using the whole budget.
+		let waiting = |id: &RequestId| {
+			Requests::<Test>::get(id).is_some_and(|r| r.phase == Phase::DrawingNodes)
+		};
+		// Two draws fall due in block 1 + DRAW_DELAY: one is carried to the next block.
+		let first = [submit_only(ALICE, FEE), submit_only(BOB, FEE)];
+		// From then on one new draw falls due in every block, using the whole budget.
 		let mut later = Vec::new();
 		for block in 2..=WINDOW + 1 {
 			run_to_block(block);
-			later.push(submit(ALICE, FEE));
+			if block == 1 + DRAW_DELAY {
+				assert_eq!(first.iter().filter(|id| waiting(id)).count(), 1);
+			}
+			// The carried draw happens in the next block, before that block's own deadline.
+			if block == 2 + DRAW_DELAY {
+				assert!(!first.iter().any(waiting));
+				assert!(waiting(&later[0]), "the block's own draw waits behind the carried one");
+			}
+			later.push(submit_only(ALICE, FEE));
 		}
-		run_to_block(1 + WINDOW);
-		assert_eq!(first.iter().filter(|id| Requests::<Test>::contains_key(**id)).count(), 1);
-		// The carried request ends in the next block, before that block's own deadline.
-		run_to_block(2 + WINDOW);
-		assert!(first.iter().all(|id| !Requests::<Test>::contains_key(*id)));
 		// And no deadline waits more than `max_deadline_delay` blocks.
 		let delay = Poq::max_deadline_delay();
-		run_to_block(2 * WINDOW + 1 + delay);
-		assert!(later.iter().all(|id| !Requests::<Test>::contains_key(*id)));
+		run_to_block(WINDOW + 1 + DRAW_DELAY + delay);
+		assert!(!later.iter().any(waiting));
 	});
 }
 

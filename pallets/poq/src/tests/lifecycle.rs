@@ -15,8 +15,8 @@ fn fast_path_settles_by_quality_and_consensus() {
 		assert_eq!(escrow(ALICE), FEE);
 		let req = request(id);
 		assert_eq!(req.phase, Phase::AwaitingResponses);
-		assert_eq!(req.ends_at, 1 + WINDOW);
-		let mut nodes = req.nodes.to_vec();
+		assert_eq!(req.ends_at, 1 + DRAW_DELAY + WINDOW);
+		let mut nodes = drawn(id);
 		nodes.sort();
 		assert_eq!(nodes, NODES);
 		assert!(req.committee.is_empty(), "the committee is unknown while nodes answer");
@@ -88,11 +88,12 @@ fn fast_path_settles_by_quality_and_consensus() {
 fn outcome_is_pruned_after_retain_finished() {
 	ExtBuilder::default().execute(|| {
 		let id = submit(ALICE, FEE);
-		run_to_block(1 + WINDOW);
+		let ends = request(id).ends_at;
+		run_to_block(ends);
 		assert!(Outcomes::<Test>::get(id).is_some());
-		run_to_block(1 + WINDOW + RETAIN - 1);
+		run_to_block(ends + RETAIN - 1);
 		assert!(Outcomes::<Test>::get(id).is_some());
-		run_to_block(1 + WINDOW + RETAIN);
+		run_to_block(ends + RETAIN);
 		assert!(Outcomes::<Test>::get(id).is_none());
 		assert_eq!(PruneCursor::<Test>::get(), (1, 1));
 	});
@@ -102,9 +103,10 @@ fn outcome_is_pruned_after_retain_finished() {
 fn no_response_expires_with_a_full_refund() {
 	ExtBuilder::default().execute(|| {
 		let id = submit(ALICE, FEE);
-		run_to_block(WINDOW);
+		let ends = request(id).ends_at;
+		run_to_block(ends - 1);
 		assert_eq!(request(id).phase, Phase::AwaitingResponses);
-		run_to_block(1 + WINDOW);
+		run_to_block(ends);
 		assert!(Requests::<Test>::get(id).is_none());
 		assert_eq!(outcome(id).phase, Phase::Expired);
 		assert_eq!(total(ALICE), FUNDS);
@@ -122,12 +124,20 @@ fn no_response_expires_with_a_full_refund() {
 fn window_closing_with_some_responses_draws_the_committee() {
 	ExtBuilder::default().execute(|| {
 		let id = submit(ALICE, FEE);
-		assert_ok!(Poq::submit_response(RuntimeOrigin::signed(11), id, answer(11)));
-		run_to_block(1 + WINDOW);
+		commit_answer(11, id);
+		let ends = request(id).ends_at;
+		run_to_block(ends);
+		// The one commitment opens the reveals; its reveal closes them.
+		assert_eq!(request(id).phase, Phase::RevealingResponses);
+		assert_eq!(request(id).ends_at, ends + WINDOW);
+		reveal_answer(11, id);
+		assert_eq!(request(id).phase, Phase::DrawingCommittee);
+		assert!(request(id).committee.is_empty());
+		advance(DRAW_DELAY);
 		let req = request(id);
 		assert_eq!(req.phase, Phase::Committing);
 		assert_eq!(req.responders.to_vec(), vec![11]);
-		assert_eq!(req.ends_at, 1 + 2 * WINDOW);
+		assert_eq!(req.ends_at, ends + DRAW_DELAY + WINDOW);
 		// The silent node stays seated until the request ends, but earns nothing.
 		assert_eq!(live_requests(10), 1);
 		for v in VALIDATORS {
@@ -175,7 +185,7 @@ fn partial_commits_and_reveals_settle_on_what_was_revealed() {
 		respond_all(id);
 		commit(v0, id, &[8_000, 4_000]);
 		commit(v1, id, &[8_000, 4_000]);
-		run_to_block(1 + WINDOW);
+		run_to_block(request(id).ends_at);
 		let req = request(id);
 		assert_eq!(req.phase, Phase::Revealing);
 		reveal(v0, id, &[8_000, 4_000]);
@@ -281,18 +291,23 @@ fn stake_weighs_in_the_median() {
 #[test]
 fn deadlines_beyond_the_hook_budget_carry_over() {
 	ExtBuilder::default().execute(|| {
-		let ids: Vec<_> = (0..HOOK_ITEMS + 2).map(|_| submit(ALICE, MIN_FEE)).collect();
-		run_to_block(1 + WINDOW);
-		let finished = ids.iter().filter(|id| Outcomes::<Test>::get(**id).is_some()).count();
-		assert_eq!(finished as u32, HOOK_ITEMS);
-		// The overdue rest accepts no action: its window is closed.
+		// Their draws fall due in one block, two more than the hook's budget.
+		let ids: Vec<_> = (0..HOOK_ITEMS + 2).map(|_| submit_only(ALICE, MIN_FEE)).collect();
+		run_to_block(1 + DRAW_DELAY);
+		let phase = |id: &RequestId| request(*id).phase;
+		let drawn = ids.iter().filter(|id| phase(id) == Phase::AwaitingResponses).count();
+		assert_eq!(drawn as u32, HOOK_ITEMS);
+		// The rest waits, oldest first, and accepts no answer before its draw.
 		let late = *ids.last().unwrap();
-		assert!(Requests::<Test>::get(late).is_some());
+		assert_eq!(phase(&late), Phase::DrawingNodes);
 		frame_support::assert_noop!(
-			Poq::submit_response(RuntimeOrigin::signed(10), late, answer(10)),
+			Poq::commit_response(RuntimeOrigin::signed(10), late, [0; 32]),
 			Error::<Test>::WrongPhase
 		);
-		run_to_block(2 + WINDOW);
+		run_to_block(2 + DRAW_DELAY);
+		assert!(ids.iter().all(|id| phase(id) == Phase::AwaitingResponses));
+		// Nobody answers: every request expires and the client has all its funds back.
+		run_to_block(2 + DRAW_DELAY + WINDOW);
 		assert!(ids.iter().all(|id| Outcomes::<Test>::get(*id).is_some()));
 		assert_eq!(total(ALICE), FUNDS);
 	});
@@ -302,8 +317,7 @@ fn deadlines_beyond_the_hook_budget_carry_over() {
 fn requests_are_numbered_from_zero_and_drawn_differently() {
 	let nodes: Vec<_> = (40..48).map(|n| (n, BOND)).collect();
 	ExtBuilder::default().nodes(nodes).execute(|| {
-		let draws: Vec<_> =
-			(0..6).map(|_| request(submit(ALICE, MIN_FEE)).nodes.to_vec()).collect();
+		let draws: Vec<_> = (0..6).map(|_| drawn(submit(ALICE, MIN_FEE))).collect();
 		assert_eq!(NextRequestId::<Test>::get(), 6);
 		assert!(draws.iter().all(|d| d.len() == NODES_PER_REQUEST as usize));
 		assert!(draws.windows(2).any(|w| w[0] != w[1]), "every request drew the same nodes");

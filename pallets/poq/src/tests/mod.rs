@@ -5,6 +5,7 @@ mod attacks;
 mod errors;
 mod findings;
 mod lifecycle;
+mod migration;
 mod offchain;
 mod queries;
 mod random_calls;
@@ -18,25 +19,52 @@ use frame_support::{
 
 type Poq = crate::Pallet<Test>;
 
-/// Submits a request from `who` and returns its id.
-fn submit(who: AccountId, fee: Balance) -> RequestId {
+/// Blocks from a phase's close to the block its draw happens in: the draw waits for randomness
+/// first known after the close, which `on_initialize` sees one block later.
+const DRAW_DELAY: u64 = 2;
+
+/// Submits a request from `who` and returns its id; its nodes are not drawn yet.
+fn submit_only(who: AccountId, fee: Balance) -> RequestId {
 	let id = NextRequestId::<Test>::get();
 	assert_ok!(Poq::submit_request(RuntimeOrigin::signed(who), b"What is PoQ?".to_vec(), fee));
 	id
 }
 
-/// Has every selected node of `id` answer, in the order `NODES`.
+/// Submits a request from `who` and runs to the block its nodes are drawn in; returns its id.
+fn submit(who: AccountId, fee: Balance) -> RequestId {
+	let id = submit_only(who, fee);
+	advance(DRAW_DELAY);
+	id
+}
+
+/// Has every drawn node of `id` commit to its answer and then reveal it, in the order `NODES`,
+/// and runs to the block the committee is drawn in.
 fn respond_all(id: RequestId) {
 	for node in NODES {
-		assert_ok!(Poq::submit_response(RuntimeOrigin::signed(node), id, answer(node)));
+		commit_answer(node, id);
 	}
+	for node in NODES {
+		reveal_answer(node, id);
+	}
+	advance(DRAW_DELAY);
+}
+
+/// Node `node` commits to [`answer`] with its [`salt`].
+fn commit_answer(node: AccountId, id: RequestId) {
+	let digest = crate::answer_commitment(id, &node, &answer(node), &salt(node));
+	assert_ok!(Poq::commit_response(RuntimeOrigin::signed(node), id, digest));
+}
+
+/// Node `node` reveals [`answer`] with its [`salt`].
+fn reveal_answer(node: AccountId, id: RequestId) {
+	assert_ok!(Poq::reveal_response(RuntimeOrigin::signed(node), id, answer(node), salt(node)));
 }
 
 fn answer(node: AccountId) -> Vec<u8> {
 	format!("answer of node {node}").into_bytes()
 }
 
-/// A member's secret salt.
+/// A member's or node's secret salt.
 fn salt(who: AccountId) -> [u8; 32] {
 	[who as u8; 32]
 }
@@ -48,6 +76,11 @@ fn commit(who: AccountId, id: RequestId, scores: &[u16]) {
 
 fn reveal(who: AccountId, id: RequestId, scores: &[u16]) {
 	assert_ok!(Poq::reveal_scores(RuntimeOrigin::signed(who), id, scores.to_vec(), salt(who)));
+}
+
+/// The nodes drawn for live request `id`, in draw order.
+fn drawn(id: RequestId) -> Vec<AccountId> {
+	request(id).nodes.iter().map(|seat| seat.who).collect()
 }
 
 fn request(id: RequestId) -> RequestOf<Test> {

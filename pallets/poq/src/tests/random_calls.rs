@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 enum Action {
 	Submit { client: usize, prompt: usize, fee: Balance },
 	Respond { target: Target, len: usize },
+	RevealAnswer { target: Target, tamper: bool },
 	Commit { target: Target, scores: Vec<u16> },
 	Reveal { target: Target, tamper: bool },
 	Register { account: usize, validator: bool, bond: Balance },
@@ -52,7 +53,7 @@ fn resolve(
 }
 
 fn nodes(request: &RequestOf<Test>) -> Vec<AccountId> {
-	request.nodes.to_vec()
+	request.nodes.iter().map(|seat| seat.who).collect()
 }
 
 fn committee(request: &RequestOf<Test>) -> Vec<AccountId> {
@@ -69,6 +70,8 @@ fn action() -> impl Strategy<Value = Action> {
 			.prop_map(|(client, prompt, fee)| Action::Submit { client, prompt, fee }),
 		3 => (target(), 0..(MAX_OUTPUT as usize + 8))
 			.prop_map(|(target, len)| Action::Respond { target, len }),
+		3 => (target(), prop::bool::weighted(0.1))
+			.prop_map(|(target, tamper)| Action::RevealAnswer { target, tamper }),
 		3 => (target(), proptest::collection::vec(0u16..=10_000, 1..3))
 			.prop_map(|(target, scores)| Action::Commit { target, scores }),
 		3 => (target(), prop::bool::weighted(0.1))
@@ -93,8 +96,9 @@ proptest! {
 		ExtBuilder::default().build().execute_with(|| {
 			let issuance = Balances::total_issuance();
 			let start = everyone_total();
-			// What each member committed to, so that honest reveals match.
+			// What each member and node committed to, so that honest reveals match.
 			let mut committed: BTreeMap<(u64, AccountId), Vec<u16>> = BTreeMap::new();
+			let mut answered: BTreeMap<(u64, AccountId), Vec<u8>> = BTreeMap::new();
 			for action in actions {
 				let result = match action {
 					Action::Submit { client, prompt, fee } => Poq::submit_request(
@@ -104,7 +108,23 @@ proptest! {
 					),
 					Action::Respond { target, len } => {
 						let (request, node) = resolve(&target, nodes);
-						Poq::submit_response(RuntimeOrigin::signed(node), request, vec![b'o'; len])
+						let output = vec![b'o'; len];
+						let digest = crate::answer_commitment(request, &node, &output, &salt(node));
+						let result =
+							Poq::commit_response(RuntimeOrigin::signed(node), request, digest);
+						if result.is_ok() {
+							answered.insert((request, node), output);
+						}
+						result
+					},
+					Action::RevealAnswer { target, tamper } => {
+						let (request, node) = resolve(&target, nodes);
+						let mut output = answered.get(&(request, node)).cloned().unwrap_or_default();
+						if tamper {
+							output.push(b'!');
+						}
+						let origin = RuntimeOrigin::signed(node);
+						Poq::reveal_response(origin, request, output, salt(node))
 					},
 					Action::Commit { target, mut scores } => {
 						let (request, who) = resolve(&target, committee);
@@ -153,7 +173,7 @@ proptest! {
 				assert_eq!(everyone_total() + burned, start, "funds are conserved");
 			}
 			// Run every live request to its end: everything escrowed comes back or is paid.
-			advance(4 * WINDOW + 2);
+			advance(4 * WINDOW + 4 * DRAW_DELAY);
 			assert_eq!(Requests::<Test>::count(), 0);
 			assert!(ACTORS.iter().all(|who| escrow(*who) == 0));
 		});

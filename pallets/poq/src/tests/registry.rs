@@ -88,8 +88,10 @@ fn unbonding_accounts_are_never_drawn() {
 		assert_ok!(Poq::unregister(signed(NODES[0])));
 		assert_ok!(Poq::unregister(signed(VALIDATORS[0])));
 		let id = submit(ALICE, 1_000);
-		assert_eq!(request(id).nodes.to_vec(), vec![NODES[1]]);
-		assert_ok!(Poq::submit_response(signed(NODES[1]), id, b"o".to_vec()));
+		assert_eq!(drawn(id), vec![NODES[1]]);
+		commit_answer(NODES[1], id);
+		reveal_answer(NODES[1], id);
+		advance(DRAW_DELAY);
 		assert!(!request(id).committee.iter().any(|m| m.who == VALIDATORS[0]));
 		assert_eq!(request(id).committee.len(), 2);
 	});

@@ -1,0 +1,201 @@
+//! Storage migrations.
+//!
+//! [`v1::MigrateToV1`] takes a chain from protocol v1 (storage version 0) to protocol v2
+//! (storage version 1). A v1 request cannot go on under v2's rules (its answers were sent in the
+//! clear, its draws were steerable), so every live request ends: the client gets its whole fee
+//! back, its seats are freed, its prompt and answers go, and an `Expired` outcome records it.
+//! Finished outcomes are kept, with no node slashed.
+
+use crate::{pallet::*, types::*};
+use frame_support::{
+	migrations::VersionedMigration,
+	traits::{fungible::MutateHold, tokens::Precision, Get, UncheckedOnRuntimeUpgrade},
+	weights::Weight,
+};
+
+/// The protocol-v1 layouts of what v2 changed.
+pub mod v0 {
+	use super::*;
+	use codec::{Decode, Encode};
+	use frame_support::{storage_alias, BoundedVec, Twox64Concat};
+	use frame_system::pallet_prelude::BlockNumberFor;
+
+	/// A v1 request: its nodes were accounts with no commitment.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+	pub struct Request<AccountId, Balance, BlockNumber, Member> {
+		pub client: AccountId,
+		pub fee: Balance,
+		pub phase: Phase,
+		pub ends_at: BlockNumber,
+		pub nodes: alloc::vec::Vec<AccountId>,
+		pub responders: alloc::vec::Vec<AccountId>,
+		pub committee: alloc::vec::Vec<Member>,
+	}
+
+	/// A v1 node outcome: nothing slashed.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+	pub struct NodeOutcome<AccountId, Balance> {
+		pub node: AccountId,
+		pub score: Option<u16>,
+		pub paid: Balance,
+	}
+
+	/// A v1 outcome.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+	pub struct Outcome<AccountId, Balance, BlockNumber, Validator> {
+		pub client: AccountId,
+		pub fee: Balance,
+		pub phase: Phase,
+		pub finished_at: BlockNumber,
+		pub responses: alloc::vec::Vec<NodeOutcome<AccountId, Balance>>,
+		pub committee: alloc::vec::Vec<Validator>,
+		pub refund: Balance,
+	}
+
+	/// [`Request`] of a runtime (the bounded vectors encode as plain ones).
+	pub type RequestOf<T> = Request<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		MemberOf<T>,
+	>;
+
+	/// [`Outcome`] of a runtime.
+	pub type OutcomeOf<T> = Outcome<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		ValidatorOutcome<<T as frame_system::Config>::AccountId, BalanceOf<T>>,
+	>;
+
+	/// Live requests in the v1 layout.
+	#[storage_alias]
+	pub type Requests<T: Config> =
+		CountedStorageMap<Pallet<T>, Twox64Concat, RequestId, RequestOf<T>>;
+
+	/// Outcomes in the v1 layout.
+	#[storage_alias]
+	pub type Outcomes<T: Config> = StorageMap<Pallet<T>, Twox64Concat, RequestId, OutcomeOf<T>>;
+
+	/// Converts a v1 outcome; `None` if it does not fit v2's bounds (it cannot: they are the same).
+	pub fn upgrade_outcome<T: Config>(old: OutcomeOf<T>) -> Option<crate::OutcomeOf<T>> {
+		let responses = old
+			.responses
+			.into_iter()
+			.map(|r| crate::NodeOutcome {
+				node: r.node,
+				score: r.score,
+				paid: r.paid,
+				slashed: 0u32.into(),
+			})
+			.collect::<alloc::vec::Vec<_>>();
+		Some(crate::Outcome {
+			client: old.client,
+			fee: old.fee,
+			phase: old.phase,
+			finished_at: old.finished_at,
+			responses: BoundedVec::try_from(responses).ok()?,
+			committee: BoundedVec::try_from(old.committee).ok()?,
+			refund: old.refund,
+		})
+	}
+}
+
+pub mod v1 {
+	use super::*;
+
+	/// Ends every v1 request with a full refund and upgrades the outcomes. Unchecked: wrapped in
+	/// [`MigrateToV1`], which runs it only on storage version 0.
+	pub struct InnerMigrateV0ToV1<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let now = Pallet::<T>::now();
+			let (mut reads, mut writes) = (0u64, 0u64);
+			for (id, request) in v0::Requests::<T>::drain() {
+				let refund = T::Currency::release(
+					&HoldReason::Escrow.into(),
+					&request.client,
+					request.fee,
+					Precision::BestEffort,
+				)
+				.unwrap_or_default();
+				let seats = request.nodes.iter().chain(request.committee.iter().map(|m| &m.who));
+				for who in seats {
+					Pallet::<T>::set_busy(who, false);
+					(reads, writes) = (reads + 1, writes + 1);
+				}
+				let _ = Outputs::<T>::clear_prefix(id, T::NodesPerRequest::get(), None);
+				Prompts::<T>::remove(id);
+				Outcomes::<T>::insert(
+					id,
+					Outcome {
+						client: request.client,
+						fee: request.fee,
+						phase: Phase::Expired,
+						finished_at: now,
+						responses: Default::default(),
+						committee: Default::default(),
+						refund,
+					},
+				);
+				Pallet::<T>::queue_prune(id, now);
+				Pallet::<T>::deposit_event(Event::RequestExpired { id, phase: request.phase, refund });
+				(reads, writes) = (reads + 4, writes + 8 + u64::from(T::NodesPerRequest::get()));
+			}
+			// Every live request had its one deadline; none is live now.
+			let cleared = Deadlines::<T>::clear(u32::MAX, None);
+			writes += u64::from(cleared.backend);
+			Outcomes::<T>::translate::<v0::OutcomeOf<T>, _>(|_, old| {
+				(reads, writes) = (reads + 1, writes + 1);
+				v0::upgrade_outcome::<T>(old)
+			});
+			T::DbWeight::get().reads_writes(reads, writes)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			use codec::Encode;
+			let clients: alloc::vec::Vec<(T::AccountId, BalanceOf<T>)> =
+				v0::Requests::<T>::iter_values().map(|r| (r.client, r.fee)).collect();
+			let outcomes = v0::Outcomes::<T>::iter_keys().count() as u32;
+			Ok((clients, outcomes).encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use codec::Decode;
+			use frame_support::{ensure, traits::fungible::InspectHold};
+			use sp_runtime::traits::Zero;
+			let (clients, outcomes) =
+				<(alloc::vec::Vec<(T::AccountId, BalanceOf<T>)>, u32)>::decode(&mut &state[..])
+					.map_err(|_| "pre-upgrade state does not decode")?;
+			ensure!(Requests::<T>::count() == 0, "a v1 request is still live");
+			ensure!(Deadlines::<T>::iter_keys().next().is_none(), "a deadline is left");
+			ensure!(
+				Outcomes::<T>::iter_keys().count() as u32 == outcomes + clients.len() as u32,
+				"an outcome was lost, or a finished request got none"
+			);
+			for (client, _) in &clients {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::Escrow.into(), client).is_zero(),
+					"an escrow of a v1 request is still held"
+				);
+			}
+			ensure!(
+				Participants::<T>::iter_values().all(|p| p.live_requests == 0),
+				"an account still sits on a v1 request"
+			);
+			Pallet::<T>::do_try_state(Pallet::<T>::now())
+		}
+	}
+
+	/// Protocol v1 → v2 (storage version 0 → 1): see [`InnerMigrateV0ToV1`].
+	pub type MigrateToV1<T> = VersionedMigration<
+		0,
+		1,
+		InnerMigrateV0ToV1<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

@@ -1,0 +1,107 @@
+//! The protocol v1 → v2 migration on storage written in v1's layout.
+
+use super::*;
+use crate::migrations::{v0, v1::MigrateToV1};
+use frame_support::{
+	traits::{
+		fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	},
+	BoundedVec,
+};
+
+const FEE: Balance = 1_000;
+
+/// A v1 request in its commit phase: both nodes answered in the clear, the committee drawn.
+fn write_v1_request(id: RequestId, ends_at: u64) {
+	assert_ok!(Balances::hold(&HoldReason::Escrow.into(), &ALICE, FEE));
+	let seats = NODES.iter().chain(&VALIDATORS);
+	seats.for_each(|who| Poq::set_busy(who, true));
+	let committee = VALIDATORS
+		.iter()
+		.map(|who| Member { who: *who, stake: BOND, commitment: None, reveal: None })
+		.collect();
+	v0::Requests::<Test>::insert(
+		id,
+		v0::Request {
+			client: ALICE,
+			fee: FEE,
+			phase: Phase::Committing,
+			ends_at,
+			nodes: NODES.to_vec(),
+			responders: NODES.to_vec(),
+			committee,
+		},
+	);
+	Prompts::<Test>::insert(id, BoundedVec::truncate_from(b"What is PoQ?".to_vec()));
+	for node in NODES {
+		Outputs::<Test>::insert(id, node, BoundedVec::truncate_from(answer(node)));
+	}
+	Deadlines::<Test>::mutate(ends_at, |due| due.try_push(id).unwrap());
+	NextRequestId::<Test>::put(id + 1);
+}
+
+/// A v1 outcome of a request that finished and paid its nodes.
+fn write_v1_outcome(id: RequestId) -> v0::OutcomeOf<Test> {
+	let old = v0::Outcome {
+		client: BOB,
+		fee: FEE,
+		phase: Phase::Finalized,
+		finished_at: 1,
+		responses: vec![v0::NodeOutcome { node: 10, score: Some(9_000), paid: FEE }],
+		committee: vec![],
+		refund: 0,
+	};
+	v0::Outcomes::<Test>::insert(id, old.clone());
+	Poq::queue_prune(id, 1);
+	old
+}
+
+#[test]
+fn v1_requests_end_refunded_and_v1_outcomes_are_kept() {
+	ExtBuilder::default().build().execute_with(|| {
+		let issuance = Balances::total_issuance();
+		StorageVersion::new(0).put::<Poq>();
+		let old = write_v1_outcome(0);
+		write_v1_request(1, 4);
+		assert_eq!(escrow(ALICE), FEE);
+
+		#[cfg(feature = "try-runtime")]
+		MigrateToV1::<Test>::try_on_runtime_upgrade(true).expect("pre and post checks pass");
+		#[cfg(not(feature = "try-runtime"))]
+		MigrateToV1::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(1));
+		// The live request ended: all of the fee back, every seat freed, its data gone.
+		assert_eq!(Requests::<Test>::count(), 0);
+		assert_eq!(escrow(ALICE), 0);
+		assert_eq!(total(ALICE), FUNDS);
+		assert!(NODES.iter().chain(&VALIDATORS).all(|who| live_requests(*who) == 0));
+		assert!(Prompts::<Test>::get(1).is_none());
+		assert_eq!(Outputs::<Test>::iter_prefix(1).count(), 0);
+		assert_eq!(Deadlines::<Test>::iter().count(), 0);
+		let ended = outcome(1);
+		assert_eq!((ended.phase, ended.refund, ended.fee), (Phase::Expired, FEE, FEE));
+		assert!(poq_events().contains(&Event::RequestExpired {
+			id: 1,
+			phase: Phase::Committing,
+			refund: FEE
+		}));
+		// The finished request's outcome reads in the new layout, nobody slashed.
+		let kept = outcome(0);
+		assert_eq!((kept.client, kept.phase, kept.fee), (old.client, old.phase, old.fee));
+		assert_eq!(
+			kept.responses.iter().map(|r| (r.node, r.score, r.paid, r.slashed)).collect::<Vec<_>>(),
+			vec![(10, Some(9_000), FEE, 0)]
+		);
+		assert_eq!(Balances::total_issuance(), issuance);
+		Poq::do_try_state(System::block_number()).expect("invariants hold");
+
+		// Once at version 1, running it again changes nothing.
+		let before = Outcomes::<Test>::iter().count();
+		MigrateToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Outcomes::<Test>::iter().count(), before);
+		// And the chain goes on under v2.
+		let id = submit(ALICE, FEE);
+		assert_eq!(request(id).phase, Phase::AwaitingResponses);
+	});
+}
