@@ -1,5 +1,6 @@
 // Drives PoQ requests through a running dev chain with @polkadot/api and prints what happens
-// block by block: //Ferdie asks, //Dave answers well and //Eve off-topic, the node's validators
+// block by block: //Ferdie asks, //Dave answers well and //Eve off-topic (each commits to its
+// answer, then reveals it), the node's validators
 // (//Alice //Bob //Charlie, through the off-chain worker) score, commit and reveal, and the chain
 // settles. Exits non-zero unless every request is finalized with Dave's answer scored higher.
 //
@@ -12,7 +13,7 @@ import { ApiPromise, WsProvider } from "@polkadot/api";
 import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { parseArgs } from "node:util";
-import { send } from "../tools/lib/chain.mjs";
+import { answer, send } from "../tools/lib/chain.mjs";
 
 const { values: args } = parseArgs({
 	options: {
@@ -58,8 +59,8 @@ async function runRequest(api, accounts, name, prompt) {
 	let done;
 	const finished = new Promise((resolve) => (done = resolve));
 
-	// The block-by-block trace: every PoQ event of the request, as the chain emits it. Selected
-	// inference nodes answer as soon as they see they were drawn.
+	// The block-by-block trace: every PoQ event of the request, as the chain emits it. Drawn
+	// inference nodes commit to their answers as soon as they see they were drawn.
 	const trace = (block, records, at) => {
 		for (const { event } of records) {
 			if (event.section !== "poq" || event.data.id?.toBigInt() !== id) continue;
@@ -68,7 +69,7 @@ async function runRequest(api, accounts, name, prompt) {
 			if (detail.nodes) detail.nodes = detail.nodes.map(name);
 			if (detail.committee) detail.committee = detail.committee.map(name);
 			console.log(`#${block}  ${event.method} ${JSON.stringify(detail)}`);
-			if (event.method === "ResponseSubmitted" && at) {
+			if (event.method === "ResponseRevealed" && at) {
 				at.query.poq.outputs(id, event.data.node).then((o) => {
 					if (o.isSome) answers[name(event.data.node)] = new TextDecoder().decode(o.unwrap());
 				});
@@ -79,8 +80,8 @@ async function runRequest(api, accounts, name, prompt) {
 					if (!ANSWERS[n] || responded.has(n)) continue;
 					responded.add(n);
 					answers[n] = ANSWERS[n];
-					send(api, api.tx.poq.submitResponse(id, ANSWERS[n]), accounts[n]).catch((e) =>
-						console.error(`${n}'s response failed: ${e.message}`),
+					answer(api, accounts[n], [[id, ANSWERS[n]]]).catch((e) =>
+						console.error(`${n}'s answer failed: ${e.message}`),
 					);
 				}
 			}

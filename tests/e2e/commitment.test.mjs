@@ -1,12 +1,19 @@
-// The client's commitment against the golden vector the pallet is tested with.
+// The client's commitments against the golden vectors the pallet is tested with.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { u8aToHex } from "@polkadot/util";
-import { commitment } from "./commitment.mjs";
+import { answerCommitment, commitment } from "../../tools/lib/commitment.mjs";
 
-test("the client's commitment matches the pallet's golden vector", () => {
-	const account = Uint8Array.from({ length: 32 }, (_, i) => i);
-	const digest = commitment(7, account, [0, 5000, 10000], new Uint8Array(32).fill(0xab));
+const account = Uint8Array.from({ length: 32 }, (_, i) => i);
+const salt = new Uint8Array(32).fill(0xab);
+
+test("the client's score commitment matches the pallet's golden vector", () => {
+	const digest = commitment(7, account, [0, 5000, 10000], salt);
 	assert.equal(u8aToHex(digest), "0x35b2efc29cd62997e400db63f386cc2db0d5bab745ab6dc2969c0acba27cf231");
+});
+
+test("the client's answer commitment matches the pallet's golden vector", () => {
+	const digest = answerCommitment(7, account, "The capital of France is Paris.", salt);
+	assert.equal(u8aToHex(digest), "0x6100c250222fb6d668ee817e9ef345c41d4c1872ec0cdd91582d57c3f263e3b4");
 });

@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { send } from "../../tools/lib/chain.mjs";
+import { answer, send, waitForWork } from "../../tools/lib/chain.mjs";
 
-export { send };
+export { answer, send, waitForWork };
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const UNIT = 10n ** 12n;

@@ -2,6 +2,8 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ROOT, UNIT, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
@@ -10,7 +12,9 @@ import { truncateUtf8 } from "../../tools/poq-infer/poq-infer.mjs";
 
 /** Runs poq-infer for `suri` against `endpoint`; returns the process and its output so far. */
 function runInfer(ws, suri, endpoint) {
-	const child = spawn(process.execPath, [join(ROOT, "tools/poq-infer/poq-infer.mjs"), "--ws", ws, "--suri", suri, "--endpoint", endpoint], {
+	const state = join(mkdtempSync(join(tmpdir(), "poq-infer-")), "state.json");
+	const args = ["--ws", ws, "--suri", suri, "--endpoint", endpoint, "--state", state];
+	const child = spawn(process.execPath, [join(ROOT, "tools/poq-infer/poq-infer.mjs"), ...args], {
 		stdio: ["ignore", "pipe", "pipe"],
 	});
 	const out = { text: "", child };
@@ -57,17 +61,19 @@ test("inference clients register, answer once each, and ride out a failing endpo
 	const { records } = await done;
 
 	const responders = records
-		.filter(({ record }) => poqEvent(api, record, "ResponseSubmitted", nextId))
+		.filter(({ record }) => poqEvent(api, record, "ResponseRevealed", nextId))
 		.map(({ record }) => record.event.data.node.toString());
 	assert.deepEqual(
 		[...responders].sort(),
 		[acc.Dave.address, acc.Eve.address, oscar.address].sort(),
-		"each drawn node answered exactly once",
+		"each drawn node committed and revealed exactly once",
 	);
+	const committers = records.filter(({ record }) => poqEvent(api, record, "ResponseCommitted", nextId));
+	assert.equal(committers.length, 3);
 	assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", nextId)));
 	assert.ok(flaky.calls() > 3, "the failing endpoint was retried until it answered");
 	assert.match(clients[1].text, /HTTP 503/);
-	assert.doesNotMatch(clients.map((c) => c.text).join(""), /AlreadyResponded|fatal/);
+	assert.doesNotMatch(clients.map((c) => c.text).join(""), /AlreadyResponded|AlreadyRevealed|CommitmentMismatch|fatal/);
 	for (const c of clients) assert.equal(c.child.exitCode, null, "no client crashed");
 	const outcome = (await api.call.poqApi.requestStatus(nextId)).unwrap().asFinished;
 	const score = (who) => outcome.responses.find((r) => r.node.toString() === who).score.unwrap().toNumber();

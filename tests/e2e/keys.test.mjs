@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { u8aToHex } from "@polkadot/util";
-import { UNIT, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { UNIT, answer, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
 
 test("a validator key inserted with author_insertKey commits and reveals by itself", async (t) => {
 	const node = await startNode();
@@ -20,8 +20,8 @@ test("a validator key inserted with author_insertKey commits and reveals by itse
 	const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
 	await send(api, api.tx.poq.submitRequest("What is the capital of France?", 10n * UNIT), acc.Ferdie);
 	await Promise.all([
-		send(api, api.tx.poq.submitResponse(id, "The capital of France is Paris."), acc.Dave),
-		send(api, api.tx.poq.submitResponse(id, "Bananas are yellow."), acc.Eve),
+		answer(api, acc.Dave, [[id, "The capital of France is Paris."]]),
+		answer(api, acc.Eve, [[id, "Bananas are yellow."]]),
 	]);
 	const { records } = await done;
 	const byGrace = (method) =>

@@ -1,13 +1,13 @@
 // PoQ on a live dev chain through @polkadot/api: the happy path with its books checked to the
-// unit, bad inputs from a real client, and a copied commitment.
+// unit, bad inputs from a real client, a copied score commitment and a copied answer.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { u8aToHex } from "@polkadot/util";
 import { randomAsU8a } from "@polkadot/util-crypto";
-import { commitment } from "./commitment.mjs";
+import { answerCommitment, commitment } from "../../tools/lib/commitment.mjs";
 import {
-	UNIT, balances, devAccounts, feePaid, fundedAccount, poqEvent, send, startNode, watch,
+	UNIT, answer, balances, devAccounts, feePaid, fundedAccount, poqEvent, send, startNode, waitForWork, watch,
 } from "./harness.mjs";
 
 const PROMPT = "What is the capital of France?";
@@ -16,6 +16,7 @@ const JUNK = "Bananas are rich in potassium and grow in tropical climates.";
 const FEE = 10n * UNIT;
 const BOND = 100n * UNIT;
 const PENALTY = 10n * UNIT;
+const NODE_PENALTY = 10n * UNIT;
 
 describe("a request on a live dev chain", () => {
 	let node, api, acc, mallory;
@@ -64,10 +65,7 @@ describe("a request on a live dev chain", () => {
 		const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", nextId) || poqEvent(api, r, "RequestExpired", nextId));
 		const { id, block: start } = await request();
 		assert.equal(id, nextId);
-		await Promise.all([
-			send(api, api.tx.poq.submitResponse(id, GOOD), acc.Dave),
-			send(api, api.tx.poq.submitResponse(id, JUNK), acc.Eve),
-		]);
+		await Promise.all([answer(api, acc.Dave, [[id, GOOD]]), answer(api, acc.Eve, [[id, JUNK]])]);
 		const { block: end, records } = await done;
 		const final = records.find(({ record }) => poqEvent(api, record, "RequestFinalized", id));
 		assert.ok(final, "the request is finalized, not expired");
@@ -126,16 +124,26 @@ describe("a request on a live dev chain", () => {
 		await rejects(api.tx.poq.submitRequest("x".repeat(maxPrompt + 1), FEE), acc.Ferdie, "poq.PromptTooLong");
 
 		const { id } = await request();
-		await send(api, api.tx.poq.submitResponse(id, GOOD), acc.Dave);
-		await rejects(api.tx.poq.submitResponse(id, GOOD), acc.Dave, "poq.AlreadyResponded");
-		await rejects(api.tx.poq.submitResponse(id, GOOD), acc.Ferdie, "poq.NotSelected");
-		await send(api, api.tx.poq.submitResponse(id, JUNK), acc.Eve);
+		await waitForWork(api, acc.Dave.address, [id], "Respond");
+		const salts = { Dave: randomAsU8a(32), Eve: randomAsU8a(32) };
+		const daves = answerCommitment(id, acc.Dave.address, GOOD, salts.Dave);
+		await send(api, api.tx.poq.commitResponse(id, daves), acc.Dave);
+		await rejects(api.tx.poq.commitResponse(id, daves), acc.Dave, "poq.AlreadyResponded");
+		await rejects(api.tx.poq.commitResponse(id, daves), acc.Ferdie, "poq.NotSelected");
+		await rejects(api.tx.poq.revealResponse(id, GOOD, salts.Dave), acc.Dave, "poq.WrongPhase");
+		await send(api, api.tx.poq.commitResponse(id, answerCommitment(id, acc.Eve.address, JUNK, salts.Eve)), acc.Eve);
+		await waitForWork(api, acc.Dave.address, [id], "RevealResponse");
+		await rejects(api.tx.poq.revealResponse(id, JUNK, salts.Dave), acc.Dave, "poq.CommitmentMismatch");
+		await rejects(api.tx.poq.revealResponse(id, "x".repeat(api.consts.poq.maxOutputLen.toNumber() + 1), salts.Dave), acc.Dave, "poq.OutputTooLong");
+		await send(api, api.tx.poq.revealResponse(id, GOOD, salts.Dave), acc.Dave);
+		await send(api, api.tx.poq.revealResponse(id, JUNK, salts.Eve), acc.Eve);
+		await waitForWork(api, mallory.address, [id], "Commit");
 
 		// Mallory sits on the committee and has not committed, so the request waits in its commit
 		// phase for it.
 		const live = (await api.call.poqApi.requestStatus(id)).unwrap().asLive;
 		assert.ok(live.phase.isCommitting);
-		assert.ok(live.committee.some((s) => s.validator.toString() === mallory.address));
+		assert.ok(live.committee.some((s) => s.who.toString() === mallory.address));
 		await rejects(api.tx.poq.commitScores(id, u8aToHex(randomAsU8a(32))), acc.Ferdie, "poq.NotCommitteeMember");
 
 		// Near what the default judge gives the two answers (10 000 and 0), within Tolerance.
@@ -158,10 +166,7 @@ describe("a request on a live dev chain", () => {
 		const { id } = await request("Name the largest planet of the solar system.");
 		const alice = acc.Alice.address;
 		const committed = watch(api, (r) => poqEvent(api, r, "ScoresCommitted", id) && r.event.data.validator.toString() === alice);
-		await Promise.all([
-			send(api, api.tx.poq.submitResponse(id, "Jupiter is the largest planet."), acc.Dave),
-			send(api, api.tx.poq.submitResponse(id, JUNK), acc.Eve),
-		]);
+		await Promise.all([answer(api, acc.Dave, [[id, "Jupiter is the largest planet."]]), answer(api, acc.Eve, [[id, JUNK]])]);
 		await committed;
 
 		// Mallory copies Alice's commitment from chain storage.
@@ -196,5 +201,39 @@ describe("a request on a live dev chain", () => {
 		for (const v of outcome.committee.filter((v) => v.validator.toString() !== mallory.address)) {
 			assert.ok(v.verdict.isInConsensus);
 		}
+	});
+
+	test("copy attack on answers: a node that copies another's commitment cannot reveal, earns nothing and is penalised", async () => {
+		const { id } = await request("Which planet is known as the red planet?");
+		const honest = "Mars is known as the red planet.";
+		const salt = randomAsU8a(32);
+		await waitForWork(api, acc.Dave.address, [id], "Respond");
+		const daves = answerCommitment(id, acc.Dave.address, honest, salt);
+		await send(api, api.tx.poq.commitResponse(id, daves), acc.Dave);
+		// While nodes commit, no answer is on chain: Eve can only copy Dave's commitment.
+		assert.equal((await api.query.poq.outputs(id, acc.Dave.address)).isNone, true);
+		const stored = (await api.query.poq.requests(id)).unwrap();
+		const copied = stored.nodes.find((s) => s.who.toString() === acc.Dave.address).commitment.unwrap();
+		const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
+		await send(api, api.tx.poq.commitResponse(id, copied), acc.Eve);
+		await waitForWork(api, acc.Dave.address, [id], "RevealResponse");
+		await send(api, api.tx.poq.revealResponse(id, honest, salt), acc.Dave);
+		// Dave's answer and salt are public now, and still do not open Eve's copy.
+		await send(api, api.tx.poq.revealResponse(id, honest, salt), acc.Eve).then(
+			() => assert.fail("a copied answer commitment must not reveal"),
+			(e) => assert.equal(e.module, "poq.CommitmentMismatch"),
+		);
+
+		const { records } = await done;
+		assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", id)));
+		const slashed = records.find(({ record }) => poqEvent(api, record, "NodeSlashed", id));
+		assert.equal(slashed?.record.event.data.node.toString(), acc.Eve.address);
+		assert.equal(slashed.record.event.data.amount.toBigInt(), NODE_PENALTY);
+		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+		const of = (who) => outcome.responses.find((r) => r.node.toString() === who);
+		assert.ok(of(acc.Dave.address).paid.toBigInt() > 0n, "the honest node is paid");
+		assert.equal(of(acc.Eve.address).paid.toBigInt(), 0n);
+		assert.ok(of(acc.Eve.address).score.isNone);
+		assert.equal(of(acc.Eve.address).slashed.toBigInt(), NODE_PENALTY);
 	});
 });

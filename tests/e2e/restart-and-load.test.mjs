@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { u8aToHex } from "@polkadot/util";
 import { blake2AsU8a } from "@polkadot/util-crypto";
-import { UNIT, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
-import { commitment } from "./commitment.mjs";
+import { UNIT, answer, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { commitment } from "../../tools/lib/commitment.mjs";
 
 const FEE = 10n * UNIT;
 
@@ -36,8 +36,8 @@ test("restart: reveals land from the salts kept before a restart", async (t) => 
 		return nodeValidators.every((v) => seen.has(v));
 	});
 	await Promise.all([
-		send(api, api.tx.poq.submitResponse(id, "Rome is the capital of Italy."), acc.Dave),
-		send(api, api.tx.poq.submitResponse(id, "Bananas are yellow."), acc.Eve),
+		answer(api, acc.Dave, [[id, "Rome is the capital of Italy."]]),
+		answer(api, acc.Eve, [[id, "Bananas are yellow."]]),
 	]);
 	await committed;
 
@@ -95,15 +95,11 @@ test("load: 50 requests in flight at once all reach RequestFinalized", async (t)
 		),
 	);
 	const submittedAt = Math.max(...submitted.map((s) => s.block));
-	const answers = [];
-	for (const [node, answer] of [
-		[acc.Dave, (i) => `${i} plus ${i} is ${2 * i}.`],
-		[acc.Eve, () => "Bananas are yellow."],
-	]) {
-		let n = (await api.rpc.system.accountNextIndex(node.address)).toNumber();
-		answers.push(...ids.map((id, i) => send(api, api.tx.poq.submitResponse(id, answer(i)), node, { nonce: n++ })));
-	}
-	await Promise.all(answers);
+	// Each node commits to all its answers at once once drawn, then reveals them all at once.
+	await Promise.all([
+		answer(api, acc.Dave, ids.map((id, i) => [id, `${i} plus ${i} is ${2 * i}.`])),
+		answer(api, acc.Eve, ids.map((id) => [id, "Bananas are yellow."])),
+	]);
 	const { block: lastBlock } = await done;
 	const seconds = (Date.now() - started) / 1000;
 

@@ -2,19 +2,28 @@
 // poq-infer: the inference-node client. It registers its account as an inference node if needed,
 // watches the chain for requests it was drawn for, asks an OpenAI-compatible endpoint
 // (`/v1/chat/completions`, as llama.cpp's server, vLLM and Ollama serve it) for the answer, and
-// submits it. An unreachable or failing endpoint is retried on the next block while the request's
-// window lasts; a request is answered at most once.
+// answers in the protocol's two steps: it commits to the answer with a fresh secret salt, and
+// once every drawn node has committed (or the window closed) it reveals the answer and the salt.
+// The answer and salt are kept in a state file between the two steps, so a restart in between
+// still reveals (a node that commits and never reveals loses `NodePenalty`). An unreachable or
+// failing endpoint is retried on the next block while the request's window lasts; a request is
+// answered at most once.
 //
 //   node tools/poq-infer/poq-infer.mjs --suri //Dave --endpoint http://127.0.0.1:8080 \
-//        [--ws ws://127.0.0.1:9944] [--model default] [--bond 100] [--max-tokens 512]
+//        [--ws ws://127.0.0.1:9944] [--model default] [--bond 100] [--max-tokens 512] \
+//        [--state ~/.local/share/poq-infer/<account>.json]
 //   (--suri-file <file> reads the secret from a file instead)
 
 import { ApiPromise, WsProvider } from "@polkadot/api";
 import { Keyring } from "@polkadot/keyring";
-import { cryptoWaitReady } from "@polkadot/util-crypto";
-import { readFileSync } from "node:fs";
+import { u8aToHex } from "@polkadot/util";
+import { cryptoWaitReady, randomAsU8a } from "@polkadot/util-crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { send } from "../lib/chain.mjs";
+import { answerCommitment } from "../lib/commitment.mjs";
 
 const { values: args } = parseArgs({
 	options: {
@@ -26,6 +35,7 @@ const { values: args } = parseArgs({
 		bond: { type: "string", default: "100" },
 		"max-tokens": { type: "string", default: "512" },
 		"request-timeout": { type: "string", default: "60" },
+		state: { type: "string" },
 	},
 });
 
@@ -44,6 +54,46 @@ export async function complete(endpoint, model, prompt, maxTokens, timeoutSecond
 	const content = body?.choices?.[0]?.message?.content;
 	if (typeof content !== "string") throw new Error("the endpoint's reply has no choices[0].message.content");
 	return content;
+}
+
+/**
+ * The answers committed and not yet revealed, by request id, kept in a JSON file that is
+ * replaced atomically on every change: `{ "<id>": { "output": "...", "salt": "0x..." } }`.
+ */
+export class Kept {
+	constructor(path) {
+		this.path = path;
+		try {
+			this.entries = JSON.parse(readFileSync(path, "utf8"));
+		} catch (error) {
+			if (error.code !== "ENOENT") throw new Error(`cannot read the state file ${path}: ${error.message}`);
+			this.entries = {};
+		}
+	}
+
+	get(id) {
+		return this.entries[String(id)];
+	}
+
+	ids() {
+		return Object.keys(this.entries).map(BigInt);
+	}
+
+	set(id, entry) {
+		this.entries[String(id)] = entry;
+		this.save();
+	}
+
+	delete(id) {
+		delete this.entries[String(id)];
+		this.save();
+	}
+
+	save() {
+		mkdirSync(dirname(this.path), { recursive: true });
+		writeFileSync(`${this.path}.tmp`, JSON.stringify(this.entries));
+		renameSync(`${this.path}.tmp`, this.path);
+	}
 }
 
 /** `text` cut to at most `maxBytes` of UTF-8 without splitting a character. */
@@ -73,20 +123,51 @@ async function main() {
 		log("registered");
 	}
 
-	// Requests being answered right now: never two answers to one request at once, and the
+	const statePath = args.state ?? join(homedir(), ".local/share/poq-infer", `${account.address}.json`);
+	const kept = new Kept(statePath);
+	log(`answers between commit and reveal are kept in ${statePath}`);
+
+	// Requests being worked on right now: never two steps on one request at once, and the
 	// chain's pending work says when one has landed.
 	const inFlight = new Set();
-	const answer = async (id) => {
+	const step = async (id, what, work) => {
 		inFlight.add(id);
 		try {
-			const prompt = new TextDecoder().decode((await api.query.poq.prompts(id)).unwrap());
-			const output = await complete(args.endpoint, args.model, prompt, Number(args["max-tokens"]), Number(args["request-timeout"]));
-			await send(api, api.tx.poq.submitResponse(id, truncateUtf8(output, maxOutput)), account);
-			log(`request ${id}: answered (${output.length} characters)`);
+			await work();
 		} catch (error) {
-			log(`request ${id}: ${error.message}; trying again on a later block while its window lasts`);
+			log(`request ${id}: ${what} failed: ${error.message}; trying again on a later block while its window lasts`);
 		} finally {
 			inFlight.delete(id);
+		}
+	};
+	const commit = (id) =>
+		step(id, "committing", async () => {
+			// An answer kept from before a restart is committed again, never replaced: the chain
+			// may hold a commitment to it already.
+			let entry = kept.get(id);
+			if (!entry) {
+				const prompt = new TextDecoder().decode((await api.query.poq.prompts(id)).unwrap());
+				const output = await complete(args.endpoint, args.model, prompt, Number(args["max-tokens"]), Number(args["request-timeout"]));
+				entry = { output: truncateUtf8(output, maxOutput), salt: u8aToHex(randomAsU8a(32)) };
+				kept.set(id, entry);
+			}
+			await send(api, api.tx.poq.commitResponse(id, answerCommitment(id, account.address, entry.output, entry.salt)), account);
+			log(`request ${id}: committed to an answer (${entry.output.length} characters)`);
+		});
+	const reveal = (id) =>
+		step(id, "revealing", async () => {
+			const entry = kept.get(id);
+			if (!entry) throw new Error("no answer kept for it (the state file was lost): it cannot be revealed");
+			await send(api, api.tx.poq.revealResponse(id, entry.output, entry.salt), account);
+			kept.delete(id);
+			log(`request ${id}: revealed its answer`);
+		});
+	// Forgets kept answers of requests that are over (expired before the reveal, say).
+	const forgetFinished = async () => {
+		for (const id of kept.ids()) {
+			if (inFlight.has(id)) continue;
+			const status = await api.call.poqApi.requestStatus(id);
+			if (status.isNone || status.unwrap().isFinished) kept.delete(id);
 		}
 	};
 
@@ -94,12 +175,16 @@ async function main() {
 		let work;
 		try {
 			work = await api.call.poqApi.pendingWork(account.address);
+			await forgetFinished();
 		} catch (error) {
 			log(`#${header.number}: cannot read pending work: ${error.message}`);
 			return;
 		}
 		for (const [id, task] of work) {
-			if (task.isRespond && !inFlight.has(id.toBigInt())) answer(id.toBigInt());
+			const request = id.toBigInt();
+			if (inFlight.has(request)) continue;
+			if (task.isRespond) commit(request);
+			if (task.isRevealResponse) reveal(request);
 		}
 	});
 	api.on("disconnected", () => log("disconnected from the node; reconnecting"));
