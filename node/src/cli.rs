@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 /// Block time of `--dev` when `--dev-block-time` is not given.
 pub const DEFAULT_DEV_BLOCK_TIME_MS: u64 = 3_000;
+/// With `--instant-seal`, an empty block this often besides a block per transaction.
+pub const INSTANT_SEAL_IDLE_BLOCK_TIME_MS: u64 = 1_000;
 
 /// Where `--poq-model` points when it is not given: the default model fetched by
 /// `scripts/fetch-model.sh`, relative to the working directory.
@@ -74,7 +76,8 @@ pub struct DevParams {
 	#[arg(long, value_name = "MS", conflicts_with = "instant_seal")]
 	pub dev_block_time: Option<u64>,
 
-	/// Seal a block as soon as a transaction arrives instead of on a timer (`--dev` only).
+	/// Seal a block as soon as a transaction arrives (`--dev` only), and an empty block every
+	/// second besides: the protocol's draws and windows wait for later blocks.
 	#[arg(long)]
 	pub instant_seal: bool,
 }
@@ -84,7 +87,7 @@ pub struct DevParams {
 pub enum SealMode {
 	/// A block every so many milliseconds, with or without transactions.
 	Timer(u64),
-	/// A block for each transaction.
+	/// A block for each transaction, and an empty one every second.
 	Instant,
 }
 

@@ -3,7 +3,7 @@
 //! parachain runtime alone), with the off-chain workers that score.
 
 use crate::{
-	cli::{PoqParams, SealMode},
+	cli::{PoqParams, SealMode, INSTANT_SEAL_IDLE_BLOCK_TIME_MS},
 	scorer::{Metrics, ModelScorer},
 };
 use codec::Encode;
@@ -287,52 +287,48 @@ pub fn start_dev_node(
 	let aura_digests = AuraConsensusDataProvider::<Block>::new_with_slot_duration(slot_duration);
 	let inherents = dev_inherent_data_providers(client.clone(), para_id, slot_duration);
 
-	match seal {
-		SealMode::Instant => {
-			let authorship = sc_consensus_manual_seal::run_instant_seal(
-				sc_consensus_manual_seal::InstantSealParams {
-					block_import: client.clone(),
-					env: proposer,
-					client: client.clone(),
-					pool: transaction_pool.clone(),
-					select_chain,
-					consensus_data_provider: Some(Box::new(aura_digests)),
-					create_inherent_data_providers: inherents,
-				},
-			);
-			task_manager.spawn_essential_handle().spawn_blocking("instant-seal", None, authorship);
-		},
-		SealMode::Timer(block_time) => {
-			let (mut sink, commands) = futures::channel::mpsc::channel(1024);
-			task_manager.spawn_essential_handle().spawn("block-timer", None, async move {
-				loop {
-					futures_timer::Delay::new(Duration::from_millis(block_time)).await;
-					let seal = sc_consensus_manual_seal::EngineCommand::SealNewBlock {
-						create_empty: true,
-						finalize: true,
-						parent_hash: None,
-						sender: None,
-					};
-					if sink.try_send(seal).is_err() {
-						log::warn!(target: "poq", "block authoring lags: skipped a block");
-					}
-				}
-			});
-			let authorship = sc_consensus_manual_seal::run_manual_seal(
-				sc_consensus_manual_seal::ManualSealParams {
-					block_import: client.clone(),
-					env: proposer,
-					client: client.clone(),
-					pool: transaction_pool.clone(),
-					select_chain,
-					commands_stream: Box::pin(commands),
-					consensus_data_provider: Some(Box::new(aura_digests)),
-					create_inherent_data_providers: inherents,
-				},
-			);
-			task_manager.spawn_essential_handle().spawn_blocking("manual-seal", None, authorship);
-		},
-	}
+	// Blocks are sealed on a stream of commands: a timer's ticks and, with instant seal, every
+	// transaction the pool imports. Instant seal keeps a timer too, of empty blocks while idle:
+	// PoQ's draws and windows wait for later blocks, which no transaction might bring.
+	let seal_now = |create_empty| sc_consensus_manual_seal::EngineCommand::SealNewBlock {
+		create_empty,
+		finalize: true,
+		parent_hash: None,
+		sender: None,
+	};
+	let (interval, on_transactions) = match seal {
+		SealMode::Timer(block_time) => (block_time, false),
+		SealMode::Instant => (INSTANT_SEAL_IDLE_BLOCK_TIME_MS, true),
+	};
+	let (mut sink, ticks) = futures::channel::mpsc::channel(1024);
+	task_manager.spawn_essential_handle().spawn("block-timer", None, async move {
+		loop {
+			futures_timer::Delay::new(Duration::from_millis(interval)).await;
+			if sink.try_send(seal_now(true)).is_err() {
+				log::warn!(target: "poq", "block authoring lags: skipped a block");
+			}
+		}
+	});
+	let commands: std::pin::Pin<Box<dyn futures::Stream<Item = _> + Send>> = if on_transactions {
+		use futures::StreamExt;
+		use sc_transaction_pool_api::TransactionPool;
+		let imported = transaction_pool.import_notification_stream().map(move |_| seal_now(false));
+		Box::pin(futures::stream::select(ticks, imported))
+	} else {
+		Box::pin(ticks)
+	};
+	let authorship =
+		sc_consensus_manual_seal::run_manual_seal(sc_consensus_manual_seal::ManualSealParams {
+			block_import: client.clone(),
+			env: proposer,
+			client: client.clone(),
+			pool: transaction_pool.clone(),
+			select_chain,
+			commands_stream: commands,
+			consensus_data_provider: Some(Box::new(aura_digests)),
+			create_inherent_data_providers: inherents,
+		});
+	task_manager.spawn_essential_handle().spawn_blocking("manual-seal", None, authorship);
 
 	let rpc_builder = rpc_builder(&client, &transaction_pool);
 	sc_service::spawn_tasks(sc_service::SpawnTasksParams {

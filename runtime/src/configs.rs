@@ -210,6 +210,8 @@ impl pallet_poq::Config for Runtime {
 	type ValidatorShare = ValidatorShare;
 	type Penalty = ConstU128<{ 10 * UNIT }>;
 	type NodePenalty = ConstU128<{ 10 * UNIT }>;
+	type AbsencePenalty = ConstU128<{ 2 * UNIT }>;
+	type MaxStrikes = ConstU32<3>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = FreshRelayRandomness;
 }

@@ -2,11 +2,11 @@
 //! bounds: full pools, full committees, the last action of a phase (which ends it).
 
 use super::*;
-use frame_system::pallet_prelude::BlockNumberFor;
 use crate::pallet::*;
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get, Hooks};
+use frame_system::pallet_prelude::BlockNumberFor;
 use frame_system::RawOrigin;
 use sp_runtime::{traits::One, Saturating};
 
@@ -189,6 +189,34 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()));
 		assert!(!Participants::<T>::contains_key(&caller));
+	}
+
+	#[benchmark]
+	fn bond_extra() {
+		fill_pool::<T>(Role::Validator, 1);
+		let caller = funded::<T>("caller", 0);
+		Pallet::<T>::do_register(&caller, Role::Validator, T::MinBond::get()).unwrap();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), T::MinBond::get());
+		let doubled = T::MinBond::get().saturating_mul(2u32.into());
+		assert_eq!(Participants::<T>::get(&caller).unwrap().bond, doubled);
+	}
+
+	#[benchmark]
+	fn resume() {
+		// The pool is full: the caller comes back in place of the smallest bond.
+		fill_pool::<T>(Role::Validator, 1);
+		let caller = funded::<T>("caller", 0);
+		let bond = T::MinBond::get().saturating_mul(2u32.into());
+		Pallet::<T>::do_register(&caller, Role::Validator, bond).unwrap();
+		for _ in 0..T::MaxStrikes::get() {
+			Pallet::<T>::record_attendance(&caller, false);
+		}
+		assert_eq!(Participants::<T>::get(&caller).unwrap().standing, Standing::Suspended);
+		fill_pool::<T>(Role::Validator, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+		assert_eq!(Participants::<T>::get(&caller).unwrap().standing, Standing::Active);
 	}
 
 	#[benchmark]

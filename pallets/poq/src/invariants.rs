@@ -21,7 +21,11 @@ impl<T: Config> Pallet<T> {
 	fn check_participants() -> Result<(), TryRuntimeError> {
 		let mut busy: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		for request in Requests::<T>::iter_values() {
-			let seats = request.nodes.iter().map(|s| &s.who).chain(request.committee.iter().map(|m| &m.who));
+			let seats = request
+				.nodes
+				.iter()
+				.map(|s| &s.who)
+				.chain(request.committee.iter().map(|m| &m.who));
 			for who in seats {
 				*busy.entry(who.clone()).or_default() += 1;
 			}
@@ -36,6 +40,11 @@ impl<T: Config> Pallet<T> {
 				busy.get(&who).copied().unwrap_or_default() == participant.live_requests,
 				"live request count differs from the requests the account sits on"
 			);
+			ensure!(
+				participant.strikes < T::MaxStrikes::get()
+					|| participant.standing != Standing::Active,
+				"an active participant has struck out"
+			);
 			let pooled = Pools::<T>::get(participant.role)
 				.iter()
 				.filter(|(account, bond)| *account == who && *bond == participant.bond)
@@ -46,8 +55,11 @@ impl<T: Config> Pallet<T> {
 					active += 1;
 				},
 				// It may still sit on live requests: it left the pool, not them.
-				Standing::Unbonding { .. } => {
-					ensure!(pooled == 0, "an unbonding participant is still in a pool");
+				Standing::Unbonding { .. } | Standing::Suspended => {
+					ensure!(
+						pooled == 0,
+						"an unbonding or suspended participant is still in a pool"
+					);
 				},
 			}
 		}
@@ -83,12 +95,14 @@ impl<T: Config> Pallet<T> {
 			ensure!(Prompts::<T>::contains_key(id), "a live request lost its prompt");
 			let outputs = Outputs::<T>::iter_key_prefix(id).count();
 			ensure!(outputs == request.responders.len(), "outputs differ from responders");
-			let committed_node =
-				|node: &T::AccountId| request.nodes.iter().any(|s| s.who == *node && s.commitment.is_some());
+			let committed_node = |node: &T::AccountId| {
+				request.nodes.iter().any(|s| s.who == *node && s.commitment.is_some())
+			};
 			ensure!(
-				request.responders.iter().all(
-					|node| committed_node(node) && Outputs::<T>::contains_key(id, node)
-				),
+				request
+					.responders
+					.iter()
+					.all(|node| committed_node(node) && Outputs::<T>::contains_key(id, node)),
 				"a responder did not commit or has no output"
 			);
 			let committed = request.nodes.iter().filter(|s| s.commitment.is_some()).count();
@@ -100,7 +114,9 @@ impl<T: Config> Pallet<T> {
 					"drawing nodes with nodes, answers or a committee"
 				),
 				Phase::AwaitingResponses => ensure!(
-					no_committee && request.responders.is_empty() && committed < request.nodes.len(),
+					no_committee
+						&& request.responders.is_empty()
+						&& committed < request.nodes.len(),
 					"awaiting responses with a committee, answers or every commitment in"
 				),
 				Phase::RevealingResponses => ensure!(

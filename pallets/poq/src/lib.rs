@@ -228,6 +228,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type Penalty: Get<BalanceOf<Self>>;
 
+		/// Taken from the bond of a member who never committed (at most `Penalty`). It also
+		/// earns a strike.
+		#[pallet::constant]
+		type AbsencePenalty: Get<BalanceOf<Self>>;
+
+		/// Strikes in a row (committees sat on without committing) that suspend a validator
+		/// from draws until it calls `resume`.
+		#[pallet::constant]
+		type MaxStrikes: Get<u32>;
+
 		/// Taken from the bond of an inference node that committed to an answer and never
 		/// revealed it.
 		#[pallet::constant]
@@ -346,6 +356,13 @@ pub mod pallet {
 		Unregistered { who: T::AccountId, unlock_at: BlockNumberFor<T> },
 		/// An unbonded account took its bond back.
 		Withdrawn { who: T::AccountId, amount: BalanceOf<T> },
+		/// An account added to its bond; `bond` is the new total.
+		Bonded { who: T::AccountId, bond: BalanceOf<T> },
+		/// A validator sat on `MaxStrikes` committees in a row without committing and left its
+		/// pool until it calls `resume`.
+		Suspended { who: T::AccountId },
+		/// A suspended validator is back in its pool.
+		Resumed { who: T::AccountId },
 		/// A request was submitted and its fee escrowed.
 		RequestSubmitted { id: RequestId, who: T::AccountId, fee: BalanceOf<T> },
 		/// Inference nodes were drawn for a request; they commit to answers until `respond_by`
@@ -399,6 +416,10 @@ pub mod pallet {
 		AlreadyUnbonding,
 		/// The account has not unregistered.
 		NotUnbonding,
+		/// The account is not suspended.
+		NotSuspended,
+		/// The amount is zero.
+		ZeroAmount,
 		/// The unbonding period has not passed yet.
 		StillUnbonding,
 		/// The account still sits on a live request, so its bond stays held.
@@ -472,6 +493,11 @@ pub mod pallet {
 				 MaxHookItemsPerBlock or lower MaxLiveRequests"
 			);
 			assert!(T::MinQuality::get() <= MAX_SCORE && T::Tolerance::get() <= MAX_SCORE);
+			assert!(
+				T::AbsencePenalty::get() <= T::Penalty::get(),
+				"staying away must not cost more than lying"
+			);
+			assert!(T::MaxStrikes::get() > 0, "a validator is suspended only after a strike");
 			for window in [T::ResponseWindow::get(), T::CommitWindow::get(), T::RevealWindow::get()]
 			{
 				assert!(window > 0u32.into(), "a phase needs at least one block");
@@ -542,7 +568,6 @@ pub mod pallet {
 			Self::do_submit_request(who, prompt, fee)
 		}
 
-
 		/// Commits to scores for request `id`: once, by a committee member, in the commit
 		/// phase. `commitment` is [`commitment()`] of the scores and a secret salt. The last
 		/// commitment opens the reveal phase.
@@ -581,6 +606,27 @@ pub mod pallet {
 			QualityModel::<T>::put(digest);
 			Self::deposit_event(Event::QualityModelSet { digest });
 			Ok(())
+		}
+
+		/// Adds `amount` to the caller's bond (held at once): more weight in draws and in the
+		/// median, more to slash. Not while unbonding.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::bond_extra())]
+		pub fn bond_extra(
+			origin: OriginFor<T>,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_bond_extra(&who, amount)
+		}
+
+		/// Puts a suspended validator back in its pool (with its bond at least `MinBond`; a
+		/// full pool admits it as it admits a registration).
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::resume())]
+		pub fn resume(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_resume(&who)
 		}
 
 		/// Commits to an answer to request `id`: once, by a drawn inference node, while the

@@ -44,10 +44,7 @@ impl<T: Config> Pallet<T> {
 			Requests::<T>::count() < T::MaxLiveRequests::get(),
 			Error::<T>::TooManyLiveRequests
 		);
-		ensure!(
-			!Pools::<T>::get(Role::InferenceNode).is_empty(),
-			Error::<T>::NoInferenceNodes
-		);
+		ensure!(!Pools::<T>::get(Role::InferenceNode).is_empty(), Error::<T>::NoInferenceNodes);
 		let id = NextRequestId::<T>::get();
 		// Only spendable funds: a hold may cover frozen (say, vesting) funds, and the escrow is
 		// paid out to other accounts.
@@ -223,7 +220,12 @@ impl<T: Config> Pallet<T> {
 	/// Puts request `id` in the drawing `phase`: the draw waits for randomness first known
 	/// after block `closed`, the last one in which anything of the previous phase could land,
 	/// and is tried in the hook of the block after that randomness can first be known.
-	fn await_draw(id: RequestId, mut request: RequestOf<T>, phase: Phase, closed: BlockNumberFor<T>) {
+	fn await_draw(
+		id: RequestId,
+		mut request: RequestOf<T>,
+		phase: Phase,
+		closed: BlockNumberFor<T>,
+	) {
 		let fresh_from = closed.saturating_add(1u32.into());
 		request.phase = phase;
 		request.ends_at = fresh_from;
@@ -437,6 +439,7 @@ impl<T: Config> Pallet<T> {
 				0 => 0u32.into(),
 				penalty => Self::slash_bond(&validator, from_units(penalty)),
 			};
+			Self::record_attendance(&validator, member.commitment.is_some());
 			if slashed > 0u32.into() {
 				Self::deposit_event(Event::ValidatorSlashed {
 					id,
@@ -501,6 +504,7 @@ impl<T: Config> Pallet<T> {
 			min_quality: T::MinQuality::get(),
 			tolerance: T::Tolerance::get(),
 			penalty: T::Penalty::get().unique_saturated_into(),
+			absence_penalty: T::AbsencePenalty::get().unique_saturated_into(),
 		}
 	}
 

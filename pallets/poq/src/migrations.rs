@@ -4,7 +4,8 @@
 //! (storage version 1). A v1 request cannot go on under v2's rules (its answers were sent in the
 //! clear, its draws were steerable), so every live request ends: the client gets its whole fee
 //! back, its seats are freed, its prompt and answers go, and an `Expired` outcome records it.
-//! Finished outcomes are kept, with no node slashed.
+//! Finished outcomes are kept, with no node slashed, and every participant starts with no
+//! strikes.
 
 use crate::{pallet::*, types::*};
 use frame_support::{
@@ -30,6 +31,15 @@ pub mod v0 {
 		pub nodes: alloc::vec::Vec<AccountId>,
 		pub responders: alloc::vec::Vec<AccountId>,
 		pub committee: alloc::vec::Vec<Member>,
+	}
+
+	/// A v1 participant: no strikes.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+	pub struct Participant<Balance, BlockNumber> {
+		pub role: Role,
+		pub bond: Balance,
+		pub standing: Standing<BlockNumber>,
+		pub live_requests: u32,
 	}
 
 	/// A v1 node outcome: nothing slashed.
@@ -77,6 +87,18 @@ pub mod v0 {
 	#[storage_alias]
 	pub type Outcomes<T: Config> = StorageMap<Pallet<T>, Twox64Concat, RequestId, OutcomeOf<T>>;
 
+	/// [`Participant`] of a runtime.
+	pub type ParticipantOf<T> = Participant<BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// Participants in the v1 layout.
+	#[storage_alias]
+	pub type Participants<T: Config> = StorageMap<
+		Pallet<T>,
+		frame_support::Blake2_128Concat,
+		<T as frame_system::Config>::AccountId,
+		ParticipantOf<T>,
+	>;
+
 	/// Converts a v1 outcome; `None` if it does not fit v2's bounds (it cannot: they are the same).
 	pub fn upgrade_outcome<T: Config>(old: OutcomeOf<T>) -> Option<crate::OutcomeOf<T>> {
 		let responses = old
@@ -112,6 +134,16 @@ pub mod v1 {
 		fn on_runtime_upgrade() -> Weight {
 			let now = Pallet::<T>::now();
 			let (mut reads, mut writes) = (0u64, 0u64);
+			Participants::<T>::translate::<v0::ParticipantOf<T>, _>(|_, old| {
+				(reads, writes) = (reads + 1, writes + 1);
+				Some(Participant {
+					role: old.role,
+					bond: old.bond,
+					standing: old.standing,
+					live_requests: old.live_requests,
+					strikes: 0,
+				})
+			});
 			for (id, request) in v0::Requests::<T>::drain() {
 				let refund = T::Currency::release(
 					&HoldReason::Escrow.into(),
@@ -140,7 +172,11 @@ pub mod v1 {
 					},
 				);
 				Pallet::<T>::queue_prune(id, now);
-				Pallet::<T>::deposit_event(Event::RequestExpired { id, phase: request.phase, refund });
+				Pallet::<T>::deposit_event(Event::RequestExpired {
+					id,
+					phase: request.phase,
+					refund,
+				});
 				(reads, writes) = (reads + 4, writes + 8 + u64::from(T::NodesPerRequest::get()));
 			}
 			// Every live request had its one deadline; none is live now.

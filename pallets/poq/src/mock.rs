@@ -73,6 +73,8 @@ pub const MIN_BOND: Balance = 100;
 pub const MIN_FEE: Balance = 10;
 pub const PENALTY: Balance = 50;
 pub const NODE_PENALTY: Balance = 40;
+pub const ABSENCE_PENALTY: Balance = 20;
+pub const MAX_STRIKES: u32 = 3;
 pub const MAX_PROMPT: u32 = 64;
 pub const MAX_OUTPUT: u32 = 128;
 pub const NODES_PER_REQUEST: u32 = 2;
@@ -173,6 +175,8 @@ impl pallet_poq::Config for Test {
 	type ValidatorShare = ValidatorShare;
 	type Penalty = ConstU64<PENALTY>;
 	type NodePenalty = ConstU64<NODE_PENALTY>;
+	type AbsencePenalty = ConstU64<ABSENCE_PENALTY>;
+	type MaxStrikes = ConstU32<MAX_STRIKES>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestRandomness;
 }

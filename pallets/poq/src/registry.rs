@@ -5,7 +5,7 @@ use frame_support::{
 	defensive, ensure,
 	traits::{fungible::MutateHold, tokens::Precision, Get},
 };
-use sp_runtime::{DispatchResult, Saturating};
+use sp_runtime::{traits::Zero, DispatchResult, Saturating};
 
 impl<T: Config> Pallet<T> {
 	/// Holds `bond` from `who` and adds it to the pool of `role`. A full pool admits it in place
@@ -18,22 +18,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(!Participants::<T>::contains_key(who), Error::<T>::AlreadyRegistered);
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
 		let mut pool = Pools::<T>::get(role);
-		let evicted = match pool.try_push((who.clone(), bond)) {
-			Ok(()) => None,
-			Err(entry) => {
-				// The smallest bond; of equal ones the latest to join goes.
-				let (at, (smallest, stake)) = pool
-					.iter()
-					.enumerate()
-					.rev()
-					.min_by_key(|(_, (_, stake))| *stake)
-					.ok_or(Error::<T>::PoolFull)?;
-				ensure!(bond > *stake, Error::<T>::PoolFull);
-				let smallest = smallest.clone();
-				pool[at] = entry;
-				Some(smallest)
-			},
-		};
+		let evicted = Self::admit(&mut pool, who, bond)?;
 		T::Currency::hold(&HoldReason::Bond.into(), who, bond)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		Pools::<T>::insert(role, pool);
@@ -42,23 +27,116 @@ impl<T: Config> Pallet<T> {
 		}
 		Participants::<T>::insert(
 			who,
-			Participant { role, bond, standing: Standing::Active, live_requests: 0 },
+			Participant { role, bond, standing: Standing::Active, live_requests: 0, strikes: 0 },
 		);
 		Self::deposit_event(Event::Registered { who: who.clone(), role, bond });
 		Ok(())
 	}
 
+	/// Adds `who` with `bond` to `pool`. A full pool admits it in place of its smallest bond
+	/// when `bond` is larger (of equal smallest bonds, the latest to join goes), and returns
+	/// the account that made room; otherwise `PoolFull`.
+	fn admit(
+		pool: &mut PoolOf<T>,
+		who: &T::AccountId,
+		bond: BalanceOf<T>,
+	) -> Result<Option<T::AccountId>, Error<T>> {
+		let Err(entry) = pool.try_push((who.clone(), bond)) else {
+			return Ok(None);
+		};
+		let (at, (smallest, stake)) = pool
+			.iter()
+			.enumerate()
+			.rev()
+			.min_by_key(|(_, (_, stake))| *stake)
+			.ok_or(Error::<T>::PoolFull)?;
+		ensure!(bond > *stake, Error::<T>::PoolFull);
+		let smallest = smallest.clone();
+		pool[at] = entry;
+		Ok(Some(smallest))
+	}
+
+	/// Holds `amount` more of `who`'s funds as its bond.
+	pub(crate) fn do_bond_extra(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		let mut participant = Participants::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(
+			!matches!(participant.standing, Standing::Unbonding { .. }),
+			Error::<T>::AlreadyUnbonding
+		);
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		T::Currency::hold(&HoldReason::Bond.into(), who, amount)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		participant.bond = participant.bond.saturating_add(amount);
+		if participant.standing == Standing::Active {
+			Pools::<T>::mutate(participant.role, |pool| {
+				if let Some(entry) = pool.iter_mut().find(|(account, _)| account == who) {
+					entry.1 = participant.bond;
+				}
+			});
+		}
+		let bond = participant.bond;
+		Participants::<T>::insert(who, participant);
+		Self::deposit_event(Event::Bonded { who: who.clone(), bond });
+		Ok(())
+	}
+
+	/// Puts a suspended `who` back in its pool with its strikes cleared.
+	pub(crate) fn do_resume(who: &T::AccountId) -> DispatchResult {
+		let mut participant = Participants::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(participant.standing == Standing::Suspended, Error::<T>::NotSuspended);
+		ensure!(participant.bond >= T::MinBond::get(), Error::<T>::BondTooLow);
+		let mut pool = Pools::<T>::get(participant.role);
+		let evicted = Self::admit(&mut pool, who, participant.bond)?;
+		Pools::<T>::insert(participant.role, pool);
+		if let Some(evicted) = evicted {
+			Self::start_unbonding(&evicted);
+		}
+		participant.standing = Standing::Active;
+		participant.strikes = 0;
+		Participants::<T>::insert(who, participant);
+		Self::deposit_event(Event::Resumed { who: who.clone() });
+		Ok(())
+	}
+
+	/// Records how `who` did on a committee: a strike when it never `committed`, its strikes
+	/// cleared when it did. At `MaxStrikes` in a row an active validator leaves its pool until
+	/// it calls `resume`.
+	pub(crate) fn record_attendance(who: &T::AccountId, committed: bool) {
+		let Some(mut participant) = Participants::<T>::get(who) else { return };
+		if committed {
+			if participant.strikes > 0 {
+				participant.strikes = 0;
+				Participants::<T>::insert(who, participant);
+			}
+			return;
+		}
+		participant.strikes = participant.strikes.saturating_add(1);
+		let suspend =
+			participant.strikes >= T::MaxStrikes::get() && participant.standing == Standing::Active;
+		if suspend {
+			Pools::<T>::mutate(participant.role, |pool| pool.retain(|(account, _)| account != who));
+			participant.standing = Standing::Suspended;
+		}
+		Participants::<T>::insert(who, participant);
+		if suspend {
+			Self::deposit_event(Event::Suspended { who: who.clone() });
+		}
+	}
+
 	/// Takes `who` out of its pool and starts its unbonding period, also while it sits on
-	/// live requests: it is drawn for no new one, and its bond stays held (and can be paid or
-	/// slashed on the requests it sits on) until those are over.
+	/// live requests (it is drawn for no new one, and its bond stays held, and can be paid or
+	/// slashed on the requests it sits on, until those are over) or is suspended.
 	pub(crate) fn do_unregister(who: &T::AccountId) -> DispatchResult {
 		let participant = Participants::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
-		ensure!(participant.standing == Standing::Active, Error::<T>::AlreadyUnbonding);
+		ensure!(
+			!matches!(participant.standing, Standing::Unbonding { .. }),
+			Error::<T>::AlreadyUnbonding
+		);
 		Self::start_unbonding(who);
 		Ok(())
 	}
 
-	/// Takes an active `who` out of its pool and starts its unbonding period.
+	/// Takes an active or suspended `who` out of its pool and starts its unbonding period.
 	fn start_unbonding(who: &T::AccountId) {
 		let Some(mut participant) = Participants::<T>::get(who) else {
 			defensive!("unbonding an account that is not registered");

@@ -13,7 +13,7 @@ use sp_arithmetic::{
 /// The protocol parameters settlement depends on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Params {
-	/// Share of the escrow for the validators in consensus, split equally among them.
+	/// Share of the escrow for the validators in consensus, split among them by stake.
 	pub validator_share: Perbill,
 	/// Responses with a consensus score below this earn nothing.
 	pub min_quality: u16,
@@ -22,6 +22,9 @@ pub struct Params {
 	/// Taken from the bond of a member who committed and then did not reveal or revealed off
 	/// consensus.
 	pub penalty: u128,
+	/// Taken from the bond of a member who never committed: less than `penalty`, so that
+	/// staying away costs less than lying, and more than nothing, so that it is not free.
+	pub absence_penalty: u128,
 }
 
 /// What one committee member did, in committee order.
@@ -51,7 +54,7 @@ pub struct MemberReport<'a> {
 	scale_info::TypeInfo,
 )]
 pub enum Verdict {
-	/// Never committed: earns nothing, loses nothing.
+	/// Never committed: earns nothing and loses the absence penalty.
 	NoCommit,
 	/// Committed and never revealed: penalised.
 	NoReveal,
@@ -101,9 +104,11 @@ impl Plan {
 /// while a third stays away, or an even split) nobody's scores decide: the request ends
 /// without consensus, revealing members are neither paid nor penalised ([`Verdict::NoMajority`]),
 /// the nodes earn nothing and the client gets the escrow back. Members who committed and never
-/// revealed are penalised either way.
+/// revealed are penalised either way, and members who never committed lose the smaller absence
+/// penalty either way.
 ///
-/// Validators: `validator_share` of the escrow, equally among the members in consensus.
+/// Validators: `validator_share` of the escrow, among the members in consensus in proportion to
+/// their stakes.
 /// Inference nodes: the rest, in proportion to consensus score among responses at or above
 /// `min_quality`. Unearned parts and rounding remainders are refunded.
 pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params: &Params) -> Plan {
@@ -132,16 +137,25 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 		.zip(&verdicts)
 		.map(|(member, verdict)| match verdict {
 			Verdict::NoReveal | Verdict::OffConsensus => params.penalty.min(member.bond),
-			Verdict::NoCommit | Verdict::InConsensus | Verdict::NoMajority => 0,
+			Verdict::NoCommit => params.absence_penalty.min(member.bond),
+			Verdict::InConsensus | Verdict::NoMajority => 0,
 		})
 		.collect();
 
+	// By stake, not per seat: a committee seats an account at most once, so with equal pay
+	// per seat a stake split over several accounts would win more seats and more pay.
 	let validator_pot = params.validator_share.mul_floor(escrow);
-	let paid_validators = verdicts.iter().filter(|v| **v == Verdict::InConsensus).count() as u128;
-	let validator_payouts = verdicts
+	let validator_payouts = members
 		.iter()
-		.map(|v| match v {
-			Verdict::InConsensus => validator_pot / paid_validators,
+		.zip(&verdicts)
+		.map(|(member, v)| match v {
+			Verdict::InConsensus => multiply_by_rational_with_rounding(
+				validator_pot,
+				member.stake,
+				agreeing,
+				Rounding::Down,
+			)
+			.unwrap_or_default(),
 			_ => 0,
 		})
 		.collect();
@@ -192,6 +206,7 @@ mod tests {
 			min_quality: 2_000,
 			tolerance: 1_000,
 			penalty: 50,
+			absence_penalty: 20,
 		}
 	}
 
@@ -217,7 +232,7 @@ mod tests {
 		assert_eq!(plan.validator_payouts, vec![100, 100, 0, 0, 0]);
 		// 800 for nodes, 9:3.
 		assert_eq!(plan.node_payouts, vec![600, 200]);
-		assert_eq!(plan.penalties, vec![0, 0, 50, 50, 0]);
+		assert_eq!(plan.penalties, vec![0, 0, 50, 50, 20]);
 		assert_eq!(
 			plan.verdicts,
 			vec![
@@ -229,6 +244,19 @@ mod tests {
 			]
 		);
 		assert_eq!(plan.refund, 0);
+	}
+
+	#[test]
+	fn validators_are_paid_by_stake() {
+		let scores = [8_000u16];
+		let staked = |stake| MemberReport { stake, ..member(Some(&scores)) };
+		let members = [staked(3_000), staked(1_000), staked(1_000)];
+		let plan = settle(1_000, &[8_000], &members, &params());
+		assert_eq!(plan.validator_payouts, vec![120, 40, 40]);
+		// A stake split in two on the same committee earns what it earned whole.
+		let split = [staked(1_500), staked(1_500), staked(1_000), staked(1_000)];
+		let plan = settle(1_000, &[8_000], &split, &params());
+		assert_eq!(plan.validator_payouts, vec![60, 60, 40, 40]);
 	}
 
 	#[test]
@@ -263,7 +291,8 @@ mod tests {
 			plan.verdicts,
 			vec![Verdict::NoMajority, Verdict::NoMajority, Verdict::NoCommit]
 		);
-		assert_eq!(plan.penalties, vec![0, 0, 0]);
+		// Neither revealing member is penalised; the absent one loses the absence penalty.
+		assert_eq!(plan.penalties, vec![0, 0, 20]);
 		assert_eq!(plan.refund, 1_000);
 		// With the third member back and honest, the honest majority decides.
 		let members = [member(Some(&honest)), member(Some(&liar)), member(Some(&honest))];
@@ -302,6 +331,7 @@ mod tests {
 			min_quality in 0u16..=MAX_SCORE,
 			tolerance in 0u16..=MAX_SCORE,
 			penalty in 0u128..20_000,
+			absence_penalty in 0u128..20_000,
 			responses in Just(responses),
 		) -> (u128, Vec<(bool, Option<Vec<u16>>, u128)>, Params, usize) {
 			(escrow, reveals, Params {
@@ -309,6 +339,7 @@ mod tests {
 				min_quality,
 				tolerance,
 				penalty,
+				absence_penalty,
 			}, responses)
 		}
 	}
@@ -367,18 +398,33 @@ mod tests {
 			prop_assert_eq!(plan.paid() + plan.refund, escrow);
 			prop_assert_eq!(plan.validator_payouts.len(), members.len());
 			prop_assert_eq!(plan.node_payouts.len(), if plan.finalized { consensus.len() } else { 0 });
-			for (penalty, member) in plan.penalties.iter().zip(&members) {
-				prop_assert!(*penalty <= member.bond.min(params.penalty));
+			for ((penalty, member), verdict) in plan.penalties.iter().zip(&members).zip(&plan.verdicts) {
+				let due = match verdict {
+					Verdict::NoReveal | Verdict::OffConsensus => params.penalty,
+					Verdict::NoCommit => params.absence_penalty,
+					Verdict::InConsensus | Verdict::NoMajority => 0,
+				};
+				prop_assert_eq!(*penalty, member.bond.min(due));
+			}
+			// Members in consensus share the validators' pot by stake, to rounding.
+			let pot = params.validator_share.mul_floor(escrow);
+			let agreeing_stake: u128 = members.iter().zip(&plan.verdicts)
+				.filter(|(_, v)| **v == Verdict::InConsensus).map(|(m, _)| m.stake).sum();
+			for ((pay, member), verdict) in plan.validator_payouts.iter().zip(&members).zip(&plan.verdicts) {
+				if *verdict == Verdict::InConsensus {
+					let due = multiply_by_rational_with_rounding(pot, member.stake, agreeing_stake, Rounding::Down);
+					prop_assert_eq!(Some(*pay), due);
+				}
 			}
 			// Only members in consensus are paid, only members who misbehaved are penalised.
 			for ((pay, penalty), verdict) in
 				plan.validator_payouts.iter().zip(&plan.penalties).zip(&plan.verdicts)
 			{
 				prop_assert!(*pay == 0 || *verdict == Verdict::InConsensus);
-				prop_assert!(*penalty == 0 || matches!(verdict, Verdict::NoReveal | Verdict::OffConsensus));
+				prop_assert!(*penalty == 0 || matches!(verdict, Verdict::NoReveal | Verdict::OffConsensus | Verdict::NoCommit));
 			}
 			// Without a strict majority in consensus nothing is paid and only a missing
-			// reveal is penalised.
+			// commitment or reveal is penalised.
 			let agreeing: u128 = members.iter().zip(&plan.verdicts)
 				.filter(|(_, v)| **v == Verdict::InConsensus).map(|(m, _)| m.stake).sum();
 			let total: u128 = members.iter().map(|m| m.stake).sum();

@@ -37,6 +37,9 @@ pub enum Standing<BlockNumber> {
 	Active,
 	/// Left the pool; the bond can be withdrawn from `unlock_at` on.
 	Unbonding { unlock_at: BlockNumber },
+	/// Out of its pool after `MaxStrikes` committees in a row on which it never committed;
+	/// `resume` puts it back.
+	Suspended,
 }
 
 /// A registered inference node or validator.
@@ -48,6 +51,8 @@ pub struct Participant<Balance, BlockNumber> {
 	pub standing: Standing<BlockNumber>,
 	/// Live requests the account is selected for; nothing is released while it is non-zero.
 	pub live_requests: u32,
+	/// Committees in a row on which it never committed; `MaxStrikes` suspend it.
+	pub strikes: u32,
 }
 
 /// Protocol phase of a request. All but the last two are live.

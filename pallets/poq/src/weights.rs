@@ -40,6 +40,8 @@ pub trait WeightInfo {
 	fn register_validator() -> Weight;
 	fn unregister() -> Weight;
 	fn withdraw_unbonded() -> Weight;
+	fn bond_extra() -> Weight;
+	fn resume() -> Weight;
 	fn submit_request(p: u32, ) -> Weight;
 	fn commit_response() -> Weight;
 	fn reveal_response(o: u32, ) -> Weight;
@@ -133,6 +135,16 @@ macro_rules! weights {
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(709), added: 3184, mode: `MaxEncodedLen`)
+		fn bond_extra() -> Weight {
+			Weight::from_parts(60_000_000, 15764)
+				.saturating_add(<$db>::get().reads(4))
+				.saturating_add(<$db>::get().writes(4))
+		}
+		fn resume() -> Weight {
+			Weight::from_parts(60_000_000, 15764)
+				.saturating_add(<$db>::get().reads(2))
+				.saturating_add(<$db>::get().writes(2))
+		}
 		/// Storage: `Poq::Prompts` (r:0 w:1)
 		/// Proof: `Poq::Prompts` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 		/// The range of component `p` is `[1, 4096]`.

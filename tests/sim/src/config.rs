@@ -43,6 +43,10 @@ pub struct Config {
 	/// Penalty for a missing or off-consensus reveal (`Penalty`) [default: 10 % of --bond].
 	#[arg(long, global = true)]
 	pub penalty: Option<u128>,
+	/// Penalty for never committing (`AbsencePenalty`) [default: a fifth of the penalty, as in
+	/// the runtime].
+	#[arg(long, global = true)]
+	pub absence_penalty: Option<u128>,
 	/// Largest mean absolute deviation from consensus still paid (`Tolerance`).
 	#[arg(long, default_value_t = 1_000, value_parser = score, global = true)]
 	pub tolerance: u16,
@@ -104,6 +108,11 @@ impl Config {
 		self.penalty.unwrap_or(self.bond / 10)
 	}
 
+	/// The absence penalty in force: `--absence-penalty`, or a fifth of the penalty.
+	pub fn absence_penalty(&self) -> u128 {
+		self.absence_penalty.unwrap_or(self.penalty() / 5)
+	}
+
 	/// The pallet's settlement parameters.
 	pub fn params(&self) -> Params {
 		Params {
@@ -111,6 +120,7 @@ impl Config {
 			min_quality: self.min_quality,
 			tolerance: self.tolerance,
 			penalty: self.penalty(),
+			absence_penalty: self.absence_penalty(),
 		}
 	}
 

@@ -230,8 +230,8 @@ pub struct SplitRow {
 /// Stake splitting: with every validator honest, one entity holds each of `shares` of the
 /// validator stake as 1 and as each of `pieces` accounts of equal bonds, beside the same other
 /// validators, for `config.rounds` requests. A committee seats an account at most once, so a
-/// large stake in one account wins fewer seats than the same stake spread over many; with equal
-/// pay per seat, splitting then pays.
+/// large stake in one account wins fewer seats than the same stake spread over many; validators
+/// are paid by stake, so each of the many seats pays less.
 pub fn split(
 	config: &Config,
 	qualities: &QualityModel,

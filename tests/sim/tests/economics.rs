@@ -48,30 +48,35 @@ fn honest_nodes_earn_more_than_mixed_and_mixed_more_than_lazy() {
 	assert!(honest.per_seat > mixed.per_seat && mixed.per_seat > lazy.per_seat);
 }
 
-/// What absence costs today (issue 11 asks for a penalty and strikes): a validator that never
-/// commits neither earns nor loses, and honest validators still out-earn it; but its empty seats
-/// cost the honest nodes pay, since fewer committees hold a strict majority in consensus.
+/// What absence costs: a validator that never commits earns nothing and loses the absence
+/// penalty on every seat (and strikes, which the simulator does not model: the pallet's tests
+/// pin them), less than lying would cost it; honest validators out-earn it; its empty seats cost
+/// the honest nodes pay, since fewer committees hold a strict majority in consensus.
 #[test]
-fn an_absent_validator_loses_nothing_and_costs_the_honest_nodes() {
+fn an_absent_validator_loses_the_absence_penalty_and_costs_the_honest_nodes() {
 	let config = Config { absent: 0.2, ..config() };
 	let with = rewards(&config, &config.qualities().unwrap());
 	let absent = row(&with, "validator", "absent");
-	assert_eq!((absent.per_seat, absent.success), (0.0, 0.0));
+	let penalty = config.absence_penalty() as f64;
+	assert!(penalty > 0.0 && penalty < config.penalty() as f64);
+	assert_eq!((absent.per_seat, absent.success), (-penalty, 0.0));
 	assert!(row(&with, "validator", "honest").per_seat > absent.per_seat);
 	let without = default_rewards();
 	assert!(row(&with, "node", "honest").per_seat < row(without, "node", "honest").per_seat);
 }
 
-/// Stake splitting pays today (issue 11 asks for pay by stake, or a proof that it does not): a
-/// committee seats an account once, so a fifth of the stake in four accounts wins more seats,
-/// and with equal pay per seat more pay, than in one.
+/// Stake splitting does not pay: a committee seats an account once, so a fifth of the stake in
+/// four accounts wins more seats than in one, but validators are paid by stake, and the small
+/// accounts' seats pay less than the large one's seat, more than the extra seats make up.
 #[test]
-fn splitting_a_large_stake_pays_under_equal_pay_per_seat() {
+fn splitting_a_stake_wins_seats_but_does_not_pay() {
 	let config = Config { rounds: 2_000, ..config() };
-	let rows = split(&config, &config.qualities().unwrap(), &[0.2], &[1, 4]);
-	let (whole, split) = (&rows[0], &rows[1]);
-	assert!(split.seats_per_round > whole.seats_per_round * 1.15, "{whole:?} vs {split:?}");
-	assert!(split.vs_whole > 1.15, "{split:?}");
+	let rows = split(&config, &config.qualities().unwrap(), &[0.05, 0.2], &[1, 4]);
+	for pair in rows.chunks(2) {
+		let (whole, split) = (&pair[0], &pair[1]);
+		assert!(split.seats_per_round > whole.seats_per_round, "{whole:?} vs {split:?}");
+		assert!(split.vs_whole < 1.0, "{split:?}");
+	}
 }
 
 fn sweep(fractions: &[f64]) -> Vec<AttackRow> {

@@ -12,7 +12,11 @@
 //!   [`pruning_keeps_pace_with_finishing`];
 //! - seats (finding 6): [`a_seat_slashed_below_min_bond_leaves_the_pool`],
 //!   [`a_full_pool_admits_a_larger_bond_by_evicting_the_smallest`];
-//! - absence and ties (finding 3, in part): [`an_absent_member_does_not_let_one_liar_win`];
+//! - absence and ties (finding 3): [`an_absent_member_does_not_let_one_liar_win`],
+//!   [`an_absent_member_loses_less_than_a_liar_and_takes_a_strike`],
+//!   [`strikes_in_a_row_suspend_a_seat_until_it_resumes`],
+//!   [`a_suspended_seat_may_leave_but_a_short_bond_cannot_resume`];
+//! - seats, top-ups: [`bond_extra_tops_up_a_seat`];
 //! - forks (finding 7): in `tests/offchain.rs`, `a_fork_with_other_responses_is_scored_afresh`,
 //!   `after_a_reorg_the_reveal_matches_the_commitment_on_this_chain` and
 //!   `kept_scores_survive_a_best_block_without_the_request`.
@@ -86,18 +90,18 @@ fn the_last_responder_does_not_know_its_committee() {
 		// The draw used randomness first known in the block after the close, which nobody
 		// acting up to the close could read.
 		let committee: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
-		let (random, seen) =
-			<TestRandomness as frame_support::traits::Randomness<_, _>>::random(
-				&(b"poq/committee".as_slice(), id).encode(),
-			);
+		let (random, seen) = <TestRandomness as frame_support::traits::Randomness<_, _>>::random(
+			&(b"poq/committee".as_slice(), id).encode(),
+		);
 		assert_eq!(seen, closed + 1);
 		let pool = Pools::<Test>::get(Role::Validator);
 		let weights: Vec<u128> = pool.iter().map(|(_, bond)| *bond as u128).collect();
 		let seed = crate::selection::seed_for(random.as_ref(), b"poq/committee", id);
-		let expected: Vec<_> = crate::selection::select_weighted(seed, &weights, COMMITTEE as usize)
-			.into_iter()
-			.map(|i| pool[i].0)
-			.collect();
+		let expected: Vec<_> =
+			crate::selection::select_weighted(seed, &weights, COMMITTEE as usize)
+				.into_iter()
+				.map(|i| pool[i].0)
+				.collect();
 		assert_eq!(committee, expected);
 	});
 }
@@ -133,7 +137,10 @@ fn an_answer_cannot_be_copied() {
 		assert_eq!(result.phase, Phase::Finalized);
 		let of = |node| result.responses.iter().find(|r| r.node == node).unwrap().clone();
 		assert_eq!((of(honest).score, of(honest).paid, of(honest).slashed), (Some(9_000), 800, 0));
-		assert_eq!((of(copier).score, of(copier).paid, of(copier).slashed), (None, 0, NODE_PENALTY));
+		assert_eq!(
+			(of(copier).score, of(copier).paid, of(copier).slashed),
+			(None, 0, NODE_PENALTY)
+		);
 	});
 }
 
@@ -361,15 +368,174 @@ fn an_absent_member_does_not_let_one_liar_win() {
 		reveal(liar, id, &lie);
 		let result = outcome(id);
 		// The liar's scores are the lower median, but they hold a third of the stake: no
-		// consensus, nobody's scores decide, nobody is paid or slashed for them.
+		// consensus, nobody's scores decide, nobody is paid or slashed for them. Only the
+		// absent member loses the absence penalty.
 		assert_eq!(result.phase, Phase::Expired);
-		let verdicts: Vec<_> = result.committee.iter().map(|v| (v.validator, v.verdict)).collect();
-		assert!(verdicts.contains(&(honest, Verdict::NoMajority)));
-		assert!(verdicts.contains(&(liar, Verdict::NoMajority)));
-		assert!(verdicts.contains(&(absent, Verdict::NoCommit)));
-		assert!(result.committee.iter().all(|v| v.paid == 0 && v.slashed == 0));
+		let verdicts: Vec<_> =
+			result.committee.iter().map(|v| (v.validator, v.verdict, v.slashed)).collect();
+		assert!(verdicts.contains(&(honest, Verdict::NoMajority, 0)));
+		assert!(verdicts.contains(&(liar, Verdict::NoMajority, 0)));
+		assert!(verdicts.contains(&(absent, Verdict::NoCommit, ABSENCE_PENALTY)));
+		assert!(result.committee.iter().all(|v| v.paid == 0));
 		assert_eq!(result.refund, FEE);
 		assert_eq!(total(honest), FUNDS);
 		assert_eq!(total(ALICE), FUNDS);
+	});
+}
+
+#[test]
+fn an_absent_member_loses_less_than_a_liar_and_takes_a_strike() {
+	ExtBuilder::default().execute(|| {
+		let issuance = Balances::total_issuance();
+		let [honest, liar, absent] = VALIDATORS;
+		let id = submit(ALICE, FEE);
+		respond_all(id);
+		let (truth, lie) = ([9_000, 9_000], [0, 0]);
+		commit(honest, id, &truth);
+		commit(liar, id, &lie);
+		run_to_block(request(id).ends_at);
+		reveal(honest, id, &truth);
+		reveal(liar, id, &lie);
+		// With the absent member's stake a third, the honest member alone holds no majority:
+		// no consensus. Staying away cost the absent member less than lying would have.
+		let slashed =
+			|who| outcome(id).committee.iter().find(|v| v.validator == who).unwrap().slashed;
+		assert_eq!(slashed(absent), ABSENCE_PENALTY);
+		assert!(ABSENCE_PENALTY < PENALTY);
+		assert_eq!(slashed(honest), 0);
+		assert_eq!(Participants::<Test>::get(absent).unwrap().strikes, 1);
+		assert_eq!(Participants::<Test>::get(honest).unwrap().strikes, 0);
+		assert_eq!(bond(absent), BOND - ABSENCE_PENALTY);
+		assert_eq!(Balances::total_issuance(), issuance - ABSENCE_PENALTY);
+	});
+}
+
+/// Runs one request through with every validator but `absent` committing honestly.
+fn request_without(absent: AccountId) -> RequestId {
+	let id = submit(ALICE, MIN_FEE);
+	respond_all(id);
+	let present: Vec<_> = VALIDATORS.into_iter().filter(|v| *v != absent).collect();
+	let seated: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
+	let present: Vec<_> = present.into_iter().filter(|v| seated.contains(v)).collect();
+	for v in &present {
+		commit(*v, id, &[9_000, 9_000]);
+	}
+	close_commits(id);
+	for v in &present {
+		reveal(*v, id, &[9_000, 9_000]);
+	}
+	id
+}
+
+/// Runs to the end of request `id`'s commit phase unless every member committed already.
+fn close_commits(id: RequestId) {
+	if request(id).phase == Phase::Committing {
+		run_to_block(request(id).ends_at);
+	}
+}
+
+#[test]
+fn strikes_in_a_row_suspend_a_seat_until_it_resumes() {
+	// Four validators for three seats, so requests still find a committee without the
+	// suspended one.
+	let validators = VALIDATORS.iter().chain(&[23]).map(|v| (*v, BOND)).collect();
+	ExtBuilder::default().validators(validators).execute(|| {
+		let absent = VALIDATORS[2];
+		// Requests until `absent` sat on MAX_STRIKES committees in a row without committing,
+		// with a committed one in between that clears its strikes.
+		let mut sat = 0;
+		let mut cleared = false;
+		while Participants::<Test>::get(absent).unwrap().standing == Standing::Active {
+			let id = submit(ALICE, MIN_FEE);
+			respond_all(id);
+			let seated = request(id).committee.iter().any(|m| m.who == absent);
+			let members: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
+			let clear_now = seated && sat == MAX_STRIKES - 1 && !cleared;
+			for v in members.iter().filter(|v| **v != absent || clear_now) {
+				commit(*v, id, &[9_000, 9_000]);
+			}
+			close_commits(id);
+			for v in members.iter().filter(|v| **v != absent || clear_now) {
+				reveal(*v, id, &[9_000, 9_000]);
+			}
+			if clear_now {
+				cleared = true;
+				sat = 0;
+				assert_eq!(Participants::<Test>::get(absent).unwrap().strikes, 0);
+			} else if seated {
+				sat += 1;
+				assert_eq!(Participants::<Test>::get(absent).unwrap().strikes, sat);
+			}
+		}
+		assert!(cleared && sat == MAX_STRIKES, "suspended after MAX_STRIKES absences in a row");
+		assert!(poq_events().contains(&Event::Suspended { who: absent }));
+		assert!(!in_pool(Role::Validator, absent));
+		// Suspended: never drawn.
+		for _ in 0..4 {
+			let id = submit(ALICE, MIN_FEE);
+			respond_all(id);
+			let members: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
+			assert!(!members.contains(&absent));
+			members.iter().for_each(|v| commit(*v, id, &[9_000, 9_000]));
+			members.iter().for_each(|v| reveal(*v, id, &[9_000, 9_000]));
+		}
+		assert_noop!(Poq::resume(signed(VALIDATORS[0])), Error::<Test>::NotSuspended);
+		assert_noop!(Poq::resume(signed(SPARE[0])), Error::<Test>::NotRegistered);
+		assert_ok!(Poq::resume(signed(absent)));
+		assert!(in_pool(Role::Validator, absent));
+		assert_eq!(Participants::<Test>::get(absent).unwrap().strikes, 0);
+		assert!(poq_events().contains(&Event::Resumed { who: absent }));
+	});
+}
+
+#[test]
+fn a_suspended_seat_may_leave_but_a_short_bond_cannot_resume() {
+	ExtBuilder::default().validators(vec![(20, BOND), (21, BOND), (22, MIN_BOND)]).execute(|| {
+		let absent = 22;
+		for _ in 0..MAX_STRIKES {
+			request_without(absent);
+		}
+		// Absence penalties took it below MinBond: it left the pool unbonding on the way,
+		// before it could be suspended.
+		let participant = Participants::<Test>::get(absent).unwrap();
+		assert!(participant.bond < MIN_BOND);
+		assert!(matches!(participant.standing, Standing::Unbonding { .. }));
+		assert_noop!(Poq::resume(signed(absent)), Error::<Test>::NotSuspended);
+	});
+	ExtBuilder::default().execute(|| {
+		let absent = VALIDATORS[2];
+		for _ in 0..MAX_STRIKES {
+			request_without(absent);
+		}
+		assert_eq!(Participants::<Test>::get(absent).unwrap().standing, Standing::Suspended);
+		// Suspended is not stuck: it may leave.
+		assert_ok!(Poq::unregister(signed(absent)));
+		assert!(matches!(
+			Participants::<Test>::get(absent).unwrap().standing,
+			Standing::Unbonding { .. }
+		));
+	});
+}
+
+#[test]
+fn bond_extra_tops_up_a_seat() {
+	ExtBuilder::default().execute(|| {
+		let v = VALIDATORS[0];
+		assert_ok!(Poq::bond_extra(signed(v), 500));
+		assert_eq!(bond(v), BOND + 500);
+		assert_eq!(Participants::<Test>::get(v).unwrap().bond, BOND + 500);
+		assert!(Pools::<Test>::get(Role::Validator).contains(&(v, BOND + 500)));
+		assert!(poq_events().contains(&Event::Bonded { who: v, bond: BOND + 500 }));
+		// The new stake weighs in the next committee.
+		let id = submit(ALICE, MIN_FEE);
+		respond_all(id);
+		let member = request(id).committee.into_iter().find(|m| m.who == v).unwrap();
+		assert_eq!(member.stake, BOND + 500);
+		// Bad inputs change nothing.
+		assert_noop!(Poq::bond_extra(signed(v), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(Poq::bond_extra(signed(v), FUNDS), Error::<Test>::InsufficientBalance);
+		assert_noop!(Poq::bond_extra(signed(SPARE[0]), 10), Error::<Test>::NotRegistered);
+		assert_ok!(Poq::unregister(signed(VALIDATORS[1])));
+		assert_noop!(Poq::bond_extra(signed(VALIDATORS[1]), 10), Error::<Test>::AlreadyUnbonding);
 	});
 }

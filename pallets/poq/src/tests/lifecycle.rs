@@ -167,8 +167,10 @@ fn no_commitment_expires_with_a_full_refund() {
 		run_to_block(expired_at);
 		assert_eq!(outcome(id).phase, Phase::Expired);
 		assert_eq!(total(ALICE), FUNDS);
-		// Nobody committed, so nobody is penalised and nobody is paid.
-		assert!(VALIDATORS.iter().all(|v| total(*v) == FUNDS && bond(*v) == BOND));
+		// Nobody committed: nobody is paid and every member loses the absence penalty.
+		assert!(VALIDATORS
+			.iter()
+			.all(|v| total(*v) == FUNDS - ABSENCE_PENALTY && bond(*v) == BOND - ABSENCE_PENALTY));
 		assert!(NODES.iter().all(|n| total(*n) == FUNDS));
 		assert!(outcome(id).committee.iter().all(|v| v.verdict == Verdict::NoCommit));
 	});
@@ -199,7 +201,7 @@ fn partial_commits_and_reveals_settle_on_what_was_revealed() {
 		assert_eq!(verdict(v1).verdict, Verdict::NoReveal);
 		assert_eq!(verdict(v1).slashed, PENALTY);
 		assert_eq!(verdict(v2).verdict, Verdict::NoCommit);
-		assert_eq!(verdict(v2).slashed, 0);
+		assert_eq!(verdict(v2).slashed, ABSENCE_PENALTY);
 		// 800 to the nodes at 8:4 (533 and 266), 1 unit of dust back.
 		assert_eq!(total(10), FUNDS + 533);
 		assert_eq!(total(11), FUNDS + 266);
@@ -208,9 +210,9 @@ fn partial_commits_and_reveals_settle_on_what_was_revealed() {
 		assert_eq!(total(v1), FUNDS - PENALTY);
 		assert_eq!(bond(v1), BOND - PENALTY);
 		assert_eq!(Participants::<Test>::get(v1).unwrap().bond, BOND - PENALTY);
-		assert_eq!(total(v2), FUNDS);
-		// The slash is the only money that left circulation (`OnSlash = ()` burns it).
-		assert_eq!(Balances::total_issuance(), issuance - PENALTY);
+		assert_eq!(total(v2), FUNDS - ABSENCE_PENALTY);
+		// The slashes are the only money that left circulation (`OnSlash = ()` burns it).
+		assert_eq!(Balances::total_issuance(), issuance - PENALTY - ABSENCE_PENALTY);
 	});
 }
 

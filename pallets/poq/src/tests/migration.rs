@@ -3,9 +3,7 @@
 use super::*;
 use crate::migrations::{v0, v1::MigrateToV1};
 use frame_support::{
-	traits::{
-		fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
-	},
+	traits::{fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
 	BoundedVec,
 };
 
@@ -56,6 +54,21 @@ fn write_v1_outcome(id: RequestId) -> v0::OutcomeOf<Test> {
 	old
 }
 
+/// Rewrites every participant in v1's layout (no strikes); returns them as they were.
+fn write_v1_participants() -> Vec<(AccountId, Participant<Balance, u64>)> {
+	let participants: Vec<_> = Participants::<Test>::iter().collect();
+	for (who, p) in &participants {
+		let old = v0::Participant {
+			role: p.role,
+			bond: p.bond,
+			standing: p.standing,
+			live_requests: p.live_requests,
+		};
+		v0::Participants::<Test>::insert(who, old);
+	}
+	participants
+}
+
 #[test]
 fn v1_requests_end_refunded_and_v1_outcomes_are_kept() {
 	ExtBuilder::default().build().execute_with(|| {
@@ -63,6 +76,7 @@ fn v1_requests_end_refunded_and_v1_outcomes_are_kept() {
 		StorageVersion::new(0).put::<Poq>();
 		let old = write_v1_outcome(0);
 		write_v1_request(1, 4);
+		let participants = write_v1_participants();
 		assert_eq!(escrow(ALICE), FEE);
 
 		#[cfg(feature = "try-runtime")]
@@ -94,6 +108,11 @@ fn v1_requests_end_refunded_and_v1_outcomes_are_kept() {
 			vec![(10, Some(9_000), FEE, 0)]
 		);
 		assert_eq!(Balances::total_issuance(), issuance);
+		// Participants read in the new layout, unchanged but for no strikes.
+		for (who, before) in participants {
+			let after = Participants::<Test>::get(who).unwrap();
+			assert_eq!(after, Participant { live_requests: 0, strikes: 0, ..before });
+		}
 		Poq::do_try_state(System::block_number()).expect("invariants hold");
 
 		// Once at version 1, running it again changes nothing.

@@ -40,7 +40,10 @@ fn pending_work_names_what_each_account_owes() {
 
 		commit_answer(NODES[0], first);
 		assert_eq!(Poq::pending_work(&NODES[0]), vec![(second, Task::Respond)]);
-		assert_eq!(Poq::pending_work(&NODES[1]), vec![(first, Task::Respond), (second, Task::Respond)]);
+		assert_eq!(
+			Poq::pending_work(&NODES[1]),
+			vec![(first, Task::Respond), (second, Task::Respond)]
+		);
 		// The last commitment opens the reveals.
 		commit_answer(NODES[1], first);
 		let reveal_first = vec![(first, Task::RevealResponse), (second, Task::Respond)];
