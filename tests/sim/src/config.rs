@@ -69,6 +69,13 @@ pub struct Config {
 	/// Fraction of inference-node stake that is mixed.
 	#[arg(long, default_value_t = 0.2, value_parser = fraction, global = true)]
 	pub mixed_nodes: f64,
+	/// Fraction of inference-node stake that copies other nodes' answers.
+	#[arg(long, default_value_t = 0.0, value_parser = fraction, global = true)]
+	pub copying_nodes: f64,
+	/// Penalty for a node that commits and never reveals (`NodePenalty`) [default: the
+	/// validators' penalty, as in the runtime].
+	#[arg(long, global = true)]
+	pub node_penalty: Option<u128>,
 	/// The score a lazy-constant validator reveals.
 	#[arg(long, default_value_t = 5_000, value_parser = score, global = true)]
 	pub lazy_constant: u16,
@@ -106,6 +113,11 @@ impl Config {
 	/// The penalty in force: `--penalty`, or 10 % of the bond as the README suggests.
 	pub fn penalty(&self) -> u128 {
 		self.penalty.unwrap_or(self.bond / 10)
+	}
+
+	/// The node penalty in force: `--node-penalty`, or the validators' penalty.
+	pub fn node_penalty(&self) -> u128 {
+		self.node_penalty.unwrap_or_else(|| self.penalty())
 	}
 
 	/// The absence penalty in force: `--absence-penalty`, or a fifth of the penalty.

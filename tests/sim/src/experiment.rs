@@ -7,7 +7,7 @@ use crate::{
 	quality::{GoodAnswers, QualityModel},
 	stats::Summary,
 	strategy::{collusion_lie, NodeStrategy, ValidatorStrategy},
-	world::{Validator, World},
+	world::{Node, Validator, World},
 };
 use pallet_poq::consensus::in_consensus;
 
@@ -40,15 +40,20 @@ pub fn rewards(config: &Config, qualities: &QualityModel) -> Vec<RewardRow> {
 	let mut rows = Vec::new();
 	for strategy in NodeStrategy::ALL {
 		let group: Vec<_> = world.nodes.iter().filter(|n| n.strategy == strategy).collect();
-		let net: Vec<f64> = group.iter().map(|n| n.paid as f64 / rounds).collect();
+		// A strategy nobody plays (`copying` by default) has no row.
+		if group.is_empty() {
+			continue;
+		}
+		let net = |n: &Node| n.paid as f64 - n.slashed as f64;
+		let per_round: Vec<f64> = group.iter().map(|n| net(n) / rounds).collect();
 		let seats: u64 = group.iter().map(|n| n.seats).sum();
-		let paid: u128 = group.iter().map(|n| n.paid).sum();
+		let total: f64 = group.iter().map(|n| net(n)).sum();
 		let paid_seats: u64 = group.iter().map(|n| n.paid_seats).sum();
 		rows.push(RewardRow {
 			role: "node",
 			strategy: strategy.name(),
-			per_round: Summary::of(&net),
-			per_seat: ratio(paid as f64, seats),
+			per_round: Summary::of(&per_round),
+			per_seat: ratio(total, seats),
 			success: ratio(paid_seats as f64, seats),
 			bond_kept: 1.0,
 		});
@@ -313,4 +318,66 @@ mod tests {
 		assert_eq!(fractions[0], 0.0);
 		assert!((fractions[12] - 0.6).abs() < 1e-12);
 	}
+}
+
+/// How often a coalition captures a committee, with one draw and with its best of several.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GrindRow {
+	/// The coalition's share of the validator stake.
+	pub share: f64,
+	/// Share of committees in which it holds a strict majority of the drawn stake: what it gets
+	/// under protocol v2, where the committee comes from randomness first known after the
+	/// answers are in.
+	pub one_draw: f64,
+	/// Share of requests on which at least one of `tries` draws gives it that majority: what a
+	/// last responder that picks its block got under protocol v1.
+	pub best_of: f64,
+	/// Draws the grinder could choose from (`ResponseWindow`).
+	pub tries: usize,
+}
+
+/// The grinding last responder: with every validator honest but a coalition holding each of
+/// `shares` of the stake, the committee is drawn `config.rounds` times from fresh randomness; a
+/// grinder that could choose among `tries` draws per request (protocol v1: the last answer drew
+/// the committee from relay randomness already public, in any block of the response window)
+/// captures a request when any of them gives the coalition a strict stake majority.
+pub fn grind(config: &Config, shares: &[f64], tries: usize) -> Vec<GrindRow> {
+	use pallet_poq::selection::{seed_for, select_weighted};
+	let world = World::new(config, QualityModel::default(), &[]);
+	let weights: Vec<u128> = world.validators.iter().map(|v| v.bond).collect();
+	let total: u128 = weights.iter().sum();
+	shares
+		.iter()
+		.map(|&share| {
+			// The coalition: the first validators up to `share` of the stake, each an ordinary
+			// account (one account holding it all would sit on fewer committees and rule every
+			// one it sits on).
+			let mut held = 0;
+			let members = weights
+				.iter()
+				.take_while(|&&w| {
+					held += w;
+					(held as f64) <= share * total as f64
+				})
+				.count();
+			let captured = |request: u64, attempt: u64| {
+				let random = [config.seed, request, attempt].map(u64::to_le_bytes).concat();
+				let committee =
+					select_weighted(seed_for(&random, b"grind", request), &weights, config.committee);
+				let drawn: u128 = committee.iter().map(|&i| weights[i]).sum();
+				let ours: u128 =
+					committee.iter().filter(|&&i| i < members).map(|&i| weights[i]).sum();
+				2 * ours > drawn
+			};
+			let rounds = config.rounds as u64;
+			let one = (0..rounds).filter(|&r| captured(r, 0)).count();
+			let best = (0..rounds).filter(|&r| (0..tries as u64).any(|a| captured(r, a))).count();
+			GrindRow {
+				share,
+				one_draw: one as f64 / rounds as f64,
+				best_of: best as f64 / rounds as f64,
+				tries,
+			}
+		})
+		.collect()
 }

@@ -36,6 +36,10 @@ enum Command {
 	/// What one entity earns from 5 % or 20 % of the validator stake in 1, 2, 4 or 8 accounts:
 	/// split.csv (not part of `all`).
 	Split,
+	/// How often a coalition of 10 to 40 % of the validator stake captures a committee with one
+	/// draw (protocol v2) and with the best of ten (a grinding last responder under v1):
+	/// grind.csv (not part of `all`).
+	Grind,
 }
 
 fn main() -> ExitCode {
@@ -79,6 +83,10 @@ fn run(cli: &Cli) -> Result<(), String> {
 	if cli.command == Command::Split {
 		let rows = experiment::split(config, &qualities, &[0.05, 0.2], &[1, 2, 4, 8]);
 		write(&cli.out, "split.csv", &report::split_table(&rows))?;
+	}
+	if cli.command == Command::Grind {
+		let rows = experiment::grind(config, &[0.1, 0.2, 0.3, 0.4], 10);
+		write(&cli.out, "grind.csv", &report::grind_table(&rows))?;
 	}
 	Ok(())
 }

@@ -5,7 +5,7 @@
 
 use crate::{
 	aggregate::Aggregator,
-	experiment::{AttackRow, LazyConstantRow, RewardRow, SplitRow},
+	experiment::{AttackRow, GrindRow, LazyConstantRow, RewardRow, SplitRow},
 };
 
 /// A table of text cells.
@@ -135,6 +135,24 @@ pub fn split_table(rows: &[SplitRow]) -> Table {
 					fixed(row.seats_per_round, 4),
 					fixed(row.paid_per_round, 3),
 					fixed(row.vs_whole, 3),
+				]
+			})
+			.collect(),
+	}
+}
+
+/// The grinding run as a table.
+pub fn grind_table(rows: &[GrindRow]) -> Table {
+	Table {
+		header: columns(&["share", "one_draw", "best_of", "tries"]),
+		rows: rows
+			.iter()
+			.map(|row| {
+				vec![
+					fixed(row.share, 2),
+					fixed(row.one_draw, 4),
+					fixed(row.best_of, 4),
+					row.tries.to_string(),
 				]
 			})
 			.collect(),

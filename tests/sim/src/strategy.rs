@@ -17,11 +17,15 @@ pub enum NodeStrategy {
 	/// Runs the model on some requests only: each answer is good with the model's
 	/// `mixed_honest` probability, junk otherwise.
 	Mixed,
+	/// Runs no model and copies another node's answer. Under protocol v2 all it can see before
+	/// the reveals is another node's commitment, which binds that node's account: its copy
+	/// never opens, so its answer is never scored and it loses `NodePenalty` on every seat.
+	Copying,
 }
 
 impl NodeStrategy {
 	/// Every node strategy, in report order.
-	pub const ALL: [Self; 3] = [Self::Honest, Self::Mixed, Self::Lazy];
+	pub const ALL: [Self; 4] = [Self::Honest, Self::Mixed, Self::Lazy, Self::Copying];
 
 	/// Name used in CSV files and plots.
 	pub fn name(self) -> &'static str {
@@ -29,14 +33,21 @@ impl NodeStrategy {
 			Self::Honest => "honest",
 			Self::Lazy => "lazy",
 			Self::Mixed => "mixed",
+			Self::Copying => "copying",
 		}
 	}
 
-	/// The true quality of this node's answer to one request.
+	/// Whether its answer is revealed, and so scored.
+	pub fn reveals(self) -> bool {
+		self != Self::Copying
+	}
+
+	/// The true quality of this node's answer to one request (a copying node's is never
+	/// revealed: see [`Self::reveals`]).
 	pub fn answer<R: Rng + ?Sized>(self, qualities: &QualityModel, rng: &mut R) -> u16 {
 		let good = match self {
 			Self::Honest => true,
-			Self::Lazy => false,
+			Self::Lazy | Self::Copying => false,
 			Self::Mixed => rng.random_bool(qualities.mixed_honest),
 		};
 		match good {

@@ -26,10 +26,12 @@ const COMMITTEE_TAG: &[u8] = b"poq-sim/committee";
 pub struct Node {
 	/// How it answers.
 	pub strategy: NodeStrategy,
-	/// Its bond, its weight in the draw (nodes are never slashed).
+	/// Its bond, its weight in the draw (the simulator does not take penalties from it).
 	pub bond: u128,
 	/// Paid out of escrows so far.
 	pub paid: u128,
+	/// Penalties so far: a commitment never revealed.
+	pub slashed: u128,
 	/// Requests it answered.
 	pub seats: u64,
 	/// Answers that earned something (consensus at or above `MinQuality`).
@@ -109,6 +111,7 @@ pub struct World {
 	qualities: QualityModel,
 	knobs: ValidatorKnobs,
 	params: Params,
+	node_penalty: u128,
 	committee_size: usize,
 	nodes_per_request: usize,
 	fee: u128,
@@ -131,13 +134,21 @@ impl World {
 		let node_mix = [
 			(NodeStrategy::Lazy, to_ppm(config.lazy_nodes)),
 			(NodeStrategy::Mixed, to_ppm(config.mixed_nodes)),
+			(NodeStrategy::Copying, to_ppm(config.copying_nodes)),
 		];
 		let node_strategies =
 			assign_by_stake(&node_bonds, &node_mix, NodeStrategy::Honest, &mut rng);
 		let nodes = node_bonds
 			.into_iter()
 			.zip(node_strategies)
-			.map(|(bond, strategy)| Node { strategy, bond, paid: 0, seats: 0, paid_seats: 0 })
+			.map(|(bond, strategy)| Node {
+				strategy,
+				bond,
+				paid: 0,
+				slashed: 0,
+				seats: 0,
+				paid_seats: 0,
+			})
 			.collect();
 
 		let validator_bonds = draw_bonds(config.stakes, config.validators, config.bond, &mut rng);
@@ -165,6 +176,7 @@ impl World {
 			qualities,
 			knobs: config.knobs(),
 			params: config.params(),
+			node_penalty: config.node_penalty(),
 			committee_size: config.committee,
 			nodes_per_request: config.nodes_per_request,
 			fee: config.fee,
@@ -202,7 +214,10 @@ impl World {
 			&node_weights,
 			self.nodes_per_request,
 		);
-		let responses: Vec<Response> = drawn
+		// Only revealed answers are scored, in the order of the drawn nodes that revealed.
+		let revealing: Vec<usize> =
+			drawn.iter().copied().filter(|&i| self.nodes[i].strategy.reveals()).collect();
+		let responses: Vec<Response> = revealing
 			.iter()
 			.map(|&i| {
 				let strategy = self.nodes[i].strategy;
@@ -248,17 +263,23 @@ impl World {
 			.collect();
 		let plan = settle(self.fee, &consensus, &reports, &self.params);
 		let round = Round { responses, committee, stakes, reveals, consensus, plan };
-		self.book(&drawn, &round);
+		self.book(&drawn, &revealing, &round);
 		round
 	}
 
 	/// Credits payouts and debits penalties of a settled round.
-	fn book(&mut self, drawn: &[usize], round: &Round) {
-		for (k, &i) in drawn.iter().enumerate() {
+	fn book(&mut self, drawn: &[usize], revealing: &[usize], round: &Round) {
+		for &i in drawn {
+			let node = &mut self.nodes[i];
+			node.seats += 1;
+			if !node.strategy.reveals() {
+				node.slashed += self.node_penalty;
+			}
+		}
+		for (k, &i) in revealing.iter().enumerate() {
 			let node = &mut self.nodes[i];
 			// With nobody revealing, the plan pays no node at all.
 			let paid = round.plan.node_payouts.get(k).copied().unwrap_or_default();
-			node.seats += 1;
 			node.paid += paid;
 			node.paid_seats += u64::from(paid > 0);
 		}

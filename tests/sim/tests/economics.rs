@@ -4,7 +4,7 @@
 use poq_sim::{
 	aggregate::Aggregator,
 	config::Config,
-	experiment::{attack, breaking_fraction, rewards, split, AttackRow, RewardRow},
+	experiment::{attack, breaking_fraction, grind, rewards, split, AttackRow, RewardRow},
 	world::World,
 };
 use std::sync::OnceLock;
@@ -63,6 +63,19 @@ fn an_absent_validator_loses_the_absence_penalty_and_costs_the_honest_nodes() {
 	assert!(row(&with, "validator", "honest").per_seat > absent.per_seat);
 	let without = default_rewards();
 	assert!(row(&with, "node", "honest").per_seat < row(without, "node", "honest").per_seat);
+}
+
+/// A node that copies another's answer sees only a commitment before the reveals, and a copied
+/// commitment never opens: it is never scored, never paid, and loses `NodePenalty` on every
+/// seat, far less than a lazy node's junk earns.
+#[test]
+fn a_copying_node_loses_its_penalty_on_every_seat() {
+	let config = Config { copying_nodes: 0.1, ..config() };
+	let rows = rewards(&config, &config.qualities().unwrap());
+	let copying = row(&rows, "node", "copying");
+	assert_eq!((copying.per_seat, copying.success), (-(config.node_penalty() as f64), 0.0));
+	assert!(row(&rows, "node", "lazy").per_seat > copying.per_seat);
+	assert!(row(&rows, "node", "honest").per_seat > row(&rows, "node", "lazy").per_seat);
 }
 
 /// Stake splitting does not pay: a committee seats an account once, so a fifth of the stake in
@@ -158,5 +171,20 @@ fn real_scores_are_the_answers_qualities() {
 			let expected: &[u16] = if response.cartel { &[100] } else { &[6_000, 6_100] };
 			assert!(expected.contains(&response.quality), "{response:?}");
 		}
+	}
+}
+
+/// The grinding last responder (finding 1 of issue 11): choosing the best of ten committee
+/// draws multiplies a minority coalition's chance of capturing a committee several times; with
+/// one draw from randomness nobody knew when the answers closed, it keeps its one-draw chance.
+#[test]
+fn grinding_the_committee_draw_would_multiply_captures() {
+	let config = Config { rounds: 2_000, ..config() };
+	let rows = grind(&config, &[0.2, 0.3], 10);
+	for row in &rows {
+		assert!(row.one_draw > 0.0 && row.one_draw < 0.5, "{row:?}");
+		assert!(row.best_of > 2.0 * row.one_draw, "{row:?}");
+		// At most what ten independent draws give.
+		assert!(row.best_of <= 1.0 - (1.0 - row.one_draw).powi(10) + 0.05, "{row:?}");
 	}
 }
