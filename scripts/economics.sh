@@ -2,7 +2,8 @@
 # Regenerates every result of docs/economics.md: the real model's scores
 # (docs/economics/minilm/*.scores.jsonl: `poq-scorer score` with the default model and its judge,
 # on tests/sim/data/*.jsonl), the synthetic runs, the runs on those scores, the prompt-echo run,
-# heavy-tailed stakes, absent validators, stake splitting and larger committees. About 30 s after the builds.
+# heavy-tailed stakes, absent validators, copying nodes, stake splitting, grinding the committee
+# draw and larger committees. About 30 s after the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"
@@ -23,7 +24,9 @@ done
 	--out docs/economics/echo
 "$sim" all --stakes pareto --out docs/economics/pareto
 "$sim" rewards --absent 0.1 --out docs/economics/absent
+"$sim" rewards --copying-nodes 0.1 --out docs/economics/copying
 "$sim" split --out docs/economics
+"$sim" grind --out docs/economics
 for size in 5 11 21; do
 	"$sim" attack --committee "$size" --rounds 5000 --out "docs/economics/committee-$size"
 done
