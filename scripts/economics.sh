@@ -27,6 +27,13 @@ done
 "$sim" rewards --copying-nodes 0.1 --out docs/economics/copying
 "$sim" split --out docs/economics
 "$sim" grind --out docs/economics
+# Fees from MinFee to 1 000 x MinFee with the runtime's proportions (Penalty = NodePenalty =
+# 10 000 x MinFee, AbsencePenalty = 2 000 x MinFee; MinFee = 100 here), copying nodes and absent
+# validators on top of the default mix.
+for fee in 100 1000 10000 100000; do
+	"$sim" rewards --bond 10000000 --penalty 1000000 --absence-penalty 200000 --node-penalty 1000000 \
+		--fee "$fee" --copying-nodes 0.1 --absent 0.1 --out "docs/economics/fees/$fee"
+done
 for size in 5 11 21; do
 	"$sim" attack --committee "$size" --rounds 5000 --out "docs/economics/committee-$size"
 done

@@ -236,4 +236,21 @@ describe("a request on a live dev chain", () => {
 		assert.ok(of(acc.Eve.address).score.isNone);
 		assert.equal(of(acc.Eve.address).slashed.toBigInt(), NODE_PENALTY);
 	});
+
+	test("a validator tops up its bond; bad top-ups and resuming an active seat fail by name", async () => {
+		const walter = await fundedAccount(api, acc.Alice, "Walter", 1_000n * UNIT);
+		await send(api, api.tx.poq.registerValidator(BOND), walter);
+		const { events } = await send(api, api.tx.poq.bondExtra(5n * UNIT), walter);
+		const bonded = events.find(({ event }) => api.events.poq.Bonded.is(event));
+		assert.equal(bonded.event.data.bond.toBigInt(), BOND + 5n * UNIT);
+		assert.equal((await api.query.poq.participants(walter.address)).unwrap().bond.toBigInt(), BOND + 5n * UNIT);
+		const pool = (await api.query.poq.pools("Validator")).map(([who, bond]) => [who.toString(), bond.toBigInt()]);
+		assert.deepEqual(pool.find(([who]) => who === walter.address), [walter.address, BOND + 5n * UNIT]);
+		assert.equal((await balances(api, walter.address)).held, BOND + 5n * UNIT);
+		const fails = (tx) => send(api, tx, walter).then(() => assert.fail("must fail"), (e) => e.module);
+		assert.equal(await fails(api.tx.poq.bondExtra(0)), "poq.ZeroAmount");
+		assert.equal(await fails(api.tx.poq.bondExtra(10_000n * UNIT)), "poq.InsufficientBalance");
+		assert.equal(await fails(api.tx.poq.resume()), "poq.NotSuspended");
+		assert.equal((await balances(api, walter.address)).held, BOND + 5n * UNIT, "nothing changed");
+	});
 });
