@@ -249,23 +249,33 @@ impl<T: Config> Pallet<T> {
 			drawn.into_iter().map(|(who, _)| NodeSeat { who, commitment: None }).collect(),
 		);
 		request.nodes.iter().for_each(|seat| Self::set_busy(&seat.who, true));
-		let respond_by = now.saturating_add(T::ResponseWindow::get());
 		let nodes = request.nodes.iter().map(|seat| seat.who.clone()).collect();
-		request.phase = Phase::AwaitingResponses;
-		request.ends_at = respond_by;
-		Self::schedule(id, respond_by);
-		Requests::<T>::insert(id, request);
+		let window = T::ResponseWindow::get();
+		let respond_by = Self::open_window(id, request, Phase::AwaitingResponses, window);
 		Self::deposit_event(Event::NodesSelected { id, nodes, respond_by });
 	}
 
 	/// Opens the nodes' reveal phase of request `id`.
-	fn start_revealing_responses(id: RequestId, mut request: RequestOf<T>) {
-		let reveal_by = Self::now().saturating_add(T::RevealWindow::get());
-		request.phase = Phase::RevealingResponses;
-		request.ends_at = reveal_by;
-		Self::schedule(id, reveal_by);
-		Requests::<T>::insert(id, request);
+	fn start_revealing_responses(id: RequestId, request: RequestOf<T>) {
+		let window = T::RevealWindow::get();
+		let reveal_by = Self::open_window(id, request, Phase::RevealingResponses, window);
 		Self::deposit_event(Event::ResponseRevealStarted { id, reveal_by });
+	}
+
+	/// Puts request `id` in `phase`, open for `window` blocks from this one, and books its end;
+	/// returns the first block after the window.
+	fn open_window(
+		id: RequestId,
+		mut request: RequestOf<T>,
+		phase: Phase,
+		window: BlockNumberFor<T>,
+	) -> BlockNumberFor<T> {
+		let ends_at = Self::now().saturating_add(window);
+		request.phase = phase;
+		request.ends_at = ends_at;
+		Self::schedule(id, ends_at);
+		Requests::<T>::insert(id, request);
+		ends_at
 	}
 
 	/// The live request `id`, if it is in `phase` and the phase's window is open.
@@ -295,23 +305,15 @@ impl<T: Config> Pallet<T> {
 			return Self::finish(id, request);
 		}
 		committee.iter().for_each(|member| Self::set_busy(&member.who, true));
-		let commit_by = now.saturating_add(T::CommitWindow::get());
 		let members = committee.iter().map(|member| member.who.clone()).collect();
 		request.committee = committee;
-		request.phase = Phase::Committing;
-		request.ends_at = commit_by;
-		Self::schedule(id, commit_by);
-		Requests::<T>::insert(id, request);
+		let commit_by = Self::open_window(id, request, Phase::Committing, T::CommitWindow::get());
 		Self::deposit_event(Event::CommitteeSelected { id, committee: members, commit_by });
 	}
 
 	/// Opens the reveal phase of request `id`.
-	fn start_revealing(id: RequestId, mut request: RequestOf<T>) {
-		let reveal_by = Self::now().saturating_add(T::RevealWindow::get());
-		request.phase = Phase::Revealing;
-		request.ends_at = reveal_by;
-		Self::schedule(id, reveal_by);
-		Requests::<T>::insert(id, request);
+	fn start_revealing(id: RequestId, request: RequestOf<T>) {
+		let reveal_by = Self::open_window(id, request, Phase::Revealing, T::RevealWindow::get());
 		Self::deposit_event(Event::RevealStarted { id, reveal_by });
 	}
 

@@ -362,8 +362,11 @@ pub fn grind(config: &Config, shares: &[f64], tries: usize) -> Vec<GrindRow> {
 				.count();
 			let captured = |request: u64, attempt: u64| {
 				let random = [config.seed, request, attempt].map(u64::to_le_bytes).concat();
-				let committee =
-					select_weighted(seed_for(&random, b"grind", request), &weights, config.committee);
+				let committee = select_weighted(
+					seed_for(&random, b"grind", request),
+					&weights,
+					config.committee,
+				);
 				let drawn: u128 = committee.iter().map(|&i| weights[i]).sum();
 				let ours: u128 =
 					committee.iter().filter(|&&i| i < members).map(|&i| weights[i]).sum();

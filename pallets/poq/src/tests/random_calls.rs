@@ -15,6 +15,8 @@ enum Action {
 	Reveal { target: Target, tamper: bool },
 	Register { account: usize, validator: bool, bond: Balance },
 	Unregister { account: usize },
+	BondExtra { account: usize, amount: Balance },
+	Resume { account: usize },
 	Withdraw { account: usize },
 	Advance { blocks: u64 },
 }
@@ -79,6 +81,8 @@ fn action() -> impl Strategy<Value = Action> {
 		1 => (actor.clone(), any::<bool>(), 50..1_500u64)
 			.prop_map(|(account, validator, bond)| Action::Register { account, validator, bond }),
 		1 => actor.clone().prop_map(|account| Action::Unregister { account }),
+		1 => (actor.clone(), 0..600u64).prop_map(|(account, amount)| Action::BondExtra { account, amount }),
+		1 => actor.clone().prop_map(|account| Action::Resume { account }),
 		1 => actor.prop_map(|account| Action::Withdraw { account }),
 		2 => (1..8u64).prop_map(|blocks| Action::Advance { blocks }),
 	]
@@ -158,6 +162,10 @@ proptest! {
 					},
 					Action::Unregister { account } =>
 						Poq::unregister(RuntimeOrigin::signed(ACTORS[account])),
+					Action::BondExtra { account, amount } =>
+						Poq::bond_extra(RuntimeOrigin::signed(ACTORS[account]), amount),
+					Action::Resume { account } =>
+						Poq::resume(RuntimeOrigin::signed(ACTORS[account])),
 					Action::Withdraw { account } =>
 						Poq::withdraw_unbonded(RuntimeOrigin::signed(ACTORS[account])),
 					Action::Advance { blocks } => {
