@@ -13,7 +13,7 @@ use poq_scorer::{Error, QualityModel};
 const FLOOR: u16 = 2_000;
 
 fn graded(set: &str) -> Report {
-	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../eval").join(set);
+	let path = common::manifest_dir().join("../eval").join(set);
 	let rows: Vec<serde_json::Value> = std::fs::read_to_string(&path)
 		.unwrap()
 		.lines()
@@ -103,7 +103,7 @@ fn a_bad_judge_file_is_a_load_error() {
 fn the_pinned_digest_is_the_same_everywhere() {
 	// fetch-model.sh checks the folder against it and the runtime's presets pin it; a node
 	// whose folder has another digest refuses to score.
-	let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+	let root = common::manifest_dir().join("../..");
 	let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
 	let digest = QualityModel::load(&default_dir()).unwrap().digest_hex();
 	assert_eq!(digest, common::DEFAULT_DIGEST);

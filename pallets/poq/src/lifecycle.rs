@@ -426,6 +426,9 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 
+		// Strikes count a member's own absence, not a committee's failure as a whole (see
+		// `settle`).
+		let anyone_committed = request.committee.iter().any(|m| m.commitment.is_some());
 		let mut committee = Vec::with_capacity(request.committee.len());
 		for (index, member) in request.committee.iter().enumerate() {
 			let validator = member.who.clone();
@@ -441,7 +444,9 @@ impl<T: Config> Pallet<T> {
 				0 => 0u32.into(),
 				penalty => Self::slash_bond(&validator, from_units(penalty)),
 			};
-			Self::record_attendance(&validator, member.commitment.is_some());
+			if anyone_committed {
+				Self::record_attendance(&validator, member.commitment.is_some());
+			}
 			if slashed > 0u32.into() {
 				Self::deposit_event(Event::ValidatorSlashed {
 					id,

@@ -105,7 +105,7 @@ impl Plan {
 /// without consensus, revealing members are neither paid nor penalised ([`Verdict::NoMajority`]),
 /// the nodes earn nothing and the client gets the escrow back. Members who committed and never
 /// revealed are penalised either way, and members who never committed lose the smaller absence
-/// penalty either way.
+/// penalty either way, unless nobody committed at all.
 ///
 /// Validators: `validator_share` of the escrow, among the members in consensus in proportion to
 /// their stakes.
@@ -132,12 +132,17 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 		}
 	}
 	let consensus = if finalized { consensus } else { &[] };
+	// A committee on which nobody committed failed as a whole (validators not yet running a
+	// quality model that just changed, a stalled transaction pool): that is no one member's
+	// absence, and penalising it would drain every bond at once.
+	let absence_penalty =
+		if members.iter().any(|m| m.committed) { params.absence_penalty } else { 0 };
 	let penalties = members
 		.iter()
 		.zip(&verdicts)
 		.map(|(member, verdict)| match verdict {
 			Verdict::NoReveal | Verdict::OffConsensus => params.penalty.min(member.bond),
-			Verdict::NoCommit => params.absence_penalty.min(member.bond),
+			Verdict::NoCommit => absence_penalty.min(member.bond),
 			Verdict::InConsensus | Verdict::NoMajority => 0,
 		})
 		.collect();
@@ -304,6 +309,19 @@ mod tests {
 	}
 
 	#[test]
+	fn a_committee_nobody_committed_on_is_not_penalised() {
+		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, stake: 1_000 };
+		let plan = settle(1_000, &[], &[absent, absent, absent], &params());
+		assert_eq!(plan.verdicts, vec![Verdict::NoCommit; 3]);
+		assert_eq!(plan.penalties, vec![0, 0, 0]);
+		assert_eq!(plan.refund, 1_000);
+		// One commitment makes the others' absence theirs.
+		let committed = MemberReport { committed: true, ..absent };
+		let plan = settle(1_000, &[], &[committed, absent, absent], &params());
+		assert_eq!(plan.penalties, vec![50, 20, 20]);
+	}
+
+	#[test]
 	fn penalty_never_exceeds_the_bond() {
 		let poor = MemberReport { committed: true, reveal: None, bond: 7, stake: 7 };
 		assert_eq!(settle(10, &[], &[poor], &params()).penalties, vec![7]);
@@ -398,10 +416,12 @@ mod tests {
 			prop_assert_eq!(plan.paid() + plan.refund, escrow);
 			prop_assert_eq!(plan.validator_payouts.len(), members.len());
 			prop_assert_eq!(plan.node_payouts.len(), if plan.finalized { consensus.len() } else { 0 });
+			let anyone_committed = members.iter().any(|m| m.committed);
 			for ((penalty, member), verdict) in plan.penalties.iter().zip(&members).zip(&plan.verdicts) {
 				let due = match verdict {
 					Verdict::NoReveal | Verdict::OffConsensus => params.penalty,
-					Verdict::NoCommit => params.absence_penalty,
+					Verdict::NoCommit if anyone_committed => params.absence_penalty,
+					Verdict::NoCommit => 0,
 					Verdict::InConsensus | Verdict::NoMajority => 0,
 				};
 				prop_assert_eq!(*penalty, member.bond.min(due));

@@ -11,11 +11,20 @@ use candle_core::{Device, Tensor};
 use serde::Deserialize;
 use tempfile::TempDir;
 
+/// This crate's folder in the checkout the tests run in. Read when the test runs (cargo sets it),
+/// not baked in when it was compiled: the shared target directory serves checkouts at other
+/// paths, and cargo reuses a test binary built in another one.
+pub fn manifest_dir() -> PathBuf {
+	PathBuf::from(
+		std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"),
+	)
+}
+
 /// The default model folder as `scripts/fetch-model.sh` assembles it: all-MiniLM-L6-v2 with
 /// the judge (`judge.json`), computing in int8 (`precision.json`). The tests need the real
 /// weights.
 pub fn default_dir() -> PathBuf {
-	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../weights/all-MiniLM-L6-v2");
+	let dir = manifest_dir().join("../weights/all-MiniLM-L6-v2");
 	assert!(
 		dir.join("model.safetensors").is_file() && dir.join("judge.json").is_file(),
 		"{} is missing or has no judge: run `bash scripts/fetch-model.sh` first",
@@ -154,7 +163,7 @@ pub fn xlmr_dir() -> PathBuf {
 }
 
 fn build_xlmr(dir: &Path) {
-	let tokenizer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/xlmr-tokenizer.json");
+	let tokenizer = manifest_dir().join("tests/xlmr-tokenizer.json");
 	std::fs::copy(&tokenizer, dir.join("tokenizer.json")).unwrap();
 	let vocab = tokenizers::Tokenizer::from_file(&tokenizer).unwrap().get_vocab_size(true);
 	let (h, i, layers, positions) = (32, 64, 2, 514);
