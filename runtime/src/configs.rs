@@ -181,6 +181,10 @@ impl pallet_relay_randomness::Config for Runtime {}
 
 parameter_types! {
 	pub const ValidatorShare: Perbill = Perbill::from_percent(20);
+	/// A lie costs half the request's fee when that is more than `Penalty`: a seat pays 4 % of
+	/// it (`ValidatorShare` over five seats), so a lazy member must be in consensus on more than
+	/// 92 % of its seats to profit, at any fee (`docs/economics.md`, weakness 1).
+	pub const PenaltyShare: Perbill = Perbill::from_percent(50);
 }
 
 impl pallet_poq::Config for Runtime {
@@ -193,6 +197,8 @@ impl pallet_poq::Config for Runtime {
 	type AuthorityId = pallet_poq::crypto::PoqAuthId;
 	type MinBond = ConstU128<{ 100 * UNIT }>;
 	type MinFee = ConstU128<{ MILLI_UNIT }>;
+	// `PenaltyShare` of it is `MinBond`.
+	type MaxFee = ConstU128<{ 200 * UNIT }>;
 	type MaxPromptLen = ConstU32<4096>;
 	type MaxOutputLen = ConstU32<8192>;
 	type NodesPerRequest = ConstU32<3>;
@@ -209,6 +215,7 @@ impl pallet_poq::Config for Runtime {
 	type MinQuality = ConstU16<2_000>;
 	type ValidatorShare = ValidatorShare;
 	type Penalty = ConstU128<{ 10 * UNIT }>;
+	type PenaltyShare = PenaltyShare;
 	type NodePenalty = ConstU128<{ 10 * UNIT }>;
 	type AbsencePenalty = ConstU128<{ 2 * UNIT }>;
 	type MaxStrikes = ConstU32<3>;

@@ -122,6 +122,8 @@ describe("a request on a live dev chain", () => {
 		await registerMallory();
 		const maxPrompt = api.consts.poq.maxPromptLen.toNumber();
 		await rejects(api.tx.poq.submitRequest("x".repeat(maxPrompt + 1), FEE), acc.Ferdie, "poq.PromptTooLong");
+		const maxFee = api.consts.poq.maxFee.toBigInt();
+		await rejects(api.tx.poq.submitRequest(PROMPT, maxFee + 1n), acc.Ferdie, "poq.FeeTooHigh");
 
 		const { id } = await request();
 		await waitForWork(api, acc.Dave.address, [id], "Respond");

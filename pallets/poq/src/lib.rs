@@ -161,6 +161,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinFee: Get<BalanceOf<Self>>;
 
+		/// Largest fee of a request: `PenaltyShare` of it must fit in `MinBond`
+		/// (`integrity_test`), so that every penalty a request can call for can be taken from
+		/// any seat on it. A lie on a larger fee could earn more than the liar's whole bond.
+		#[pallet::constant]
+		type MaxFee: Get<BalanceOf<Self>>;
+
 		/// Longest prompt in bytes.
 		#[pallet::constant]
 		type MaxPromptLen: Get<u32>;
@@ -223,10 +229,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type ValidatorShare: Get<Perbill>;
 
-		/// Taken from the bond of a member who committed and then did not reveal or revealed off
-		/// consensus.
+		/// The least taken from the bond of a member who committed and then did not reveal or
+		/// revealed off consensus; `PenaltyShare` of the request's fee when that is more.
 		#[pallet::constant]
 		type Penalty: Get<BalanceOf<Self>>;
+
+		/// Share of a request's fee a member who committed and then did not reveal or revealed
+		/// off consensus loses, when more than `Penalty`: a seat pays a share of the fee, so a
+		/// fixed penalty would make laziness pay on requests with fees high enough.
+		#[pallet::constant]
+		type PenaltyShare: Get<Perbill>;
 
 		/// Taken from the bond of a member who never committed (at most `Penalty`). It also
 		/// earns a strike.
@@ -432,6 +444,8 @@ pub mod pallet {
 		EmptyPrompt,
 		/// The fee is below `MinFee`.
 		FeeTooLow,
+		/// The fee is above `MaxFee`.
+		FeeTooHigh,
 		/// `MaxLiveRequests` requests are live.
 		TooManyLiveRequests,
 		/// No inference node is registered.
@@ -498,6 +512,11 @@ pub mod pallet {
 				"staying away must not cost more than lying"
 			);
 			assert!(T::MaxStrikes::get() > 0, "a validator is suspended only after a strike");
+			assert!(T::MinFee::get() <= T::MaxFee::get(), "no fee would be allowed");
+			assert!(
+				T::PenaltyShare::get().mul_floor(T::MaxFee::get()) <= T::MinBond::get(),
+				"a penalty on the largest fee would not fit in the smallest bond"
+			);
 			for window in [T::ResponseWindow::get(), T::CommitWindow::get(), T::RevealWindow::get()]
 			{
 				assert!(window > 0u32.into(), "a phase needs at least one block");

@@ -40,6 +40,7 @@ impl<T: Config> Pallet<T> {
 			prompt.try_into().map_err(|_| Error::<T>::PromptTooLong)?;
 		ensure!(!prompt.is_empty(), Error::<T>::EmptyPrompt);
 		ensure!(fee >= T::MinFee::get(), Error::<T>::FeeTooLow);
+		ensure!(fee <= T::MaxFee::get(), Error::<T>::FeeTooHigh);
 		ensure!(
 			Requests::<T>::count() < T::MaxLiveRequests::get(),
 			Error::<T>::TooManyLiveRequests
@@ -511,6 +512,7 @@ impl<T: Config> Pallet<T> {
 			min_quality: T::MinQuality::get(),
 			tolerance: T::Tolerance::get(),
 			penalty: T::Penalty::get().unique_saturated_into(),
+			penalty_share: T::PenaltyShare::get(),
 			absence_penalty: T::AbsencePenalty::get().unique_saturated_into(),
 		}
 	}

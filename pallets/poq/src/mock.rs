@@ -63,6 +63,8 @@ impl pallet_poq::benchmarking::BenchmarkHelper for TestRandomness {
 
 parameter_types! {
 	pub const ValidatorShare: Perbill = Perbill::from_percent(20);
+	/// Small, so that at the tests' usual fees the floor, `PENALTY`, applies.
+	pub const PenaltyShare: Perbill = Perbill::from_percent(2);
 	/// `MaxHookItemsPerBlock`, which scheduling tests lower.
 	pub storage HookItems: u32 = HOOK_ITEMS;
 	/// Holds the randomness at the value first known in this block, when set.
@@ -71,6 +73,8 @@ parameter_types! {
 
 pub const MIN_BOND: Balance = 100;
 pub const MIN_FEE: Balance = 10;
+/// `PenaltyShare` (2 %) of it is `MIN_BOND`.
+pub const MAX_FEE: Balance = 5_000;
 pub const PENALTY: Balance = 50;
 pub const NODE_PENALTY: Balance = 40;
 pub const ABSENCE_PENALTY: Balance = 20;
@@ -158,6 +162,7 @@ impl pallet_poq::Config for Test {
 	type AuthorityId = pallet_poq::crypto::PoqAuthId;
 	type MinBond = ConstU64<MIN_BOND>;
 	type MinFee = ConstU64<MIN_FEE>;
+	type MaxFee = ConstU64<MAX_FEE>;
 	type MaxPromptLen = ConstU32<MAX_PROMPT>;
 	type MaxOutputLen = ConstU32<MAX_OUTPUT>;
 	type NodesPerRequest = ConstU32<NODES_PER_REQUEST>;
@@ -174,6 +179,7 @@ impl pallet_poq::Config for Test {
 	type MinQuality = ConstU16<MIN_QUALITY>;
 	type ValidatorShare = ValidatorShare;
 	type Penalty = ConstU64<PENALTY>;
+	type PenaltyShare = PenaltyShare;
 	type NodePenalty = ConstU64<NODE_PENALTY>;
 	type AbsencePenalty = ConstU64<ABSENCE_PENALTY>;
 	type MaxStrikes = ConstU32<MAX_STRIKES>;

@@ -19,9 +19,11 @@ pub struct Params {
 	pub min_quality: u16,
 	/// Largest mean absolute deviation from consensus that still counts as in consensus.
 	pub tolerance: u16,
-	/// Taken from the bond of a member who committed and then did not reveal or revealed off
-	/// consensus.
+	/// The least taken from the bond of a member who committed and then did not reveal or
+	/// revealed off consensus.
 	pub penalty: u128,
+	/// Share of the escrow such a member loses when it is more than `penalty`.
+	pub penalty_share: Perbill,
 	/// Taken from the bond of a member who never committed: less than `penalty`, so that
 	/// staying away costs less than lying, and more than nothing, so that it is not free.
 	pub absence_penalty: u128,
@@ -137,11 +139,12 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 	// absence, and penalising it would drain every bond at once.
 	let absence_penalty =
 		if members.iter().any(|m| m.committed) { params.absence_penalty } else { 0 };
+	let penalty = lie_penalty(escrow, params);
 	let penalties = members
 		.iter()
 		.zip(&verdicts)
 		.map(|(member, verdict)| match verdict {
-			Verdict::NoReveal | Verdict::OffConsensus => params.penalty.min(member.bond),
+			Verdict::NoReveal | Verdict::OffConsensus => penalty.min(member.bond),
 			Verdict::NoCommit => absence_penalty.min(member.bond),
 			Verdict::InConsensus | Verdict::NoMajority => 0,
 		})
@@ -188,6 +191,14 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 	plan
 }
 
+/// What a member who committed and then did not reveal or revealed off consensus loses on a
+/// request of `escrow` (before the cap at its bond): `penalty`, or `penalty_share` of the escrow
+/// when that is more. A seat pays at most `validator_share` of the escrow, so with
+/// `penalty_share` well above it laziness costs more than it earns at every fee.
+pub fn lie_penalty(escrow: u128, params: &Params) -> u128 {
+	params.penalty.max(params.penalty_share.mul_floor(escrow))
+}
+
 fn verdict(member: &MemberReport, consensus: &[u16], params: &Params) -> Verdict {
 	match (member.committed, member.reveal) {
 		(false, _) => Verdict::NoCommit,
@@ -211,6 +222,7 @@ mod tests {
 			min_quality: 2_000,
 			tolerance: 1_000,
 			penalty: 50,
+			penalty_share: Perbill::from_percent(2),
 			absence_penalty: 20,
 		}
 	}
@@ -322,6 +334,18 @@ mod tests {
 	}
 
 	#[test]
+	fn the_penalty_grows_with_the_fee_above_its_floor() {
+		let lazy = [0u16];
+		let members = [member(Some(&[9_000])), member(Some(&[9_000])), member(Some(&lazy))];
+		// 2 % of 1 000 is 20: the floor, 50, applies.
+		assert_eq!(settle(1_000, &[9_000], &members, &params()).penalties, vec![0, 0, 50]);
+		// 2 % of 10 000 is 200.
+		assert_eq!(settle(10_000, &[9_000], &members, &params()).penalties, vec![0, 0, 200]);
+		// Never more than the bond.
+		assert_eq!(settle(1_000_000, &[9_000], &members, &params()).penalties, vec![0, 0, 1_000]);
+	}
+
+	#[test]
 	fn penalty_never_exceeds_the_bond() {
 		let poor = MemberReport { committed: true, reveal: None, bond: 7, stake: 7 };
 		assert_eq!(settle(10, &[], &[poor], &params()).penalties, vec![7]);
@@ -349,6 +373,7 @@ mod tests {
 			min_quality in 0u16..=MAX_SCORE,
 			tolerance in 0u16..=MAX_SCORE,
 			penalty in 0u128..20_000,
+			penalty_share in 0u32..=1_000_000_000,
 			absence_penalty in 0u128..20_000,
 			responses in Just(responses),
 		) -> (u128, Vec<(bool, Option<Vec<u16>>, u128)>, Params, usize) {
@@ -357,6 +382,7 @@ mod tests {
 				min_quality,
 				tolerance,
 				penalty,
+				penalty_share: Perbill::from_parts(penalty_share),
 				absence_penalty,
 			}, responses)
 		}
@@ -419,7 +445,7 @@ mod tests {
 			let anyone_committed = members.iter().any(|m| m.committed);
 			for ((penalty, member), verdict) in plan.penalties.iter().zip(&members).zip(&plan.verdicts) {
 				let due = match verdict {
-					Verdict::NoReveal | Verdict::OffConsensus => params.penalty,
+					Verdict::NoReveal | Verdict::OffConsensus => lie_penalty(escrow, &params),
 					Verdict::NoCommit if anyone_committed => params.absence_penalty,
 					Verdict::NoCommit => 0,
 					Verdict::InConsensus | Verdict::NoMajority => 0,

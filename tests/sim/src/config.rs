@@ -43,6 +43,9 @@ pub struct Config {
 	/// Penalty for a missing or off-consensus reveal (`Penalty`) [default: 10 % of --bond].
 	#[arg(long, global = true)]
 	pub penalty: Option<u128>,
+	/// Percent of the fee a lie costs when more than the penalty (`PenaltyShare`).
+	#[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
+	pub penalty_share: u32,
 	/// Penalty for never committing (`AbsencePenalty`) [default: a fifth of the penalty, as in
 	/// the runtime].
 	#[arg(long, global = true)]
@@ -132,6 +135,7 @@ impl Config {
 			min_quality: self.min_quality,
 			tolerance: self.tolerance,
 			penalty: self.penalty(),
+			penalty_share: Perbill::from_percent(self.penalty_share),
 			absence_penalty: self.absence_penalty(),
 		}
 	}

@@ -188,3 +188,37 @@ fn grinding_the_committee_draw_would_multiply_captures() {
 		assert!(row.best_of <= 1.0 - (1.0 - row.one_draw).powi(10) + 0.05, "{row:?}");
 	}
 }
+
+/// The lazy constant's best case (every node honest, answers clustered, the constant at their
+/// centre: in consensus on about 73 % of seats) at fees up to the largest the pallet allows
+/// (`MaxFee`: half of it, the penalty share, is the bond): with a lie costing half the fee
+/// above the floor it loses at every fee; with the penalty fixed (`--penalty-share 0`) it
+/// profits once the fee is high enough.
+#[test]
+fn a_lazy_constant_never_profits_at_any_fee() {
+	use poq_sim::quality::GoodAnswers;
+	let lazy = |fee, penalty_share| {
+		let config = Config {
+			answers: GoodAnswers::Clustered,
+			lazy_nodes: 0.0,
+			mixed_nodes: 0.0,
+			lazy_constant: 5_500,
+			fee,
+			penalty_share,
+			rounds: 2_000,
+			..Config::default()
+		};
+		let rows = rewards(&config, &config.qualities().unwrap());
+		(
+			row(&rows, "validator", "lazy-constant").per_seat,
+			row(&rows, "validator", "honest").per_seat,
+		)
+	};
+	let max_fee = Config::default().bond * 2;
+	for fee in [10, 1_000, 10_000, max_fee] {
+		let (lazy, honest) = lazy(fee, 50);
+		assert!(lazy < 0.0 && honest > 0.0, "fee {fee}: lazy {lazy}, honest {honest}");
+	}
+	let (fixed, _) = lazy(max_fee, 0);
+	assert!(fixed > 0.0, "with a fixed penalty laziness pays at a high fee: {fixed}");
+}

@@ -86,6 +86,29 @@ fn lazy_member_is_penalised(lazy_scores: [u16; 2]) {
 }
 
 #[test]
+fn a_lie_on_a_large_fee_costs_a_share_of_the_fee() {
+	// At the largest fee a seat pays 20 % / 3 of it; a lie costs `PenaltyShare` of it, here all
+	// of the smallest bond, not the fixed `PENALTY` that a fee this large would dwarf.
+	let validators = vec![(20, BOND), (21, BOND), (22, MIN_BOND)];
+	ExtBuilder::default().validators(validators).execute(|| {
+		let id = submit(ALICE, MAX_FEE);
+		respond_all(id);
+		let (honest, lie) = ([9_000, 1_000], [5_000, 5_000]);
+		for (v, s) in [(20, honest), (21, honest), (22, lie)] {
+			commit(v, id, &s);
+		}
+		for (v, s) in [(20, honest), (21, honest), (22, lie)] {
+			reveal(v, id, &s);
+		}
+		let due = PenaltyShare::get().mul_floor(MAX_FEE);
+		assert!(due > PENALTY);
+		assert_eq!(verdict(id, 22), (Verdict::OffConsensus, 0, due));
+		assert_eq!(due, MIN_BOND, "the largest fee's penalty fits in the smallest bond");
+		assert_eq!(Participants::<Test>::get(22).unwrap().bond, 0);
+	});
+}
+
+#[test]
 fn a_constant_scorer_is_penalised() {
 	lazy_member_is_penalised([5_000, 5_000]);
 }

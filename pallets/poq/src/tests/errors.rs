@@ -36,6 +36,10 @@ fn request_errors() {
 			Error::<Test>::FeeTooLow
 		);
 		assert_noop!(
+			Poq::submit_request(signed(ALICE), b"p".to_vec(), MAX_FEE + 1),
+			Error::<Test>::FeeTooHigh
+		);
+		assert_noop!(
 			Poq::submit_request(signed(PAUPER), b"p".to_vec(), 100),
 			Error::<Test>::InsufficientBalance
 		);
