@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -10,9 +10,13 @@ import { ROOT, UNIT, devAccounts, fundedAccount, poqEvent, send, startNode, watc
 import { chatServer } from "../../tools/lib/chat-server.mjs";
 import { truncateUtf8 } from "../../tools/poq-infer/poq-infer.mjs";
 
-/** Runs poq-infer for `suri` against `endpoint`; returns the process and its output so far. */
-function runInfer(ws, suri, endpoint) {
+/**
+ * Runs poq-infer for `suri` against `endpoint` with a fresh state file, or `kept` written into it
+ * first; returns the process and its output so far.
+ */
+function runInfer(ws, suri, endpoint, kept) {
 	const state = join(mkdtempSync(join(tmpdir(), "poq-infer-")), "state.json");
+	if (kept) writeFileSync(state, JSON.stringify(kept));
 	const args = ["--ws", ws, "--suri", suri, "--endpoint", endpoint, "--state", state];
 	const child = spawn(process.execPath, [join(ROOT, "tools/poq-infer/poq-infer.mjs"), ...args], {
 		stdio: ["ignore", "pipe", "pipe"],
@@ -88,12 +92,14 @@ test("a node that echoes the prompt back is paid nothing; the node that answers 
 	const honest = await chatServer(() => "Plants capture sunlight with chlorophyll and use its energy to turn water and carbon dioxide into glucose, releasing oxygen.");
 	const echo = await chatServer((prompt) => prompt);
 	t.after(() => Promise.all([honest.close(), echo.close()]));
-	const clients = [runInfer(ws, "//Dave", honest.url), runInfer(ws, "//Eve", echo.url)];
-	t.after(() => clients.forEach((c) => c.child.kill()));
-
 	const id = (await api.query.poq.nextRequestId()).toBigInt();
 	const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
 	await send(api, api.tx.poq.submitRequest("How does photosynthesis work in plants?", 10n * UNIT), acc.Ferdie);
+	// The request is live when the clients start, and Dave's state file holds an answer kept
+	// for its id on another chain (another prompt): that answer must not be committed here.
+	const stale = { [String(id)]: { output: "Bananas are yellow.", salt: `0x${"11".repeat(32)}`, prompt: `0x${"00".repeat(32)}` } };
+	const clients = [runInfer(ws, "//Dave", honest.url, stale), runInfer(ws, "//Eve", echo.url)];
+	t.after(() => clients.forEach((c) => c.child.kill()));
 	const { records } = await done;
 	assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", id)), "the request is finalized");
 

@@ -11,13 +11,13 @@
 //
 //   node tools/poq-infer/poq-infer.mjs --suri //Dave --endpoint http://127.0.0.1:8080 \
 //        [--ws ws://127.0.0.1:9944] [--model default] [--bond 100] [--max-tokens 512] \
-//        [--state ~/.local/share/poq-infer/<account>.json]
+//        [--state ~/.local/share/poq-infer/<genesis hash>/<account>.json]
 //   (--suri-file <file> reads the secret from a file instead)
 
 import { ApiPromise, WsProvider } from "@polkadot/api";
 import { Keyring } from "@polkadot/keyring";
 import { u8aToHex } from "@polkadot/util";
-import { cryptoWaitReady, randomAsU8a } from "@polkadot/util-crypto";
+import { blake2AsHex, cryptoWaitReady, randomAsU8a } from "@polkadot/util-crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -58,7 +58,8 @@ export async function complete(endpoint, model, prompt, maxTokens, timeoutSecond
 
 /**
  * The answers committed and not yet revealed, by request id, kept in a JSON file that is
- * replaced atomically on every change: `{ "<id>": { "output": "...", "salt": "0x..." } }`.
+ * replaced atomically on every change:
+ * `{ "<id>": { "output": "...", "salt": "0x...", "prompt": "<blake2-256 of the prompt>" } }`.
  */
 export class Kept {
 	constructor(path) {
@@ -123,7 +124,9 @@ async function main() {
 		log("registered");
 	}
 
-	const statePath = args.state ?? join(homedir(), ".local/share/poq-infer", `${account.address}.json`);
+	// One file per chain and account: request ids restart from 0 on every chain.
+	const genesis = api.genesisHash.toHex();
+	const statePath = args.state ?? join(homedir(), ".local/share/poq-infer", genesis, `${account.address}.json`);
 	const kept = new Kept(statePath);
 	log(`answers between commit and reveal are kept in ${statePath}`);
 
@@ -143,12 +146,15 @@ async function main() {
 	const commit = (id) =>
 		step(id, "committing", async () => {
 			// An answer kept from before a restart is committed again, never replaced: the chain
-			// may hold a commitment to it already.
+			// may hold a commitment to it already. Only if it answers this prompt, though: a
+			// state file given to another chain (`--state`) holds other requests under these ids.
+			const promptBytes = (await api.query.poq.prompts(id)).unwrap();
+			const promptHash = blake2AsHex(promptBytes);
 			let entry = kept.get(id);
-			if (!entry) {
-				const prompt = new TextDecoder().decode((await api.query.poq.prompts(id)).unwrap());
+			if (entry?.prompt !== promptHash) {
+				const prompt = new TextDecoder().decode(promptBytes);
 				const output = await complete(args.endpoint, args.model, prompt, Number(args["max-tokens"]), Number(args["request-timeout"]));
-				entry = { output: truncateUtf8(output, maxOutput), salt: u8aToHex(randomAsU8a(32)) };
+				entry = { output: truncateUtf8(output, maxOutput), salt: u8aToHex(randomAsU8a(32)), prompt: promptHash };
 				kept.set(id, entry);
 			}
 			await send(api, api.tx.poq.commitResponse(id, answerCommitment(id, account.address, entry.output, entry.salt)), account);
