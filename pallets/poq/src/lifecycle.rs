@@ -203,14 +203,14 @@ impl<T: Config> Pallet<T> {
 		// The window's last block is the last one anything of this phase could land in.
 		let closed = now.saturating_sub(1u32.into());
 		match request.phase {
-			Phase::DrawingNodes => Self::draw_nodes(id, request, now),
+			Phase::DrawingNodes => Self::draw_nodes(id, request),
 			Phase::AwaitingResponses if request.nodes.iter().any(|s| s.commitment.is_some()) => {
 				Self::start_revealing_responses(id, request)
 			},
 			Phase::RevealingResponses if !request.responders.is_empty() => {
 				Self::await_draw(id, request, Phase::DrawingCommittee, closed)
 			},
-			Phase::DrawingCommittee => Self::draw_committee(id, request, now),
+			Phase::DrawingCommittee => Self::draw_committee(id, request),
 			Phase::Committing if request.committee.iter().any(|m| m.commitment.is_some()) => {
 				Self::start_revealing(id, request)
 			},
@@ -236,11 +236,11 @@ impl<T: Config> Pallet<T> {
 
 	/// Draws the inference nodes of request `id` once its randomness has come; with no node to
 	/// draw, the request ends and the client is refunded.
-	fn draw_nodes(id: RequestId, mut request: RequestOf<T>, now: BlockNumberFor<T>) {
+	fn draw_nodes(id: RequestId, mut request: RequestOf<T>) {
 		let count = T::NodesPerRequest::get();
 		let Some(drawn) = Self::draw(Role::InferenceNode, NODES_TAG, id, count, request.ends_at)
 		else {
-			return Self::schedule(id, now.saturating_add(1u32.into()));
+			return;
 		};
 		if drawn.is_empty() {
 			return Self::finish(id, request);
@@ -289,11 +289,11 @@ impl<T: Config> Pallet<T> {
 
 	/// Draws the committee of request `id` once its randomness has come; with no validators to
 	/// draw, the request expires.
-	fn draw_committee(id: RequestId, mut request: RequestOf<T>, now: BlockNumberFor<T>) {
+	fn draw_committee(id: RequestId, mut request: RequestOf<T>) {
 		let count = T::CommitteeSize::get();
 		let Some(drawn) = Self::draw(Role::Validator, COMMITTEE_TAG, id, count, request.ends_at)
 		else {
-			return Self::schedule(id, now.saturating_add(1u32.into()));
+			return;
 		};
 		// The draw returns at most `CommitteeSize` accounts, so nothing is truncated.
 		let committee: BoundedVec<_, T::CommitteeSize> = BoundedVec::truncate_from(
@@ -427,9 +427,6 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 
-		// Strikes count a member's own absence, not a committee's failure as a whole (see
-		// `settle`).
-		let anyone_committed = request.committee.iter().any(|m| m.commitment.is_some());
 		let mut committee = Vec::with_capacity(request.committee.len());
 		for (index, member) in request.committee.iter().enumerate() {
 			let validator = member.who.clone();
@@ -445,7 +442,7 @@ impl<T: Config> Pallet<T> {
 				0 => 0u32.into(),
 				penalty => Self::slash_bond(&validator, from_units(penalty)),
 			};
-			if anyone_committed {
+			if plan.attendance_counts {
 				Self::record_attendance(&validator, member.commitment.is_some());
 			}
 			if slashed > 0u32.into() {
@@ -487,7 +484,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws up to `count` accounts of `role`'s pool by stake for request `id`, from randomness
-	/// known since block `fresh_from` or later; `None` while the randomness is older.
+	/// known since block `fresh_from` or later. While the randomness is older, books the draw
+	/// of request `id` for the next block and returns `None`.
 	fn draw(
 		role: Role,
 		tag: &[u8],
@@ -497,6 +495,7 @@ impl<T: Config> Pallet<T> {
 	) -> Option<Vec<(T::AccountId, BalanceOf<T>)>> {
 		let (random, known_since) = T::Randomness::random(&(tag, id).encode());
 		if known_since < fresh_from {
+			Self::schedule(id, Self::now().saturating_add(1u32.into()));
 			return None;
 		}
 		let pool = Pools::<T>::get(role);

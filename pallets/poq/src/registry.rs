@@ -5,6 +5,7 @@ use frame_support::{
 	defensive, ensure,
 	traits::{fungible::MutateHold, tokens::Precision, Get},
 };
+use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::Zero, DispatchResult, Saturating};
 
 impl<T: Config> Pallet<T> {
@@ -56,6 +57,26 @@ impl<T: Config> Pallet<T> {
 		Ok(Some(smallest))
 	}
 
+	/// Takes `who` out of `role`'s pool.
+	fn leave_pool(role: Role, who: &T::AccountId) {
+		Pools::<T>::mutate(role, |pool| pool.retain(|(account, _)| account != who));
+	}
+
+	/// Makes the stake an active `who` is drawn with its bond as `participant` records it.
+	fn sync_pool_stake(
+		who: &T::AccountId,
+		participant: &Participant<BalanceOf<T>, BlockNumberFor<T>>,
+	) {
+		if participant.standing != Standing::Active {
+			return;
+		}
+		Pools::<T>::mutate(participant.role, |pool| {
+			if let Some(entry) = pool.iter_mut().find(|(account, _)| account == who) {
+				entry.1 = participant.bond;
+			}
+		});
+	}
+
 	/// Holds `amount` more of `who`'s funds as its bond.
 	pub(crate) fn do_bond_extra(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		let mut participant = Participants::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
@@ -67,13 +88,7 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::Bond.into(), who, amount)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		participant.bond = participant.bond.saturating_add(amount);
-		if participant.standing == Standing::Active {
-			Pools::<T>::mutate(participant.role, |pool| {
-				if let Some(entry) = pool.iter_mut().find(|(account, _)| account == who) {
-					entry.1 = participant.bond;
-				}
-			});
-		}
+		Self::sync_pool_stake(who, &participant);
 		let bond = participant.bond;
 		Participants::<T>::insert(who, participant);
 		Self::deposit_event(Event::Bonded { who: who.clone(), bond });
@@ -114,7 +129,7 @@ impl<T: Config> Pallet<T> {
 		let suspend =
 			participant.strikes >= T::MaxStrikes::get() && participant.standing == Standing::Active;
 		if suspend {
-			Pools::<T>::mutate(participant.role, |pool| pool.retain(|(account, _)| account != who));
+			Self::leave_pool(participant.role, who);
 			participant.standing = Standing::Suspended;
 		}
 		Participants::<T>::insert(who, participant);
@@ -142,7 +157,7 @@ impl<T: Config> Pallet<T> {
 			defensive!("unbonding an account that is not registered");
 			return;
 		};
-		Pools::<T>::mutate(participant.role, |pool| pool.retain(|(account, _)| account != who));
+		Self::leave_pool(participant.role, who);
 		let unlock_at = Self::now().saturating_add(T::UnbondingPeriod::get());
 		participant.standing = Standing::Unbonding { unlock_at };
 		Participants::<T>::insert(who, participant);
@@ -185,13 +200,7 @@ impl<T: Config> Pallet<T> {
 		if let Some(mut participant) = Participants::<T>::get(who) {
 			participant.bond = participant.bond.saturating_sub(taken);
 			let active = participant.standing == Standing::Active;
-			if active {
-				Pools::<T>::mutate(participant.role, |pool| {
-					if let Some(entry) = pool.iter_mut().find(|(account, _)| account == who) {
-						entry.1 = participant.bond;
-					}
-				});
-			}
+			Self::sync_pool_stake(who, &participant);
 			let below_min = participant.bond < T::MinBond::get();
 			Participants::<T>::insert(who, participant);
 			// A seat below the smallest bond anyone may join with leaves the pool.

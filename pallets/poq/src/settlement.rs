@@ -84,6 +84,9 @@ pub struct Plan {
 	pub refund: u128,
 	/// Whether the consensus stood (see [`settle`]); when not, the request ends without one.
 	pub finalized: bool,
+	/// Whether the members' absences count (penalty and strike): some member committed. A
+	/// committee on which nobody committed failed as a whole.
+	pub attendance_counts: bool,
 }
 
 impl Plan {
@@ -137,8 +140,8 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 	// A committee on which nobody committed failed as a whole (validators not yet running a
 	// quality model that just changed, a stalled transaction pool): that is no one member's
 	// absence, and penalising it would drain every bond at once.
-	let absence_penalty =
-		if members.iter().any(|m| m.committed) { params.absence_penalty } else { 0 };
+	let attendance_counts = members.iter().any(|m| m.committed);
+	let absence_penalty = if attendance_counts { params.absence_penalty } else { 0 };
 	let penalty = lie_penalty(escrow, params);
 	let penalties = members
 		.iter()
@@ -185,8 +188,15 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 		})
 		.collect();
 
-	let mut plan =
-		Plan { node_payouts, validator_payouts, penalties, verdicts, refund: 0, finalized };
+	let mut plan = Plan {
+		node_payouts,
+		validator_payouts,
+		penalties,
+		verdicts,
+		refund: 0,
+		finalized,
+		attendance_counts,
+	};
 	plan.refund = escrow - plan.paid();
 	plan
 }
@@ -326,11 +336,13 @@ mod tests {
 		let plan = settle(1_000, &[], &[absent, absent, absent], &params());
 		assert_eq!(plan.verdicts, vec![Verdict::NoCommit; 3]);
 		assert_eq!(plan.penalties, vec![0, 0, 0]);
+		assert!(!plan.attendance_counts);
 		assert_eq!(plan.refund, 1_000);
 		// One commitment makes the others' absence theirs.
 		let committed = MemberReport { committed: true, ..absent };
 		let plan = settle(1_000, &[], &[committed, absent, absent], &params());
 		assert_eq!(plan.penalties, vec![50, 20, 20]);
+		assert!(plan.attendance_counts);
 	}
 
 	#[test]
@@ -443,6 +455,7 @@ mod tests {
 			prop_assert_eq!(plan.validator_payouts.len(), members.len());
 			prop_assert_eq!(plan.node_payouts.len(), if plan.finalized { consensus.len() } else { 0 });
 			let anyone_committed = members.iter().any(|m| m.committed);
+			prop_assert_eq!(plan.attendance_counts, anyone_committed);
 			for ((penalty, member), verdict) in plan.penalties.iter().zip(&members).zip(&plan.verdicts) {
 				let due = match verdict {
 					Verdict::NoReveal | Verdict::OffConsensus => lie_penalty(escrow, &params),

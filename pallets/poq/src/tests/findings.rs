@@ -13,7 +13,6 @@
 //! - seats (finding 6): [`a_seat_slashed_below_min_bond_leaves_the_pool`],
 //!   [`a_full_pool_admits_a_larger_bond_by_evicting_the_smallest`];
 //! - absence and ties (finding 3): [`an_absent_member_does_not_let_one_liar_win`],
-//!   [`an_absent_member_loses_less_than_a_liar_and_takes_a_strike`],
 //!   [`strikes_in_a_row_suspend_a_seat_until_it_resumes`],
 //!   [`a_suspended_seat_may_leave_but_a_short_bond_cannot_resume`];
 //! - seats, top-ups: [`bond_extra_tops_up_a_seat`];
@@ -356,6 +355,7 @@ fn a_full_pool_admits_a_larger_bond_by_evicting_the_smallest() {
 #[test]
 fn an_absent_member_does_not_let_one_liar_win() {
 	ExtBuilder::default().execute(|| {
+		let issuance = Balances::total_issuance();
 		let [honest, liar, absent] = VALIDATORS;
 		let id = submit(ALICE, FEE);
 		respond_all(id);
@@ -380,29 +380,8 @@ fn an_absent_member_does_not_let_one_liar_win() {
 		assert_eq!(result.refund, FEE);
 		assert_eq!(total(honest), FUNDS);
 		assert_eq!(total(ALICE), FUNDS);
-	});
-}
-
-#[test]
-fn an_absent_member_loses_less_than_a_liar_and_takes_a_strike() {
-	ExtBuilder::default().execute(|| {
-		let issuance = Balances::total_issuance();
-		let [honest, liar, absent] = VALIDATORS;
-		let id = submit(ALICE, FEE);
-		respond_all(id);
-		let (truth, lie) = ([9_000, 9_000], [0, 0]);
-		commit(honest, id, &truth);
-		commit(liar, id, &lie);
-		run_to_block(request(id).ends_at);
-		reveal(honest, id, &truth);
-		reveal(liar, id, &lie);
-		// With the absent member's stake a third, the honest member alone holds no majority:
-		// no consensus. Staying away cost the absent member less than lying would have.
-		let slashed =
-			|who| outcome(id).committee.iter().find(|v| v.validator == who).unwrap().slashed;
-		assert_eq!(slashed(absent), ABSENCE_PENALTY);
+		// Staying away cost the absent member less than lying would have, and a strike.
 		assert!(ABSENCE_PENALTY < PENALTY);
-		assert_eq!(slashed(honest), 0);
 		assert_eq!(Participants::<Test>::get(absent).unwrap().strikes, 1);
 		assert_eq!(Participants::<Test>::get(honest).unwrap().strikes, 0);
 		assert_eq!(bond(absent), BOND - ABSENCE_PENALTY);
@@ -414,9 +393,8 @@ fn an_absent_member_loses_less_than_a_liar_and_takes_a_strike() {
 fn request_without(absent: AccountId) -> RequestId {
 	let id = submit(ALICE, MIN_FEE);
 	respond_all(id);
-	let present: Vec<_> = VALIDATORS.into_iter().filter(|v| *v != absent).collect();
-	let seated: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
-	let present: Vec<_> = present.into_iter().filter(|v| seated.contains(v)).collect();
+	let present: Vec<_> =
+		request(id).committee.iter().map(|m| m.who).filter(|v| *v != absent).collect();
 	for v in &present {
 		commit(*v, id, &[9_000, 9_000]);
 	}
