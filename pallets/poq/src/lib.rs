@@ -44,6 +44,7 @@ pub mod selection;
 pub mod settlement;
 pub mod types;
 pub mod weights;
+pub mod work;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
@@ -57,6 +58,7 @@ pub use offchain::{crypto, POQ_KEY_TYPE};
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
+pub use work::CheckWork;
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -182,6 +184,10 @@ pub mod pallet {
 		/// Validators drawn per committee.
 		#[pallet::constant]
 		type CommitteeSize: Get<u32>;
+
+		/// Most pieces of work one `submit_work` carries.
+		#[pallet::constant]
+		type MaxWorkItems: Get<u32>;
 
 		/// Most registered and active accounts per role.
 		#[pallet::constant]
@@ -325,6 +331,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PruneCursor<T> = StorageValue<_, (u64, u64), ValueQuery>;
 
+	/// The operator key each bonded account named (`set_operator`) to sign its work.
+	#[pallet::storage]
+	pub type Operators<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId>;
+
+	/// The bonded account each operator key signs work for.
+	#[pallet::storage]
+	pub type Principals<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId>;
+
 	/// The digest of the quality model validators must run: the SHA-256 of its folder's manifest
 	/// (weights, tokenizer, configs, judge; `poq-scorer digest`).
 	#[pallet::storage]
@@ -412,6 +426,10 @@ pub mod pallet {
 		RequestExpired { id: RequestId, phase: Phase, refund: BalanceOf<T> },
 		/// The quality model validators must run changed.
 		QualityModelSet { digest: [u8; 32] },
+		/// A bonded account named the operator key that signs its work (`None`: itself again).
+		OperatorSet { who: T::AccountId, operator: Option<T::AccountId> },
+		/// A piece of `who`'s work came late or twice and was skipped; the rest applied.
+		WorkSkipped { who: T::AccountId, index: u32, error: DispatchError },
 	}
 
 	#[pallet::error]
@@ -474,6 +492,12 @@ pub mod pallet {
 		ScoreOutOfRange,
 		/// The scores or answer and the salt do not hash to the caller's commitment.
 		CommitmentMismatch,
+		/// A work call with no work in it.
+		NoWork,
+		/// An operator key must not itself be registered.
+		OperatorIsParticipant,
+		/// The account already is the operator key of a bonded account.
+		IsOperator,
 	}
 
 	#[pallet::hooks]
@@ -587,33 +611,40 @@ pub mod pallet {
 			Self::do_submit_request(who, prompt, fee)
 		}
 
-		/// Commits to scores for request `id`: once, by a committee member, in the commit
-		/// phase. `commitment` is [`commitment()`] of the scores and a secret salt. The last
-		/// commitment opens the reveal phase.
+		/// Commits to scores for request `id`: once, by a committee member (or its operator),
+		/// in the commit phase. `commitment` is [`commitment()`] of the scores and a secret salt.
+		/// The last commitment opens the reveal phase. Free when valid, like all work
+		/// ([`work`]).
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::commit_scores())]
+		#[pallet::weight((T::WeightInfo::commit_scores(), DispatchClass::Operational))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, id: &RequestId, commitment: &[u8; 32]| -> bool {
+			Pallet::<T>::is_free_work(origin, &[Work::CommitScores { id: *id, commitment: *commitment }])
+		})]
 		pub fn commit_scores(
 			origin: OriginFor<T>,
 			id: RequestId,
 			commitment: [u8; 32],
-		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_commit_scores(who, id, commitment)
+		) -> DispatchResultWithPostInfo {
+			let signer = ensure_signed(origin)?;
+			Self::do_submit_work(signer, alloc::vec![Work::CommitScores { id, commitment }])
 		}
 
 		/// Reveals the committed scores of request `id`: one per response in response order,
 		/// each `0..=10_000`, with the salt of the commitment. The last reveal settles the
 		/// request.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::reveal_scores().saturating_add(T::WeightInfo::prune_outcome()))]
+		#[pallet::weight((Pallet::<T>::settling_reveal_weight(), DispatchClass::Operational))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, id: &RequestId, scores: &Vec<u16>, salt: &[u8; 32]| -> bool {
+			Pallet::<T>::is_free_work(origin, &[Work::RevealScores { id: *id, scores: scores.clone(), salt: *salt }])
+		})]
 		pub fn reveal_scores(
 			origin: OriginFor<T>,
 			id: RequestId,
 			scores: Vec<u16>,
 			salt: [u8; 32],
-		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_reveal_scores(who, id, scores, salt)
+		) -> DispatchResultWithPostInfo {
+			let signer = ensure_signed(origin)?;
+			Self::do_submit_work(signer, alloc::vec![Work::RevealScores { id, scores, salt }])
 		}
 
 		/// Sets the digest of the quality model validators must run (`poq-scorer digest`: the
@@ -652,14 +683,17 @@ pub mod pallet {
 		/// request awaits responses. `commitment` is [`answer_commitment()`] of the answer and a
 		/// secret salt. The last commitment opens the nodes' reveal phase.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::commit_response())]
+		#[pallet::weight((T::WeightInfo::commit_response(), DispatchClass::Operational))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, id: &RequestId, commitment: &[u8; 32]| -> bool {
+			Pallet::<T>::is_free_work(origin, &[Work::CommitResponse { id: *id, commitment: *commitment }])
+		})]
 		pub fn commit_response(
 			origin: OriginFor<T>,
 			id: RequestId,
 			commitment: [u8; 32],
-		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_commit_response(who, id, commitment)
+		) -> DispatchResultWithPostInfo {
+			let signer = ensure_signed(origin)?;
+			Self::do_submit_work(signer, alloc::vec![Work::CommitResponse { id, commitment }])
 		}
 
 		/// Reveals the answer `output` (at most `MaxOutputLen` bytes) a node committed to for
@@ -667,15 +701,49 @@ pub mod pallet {
 		/// committed and never reveals loses `NodePenalty`. The last reveal closes the phase; the
 		/// committee is drawn in a later block.
 		#[pallet::call_index(10)]
-		#[pallet::weight(T::WeightInfo::reveal_response(output.len() as u32))]
+		#[pallet::weight((T::WeightInfo::reveal_response(output.len() as u32), DispatchClass::Operational))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, id: &RequestId, output: &Vec<u8>, salt: &[u8; 32]| -> bool {
+			Pallet::<T>::is_free_work(origin, &[Work::RevealResponse { id: *id, output: output.clone(), salt: *salt }])
+		})]
 		pub fn reveal_response(
 			origin: OriginFor<T>,
 			id: RequestId,
 			output: Vec<u8>,
 			salt: [u8; 32],
+		) -> DispatchResultWithPostInfo {
+			let signer = ensure_signed(origin)?;
+			Self::do_submit_work(signer, alloc::vec![Work::RevealResponse { id, output, salt }])
+		}
+
+		/// Does several pieces of the caller's node or committee work at once, in order: what
+		/// a node or validator has to do in a block goes in one transaction, reveals before
+		/// commitments. Free when valid; a piece that came late or twice is skipped
+		/// (`WorkSkipped`) and the rest applies ([`work`]).
+		#[pallet::call_index(13)]
+		#[pallet::weight((Pallet::<T>::works_weight(work), DispatchClass::Operational))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, work: &BoundedVec<Work, T::MaxWorkItems>| -> bool {
+			Pallet::<T>::is_free_work(origin, work)
+		})]
+		pub fn submit_work(
+			origin: OriginFor<T>,
+			work: BoundedVec<Work, T::MaxWorkItems>,
+		) -> DispatchResultWithPostInfo {
+			let signer = ensure_signed(origin)?;
+			Self::do_submit_work(signer, work.into_inner())
+		}
+
+		/// Names `operator` as the key that signs the caller's work (`None`: the caller signs
+		/// it again). The operator holds no funds and can do nothing else for the account, so a
+		/// validator's node keeps only that key; the bonded account's key can stay cold. A new
+		/// operator takes over at once, also on live requests.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::set_operator())]
+		pub fn set_operator(
+			origin: OriginFor<T>,
+			operator: Option<T::AccountId>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_reveal_response(who, id, output, salt)
+			Self::do_set_operator(&who, operator)
 		}
 	}
 }

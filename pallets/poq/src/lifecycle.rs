@@ -72,94 +72,105 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_commit_response(
-		node: T::AccountId,
-		id: RequestId,
-		digest: [u8; 32],
-	) -> DispatchResult {
-		let mut request = Self::live_request(id, Phase::AwaitingResponses)?;
-		let seat = request
-			.nodes
-			.iter_mut()
-			.find(|seat| seat.who == node)
-			.ok_or(Error::<T>::NotSelected)?;
-		ensure!(seat.commitment.is_none(), Error::<T>::AlreadyResponded);
-		seat.commitment = Some(digest);
-		Self::deposit_event(Event::ResponseCommitted { id, node });
-		let all_committed = request.nodes.iter().all(|seat| seat.commitment.is_some());
-		Self::store_or_advance(id, request, all_committed, Self::start_revealing_responses);
-		Ok(())
+	/// Checks `work` by `who` against the chain as it is now, and returns the request it acts on
+	/// as it will be once the work is applied. Changes nothing.
+	pub(crate) fn check_work(who: &T::AccountId, work: &Work) -> Result<RequestOf<T>, Error<T>> {
+		match work {
+			Work::CommitResponse { id, commitment } => {
+				let mut request = Self::live_request(*id, Phase::AwaitingResponses)?;
+				let seat = request
+					.nodes
+					.iter_mut()
+					.find(|seat| seat.who == *who)
+					.ok_or(Error::<T>::NotSelected)?;
+				ensure!(seat.commitment.is_none(), Error::<T>::AlreadyResponded);
+				seat.commitment = Some(*commitment);
+				Ok(request)
+			},
+			Work::RevealResponse { id, output, salt } => {
+				ensure!(output.len() <= T::MaxOutputLen::get() as usize, Error::<T>::OutputTooLong);
+				let mut request = Self::live_request(*id, Phase::RevealingResponses)?;
+				let seat = request
+					.nodes
+					.iter()
+					.find(|seat| seat.who == *who)
+					.ok_or(Error::<T>::NotSelected)?;
+				let committed = seat.commitment.ok_or(Error::<T>::NotCommitted)?;
+				ensure!(!request.responders.contains(who), Error::<T>::AlreadyRevealed);
+				ensure!(
+					answer_commitment(*id, who, output, salt) == committed,
+					Error::<T>::CommitmentMismatch
+				);
+				// Responders are a subset of the drawn nodes, so this always fits.
+				request.responders.try_push(who.clone()).map_err(|_| Error::<T>::AlreadyRevealed)?;
+				Ok(request)
+			},
+			Work::CommitScores { id, commitment } => {
+				let mut request = Self::live_request(*id, Phase::Committing)?;
+				let member = Self::seat(&mut request, who)?;
+				ensure!(member.commitment.is_none(), Error::<T>::AlreadyCommitted);
+				member.commitment = Some(*commitment);
+				Ok(request)
+			},
+			Work::RevealScores { id, scores, salt } => {
+				let mut request = Self::live_request(*id, Phase::Revealing)?;
+				let responses = request.responders.len();
+				let member = Self::seat(&mut request, who)?;
+				let committed = member.commitment.ok_or(Error::<T>::NotCommitted)?;
+				ensure!(member.reveal.is_none(), Error::<T>::AlreadyRevealed);
+				ensure!(scores.len() == responses, Error::<T>::WrongScoreCount);
+				ensure!(
+					scores.iter().all(|score| *score <= MAX_SCORE),
+					Error::<T>::ScoreOutOfRange
+				);
+				ensure!(
+					commitment(*id, who, scores, salt) == committed,
+					Error::<T>::CommitmentMismatch
+				);
+				member.reveal =
+					Some(scores.clone().try_into().map_err(|_| Error::<T>::WrongScoreCount)?);
+				Ok(request)
+			},
+		}
 	}
 
-	pub(crate) fn do_reveal_response(
-		node: T::AccountId,
-		id: RequestId,
-		output: Vec<u8>,
-		salt: [u8; 32],
-	) -> DispatchResult {
-		let output: BoundedVec<u8, T::MaxOutputLen> =
-			output.try_into().map_err(|_| Error::<T>::OutputTooLong)?;
-		let mut request = Self::live_request(id, Phase::RevealingResponses)?;
-		let seat =
-			request.nodes.iter().find(|seat| seat.who == node).ok_or(Error::<T>::NotSelected)?;
-		let committed = seat.commitment.ok_or(Error::<T>::NotCommitted)?;
-		ensure!(!request.responders.contains(&node), Error::<T>::AlreadyRevealed);
-		ensure!(
-			answer_commitment(id, &node, &output, &salt) == committed,
-			Error::<T>::CommitmentMismatch
-		);
-		// Responders are a subset of the drawn nodes, so this always fits.
-		request.responders.try_push(node.clone()).map_err(|_| Error::<T>::AlreadyRevealed)?;
-		Outputs::<T>::insert(id, &node, output);
-		Self::deposit_event(Event::ResponseRevealed { id, node });
-		let committed = request.nodes.iter().filter(|seat| seat.commitment.is_some()).count();
-		let all_revealed = request.responders.len() == committed;
-		Self::store_or_advance(id, request, all_revealed, |id, request| {
-			Self::await_draw(id, request, Phase::DrawingCommittee, Self::now())
-		});
-		Ok(())
-	}
-
-	pub(crate) fn do_commit_scores(
-		validator: T::AccountId,
-		id: RequestId,
-		digest: [u8; 32],
-	) -> DispatchResult {
-		let mut request = Self::live_request(id, Phase::Committing)?;
-		let member = Self::seat(&mut request, &validator)?;
-		ensure!(member.commitment.is_none(), Error::<T>::AlreadyCommitted);
-		member.commitment = Some(digest);
-		Self::deposit_event(Event::ScoresCommitted { id, validator });
-		let all_committed = request.committee.iter().all(|member| member.commitment.is_some());
-		Self::store_or_advance(id, request, all_committed, Self::start_revealing);
-		Ok(())
-	}
-
-	pub(crate) fn do_reveal_scores(
-		validator: T::AccountId,
-		id: RequestId,
-		scores: Vec<u16>,
-		salt: [u8; 32],
-	) -> DispatchResult {
-		let mut request = Self::live_request(id, Phase::Revealing)?;
-		let responses = request.responders.len();
-		let member = Self::seat(&mut request, &validator)?;
-		let committed = member.commitment.ok_or(Error::<T>::NotCommitted)?;
-		ensure!(member.reveal.is_none(), Error::<T>::AlreadyRevealed);
-		ensure!(scores.len() == responses, Error::<T>::WrongScoreCount);
-		ensure!(scores.iter().all(|score| *score <= MAX_SCORE), Error::<T>::ScoreOutOfRange);
-		ensure!(
-			commitment(id, &validator, &scores, &salt) == committed,
-			Error::<T>::CommitmentMismatch
-		);
-		member.reveal = Some(scores.try_into().map_err(|_| Error::<T>::WrongScoreCount)?);
-		Self::deposit_event(Event::ScoresRevealed { id, validator });
-		let all_revealed = request
-			.committee
-			.iter()
-			.all(|member| member.commitment.is_none() || member.reveal.is_some());
-		Self::store_or_advance(id, request, all_revealed, Self::finish);
-		Ok(())
+	/// Does `work` for `who` (the bonded account, not its operator), checked as
+	/// [`Self::check_work`] checks it; nothing changes when a check fails. Returns whether the
+	/// work ended its phase (the fast path), which for a reveal of scores settles the request.
+	pub(crate) fn do_work(who: T::AccountId, work: Work) -> Result<bool, Error<T>> {
+		let request = Self::check_work(&who, &work)?;
+		let ended = match work {
+			Work::CommitResponse { id, .. } => {
+				Self::deposit_event(Event::ResponseCommitted { id, node: who });
+				let all_committed = request.nodes.iter().all(|seat| seat.commitment.is_some());
+				Self::store_or_advance(id, request, all_committed, Self::start_revealing_responses)
+			},
+			Work::RevealResponse { id, output, .. } => {
+				// `check_work` held it to `MaxOutputLen`.
+				Outputs::<T>::insert(id, &who, BoundedVec::<u8, T::MaxOutputLen>::truncate_from(output));
+				Self::deposit_event(Event::ResponseRevealed { id, node: who });
+				let committed = request.nodes.iter().filter(|seat| seat.commitment.is_some()).count();
+				let all_revealed = request.responders.len() == committed;
+				Self::store_or_advance(id, request, all_revealed, |id, request| {
+					Self::await_draw(id, request, Phase::DrawingCommittee, Self::now())
+				})
+			},
+			Work::CommitScores { id, .. } => {
+				Self::deposit_event(Event::ScoresCommitted { id, validator: who });
+				let all_committed =
+					request.committee.iter().all(|member| member.commitment.is_some());
+				Self::store_or_advance(id, request, all_committed, Self::start_revealing)
+			},
+			Work::RevealScores { id, .. } => {
+				Self::deposit_event(Event::ScoresRevealed { id, validator: who });
+				let all_revealed = request
+					.committee
+					.iter()
+					.all(|member| member.commitment.is_none() || member.reveal.is_some());
+				Self::store_or_advance(id, request, all_revealed, Self::finish)
+			},
+		};
+		Ok(ended)
 	}
 
 	/// The committee seat of `validator` on `request`.
@@ -175,19 +186,20 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Stores `request`, or, once everyone seated on its phase has acted, ends the phase at
-	/// once with `next` (the fast path).
+	/// once with `next` (the fast path); returns whether it did.
 	fn store_or_advance(
 		id: RequestId,
 		request: RequestOf<T>,
 		everyone_acted: bool,
 		next: impl FnOnce(RequestId, RequestOf<T>),
-	) {
+	) -> bool {
 		if everyone_acted {
 			Self::unschedule(id, request.ends_at);
 			next(id, request);
 		} else {
 			Requests::<T>::insert(id, request);
 		}
+		everyone_acted
 	}
 
 	/// Ends request `id`'s phase because its window closed.

@@ -84,6 +84,7 @@ pub const MAX_OUTPUT: u32 = 128;
 pub const NODES_PER_REQUEST: u32 = 2;
 pub const COMMITTEE: u32 = 3;
 pub const MAX_POOL: u32 = 16;
+pub const MAX_WORK: u32 = 8;
 pub const MAX_LIVE: u32 = 8;
 pub const HOOK_ITEMS: u32 = 4;
 pub const WINDOW: u64 = 5;
@@ -168,6 +169,7 @@ impl pallet_poq::Config for Test {
 	type NodesPerRequest = ConstU32<NODES_PER_REQUEST>;
 	type CommitteeSize = ConstU32<COMMITTEE>;
 	type MaxPoolSize = ConstU32<MAX_POOL>;
+	type MaxWorkItems = ConstU32<MAX_WORK>;
 	type MaxLiveRequests = ConstU32<MAX_LIVE>;
 	type MaxHookItemsPerBlock = HookItems;
 	type ResponseWindow = ConstU64<WINDOW>;

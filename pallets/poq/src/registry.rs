@@ -17,6 +17,7 @@ impl<T: Config> Pallet<T> {
 		bond: BalanceOf<T>,
 	) -> DispatchResult {
 		ensure!(!Participants::<T>::contains_key(who), Error::<T>::AlreadyRegistered);
+		ensure!(!Principals::<T>::contains_key(who), Error::<T>::IsOperator);
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
 		let mut pool = Pools::<T>::get(role);
 		let evicted = Self::admit(&mut pool, who, bond)?;
@@ -174,8 +175,45 @@ impl<T: Config> Pallet<T> {
 		ensure!(participant.live_requests == 0, Error::<T>::Busy);
 		T::Currency::release(&HoldReason::Bond.into(), who, participant.bond, Precision::Exact)?;
 		Participants::<T>::remove(who);
+		Self::drop_operator(who);
 		Self::deposit_event(Event::Withdrawn { who: who.clone(), amount: participant.bond });
 		Ok(())
+	}
+
+	/// Names `operator` as the key that signs registered `who`'s work, in place of the one it
+	/// named before, if any (`None`: none).
+	pub(crate) fn do_set_operator(
+		who: &T::AccountId,
+		operator: Option<T::AccountId>,
+	) -> DispatchResult {
+		ensure!(Participants::<T>::contains_key(who), Error::<T>::NotRegistered);
+		if let Some(operator) = &operator {
+			ensure!(!Participants::<T>::contains_key(operator), Error::<T>::OperatorIsParticipant);
+			ensure!(
+				Principals::<T>::get(operator).is_none_or(|principal| principal == *who),
+				Error::<T>::IsOperator
+			);
+		}
+		Self::drop_operator(who);
+		if let Some(operator) = &operator {
+			// The operator holds no funds: this reference keeps its account, and so its nonce,
+			// alive while it signs for `who`.
+			frame_system::Pallet::<T>::inc_providers(operator);
+			Operators::<T>::insert(who, operator);
+			Principals::<T>::insert(operator, who);
+		}
+		Self::deposit_event(Event::OperatorSet { who: who.clone(), operator });
+		Ok(())
+	}
+
+	/// Forgets the operator `who` named, if any.
+	fn drop_operator(who: &T::AccountId) {
+		if let Some(operator) = Operators::<T>::take(who) {
+			Principals::<T>::remove(&operator);
+			// It took one provider reference (`do_set_operator`) and no consumer, so giving it
+			// back cannot fail.
+			let _ = frame_system::Pallet::<T>::dec_providers(&operator);
+		}
 	}
 
 	/// Marks `who` as sitting on one more (`busy`) or one fewer live request.

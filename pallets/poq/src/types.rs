@@ -192,3 +192,30 @@ where
 	pub committee: BoundedVec<ValidatorOutcome<AccountId, Balance>, MaxCommittee>,
 	pub refund: Balance,
 }
+
+/// One piece of the work a drawn inference node or committee member does on a request: what
+/// `commit_response`, `reveal_response`, `commit_scores` and `reveal_scores` each carry, and what
+/// `submit_work` carries many of.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Work {
+	/// A drawn node commits to its answer: [`crate::answer_commitment`] of it and a salt.
+	CommitResponse { id: RequestId, commitment: [u8; 32] },
+	/// A node reveals the answer it committed to, with the commitment's salt.
+	RevealResponse { id: RequestId, output: alloc::vec::Vec<u8>, salt: [u8; 32] },
+	/// A committee member commits to its scores: [`crate::commitment`] of them and a salt.
+	CommitScores { id: RequestId, commitment: [u8; 32] },
+	/// A member reveals its scores, one per response in response order, with the salt.
+	RevealScores { id: RequestId, scores: alloc::vec::Vec<u16>, salt: [u8; 32] },
+}
+
+impl Work {
+	/// The request this work is for.
+	pub fn id(&self) -> RequestId {
+		match self {
+			Work::CommitResponse { id, .. } |
+			Work::RevealResponse { id, .. } |
+			Work::CommitScores { id, .. } |
+			Work::RevealScores { id, .. } => *id,
+		}
+	}
+}

@@ -53,6 +53,7 @@ pub trait WeightInfo {
 	fn draw_committee() -> Weight;
 	fn end_reveal_window() -> Weight;
 	fn prune_outcome() -> Weight;
+	fn set_operator() -> Weight;
 }
 
 /// Weights of `pallet_poq` with the runtime's database weights.
@@ -331,6 +332,11 @@ macro_rules! weights {
 			Weight::from_parts(27_911_000, 3493)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(3))
+		}
+		fn set_operator() -> Weight {
+			Weight::from_parts(30_000_000, 8000)
+				.saturating_add(<$db>::get().reads(4))
+				.saturating_add(<$db>::get().writes(4))
 		}
 	};
 }

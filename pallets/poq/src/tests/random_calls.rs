@@ -18,6 +18,7 @@ enum Action {
 	BondExtra { account: usize, amount: Balance },
 	Resume { account: usize },
 	Withdraw { account: usize },
+	SetOperator { account: usize, operator: Option<usize> },
 	Advance { blocks: u64 },
 }
 
@@ -65,6 +66,14 @@ fn committee(request: &RequestOf<Test>) -> Vec<AccountId> {
 /// Everyone who may act: clients, nodes, validators and spare accounts.
 const ACTORS: [AccountId; 11] = [1, 2, 10, 11, 20, 21, 22, 30, 31, 32, 33];
 
+/// Keys that hold nothing, which registered accounts may name their operators, and one actor.
+const OPERATORS: [AccountId; 3] = [40, 41, 1];
+
+/// Who signs `who`'s work: its operator when it named one.
+fn signer(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(Operators::<Test>::get(who).unwrap_or(who))
+}
+
 fn action() -> impl Strategy<Value = Action> {
 	let actor = 0..ACTORS.len();
 	prop_oneof![
@@ -83,7 +92,9 @@ fn action() -> impl Strategy<Value = Action> {
 		1 => actor.clone().prop_map(|account| Action::Unregister { account }),
 		1 => (actor.clone(), 0..600u64).prop_map(|(account, amount)| Action::BondExtra { account, amount }),
 		1 => actor.clone().prop_map(|account| Action::Resume { account }),
-		1 => actor.prop_map(|account| Action::Withdraw { account }),
+		1 => actor.clone().prop_map(|account| Action::Withdraw { account }),
+		1 => (actor, proptest::option::of(0..OPERATORS.len()))
+			.prop_map(|(account, operator)| Action::SetOperator { account, operator }),
 		2 => (1..8u64).prop_map(|blocks| Action::Advance { blocks }),
 	]
 }
@@ -104,7 +115,7 @@ proptest! {
 			let mut committed: BTreeMap<(u64, AccountId), Vec<u16>> = BTreeMap::new();
 			let mut answered: BTreeMap<(u64, AccountId), Vec<u8>> = BTreeMap::new();
 			for action in actions {
-				let result = match action {
+				let result: Result<(), sp_runtime::DispatchError> = match action {
 					Action::Submit { client, prompt, fee } => Poq::submit_request(
 						RuntimeOrigin::signed(ACTORS[client]),
 						vec![b'p'; prompt],
@@ -114,8 +125,9 @@ proptest! {
 						let (request, node) = resolve(&target, nodes);
 						let output = vec![b'o'; len];
 						let digest = crate::answer_commitment(request, &node, &output, &salt(node));
-						let result =
-							Poq::commit_response(RuntimeOrigin::signed(node), request, digest);
+						let result = Poq::commit_response(signer(node), request, digest)
+							.map(|_| ())
+							.map_err(|e| e.error);
 						if result.is_ok() {
 							answered.insert((request, node), output);
 						}
@@ -127,8 +139,9 @@ proptest! {
 						if tamper {
 							output.push(b'!');
 						}
-						let origin = RuntimeOrigin::signed(node);
-						Poq::reveal_response(origin, request, output, salt(node))
+						Poq::reveal_response(signer(node), request, output, salt(node))
+							.map(|_| ())
+							.map_err(|e| e.error)
 					},
 					Action::Commit { target, mut scores } => {
 						let (request, who) = resolve(&target, committee);
@@ -137,8 +150,9 @@ proptest! {
 							scores.resize(live.responders.len(), scores[0]);
 						}
 						let digest = crate::commitment(request, &who, &scores, &salt(who));
-						let result =
-							Poq::commit_scores(RuntimeOrigin::signed(who), request, digest);
+						let result = Poq::commit_scores(signer(who), request, digest)
+							.map(|_| ())
+							.map_err(|e| e.error);
 						if result.is_ok() {
 							committed.insert((request, who), scores);
 						}
@@ -151,7 +165,9 @@ proptest! {
 						if tamper {
 							scores.push(1);
 						}
-						Poq::reveal_scores(RuntimeOrigin::signed(who), request, scores, salt(who))
+						Poq::reveal_scores(signer(who), request, scores, salt(who))
+							.map(|_| ())
+							.map_err(|e| e.error)
 					},
 					Action::Register { account, validator, bond } => {
 						let origin = RuntimeOrigin::signed(ACTORS[account]);
@@ -168,6 +184,10 @@ proptest! {
 						Poq::resume(RuntimeOrigin::signed(ACTORS[account])),
 					Action::Withdraw { account } =>
 						Poq::withdraw_unbonded(RuntimeOrigin::signed(ACTORS[account])),
+					Action::SetOperator { account, operator } => Poq::set_operator(
+						RuntimeOrigin::signed(ACTORS[account]),
+						operator.map(|index| OPERATORS[index]),
+					),
 					Action::Advance { blocks } => {
 						advance(blocks);
 						Ok(())

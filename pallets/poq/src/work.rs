@@ -1,0 +1,275 @@
+//! The work of drawn nodes and committee members: one or many pieces per transaction, free of
+//! fees when valid, checked before it enters a block.
+//!
+//! Committee and node work is paid out of the request's escrow, not by its sender, so valid work
+//! pays no transaction fee (`#[pallet::feeless_if]`, honoured by a runtime that wraps its payment
+//! extension in `pallet_skip_feeless_payment::SkipCheckIfFeeless`). So that free work cannot be
+//! used to fill blocks, [`CheckWork`] validates it in the transaction pool and again in the
+//! block: a transaction is taken only when none of its pieces is refused for good (wrong
+//! account, bad scores, a commitment mismatch: [`Pallet::is_stale`] says which errors are not)
+//! and at least one applies now. Valid work gets a priority above ordinary transactions and a
+//! longevity that ends with the earliest window it acts in, so stale work leaves the pool.
+//!
+//! A piece that has gone stale between the pool and the block (its window closed, the request
+//! ended, the same work already landed) is skipped with [`Event::WorkSkipped`]; the others
+//! apply. Work is signed by the bonded account or by the operator key it named
+//! ([`Pallet::principal`]).
+
+use crate::{pallet::*, types::*, WeightInfo};
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode};
+use core::marker::PhantomData;
+use frame_support::{
+	dispatch::{DispatchInfo, DispatchResultWithPostInfo, PostDispatchInfo},
+	pallet_prelude::{TransactionSource, Weight},
+	traits::{Get, IsSubType},
+	CloneNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound,
+};
+use frame_system::pallet_prelude::{BlockNumberFor, OriginFor};
+use scale_info::TypeInfo;
+use sp_runtime::{
+	traits::{
+		AsSystemOriginSigner, DispatchInfoOf, Dispatchable, Implication, SaturatedConversion,
+		TransactionExtension, ValidateResult,
+	},
+	transaction_validity::{
+		InvalidTransaction, TransactionPriority, TransactionValidityError, ValidTransaction,
+	},
+	DispatchError, Saturating,
+};
+
+/// Pool priority of valid work: above any ordinary transaction that does not tip a fortune, so
+/// a full pool delays transfers, not the work windows wait for.
+pub const WORK_PRIORITY: TransactionPriority = TransactionPriority::MAX / 2;
+
+impl<T: Config> Pallet<T> {
+	/// The bonded account `signer` acts for: the account that named it operator, or itself.
+	pub fn principal(signer: T::AccountId) -> T::AccountId {
+		Principals::<T>::get(&signer).unwrap_or(signer)
+	}
+
+	/// Whether `error` says only that work came late or twice (its window closed, its request
+	/// ended, the same work already landed): what honest work meets when it lands later than it
+	/// was sent. Every other error refuses the work for good.
+	pub fn is_stale(error: &Error<T>) -> bool {
+		matches!(
+			error,
+			Error::UnknownRequest |
+				Error::WrongPhase |
+				Error::AlreadyResponded |
+				Error::AlreadyCommitted |
+				Error::AlreadyRevealed
+		)
+	}
+
+	/// How the pool and a block take `work` signed by `signer`: the first block in which one of
+	/// its pieces that applies now no longer would (the end of the earliest window it acts in);
+	/// or the first error that refuses a piece for good, or, when no piece applies, the first
+	/// stale one.
+	pub fn validate_work(
+		signer: &T::AccountId,
+		work: &[Work],
+	) -> Result<BlockNumberFor<T>, Error<T>> {
+		let who = Self::principal(signer.clone());
+		let mut valid_until: Option<BlockNumberFor<T>> = None;
+		let mut stale = None;
+		for item in work {
+			match Self::check_work(&who, item) {
+				Ok(request) =>
+					valid_until =
+						Some(valid_until.map_or(request.ends_at, |end| end.min(request.ends_at))),
+				Err(error) if Self::is_stale(&error) => {
+					stale.get_or_insert(error);
+				},
+				Err(error) => return Err(error),
+			}
+		}
+		valid_until.ok_or(stale.unwrap_or(Error::<T>::NoWork))
+	}
+
+	/// Whether `work` from `origin` pays no fee: it is signed and valid ([`Self::validate_work`]).
+	pub(crate) fn is_free_work(origin: &OriginFor<T>, work: &[Work]) -> bool {
+		frame_system::ensure_signed(origin.clone())
+			.is_ok_and(|signer| Self::validate_work(&signer, work).is_ok())
+	}
+
+	/// Declared weight of one piece of work: its dearest path, which for a reveal of scores is
+	/// the last one, settling the request.
+	pub fn work_weight(work: &Work) -> Weight {
+		match work {
+			Work::CommitResponse { .. } => T::WeightInfo::commit_response(),
+			Work::RevealResponse { output, .. } =>
+				T::WeightInfo::reveal_response(output.len() as u32),
+			Work::CommitScores { .. } => T::WeightInfo::commit_scores(),
+			Work::RevealScores { .. } => Self::settling_reveal_weight(),
+		}
+	}
+
+	/// Weight of the reveal of scores that settles its request.
+	pub fn settling_reveal_weight() -> Weight {
+		T::WeightInfo::reveal_scores().saturating_add(T::WeightInfo::end_reveal_window())
+	}
+
+	/// Declared weight of a list of work.
+	pub fn works_weight(work: &[Work]) -> Weight {
+		work.iter().fold(Weight::zero(), |total, item| total.saturating_add(Self::work_weight(item)))
+	}
+
+	/// Does the pieces of `work` signed by `signer` in order; see the module docs. Fails, and
+	/// changes nothing, when a piece is refused for good or none applies.
+	pub(crate) fn do_submit_work(
+		signer: T::AccountId,
+		work: Vec<Work>,
+	) -> DispatchResultWithPostInfo {
+		let who = Self::principal(signer);
+		let declared = Self::works_weight(&work);
+		let mut used = Weight::zero();
+		let mut stale = None;
+		let mut applied = 0u32;
+		for (index, item) in work.into_iter().enumerate() {
+			let settles = matches!(item, Work::RevealScores { .. });
+			let weight = Self::work_weight(&item);
+			match Self::do_work(who.clone(), item) {
+				Ok(ended) => {
+					applied += 1;
+					used = used.saturating_add(if settles && !ended {
+						T::WeightInfo::reveal_scores()
+					} else {
+						weight
+					});
+				},
+				Err(error) if Self::is_stale(&error) => {
+					used = used.saturating_add(T::DbWeight::get().reads(2));
+					let error = DispatchError::from(error);
+					Self::deposit_event(Event::WorkSkipped {
+						who: who.clone(),
+						index: index as u32,
+						error,
+					});
+					stale.get_or_insert(error);
+				},
+				// Nothing is written before a piece's checks pass, and the call is transactional.
+				Err(error) => return Err(error.into()),
+			}
+		}
+		if applied == 0 {
+			return Err(stale.unwrap_or_else(|| Error::<T>::NoWork.into()).into());
+		}
+		Ok(PostDispatchInfo { actual_weight: Some(used.min(declared)), pays_fee: Default::default() })
+	}
+
+	/// The work a call of this pallet carries, if it is a work call.
+	pub fn work_of(call: &Call<T>) -> Option<Vec<Work>> {
+		Some(match call {
+			Call::submit_work { work } => work.to_vec(),
+			Call::commit_response { id, commitment } =>
+				alloc::vec![Work::CommitResponse { id: *id, commitment: *commitment }],
+			Call::reveal_response { id, output, salt } =>
+				alloc::vec![Work::RevealResponse { id: *id, output: output.clone(), salt: *salt }],
+			Call::commit_scores { id, commitment } =>
+				alloc::vec![Work::CommitScores { id: *id, commitment: *commitment }],
+			Call::reveal_scores { id, scores, salt } =>
+				alloc::vec![Work::RevealScores { id: *id, scores: scores.clone(), salt: *salt }],
+			_ => return None,
+		})
+	}
+
+	/// The pool's error for work refused with `error`: `Custom` with the error's index in this
+	/// pallet's `Error`, as the chain's metadata names it.
+	pub fn invalid_work(error: Error<T>) -> TransactionValidityError {
+		let index = match DispatchError::from(error) {
+			DispatchError::Module(module) => module.error[0],
+			_ => u8::MAX,
+		};
+		InvalidTransaction::Custom(index).into()
+	}
+}
+
+/// Validates committee and node work before it enters the pool or a block (see the module
+/// docs); lets every other call through untouched.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	CloneNoBound,
+	EqNoBound,
+	PartialEqNoBound,
+	DefaultNoBound,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct CheckWork<T>(PhantomData<T>);
+
+impl<T> CheckWork<T> {
+	pub fn new() -> Self {
+		Self(PhantomData)
+	}
+}
+
+/// The runtime's call type.
+type CallOf<T> = <T as frame_system::Config>::RuntimeCall;
+
+impl<T> core::fmt::Debug for CheckWork<T> {
+	fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+		write!(f, "CheckWork")
+	}
+}
+
+impl<T: Config + Send + Sync> TransactionExtension<CallOf<T>> for CheckWork<T>
+where
+	CallOf<T>: IsSubType<Call<T>> + Dispatchable<Info = DispatchInfo>,
+	<CallOf<T> as Dispatchable>::RuntimeOrigin: AsSystemOriginSigner<T::AccountId> + Clone,
+{
+	const IDENTIFIER: &'static str = "CheckWork";
+	type Implicit = ();
+	type Val = ();
+	type Pre = ();
+
+	fn weight(&self, call: &CallOf<T>) -> Weight {
+		// Each piece reads its request and the signer's principal, twice: here and for the
+		// fee check.
+		let pieces = call.is_sub_type().and_then(Pallet::<T>::work_of).map_or(0, |w| w.len());
+		T::DbWeight::get().reads(4u64.saturating_mul(pieces as u64))
+	}
+
+	fn validate(
+		&self,
+		origin: <CallOf<T> as Dispatchable>::RuntimeOrigin,
+		call: &CallOf<T>,
+		_info: &DispatchInfoOf<CallOf<T>>,
+		_len: usize,
+		_self_implicit: (),
+		_inherited_implication: &impl Implication,
+		_source: TransactionSource,
+	) -> ValidateResult<(), CallOf<T>> {
+		let (Some(work), Some(signer)) = (
+			call.is_sub_type().and_then(Pallet::<T>::work_of),
+			origin.as_system_origin_signer(),
+		) else {
+			return Ok((ValidTransaction::default(), (), origin));
+		};
+		let valid_until =
+			Pallet::<T>::validate_work(signer, &work).map_err(Pallet::<T>::invalid_work)?;
+		// Validation runs in the context of the block the transaction would land in.
+		let now = frame_system::Pallet::<T>::block_number();
+		let longevity = valid_until.saturating_sub(now).saturated_into::<u64>().max(1);
+		let validity = ValidTransaction {
+			priority: WORK_PRIORITY,
+			longevity,
+			propagate: true,
+			..Default::default()
+		};
+		Ok((validity, (), origin))
+	}
+
+	fn prepare(
+		self,
+		_val: (),
+		_origin: &<CallOf<T> as Dispatchable>::RuntimeOrigin,
+		_call: &CallOf<T>,
+		_info: &DispatchInfoOf<CallOf<T>>,
+		_len: usize,
+	) -> Result<(), TransactionValidityError> {
+		Ok(())
+	}
+}
