@@ -14,8 +14,27 @@ impl<T: Config> Pallet<T> {
 	/// data of every request is consistent.
 	pub fn do_try_state(now: BlockNumberFor<T>) -> Result<(), TryRuntimeError> {
 		Self::check_participants()?;
+		Self::check_operators()?;
 		Self::check_requests(now)?;
 		Self::check_outcomes()
+	}
+
+	/// Every operator key signs for one registered account that named it, and is not
+	/// registered itself: so operators are bounded by participants.
+	fn check_operators() -> Result<(), TryRuntimeError> {
+		for (who, operator) in Operators::<T>::iter() {
+			ensure!(Participants::<T>::contains_key(&who), "an unregistered account has an operator");
+			ensure!(!Participants::<T>::contains_key(&operator), "an operator is registered");
+			ensure!(
+				Principals::<T>::get(&operator) == Some(who),
+				"an operator does not sign for the account that named it"
+			);
+		}
+		ensure!(
+			Principals::<T>::iter().count() == Operators::<T>::iter().count(),
+			"an operator key signs for an account that did not name it"
+		);
+		Ok(())
 	}
 
 	fn check_participants() -> Result<(), TryRuntimeError> {

@@ -10,6 +10,7 @@ mod offchain;
 mod queries;
 mod random_calls;
 mod registry;
+mod work;
 
 use crate::{mock::*, pallet::*, types::*};
 use frame_support::{

@@ -1,0 +1,260 @@
+//! Work in batches, free when valid and refused before a block when not, and signed by operator
+//! keys.
+
+use super::*;
+use crate::{work::WORK_PRIORITY, CheckWork, Work};
+use frame_support::{
+	assert_noop,
+	dispatch::{CheckIfFeeless, GetDispatchInfo},
+	pallet_prelude::{InvalidTransaction, TransactionSource},
+};
+use sp_runtime::{
+	traits::DispatchTransaction,
+	transaction_validity::TransactionValidityError,
+	DispatchError, ModuleError,
+};
+
+const FEE: Balance = 1_000;
+
+fn signed(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
+fn batch(work: Vec<Work>) -> frame_support::BoundedVec<Work, frame_support::traits::ConstU32<MAX_WORK>> {
+	work.try_into().expect("within MaxWorkItems")
+}
+
+fn commit_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
+	Work::CommitScores { id, commitment: crate::commitment(id, &who, scores, &salt(who)) }
+}
+
+fn reveal_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
+	Work::RevealScores { id, scores: scores.to_vec(), salt: salt(who) }
+}
+
+/// Two requests whose committees are drawn (commit phase).
+fn two_committing() -> (RequestId, RequestId) {
+	let first = submit_only(ALICE, FEE);
+	let second = submit_only(ALICE, FEE);
+	advance(DRAW_DELAY);
+	respond_all(first);
+	respond_all(second);
+	assert_eq!(request(first).phase, Phase::Committing);
+	assert_eq!(request(second).phase, Phase::Committing);
+	(first, second)
+}
+
+/// How the pool takes `call` signed by `who`.
+fn validate(who: AccountId, call: RuntimeCall) -> Result<(u64, u64), TransactionValidityError> {
+	let info = call.get_dispatch_info();
+	CheckWork::<Test>::new()
+		.validate_only(signed(who), &call, &info, 0, TransactionSource::External, 0)
+		.map(|(valid, _, _)| (valid.priority, valid.longevity))
+}
+
+/// The pool's rejection of work refused with `error`.
+fn refused(error: Error<Test>) -> TransactionValidityError {
+	let DispatchError::Module(ModuleError { error, .. }) = error.into() else { unreachable!() };
+	InvalidTransaction::Custom(error[0]).into()
+}
+
+fn submit_work(work: Vec<Work>) -> RuntimeCall {
+	RuntimeCall::Poq(crate::Call::submit_work { work: batch(work) })
+}
+
+#[test]
+fn one_transaction_carries_a_members_work_on_every_request() {
+	ExtBuilder::default().execute(|| {
+		let (first, second) = two_committing();
+		let scores = [6_000, 6_000];
+		for member in VALIDATORS {
+			let work = vec![commit_of(member, first, &scores), commit_of(member, second, &scores)];
+			assert_ok!(Poq::submit_work(signed(member), batch(work)));
+		}
+		assert_eq!(request(first).phase, Phase::Revealing);
+		assert_eq!(request(second).phase, Phase::Revealing);
+		for member in VALIDATORS {
+			let work = vec![reveal_of(member, first, &scores), reveal_of(member, second, &scores)];
+			assert_ok!(Poq::submit_work(signed(member), batch(work)));
+		}
+		assert_eq!(outcome(first).phase, Phase::Finalized);
+		assert_eq!(outcome(second).phase, Phase::Finalized);
+	});
+}
+
+#[test]
+fn late_or_repeated_pieces_are_skipped_and_the_rest_applies() {
+	ExtBuilder::default().execute(|| {
+		let (first, second) = two_committing();
+		let member = VALIDATORS[0];
+		commit(member, first, &[6_000, 6_000]);
+		// The commit on `first` landed already; `second`'s still applies.
+		let work = vec![commit_of(member, first, &[6_000, 6_000]), commit_of(member, second, &[1, 1])];
+		assert_ok!(Poq::submit_work(signed(member), batch(work)));
+		System::assert_has_event(
+			Event::WorkSkipped {
+				who: member,
+				index: 0,
+				error: Error::<Test>::AlreadyCommitted.into(),
+			}
+			.into(),
+		);
+		let seat = |id| request(id).committee.iter().find(|m| m.who == member).cloned().unwrap();
+		assert_eq!(seat(first).commitment, Some(crate::commitment(first, &member, &[6_000, 6_000], &salt(member))));
+		assert_eq!(seat(second).commitment, Some(crate::commitment(second, &member, &[1, 1], &salt(member))));
+		// Nothing left to apply: the first stale error, and nothing changes.
+		let again = vec![commit_of(member, first, &[1, 1]), commit_of(member, second, &[1, 1])];
+		assert_noop!(Poq::submit_work(signed(member), batch(again)), Error::<Test>::AlreadyCommitted);
+		assert_noop!(Poq::submit_work(signed(member), batch(vec![])), Error::<Test>::NoWork);
+	});
+}
+
+#[test]
+fn a_piece_refused_for_good_refuses_the_whole_transaction() {
+	ExtBuilder::default().execute(|| {
+		let (first, second) = two_committing();
+		let scores = [6_000, 6_000];
+		for member in VALIDATORS {
+			commit(member, first, &scores);
+			commit(member, second, &scores);
+		}
+		// A reveal that does not match its commitment poisons the honest one before it.
+		let member = VALIDATORS[0];
+		let work = vec![reveal_of(member, first, &scores), reveal_of(member, second, &[1, 1])];
+		assert_noop!(
+			Poq::submit_work(signed(member), batch(work.clone())),
+			Error::<Test>::CommitmentMismatch
+		);
+		assert_eq!(
+			validate(member, submit_work(work)),
+			Err(refused(Error::<Test>::CommitmentMismatch))
+		);
+	});
+}
+
+#[test]
+fn the_pool_takes_valid_work_first_and_for_its_window_only() {
+	ExtBuilder::default().execute(|| {
+		let (first, _) = two_committing();
+		let member = VALIDATORS[0];
+		let call = submit_work(vec![commit_of(member, first, &[1, 1])]);
+		let ends_at = request(first).ends_at;
+		let now = System::block_number();
+		assert_eq!(validate(member, call.clone()), Ok((WORK_PRIORITY, ends_at - now)));
+		assert!(call.is_feeless(&signed(member)));
+		// Any other call passes through untouched and pays.
+		let transfer = RuntimeCall::Poq(crate::Call::bond_extra { amount: 1 });
+		assert_eq!(validate(member, transfer.clone()), Ok((0, u64::MAX)));
+		assert!(!transfer.is_feeless(&signed(member)));
+		// Invalid work is refused with the pallet's error, and would not be free.
+		let stranger = submit_work(vec![commit_of(SPARE[0], first, &[1, 1])]);
+		assert_eq!(validate(SPARE[0], stranger.clone()), Err(refused(Error::<Test>::NotCommitteeMember)));
+		assert!(!stranger.is_feeless(&signed(SPARE[0])));
+		// Once the window is over (nobody committed, so the request ended), the work is stale.
+		run_to_block(ends_at);
+		assert_eq!(validate(member, call), Err(refused(Error::<Test>::UnknownRequest)));
+	});
+}
+
+#[test]
+fn single_work_calls_are_validated_and_free_the_same_way() {
+	ExtBuilder::default().execute(|| {
+		let (first, _) = two_committing();
+		let member = VALIDATORS[0];
+		let digest = crate::commitment(first, &member, &[1, 1], &salt(member));
+		let call = RuntimeCall::Poq(crate::Call::commit_scores { id: first, commitment: digest });
+		assert_eq!(validate(member, call.clone()).map(|(priority, _)| priority), Ok(WORK_PRIORITY));
+		assert!(call.is_feeless(&signed(member)));
+		let bad = RuntimeCall::Poq(crate::Call::reveal_scores { id: first, scores: vec![1, 1], salt: salt(member) });
+		assert_eq!(validate(member, bad.clone()), Err(refused(Error::<Test>::WrongPhase)));
+		assert!(!bad.is_feeless(&signed(member)));
+	});
+}
+
+#[test]
+fn a_reveal_that_does_not_settle_is_charged_less_block_weight() {
+	ExtBuilder::default().execute(|| {
+		let (first, _) = two_committing();
+		for member in VALIDATORS {
+			commit(member, first, &[6_000, 6_000]);
+		}
+		let call = submit_work(vec![reveal_of(VALIDATORS[0], first, &[6_000, 6_000])]);
+		let declared = call.get_dispatch_info().call_weight;
+		let RuntimeCall::Poq(crate::Call::submit_work { work }) = call else { unreachable!() };
+		let post = Poq::submit_work(signed(VALIDATORS[0]), work).expect("valid reveal");
+		let actual = post.actual_weight.expect("reported");
+		assert!(actual.all_lt(declared), "{actual:?} < {declared:?}");
+		assert_eq!(actual, <() as crate::WeightInfo>::reveal_scores());
+	});
+}
+
+#[test]
+fn an_operator_signs_for_its_account_and_can_be_rotated_mid_request() {
+	ExtBuilder::default().execute(|| {
+		let member = VALIDATORS[0];
+		let (old, new) = (SPARE[0] + 100, SPARE[0] + 101);
+		assert_ok!(Poq::set_operator(signed(member), Some(old)));
+		System::assert_last_event(Event::OperatorSet { who: member, operator: Some(old) }.into());
+		assert_eq!(Principals::<Test>::get(old), Some(member));
+		// The operator holds no funds, yet its account exists to sign with.
+		assert_eq!(total(old), 0);
+		assert_eq!(System::providers(&old), 1);
+
+		let (first, _) = two_committing();
+		// Committed by the old operator, for the member.
+		assert_ok!(Poq::submit_work(signed(old), batch(vec![commit_of(member, first, &[6_000, 6_000])])));
+		for other in &VALIDATORS[1..] {
+			commit(*other, first, &[6_000, 6_000]);
+		}
+		assert_ok!(Poq::set_operator(signed(member), Some(new)));
+		assert_eq!(System::providers(&old), 0);
+		assert_eq!(Principals::<Test>::get(old), None);
+		// The old key no longer acts for anyone; the new one reveals what the old one committed.
+		assert_noop!(
+			Poq::submit_work(signed(old), batch(vec![reveal_of(member, first, &[6_000, 6_000])])),
+			Error::<Test>::NotCommitteeMember
+		);
+		assert_ok!(Poq::submit_work(signed(new), batch(vec![reveal_of(member, first, &[6_000, 6_000])])));
+		for other in &VALIDATORS[1..] {
+			reveal(*other, first, &[6_000, 6_000]);
+		}
+		let paid = outcome(first).committee.iter().find(|m| m.validator == member).unwrap().paid;
+		assert!(paid > 0, "the member, not its operator, is paid");
+		assert_eq!(total(new), 0);
+		// The operator cannot touch the bond.
+		assert_noop!(Poq::unregister(signed(new)), Error::<Test>::NotRegistered);
+	});
+}
+
+#[test]
+fn operator_errors() {
+	ExtBuilder::default().execute(|| {
+		let key = SPARE[0] + 100;
+		assert_noop!(Poq::set_operator(signed(SPARE[0]), Some(key)), Error::<Test>::NotRegistered);
+		assert_noop!(
+			Poq::set_operator(signed(VALIDATORS[0]), Some(VALIDATORS[1])),
+			Error::<Test>::OperatorIsParticipant
+		);
+		assert_ok!(Poq::set_operator(signed(VALIDATORS[0]), Some(key)));
+		assert_noop!(Poq::set_operator(signed(VALIDATORS[1]), Some(key)), Error::<Test>::IsOperator);
+		Balances::make_free_balance_be(&key, 10 * MIN_BOND);
+		assert_noop!(Poq::register_validator(signed(key), MIN_BOND), Error::<Test>::IsOperator);
+		// Naming none makes the account sign its own work again.
+		assert_ok!(Poq::set_operator(signed(VALIDATORS[0]), None));
+		assert_eq!(Operators::<Test>::get(VALIDATORS[0]), None);
+		assert_eq!(Principals::<Test>::get(key), None);
+	});
+}
+
+#[test]
+fn withdrawing_forgets_the_operator() {
+	ExtBuilder::default().execute(|| {
+		let key = SPARE[0] + 100;
+		assert_ok!(Poq::set_operator(signed(VALIDATORS[0]), Some(key)));
+		assert_ok!(Poq::unregister(signed(VALIDATORS[0])));
+		advance(UNBONDING);
+		assert_ok!(Poq::withdraw_unbonded(signed(VALIDATORS[0])));
+		assert_eq!(Principals::<Test>::get(key), None);
+		assert_eq!(System::providers(&key), 0);
+	});
+}
