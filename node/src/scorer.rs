@@ -29,7 +29,7 @@ impl Metrics {
 				Histogram::with_opts(
 					HistogramOpts::new(
 						"poq_scoring_seconds",
-						"Time to score one request's responses",
+						"Time of one call of the model (every pair a worker scores in a block)",
 					)
 					// 1 ms to about 16 s.
 					.buckets(exponential_buckets(0.001, 2.0, 15)?),
@@ -73,20 +73,47 @@ impl Scorer for ModelScorer {
 	}
 
 	fn score(&self, prompt: &[u8], responses: &[Vec<u8>]) -> Option<Vec<u16>> {
+		self.score_requests(&[(prompt.to_vec(), responses.to_vec())])?.pop()
+	}
+
+	/// Every pair of every request in one call of the model, which batches them.
+	fn score_requests(&self, requests: &[(Vec<u8>, Vec<Vec<u8>>)]) -> Option<Vec<Vec<u16>>> {
 		// Texts come from the chain as bytes; invalid UTF-8 is scored as its lossy decoding.
-		let prompt = String::from_utf8_lossy(prompt);
-		let responses: Vec<_> = responses.iter().map(|r| String::from_utf8_lossy(r)).collect();
-		let responses: Vec<&str> = responses.iter().map(|r| r.as_ref()).collect();
+		let texts: Vec<(String, Vec<String>)> = requests
+			.iter()
+			.map(|(prompt, responses)| {
+				let lossy = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+				(lossy(prompt), responses.iter().map(|r| lossy(r)).collect())
+			})
+			.collect();
+		let pairs: Vec<(&str, &str)> = texts
+			.iter()
+			.flat_map(|(prompt, responses)| responses.iter().map(|r| (prompt.as_str(), r.as_str())))
+			.collect();
+		if pairs.is_empty() {
+			return Some(vec![Vec::new(); requests.len()]);
+		}
 		let started = Instant::now();
-		match self.model.scores(&prompt, &responses) {
-			Ok(scores) => {
+		match self.model.score(&pairs) {
+			Ok(scored) => {
 				let elapsed = started.elapsed();
 				if let Some(metrics) = &self.metrics {
-					metrics.scores.inc_by(scores.len() as u64);
+					metrics.scores.inc_by(scored.len() as u64);
 					metrics.latency.observe(elapsed.as_secs_f64());
 				}
-				log::debug!(target: LOG_TARGET, "scored {scores:?} in {elapsed:?}");
-				Some(scores)
+				log::debug!(
+					target: LOG_TARGET,
+					"scored {} pairs of {} requests in {elapsed:?}",
+					scored.len(),
+					requests.len()
+				);
+				let mut scores = scored.into_iter().map(|s| s.score);
+				Some(
+					requests
+						.iter()
+						.map(|(_, responses)| scores.by_ref().take(responses.len()).collect())
+						.collect(),
+				)
 			},
 			Err(error) => {
 				log::warn!(target: LOG_TARGET, "scoring failed: {error}");

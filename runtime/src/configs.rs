@@ -13,6 +13,8 @@ use frame_system::{
 	limits::{BlockLength, BlockWeights},
 	EnsureRoot,
 };
+use pallet_transaction_payment::Multiplier;
+use sp_runtime::{traits::Bounded, FixedPointNumber, Perquintill};
 
 parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
@@ -93,10 +95,35 @@ impl pallet_transaction_payment::Config for Runtime {
 	type OnChargeTransaction = pallet_transaction_payment::FungibleAdapter<Balances, ()>;
 	type WeightToFee = WeightToFee;
 	type LengthToFee = ConstantMultiplier<Balance, ConstU128<{ 10 * MICRO_UNIT }>>;
-	type FeeMultiplierUpdate = ();
+	type FeeMultiplierUpdate = SlowAdjustingFeeUpdate;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightInfo = ();
 }
+
+impl pallet_skip_feeless_payment::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+}
+
+parameter_types! {
+	/// Blocks fuller than this raise the fee multiplier, emptier ones lower it.
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
+	/// How fast the multiplier moves: by up to about 30 % a day of full blocks, as Polkadot's.
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(75, 1_000_000);
+	/// Fees never fall below a tenth of the weight fee.
+	pub MinimumMultiplier: Multiplier = Multiplier::saturating_from_rational(1, 10u128);
+	pub MaximumMultiplier: Multiplier = Bounded::max_value();
+}
+
+/// Fees rise while blocks are fuller than `TargetBlockFullness` and fall while they are emptier
+/// (Polkadot's `SlowAdjustingFeeUpdate`), so a flood of ordinary transactions pays more and more.
+/// Valid committee and node work pays no fee at all (`pallet_poq::work`).
+pub type SlowAdjustingFeeUpdate = pallet_transaction_payment::TargetedFeeAdjustment<
+	Runtime,
+	TargetBlockFullness,
+	AdjustmentVariable,
+	MinimumMultiplier,
+	MaximumMultiplier,
+>;
 
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
@@ -196,7 +223,8 @@ impl pallet_poq::Config for Runtime {
 	type WeightInfo = pallet_poq::weights::SubstrateWeight<Runtime>;
 	type AuthorityId = pallet_poq::crypto::PoqAuthId;
 	type MinBond = ConstU128<{ 100 * UNIT }>;
-	type MinFee = ConstU128<{ MILLI_UNIT }>;
+	// Pays for the transactions a request makes the chain carry (`min_fee_covers_the_work`).
+	type MinFee = ConstU128<{ 50 * MILLI_UNIT }>;
 	// `PenaltyShare` of it is `MinBond`.
 	type MaxFee = ConstU128<{ 200 * UNIT }>;
 	type MaxPromptLen = ConstU32<4096>;
@@ -204,12 +232,15 @@ impl pallet_poq::Config for Runtime {
 	type NodesPerRequest = ConstU32<3>;
 	type CommitteeSize = ConstU32<5>;
 	type MaxPoolSize = ConstU32<256>;
+	type MaxWorkItems = ConstU32<128>;
 	type MaxLiveRequests = ConstU32<1024>;
 	type MaxHookItemsPerBlock = ConstU32<16>;
 	type ResponseWindow = ConstU32<10>;
 	type CommitWindow = ConstU32<5>;
 	type RevealWindow = ConstU32<5>;
-	type UnbondingPeriod = ConstU32<100>;
+	// Long enough for the requests an account sits on to end and slash it, and for governance
+	// to see what it did.
+	type UnbondingPeriod = ConstU32<{ 7 * DAYS }>;
 	type RetainFinished = ConstU32<600>;
 	type Tolerance = ConstU16<1_000>;
 	type MinQuality = ConstU16<2_000>;
@@ -248,8 +279,9 @@ where
 	type RuntimeCall = RuntimeCall;
 }
 
-/// The off-chain worker's commits and reveals: signed like any wallet's transaction, mortal for
-/// a short period so a stale one drops out of the pool, and paying the usual fee.
+/// The off-chain worker's commits and reveals: signed like any wallet's transaction (by the
+/// operator key), free when valid (`pallet_poq::work`), and mortal for a few blocks, about a
+/// phase's window, so a stale one drops out of the pool.
 impl<C> frame_system::offchain::CreateSignedTransaction<C> for Runtime
 where
 	RuntimeCall: From<C>,
@@ -264,7 +296,7 @@ where
 	) -> Option<UncheckedExtrinsic> {
 		use codec::Encode;
 		use sp_runtime::{generic::Era, traits::StaticLookup, SaturatedConversion};
-		const MORTALITY: u64 = 64;
+		const MORTALITY: u64 = 8;
 		let current = System::block_number().saturated_into::<u64>().saturating_sub(1);
 		let extension: TxExtension = (
 			frame_system::CheckNonZeroSender::<Runtime>::new(),
@@ -274,7 +306,10 @@ where
 			frame_system::CheckEra::<Runtime>::from(Era::mortal(MORTALITY, current)),
 			frame_system::CheckNonce::<Runtime>::from(nonce),
 			frame_system::CheckWeight::<Runtime>::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			pallet_poq::CheckWork::<Runtime>::new(),
+			pallet_skip_feeless_payment::SkipCheckIfFeeless::from(
+				pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			),
 		)
 			.into();
 		let payload = sp_runtime::generic::SignedPayload::new(call, extension).ok()?;

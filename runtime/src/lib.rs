@@ -57,7 +57,11 @@ pub type TxExtension = cumulus_pallet_weight_reclaim::StorageWeightReclaim<
 		frame_system::CheckEra<Runtime>,
 		frame_system::CheckNonce<Runtime>,
 		frame_system::CheckWeight<Runtime>,
-		pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+		pallet_poq::CheckWork<Runtime>,
+		pallet_skip_feeless_payment::SkipCheckIfFeeless<
+			Runtime,
+			pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+		>,
 	),
 >;
 pub type UncheckedExtrinsic =
@@ -94,10 +98,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("poq"),
 	impl_name: alloc::borrow::Cow::Borrowed("poq"),
 	authoring_version: 1,
-	spec_version: 2,
+	spec_version: 3,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -106,6 +110,7 @@ pub const MILLI_SECS_PER_BLOCK: u64 = 6000;
 pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
 pub const MINUTES: BlockNumber = 60_000 / (MILLI_SECS_PER_BLOCK as BlockNumber);
 pub const HOURS: BlockNumber = MINUTES * 60;
+pub const DAYS: BlockNumber = HOURS * 24;
 
 pub const UNIT: Balance = 1_000_000_000_000;
 pub const MILLI_UNIT: Balance = 1_000_000_000;
@@ -184,6 +189,8 @@ mod runtime {
 
 	#[runtime::pallet_index(10)]
 	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(12)]
+	pub type SkipFeelessPayment = pallet_skip_feeless_payment;
 	#[runtime::pallet_index(11)]
 	pub type TransactionPayment = pallet_transaction_payment;
 

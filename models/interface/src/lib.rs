@@ -2,7 +2,7 @@
 //! responses with the quality model the node has loaded.
 //!
 //! The runtime side (`substrate_runtime`, set by the wasm builder) is `no_std` and only declares
-//! the import `ext_poq_model_score_version_1`.
+//! the imports `ext_poq_model_score_version_1` and `ext_poq_model_score_requests_version_1`.
 //! The node side reaches the model through the [`ScorerExt`] externalities extension, which a
 //! validator node registers for off-chain worker calls only. Block import never carries the
 //! extension, and every node (and the relay chain's validation of parachain blocks) executes
@@ -41,6 +41,12 @@ pub trait Scorer: Send + Sync {
 
 	/// One score in `0..=10_000` per response, in order, or `None` if scoring failed.
 	fn score(&self, prompt: &[u8], responses: &[Vec<u8>]) -> Option<Vec<u16>>;
+
+	/// [`Self::score`] of several requests' `(prompt, responses)`, in order, or `None` if
+	/// scoring any failed. A model that batches pairs does them in one pass.
+	fn score_requests(&self, requests: &[(Vec<u8>, Vec<Vec<u8>>)]) -> Option<Vec<Vec<u16>>> {
+		requests.iter().map(|(prompt, responses)| self.score(prompt, responses)).collect()
+	}
 }
 
 #[cfg(not(substrate_runtime))]
@@ -80,6 +86,26 @@ pub trait PoqModel {
 		}
 		scorer.score(prompt, &responses).filter(|scores| scores.len() == responses.len())
 	}
+
+	/// [`Self::score`] of several requests' `(prompt, responses)` at once, one list of scores
+	/// per request in order: what a validator scores in a block, in one model call.
+	fn score_requests(
+		&mut self,
+		requests: PassFatPointerAndDecode<Vec<(Vec<u8>, Vec<Vec<u8>>)>>,
+		digest: PassPointerAndRead<&[u8; 32], 32>,
+	) -> AllocateAndReturnByCodec<Option<Vec<Vec<u16>>>> {
+		let ScorerExt(scorer) = self.extension::<ScorerExt>()?;
+		if scorer.digest() != *digest {
+			return None;
+		}
+		scorer.score_requests(&requests).filter(|scored| {
+			scored.len() == requests.len()
+				&& scored
+					.iter()
+					.zip(&requests)
+					.all(|(scores, (_, responses))| scores.len() == responses.len())
+		})
+	}
 }
 
 #[cfg(test)]
@@ -114,6 +140,19 @@ mod tests {
 			poq_model::score(b"q", vec![b"ab".to_vec(), b"abcd".to_vec()], &[7; 32])
 		});
 		assert_eq!(scores, Some(vec![2, 4]));
+	}
+
+	#[test]
+	fn scores_several_requests_in_order() {
+		let ext = ScorerExt::new(Arc::new(ByLength([7; 32])));
+		let requests = vec![
+			(b"q".to_vec(), vec![b"ab".to_vec()]),
+			(b"r".to_vec(), vec![b"a".to_vec(), b"abc".to_vec()]),
+		];
+		let scored = with_ext(Some(ext), || poq_model::score_requests(requests.clone(), &[7; 32]));
+		assert_eq!(scored, Some(vec![vec![2], vec![1, 3]]));
+		let other = ScorerExt::new(Arc::new(ByLength([7; 32])));
+		assert_eq!(with_ext(Some(other), || poq_model::score_requests(requests, &[8; 32])), None);
 	}
 
 	#[test]

@@ -89,10 +89,12 @@ fn answers_revealing<T: Config>(revealed: u32) -> (RequestId, Vec<T::AccountId>)
 		Requests::<T>::get(id).expect("nodes drawn").nodes.iter().map(|s| s.who.clone()).collect();
 	for (index, node) in nodes.iter().enumerate() {
 		let digest = answer_commitment(id, node, &longest_answer::<T>(), &salt(index));
-		Pallet::<T>::do_commit_response(node.clone(), id, digest).expect("a drawn node");
+		Pallet::<T>::do_work(node.clone(), Work::CommitResponse { id, commitment: digest })
+			.expect("a drawn node");
 	}
 	for (index, node) in nodes.iter().enumerate().take(revealed as usize) {
-		Pallet::<T>::do_reveal_response(node.clone(), id, longest_answer::<T>(), salt(index))
+		let output = longest_answer::<T>();
+		Pallet::<T>::do_work(node.clone(), Work::RevealResponse { id, output, salt: salt(index) })
 			.expect("committed");
 	}
 	(id, nodes)
@@ -125,17 +127,19 @@ fn salt(index: usize) -> [u8; 32] {
 }
 
 /// A request in its reveal phase in which every member committed and all but the last
-/// revealed.
-fn revealing<T: Config>() -> (RequestId, Vec<T::AccountId>) {
+/// `unrevealed` revealed.
+fn revealing<T: Config>(unrevealed: usize) -> (RequestId, Vec<T::AccountId>) {
 	let (id, committee) = committing::<T>();
 	for (index, who) in committee.iter().enumerate() {
 		let scores = scores_of::<T>(id);
 		let digest = commitment(id, who, &scores, &salt(index));
-		Pallet::<T>::do_commit_scores(who.clone(), id, digest).expect("a member");
+		Pallet::<T>::do_work(who.clone(), Work::CommitScores { id, commitment: digest })
+			.expect("a member");
 	}
-	for (index, who) in committee.iter().enumerate().take(committee.len() - 1) {
+	for (index, who) in committee.iter().enumerate().take(committee.len() - unrevealed) {
 		let scores = scores_of::<T>(id);
-		Pallet::<T>::do_reveal_scores(who.clone(), id, scores, salt(index)).expect("committed");
+		Pallet::<T>::do_work(who.clone(), Work::RevealScores { id, scores, salt: salt(index) })
+			.expect("committed");
 	}
 	(id, committee)
 }
@@ -238,7 +242,8 @@ mod benchmarks {
 		let last = nodes.len() - 1;
 		for (index, node) in nodes.iter().enumerate().take(last) {
 			let digest = answer_commitment(id, node, &longest_answer::<T>(), &salt(index));
-			Pallet::<T>::do_commit_response(node.clone(), id, digest).unwrap();
+			Pallet::<T>::do_work(node.clone(), Work::CommitResponse { id, commitment: digest })
+				.unwrap();
 		}
 		let digest = answer_commitment(id, &nodes[last], &longest_answer::<T>(), &salt(last));
 		#[extrinsic_call]
@@ -269,7 +274,8 @@ mod benchmarks {
 		let last = committee.len() - 1;
 		for (index, who) in committee.iter().enumerate().take(last) {
 			let digest = commitment(id, who, &scores_of::<T>(id), &salt(index));
-			Pallet::<T>::do_commit_scores(who.clone(), id, digest).unwrap();
+			Pallet::<T>::do_work(who.clone(), Work::CommitScores { id, commitment: digest })
+				.unwrap();
 		}
 		let digest = commitment(id, &committee[last], &scores_of::<T>(id), &salt(last));
 		#[extrinsic_call]
@@ -277,14 +283,30 @@ mod benchmarks {
 		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Revealing);
 	}
 
+	/// A reveal that leaves another to come, so does not settle: settling costs
+	/// `end_reveal_window` more.
 	#[benchmark]
 	fn reveal_scores() {
-		let (id, committee) = revealing::<T>();
-		let last = committee.len() - 1;
+		let (id, committee) = revealing::<T>(2);
+		let member = committee.len() - 2;
 		let scores = scores_of::<T>(id);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(committee[last].clone()), id, scores, salt(last));
-		assert_eq!(Outcomes::<T>::get(id).unwrap().phase, Phase::Finalized);
+		_(RawOrigin::Signed(committee[member].clone()), id, scores, salt(member));
+		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Revealing);
+	}
+
+	/// Replacing an operator: the old one forgotten, the new one named.
+	#[benchmark]
+	fn set_operator() {
+		let (_, committee) = committing::<T>();
+		let who = committee[0].clone();
+		let old: T::AccountId = account("operator", 0, 0);
+		let new: T::AccountId = account("operator", 1, 0);
+		Pallet::<T>::do_set_operator(&who, Some(old.clone())).expect("registered");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), Some(new.clone()));
+		assert_eq!(Principals::<T>::get(&new), Some(who));
+		assert!(!Principals::<T>::contains_key(&old));
 	}
 
 	#[benchmark]
@@ -333,7 +355,7 @@ mod benchmarks {
 	#[benchmark]
 	fn end_reveal_window() {
 		// The last member never reveals: settlement pays, penalises and refunds.
-		let (id, _) = revealing::<T>();
+		let (id, _) = revealing::<T>(1);
 		let ends_at = close_window::<T>(id);
 		#[block]
 		{
@@ -344,7 +366,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn prune_outcome() {
-		let (id, _) = revealing::<T>();
+		let (id, _) = revealing::<T>(1);
 		let ends_at = close_window::<T>(id);
 		Pallet::<T>::end_phase(id, ends_at);
 		let due = ends_at.saturating_add(T::RetainFinished::get()).saturating_add(One::one());

@@ -23,7 +23,10 @@ impl<T: Config> Pallet<T> {
 	/// registered itself: so operators are bounded by participants.
 	fn check_operators() -> Result<(), TryRuntimeError> {
 		for (who, operator) in Operators::<T>::iter() {
-			ensure!(Participants::<T>::contains_key(&who), "an unregistered account has an operator");
+			ensure!(
+				Participants::<T>::contains_key(&who),
+				"an unregistered account has an operator"
+			);
 			ensure!(!Participants::<T>::contains_key(&operator), "an operator is registered");
 			ensure!(
 				Principals::<T>::get(&operator) == Some(who),

@@ -102,7 +102,10 @@ impl<T: Config> Pallet<T> {
 					Error::<T>::CommitmentMismatch
 				);
 				// Responders are a subset of the drawn nodes, so this always fits.
-				request.responders.try_push(who.clone()).map_err(|_| Error::<T>::AlreadyRevealed)?;
+				request
+					.responders
+					.try_push(who.clone())
+					.map_err(|_| Error::<T>::AlreadyRevealed)?;
 				Ok(request)
 			},
 			Work::CommitScores { id, commitment } => {
@@ -147,9 +150,14 @@ impl<T: Config> Pallet<T> {
 			},
 			Work::RevealResponse { id, output, .. } => {
 				// `check_work` held it to `MaxOutputLen`.
-				Outputs::<T>::insert(id, &who, BoundedVec::<u8, T::MaxOutputLen>::truncate_from(output));
+				Outputs::<T>::insert(
+					id,
+					&who,
+					BoundedVec::<u8, T::MaxOutputLen>::truncate_from(output),
+				);
 				Self::deposit_event(Event::ResponseRevealed { id, node: who });
-				let committed = request.nodes.iter().filter(|seat| seat.commitment.is_some()).count();
+				let committed =
+					request.nodes.iter().filter(|seat| seat.commitment.is_some()).count();
 				let all_revealed = request.responders.len() == committed;
 				Self::store_or_advance(id, request, all_revealed, |id, request| {
 					Self::await_draw(id, request, Phase::DrawingCommittee, Self::now())

@@ -1,8 +1,11 @@
-//! The off-chain worker: each `poq!` key in the node's keystore whose account sits on a committee
-//! scores the responses, commits and reveals by itself.
+//! The off-chain worker: each `poq!` key in the node's keystore whose account, or the bonded
+//! account that named it operator, sits on a committee scores the responses, commits and reveals
+//! by itself.
 //!
 //! Per imported best block, under a lock (workers of consecutive blocks may run at once), every
-//! local account gets at most one *round* of transactions:
+//! local key gets at most one *round*: its reveals, then its commitments, in one `submit_work`
+//! (more when they exceed `MaxWorkItems`), free of fees. All the responses the round commits on
+//! that have no kept scores are scored in one model call.
 //! - a pending commit takes the `(scores, salt)` kept for that request, account **and scoring
 //!   input** (a hash of the prompt and the responses in order), or scores the responses through
 //!   the node's model ([`poq_model_interface`]), draws a fresh salt and keeps all three in
@@ -14,17 +17,25 @@
 //!   one, and nothing is sent that would fail).
 //!
 //! A round's transactions carry consecutive nonces from one chain state. The next round waits
-//! until the account's nonce shows the round landed, or [`RESEND_AFTER`] blocks have passed (a
+//! until the key's nonce shows the round landed, or [`RESEND_AFTER`] blocks have passed (a
 //! dropped transaction, a fork), so two rounds never reuse a nonce and nothing is sent twice
-//! while it is on its way. What to do is always read from the chain (the pending work whose
+//! while it is on its way. [`RESEND_AFTER`] is short against the runtime's windows (5 blocks),
+//! so a lost round is sent again with blocks to spare, and the pool drops a round that can no
+//! longer land (its longevity ends with its earliest window). What to do is always read from the chain (the pending work whose
 //! window is still open in the block the transaction lands in), so a landed action is never
 //! repeated. Kept entries are forgotten once their request has been over for [`FORGET_AFTER`]
 //! blocks of the best chain: not when it is merely missing from a best block, which may be a
 //! fork that reorganises away.
 
-use crate::{commitment, pallet::*, queries::Task, types::RequestId};
+use crate::{
+	commitment,
+	pallet::*,
+	queries::Task,
+	types::{RequestId, Work},
+};
 use alloc::{collections::BTreeMap, vec::Vec};
 use codec::{Decode, Encode};
+use frame_support::{traits::Get, BoundedVec};
 use frame_system::{
 	offchain::{Account, SendSignedTransaction, Signer},
 	pallet_prelude::BlockNumberFor,
@@ -43,10 +54,7 @@ use sp_runtime::{
 pub const POQ_KEY_TYPE: KeyTypeId = KeyTypeId(*b"poq!");
 
 /// Blocks a round of transactions has to land before the worker sends again.
-pub const RESEND_AFTER: u32 = 3;
-
-/// Most transactions one account sends in a round; the rest waits for the next round.
-pub const MAX_TXS_PER_ROUND: usize = 32;
+pub const RESEND_AFTER: u32 = 2;
 
 /// Blocks after a request's end before its kept scores are forgotten: deeper than any reorg the
 /// worker expects (a parachain block is final once the relay chain finalizes it, a few blocks).
@@ -169,44 +177,59 @@ impl<T: Config> Pallet<T> {
 		!landed && !waited
 	}
 
-	/// Sends `account`'s pending commits and reveals that can still land in time.
+	/// Sends the pending reveals and commits, that can still land in time, of the account
+	/// `account` signs for.
 	fn send_round(account: &Account<T>, now: BlockNumberFor<T>, scorer: &mut Scorer) {
-		let who = &account.id;
+		let key = &account.id;
+		let who = &Self::principal(key.clone());
 		let next_block = now.saturating_add(1u32.into());
-		let calls: Vec<Call<T>> = Self::work_open_at(who, next_block)
-			.into_iter()
-			.filter_map(|(id, task)| match task {
-				Task::Commit => Self::commit_call(who, id, scorer),
-				Task::Reveal => Self::reveal_call(who, id),
-				Task::Respond | Task::RevealResponse => None,
-			})
-			.take(MAX_TXS_PER_ROUND)
+		let tasks = Self::work_open_at(who, next_block);
+		let commits: Vec<RequestId> =
+			tasks.iter().filter(|(_, task)| *task == Task::Commit).map(|(id, _)| *id).collect();
+		let unscored: Vec<RequestId> = commits
+			.iter()
+			.copied()
+			.filter(|id| Self::kept_for(who, *id, scorer).is_none())
 			.collect();
-		if calls.is_empty() {
-			return;
-		}
+		scorer.score::<T>(&unscored);
+		let reveals = tasks
+			.iter()
+			.filter(|(_, task)| *task == Task::Reveal)
+			.filter_map(|(id, _)| Self::reveal_work(who, *id));
+		let work: Vec<Work> = reveals
+			.chain(commits.into_iter().filter_map(|id| Self::commit_work(who, id, scorer)))
+			.collect();
 		let signer = Signer::<T, T::AuthorityId>::all_accounts();
 		let mut sent = 0u32;
-		for call in calls {
-			let what = call_name(&call);
-			match signer.send_single_signed_transaction(account, call) {
+		for chunk in work.chunks(T::MaxWorkItems::get().max(1) as usize) {
+			let pieces = chunk.len();
+			let work = BoundedVec::truncate_from(chunk.to_vec());
+			match signer.send_single_signed_transaction(account, Call::submit_work { work }) {
 				Some(Ok(())) => {
 					sent += 1;
-					log::info!(target: LOG_TARGET, "#{now:?}: {who:?} sent {what}");
+					log::info!(target: LOG_TARGET, "#{now:?}: {key:?} sent {pieces} pieces of work for {who:?}");
 				},
-				_ => log::warn!(target: LOG_TARGET, "#{now:?}: {who:?} could not send {what}"),
+				_ => log::warn!(target: LOG_TARGET, "#{now:?}: {key:?} could not send its work"),
 			}
 		}
 		if sent > 0 {
 			let round =
-				Round { sent_at: now, nonce_after: frame_system::Pallet::<T>::account_nonce(who) };
+				Round { sent_at: now, nonce_after: frame_system::Pallet::<T>::account_nonce(key) };
 			// `send_single_signed_transaction` bumped the nonce in this worker's state overlay.
-			StorageValueRef::persistent(&(ROUND, who).encode()).set(&round);
+			StorageValueRef::persistent(&(ROUND, key).encode()).set(&round);
 		}
 	}
 
-	/// The commit of `who` on request `id`, keeping its scores and salt first.
-	fn commit_call(who: &T::AccountId, id: RequestId, scorer: &mut Scorer) -> Option<Call<T>> {
+	/// The scores and salt `who` keeps for request `id`'s current scoring input, if any.
+	fn kept_for(who: &T::AccountId, id: RequestId, scorer: &mut Scorer) -> Option<Kept> {
+		let input = scorer.input_hash::<T>(id)?;
+		let entries: Vec<Kept> =
+			StorageValueRef::persistent(&kept_key(who, id)).get().ok().flatten()?;
+		entries.into_iter().find(|kept| kept.input == input)
+	}
+
+	/// The commitment of `who` on request `id`, keeping its scores and salt first.
+	fn commit_work(who: &T::AccountId, id: RequestId, scorer: &mut Scorer) -> Option<Work> {
 		let input = scorer.input_hash::<T>(id)?;
 		let key = kept_key(who, id);
 		let stored = StorageValueRef::persistent(&key);
@@ -227,12 +250,12 @@ impl<T: Config> Pallet<T> {
 			},
 		};
 		let commitment = commitment(id, who, &kept.scores, &kept.salt);
-		Some(Call::commit_scores { id, commitment })
+		Some(Work::CommitScores { id, commitment })
 	}
 
 	/// The reveal of `who` on request `id`: the kept entry whose commitment is the one on this
 	/// chain.
-	fn reveal_call(who: &T::AccountId, id: RequestId) -> Option<Call<T>> {
+	fn reveal_work(who: &T::AccountId, id: RequestId) -> Option<Work> {
 		let on_chain = Requests::<T>::get(id)?
 			.committee
 			.iter()
@@ -251,7 +274,7 @@ impl<T: Config> Pallet<T> {
 			.chain(legacy.map(|LegacyKept { scores, salt }| (scores, salt)))
 			.find(|(scores, salt)| commitment(id, who, scores, salt) == on_chain);
 		match kept {
-			Some((scores, salt)) => Some(Call::reveal_scores { id, scores, salt }),
+			Some((scores, salt)) => Some(Work::RevealScores { id, scores, salt }),
 			None => {
 				log::error!(
 					target: LOG_TARGET,
@@ -337,18 +360,34 @@ impl Scorer {
 		input.as_ref().map(|input| input.hash)
 	}
 
-	/// The model's scores of request `id`'s responses, once [`Self::input_hash`] has read them.
+	/// Scores the responses of requests `ids` not scored yet, whose inputs
+	/// [`Self::input_hash`] has read, in one model call.
+	fn score<T: Config>(&mut self, ids: &[RequestId]) {
+		let pending: Vec<&mut Input> = self
+			.inputs
+			.iter_mut()
+			.filter(|(id, _)| ids.contains(id))
+			.filter_map(|(_, input)| input.as_mut())
+			.filter(|input| input.scores.is_none())
+			.collect();
+		if pending.is_empty() {
+			return;
+		}
+		// Scored once: the responses are not needed again.
+		let requests: Vec<(Vec<u8>, Vec<Vec<u8>>)> =
+			pending.iter().map(|input| (input.prompt.clone(), input.responses.clone())).collect();
+		let scored = poq_model_interface::poq_model::score_requests(requests, &self.digest)
+			.filter(|scored| scored.len() == pending.len());
+		for (index, input) in pending.into_iter().enumerate() {
+			input.responses = Vec::new();
+			input.scores = Some(scored.as_ref().map(|scored| scored[index].clone()));
+		}
+	}
+
+	/// The model's scores of request `id`'s responses, once [`Self::score`] has scored them.
 	fn scores(&mut self, id: RequestId) -> Option<Vec<u16>> {
 		let input = self.inputs.get_mut(&id)?.as_mut()?;
-		let digest = &self.digest;
-		let scores = input
-			.scores
-			.get_or_insert_with(|| {
-				// Scored once: the responses are not needed again.
-				let responses = core::mem::take(&mut input.responses);
-				poq_model_interface::poq_model::score(&input.prompt, responses, digest)
-			})
-			.clone();
+		let scores = input.scores.clone().flatten();
 		if scores.is_none() && !self.unavailable_logged {
 			self.unavailable_logged = true;
 			log::warn!(
@@ -358,14 +397,6 @@ impl Scorer {
 			);
 		}
 		scores
-	}
-}
-
-fn call_name<T: Config>(call: &Call<T>) -> alloc::string::String {
-	match call {
-		Call::commit_scores { id, .. } => alloc::format!("commit_scores({id})"),
-		Call::reveal_scores { id, scores, .. } => alloc::format!("reveal_scores({id}, {scores:?})"),
-		_ => alloc::string::String::from("a call"),
 	}
 }
 

@@ -212,10 +212,10 @@ impl Work {
 	/// The request this work is for.
 	pub fn id(&self) -> RequestId {
 		match self {
-			Work::CommitResponse { id, .. } |
-			Work::RevealResponse { id, .. } |
-			Work::CommitScores { id, .. } |
-			Work::RevealScores { id, .. } => *id,
+			Work::CommitResponse { id, .. }
+			| Work::RevealResponse { id, .. }
+			| Work::CommitScores { id, .. }
+			| Work::RevealScores { id, .. } => *id,
 		}
 	}
 }

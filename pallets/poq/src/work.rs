@@ -54,11 +54,11 @@ impl<T: Config> Pallet<T> {
 	pub fn is_stale(error: &Error<T>) -> bool {
 		matches!(
 			error,
-			Error::UnknownRequest |
-				Error::WrongPhase |
-				Error::AlreadyResponded |
-				Error::AlreadyCommitted |
-				Error::AlreadyRevealed
+			Error::UnknownRequest
+				| Error::WrongPhase
+				| Error::AlreadyResponded
+				| Error::AlreadyCommitted
+				| Error::AlreadyRevealed
 		)
 	}
 
@@ -75,9 +75,10 @@ impl<T: Config> Pallet<T> {
 		let mut stale = None;
 		for item in work {
 			match Self::check_work(&who, item) {
-				Ok(request) =>
+				Ok(request) => {
 					valid_until =
-						Some(valid_until.map_or(request.ends_at, |end| end.min(request.ends_at))),
+						Some(valid_until.map_or(request.ends_at, |end| end.min(request.ends_at)))
+				},
 				Err(error) if Self::is_stale(&error) => {
 					stale.get_or_insert(error);
 				},
@@ -98,8 +99,9 @@ impl<T: Config> Pallet<T> {
 	pub fn work_weight(work: &Work) -> Weight {
 		match work {
 			Work::CommitResponse { .. } => T::WeightInfo::commit_response(),
-			Work::RevealResponse { output, .. } =>
-				T::WeightInfo::reveal_response(output.len() as u32),
+			Work::RevealResponse { output, .. } => {
+				T::WeightInfo::reveal_response(output.len() as u32)
+			},
 			Work::CommitScores { .. } => T::WeightInfo::commit_scores(),
 			Work::RevealScores { .. } => Self::settling_reveal_weight(),
 		}
@@ -112,7 +114,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Declared weight of a list of work.
 	pub fn works_weight(work: &[Work]) -> Weight {
-		work.iter().fold(Weight::zero(), |total, item| total.saturating_add(Self::work_weight(item)))
+		work.iter()
+			.fold(Weight::zero(), |total, item| total.saturating_add(Self::work_weight(item)))
 	}
 
 	/// Does the pieces of `work` signed by `signer` in order; see the module docs. Fails, and
@@ -155,21 +158,28 @@ impl<T: Config> Pallet<T> {
 		if applied == 0 {
 			return Err(stale.unwrap_or_else(|| Error::<T>::NoWork.into()).into());
 		}
-		Ok(PostDispatchInfo { actual_weight: Some(used.min(declared)), pays_fee: Default::default() })
+		Ok(PostDispatchInfo {
+			actual_weight: Some(used.min(declared)),
+			pays_fee: Default::default(),
+		})
 	}
 
 	/// The work a call of this pallet carries, if it is a work call.
 	pub fn work_of(call: &Call<T>) -> Option<Vec<Work>> {
 		Some(match call {
 			Call::submit_work { work } => work.to_vec(),
-			Call::commit_response { id, commitment } =>
-				alloc::vec![Work::CommitResponse { id: *id, commitment: *commitment }],
-			Call::reveal_response { id, output, salt } =>
-				alloc::vec![Work::RevealResponse { id: *id, output: output.clone(), salt: *salt }],
-			Call::commit_scores { id, commitment } =>
-				alloc::vec![Work::CommitScores { id: *id, commitment: *commitment }],
-			Call::reveal_scores { id, scores, salt } =>
-				alloc::vec![Work::RevealScores { id: *id, scores: scores.clone(), salt: *salt }],
+			Call::commit_response { id, commitment } => {
+				alloc::vec![Work::CommitResponse { id: *id, commitment: *commitment }]
+			},
+			Call::reveal_response { id, output, salt } => {
+				alloc::vec![Work::RevealResponse { id: *id, output: output.clone(), salt: *salt }]
+			},
+			Call::commit_scores { id, commitment } => {
+				alloc::vec![Work::CommitScores { id: *id, commitment: *commitment }]
+			},
+			Call::reveal_scores { id, scores, salt } => {
+				alloc::vec![Work::RevealScores { id: *id, scores: scores.clone(), salt: *salt }]
+			},
 			_ => return None,
 		})
 	}
@@ -242,10 +252,9 @@ where
 		_inherited_implication: &impl Implication,
 		_source: TransactionSource,
 	) -> ValidateResult<(), CallOf<T>> {
-		let (Some(work), Some(signer)) = (
-			call.is_sub_type().and_then(Pallet::<T>::work_of),
-			origin.as_system_origin_signer(),
-		) else {
+		let (Some(work), Some(signer)) =
+			(call.is_sub_type().and_then(Pallet::<T>::work_of), origin.as_system_origin_signer())
+		else {
 			return Ok((ValidTransaction::default(), (), origin));
 		};
 		let valid_until =

@@ -2,8 +2,11 @@
 //! offchain test externalities, and a fake model behind the host function's extension.
 
 use super::*;
-use crate::offchain::{
-	kept_key, legacy_kept_key, Kept, LegacyKept, FORGET_AFTER, POQ_KEY_TYPE, RESEND_AFTER,
+use crate::{
+	offchain::{
+		kept_key, legacy_kept_key, Kept, LegacyKept, FORGET_AFTER, POQ_KEY_TYPE, RESEND_AFTER,
+	},
+	Work,
 };
 use codec::Decode;
 use frame_support::{dispatch::GetDispatchInfo, traits::Hooks};
@@ -27,6 +30,25 @@ impl Scorer for ByLength {
 	fn score(&self, _prompt: &[u8], responses: &[Vec<u8>]) -> Option<Vec<u16>> {
 		Some(responses.iter().map(|r| (r.len() as u16 * 300).min(10_000)).collect())
 	}
+	fn score_requests(&self, requests: &[(Vec<u8>, Vec<Vec<u8>>)]) -> Option<Vec<Vec<u16>>> {
+		MODEL_CALLS.with(|calls| calls.set(calls.get() + 1));
+		requests.iter().map(|(prompt, responses)| self.score(prompt, responses)).collect()
+	}
+}
+
+std::thread_local! {
+	/// Calls of the model on this test's thread.
+	static MODEL_CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The pieces of work in `sent` calls, with their signers, in order.
+fn pieces(sent: &[(AccountId, Call<Test>)]) -> Vec<(AccountId, Work)> {
+	sent.iter()
+		.flat_map(|(signer, call)| {
+			let Call::submit_work { work } = call else { panic!("the worker sends submit_work") };
+			work.iter().map(|piece| (*signer, piece.clone()))
+		})
+		.collect()
 }
 
 /// A validator node's environment: its keystore, transaction pool and offchain database.
@@ -140,15 +162,15 @@ fn commits_then_reveals_the_models_scores() {
 		let mut expected = validators.clone();
 		expected.sort();
 		assert_eq!(signers, expected, "each local key commits once");
-		assert!(commits.iter().all(|(_, call)| matches!(call, Call::commit_scores { .. })));
+		assert!(pieces(&commits).iter().all(|(_, work)| matches!(work, Work::CommitScores { .. })));
 		assert_eq!(request(id).phase, Phase::Revealing);
 
 		run_worker();
 		let reveals = include(&pool);
 		assert_eq!(reveals.len(), 3);
 		// "answer of node 10" and "answer of node 11" are 17 bytes each: 5 100 apiece.
-		assert!(reveals.iter().all(
-			|(_, call)| matches!(call, Call::reveal_scores { scores, .. } if scores == &[5_100, 5_100])
+		assert!(pieces(&reveals).iter().all(
+			|(_, work)| matches!(work, Work::RevealScores { scores, .. } if scores == &[5_100, 5_100])
 		));
 		let result = outcome(id);
 		assert_eq!(result.phase, Phase::Finalized);
@@ -171,8 +193,8 @@ fn keeps_scores_and_salt_before_sending() {
 	ext.execute_with(|| {
 		let id = request_in_commit_phase();
 		run_worker();
-		for (who, call) in take_pool(&pool) {
-			let Call::commit_scores { commitment, .. } = call else { panic!("a commit") };
+		for (who, work) in pieces(&take_pool(&pool)) {
+			let Work::CommitScores { commitment, .. } = work else { panic!("a commit") };
 			let Kept { scores, salt, .. } = kept(who, id).expect("kept before sending");
 			assert_eq!(commitment, crate::commitment(id, &who, &scores, &salt));
 		}
@@ -376,5 +398,86 @@ fn a_node_upgraded_between_commit_and_reveal_reveals_from_the_old_entry() {
 		let legacy =
 			|who| StorageValueRef::persistent(&legacy_kept_key(who, id)).get::<LegacyKept>();
 		assert!(validators.iter().all(|who| legacy(who).unwrap().is_none()));
+	});
+}
+
+#[test]
+fn one_round_reveals_first_then_commits_and_scores_in_one_model_call() {
+	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	ext.execute_with(|| {
+		let first = submit_only(ALICE, 1_000);
+		let second = submit_only(ALICE, 1_000);
+		let third = submit_only(ALICE, 1_000);
+		advance(DRAW_DELAY);
+		respond_all(first);
+		run_worker();
+		include(&pool);
+		assert_eq!(request(first).phase, Phase::Revealing);
+		for id in [second, third] {
+			for node in NODES {
+				commit_answer(node, id);
+			}
+			for node in NODES {
+				reveal_answer(node, id);
+			}
+		}
+		advance(DRAW_DELAY);
+		assert_eq!(request(second).phase, Phase::Committing);
+		assert_eq!(request(first).phase, Phase::Revealing);
+
+		MODEL_CALLS.with(|calls| calls.set(0));
+		run_worker();
+		assert_eq!(MODEL_CALLS.with(|calls| calls.get()), 1, "both new requests in one call");
+		let sent = include(&pool);
+		assert_eq!(sent.len(), validators.len(), "one transaction per key");
+		for (_, call) in &sent {
+			let ids: Vec<_> = pieces(&[(0, call.clone())])
+				.into_iter()
+				.map(|(_, work)| match work {
+					Work::RevealScores { id, .. } => ("reveal", id),
+					Work::CommitScores { id, .. } => ("commit", id),
+					other => panic!("{other:?}"),
+				})
+				.collect();
+			assert_eq!(ids, [("reveal", first), ("commit", second), ("commit", third)]);
+		}
+		assert_eq!(outcome(first).phase, Phase::Finalized);
+		assert_eq!(request(second).phase, Phase::Revealing);
+	});
+}
+
+#[test]
+fn an_operator_key_does_its_accounts_work() {
+	let keystore = MemoryKeystore::new();
+	let account_of = |public| sp_runtime::traits::IdentifyAccount::into_account(TestSigner(public));
+	// //Alice's key stays cold, off the node; the node holds //Dave's, her operator's.
+	let alice = account_of(
+		MemoryKeystore::new().sr25519_generate_new(POQ_KEY_TYPE, Some("//Alice")).unwrap(),
+	);
+	let mut validators = vec![alice];
+	for seed in ["//Bob", "//Charlie"] {
+		validators
+			.push(account_of(keystore.sr25519_generate_new(POQ_KEY_TYPE, Some(seed)).unwrap()));
+	}
+	let dave = account_of(keystore.sr25519_generate_new(POQ_KEY_TYPE, Some("//Dave")).unwrap());
+	let ext =
+		ExtBuilder::default().validators(validators.iter().map(|v| (*v, BOND)).collect()).build();
+	let Node { mut ext, pool, .. } = with_offchain(ext, keystore, Some(MODEL), validators);
+	ext.execute_with(|| {
+		assert_ok!(Poq::set_operator(RuntimeOrigin::signed(alice), Some(dave)));
+		let id = request_in_commit_phase();
+		run_worker();
+		let commits = pieces(&include(&pool));
+		let (signer, _) = commits
+			.iter()
+			.find(|(_, work)| matches!(work, Work::CommitScores { commitment, .. }
+				if kept(alice, id).is_some_and(|k| *commitment == crate::commitment(id, &alice, &k.scores, &k.salt))))
+			.expect("Alice's commitment, kept under her account");
+		assert_eq!(*signer, dave);
+		run_worker();
+		include(&pool);
+		let result = outcome(id);
+		assert!(result.committee.iter().all(|v| v.paid > 0), "{result:?}");
+		assert_eq!(total(dave), 0, "the operator holds nothing");
 	});
 }

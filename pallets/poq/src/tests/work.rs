@@ -9,9 +9,8 @@ use frame_support::{
 	pallet_prelude::{InvalidTransaction, TransactionSource},
 };
 use sp_runtime::{
-	traits::DispatchTransaction,
-	transaction_validity::TransactionValidityError,
-	DispatchError, ModuleError,
+	traits::DispatchTransaction, transaction_validity::TransactionValidityError, DispatchError,
+	ModuleError,
 };
 
 const FEE: Balance = 1_000;
@@ -20,7 +19,9 @@ fn signed(who: AccountId) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who)
 }
 
-fn batch(work: Vec<Work>) -> frame_support::BoundedVec<Work, frame_support::traits::ConstU32<MAX_WORK>> {
+fn batch(
+	work: Vec<Work>,
+) -> frame_support::BoundedVec<Work, frame_support::traits::ConstU32<MAX_WORK>> {
 	work.try_into().expect("within MaxWorkItems")
 }
 
@@ -89,7 +90,8 @@ fn late_or_repeated_pieces_are_skipped_and_the_rest_applies() {
 		let member = VALIDATORS[0];
 		commit(member, first, &[6_000, 6_000]);
 		// The commit on `first` landed already; `second`'s still applies.
-		let work = vec![commit_of(member, first, &[6_000, 6_000]), commit_of(member, second, &[1, 1])];
+		let work =
+			vec![commit_of(member, first, &[6_000, 6_000]), commit_of(member, second, &[1, 1])];
 		assert_ok!(Poq::submit_work(signed(member), batch(work)));
 		System::assert_has_event(
 			Event::WorkSkipped {
@@ -100,11 +102,20 @@ fn late_or_repeated_pieces_are_skipped_and_the_rest_applies() {
 			.into(),
 		);
 		let seat = |id| request(id).committee.iter().find(|m| m.who == member).cloned().unwrap();
-		assert_eq!(seat(first).commitment, Some(crate::commitment(first, &member, &[6_000, 6_000], &salt(member))));
-		assert_eq!(seat(second).commitment, Some(crate::commitment(second, &member, &[1, 1], &salt(member))));
+		assert_eq!(
+			seat(first).commitment,
+			Some(crate::commitment(first, &member, &[6_000, 6_000], &salt(member)))
+		);
+		assert_eq!(
+			seat(second).commitment,
+			Some(crate::commitment(second, &member, &[1, 1], &salt(member)))
+		);
 		// Nothing left to apply: the first stale error, and nothing changes.
 		let again = vec![commit_of(member, first, &[1, 1]), commit_of(member, second, &[1, 1])];
-		assert_noop!(Poq::submit_work(signed(member), batch(again)), Error::<Test>::AlreadyCommitted);
+		assert_noop!(
+			Poq::submit_work(signed(member), batch(again)),
+			Error::<Test>::AlreadyCommitted
+		);
 		assert_noop!(Poq::submit_work(signed(member), batch(vec![])), Error::<Test>::NoWork);
 	});
 }
@@ -148,7 +159,10 @@ fn the_pool_takes_valid_work_first_and_for_its_window_only() {
 		assert!(!transfer.is_feeless(&signed(member)));
 		// Invalid work is refused with the pallet's error, and would not be free.
 		let stranger = submit_work(vec![commit_of(SPARE[0], first, &[1, 1])]);
-		assert_eq!(validate(SPARE[0], stranger.clone()), Err(refused(Error::<Test>::NotCommitteeMember)));
+		assert_eq!(
+			validate(SPARE[0], stranger.clone()),
+			Err(refused(Error::<Test>::NotCommitteeMember))
+		);
 		assert!(!stranger.is_feeless(&signed(SPARE[0])));
 		// Once the window is over (nobody committed, so the request ended), the work is stale.
 		run_to_block(ends_at);
@@ -165,7 +179,11 @@ fn single_work_calls_are_validated_and_free_the_same_way() {
 		let call = RuntimeCall::Poq(crate::Call::commit_scores { id: first, commitment: digest });
 		assert_eq!(validate(member, call.clone()).map(|(priority, _)| priority), Ok(WORK_PRIORITY));
 		assert!(call.is_feeless(&signed(member)));
-		let bad = RuntimeCall::Poq(crate::Call::reveal_scores { id: first, scores: vec![1, 1], salt: salt(member) });
+		let bad = RuntimeCall::Poq(crate::Call::reveal_scores {
+			id: first,
+			scores: vec![1, 1],
+			salt: salt(member),
+		});
 		assert_eq!(validate(member, bad.clone()), Err(refused(Error::<Test>::WrongPhase)));
 		assert!(!bad.is_feeless(&signed(member)));
 	});
@@ -202,7 +220,10 @@ fn an_operator_signs_for_its_account_and_can_be_rotated_mid_request() {
 
 		let (first, _) = two_committing();
 		// Committed by the old operator, for the member.
-		assert_ok!(Poq::submit_work(signed(old), batch(vec![commit_of(member, first, &[6_000, 6_000])])));
+		assert_ok!(Poq::submit_work(
+			signed(old),
+			batch(vec![commit_of(member, first, &[6_000, 6_000])])
+		));
 		for other in &VALIDATORS[1..] {
 			commit(*other, first, &[6_000, 6_000]);
 		}
@@ -214,7 +235,10 @@ fn an_operator_signs_for_its_account_and_can_be_rotated_mid_request() {
 			Poq::submit_work(signed(old), batch(vec![reveal_of(member, first, &[6_000, 6_000])])),
 			Error::<Test>::NotCommitteeMember
 		);
-		assert_ok!(Poq::submit_work(signed(new), batch(vec![reveal_of(member, first, &[6_000, 6_000])])));
+		assert_ok!(Poq::submit_work(
+			signed(new),
+			batch(vec![reveal_of(member, first, &[6_000, 6_000])])
+		));
 		for other in &VALIDATORS[1..] {
 			reveal(*other, first, &[6_000, 6_000]);
 		}
@@ -236,7 +260,10 @@ fn operator_errors() {
 			Error::<Test>::OperatorIsParticipant
 		);
 		assert_ok!(Poq::set_operator(signed(VALIDATORS[0]), Some(key)));
-		assert_noop!(Poq::set_operator(signed(VALIDATORS[1]), Some(key)), Error::<Test>::IsOperator);
+		assert_noop!(
+			Poq::set_operator(signed(VALIDATORS[1]), Some(key)),
+			Error::<Test>::IsOperator
+		);
 		Balances::make_free_balance_be(&key, 10 * MIN_BOND);
 		assert_noop!(Poq::register_validator(signed(key), MIN_BOND), Error::<Test>::IsOperator);
 		// Naming none makes the account sign its own work again.
