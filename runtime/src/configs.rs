@@ -234,7 +234,8 @@ impl pallet_poq::Config for Runtime {
 	type MaxPoolSize = ConstU32<256>;
 	type MaxWorkItems = ConstU32<128>;
 	type MaxLiveRequests = ConstU32<1024>;
-	type MaxHookItemsPerBlock = ConstU32<16>;
+	// Two draws per request: 100 requests a block need 200 deadlines a block.
+	type MaxHookItemsPerBlock = ConstU32<256>;
 	type ResponseWindow = ConstU32<10>;
 	type CommitWindow = ConstU32<5>;
 	type RevealWindow = ConstU32<5>;

@@ -105,8 +105,12 @@ describe("a request on a live dev chain", () => {
 		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow left");
 	});
 
-	test("bad inputs fail with their named errors and change no balance but the fee", async () => {
-		/** Sends a call that must fail with `error`; checks the sender paid only the fee. */
+	test("bad inputs fail with their named errors and change no balance but the fee; bad work is refused before a block", async () => {
+		const WORK = ["commitResponse", "revealResponse", "commitScores", "revealScores", "submitWork"];
+		/**
+		 * Sends a call that must fail with `error`; checks the sender paid only the fee, and for
+		 * committee or node work, that the pool refused it (never in a block, nothing paid).
+		 */
 		async function rejects(tx, signer, error) {
 			const before = await balances(api, signer.address);
 			const failure = await send(api, tx, signer).then(
@@ -114,9 +118,12 @@ describe("a request on a live dev chain", () => {
 				(e) => e,
 			);
 			assert.equal(failure.module, error);
+			const work = tx.method.section === "poq" && WORK.includes(tx.method.method);
+			assert.equal(Boolean(failure.rejected), work, work ? "work is refused by the pool" : "dispatched and failed");
 			const after = await balances(api, signer.address);
 			assert.equal(after.held, before.held, "holds unchanged");
-			assert.equal(before.free - after.free, feePaid(api, failure.events, signer.address), "only the fee");
+			const fee = failure.rejected ? 0n : feePaid(api, failure.events, signer.address);
+			assert.equal(before.free - after.free, fee, "only the fee");
 		}
 
 		await registerMallory();
@@ -181,10 +188,11 @@ describe("a request on a live dev chain", () => {
 		// Once Alice reveals, Mallory replays her scores and salt, taken from her extrinsic.
 		const { block } = await revealed;
 		const body = await api.rpc.chain.getBlock(await api.rpc.chain.getBlockHash(block));
-		const alicesReveal = body.block.extrinsics.find(
-			(x) => x.isSigned && x.signer.toString() === alice && x.method.section === "poq" && x.method.method === "revealScores",
-		);
-		const [, scores, salt] = alicesReveal.method.args;
+		const alicesReveal = body.block.extrinsics
+			.filter((x) => x.isSigned && x.signer.toString() === alice && x.method.section === "poq" && x.method.method === "submitWork")
+			.flatMap((x) => [...x.method.args[0]])
+			.find((piece) => piece.isRevealScores && piece.asRevealScores.id.toBigInt() === BigInt(id));
+		const { scores, salt } = alicesReveal.asRevealScores;
 		const failure = await send(api, api.tx.poq.revealScores(id, scores, salt), mallory).then(
 			() => assert.fail("a copied commitment must not reveal"),
 			(e) => e,

@@ -7,10 +7,47 @@ import { answerCommitment } from "./commitment.mjs";
 /**
  * Signs and sends `tx`, resolving once it is in a block with `{ block, events }`, or rejecting
  * with the dispatch error; a module error's name is on `error.module` (for example
- * `"poq.PromptTooLong"`) and the block's events on `error.events`.
+ * `"poq.PromptTooLong"`) and the block's events on `error.events`. Work the pool refuses
+ * (`CheckWork`: invalid committee or node work never enters a block, and costs nothing) rejects
+ * with `error.module` named the same way and `error.rejected` set.
  */
 export function send(api, tx, signer, options = {}) {
-	return new Promise((ok, fail) => {
+	return submit(api, tx, signer, options).included;
+}
+
+/**
+ * Sends `txs` from `signer` with consecutive nonces, each once the pool has taken the one before
+ * (so no nonce gap ever reaches the pool, which may drop transactions it holds as `Future`);
+ * resolves with each one's `{ block, events }` once all are in blocks.
+ */
+export async function sendAll(api, txs, signer) {
+	let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
+	const included = [];
+	for (const tx of txs) {
+		const sent = submit(api, tx, signer, { nonce: nonce++ });
+		included.push(sent.included);
+		await sent.accepted;
+	}
+	return Promise.all(included);
+}
+
+/** The pallet error `code` of a pool rejection (`Custom error: <code>`), as `"poq.Name"`. */
+function poolError(api, error) {
+	const code = /Custom error: (\d+)/.exec(error.message ?? "")?.[1];
+	if (code === undefined) return error;
+	const meta = api.registry.findMetaError({ index: api.tx.poq.submitWork.callIndex[0], error: Number(code) });
+	const named = new Error(`${meta.section}.${meta.name}`);
+	named.module = named.message;
+	named.rejected = true;
+	return named;
+}
+
+/** [`send`], with `accepted`, which resolves once the pool has taken the transaction. */
+function submit(api, tx, signer, options) {
+	let accept;
+	let refuse;
+	const accepted = new Promise((ok, fail) => ((accept = ok), (refuse = fail)));
+	const included = new Promise((ok, fail) => {
 		let unsubscribe;
 		tx.signAndSend(signer, options, ({ status, dispatchError, events }) => {
 			if (!status.isInBlock && !status.isFinalized) {
@@ -35,9 +72,27 @@ export function send(api, tx, signer, options = {}) {
 				}
 			}, fail);
 		})
-			.then((u) => (unsubscribe = u))
-			.catch(fail);
+			.then((u) => {
+				unsubscribe = u;
+				accept();
+			})
+			.catch((error) => {
+				const named = poolError(api, error);
+				refuse(named);
+				fail(named);
+			});
 	});
+	// Whoever waits only for inclusion learns of a refusal there.
+	accepted.catch(() => {});
+	return { accepted, included };
+}
+
+/** `work` (a list of `poq` Work pieces) in `submitWork` calls of at most `MaxWorkItems` pieces. */
+export function workCalls(api, work) {
+	const most = api.consts.poq.maxWorkItems.toNumber();
+	const calls = [];
+	for (let i = 0; i < work.length; i += most) calls.push(api.tx.poq.submitWork(work.slice(i, i + most)));
+	return calls;
 }
 
 /**
@@ -75,18 +130,16 @@ export function waitForWork(api, who, ids, task, timeoutMs = 120_000) {
 /**
  * Answers requests as inference node `account`, the protocol's two steps: once the node is
  * drawn for all of them, commits to each answer with a fresh salt; once the reveals open,
- * reveals each. `answers` is a list of `[id, output]`; the transactions of a step go out at once
- * with consecutive nonces. Resolves with the reveals' `{ block, events }`.
+ * reveals each. `answers` is a list of `[id, output]`; a step's pieces go in `submitWork`
+ * batches (free of fees). Resolves with the reveals' `{ block, events }`.
  */
 export async function answer(api, account, answers) {
 	const ids = answers.map(([id]) => id);
 	const salts = answers.map(() => randomAsU8a(32));
-	const all = async (txs) => {
-		let nonce = (await api.rpc.system.accountNextIndex(account.address)).toNumber();
-		return Promise.all(txs.map((tx) => send(api, tx, account, { nonce: nonce++ })));
-	};
 	await waitForWork(api, account.address, ids, "Respond");
-	await all(answers.map(([id, output], i) => api.tx.poq.commitResponse(id, answerCommitment(id, account.address, output, salts[i]))));
+	const commits = answers.map(([id, output], i) => ({ CommitResponse: { id, commitment: answerCommitment(id, account.address, output, salts[i]) } }));
+	await sendAll(api, workCalls(api, commits), account);
 	await waitForWork(api, account.address, ids, "RevealResponse");
-	return all(answers.map(([id, output], i) => api.tx.poq.revealResponse(id, output, salts[i])));
+	const reveals = answers.map(([id, output], i) => ({ RevealResponse: { id, output, salt: salts[i] } }));
+	return sendAll(api, workCalls(api, reveals), account);
 }

@@ -7,11 +7,13 @@
 // The answer and salt are kept in a state file between the two steps, so a restart in between
 // still reveals (a node that commits and never reveals loses `NodePenalty`). An unreachable or
 // failing endpoint is retried on the next block while the request's window lasts; a request is
-// answered at most once.
+// answered at most once. What the node has to do in a block (reveals, then commitments) goes in
+// one `submitWork` batch, free of fees when valid; requests paying less than `--min-fee` (in
+// units of the chain's token) are left alone.
 //
 //   node tools/poq-infer/poq-infer.mjs --suri //Dave --endpoint http://127.0.0.1:8080 \
 //        [--ws ws://127.0.0.1:9944] [--model default] [--bond 100] [--max-tokens 512] \
-//        [--state ~/.local/share/poq-infer/<genesis hash>/<account>.json]
+//        [--state ~/.local/share/poq-infer/<genesis hash>/<account>.json] [--min-fee 0.05]
 //   (--suri-file <file> reads the secret from a file instead)
 
 import { ApiPromise, WsProvider } from "@polkadot/api";
@@ -22,7 +24,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { send } from "../lib/chain.mjs";
+import { send, sendAll, workCalls } from "../lib/chain.mjs";
 import { answerCommitment } from "../lib/commitment.mjs";
 
 const { values: args } = parseArgs({
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
 		"max-tokens": { type: "string", default: "512" },
 		"request-timeout": { type: "string", default: "60" },
 		state: { type: "string" },
+		"min-fee": { type: "string", default: "0" },
 	},
 });
 
@@ -114,11 +117,13 @@ async function main() {
 	const account = new Keyring({ type: "sr25519", ss58Format: 42 }).addFromUri(secret);
 	const api = await ApiPromise.create({ provider: new WsProvider(args.ws), noInitWarn: true });
 	const maxOutput = api.consts.poq.maxOutputLen.toNumber();
+	const decimals = BigInt(api.registry.chainDecimals[0] ?? 12);
+	// Requests paying less than this are left alone (default: every fee the chain allows).
+	const minFee = BigInt(Math.round(Number(args["min-fee"] ?? 0) * 1e6)) * 10n ** decimals / 1_000_000n;
 	log(`account ${account.address}, endpoint ${args.endpoint}, model ${args.model}`);
 
 	if ((await api.query.poq.participants(account.address)).isNone) {
-		const decimals = api.registry.chainDecimals[0] ?? 12;
-		const bond = BigInt(args.bond) * 10n ** BigInt(decimals);
+		const bond = BigInt(args.bond) * 10n ** decimals;
 		log(`not registered: registering as an inference node with a bond of ${args.bond}`);
 		await send(api, api.tx.poq.registerInferenceNode(bond), account);
 		log("registered");
@@ -130,67 +135,82 @@ async function main() {
 	const kept = new Kept(statePath);
 	log(`answers between commit and reveal are kept in ${statePath}`);
 
-	// Requests being worked on right now: never two steps on one request at once, and the
-	// chain's pending work says when one has landed.
-	const inFlight = new Set();
-	const step = async (id, what, work) => {
-		inFlight.add(id);
-		try {
-			await work();
-		} catch (error) {
-			log(`request ${id}: ${what} failed: ${error.message}; trying again on a later block while its window lasts`);
-		} finally {
-			inFlight.delete(id);
-		}
+	// Answers being generated, and whether a batch of work is on its way: one at a time, so
+	// the next batch is built from what has landed.
+	const generating = new Set();
+	const skipped = new Set();
+	let sending = false;
+	/** The kept answer to request `id` if it answers the prompt on chain, else `undefined`. */
+	const keptAnswer = async (id) => {
+		// A state file given to another chain (`--state`) holds other requests under these ids.
+		const promptBytes = (await api.query.poq.prompts(id)).unwrap();
+		const entry = kept.get(id);
+		return { entry: entry?.prompt === blake2AsHex(promptBytes) ? entry : undefined, promptBytes };
 	};
-	const commit = (id) =>
-		step(id, "committing", async () => {
-			// An answer kept from before a restart is committed again, never replaced: the chain
-			// may hold a commitment to it already. Only if it answers this prompt, though: a
-			// state file given to another chain (`--state`) holds other requests under these ids.
-			const promptBytes = (await api.query.poq.prompts(id)).unwrap();
-			const promptHash = blake2AsHex(promptBytes);
-			let entry = kept.get(id);
-			if (entry?.prompt !== promptHash) {
-				const prompt = new TextDecoder().decode(promptBytes);
-				const output = await complete(args.endpoint, args.model, prompt, Number(args["max-tokens"]), Number(args["request-timeout"]));
-				entry = { output: truncateUtf8(output, maxOutput), salt: u8aToHex(randomAsU8a(32)), prompt: promptHash };
-				kept.set(id, entry);
-			}
-			await send(api, api.tx.poq.commitResponse(id, answerCommitment(id, account.address, entry.output, entry.salt)), account);
-			log(`request ${id}: committed to an answer (${entry.output.length} characters)`);
-		});
-	const reveal = (id) =>
-		step(id, "revealing", async () => {
-			const entry = kept.get(id);
-			if (!entry) throw new Error("no answer kept for it (the state file was lost): it cannot be revealed");
-			await send(api, api.tx.poq.revealResponse(id, entry.output, entry.salt), account);
-			kept.delete(id);
-			log(`request ${id}: revealed its answer`);
-		});
+	/** Generates and keeps an answer to request `id`, in the background. */
+	const generate = (id, promptBytes) => {
+		generating.add(id);
+		const prompt = new TextDecoder().decode(promptBytes);
+		complete(args.endpoint, args.model, prompt, Number(args["max-tokens"]), Number(args["request-timeout"]))
+			.then((output) => {
+				kept.set(id, { output: truncateUtf8(output, maxOutput), salt: u8aToHex(randomAsU8a(32)), prompt: blake2AsHex(promptBytes) });
+				log(`request ${id}: answer ready (${output.length} characters)`);
+			})
+			.catch((error) => log(`request ${id}: generating failed: ${error.message}; trying again on a later block while its window lasts`))
+			.finally(() => generating.delete(id));
+	};
+	/** Whether request `id` pays less than `--min-fee`: then this node leaves it alone. */
+	const tooCheap = async (id) => {
+		if (minFee === 0n) return false;
+		const status = await api.call.poqApi.requestStatus(id);
+		const fee = status.isSome && status.unwrap().isLive ? status.unwrap().asLive.fee.toBigInt() : 0n;
+		if (fee >= minFee) return false;
+		if (!skipped.has(id)) log(`request ${id}: its fee is below --min-fee: not answering`);
+		skipped.add(id);
+		return true;
+	};
 	// Forgets kept answers of requests that are over (expired before the reveal, say).
 	const forgetFinished = async () => {
 		for (const id of kept.ids()) {
-			if (inFlight.has(id)) continue;
+			if (generating.has(id)) continue;
 			const status = await api.call.poqApi.requestStatus(id);
 			if (status.isNone || status.unwrap().isFinished) kept.delete(id);
 		}
 	};
 
 	await api.rpc.chain.subscribeNewHeads(async (header) => {
-		let work;
+		if (sending) return;
+		sending = true;
 		try {
-			work = await api.call.poqApi.pendingWork(account.address);
+			const work = await api.call.poqApi.pendingWork(account.address);
 			await forgetFinished();
+			// Reveals first, then commitments: what this node has to do in this block, in one
+			// batch. An answer kept from before a restart is committed again, never replaced: the
+			// chain may hold a commitment to it already.
+			const reveals = [];
+			const commits = [];
+			for (const [rawId, task] of work) {
+				const id = rawId.toBigInt();
+				if (task.isRevealResponse) {
+					const entry = kept.get(id);
+					if (entry) reveals.push({ RevealResponse: { id, output: entry.output, salt: entry.salt } });
+					else log(`request ${id}: no answer kept for it (the state file was lost): it cannot be revealed`);
+				}
+				if (task.isRespond && !generating.has(id) && !(await tooCheap(id))) {
+					const { entry, promptBytes } = await keptAnswer(id);
+					if (entry) commits.push({ CommitResponse: { id, commitment: answerCommitment(id, account.address, entry.output, entry.salt) } });
+					else generate(id, promptBytes);
+				}
+			}
+			const pieces = [...reveals, ...commits];
+			if (pieces.length === 0) return;
+			await sendAll(api, workCalls(api, pieces), account);
+			for (const { RevealResponse } of reveals) kept.delete(RevealResponse.id);
+			log(`#${header.number}: revealed ${reveals.length} and committed to ${commits.length} answers`);
 		} catch (error) {
-			log(`#${header.number}: cannot read pending work: ${error.message}`);
-			return;
-		}
-		for (const [id, task] of work) {
-			const request = id.toBigInt();
-			if (inFlight.has(request)) continue;
-			if (task.isRespond) commit(request);
-			if (task.isRevealResponse) reveal(request);
+			log(`#${header.number}: ${error.message}; trying again on a later block while the windows last`);
+		} finally {
+			sending = false;
 		}
 	});
 	api.on("disconnected", () => log("disconnected from the node; reconnecting"));

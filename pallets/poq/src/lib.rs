@@ -508,7 +508,7 @@ pub mod pallet {
 			let (deadlines, carried) = Self::process_deadlines(now);
 			let pruned = Self::prune_outcomes(now, T::MaxHookItemsPerBlock::get());
 			T::WeightInfo::on_initialize_base()
-				.saturating_add(Self::deadline_weight().saturating_mul(deadlines.into()))
+				.saturating_add(deadlines)
 				.saturating_add(if carried { Self::carry_weight() } else { Weight::zero() })
 				.saturating_add(T::WeightInfo::prune_outcome().saturating_mul(pruned.into()))
 		}

@@ -7,6 +7,7 @@ use crate::{
 	selection::{seed_for, select_weighted},
 	settlement::{settle, MemberReport, Params, Plan},
 	types::*,
+	weights::WeightInfo,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -17,6 +18,7 @@ use frame_support::{
 		tokens::{Fortitude, Precision, Preservation, Restriction},
 		Get, Randomness,
 	},
+	weights::Weight,
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -210,31 +212,47 @@ impl<T: Config> Pallet<T> {
 		everyone_acted
 	}
 
-	/// Ends request `id`'s phase because its window closed.
-	pub(crate) fn end_phase(id: RequestId, now: BlockNumberFor<T>) {
+	/// Ends request `id`'s phase because its window closed (or draws, once its randomness has
+	/// come); returns the weight of what that took.
+	pub(crate) fn end_phase(id: RequestId, now: BlockNumberFor<T>) -> Weight {
 		let Some(request) = Requests::<T>::get(id) else {
 			defensive!("a deadline for a request that is not live");
-			return;
+			return T::DbWeight::get().reads(1);
 		};
 		if request.ends_at > now {
 			defensive!("a deadline before the request's window closed");
-			return;
+			return T::DbWeight::get().reads(1);
 		}
 		// The window's last block is the last one anything of this phase could land in.
 		let closed = now.saturating_sub(1u32.into());
+		// Ending any window costs less than settling, with the prune a finish pays for.
+		let closing =
+			T::WeightInfo::end_reveal_window().saturating_add(T::WeightInfo::prune_outcome());
 		match request.phase {
-			Phase::DrawingNodes => Self::draw_nodes(id, request),
+			Phase::DrawingNodes => {
+				Self::draw_nodes(id, request);
+				T::WeightInfo::draw_nodes()
+			},
 			Phase::AwaitingResponses if request.nodes.iter().any(|s| s.commitment.is_some()) => {
-				Self::start_revealing_responses(id, request)
+				Self::start_revealing_responses(id, request);
+				closing
 			},
 			Phase::RevealingResponses if !request.responders.is_empty() => {
-				Self::await_draw(id, request, Phase::DrawingCommittee, closed)
+				Self::await_draw(id, request, Phase::DrawingCommittee, closed);
+				closing
 			},
-			Phase::DrawingCommittee => Self::draw_committee(id, request),
+			Phase::DrawingCommittee => {
+				Self::draw_committee(id, request);
+				T::WeightInfo::draw_committee()
+			},
 			Phase::Committing if request.committee.iter().any(|m| m.commitment.is_some()) => {
-				Self::start_revealing(id, request)
+				Self::start_revealing(id, request);
+				closing
 			},
-			_ => Self::finish(id, request),
+			_ => {
+				Self::finish(id, request);
+				closing
+			},
 		}
 	}
 

@@ -1,6 +1,6 @@
 //! When phases end and outcomes go: the per-block work of the hooks, bounded.
 
-use crate::{pallet::*, types::RequestId, weights::WeightInfo};
+use crate::{pallet::*, types::RequestId};
 use alloc::vec::Vec;
 use frame_support::{defensive, traits::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -31,8 +31,8 @@ impl<T: Config> Pallet<T> {
 	/// rest goes to the front of the next block's list, before that block's own deadlines, so
 	/// deadlines end in the order they fell due and none waits more than
 	/// [`Self::max_deadline_delay`] blocks, however many new ones fall due meanwhile. Returns
-	/// how many were ended and whether some were carried.
-	pub(crate) fn process_deadlines(now: BlockNumberFor<T>) -> (u32, bool) {
+	/// the weight of what ending them did and whether some were carried.
+	pub(crate) fn process_deadlines(now: BlockNumberFor<T>) -> (Weight, bool) {
 		let mut due: Vec<RequestId> = Deadlines::<T>::take(now).into_inner();
 		let budget = T::MaxHookItemsPerBlock::get() as usize;
 		let carried = due.len() > budget;
@@ -49,10 +49,10 @@ impl<T: Config> Pallet<T> {
 				}
 			});
 		}
-		for id in &due {
-			Self::end_phase(*id, now);
-		}
-		(due.len() as u32, carried)
+		let weight = due
+			.iter()
+			.fold(Weight::zero(), |total, id| total.saturating_add(Self::end_phase(*id, now)));
+		(weight, carried)
 	}
 
 	/// The most blocks a deadline can wait past its block: every live request has one deadline,
@@ -93,16 +93,6 @@ impl<T: Config> Pallet<T> {
 			PruneCursor::<T>::put((head, tail));
 		}
 		pruned
-	}
-
-	/// Weight of ending one phase in a hook: the dearest of drawing nodes, drawing a committee
-	/// and settling, with the prune a finish pays for. Ending any other window does less than
-	/// settling.
-	pub(crate) fn deadline_weight() -> Weight {
-		T::WeightInfo::draw_nodes()
-			.max(T::WeightInfo::draw_committee())
-			.max(T::WeightInfo::end_reveal_window())
-			.saturating_add(T::WeightInfo::prune_outcome())
 	}
 
 	/// Weight of carrying the deadlines left over to the next block: its list read and

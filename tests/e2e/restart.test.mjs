@@ -1,4 +1,4 @@
-// The node's validators across a restart, and 50 requests in flight at once.
+// The node's validators across a restart.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -63,53 +63,4 @@ test("restart: reveals land from the salts kept before a restart", async (t) => 
 		assert.ok(v.verdict.isInConsensus, `${v.validator} revealed scores in consensus`);
 		assert.equal(v.slashed.toBigInt(), 0n);
 	}
-});
-
-test("load: 50 requests in flight at once all reach RequestFinalized", async (t) => {
-	const node = await startNode();
-	t.after(() => node.stop());
-	const { api } = node;
-	const acc = await devAccounts();
-	const requests = 50;
-	const first = (await api.query.poq.nextRequestId()).toBigInt();
-	const ids = Array.from({ length: requests }, (_, i) => first + BigInt(i));
-	const finished = new Map();
-	const done = watch(
-		api,
-		(r, block) => {
-			if (poqEvent(api, r, "RequestFinalized") || poqEvent(api, r, "RequestExpired")) {
-				finished.set(r.event.data.id.toBigInt(), { block, method: r.event.method });
-			}
-			return ids.every((id) => finished.has(id));
-		},
-		300_000,
-	);
-
-	const started = Date.now();
-	const startBlock = (await api.rpc.chain.getHeader()).number.toNumber();
-	// Every request at once: consecutive nonces from Ferdie, then every answer at once.
-	let nonce = (await api.rpc.system.accountNextIndex(acc.Ferdie.address)).toNumber();
-	const submitted = await Promise.all(
-		ids.map((_, i) =>
-			send(api, api.tx.poq.submitRequest(`Question ${i}: what is ${i} plus ${i}?`, FEE), acc.Ferdie, { nonce: nonce++ }),
-		),
-	);
-	const submittedAt = Math.max(...submitted.map((s) => s.block));
-	// Each node commits to all its answers at once once drawn, then reveals them all at once.
-	await Promise.all([
-		answer(api, acc.Dave, ids.map((id, i) => [id, `${i} plus ${i} is ${2 * i}.`])),
-		answer(api, acc.Eve, ids.map((id) => [id, "Bananas are yellow."])),
-	]);
-	const { block: lastBlock } = await done;
-	const seconds = (Date.now() - started) / 1000;
-
-	const expired = ids.filter((id) => finished.get(id).method !== "RequestFinalized");
-	assert.deepEqual(expired, [], "every request finalized");
-	const perRequest = ids.map((id) => finished.get(id).block - startBlock);
-	console.log(
-		`load: ${requests} requests submitted by #${submittedAt}, all finalized by #${lastBlock}: ` +
-			`${lastBlock - startBlock} blocks and ${seconds.toFixed(1)} s from the first submission ` +
-			`(${((requests / seconds) * 60).toFixed(0)} requests per minute); blocks from submission to ` +
-			`settlement: min ${Math.min(...perRequest)}, max ${Math.max(...perRequest)}`,
-	);
 });
