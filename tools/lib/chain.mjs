@@ -1,6 +1,7 @@
 // What every client script here does with the chain: send a signed transaction and learn how it
 // ended, wait for work the chain assigns, answer as an inference node.
 
+import { BN } from "@polkadot/util";
 import { randomAsU8a } from "@polkadot/util-crypto";
 import { answerCommitment } from "./commitment.mjs";
 
@@ -35,7 +36,7 @@ export async function sendAll(api, txs, signer) {
 function poolError(api, error) {
 	const code = /Custom error: (\d+)/.exec(error.message ?? "")?.[1];
 	if (code === undefined) return error;
-	const meta = api.registry.findMetaError({ index: api.tx.poq.submitWork.callIndex[0], error: Number(code) });
+	const meta = api.registry.findMetaError({ index: new BN(api.tx.poq.submitWork.callIndex[0]), error: new BN(code) });
 	const named = new Error(`${meta.section}.${meta.name}`);
 	named.module = named.message;
 	named.rejected = true;
