@@ -61,7 +61,8 @@ test("load: 100 requests submitted at once with 1-second blocks all finalize", a
 });
 
 test("200 answers from one account, sent one transaction each, all land", async (t) => {
-	const node = await startNode({ blockTimeMs: 1000 });
+	// 3-second blocks: windows long enough for 200 transactions sent one after another.
+	const node = await startNode({ blockTimeMs: 3000 });
 	t.after(() => node.stop());
 	const { api } = node;
 	const acc = await devAccounts();
