@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { Keyring } from "@polkadot/keyring";
 import { ROOT, UNIT, devAccounts, startNode } from "../tests/e2e/harness.mjs";
 import { sendAll } from "../tools/lib/chain.mjs";
 import { chatServer } from "../tools/lib/chat-server.mjs";
@@ -73,31 +74,42 @@ const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
 	});
 });
 
-// What the transactions of one request (3 short answers, a committee of 5) would cost at the
-// base fee if work were not free: what `MinFee` is held against.
+// What the work transactions of one request (3 answers, a committee of 5) would cost at the base
+// fee if work were not free, with short answers and with the longest: what `MinFee` is held
+// against. (The client's own `submit_request` pays its fee, prompt included.)
 const zero = `0x${"00".repeat(32)}`;
-const shortAnswer = "x".repeat(32);
 const txCost = async (tx, times) => (await tx.paymentInfo(acc.Alice)).partialFee.toBigInt() * BigInt(times);
-const carried = (
-	await Promise.all([
-		txCost(api.tx.poq.submitRequest("Question 0: what is 0 plus 0?", 10n * UNIT), 1),
-		txCost(api.tx.poq.commitResponse(0, zero), 3),
-		txCost(api.tx.poq.revealResponse(0, shortAnswer, zero), 3),
-		txCost(api.tx.poq.commitScores(0, zero), 5),
-		txCost(api.tx.poq.revealScores(0, [0, 0, 0], zero), 5),
-	])
-).reduce((a, b) => a + b, 0n);
+const carriedWith = async (answer) =>
+	(
+		await Promise.all([
+			txCost(api.tx.poq.commitResponse(0, zero), 3),
+			txCost(api.tx.poq.revealResponse(0, answer, zero), 3),
+			txCost(api.tx.poq.commitScores(0, zero), 5),
+			txCost(api.tx.poq.revealScores(0, [0, 0, 0], zero), 5),
+		])
+	).reduce((a, b) => a + b, 0n);
+const carried = await carriedWith("x".repeat(32));
+const carriedLongest = await carriedWith("x".repeat(api.consts.poq.maxOutputLen.toNumber()));
 const minFee = api.consts.poq.minFee.toBigInt();
+
+// One client account per wave, so that a wave goes out every block time without waiting for the
+// one before to land.
+const fee = 10n * UNIT;
+const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
+const clients = Array.from({ length: Math.ceil(total / perBlock) }, (_, w) => keyring.addFromUri(`//Alice//load${w}`));
+await sendAll(api, clients.map((c) => api.tx.balances.transferKeepAlive(c.address, BigInt(perBlock + 10) * fee)), acc.Alice);
 
 const started = Date.now();
 const first = (await api.query.poq.nextRequestId()).toBigInt();
-const fee = 10n * UNIT;
-while (submitted < total) {
+const waves = [];
+for (const client of clients) {
 	const wave = Math.min(perBlock, total - submitted);
 	const txs = Array.from({ length: wave }, (_, i) => api.tx.poq.submitRequest(`Question ${submitted + i}: what is ${i} plus ${i}?`, fee));
-	await sendAll(api, txs, acc.Ferdie);
+	waves.push(sendAll(api, txs, client));
 	submitted += wave;
+	await new Promise((ok) => setTimeout(ok, blockTimeMs));
 }
+await Promise.all(waves);
 const ids = Array.from({ length: total }, (_, i) => first + BigInt(i));
 const deadline = blocks.at(-1).number + Number(args["timeout-blocks"]);
 while (!ids.every((id) => settled.has(id)) && blocks.at(-1).number < deadline) {
@@ -126,7 +138,7 @@ const scoringSeconds = metric("poq_scoring_seconds_sum");
 const rows = [
 	["machine", `${cpus().length} × ${cpus()[0].model}`],
 	["block time", `${blockTimeMs} ms`],
-	["requests submitted", `${total} (${perBlock} per wave), ${seconds.toFixed(0)} s`],
+	["requests submitted", `${total}, ${perBlock} a block from one client each; all settled in ${seconds.toFixed(0)} s`],
 	["finalized / expired / unfinished", `${finalized} / ${done.length - finalized} / ${total - done.length}`],
 	["settled per block, busiest", `${Math.max(...span.map((b) => b.settled))}`],
 	["settled per block, mean from first to last settlement", `${(settledInSpan / span.length).toFixed(1)} over ${span.length} blocks`],
@@ -134,7 +146,10 @@ const rows = [
 	["block weight per settled request (ref time)", `${(Number(sumRef / BigInt(Math.max(settledInSpan, 1))) / 1e9).toFixed(2)} ms`],
 	["block proof size per settled request", `${(Number(sumProof / BigInt(Math.max(settledInSpan, 1))) / 1024).toFixed(1)} KiB`],
 	["most block weight used in a block", `${(Number(span.reduce((m, b) => (b.refTime > m ? b.refTime : m), 0n)) / 1e9).toFixed(0)} ms of 2000`],
-	["base fee of one request's 17 transactions / MinFee", `${(Number(carried) / 1e9).toFixed(1)} mUNIT / ${(Number(minFee) / 1e9).toFixed(0)} mUNIT`],
+	[
+		"base fee of one request's 16 work transactions, 32-byte / longest answers, against MinFee",
+		`${(Number(carried) / 1e9).toFixed(1)} / ${(Number(carriedLongest) / 1e9).toFixed(1)} mUNIT, MinFee ${(Number(minFee) / 1e9).toFixed(0)} mUNIT`,
+	],
 	["pairs scored per second (one model call per worker round)", `${(pairs / Math.max(scoringSeconds, 1e-9)).toFixed(0)} (${pairs} pairs in ${scoringSeconds.toFixed(1)} s)`],
 ];
 console.log("| | |\n|---|---|");
