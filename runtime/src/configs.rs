@@ -223,8 +223,10 @@ impl pallet_poq::Config for Runtime {
 	type WeightInfo = pallet_poq::weights::SubstrateWeight<Runtime>;
 	type AuthorityId = pallet_poq::crypto::PoqAuthId;
 	type MinBond = ConstU128<{ 100 * UNIT }>;
-	// Pays for the transactions a request makes the chain carry (`min_fee_covers_the_work`).
-	type MinFee = ConstU128<{ 50 * MILLI_UNIT }>;
+	// What the 16 work transactions of a request with the longest answers would cost at the base
+	// fee (272 mUNIT, `scripts/load.mjs`): work is free, so the fee pays for what it makes the
+	// chain carry.
+	type MinFee = ConstU128<{ 300 * MILLI_UNIT }>;
 	// `PenaltyShare` of it is `MinBond`.
 	type MaxFee = ConstU128<{ 200 * UNIT }>;
 	type MaxPromptLen = ConstU32<4096>;

@@ -296,7 +296,13 @@ fn the_hook_charges_each_deadline_for_what_it_did() {
 		run_to_block(draw_at - 1);
 		System::set_block_number(draw_at);
 		let charged = Poq::on_initialize(draw_at);
-		assert_eq!(charged, <() as WeightInfo>::on_initialize_base() + <() as WeightInfo>::draw_nodes());
-		assert!(charged.all_lt(<() as WeightInfo>::end_reveal_window()), "a draw is not charged as a settlement");
+		assert_eq!(
+			charged,
+			<() as WeightInfo>::on_initialize_base() + <() as WeightInfo>::draw_nodes()
+		);
+		assert!(
+			charged.all_lt(<() as WeightInfo>::end_reveal_window()),
+			"a draw is not charged as a settlement"
+		);
 	});
 }
