@@ -47,13 +47,13 @@ pub trait WeightInfo {
 	fn reveal_response(o: u32, ) -> Weight;
 	fn commit_scores() -> Weight;
 	fn reveal_scores() -> Weight;
+	fn set_operator() -> Weight;
 	fn set_quality_model() -> Weight;
 	fn on_initialize_base() -> Weight;
 	fn draw_nodes() -> Weight;
 	fn draw_committee() -> Weight;
 	fn end_reveal_window() -> Weight;
 	fn prune_outcome() -> Weight;
-	fn set_operator() -> Weight;
 }
 
 /// Weights of `pallet_poq` with the runtime's database weights.
@@ -64,6 +64,8 @@ macro_rules! weights {
 	($db:ty) => {
 		/// Storage: `Poq::Participants` (r:1 w:1)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Principals` (r:1 w:0)
+		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Pools` (r:1 w:1)
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		/// Storage: `System::Account` (r:1 w:1)
@@ -71,14 +73,16 @@ macro_rules! weights {
 		/// Storage: `Balances::Holds` (r:1 w:1)
 		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 		fn register_inference_node() -> Weight {
-			// Proof size: measured `13988`, estimated `15764`.
-			// Minimum execution time: 140_287_000 picoseconds.
-			Weight::from_parts(166_467_000, 15764)
-				.saturating_add(<$db>::get().reads(4))
+			// Proof size: measured `13989`, estimated `15764`.
+			// Minimum execution time: 142_090_000 picoseconds.
+			Weight::from_parts(158_395_000, 15764)
+				.saturating_add(<$db>::get().reads(5))
 				.saturating_add(<$db>::get().writes(4))
 		}
 		/// Storage: `Poq::Participants` (r:1 w:1)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Principals` (r:1 w:0)
+		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Pools` (r:1 w:1)
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		/// Storage: `System::Account` (r:1 w:1)
@@ -86,10 +90,10 @@ macro_rules! weights {
 		/// Storage: `Balances::Holds` (r:1 w:1)
 		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 		fn register_validator() -> Weight {
-			// Proof size: measured `13865`, estimated `15764`.
-			// Minimum execution time: 137_093_000 picoseconds.
-			Weight::from_parts(153_267_000, 15764)
-				.saturating_add(<$db>::get().reads(4))
+			// Proof size: measured `13866`, estimated `15764`.
+			// Minimum execution time: 134_880_000 picoseconds.
+			Weight::from_parts(144_214_000, 15764)
+				.saturating_add(<$db>::get().reads(5))
 				.saturating_add(<$db>::get().writes(4))
 		}
 		/// Storage: `Poq::Participants` (r:1 w:1)
@@ -97,9 +101,9 @@ macro_rules! weights {
 		/// Storage: `Poq::Pools` (r:1 w:1)
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn unregister() -> Weight {
-			// Proof size: measured `13203`, estimated `15764`.
-			// Minimum execution time: 62_162_000 picoseconds.
-			Weight::from_parts(76_483_000, 15764)
+			// Proof size: measured `13204`, estimated `15764`.
+			// Minimum execution time: 59_728_000 picoseconds.
+			Weight::from_parts(68_672_000, 15764)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(2))
 		}
@@ -109,11 +113,13 @@ macro_rules! weights {
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
 		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Operators` (r:1 w:0)
+		/// Proof: `Poq::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		fn withdraw_unbonded() -> Weight {
-			// Proof size: measured `593`, estimated `3593`.
-			// Minimum execution time: 76_023_000 picoseconds.
-			Weight::from_parts(81_310_000, 3593)
-				.saturating_add(<$db>::get().reads(3))
+			// Proof size: measured `594`, estimated `3593`.
+			// Minimum execution time: 78_386_000 picoseconds.
+			Weight::from_parts(82_082_000, 3593)
+				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(3))
 		}
 		/// Storage: `Poq::Participants` (r:1 w:1)
@@ -125,9 +131,9 @@ macro_rules! weights {
 		/// Storage: `Poq::Pools` (r:1 w:1)
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn bond_extra() -> Weight {
-			// Proof size: measured `14064`, estimated `15764`.
-			// Minimum execution time: 141_799_000 picoseconds.
-			Weight::from_parts(158_505_000, 15764)
+			// Proof size: measured `14065`, estimated `15764`.
+			// Minimum execution time: 134_089_000 picoseconds.
+			Weight::from_parts(141_540_000, 15764)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -136,9 +142,9 @@ macro_rules! weights {
 		/// Storage: `Poq::Pools` (r:1 w:1)
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn resume() -> Weight {
-			// Proof size: measured `13287`, estimated `15764`.
-			// Minimum execution time: 81_991_000 picoseconds.
-			Weight::from_parts(99_517_000, 15764)
+			// Proof size: measured `13288`, estimated `15764`.
+			// Minimum execution time: 84_926_000 picoseconds.
+			Weight::from_parts(96_283_000, 15764)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -159,24 +165,30 @@ macro_rules! weights {
 		/// Storage: `Poq::Prompts` (r:0 w:1)
 		/// Proof: `Poq::Prompts` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 		/// The range of component `p` is `[1, 4096]`.
-		fn submit_request(_p: u32, ) -> Weight {
-			// Proof size: measured `13819`, estimated `15764`.
-			// Minimum execution time: 147_909_000 picoseconds.
-			Weight::from_parts(163_938_846, 15764)
+		fn submit_request(p: u32, ) -> Weight {
+			// Proof size: measured `13820`, estimated `15764`.
+			// Minimum execution time: 148_470_000 picoseconds.
+			Weight::from_parts(166_487_540, 15764)
+				// Standard error: 268
+				.saturating_add(Weight::from_parts(107, 0).saturating_mul(p.into()))
 				.saturating_add(<$db>::get().reads(7))
 				.saturating_add(<$db>::get().writes(7))
 		}
+		/// Storage: `Poq::Principals` (r:1 w:0)
+		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:2 w:2)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 		fn commit_response() -> Weight {
-			// Proof size: measured `438`, estimated `22352`.
-			// Minimum execution time: 57_736_000 picoseconds.
-			Weight::from_parts(63_183_000, 22352)
-				.saturating_add(<$db>::get().reads(3))
+			// Proof size: measured `439`, estimated `22352`.
+			// Minimum execution time: 64_986_000 picoseconds.
+			Weight::from_parts(72_487_000, 22352)
+				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(3))
 		}
+		/// Storage: `Poq::Principals` (r:1 w:0)
+		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:2 w:2)
@@ -185,62 +197,59 @@ macro_rules! weights {
 		/// Proof: `Poq::Outputs` (`max_values`: None, `max_size`: Some(8258), added: 10733, mode: `MaxEncodedLen`)
 		/// The range of component `o` is `[0, 8192]`.
 		fn reveal_response(o: u32, ) -> Weight {
-			// Proof size: measured `571`, estimated `22352`.
-			// Minimum execution time: 63_313_000 picoseconds.
-			Weight::from_parts(77_363_809, 22352)
-				// Standard error: 128
-				.saturating_add(Weight::from_parts(529, 0).saturating_mul(o.into()))
-				.saturating_add(<$db>::get().reads(3))
+			// Proof size: measured `572`, estimated `22352`.
+			// Minimum execution time: 71_305_000 picoseconds.
+			Weight::from_parts(87_777_771, 22352)
+				// Standard error: 175
+				.saturating_add(Weight::from_parts(1_134, 0).saturating_mul(o.into()))
+				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(4))
 		}
+		/// Storage: `Poq::Principals` (r:1 w:0)
+		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 		fn commit_scores() -> Weight {
-			// Proof size: measured `997`, estimated `11671`.
-			// Minimum execution time: 61_370_000 picoseconds.
-			Weight::from_parts(64_716_000, 11671)
-				.saturating_add(<$db>::get().reads(2))
+			// Proof size: measured `998`, estimated `11671`.
+			// Minimum execution time: 69_333_000 picoseconds.
+			Weight::from_parts(91_005_000, 11671)
+				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(2))
 		}
+		/// Storage: `Poq::Principals` (r:1 w:0)
+		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Deadlines` (r:1 w:1)
-		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Participants` (r:8 w:8)
-		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
-		/// Storage: `Balances::Holds` (r:2 w:2)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
-		/// Storage: `System::Account` (r:9 w:9)
-		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Pools` (r:1 w:1)
-		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::PruneCursor` (r:1 w:1)
-		/// Proof: `Poq::PruneCursor` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::CounterForRequests` (r:1 w:1)
-		/// Proof: `Poq::CounterForRequests` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Outputs` (r:0 w:2)
-		/// Proof: `Poq::Outputs` (`max_values`: None, `max_size`: Some(8258), added: 10733, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::PruneQueue` (r:0 w:1)
-		/// Proof: `Poq::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Prompts` (r:0 w:1)
-		/// Proof: `Poq::Prompts` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Outcomes` (r:0 w:1)
-		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `MaxEncodedLen`)
 		fn reveal_scores() -> Weight {
-			// Proof size: measured `21656`, estimated `24417`.
-			// Minimum execution time: 811_993_000 picoseconds.
-			Weight::from_parts(848_856_000, 24417)
-				.saturating_add(<$db>::get().reads(24))
-				.saturating_add(<$db>::get().writes(29))
+			// Proof size: measured `923`, estimated `4273`.
+			// Minimum execution time: 55_773_000 picoseconds.
+			Weight::from_parts(78_116_000, 4273)
+				.saturating_add(<$db>::get().reads(2))
+				.saturating_add(<$db>::get().writes(1))
+		}
+		/// Storage: `Poq::Participants` (r:2 w:0)
+		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Principals` (r:1 w:2)
+		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Operators` (r:1 w:1)
+		/// Proof: `Poq::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+		/// Storage: `System::Account` (r:2 w:2)
+		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+		fn set_operator() -> Weight {
+			// Proof size: measured `3205`, estimated `6196`.
+			// Minimum execution time: 98_546_000 picoseconds.
+			Weight::from_parts(122_181_000, 6196)
+				.saturating_add(<$db>::get().reads(6))
+				.saturating_add(<$db>::get().writes(5))
 		}
 		/// Storage: `Poq::QualityModel` (r:0 w:1)
 		/// Proof: `Poq::QualityModel` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 		fn set_quality_model() -> Weight {
 			// Proof size: measured `0`, estimated `0`.
-			// Minimum execution time: 7_471_000 picoseconds.
-			Weight::from_parts(8_312_000, 0)
+			// Minimum execution time: 7_791_000 picoseconds.
+			Weight::from_parts(8_693_000, 0)
 				.saturating_add(<$db>::get().writes(1))
 		}
 		/// Storage: `Poq::Deadlines` (r:1 w:0)
@@ -248,9 +257,9 @@ macro_rules! weights {
 		/// Storage: `Poq::PruneCursor` (r:1 w:0)
 		/// Proof: `Poq::PruneCursor` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 		fn on_initialize_base() -> Weight {
-			// Proof size: measured `111`, estimated `11671`.
-			// Minimum execution time: 6_369_000 picoseconds.
-			Weight::from_parts(7_040_000, 11671)
+			// Proof size: measured `112`, estimated `11671`.
+			// Minimum execution time: 6_389_000 picoseconds.
+			Weight::from_parts(7_090_000, 11671)
 				.saturating_add(<$db>::get().reads(2))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
@@ -266,9 +275,9 @@ macro_rules! weights {
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 		fn draw_nodes() -> Weight {
-			// Proof size: measured `14637`, estimated `15764`.
-			// Minimum execution time: 126_808_000 picoseconds.
-			Weight::from_parts(137_534_000, 15764)
+			// Proof size: measured `14638`, estimated `15764`.
+			// Minimum execution time: 121_440_000 picoseconds.
+			Weight::from_parts(133_978_000, 15764)
 				.saturating_add(<$db>::get().reads(8))
 				.saturating_add(<$db>::get().writes(5))
 		}
@@ -285,9 +294,9 @@ macro_rules! weights {
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 		fn draw_committee() -> Weight {
-			// Proof size: measured `15967`, estimated `15764`.
-			// Minimum execution time: 140_328_000 picoseconds.
-			Weight::from_parts(149_201_000, 15764)
+			// Proof size: measured `15968`, estimated `15764`.
+			// Minimum execution time: 138_175_000 picoseconds.
+			Weight::from_parts(149_852_000, 15764)
 				.saturating_add(<$db>::get().reads(10))
 				.saturating_add(<$db>::get().writes(7))
 		}
@@ -314,9 +323,9 @@ macro_rules! weights {
 		/// Storage: `Poq::Outcomes` (r:0 w:1)
 		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `MaxEncodedLen`)
 		fn end_reveal_window() -> Weight {
-			// Proof size: measured `34319`, estimated `30538`.
-			// Minimum execution time: 789_519_000 picoseconds.
-			Weight::from_parts(812_614_000, 30538)
+			// Proof size: measured `34320`, estimated `30538`.
+			// Minimum execution time: 790_060_000 picoseconds.
+			Weight::from_parts(840_064_000, 30538)
 				.saturating_add(<$db>::get().reads(25))
 				.saturating_add(<$db>::get().writes(30))
 		}
@@ -327,16 +336,11 @@ macro_rules! weights {
 		/// Storage: `Poq::Outcomes` (r:0 w:1)
 		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `MaxEncodedLen`)
 		fn prune_outcome() -> Weight {
-			// Proof size: measured `313`, estimated `3493`.
-			// Minimum execution time: 24_526_000 picoseconds.
-			Weight::from_parts(27_911_000, 3493)
+			// Proof size: measured `314`, estimated `3493`.
+			// Minimum execution time: 23_074_000 picoseconds.
+			Weight::from_parts(29_994_000, 3493)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(3))
-		}
-		fn set_operator() -> Weight {
-			Weight::from_parts(30_000_000, 8000)
-				.saturating_add(<$db>::get().reads(4))
-				.saturating_add(<$db>::get().writes(4))
 		}
 	};
 }
