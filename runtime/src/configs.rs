@@ -235,7 +235,9 @@ impl pallet_poq::Config for Runtime {
 	type CommitteeSize = ConstU32<5>;
 	type MaxPoolSize = ConstU32<256>;
 	type MaxWorkItems = ConstU32<128>;
-	type MaxLiveRequests = ConstU32<1024>;
+	// A request lives about 12 blocks from submission to settlement at 6-second blocks: 100 a
+	// block keep about 1 200 live.
+	type MaxLiveRequests = ConstU32<2048>;
 	// Two draws per request: 100 requests a block need 200 deadlines a block.
 	type MaxHookItemsPerBlock = ConstU32<256>;
 	type ResponseWindow = ConstU32<10>;

@@ -19,13 +19,16 @@ export function send(api, tx, signer, options = {}) {
 /**
  * Sends `txs` from `signer` with consecutive nonces, each once the pool has taken the one before
  * (so no nonce gap ever reaches the pool, which may drop transactions it holds as `Future`);
- * resolves with each one's `{ block, events }` once all are in blocks.
+ * resolves with each one's `{ block, events }` once all are in blocks. `options` go to every
+ * `signAndSend` (for example `{ era: 0 }`: immortal).
  */
-export async function sendAll(api, txs, signer) {
+export async function sendAll(api, txs, signer, options = {}) {
 	let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
 	const included = [];
 	for (const tx of txs) {
-		const sent = submit(api, tx, signer, { nonce: nonce++ });
+		const sent = submit(api, tx, signer, { ...options, nonce: nonce++ });
+		// Handled below by `Promise.all`; until then a failure must not go unhandled.
+		sent.included.catch(() => {});
 		included.push(sent.included);
 		await sent.accepted;
 	}
