@@ -50,6 +50,7 @@ const infer = ["//Dave", "//Eve"].map((suri, i) =>
 const blocks = [];
 const lastAnswer = new Map();
 const submittedIds = [];
+const submittedAt = new Map();
 const settled = new Map();
 let submitted = 0;
 const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
@@ -60,7 +61,10 @@ const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
 	for (const { event } of events) {
 		if (event.section !== "poq") continue;
 		const id = event.data.id?.toBigInt();
-		if (event.method === "RequestSubmitted") submittedIds.push(id);
+		if (event.method === "RequestSubmitted") {
+			submittedIds.push(id);
+			submittedAt.set(id, number);
+		}
 		if (event.method === "ResponseRevealed") lastAnswer.set(id, number);
 		if (event.method === "RequestFinalized" || event.method === "RequestExpired") {
 			settled.set(id, { block: number, finalized: event.method === "RequestFinalized" });
@@ -136,6 +140,7 @@ const span = blocks.filter((b) => b.number >= busy[0].number && b.number <= busy
 const done = ids.filter((id) => settled.has(id));
 const finalized = done.filter((id) => settled.get(id).finalized).length;
 const waits = done.filter((id) => lastAnswer.has(id)).map((id) => settled.get(id).block - lastAnswer.get(id)).sort((a, b) => a - b);
+const lives = done.map((id) => settled.get(id).block - submittedAt.get(id)).sort((a, b) => a - b);
 const sumRef = span.reduce((s, b) => s + b.refTime, 0n);
 const sumProof = span.reduce((s, b) => s + b.proofSize, 0n);
 const settledInSpan = span.reduce((s, b) => s + b.settled, 0);
@@ -148,6 +153,7 @@ const rows = [
 	["finalized / expired / unfinished / refused", `${finalized} / ${done.length - finalized} / ${ids.length - done.length} / ${total - ids.length}`],
 	["settled per block, busiest", `${Math.max(...span.map((b) => b.settled))}`],
 	["settled per block, mean from first to last settlement", `${(settledInSpan / span.length).toFixed(1)} over ${span.length} blocks`],
+	["blocks from submission to settlement, median / max", `${lives[Math.floor(lives.length / 2)]} / ${lives.at(-1)}`],
 	["blocks from last answer to settlement, median / max", `${waits[Math.floor(waits.length / 2)]} / ${waits.at(-1)}`],
 	["block weight per settled request (ref time)", `${(Number(sumRef / BigInt(Math.max(settledInSpan, 1))) / 1e9).toFixed(2)} ms`],
 	["block proof size per settled request", `${(Number(sumProof / BigInt(Math.max(settledInSpan, 1))) / 1024).toFixed(1)} KiB`],

@@ -74,8 +74,8 @@ macro_rules! weights {
 		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 		fn register_inference_node() -> Weight {
 			// Proof size: measured `13989`, estimated `15764`.
-			// Minimum execution time: 142_090_000 picoseconds.
-			Weight::from_parts(158_395_000, 15764)
+			// Minimum execution time: 143_052_000 picoseconds.
+			Weight::from_parts(152_025_000, 15764)
 				.saturating_add(<$db>::get().reads(5))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -91,8 +91,8 @@ macro_rules! weights {
 		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 		fn register_validator() -> Weight {
 			// Proof size: measured `13866`, estimated `15764`.
-			// Minimum execution time: 134_880_000 picoseconds.
-			Weight::from_parts(144_214_000, 15764)
+			// Minimum execution time: 134_228_000 picoseconds.
+			Weight::from_parts(144_454_000, 15764)
 				.saturating_add(<$db>::get().reads(5))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -102,8 +102,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn unregister() -> Weight {
 			// Proof size: measured `13204`, estimated `15764`.
-			// Minimum execution time: 59_728_000 picoseconds.
-			Weight::from_parts(68_672_000, 15764)
+			// Minimum execution time: 59_759_000 picoseconds.
+			Weight::from_parts(66_188_000, 15764)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(2))
 		}
@@ -117,8 +117,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		fn withdraw_unbonded() -> Weight {
 			// Proof size: measured `594`, estimated `3593`.
-			// Minimum execution time: 78_386_000 picoseconds.
-			Weight::from_parts(82_082_000, 3593)
+			// Minimum execution time: 77_755_000 picoseconds.
+			Weight::from_parts(81_380_000, 3593)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -132,8 +132,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn bond_extra() -> Weight {
 			// Proof size: measured `14065`, estimated `15764`.
-			// Minimum execution time: 134_089_000 picoseconds.
-			Weight::from_parts(141_540_000, 15764)
+			// Minimum execution time: 143_393_000 picoseconds.
+			Weight::from_parts(160_498_000, 15764)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -143,8 +143,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn resume() -> Weight {
 			// Proof size: measured `13288`, estimated `15764`.
-			// Minimum execution time: 84_926_000 picoseconds.
-			Weight::from_parts(96_283_000, 15764)
+			// Minimum execution time: 83_394_000 picoseconds.
+			Weight::from_parts(96_633_000, 15764)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -159,18 +159,18 @@ macro_rules! weights {
 		/// Storage: `Balances::Holds` (r:1 w:1)
 		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
-		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Prompts` (r:0 w:1)
 		/// Proof: `Poq::Prompts` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 		/// The range of component `p` is `[1, 4096]`.
 		fn submit_request(p: u32, ) -> Weight {
-			// Proof size: measured `13820`, estimated `15764`.
-			// Minimum execution time: 148_470_000 picoseconds.
-			Weight::from_parts(166_487_540, 15764)
-				// Standard error: 268
-				.saturating_add(Weight::from_parts(107, 0).saturating_mul(p.into()))
+			// Proof size: measured `13820`, estimated `19863`.
+			// Minimum execution time: 149_321_000 picoseconds.
+			Weight::from_parts(165_956_689, 19863)
+				// Standard error: 331
+				.saturating_add(Weight::from_parts(2_758, 0).saturating_mul(p.into()))
 				.saturating_add(<$db>::get().reads(7))
 				.saturating_add(<$db>::get().writes(7))
 		}
@@ -179,11 +179,11 @@ macro_rules! weights {
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:2 w:2)
-		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn commit_response() -> Weight {
-			// Proof size: measured `439`, estimated `22352`.
-			// Minimum execution time: 64_986_000 picoseconds.
-			Weight::from_parts(72_487_000, 22352)
+			// Proof size: measured `439`, estimated `38736`.
+			// Minimum execution time: 66_378_000 picoseconds.
+			Weight::from_parts(77_765_000, 38736)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -192,16 +192,16 @@ macro_rules! weights {
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:2 w:2)
-		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Outputs` (r:0 w:1)
 		/// Proof: `Poq::Outputs` (`max_values`: None, `max_size`: Some(8258), added: 10733, mode: `MaxEncodedLen`)
 		/// The range of component `o` is `[0, 8192]`.
 		fn reveal_response(o: u32, ) -> Weight {
-			// Proof size: measured `572`, estimated `22352`.
-			// Minimum execution time: 71_305_000 picoseconds.
-			Weight::from_parts(87_777_771, 22352)
-				// Standard error: 175
-				.saturating_add(Weight::from_parts(1_134, 0).saturating_mul(o.into()))
+			// Proof size: measured `572`, estimated `38736`.
+			// Minimum execution time: 73_569_000 picoseconds.
+			Weight::from_parts(87_149_527, 38736)
+				// Standard error: 112
+				.saturating_add(Weight::from_parts(234, 0).saturating_mul(o.into()))
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -210,11 +210,11 @@ macro_rules! weights {
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
-		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn commit_scores() -> Weight {
-			// Proof size: measured `998`, estimated `11671`.
-			// Minimum execution time: 69_333_000 picoseconds.
-			Weight::from_parts(91_005_000, 11671)
+			// Proof size: measured `998`, estimated `19863`.
+			// Minimum execution time: 66_298_000 picoseconds.
+			Weight::from_parts(74_280_000, 19863)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(2))
 		}
@@ -224,8 +224,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
 		fn reveal_scores() -> Weight {
 			// Proof size: measured `923`, estimated `4273`.
-			// Minimum execution time: 55_773_000 picoseconds.
-			Weight::from_parts(78_116_000, 4273)
+			// Minimum execution time: 52_628_000 picoseconds.
+			Weight::from_parts(58_076_000, 4273)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(1))
 		}
@@ -239,8 +239,8 @@ macro_rules! weights {
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		fn set_operator() -> Weight {
 			// Proof size: measured `3205`, estimated `6196`.
-			// Minimum execution time: 98_546_000 picoseconds.
-			Weight::from_parts(122_181_000, 6196)
+			// Minimum execution time: 100_218_000 picoseconds.
+			Weight::from_parts(107_559_000, 6196)
 				.saturating_add(<$db>::get().reads(6))
 				.saturating_add(<$db>::get().writes(5))
 		}
@@ -248,18 +248,18 @@ macro_rules! weights {
 		/// Proof: `Poq::QualityModel` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 		fn set_quality_model() -> Weight {
 			// Proof size: measured `0`, estimated `0`.
-			// Minimum execution time: 7_791_000 picoseconds.
-			Weight::from_parts(8_693_000, 0)
+			// Minimum execution time: 7_331_000 picoseconds.
+			Weight::from_parts(8_222_000, 0)
 				.saturating_add(<$db>::get().writes(1))
 		}
 		/// Storage: `Poq::Deadlines` (r:1 w:0)
-		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::PruneCursor` (r:1 w:0)
 		/// Proof: `Poq::PruneCursor` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 		fn on_initialize_base() -> Weight {
-			// Proof size: measured `112`, estimated `11671`.
-			// Minimum execution time: 6_389_000 picoseconds.
-			Weight::from_parts(7_090_000, 11671)
+			// Proof size: measured `112`, estimated `19863`.
+			// Minimum execution time: 6_349_000 picoseconds.
+			Weight::from_parts(7_110_000, 19863)
 				.saturating_add(<$db>::get().reads(2))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
@@ -273,11 +273,11 @@ macro_rules! weights {
 		/// Storage: `Poq::Participants` (r:3 w:3)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
-		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn draw_nodes() -> Weight {
-			// Proof size: measured `14638`, estimated `15764`.
-			// Minimum execution time: 121_440_000 picoseconds.
-			Weight::from_parts(133_978_000, 15764)
+			// Proof size: measured `14638`, estimated `19863`.
+			// Minimum execution time: 124_954_000 picoseconds.
+			Weight::from_parts(133_688_000, 19863)
 				.saturating_add(<$db>::get().reads(8))
 				.saturating_add(<$db>::get().writes(5))
 		}
@@ -292,11 +292,11 @@ macro_rules! weights {
 		/// Storage: `Poq::Participants` (r:5 w:5)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
-		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn draw_committee() -> Weight {
-			// Proof size: measured `15968`, estimated `15764`.
-			// Minimum execution time: 138_175_000 picoseconds.
-			Weight::from_parts(149_852_000, 15764)
+			// Proof size: measured `15968`, estimated `19863`.
+			// Minimum execution time: 138_525_000 picoseconds.
+			Weight::from_parts(151_985_000, 19863)
 				.saturating_add(<$db>::get().reads(10))
 				.saturating_add(<$db>::get().writes(7))
 		}
@@ -324,8 +324,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `MaxEncodedLen`)
 		fn end_reveal_window() -> Weight {
 			// Proof size: measured `34320`, estimated `30538`.
-			// Minimum execution time: 790_060_000 picoseconds.
-			Weight::from_parts(840_064_000, 30538)
+			// Minimum execution time: 797_571_000 picoseconds.
+			Weight::from_parts(839_062_000, 30538)
 				.saturating_add(<$db>::get().reads(25))
 				.saturating_add(<$db>::get().writes(30))
 		}
@@ -337,8 +337,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `MaxEncodedLen`)
 		fn prune_outcome() -> Weight {
 			// Proof size: measured `314`, estimated `3493`.
-			// Minimum execution time: 23_074_000 picoseconds.
-			Weight::from_parts(29_994_000, 3493)
+			// Minimum execution time: 24_196_000 picoseconds.
+			Weight::from_parts(26_981_000, 3493)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(3))
 		}
