@@ -224,7 +224,7 @@ impl pallet_poq::Config for Runtime {
 	type AuthorityId = pallet_poq::crypto::PoqAuthId;
 	type MinBond = ConstU128<{ 100 * UNIT }>;
 	// What the 16 work transactions of a request with the longest answers would cost at the base
-	// fee (272 mUNIT, `scripts/load.mjs`): work is free, so the fee pays for what it makes the
+	// fee (270 mUNIT, `scripts/load.mjs`): work is free, so the fee pays for what it makes the
 	// chain carry.
 	type MinFee = ConstU128<{ 300 * MILLI_UNIT }>;
 	// `PenaltyShare` of it is `MinBond`.

@@ -184,20 +184,24 @@ impl<T: Config> Pallet<T> {
 		let who = &Self::principal(key.clone());
 		let next_block = now.saturating_add(1u32.into());
 		let tasks = Self::work_open_at(who, next_block);
-		let commits: Vec<RequestId> =
-			tasks.iter().filter(|(_, task)| *task == Task::Commit).map(|(id, _)| *id).collect();
-		let unscored: Vec<RequestId> = commits
+		let commits: Vec<(RequestId, Option<Kept>)> = tasks
 			.iter()
-			.copied()
-			.filter(|id| Self::kept_for(who, *id, scorer).is_none())
+			.filter(|(_, task)| *task == Task::Commit)
+			.map(|(id, _)| (*id, Self::kept_for(who, *id, scorer)))
 			.collect();
+		let unscored: Vec<RequestId> =
+			commits.iter().filter(|(_, kept)| kept.is_none()).map(|(id, _)| *id).collect();
 		scorer.score::<T>(&unscored);
 		let reveals = tasks
 			.iter()
 			.filter(|(_, task)| *task == Task::Reveal)
 			.filter_map(|(id, _)| Self::reveal_work(who, *id));
 		let work: Vec<Work> = reveals
-			.chain(commits.into_iter().filter_map(|id| Self::commit_work(who, id, scorer)))
+			.chain(
+				commits
+					.into_iter()
+					.filter_map(|(id, kept)| Self::commit_work(who, id, kept, scorer)),
+			)
 			.collect();
 		let signer = Signer::<T, T::AuthorityId>::all_accounts();
 		let mut sent = 0u32;
@@ -228,15 +232,21 @@ impl<T: Config> Pallet<T> {
 		entries.into_iter().find(|kept| kept.input == input)
 	}
 
-	/// The commitment of `who` on request `id`, keeping its scores and salt first.
-	fn commit_work(who: &T::AccountId, id: RequestId, scorer: &mut Scorer) -> Option<Work> {
-		let input = scorer.input_hash::<T>(id)?;
-		let key = kept_key(who, id);
-		let stored = StorageValueRef::persistent(&key);
-		let mut entries: Vec<Kept> = stored.get().ok().flatten().unwrap_or_default();
-		let kept = match entries.iter().find(|kept| kept.input == input) {
-			Some(kept) => kept.clone(),
+	/// The commitment of `who` on request `id`: to what it `kept` ([`Self::kept_for`]), or to
+	/// the model's scores and a fresh salt, kept first.
+	fn commit_work(
+		who: &T::AccountId,
+		id: RequestId,
+		kept: Option<Kept>,
+		scorer: &mut Scorer,
+	) -> Option<Work> {
+		let kept = match kept {
+			Some(kept) => kept,
 			None => {
+				let input = scorer.input_hash::<T>(id)?;
+				let key = kept_key(who, id);
+				let stored = StorageValueRef::persistent(&key);
+				let mut entries: Vec<Kept> = stored.get().ok().flatten().unwrap_or_default();
 				let scores = scorer.scores(id)?;
 				// Fresh for every input, and mixed with the account, request and input so that
 				// salts differ even if the node's randomness repeats.
@@ -363,7 +373,7 @@ impl Scorer {
 	/// Scores the responses of requests `ids` not scored yet, whose inputs
 	/// [`Self::input_hash`] has read, in one model call.
 	fn score<T: Config>(&mut self, ids: &[RequestId]) {
-		let pending: Vec<&mut Input> = self
+		let mut pending: Vec<&mut Input> = self
 			.inputs
 			.iter_mut()
 			.filter(|(id, _)| ids.contains(id))
@@ -374,12 +384,13 @@ impl Scorer {
 			return;
 		}
 		// Scored once: the responses are not needed again.
-		let requests: Vec<(Vec<u8>, Vec<Vec<u8>>)> =
-			pending.iter().map(|input| (input.prompt.clone(), input.responses.clone())).collect();
+		let requests: Vec<(Vec<u8>, Vec<Vec<u8>>)> = pending
+			.iter_mut()
+			.map(|input| (input.prompt.clone(), core::mem::take(&mut input.responses)))
+			.collect();
 		let scored = poq_model_interface::poq_model::score_requests(requests, &self.digest)
 			.filter(|scored| scored.len() == pending.len());
 		for (index, input) in pending.into_iter().enumerate() {
-			input.responses = Vec::new();
 			input.scores = Some(scored.as_ref().map(|scored| scored[index].clone()));
 		}
 	}

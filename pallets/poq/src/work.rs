@@ -16,7 +16,7 @@
 //! ([`Pallet::principal`]).
 
 use crate::{pallet::*, types::*, WeightInfo};
-use alloc::vec::Vec;
+use alloc::{borrow::Cow, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use core::marker::PhantomData;
 use frame_support::{
@@ -164,24 +164,26 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// The work a call of this pallet carries, if it is a work call.
-	pub fn work_of(call: &Call<T>) -> Option<Vec<Work>> {
-		Some(match call {
-			Call::submit_work { work } => work.to_vec(),
+	/// The work a call of this pallet carries, if it is a work call: a batch's own pieces, not a
+	/// copy of them.
+	pub fn work_of(call: &Call<T>) -> Option<Cow<'_, [Work]>> {
+		let single = |work: Work| Some(Cow::Owned(alloc::vec![work]));
+		match call {
+			Call::submit_work { work } => Some(Cow::Borrowed(work.as_slice())),
 			Call::commit_response { id, commitment } => {
-				alloc::vec![Work::CommitResponse { id: *id, commitment: *commitment }]
+				single(Work::CommitResponse { id: *id, commitment: *commitment })
 			},
 			Call::reveal_response { id, output, salt } => {
-				alloc::vec![Work::RevealResponse { id: *id, output: output.clone(), salt: *salt }]
+				single(Work::RevealResponse { id: *id, output: output.clone(), salt: *salt })
 			},
 			Call::commit_scores { id, commitment } => {
-				alloc::vec![Work::CommitScores { id: *id, commitment: *commitment }]
+				single(Work::CommitScores { id: *id, commitment: *commitment })
 			},
 			Call::reveal_scores { id, scores, salt } => {
-				alloc::vec![Work::RevealScores { id: *id, scores: scores.clone(), salt: *salt }]
+				single(Work::RevealScores { id: *id, scores: scores.clone(), salt: *salt })
 			},
-			_ => return None,
-		})
+			_ => None,
+		}
 	}
 
 	/// The pool's error for work refused with `error`: `Custom` with the error's index in this
