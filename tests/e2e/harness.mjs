@@ -136,6 +136,8 @@ export async function watch(api, until, timeoutMs = 120_000) {
 	let unsubscribe;
 	const result = await new Promise((ok, fail) => {
 		const timer = setTimeout(() => fail(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+		// A test that failed first and stopped its node must not wait for this.
+		timer.unref();
 		api.rpc.chain
 			.subscribeNewHeads(async (header) => {
 				const block = header.number.toNumber();

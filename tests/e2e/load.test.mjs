@@ -62,8 +62,10 @@ test("load: 100 requests submitted at once with 1-second blocks all finalize", a
 });
 
 test("200 answers from one account, sent one transaction each, all land", async (t) => {
-	// 3-second blocks: windows long enough for 200 transactions sent one after another.
-	const node = await startNode({ blockTimeMs: 3000 });
+	// 4-second blocks: a 20-second reveal window for 200 transactions sent one after another, each
+	// once the pool has taken the one before (about 45 ms each on this node: the pool's "ready"
+	// comes about 40 ms after the subscription it answers).
+	const node = await startNode({ blockTimeMs: 4000 });
 	t.after(() => node.stop());
 	const { api } = node;
 	const acc = await devAccounts();

@@ -20,13 +20,20 @@ export function send(api, tx, signer, options = {}) {
  * Sends `txs` from `signer` with consecutive nonces, each once the pool has taken the one before
  * (so no nonce gap ever reaches the pool, which may drop transactions it holds as `Future`);
  * resolves with each one's `{ block, events }` once all are in blocks. `options` go to every
- * `signAndSend` (for example `{ era: 0 }`: immortal).
+ * `signAndSend` (for example `{ era: 0 }`: immortal). All are signed against one checkpoint
+ * block, looked up once: per transaction, the lookup costs more than the pool does.
  */
 export async function sendAll(api, txs, signer, options = {}) {
 	let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
+	const { header, mortalLength } = await api.derive.tx.signingInfo(signer.address, nonce, options.era);
+	// An `ExtrinsicEra` and its block, given, spare `signAndSend` its own lookup.
+	const era = header && {
+		blockHash: header.hash,
+		era: api.createType("ExtrinsicEra", { current: header.number, period: options.era || mortalLength }),
+	};
 	const included = [];
 	for (const tx of txs) {
-		const sent = submit(api, tx, signer, { ...options, nonce: nonce++ });
+		const sent = submit(api, tx, signer, { ...options, ...era, nonce: nonce++ });
 		// Handled below by `Promise.all`; until then a failure must not go unhandled.
 		sent.included.catch(() => {});
 		included.push(sent.included);
