@@ -57,11 +57,13 @@ pub enum Subcommand {
 /// What the node needs to score: where the quality model is, and how many threads it gets.
 #[derive(Debug, Clone, clap::Parser)]
 pub struct PoqParams {
-	/// Folder of the quality model the off-chain worker scores with (a Hugging Face folder:
-	/// `config.json`, `tokenizer.json`, weights). Defaults to `models/weights/all-MiniLM-L6-v2`
-	/// when that exists. Without a model the node imports blocks but scores nothing.
+	/// Folder of a quality model the off-chain worker scores with (a Hugging Face folder:
+	/// `config.json`, `tokenizer.json`, weights). Give it twice to hold the old and the new
+	/// model while the chain switches (`set_quality_model`): each request is scored with the
+	/// model its committee was drawn under. Defaults to `models/weights/all-MiniLM-L6-v2` when
+	/// that exists. Without a model the node imports blocks but scores nothing.
 	#[arg(long, value_name = "DIR")]
-	pub poq_model: Option<PathBuf>,
+	pub poq_model: Vec<PathBuf>,
 
 	/// Threads the quality model scores on: a pool of its own, so that scoring takes at most
 	/// this many cores from block production, the relay-chain client and the database.

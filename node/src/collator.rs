@@ -142,7 +142,7 @@ pub async fn start_node(
 		.await?;
 
 	let keystore = keystore_container.keystore();
-	let scorer = service::load_scorer(&poq, prometheus_registry.as_ref())?;
+	let scorers = service::load_scorers(&poq, prometheus_registry.as_ref())?;
 	service::spawn_offchain_workers(
 		&parachain_config,
 		&task_manager,
@@ -151,7 +151,7 @@ pub async fn start_node(
 		&transaction_pool,
 		&keystore,
 		network.clone(),
-		scorer,
+		scorers,
 	)?;
 
 	let parachain_public_addresses = parachain_config.network.public_addresses.clone();

@@ -179,36 +179,50 @@ pub fn chain_ops(
 	Ok((client, backend, import_queue, task_manager))
 }
 
-/// Loads the quality model: `--poq-model`, else the default folder if it exists.
-pub fn load_scorer(
+/// Loads the quality models: each `--poq-model`, else the default folder if it exists.
+pub fn load_scorers(
 	poq: &PoqParams,
 	registry: Option<&substrate_prometheus_endpoint::Registry>,
-) -> Result<Option<Arc<dyn Scorer>>, sc_service::Error> {
-	let dir = match poq.poq_model.clone() {
-		Some(dir) => dir,
-		None => {
-			let default = PathBuf::from(crate::cli::DEFAULT_MODEL_DIR);
-			if !default.is_dir() {
-				log::warn!(
-					target: "poq",
-					"No quality model (no --poq-model, and no {} here): this node imports blocks \
-					 but scores nothing. `bash scripts/fetch-model.sh` fetches the default model.",
-					default.display(),
-				);
-				return Ok(None);
-			}
-			default
-		},
+) -> Result<Vec<Arc<dyn Scorer>>, sc_service::Error> {
+	let dirs = if poq.poq_model.is_empty() {
+		let default = PathBuf::from(crate::cli::DEFAULT_MODEL_DIR);
+		if !default.is_dir() {
+			log::warn!(
+				target: "poq",
+				"No quality model (no --poq-model, and no {} here): this node imports blocks \
+				 but scores nothing. `bash scripts/fetch-model.sh` fetches the default model.",
+				default.display(),
+			);
+			return Ok(Vec::new());
+		}
+		vec![default]
+	} else {
+		poq.poq_model.clone()
 	};
+	// One set of metrics for all the models.
 	let metrics = registry
 		.map(Metrics::register)
 		.transpose()
 		.map_err(|e| sc_service::Error::Other(format!("PoQ metrics: {e}")))?;
 	let threads = usize::from(poq.poq_scorer_threads);
-	let scorer = ModelScorer::load(&dir, threads, metrics).map_err(|e| {
-		sc_service::Error::Other(format!("cannot load the quality model in {}: {e}", dir.display()))
-	})?;
-	Ok(Some(Arc::new(scorer)))
+	let mut scorers: Vec<Arc<dyn Scorer>> = Vec::with_capacity(dirs.len());
+	for dir in &dirs {
+		let scorer = ModelScorer::load(dir, threads, metrics.clone()).map_err(|e| {
+			sc_service::Error::Other(format!(
+				"cannot load the quality model in {}: {e}",
+				dir.display()
+			))
+		})?;
+		if scorers.iter().any(|loaded| loaded.digest() == scorer.digest()) {
+			return Err(sc_service::Error::Other(format!(
+				"the quality model in {} is loaded twice (the same digest as an earlier \
+				 --poq-model)",
+				dir.display()
+			)));
+		}
+		scorers.push(Arc::new(scorer));
+	}
+	Ok(scorers)
 }
 
 /// Starts the standalone development chain.
@@ -228,7 +242,7 @@ pub fn start_dev_node(
 		other: mut telemetry,
 	} = new_partial(&config)?;
 
-	let scorer = load_scorer(&poq, config.prometheus_registry())?;
+	let scorers = load_scorers(&poq, config.prometheus_registry())?;
 
 	let keystore = keystore_container.keystore();
 	for seed in DEV_VALIDATOR_SEEDS {
@@ -269,7 +283,7 @@ pub fn start_dev_node(
 		&transaction_pool,
 		&keystore,
 		network.clone(),
-		scorer,
+		scorers,
 	)?;
 
 	let proposer = sc_basic_authorship::ProposerFactory::new(
@@ -359,15 +373,18 @@ pub fn spawn_offchain_workers(
 	transaction_pool: &Arc<TransactionPool>,
 	keystore: &sp_keystore::KeystorePtr,
 	network: Arc<dyn sc_network::service::traits::NetworkService>,
-	scorer: Option<Arc<dyn Scorer>>,
+	scorers: Vec<Arc<dyn Scorer>>,
 ) -> Result<(), sc_service::Error> {
 	if !config.offchain_worker.enabled {
 		log::warn!(target: "poq", "Off-chain workers are disabled: this node scores nothing.");
 		return Ok(());
 	}
-	let custom_extensions = move |_| match &scorer {
-		Some(scorer) => vec![Box::new(ScorerExt::new(scorer.clone())) as Box<_>],
-		None => vec![],
+	let custom_extensions = move |_| {
+		if scorers.is_empty() {
+			vec![]
+		} else {
+			vec![Box::new(ScorerExt::new(scorers.clone())) as Box<_>]
+		}
 	};
 	let offchain_workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 		runtime_api_provider: client.clone(),

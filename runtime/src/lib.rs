@@ -68,7 +68,10 @@ pub type UncheckedExtrinsic =
 	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
 /// Storage migrations run on the next runtime upgrade; each is a no-op once its pallet's storage
 /// version is past it.
-pub type Migrations = (pallet_poq::migrations::v1::MigrateToV1<Runtime>,);
+pub type Migrations = (
+	pallet_poq::migrations::v1::MigrateToV1<Runtime>,
+	pallet_poq::migrations::v2::MigrateToV2<Runtime>,
+);
 
 pub type Executive = frame_executive::Executive<
 	Runtime,

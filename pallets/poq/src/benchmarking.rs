@@ -313,10 +313,22 @@ mod benchmarks {
 	fn set_quality_model() -> Result<(), BenchmarkError> {
 		let origin =
 			T::ModelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let at = Pallet::<T>::now() + Pallet::<T>::max_request_lifetime();
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, [7; 32]);
-		assert_eq!(QualityModel::<T>::get(), Some([7; 32]));
+		_(origin as T::RuntimeOrigin, [7; 32], at);
+		assert_eq!(ModelChange::<T>::get(), Some((at, [7; 32])));
 		Ok(())
+	}
+
+	#[benchmark]
+	fn apply_model_change() {
+		let now = Pallet::<T>::now();
+		ModelChange::<T>::put((now, [7; 32]));
+		#[block]
+		{
+			assert!(Pallet::<T>::apply_model_change(now));
+		}
+		assert_eq!(QualityModel::<T>::get(), Some([7; 32]));
 	}
 
 	#[benchmark]

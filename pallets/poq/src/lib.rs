@@ -106,9 +106,9 @@ pub mod pallet {
 		<T as Config>::MaxPoolSize,
 	>;
 
-	/// 1: protocol v2 (answers committed then revealed, draws in `on_initialize`); see
-	/// [`migrations`].
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// 1: protocol v2 (answers committed then revealed, draws in `on_initialize`); 2: each
+	/// request keeps the quality model its committee was drawn under; see [`migrations`].
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	/// The most blocks any phase may outlive its window for want of hook budget (an escrow
 	/// and the members' bonds stay held meanwhile): `integrity_test` holds the config to it
@@ -145,7 +145,8 @@ pub mod pallet {
 		/// Receives slashed bonds (a treasury, or `()` to burn them).
 		type OnSlash: OnUnbalanced<Credit<Self::AccountId, Self::Currency>>;
 
-		/// May set the quality-model digest (root on a production chain).
+		/// May schedule a change of the quality model (a technical committee on a production
+		/// chain).
 		type ModelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// Weights of this pallet's calls and hooks.
@@ -341,8 +342,15 @@ pub mod pallet {
 
 	/// The digest of the quality model validators must run: the SHA-256 of its folder's manifest
 	/// (weights, tokenizer, configs, judge; `poq-scorer digest`).
+	/// Committees drawn from now on score with it; each request keeps the model its committee
+	/// was drawn under (`Request::model`).
 	#[pallet::storage]
 	pub type QualityModel<T> = StorageValue<_, [u8; 32]>;
+
+	/// The next quality model and the block from which it is [`QualityModel`]
+	/// (`set_quality_model`).
+	#[pallet::storage]
+	pub type ModelChange<T: Config> = StorageValue<_, (BlockNumberFor<T>, [u8; 32])>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -424,7 +432,9 @@ pub mod pallet {
 		RequestFinalized { id: RequestId, scores: Vec<u16>, refund: BalanceOf<T> },
 		/// A request ended without consensus in `phase`; the fee went back to the client.
 		RequestExpired { id: RequestId, phase: Phase, refund: BalanceOf<T> },
-		/// The quality model validators must run changed.
+		/// The quality model changes at block `at`: committees drawn from then on score with it.
+		QualityModelScheduled { digest: [u8; 32], at: BlockNumberFor<T> },
+		/// The quality model committees are drawn under changed.
 		QualityModelSet { digest: [u8; 32] },
 		/// A bonded account named the operator key that signs its work (`None`: itself again).
 		OperatorSet { who: T::AccountId, operator: Option<T::AccountId> },
@@ -498,18 +508,28 @@ pub mod pallet {
 		OperatorIsParticipant,
 		/// The account already is the operator key of a bonded account.
 		IsOperator,
+		/// A model change must come at least a request's lifetime ahead
+		/// (`Pallet::max_request_lifetime`), so that validators can load the new model first.
+		ModelChangeTooSoon,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Draws the nodes and committees whose randomness has come, ends the phases whose
-		/// window closed and prunes old outcomes, bounded by `MaxHookItemsPerBlock`.
+		/// Puts a scheduled model in force, draws the nodes and committees whose randomness has
+		/// come, ends the phases whose window closed and prunes old outcomes, bounded by
+		/// `MaxHookItemsPerBlock`.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let changed = Self::apply_model_change(now);
 			let (deadlines, carried) = Self::process_deadlines(now);
 			let pruned = Self::prune_outcomes(now, T::MaxHookItemsPerBlock::get());
 			T::WeightInfo::on_initialize_base()
 				.saturating_add(deadlines)
 				.saturating_add(if carried { Self::carry_weight() } else { Weight::zero() })
+				.saturating_add(if changed {
+					T::WeightInfo::apply_model_change()
+				} else {
+					Weight::zero()
+				})
 				.saturating_add(T::WeightInfo::prune_outcome().saturating_mul(pruned.into()))
 		}
 
@@ -647,15 +667,19 @@ pub mod pallet {
 			Self::do_submit_work(signer, alloc::vec![Work::RevealScores { id, scores, salt }])
 		}
 
-		/// Sets the digest of the quality model validators must run (`poq-scorer digest`: the
-		/// SHA-256 of the model folder's manifest).
+		/// Schedules the quality model `digest` (`poq-scorer digest`: the SHA-256 of the model
+		/// folder's manifest) to take effect at block `at`, at least [`Self::max_request_lifetime`]
+		/// ahead: committees drawn from `at` on score with it, requests drawn before keep theirs.
+		/// Replaces a change not yet in effect.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::set_quality_model())]
-		pub fn set_quality_model(origin: OriginFor<T>, digest: [u8; 32]) -> DispatchResult {
+		pub fn set_quality_model(
+			origin: OriginFor<T>,
+			digest: [u8; 32],
+			at: BlockNumberFor<T>,
+		) -> DispatchResult {
 			T::ModelOrigin::ensure_origin(origin)?;
-			QualityModel::<T>::put(digest);
-			Self::deposit_event(Event::QualityModelSet { digest });
-			Ok(())
+			Self::do_schedule_model(digest, at)
 		}
 
 		/// Adds `amount` to the caller's bond (held at once): more weight in draws and in the

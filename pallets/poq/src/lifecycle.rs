@@ -66,6 +66,7 @@ impl<T: Config> Pallet<T> {
 			nodes: BoundedVec::new(),
 			responders: BoundedVec::new(),
 			committee: BoundedVec::new(),
+			model: None,
 		};
 		NextRequestId::<T>::put(id.saturating_add(1));
 		Self::deposit_event(Event::RequestSubmitted { id, who: client, fee });
@@ -346,6 +347,7 @@ impl<T: Config> Pallet<T> {
 		committee.iter().for_each(|member| Self::set_busy(&member.who, true));
 		let members = committee.iter().map(|member| member.who.clone()).collect();
 		request.committee = committee;
+		request.model = QualityModel::<T>::get();
 		let commit_by = Self::open_window(id, request, Phase::Committing, T::CommitWindow::get());
 		Self::deposit_event(Event::CommitteeSelected { id, committee: members, commit_by });
 	}

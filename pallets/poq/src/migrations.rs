@@ -6,6 +6,10 @@
 //! back, its seats are freed, its prompt and answers go, and an `Expired` outcome records it.
 //! Finished outcomes are kept, with no node slashed, and every participant starts with no
 //! strikes.
+//!
+//! [`v2::MigrateToV2`] (storage version 1 → 2) gives each live request the quality model its
+//! committee scores with: the model in force for a request whose committee is drawn, none yet
+//! for the others (they take the one in force at their draw).
 
 use crate::{pallet::*, types::*};
 use frame_support::{
@@ -125,6 +129,35 @@ pub mod v0 {
 
 pub mod v1 {
 	use super::*;
+	use codec::{Decode, Encode};
+	use frame_support::{storage_alias, Twox64Concat};
+	use frame_system::pallet_prelude::BlockNumberFor;
+
+	/// A storage-version-1 request: no model of its own, every committee scored with the one in
+	/// force.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+	pub struct Request<AccountId, Balance, BlockNumber, Member> {
+		pub client: AccountId,
+		pub fee: Balance,
+		pub phase: Phase,
+		pub ends_at: BlockNumber,
+		pub nodes: alloc::vec::Vec<NodeSeat<AccountId>>,
+		pub responders: alloc::vec::Vec<AccountId>,
+		pub committee: alloc::vec::Vec<Member>,
+	}
+
+	/// [`Request`] of a runtime (the bounded vectors encode as plain ones).
+	pub type RequestOf<T> = Request<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		MemberOf<T>,
+	>;
+
+	/// Live requests in the storage-version-1 layout.
+	#[storage_alias]
+	pub type Requests<T: Config> =
+		CountedStorageMap<Pallet<T>, Twox64Concat, RequestId, RequestOf<T>>;
 
 	/// Ends every v1 request with a full refund and upgrades the outcomes. Unchecked: wrapped in
 	/// [`MigrateToV1`], which runs it only on storage version 0.
@@ -231,6 +264,81 @@ pub mod v1 {
 		0,
 		1,
 		InnerMigrateV0ToV1<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+pub mod v2 {
+	use super::*;
+	use frame_support::BoundedVec;
+
+	/// Gives each live request its model. Unchecked: wrapped in [`MigrateToV2`], which runs it
+	/// only on storage version 1.
+	pub struct InnerMigrateV1ToV2<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let model = QualityModel::<T>::get();
+			let mut requests = 0u64;
+			Requests::<T>::translate::<v1::RequestOf<T>, _>(|_, old| {
+				requests += 1;
+				let drawn = !old.committee.is_empty();
+				// The bounds are the same as in version 1: nothing is truncated.
+				Some(Request {
+					client: old.client,
+					fee: old.fee,
+					phase: old.phase,
+					ends_at: old.ends_at,
+					nodes: BoundedVec::truncate_from(old.nodes),
+					responders: BoundedVec::truncate_from(old.responders),
+					committee: BoundedVec::truncate_from(old.committee),
+					model: if drawn { model } else { None },
+				})
+			});
+			T::DbWeight::get().reads_writes(requests + 1, requests)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			use codec::Encode;
+			let requests: alloc::vec::Vec<(RequestId, v1::RequestOf<T>)> =
+				v1::Requests::<T>::iter().collect();
+			Ok(requests.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use codec::Decode;
+			use frame_support::ensure;
+			let before = <alloc::vec::Vec<(RequestId, v1::RequestOf<T>)>>::decode(&mut &state[..])
+				.map_err(|_| "pre-upgrade state does not decode")?;
+			ensure!(Requests::<T>::count() == before.len() as u32, "a request was lost");
+			let model = QualityModel::<T>::get();
+			for (id, old) in before {
+				let new = Requests::<T>::get(id).ok_or("a request was lost")?;
+				ensure!(
+					new.client == old.client
+						&& new.fee == old.fee
+						&& new.phase == old.phase
+						&& new.ends_at == old.ends_at
+						&& new.nodes.into_inner() == old.nodes
+						&& new.responders.into_inner() == old.responders
+						&& new.committee.into_inner() == old.committee,
+					"a request changed"
+				);
+				let expected = if old.committee.is_empty() { None } else { model };
+				ensure!(new.model == expected, "a request got the wrong model");
+			}
+			Pallet::<T>::do_try_state(Pallet::<T>::now())
+		}
+	}
+
+	/// Storage version 1 → 2: see [`InnerMigrateV1ToV2`].
+	pub type MigrateToV2<T> = VersionedMigration<
+		1,
+		2,
+		InnerMigrateV1ToV2<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -5,10 +5,12 @@
 //! Per imported best block, under a lock (workers of consecutive blocks may run at once), every
 //! local key gets at most one *round*: its reveals, then its commitments, in one `submit_work`
 //! (more when they exceed `MaxWorkItems`), free of fees. All the responses the round commits on
-//! that have no kept scores are scored in one model call.
+//! that have no kept scores are scored in one call per quality model, each request with the
+//! model its committee was drawn under (`Request::model`: a node holds the old and the new model
+//! while the chain switches).
 //! - a pending commit takes the `(scores, salt)` kept for that request, account **and scoring
-//!   input** (a hash of the prompt and the responses in order), or scores the responses through
-//!   the node's model ([`poq_model_interface`]), draws a fresh salt and keeps all three in
+//!   input** (a hash of the model, the prompt and the responses in order), or scores the
+//!   responses through the node's model ([`poq_model_interface`]), draws a fresh salt and keeps all three in
 //!   persistent local storage **before** sending, so a resent commit and a reveal after a restart
 //!   use the same salt, and a fork with other responses is scored afresh instead of getting
 //!   scores of responses it does not have;
@@ -33,7 +35,10 @@ use crate::{
 	queries::Task,
 	types::{RequestId, Work},
 };
-use alloc::{collections::BTreeMap, vec::Vec};
+use alloc::{
+	collections::{BTreeMap, BTreeSet},
+	vec::Vec,
+};
 use codec::{Decode, Encode};
 use frame_support::{traits::Get, BoundedVec};
 use frame_system::{
@@ -94,7 +99,7 @@ pub mod crypto {
 /// scoring input they were computed on.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Kept {
-	/// `blake2_256` of the SCALE-encoded `(prompt, responses)`.
+	/// `blake2_256` of the SCALE-encoded `(model, prompt, responses)`: [`input_hash`].
 	pub input: [u8; 32],
 	pub scores: Vec<u16>,
 	pub salt: [u8; 32],
@@ -118,9 +123,9 @@ pub fn kept_key<AccountId: Encode>(who: &AccountId, id: RequestId) -> Vec<u8> {
 	(KEPT, who, id).encode()
 }
 
-/// The hash a [`Kept`] entry carries of a scoring input.
-pub fn input_hash(prompt: &[u8], responses: &[Vec<u8>]) -> [u8; 32] {
-	sp_io::hashing::blake2_256(&(prompt, responses).encode())
+/// The hash a [`Kept`] entry carries of a scoring input and the model that scores it.
+pub fn input_hash(model: &[u8; 32], prompt: &[u8], responses: &[Vec<u8>]) -> [u8; 32] {
+	sp_io::hashing::blake2_256(&(model, prompt, responses).encode())
 }
 
 /// The last round an account sent: the block, and the nonce the account has once it landed.
@@ -137,10 +142,6 @@ impl<T: Config> Pallet<T> {
 		if accounts.is_empty() {
 			return;
 		}
-		let Some(digest) = QualityModel::<T>::get() else {
-			log::warn!(target: LOG_TARGET, "no quality model is set on chain: not scoring");
-			return;
-		};
 		let mut lock =
 			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
 				LOCK,
@@ -151,7 +152,7 @@ impl<T: Config> Pallet<T> {
 			log::debug!(target: LOG_TARGET, "#{now:?}: an earlier worker still runs");
 			return;
 		};
-		let mut scorer = Scorer::new(digest);
+		let mut scorer = Scorer::default();
 		for account in accounts {
 			Self::forget_finished(&account.id, now);
 			if Self::round_in_flight(&account.id, now) {
@@ -338,14 +339,17 @@ impl<T: Config> Pallet<T> {
 
 /// Reads, hashes and scores each request's scoring input at most once per worker run (every
 /// local account sits on the same requests), scoring only when some account needs scores.
+#[derive(Default)]
 struct Scorer {
-	digest: [u8; 32],
 	inputs: BTreeMap<RequestId, Option<Input>>,
-	unavailable_logged: bool,
+	/// Models the node could not score with, logged once per run.
+	unavailable: BTreeSet<[u8; 32]>,
 }
 
 /// A request's scoring input, its [`input_hash`] and, once asked for, the model's scores.
 struct Input {
+	/// The quality model the request's committee scores with.
+	model: [u8; 32],
 	prompt: Vec<u8>,
 	responses: Vec<Vec<u8>>,
 	hash: [u8; 32],
@@ -353,45 +357,42 @@ struct Input {
 }
 
 impl Scorer {
-	fn new(digest: [u8; 32]) -> Self {
-		Self { digest, inputs: BTreeMap::new(), unavailable_logged: false }
-	}
-
-	/// The [`input_hash`] of request `id`'s scoring input; `None` when it has none.
+	/// The [`input_hash`] of request `id`'s scoring input; `None` when it has none, or no model
+	/// was in force when its committee was drawn.
 	fn input_hash<T: Config>(&mut self, id: RequestId) -> Option<[u8; 32]> {
 		let input = self.inputs.entry(id).or_insert_with(|| {
-			Pallet::<T>::scoring_input(id).map(|(prompt, responses)| Input {
-				hash: input_hash(&prompt, &responses),
-				prompt,
-				responses,
-				scores: None,
-			})
+			let model = Requests::<T>::get(id)?.model?;
+			let (prompt, responses) = Pallet::<T>::scoring_input(id)?;
+			let hash = input_hash(&model, &prompt, &responses);
+			Some(Input { model, prompt, responses, hash, scores: None })
 		});
 		input.as_ref().map(|input| input.hash)
 	}
 
 	/// Scores the responses of requests `ids` not scored yet, whose inputs
-	/// [`Self::input_hash`] has read, in one model call.
+	/// [`Self::input_hash`] has read, in one call per model.
 	fn score<T: Config>(&mut self, ids: &[RequestId]) {
-		let mut pending: Vec<&mut Input> = self
+		let mut pending: BTreeMap<[u8; 32], Vec<&mut Input>> = BTreeMap::new();
+		let unscored = self
 			.inputs
 			.iter_mut()
 			.filter(|(id, _)| ids.contains(id))
 			.filter_map(|(_, input)| input.as_mut())
-			.filter(|input| input.scores.is_none())
-			.collect();
-		if pending.is_empty() {
-			return;
+			.filter(|input| input.scores.is_none());
+		for input in unscored {
+			pending.entry(input.model).or_default().push(input);
 		}
-		// Scored once: the responses are not needed again.
-		let requests: Vec<(Vec<u8>, Vec<Vec<u8>>)> = pending
-			.iter_mut()
-			.map(|input| (input.prompt.clone(), core::mem::take(&mut input.responses)))
-			.collect();
-		let scored = poq_model_interface::poq_model::score_requests(requests, &self.digest)
-			.filter(|scored| scored.len() == pending.len());
-		for (index, input) in pending.into_iter().enumerate() {
-			input.scores = Some(scored.as_ref().map(|scored| scored[index].clone()));
+		for (model, mut inputs) in pending {
+			// Scored once: the responses are not needed again.
+			let requests: Vec<(Vec<u8>, Vec<Vec<u8>>)> = inputs
+				.iter_mut()
+				.map(|input| (input.prompt.clone(), core::mem::take(&mut input.responses)))
+				.collect();
+			let scored = poq_model_interface::poq_model::score_requests(requests, &model)
+				.filter(|scored| scored.len() == inputs.len());
+			for (index, input) in inputs.into_iter().enumerate() {
+				input.scores = Some(scored.as_ref().map(|scored| scored[index].clone()));
+			}
 		}
 	}
 
@@ -399,12 +400,11 @@ impl Scorer {
 	fn scores(&mut self, id: RequestId) -> Option<Vec<u16>> {
 		let input = self.inputs.get_mut(&id)?.as_mut()?;
 		let scores = input.scores.clone().flatten();
-		if scores.is_none() && !self.unavailable_logged {
-			self.unavailable_logged = true;
+		if scores.is_none() && self.unavailable.insert(input.model) {
 			log::warn!(
 				target: LOG_TARGET,
-				"the node has no quality model with digest 0x{}: not scoring",
-				hex(&self.digest),
+				"the node has no quality model with digest 0x{}: not scoring request {id}",
+				hex(&input.model),
 			);
 		}
 		scores

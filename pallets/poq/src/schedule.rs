@@ -1,8 +1,9 @@
-//! When phases end and outcomes go: the per-block work of the hooks, bounded.
+//! When phases end, outcomes go and a new quality model takes over: the per-block work of the
+//! hooks, bounded.
 
 use crate::{pallet::*, types::RequestId};
 use alloc::vec::Vec;
-use frame_support::{defensive, traits::Get, weights::Weight};
+use frame_support::{defensive, dispatch::DispatchResult, ensure, traits::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::Saturating;
 
@@ -59,6 +60,44 @@ impl<T: Config> Pallet<T> {
 	/// at most `MaxLiveRequests` of them, and they end in order, `MaxHookItemsPerBlock` a block.
 	pub fn max_deadline_delay() -> BlockNumberFor<T> {
 		T::MaxLiveRequests::get().div_ceil(T::MaxHookItemsPerBlock::get().max(1)).into()
+	}
+
+	/// The most blocks a request lives, from its submission to its settlement: its four windows
+	/// (answers, their reveal, scores, their reveal), two draws of two blocks each (randomness
+	/// known after the previous phase closed, tried the block after), and each of its six
+	/// deadlines carried at most [`Self::max_deadline_delay`] blocks.
+	pub fn max_request_lifetime() -> BlockNumberFor<T> {
+		let windows = T::ResponseWindow::get()
+			.saturating_add(T::RevealWindow::get())
+			.saturating_add(T::CommitWindow::get())
+			.saturating_add(T::RevealWindow::get());
+		windows
+			.saturating_add(4u32.into())
+			.saturating_add(Self::max_deadline_delay().saturating_mul(6u32.into()))
+	}
+
+	/// Schedules the quality model `digest` from block `at`, at least
+	/// [`Self::max_request_lifetime`] from now: every validator has that long to load it.
+	pub(crate) fn do_schedule_model(digest: [u8; 32], at: BlockNumberFor<T>) -> DispatchResult {
+		let earliest = Self::now().saturating_add(Self::max_request_lifetime());
+		ensure!(at >= earliest, Error::<T>::ModelChangeTooSoon);
+		ModelChange::<T>::put((at, digest));
+		Self::deposit_event(Event::QualityModelScheduled { digest, at });
+		Ok(())
+	}
+
+	/// Puts the scheduled model in force once its block has come, before that block's draws;
+	/// returns whether it did.
+	pub(crate) fn apply_model_change(now: BlockNumberFor<T>) -> bool {
+		match ModelChange::<T>::get() {
+			Some((at, digest)) if at <= now => {
+				ModelChange::<T>::kill();
+				QualityModel::<T>::put(digest);
+				Self::deposit_event(Event::QualityModelSet { digest });
+				true
+			},
+			_ => false,
+		}
 	}
 
 	/// Queues request `id`'s outcome to be pruned `RetainFinished` blocks after `now`, and

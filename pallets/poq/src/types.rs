@@ -147,6 +147,9 @@ where
 	pub responders: BoundedVec<AccountId, MaxNodes>,
 	/// Drawn once the answers are revealed; empty before.
 	pub committee: BoundedVec<Member<AccountId, Balance, MaxNodes>, MaxCommittee>,
+	/// Digest of the quality model the committee scores with: the one in force when it was
+	/// drawn, kept through a later model change. `None` before the draw, or if no model was set.
+	pub model: Option<[u8; 32]>,
 }
 
 /// What an inference node earned or lost on a finished request.

@@ -50,6 +50,7 @@ pub trait WeightInfo {
 	fn set_operator() -> Weight;
 	fn set_quality_model() -> Weight;
 	fn on_initialize_base() -> Weight;
+	fn apply_model_change() -> Weight;
 	fn draw_nodes() -> Weight;
 	fn draw_committee() -> Weight;
 	fn end_reveal_window() -> Weight;
@@ -260,7 +261,11 @@ macro_rules! weights {
 			// Proof size: measured `112`, estimated `19863`.
 			// Minimum execution time: 6_349_000 picoseconds.
 			Weight::from_parts(7_110_000, 19863)
-				.saturating_add(<$db>::get().reads(2))
+				.saturating_add(<$db>::get().reads(3))
+		}
+		fn apply_model_change() -> Weight {
+			Weight::from_parts(10_000_000, 0)
+				.saturating_add(<$db>::get().writes(2))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
 		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)

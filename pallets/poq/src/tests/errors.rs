@@ -245,6 +245,9 @@ fn reveal_errors() {
 #[test]
 fn quality_model_needs_root() {
 	ExtBuilder::default().execute(|| {
-		assert_noop!(Poq::set_quality_model(signed(ALICE), [1; 32]), DispatchError::BadOrigin);
+		assert_noop!(
+			Poq::set_quality_model(signed(ALICE), [1; 32], u64::MAX),
+			DispatchError::BadOrigin
+		);
 	});
 }

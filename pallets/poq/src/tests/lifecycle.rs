@@ -327,11 +327,61 @@ fn requests_are_numbered_from_zero_and_drawn_differently() {
 }
 
 #[test]
-fn quality_model_is_set_by_root() {
+fn a_model_change_takes_effect_at_its_block_and_live_requests_keep_their_model() {
+	const NEW: [u8; 32] = [9; 32];
 	ExtBuilder::default().execute(|| {
+		let at = System::block_number() + Poq::max_request_lifetime();
+		assert_ok!(Poq::set_quality_model(RuntimeOrigin::root(), [8; 32], at + 1));
+		// A second change replaces the first.
+		assert_ok!(Poq::set_quality_model(RuntimeOrigin::root(), NEW, at));
+		assert!(poq_events().contains(&Event::QualityModelScheduled { digest: NEW, at }));
+		assert_eq!(ModelChange::<Test>::get(), Some((at, NEW)));
+
+		// A request whose committee is drawn the block before the change scores with the old
+		// model to its end.
+		run_to_block(at - 1 - 2 * DRAW_DELAY);
+		let before = submit(ALICE, MIN_FEE);
+		respond_all(before);
+		assert_eq!(System::block_number(), at - 1);
+		assert_eq!(
+			(request(before).phase, request(before).model),
+			(Phase::Committing, Some(MODEL))
+		);
 		assert_eq!(QualityModel::<Test>::get(), Some(MODEL));
-		assert_ok!(Poq::set_quality_model(RuntimeOrigin::root(), [9; 32]));
-		assert_eq!(QualityModel::<Test>::get(), Some([9; 32]));
-		assert!(poq_events().contains(&Event::QualityModelSet { digest: [9; 32] }));
+
+		advance(1);
+		assert_eq!(QualityModel::<Test>::get(), Some(NEW));
+		assert_eq!(ModelChange::<Test>::get(), None);
+		assert!(poq_events().contains(&Event::QualityModelSet { digest: NEW }));
+		assert_eq!(request(before).model, Some(MODEL));
+		// Its committee settles as ever.
+		for v in VALIDATORS {
+			commit(v, before, &[8_000, 7_000]);
+		}
+		for v in VALIDATORS {
+			reveal(v, before, &[8_000, 7_000]);
+		}
+		assert_eq!(outcome(before).phase, Phase::Finalized);
+		// A committee drawn from then on scores with the new model.
+		let after = submit(ALICE, MIN_FEE);
+		respond_all(after);
+		assert_eq!(request(after).model, Some(NEW));
+	});
+}
+
+#[test]
+fn a_model_change_comes_a_request_lifetime_ahead() {
+	ExtBuilder::default().execute(|| {
+		let now = System::block_number();
+		let lifetime = Poq::max_request_lifetime();
+		// Four windows, two draws and six deadlines each carried at most the hook's delay.
+		assert_eq!(lifetime, 4 * WINDOW + 4 + 6 * Poq::max_deadline_delay());
+		for at in [0, now, now + lifetime - 1] {
+			frame_support::assert_noop!(
+				Poq::set_quality_model(RuntimeOrigin::root(), [9; 32], at),
+				Error::<Test>::ModelChangeTooSoon
+			);
+		}
+		assert_ok!(Poq::set_quality_model(RuntimeOrigin::root(), [9; 32], now + lifetime));
 	});
 }

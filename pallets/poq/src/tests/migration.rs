@@ -1,7 +1,11 @@
-//! The protocol v1 → v2 migration on storage written in v1's layout.
+//! The storage migrations on storage written in the layouts before them.
 
 use super::*;
-use crate::migrations::{v0, v1::MigrateToV1};
+use crate::migrations::{
+	v0,
+	v1::{self, MigrateToV1},
+	v2::MigrateToV2,
+};
 use frame_support::{
 	traits::{fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
 	BoundedVec,
@@ -122,5 +126,49 @@ fn v1_requests_end_refunded_and_v1_outcomes_are_kept() {
 		// And the chain goes on under v2.
 		let id = submit(ALICE, FEE);
 		assert_eq!(request(id).phase, Phase::AwaitingResponses);
+	});
+}
+
+#[test]
+fn requests_keep_the_model_in_force_if_their_committee_is_drawn() {
+	ExtBuilder::default().build().execute_with(|| {
+		let drawn = submit(ALICE, FEE);
+		respond_all(drawn);
+		let waiting = submit(ALICE, FEE);
+		assert_eq!(request(drawn).phase, Phase::Committing);
+		assert_eq!(request(waiting).phase, Phase::AwaitingResponses);
+		// Both rewritten as storage version 1 had them: no model of their own.
+		let now: Vec<_> = Requests::<Test>::iter().collect();
+		for (id, r) in &now {
+			v1::Requests::<Test>::insert(
+				id,
+				v1::Request {
+					client: r.client,
+					fee: r.fee,
+					phase: r.phase,
+					ends_at: r.ends_at,
+					nodes: r.nodes.to_vec(),
+					responders: r.responders.to_vec(),
+					committee: r.committee.to_vec(),
+				},
+			);
+		}
+		StorageVersion::new(1).put::<Poq>();
+		assert!(Requests::<Test>::try_get(drawn).is_err(), "v1 bytes do not decode as v2");
+
+		#[cfg(feature = "try-runtime")]
+		MigrateToV2::<Test>::try_on_runtime_upgrade(true).expect("pre and post checks pass");
+		#[cfg(not(feature = "try-runtime"))]
+		MigrateToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(2));
+		assert_eq!(Requests::<Test>::count(), 2);
+		let before = now.iter().find(|(id, _)| *id == drawn).unwrap().1.clone();
+		assert_eq!(request(drawn), RequestOf::<Test> { model: Some(MODEL), ..before });
+		assert_eq!(request(waiting).model, None);
+		// The waiting request takes the model in force at its committee's draw.
+		respond_all(waiting);
+		assert_eq!(request(waiting).model, Some(MODEL));
+		Poq::do_try_state(System::block_number()).expect("invariants hold");
 	});
 }

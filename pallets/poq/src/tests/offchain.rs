@@ -20,15 +20,15 @@ use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
 use sp_runtime::{generic::Preamble, traits::Dispatchable};
 use std::sync::Arc;
 
-/// Scores a response by its length: 300 per byte, capped.
-struct ByLength([u8; 32]);
+/// A model with digest `.0` that scores a response by its length: `.1` per byte, capped.
+struct ByLength([u8; 32], u16);
 
 impl Scorer for ByLength {
 	fn digest(&self) -> [u8; 32] {
 		self.0
 	}
 	fn score(&self, _prompt: &[u8], responses: &[Vec<u8>]) -> Option<Vec<u16>> {
-		Some(responses.iter().map(|r| (r.len() as u16 * 300).min(10_000)).collect())
+		Some(responses.iter().map(|r| (r.len() as u16 * self.1).min(10_000)).collect())
 	}
 	fn score_requests(&self, requests: &[(Vec<u8>, Vec<Vec<u8>>)]) -> Option<Vec<Vec<u16>>> {
 		MODEL_CALLS.with(|calls| calls.set(calls.get() + 1));
@@ -59,9 +59,14 @@ struct Node {
 	validators: Vec<AccountId>,
 }
 
+/// The node's one model, with digest `digest`, scoring 300 per byte.
+fn model(digest: [u8; 32]) -> Vec<Arc<dyn Scorer>> {
+	vec![Arc::new(ByLength(digest, 300))]
+}
+
 /// A chain whose validators are the node's `poq!` keys //Alice, //Bob and //Charlie, with the
-/// node's model (if any) registered for the off-chain worker.
-fn node(model: Option<[u8; 32]>) -> Node {
+/// node's models registered for the off-chain worker.
+fn node(models: Vec<Arc<dyn Scorer>>) -> Node {
 	let keystore = MemoryKeystore::new();
 	let validators: Vec<AccountId> = ["//Alice", "//Bob", "//Charlie"]
 		.into_iter()
@@ -72,14 +77,14 @@ fn node(model: Option<[u8; 32]>) -> Node {
 		.collect();
 	let ext =
 		ExtBuilder::default().validators(validators.iter().map(|v| (*v, BOND)).collect()).build();
-	with_offchain(ext, keystore, model, validators)
+	with_offchain(ext, keystore, models, validators)
 }
 
 /// Registers the worker's extensions on a chain.
 fn with_offchain(
 	mut ext: sp_io::TestExternalities,
 	keystore: MemoryKeystore,
-	model: Option<[u8; 32]>,
+	models: Vec<Arc<dyn Scorer>>,
 	validators: Vec<AccountId>,
 ) -> Node {
 	let (offchain_ext, offchain) = TestOffchainExt::new();
@@ -88,8 +93,8 @@ fn with_offchain(
 	ext.register_extension(OffchainDbExt::new(offchain_ext));
 	ext.register_extension(TransactionPoolExt::new(pool_ext));
 	ext.register_extension(KeystoreExt::new(keystore));
-	if let Some(digest) = model {
-		ext.register_extension(ScorerExt::new(Arc::new(ByLength(digest))));
+	if !models.is_empty() {
+		ext.register_extension(ScorerExt::new(models));
 	}
 	Node { ext, pool, offchain, validators }
 }
@@ -152,7 +157,7 @@ fn kept(who: AccountId, id: RequestId) -> Option<Kept> {
 
 #[test]
 fn commits_then_reveals_the_models_scores() {
-	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	let Node { mut ext, pool, validators, .. } = node(model(MODEL));
 	ext.execute_with(|| {
 		let id = request_in_commit_phase();
 		run_worker();
@@ -189,7 +194,7 @@ fn commits_then_reveals_the_models_scores() {
 
 #[test]
 fn keeps_scores_and_salt_before_sending() {
-	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	let Node { mut ext, pool, validators, .. } = node(model(MODEL));
 	ext.execute_with(|| {
 		let id = request_in_commit_phase();
 		run_worker();
@@ -205,7 +210,7 @@ fn keeps_scores_and_salt_before_sending() {
 
 #[test]
 fn restart_reveals_with_the_kept_salt() {
-	let Node { mut ext, pool, offchain, .. } = node(Some(MODEL));
+	let Node { mut ext, pool, offchain, .. } = node(model(MODEL));
 	ext.execute_with(|| {
 		let id = request_in_commit_phase();
 		run_worker();
@@ -221,7 +226,7 @@ fn restart_reveals_with_the_kept_salt() {
 
 #[test]
 fn sends_nothing_twice_while_a_round_is_on_its_way() {
-	let Node { mut ext, pool, offchain, .. } = node(Some(MODEL));
+	let Node { mut ext, pool, offchain, .. } = node(model(MODEL));
 	ext.execute_with(|| {
 		request_in_commit_phase();
 		run_worker();
@@ -246,7 +251,7 @@ fn sends_nothing_twice_while_a_round_is_on_its_way() {
 
 #[test]
 fn skips_actions_that_would_land_after_the_window() {
-	let Node { mut ext, pool, .. } = node(Some(MODEL));
+	let Node { mut ext, pool, .. } = node(model(MODEL));
 	ext.execute_with(|| {
 		let id = request_in_commit_phase();
 		// The last block of the commit window: a commit sent now lands in the next block, when
@@ -259,12 +264,12 @@ fn skips_actions_that_would_land_after_the_window() {
 
 #[test]
 fn no_model_means_no_commit() {
-	for model in [None, Some([8; 32])] {
-		let Node { mut ext, pool, validators, .. } = node(model);
+	for digest in [None, Some([8; 32])] {
+		let Node { mut ext, pool, validators, .. } = node(digest.map(model).unwrap_or_default());
 		ext.execute_with(|| {
 			let id = request_in_commit_phase();
 			run_worker();
-			assert!(take_pool(&pool).is_empty(), "model {model:?} commits nothing");
+			assert!(take_pool(&pool).is_empty(), "model {digest:?} commits nothing");
 			assert!(validators.iter().all(|v| kept(*v, id).is_none()));
 		});
 	}
@@ -276,7 +281,7 @@ fn keys_of_accounts_off_the_committee_do_nothing() {
 	let keystore = MemoryKeystore::new();
 	keystore.sr25519_generate_new(POQ_KEY_TYPE, Some("//Dave")).unwrap();
 	let Node { mut ext, pool, .. } =
-		with_offchain(ExtBuilder::default().build(), keystore, Some(MODEL), vec![]);
+		with_offchain(ExtBuilder::default().build(), keystore, model(MODEL), vec![]);
 	ext.execute_with(|| {
 		request_in_commit_phase();
 		run_worker();
@@ -295,7 +300,7 @@ fn other_responses(id: RequestId) {
 
 #[test]
 fn a_fork_with_other_responses_is_scored_afresh() {
-	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	let Node { mut ext, pool, validators, .. } = node(model(MODEL));
 	ext.execute_with(|| {
 		let id = request_in_commit_phase();
 		run_worker();
@@ -324,7 +329,7 @@ fn a_fork_with_other_responses_is_scored_afresh() {
 
 #[test]
 fn after_a_reorg_the_reveal_matches_the_commitment_on_this_chain() {
-	let Node { mut ext, pool, .. } = node(Some(MODEL));
+	let Node { mut ext, pool, .. } = node(model(MODEL));
 	ext.execute_with(|| {
 		let id = request_in_commit_phase();
 		run_worker();
@@ -354,7 +359,7 @@ fn after_a_reorg_the_reveal_matches_the_commitment_on_this_chain() {
 
 #[test]
 fn kept_scores_survive_a_best_block_without_the_request() {
-	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	let Node { mut ext, pool, validators, .. } = node(model(MODEL));
 	ext.execute_with(|| {
 		let id = request_in_commit_phase();
 		run_worker();
@@ -376,7 +381,7 @@ fn kept_scores_survive_a_best_block_without_the_request() {
 #[test]
 fn a_node_upgraded_between_commit_and_reveal_reveals_from_the_old_entry() {
 	use sp_runtime::offchain::storage::StorageValueRef;
-	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	let Node { mut ext, pool, validators, .. } = node(model(MODEL));
 	ext.execute_with(|| {
 		let id = request_in_commit_phase();
 		run_worker();
@@ -403,7 +408,7 @@ fn a_node_upgraded_between_commit_and_reveal_reveals_from_the_old_entry() {
 
 #[test]
 fn one_round_reveals_first_then_commits_and_scores_in_one_model_call() {
-	let Node { mut ext, pool, validators, .. } = node(Some(MODEL));
+	let Node { mut ext, pool, validators, .. } = node(model(MODEL));
 	ext.execute_with(|| {
 		let first = submit_only(ALICE, 1_000);
 		let second = submit_only(ALICE, 1_000);
@@ -462,7 +467,7 @@ fn an_operator_key_does_its_accounts_work() {
 	let dave = account_of(keystore.sr25519_generate_new(POQ_KEY_TYPE, Some("//Dave")).unwrap());
 	let ext =
 		ExtBuilder::default().validators(validators.iter().map(|v| (*v, BOND)).collect()).build();
-	let Node { mut ext, pool, .. } = with_offchain(ext, keystore, Some(MODEL), validators);
+	let Node { mut ext, pool, .. } = with_offchain(ext, keystore, model(MODEL), validators);
 	ext.execute_with(|| {
 		assert_ok!(Poq::set_operator(RuntimeOrigin::signed(alice), Some(dave)));
 		let id = request_in_commit_phase();
@@ -479,5 +484,54 @@ fn an_operator_key_does_its_accounts_work() {
 		let result = outcome(id);
 		assert!(result.committee.iter().all(|v| v.paid > 0), "{result:?}");
 		assert_eq!(total(dave), 0, "the operator holds nothing");
+	});
+}
+
+#[test]
+fn each_request_is_scored_with_the_model_its_committee_was_drawn_under() {
+	const NEW: [u8; 32] = [9; 32];
+	let old: Arc<dyn Scorer> = Arc::new(ByLength(MODEL, 300));
+	let new: Arc<dyn Scorer> = Arc::new(ByLength(NEW, 100));
+	let Node { mut ext, pool, validators, .. } = node(vec![old, new]);
+	ext.execute_with(|| {
+		let at = System::block_number() + Poq::max_request_lifetime();
+		assert_ok!(Poq::set_quality_model(RuntimeOrigin::root(), NEW, at));
+		// One committee drawn the block before the change, one in its block.
+		run_to_block(at - 1 - 2 * DRAW_DELAY);
+		let before = submit_only(ALICE, 1_000);
+		advance(1);
+		let after = submit_only(ALICE, 1_000);
+		let answer_all = |id| {
+			for node in NODES {
+				commit_answer(node, id);
+			}
+			for node in NODES {
+				reveal_answer(node, id);
+			}
+		};
+		advance(DRAW_DELAY - 1);
+		answer_all(before);
+		advance(1);
+		answer_all(after);
+		advance(DRAW_DELAY);
+		assert_eq!(System::block_number(), at);
+		assert_eq!(
+			(request(before).phase, request(after).phase),
+			(Phase::Committing, Phase::Committing)
+		);
+		assert_eq!((request(before).model, request(after).model), (Some(MODEL), Some(NEW)));
+
+		MODEL_CALLS.with(|calls| calls.set(0));
+		run_worker();
+		assert_eq!(MODEL_CALLS.with(|calls| calls.get()), 2, "one call per model");
+		include(&pool);
+		let lengths: Vec<u16> = NODES.iter().map(|node| answer(*node).len() as u16).collect();
+		for v in &validators {
+			let by = |per_byte: u16| -> Vec<u16> {
+				lengths.iter().map(|l| (l * per_byte).min(10_000)).collect()
+			};
+			assert_eq!(kept(*v, before).unwrap().scores, by(300));
+			assert_eq!(kept(*v, after).unwrap().scores, by(100));
+		}
 	});
 }
