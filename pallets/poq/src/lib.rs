@@ -573,6 +573,26 @@ pub mod pallet {
 		}
 	}
 
+	#[pallet::extra_constants]
+	impl<T: Config> Pallet<T> {
+		/// The most blocks a request lives, from its submission to its settlement: its four windows
+		/// (answers, their reveal, scores, their reveal), two draws of two blocks each (randomness
+		/// known after the previous phase closed, tried the block after), and each of its six
+		/// deadlines carried at most [`Self::max_deadline_delay`] blocks. A model change comes at
+		/// least this far ahead (`set_quality_model`).
+		#[pallet::constant_name(MaxRequestLifetime)]
+		pub fn max_request_lifetime() -> BlockNumberFor<T> {
+			use sp_runtime::Saturating;
+			let windows = T::ResponseWindow::get()
+				.saturating_add(T::RevealWindow::get())
+				.saturating_add(T::CommitWindow::get())
+				.saturating_add(T::RevealWindow::get());
+			windows
+				.saturating_add(4u32.into())
+				.saturating_add(Self::max_deadline_delay().saturating_mul(6u32.into()))
+		}
+	}
+
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers the caller as an inference node, holding `bond` (at least `MinBond`).

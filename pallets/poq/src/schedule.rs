@@ -62,20 +62,6 @@ impl<T: Config> Pallet<T> {
 		T::MaxLiveRequests::get().div_ceil(T::MaxHookItemsPerBlock::get().max(1)).into()
 	}
 
-	/// The most blocks a request lives, from its submission to its settlement: its four windows
-	/// (answers, their reveal, scores, their reveal), two draws of two blocks each (randomness
-	/// known after the previous phase closed, tried the block after), and each of its six
-	/// deadlines carried at most [`Self::max_deadline_delay`] blocks.
-	pub fn max_request_lifetime() -> BlockNumberFor<T> {
-		let windows = T::ResponseWindow::get()
-			.saturating_add(T::RevealWindow::get())
-			.saturating_add(T::CommitWindow::get())
-			.saturating_add(T::RevealWindow::get());
-		windows
-			.saturating_add(4u32.into())
-			.saturating_add(Self::max_deadline_delay().saturating_mul(6u32.into()))
-	}
-
 	/// Schedules the quality model `digest` from block `at`, at least
 	/// [`Self::max_request_lifetime`] from now: every validator has that long to load it.
 	pub(crate) fn do_schedule_model(digest: [u8; 32], at: BlockNumberFor<T>) -> DispatchResult {
