@@ -32,6 +32,10 @@ fn properties() -> sc_chain_spec::Properties {
 	properties
 }
 
+/// The relay chain the development and local-testnet chains are launched with
+/// (`zombienet.toml`).
+const LOCAL_RELAY_CHAIN: &str = "westend-local";
+
 fn from_preset(
 	name: &str,
 	id: &str,
@@ -47,6 +51,7 @@ fn from_preset(
 	.with_name(name)
 	.with_id(id)
 	.with_chain_type(chain_type)
+	.with_protocol_id(id)
 	.with_genesis_config_preset_name(preset)
 	.with_properties(properties())
 	.build())
@@ -60,7 +65,7 @@ pub fn development() -> Result<ChainSpec, String> {
 		"poq_dev",
 		ChainType::Development,
 		sp_genesis_builder::DEV_RUNTIME_PRESET,
-		"rococo-local",
+		LOCAL_RELAY_CHAIN,
 	)
 }
 
@@ -71,6 +76,18 @@ pub fn local_testnet() -> Result<ChainSpec, String> {
 		"poq_local_testnet",
 		ChainType::Local,
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
-		"rococo-local",
+		LOCAL_RELAY_CHAIN,
+	)
+}
+
+/// A live chain on Polkadot: no sudo and no dev account. Its collators, technical committee,
+/// parachain id and endowments are patched in before launch (`docs/launch.md`).
+pub fn production() -> Result<ChainSpec, String> {
+	from_preset(
+		"Proof of Quality",
+		"poq",
+		ChainType::Live,
+		poq_runtime::genesis::PRODUCTION_PRESET,
+		"polkadot",
 	)
 }

@@ -39,6 +39,7 @@ impl SubstrateCli for Cli {
 		Ok(match id {
 			"dev" | "" => Box::new(chain_spec::development()?),
 			"local" => Box::new(chain_spec::local_testnet()?),
+			"production" => Box::new(chain_spec::production()?),
 			path => Box::new(chain_spec::ChainSpec::from_json_file(path.into())?),
 		})
 	}

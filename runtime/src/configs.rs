@@ -5,8 +5,11 @@ use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
-	traits::{ConstBool, ConstU16, ConstU32, ConstU64, ConstU8, VariantCountOf},
-	weights::{constants::RocksDbWeight, ConstantMultiplier},
+	traits::{
+		fungible::HoldConsideration, ConstBool, ConstU16, ConstU32, ConstU64, ConstU8,
+		EitherOfDiverse, LinearStoragePrice, VariantCountOf,
+	},
+	weights::{constants::ParityDbWeight, ConstantMultiplier},
 	PalletId,
 };
 use frame_system::{
@@ -47,7 +50,8 @@ impl frame_system::Config for Runtime {
 	type BlockHashCount = ConstU32<256>;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
-	type DbWeight = RocksDbWeight;
+	// The node stores its state in ParityDB.
+	type DbWeight = ParityDbWeight;
 	type BlockWeights = RuntimeBlockWeights;
 	type BlockLength = RuntimeBlockLength;
 	type SS58Prefix = ConstU16<42>;
@@ -125,10 +129,80 @@ pub type SlowAdjustingFeeUpdate = pallet_transaction_payment::TargetedFeeAdjustm
 	MaximumMultiplier,
 >;
 
+/// Sudo holds root on the development and local-testnet presets only; the production preset
+/// has no key, and root is the technical committee's through the whitelist.
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = ();
+}
+
+/// The technical committee's instance of `pallet_collective`.
+pub type TechnicalCollective = pallet_collective::Instance1;
+
+/// Root, or two thirds of the technical committee: who may change the quality model, the
+/// collator set and the committee itself, and (through the whitelist) dispatch as root, for a
+/// runtime upgrade.
+pub type TechnicalCommitteeOrigin = EitherOfDiverse<
+	EnsureRoot<AccountId>,
+	pallet_collective::EnsureProportionAtLeast<AccountId, TechnicalCollective, 2, 3>,
+>;
+
+parameter_types! {
+	/// A motion is open for votes this long.
+	pub const TechnicalMotionDuration: BlockNumber = 3 * DAYS;
+	/// A motion may dispatch at most half a block.
+	pub MaxProposalWeight: Weight = Perbill::from_percent(50) * RuntimeBlockWeights::get().max_block;
+}
+
+impl pallet_collective::Config<TechnicalCollective> for Runtime {
+	type RuntimeOrigin = RuntimeOrigin;
+	type Proposal = RuntimeCall;
+	type RuntimeEvent = RuntimeEvent;
+	type MotionDuration = TechnicalMotionDuration;
+	type MaxProposals = ConstU32<32>;
+	type MaxMembers = ConstU32<16>;
+	type DefaultVote = pallet_collective::PrimeDefaultVote;
+	type WeightInfo = pallet_collective::weights::SubstrateWeight<Runtime>;
+	type SetMembersOrigin = TechnicalCommitteeOrigin;
+	type MaxProposalWeight = MaxProposalWeight;
+	type DisapproveOrigin = EnsureRoot<AccountId>;
+	type KillOrigin = EnsureRoot<AccountId>;
+	type Consideration = ();
+}
+
+parameter_types! {
+	pub const PreimageBaseDeposit: Balance = UNIT;
+	pub const PreimageByteDeposit: Balance = 10 * MICRO_UNIT;
+	pub const PreimageHoldReason: RuntimeHoldReason =
+		RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
+}
+
+/// Calls noted for the whitelist, with a deposit held for their bytes.
+impl pallet_preimage::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = pallet_preimage::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type ManagerOrigin = EnsureRoot<AccountId>;
+	type Consideration = HoldConsideration<
+		AccountId,
+		Balances,
+		PreimageHoldReason,
+		LinearStoragePrice<PreimageBaseDeposit, PreimageByteDeposit, Balance>,
+	>;
+}
+
+/// Root for the technical committee: a motion whitelists a call's hash, a second dispatches
+/// the call as root (a runtime upgrade: `system.authorize_upgrade`).
+impl pallet_whitelist::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type WhitelistOrigin = TechnicalCommitteeOrigin;
+	type DispatchWhitelistedOrigin = TechnicalCommitteeOrigin;
+	type Preimages = Preimage;
+	type DeferredDispatchExpiration = ConstU32<{ 7 * DAYS }>;
+	type BlockNumberProvider = System;
+	type WeightInfo = pallet_whitelist::weights::SubstrateWeight<Runtime>;
 }
 
 parameter_types! {
@@ -190,7 +264,7 @@ impl pallet_aura::Config for Runtime {
 impl pallet_collator_selection::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
-	type UpdateOrigin = EnsureRoot<AccountId>;
+	type UpdateOrigin = TechnicalCommitteeOrigin;
 	type PotId = PotId;
 	type MaxCandidates = ConstU32<100>;
 	type MinEligibleCollators = ConstU32<1>;
@@ -219,7 +293,7 @@ impl pallet_poq::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Randomness = RelayRandomness;
 	type OnSlash = ();
-	type ModelOrigin = EnsureRoot<AccountId>;
+	type ModelOrigin = TechnicalCommitteeOrigin;
 	type WeightInfo = pallet_poq::weights::SubstrateWeight<Runtime>;
 	type AuthorityId = pallet_poq::crypto::PoqAuthId;
 	type MinBond = ConstU128<{ 100 * UNIT }>;

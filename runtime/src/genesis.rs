@@ -1,4 +1,5 @@
-//! Genesis presets: `development` and `local_testnet`.
+//! Genesis presets: `development` and `local_testnet`, with dev accounts and sudo, and
+//! `production`, with neither.
 
 use crate::*;
 use alloc::{vec, vec::Vec};
@@ -19,11 +20,17 @@ pub const DEFAULT_MODEL_DIGEST: [u8; 32] = [
 const ENDOWMENT: Balance = 1 << 60;
 const BOND: Balance = 1_000 * UNIT;
 
+/// The name of the production preset.
+pub const PRODUCTION_PRESET: &str = "production";
+
+/// A chain of dev accounts: `collators` collate, //Alice is sudo, //Alice, //Bob and //Charlie
+/// validate and form the technical committee, //Dave and //Eve are inference nodes.
 fn genesis(collators: Vec<Sr25519Keyring>) -> Value {
 	let account = |key: &Sr25519Keyring| key.to_account_id();
 	let bonded =
 		|keys: &[Sr25519Keyring]| keys.iter().map(|k| (account(k), BOND)).collect::<Vec<_>>();
-	let validators = bonded(&[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]);
+	let committee = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie];
+	let validators = bonded(&committee);
 	let inference_nodes = bonded(&[Sr25519Keyring::Dave, Sr25519Keyring::Eve]);
 	serde_json::json!({
 		"balances": {
@@ -40,11 +47,25 @@ fn genesis(collators: Vec<Sr25519Keyring>) -> Value {
 			}).collect::<Vec<_>>(),
 		},
 		"sudo": { "key": Some(account(&Sr25519Keyring::Alice)) },
+		"technicalCommittee": { "members": committee.iter().map(account).collect::<Vec<_>>() },
 		"poq": {
 			"qualityModel": Some(DEFAULT_MODEL_DIGEST),
 			"validators": validators,
 			"inferenceNodes": inference_nodes,
 		},
+	})
+}
+
+/// A live chain's genesis, short of its accounts: no sudo, no dev account, no balance. The
+/// launching team patches in its collators (`collatorSelection.invulnerables`, `session.keys`),
+/// its technical committee (`technicalCommittee.members`), its parachain id and endowments
+/// (`docs/launch.md`); the committee then holds root through the whitelist.
+fn production() -> Value {
+	serde_json::json!({
+		"parachainInfo": { "parachainId": PARACHAIN_ID },
+		"collatorSelection": { "candidacyBond": EXISTENTIAL_DEPOSIT * 16 },
+		"sudo": { "key": Option::<AccountId>::None },
+		"poq": { "qualityModel": Some(DEFAULT_MODEL_DIGEST) },
 	})
 }
 
@@ -55,6 +76,7 @@ pub fn preset(id: &PresetId) -> Option<Vec<u8>> {
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => {
 			genesis(vec![Sr25519Keyring::Alice, Sr25519Keyring::Bob])
 		},
+		PRODUCTION_PRESET => production(),
 		_ => return None,
 	};
 	Some(serde_json::to_string(&value).ok()?.into_bytes())
@@ -64,5 +86,6 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(PRODUCTION_PRESET),
 	]
 }

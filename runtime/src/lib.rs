@@ -199,6 +199,12 @@ mod runtime {
 
 	#[runtime::pallet_index(15)]
 	pub type Sudo = pallet_sudo;
+	#[runtime::pallet_index(16)]
+	pub type TechnicalCommittee = pallet_collective<Instance1>;
+	#[runtime::pallet_index(17)]
+	pub type Preimage = pallet_preimage;
+	#[runtime::pallet_index(18)]
+	pub type Whitelist = pallet_whitelist;
 
 	// Collator support; the order matters: authorship, selection, session, aura.
 	#[runtime::pallet_index(20)]
