@@ -1,29 +1,44 @@
 #!/usr/bin/env bash
-# Regenerates `pallets/poq/src/weights.rs`: builds the node with its benchmarks and runs
-# `benchmark pallet` for pallet-poq on the development chain's runtime.
+# Regenerates the runtime's weights on this machine: builds the node with its benchmarks and runs
+# `benchmark pallet` on the development chain's runtime, for pallet-poq into
+# `pallets/poq/src/weights.rs` (with its own template), and for every other pallet
+# `runtime/src/benches.rs` lists into `runtime/src/weights/<pallet>.rs`.
 #
-#   bash scripts/benchmark.sh [--steps 50] [--repeat 20]
+#   bash scripts/benchmark.sh [--steps 50] [--repeat 20] [--runtime-steps 10] [--runtime-repeat 5]
+#
+# The other pallets' benchmarks have many components each (collator selection's run up to 100
+# candidates), so they take fewer samples by default: about 10 min for all of them on 2 cores,
+# where 50 steps and 20 repeats took more than 10 min for collator selection alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"
 steps=50
 repeat=20
+runtime_steps=10
+runtime_repeat=5
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--steps) steps=$2; shift 2 ;;
 	--repeat) repeat=$2; shift 2 ;;
+	--runtime-steps) runtime_steps=$2; shift 2 ;;
+	--runtime-repeat) runtime_repeat=$2; shift 2 ;;
 	*) echo "unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 
 bash scripts/prerequisites.sh
 cargo build --release --locked -p poq-node --features runtime-benchmarks
-"$CARGO_TARGET_DIR/release/poq-node" benchmark pallet \
-	--chain dev \
-	--pallet pallet_poq \
-	--extrinsic '*' \
-	--wasm-execution compiled \
-	--steps "$steps" \
-	--repeat "$repeat" \
-	--template scripts/weight-template.hbs \
-	--output pallets/poq/src/weights.rs
+bench() {
+	"$CARGO_TARGET_DIR/release/poq-node" benchmark pallet \
+		--chain dev \
+		--extrinsic '*' \
+		--wasm-execution compiled \
+		"$@"
+}
+bench --pallet pallet_poq --steps "$steps" --repeat "$repeat" \
+	--template scripts/weight-template.hbs --output pallets/poq/src/weights.rs
+pallets=$(grep -o '\[pallet_[a-z_]*,' runtime/src/benches.rs | tr -d '[,' | grep -vx pallet_poq)
+for pallet in $pallets; do
+	bench --pallet "$pallet" --steps "$runtime_steps" --repeat "$runtime_repeat" \
+		--header scripts/weight-header.txt --output "runtime/src/weights/$pallet.rs"
+done

@@ -126,6 +126,12 @@ pub struct Cli {
 	/// Arguments of the relay-chain node, after `--` (collator mode).
 	#[arg(raw = true)]
 	pub relay_chain_args: Vec<String>,
+
+	/// Skip the hardware benchmark (CPU, memory, disk against Polkadot's reference hardware) the
+	/// parachain node runs at start, and reports to telemetry.
+	#[cfg(feature = "parachain")]
+	#[arg(long)]
+	pub no_hardware_benchmarks: bool,
 }
 
 /// The command line of the relay-chain node a collator runs beside the parachain: the

@@ -37,8 +37,9 @@ type Network = sc_network::Litep2pNetworkBackend;
 /// Aura's key pair; the runtime's `AuraId` is its public key.
 type AuraPair = sp_consensus_aura::sr25519::AuthorityPair;
 
-/// Relay-chain slot, as on Polkadot and its test relay chains.
-const RELAY_CHAIN_SLOT_DURATION: Duration = Duration::from_secs(6);
+/// Relay-chain slot, as the runtime's consensus hook has it.
+const RELAY_CHAIN_SLOT_DURATION: Duration =
+	Duration::from_millis(poq_runtime::RELAY_CHAIN_SLOT_DURATION_MILLIS as u64);
 
 /// The time a collator gives itself to build a block.
 const AUTHORING_DURATION: Duration = Duration::from_millis(2_000);
@@ -73,12 +74,16 @@ pub fn new_partial(config: &Configuration) -> Result<Partial, sc_service::Error>
 	Ok(Partial { parts, import_queue, block_import })
 }
 
-/// Starts the parachain node beside its relay-chain node.
+/// Starts the parachain node beside its relay-chain node, whose logs are prefixed
+/// `[Relaychain]` as these are `[Parachain]`. `hwbench` is the hardware benchmark it ran, if it
+/// did: printed, checked against the reference hardware and sent to telemetry.
+#[sc_tracing::logging::prefix_logs_with("Parachain")]
 pub async fn start_node(
 	parachain_config: Configuration,
 	relay_chain_config: Configuration,
 	collator_options: CollatorOptions,
 	poq: crate::cli::PoqParams,
+	hwbench: Option<sc_sysinfo::HwBench>,
 ) -> Result<TaskManager, sc_service::Error> {
 	let parachain_config = prepare_node_config(parachain_config);
 	let Partial {
@@ -96,6 +101,26 @@ pub async fn start_node(
 		block_import,
 	} = new_partial(&parachain_config)?;
 
+	let validator = parachain_config.role.is_authority();
+	if let Some(hwbench) = &hwbench {
+		sc_sysinfo::print_hwbench(hwbench);
+		let reference = &frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE;
+		if let (true, Err(failures)) = (validator, reference.check_hardware(hwbench, false)) {
+			log::warn!(
+				target: "poq",
+				"⚠️  This machine falls short of the reference hardware for a collator \
+				 ({failures}): it may miss its slots"
+			);
+		}
+		if let Some(telemetry) = telemetry.as_ref() {
+			task_manager.spawn_handle().spawn(
+				"telemetry_hwbench",
+				None,
+				sc_sysinfo::initialize_hwbench_telemetry(telemetry.handle(), hwbench.clone()),
+			);
+		}
+	}
+
 	let para_id = client
 		.runtime_api()
 		.parachain_id(client.info().best_hash)
@@ -110,12 +135,11 @@ pub async fn start_node(
 			telemetry_worker,
 			&mut task_manager,
 			collator_options.clone(),
-			None,
+			hwbench,
 		)
 		.await
 		.map_err(|e| sc_service::Error::Application(Box::new(e)))?;
 
-	let validator = parachain_config.role.is_authority();
 	let prometheus_registry = parachain_config.prometheus_registry().cloned();
 	let import_queue_service = sc_consensus::ImportQueue::service(&import_queue);
 	let net_config = FullNetworkConfiguration::<_, _, Network>::new(
@@ -142,7 +166,7 @@ pub async fn start_node(
 		.await?;
 
 	let keystore = keystore_container.keystore();
-	let scorers = service::load_scorers(&poq, prometheus_registry.as_ref())?;
+	let scorers = service::load_scorers(&poq, &keystore, prometheus_registry.as_ref())?;
 	service::spawn_offchain_workers(
 		&parachain_config,
 		&task_manager,

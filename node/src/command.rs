@@ -165,14 +165,26 @@ fn run_parachain_node(
 	let relay_chain_cli =
 		crate::cli::RelayChainCli::new(runner.config(), cli.relay_chain_args.iter());
 	let collator_options = cli.run.collator_options();
+	let hardware_benchmarks = !cli.no_hardware_benchmarks;
 	runner.run_node_until_exit(|config| async move {
+		let hwbench = hardware_benchmarks
+			.then(|| {
+				config.database.path().map(|database| {
+					let _ = std::fs::create_dir_all(database);
+					sc_sysinfo::gather_hwbench(
+						Some(database),
+						&frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE,
+					)
+				})
+			})
+			.flatten();
 		let relay_chain_config = SubstrateCli::create_configuration(
 			&relay_chain_cli,
 			&relay_chain_cli,
 			config.tokio_handle.clone(),
 		)
 		.map_err(|e| format!("relay-chain arguments: {e}"))?;
-		crate::collator::start_node(config, relay_chain_config, collator_options, poq)
+		crate::collator::start_node(config, relay_chain_config, collator_options, poq, hwbench)
 			.await
 			.map_err(sc_cli::Error::Service)
 	})

@@ -56,8 +56,8 @@ type Service = PartialComponents<
 	Option<sc_telemetry::Telemetry>,
 >;
 
-/// Relay-chain slot of the mocked relay chain, as on Polkadot.
-const RELAY_CHAIN_SLOT_DURATION_MILLIS: u64 = 6_000;
+/// Relay-chain slot of the mocked relay chain, as the runtime's consensus hook has it.
+const RELAY_CHAIN_SLOT_DURATION_MILLIS: u64 = poq_runtime::RELAY_CHAIN_SLOT_DURATION_MILLIS as u64;
 /// Blocks per epoch of the mocked relay chain.
 const PARA_BLOCKS_PER_RELAY_EPOCH: u32 = 10;
 
@@ -74,6 +74,8 @@ pub struct Parts {
 	pub task_manager: TaskManager,
 	pub transaction_pool: Arc<TransactionPool>,
 	pub telemetry: Option<sc_telemetry::Telemetry>,
+	/// For the collator's relay-chain client.
+	#[cfg(feature = "parachain")]
 	pub telemetry_worker: Option<sc_telemetry::TelemetryWorkerHandle>,
 }
 
@@ -103,6 +105,7 @@ pub fn new_parts(config: &Configuration) -> Result<Parts, sc_service::Error> {
 		)?;
 	let client = Arc::new(client);
 
+	#[cfg(feature = "parachain")]
 	let telemetry_worker = telemetry.as_ref().map(|(worker, _)| worker.handle());
 	let telemetry = telemetry.map(|(worker, telemetry)| {
 		task_manager.spawn_handle().spawn("telemetry", None, worker.run());
@@ -127,6 +130,7 @@ pub fn new_parts(config: &Configuration) -> Result<Parts, sc_service::Error> {
 		task_manager,
 		transaction_pool,
 		telemetry,
+		#[cfg(feature = "parachain")]
 		telemetry_worker,
 	})
 }
@@ -179,11 +183,22 @@ pub fn chain_ops(
 	Ok((client, backend, import_queue, task_manager))
 }
 
-/// Loads the quality models: each `--poq-model`, else the default folder if it exists.
+/// Loads the quality models: each `--poq-model`, else the default folder if it exists and the
+/// keystore holds a `poq!` key (a node that validates); a node without either loads nothing.
 pub fn load_scorers(
 	poq: &PoqParams,
+	keystore: &sp_keystore::KeystorePtr,
 	registry: Option<&substrate_prometheus_endpoint::Registry>,
 ) -> Result<Vec<Arc<dyn Scorer>>, sc_service::Error> {
+	if poq.poq_model.is_empty() && keystore.sr25519_public_keys(pallet_poq::POQ_KEY_TYPE).is_empty()
+	{
+		log::info!(
+			target: "poq",
+			"No poq! key in the keystore and no --poq-model: this node scores nothing and loads no \
+			 quality model (insert a key and restart, or give --poq-model, to validate)."
+		);
+		return Ok(Vec::new());
+	}
 	let dirs = if poq.poq_model.is_empty() {
 		let default = PathBuf::from(crate::cli::DEFAULT_MODEL_DIR);
 		if !default.is_dir() {
@@ -242,8 +257,6 @@ pub fn start_dev_node(
 		other: mut telemetry,
 	} = new_partial(&config)?;
 
-	let scorers = load_scorers(&poq, config.prometheus_registry())?;
-
 	let keystore = keystore_container.keystore();
 	for seed in DEV_VALIDATOR_SEEDS {
 		keystore
@@ -251,6 +264,7 @@ pub fn start_dev_node(
 			.map_err(|e| sc_service::Error::Other(format!("inserting the {seed} poq! key: {e}")))?;
 	}
 	log::info!(target: "poq", "🔑 poq! keys of {} in the keystore", DEV_VALIDATOR_SEEDS.join(", "));
+	let scorers = load_scorers(&poq, &keystore, config.prometheus_registry())?;
 
 	// A development chain keeps to itself.
 	config.network.default_peers_set.in_peers = 0;
@@ -376,7 +390,10 @@ pub fn spawn_offchain_workers(
 	scorers: Vec<Arc<dyn Scorer>>,
 ) -> Result<(), sc_service::Error> {
 	if !config.offchain_worker.enabled {
-		log::warn!(target: "poq", "Off-chain workers are disabled: this node scores nothing.");
+		// Only a node that loaded a model meant to score.
+		if !scorers.is_empty() {
+			log::warn!(target: "poq", "Off-chain workers are disabled: this node scores nothing.");
+		}
 		return Ok(());
 	}
 	let custom_extensions = move |_| {

@@ -67,7 +67,7 @@ impl pallet_timestamp::Config for Runtime {
 	type Moment = u64;
 	type OnTimestampSet = Aura;
 	type MinimumPeriod = ConstU64<0>;
-	type WeightInfo = ();
+	type WeightInfo = crate::weights::pallet_timestamp::WeightInfo<Runtime>;
 }
 
 impl pallet_authorship::Config for Runtime {
@@ -79,7 +79,7 @@ impl pallet_balances::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type RuntimeFreezeReason = RuntimeFreezeReason;
-	type WeightInfo = ();
+	type WeightInfo = crate::weights::pallet_balances::WeightInfo<Runtime>;
 	type Balance = Balance;
 	type DustRemoval = ();
 	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
@@ -134,7 +134,7 @@ pub type SlowAdjustingFeeUpdate = pallet_transaction_payment::TargetedFeeAdjustm
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
-	type WeightInfo = ();
+	type WeightInfo = crate::weights::pallet_sudo::WeightInfo<Runtime>;
 }
 
 /// The technical committee's instance of `pallet_collective`.
@@ -163,7 +163,7 @@ impl pallet_collective::Config<TechnicalCollective> for Runtime {
 	type MaxProposals = ConstU32<32>;
 	type MaxMembers = ConstU32<16>;
 	type DefaultVote = pallet_collective::PrimeDefaultVote;
-	type WeightInfo = pallet_collective::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_collective::WeightInfo<Runtime>;
 	type SetMembersOrigin = TechnicalCommitteeOrigin;
 	type MaxProposalWeight = MaxProposalWeight;
 	type DisapproveOrigin = EnsureRoot<AccountId>;
@@ -181,7 +181,7 @@ parameter_types! {
 /// Calls noted for the whitelist, with a deposit held for their bytes.
 impl pallet_preimage::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type WeightInfo = pallet_preimage::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_preimage::WeightInfo<Runtime>;
 	type Currency = Balances;
 	type ManagerOrigin = EnsureRoot<AccountId>;
 	type Consideration = HoldConsideration<
@@ -202,7 +202,7 @@ impl pallet_whitelist::Config for Runtime {
 	type Preimages = Preimage;
 	type DeferredDispatchExpiration = ConstU32<{ 7 * DAYS }>;
 	type BlockNumberProvider = System;
-	type WeightInfo = pallet_whitelist::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_whitelist::WeightInfo<Runtime>;
 }
 
 parameter_types! {
@@ -273,7 +273,7 @@ impl pallet_collator_selection::Config for Runtime {
 	type ValidatorId = AccountId;
 	type ValidatorIdOf = pallet_collator_selection::IdentityCollator;
 	type ValidatorRegistration = Session;
-	type WeightInfo = ();
+	type WeightInfo = crate::weights::pallet_collator_selection::WeightInfo<Runtime>;
 }
 
 /// Relay-chain BABE randomness from the relay-state proof (see `pallet-relay-randomness` for

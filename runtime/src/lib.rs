@@ -17,6 +17,7 @@ mod benches;
 mod apis;
 mod configs;
 pub mod genesis;
+pub mod weights;
 
 use alloc::vec::Vec;
 use frame_support::weights::{
@@ -132,7 +133,9 @@ const MAXIMUM_BLOCK_WEIGHT: Weight = Weight::from_parts(
 /// Async backing: blocks not yet included the runtime accepts, and blocks per relay parent.
 const UNINCLUDED_SEGMENT_CAPACITY: u32 = 3;
 const BLOCK_PROCESSING_VELOCITY: u32 = 1;
-const RELAY_CHAIN_SLOT_DURATION_MILLIS: u32 = 6000;
+/// The relay chain's slot, as on Polkadot and its test relay chains: the one definition the
+/// consensus hook, the collator and the dev chain's mocked relay chain use.
+pub const RELAY_CHAIN_SLOT_DURATION_MILLIS: u32 = 6000;
 
 type ConsensusHook = cumulus_pallet_aura_ext::FixedVelocityConsensusHook<
 	Runtime,

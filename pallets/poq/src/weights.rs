@@ -10,8 +10,6 @@
 //!   pallet
 //!   --chain
 //!   dev
-//!   --pallet
-//!   pallet_poq
 //!   --extrinsic
 //!   *
 //!   --wasm-execution
@@ -20,6 +18,8 @@
 //!   50
 //!   --repeat
 //!   20
+//!   --pallet
+//!   pallet_poq
 //!   --template
 //!   scripts/weight-template.hbs
 //!   --output
@@ -49,8 +49,8 @@ pub trait WeightInfo {
 	fn reveal_scores() -> Weight;
 	fn set_operator() -> Weight;
 	fn set_quality_model() -> Weight;
-	fn on_initialize_base() -> Weight;
 	fn apply_model_change() -> Weight;
+	fn on_initialize_base() -> Weight;
 	fn draw_nodes() -> Weight;
 	fn draw_committee() -> Weight;
 	fn end_reveal_window() -> Weight;
@@ -72,11 +72,11 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:1 w:1)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 		fn register_inference_node() -> Weight {
 			// Proof size: measured `13989`, estimated `15764`.
-			// Minimum execution time: 143_052_000 picoseconds.
-			Weight::from_parts(152_025_000, 15764)
+			// Minimum execution time: 145_356_000 picoseconds.
+			Weight::from_parts(161_739_000, 15764)
 				.saturating_add(<$db>::get().reads(5))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -89,11 +89,11 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:1 w:1)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 		fn register_validator() -> Weight {
 			// Proof size: measured `13866`, estimated `15764`.
-			// Minimum execution time: 134_228_000 picoseconds.
-			Weight::from_parts(144_454_000, 15764)
+			// Minimum execution time: 143_572_000 picoseconds.
+			Weight::from_parts(156_611_000, 15764)
 				.saturating_add(<$db>::get().reads(5))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -103,8 +103,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn unregister() -> Weight {
 			// Proof size: measured `13204`, estimated `15764`.
-			// Minimum execution time: 59_759_000 picoseconds.
-			Weight::from_parts(66_188_000, 15764)
+			// Minimum execution time: 72_067_000 picoseconds.
+			Weight::from_parts(87_750_000, 15764)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(2))
 		}
@@ -113,13 +113,13 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:1 w:1)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Operators` (r:1 w:0)
 		/// Proof: `Poq::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		fn withdraw_unbonded() -> Weight {
-			// Proof size: measured `594`, estimated `3593`.
-			// Minimum execution time: 77_755_000 picoseconds.
-			Weight::from_parts(81_380_000, 3593)
+			// Proof size: measured `594`, estimated `3622`.
+			// Minimum execution time: 77_715_000 picoseconds.
+			Weight::from_parts(81_490_000, 3622)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -128,13 +128,13 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:1 w:1)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Pools` (r:1 w:1)
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn bond_extra() -> Weight {
 			// Proof size: measured `14065`, estimated `15764`.
-			// Minimum execution time: 143_393_000 picoseconds.
-			Weight::from_parts(160_498_000, 15764)
+			// Minimum execution time: 149_381_000 picoseconds.
+			Weight::from_parts(165_706_000, 15764)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -144,8 +144,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn resume() -> Weight {
 			// Proof size: measured `13288`, estimated `15764`.
-			// Minimum execution time: 83_394_000 picoseconds.
-			Weight::from_parts(96_633_000, 15764)
+			// Minimum execution time: 92_366_000 picoseconds.
+			Weight::from_parts(109_682_000, 15764)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -158,75 +158,75 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:1 w:1)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Prompts` (r:0 w:1)
 		/// Proof: `Poq::Prompts` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 		/// The range of component `p` is `[1, 4096]`.
 		fn submit_request(p: u32, ) -> Weight {
 			// Proof size: measured `13820`, estimated `19863`.
-			// Minimum execution time: 149_321_000 picoseconds.
-			Weight::from_parts(165_956_689, 19863)
-				// Standard error: 331
-				.saturating_add(Weight::from_parts(2_758, 0).saturating_mul(p.into()))
+			// Minimum execution time: 158_976_000 picoseconds.
+			Weight::from_parts(188_514_290, 19863)
+				// Standard error: 438
+				.saturating_add(Weight::from_parts(625, 0).saturating_mul(p.into()))
 				.saturating_add(<$db>::get().reads(7))
 				.saturating_add(<$db>::get().writes(7))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:2 w:2)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn commit_response() -> Weight {
-			// Proof size: measured `439`, estimated `38736`.
-			// Minimum execution time: 66_378_000 picoseconds.
-			Weight::from_parts(77_765_000, 38736)
+			// Proof size: measured `440`, estimated `38736`.
+			// Minimum execution time: 67_540_000 picoseconds.
+			Weight::from_parts(85_176_000, 38736)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(3))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:2 w:2)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Outputs` (r:0 w:1)
 		/// Proof: `Poq::Outputs` (`max_values`: None, `max_size`: Some(8258), added: 10733, mode: `MaxEncodedLen`)
 		/// The range of component `o` is `[0, 8192]`.
 		fn reveal_response(o: u32, ) -> Weight {
-			// Proof size: measured `572`, estimated `38736`.
-			// Minimum execution time: 73_569_000 picoseconds.
-			Weight::from_parts(87_149_527, 38736)
-				// Standard error: 112
-				.saturating_add(Weight::from_parts(234, 0).saturating_mul(o.into()))
+			// Proof size: measured `573`, estimated `38736`.
+			// Minimum execution time: 73_920_000 picoseconds.
+			Weight::from_parts(98_397_233, 38736)
+				// Standard error: 122
+				.saturating_add(Weight::from_parts(2_903, 0).saturating_mul(o.into()))
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(4))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn commit_scores() -> Weight {
-			// Proof size: measured `998`, estimated `19863`.
-			// Minimum execution time: 66_298_000 picoseconds.
-			Weight::from_parts(74_280_000, 19863)
+			// Proof size: measured `1031`, estimated `19863`.
+			// Minimum execution time: 69_603_000 picoseconds.
+			Weight::from_parts(91_486_000, 19863)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(2))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
 		fn reveal_scores() -> Weight {
-			// Proof size: measured `923`, estimated `4273`.
-			// Minimum execution time: 52_628_000 picoseconds.
-			Weight::from_parts(58_076_000, 4273)
+			// Proof size: measured `956`, estimated `4306`.
+			// Minimum execution time: 55_752_000 picoseconds.
+			Weight::from_parts(77_845_000, 4306)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(1))
 		}
@@ -240,35 +240,44 @@ macro_rules! weights {
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		fn set_operator() -> Weight {
 			// Proof size: measured `3205`, estimated `6196`.
-			// Minimum execution time: 100_218_000 picoseconds.
-			Weight::from_parts(107_559_000, 6196)
+			// Minimum execution time: 99_848_000 picoseconds.
+			Weight::from_parts(124_774_000, 6196)
 				.saturating_add(<$db>::get().reads(6))
 				.saturating_add(<$db>::get().writes(5))
 		}
-		/// Storage: `Poq::QualityModel` (r:0 w:1)
-		/// Proof: `Poq::QualityModel` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::ModelChange` (r:0 w:1)
+		/// Proof: `Poq::ModelChange` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		fn set_quality_model() -> Weight {
 			// Proof size: measured `0`, estimated `0`.
-			// Minimum execution time: 7_331_000 picoseconds.
-			Weight::from_parts(8_222_000, 0)
+			// Minimum execution time: 8_322_000 picoseconds.
+			Weight::from_parts(9_214_000, 0)
 				.saturating_add(<$db>::get().writes(1))
 		}
+		/// Storage: `Poq::ModelChange` (r:1 w:1)
+		/// Proof: `Poq::ModelChange` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::QualityModel` (r:0 w:1)
+		/// Proof: `Poq::QualityModel` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+		fn apply_model_change() -> Weight {
+			// Proof size: measured `145`, estimated `1521`.
+			// Minimum execution time: 8_122_000 picoseconds.
+			Weight::from_parts(9_004_000, 1521)
+				.saturating_add(<$db>::get().reads(1))
+				.saturating_add(<$db>::get().writes(2))
+		}
+		/// Storage: `Poq::ModelChange` (r:1 w:0)
+		/// Proof: `Poq::ModelChange` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:0)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::PruneCursor` (r:1 w:0)
 		/// Proof: `Poq::PruneCursor` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 		fn on_initialize_base() -> Weight {
 			// Proof size: measured `112`, estimated `19863`.
-			// Minimum execution time: 6_349_000 picoseconds.
-			Weight::from_parts(7_110_000, 19863)
+			// Minimum execution time: 7_261_000 picoseconds.
+			Weight::from_parts(7_992_000, 19863)
 				.saturating_add(<$db>::get().reads(3))
 		}
-		fn apply_model_change() -> Weight {
-			Weight::from_parts(10_000_000, 0)
-				.saturating_add(<$db>::get().writes(2))
-		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::EpochRandomness` (r:1 w:0)
 		/// Proof: `RelayRandomness::EpochRandomness` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::BlockRandomness` (r:1 w:0)
@@ -280,14 +289,14 @@ macro_rules! weights {
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn draw_nodes() -> Weight {
-			// Proof size: measured `14638`, estimated `19863`.
-			// Minimum execution time: 124_954_000 picoseconds.
-			Weight::from_parts(133_688_000, 19863)
+			// Proof size: measured `14639`, estimated `19863`.
+			// Minimum execution time: 132_055_000 picoseconds.
+			Weight::from_parts(151_874_000, 19863)
 				.saturating_add(<$db>::get().reads(8))
 				.saturating_add(<$db>::get().writes(5))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::EpochRandomness` (r:1 w:0)
 		/// Proof: `RelayRandomness::EpochRandomness` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::BlockRandomness` (r:1 w:0)
@@ -296,21 +305,23 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Participants` (r:5 w:5)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::QualityModel` (r:1 w:0)
+		/// Proof: `Poq::QualityModel` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn draw_committee() -> Weight {
-			// Proof size: measured `15968`, estimated `19863`.
-			// Minimum execution time: 138_525_000 picoseconds.
-			Weight::from_parts(151_985_000, 19863)
-				.saturating_add(<$db>::get().reads(10))
+			// Proof size: measured `15987`, estimated `19863`.
+			// Minimum execution time: 148_500_000 picoseconds.
+			Weight::from_parts(177_473_000, 19863)
+				.saturating_add(<$db>::get().reads(11))
 				.saturating_add(<$db>::get().writes(7))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(808), added: 3283, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Participants` (r:8 w:8)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:3 w:3)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 		/// Storage: `System::Account` (r:9 w:9)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Pools` (r:2 w:2)
@@ -328,9 +339,9 @@ macro_rules! weights {
 		/// Storage: `Poq::Outcomes` (r:0 w:1)
 		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `MaxEncodedLen`)
 		fn end_reveal_window() -> Weight {
-			// Proof size: measured `34320`, estimated `30538`.
-			// Minimum execution time: 797_571_000 picoseconds.
-			Weight::from_parts(839_062_000, 30538)
+			// Proof size: measured `34353`, estimated `30538`.
+			// Minimum execution time: 786_675_000 picoseconds.
+			Weight::from_parts(818_673_000, 30538)
 				.saturating_add(<$db>::get().reads(25))
 				.saturating_add(<$db>::get().writes(30))
 		}
@@ -342,8 +353,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `MaxEncodedLen`)
 		fn prune_outcome() -> Weight {
 			// Proof size: measured `314`, estimated `3493`.
-			// Minimum execution time: 24_196_000 picoseconds.
-			Weight::from_parts(26_981_000, 3493)
+			// Minimum execution time: 28_312_000 picoseconds.
+			Weight::from_parts(34_211_000, 3493)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(3))
 		}

@@ -1,15 +1,18 @@
-//! The measurements: rewards per strategy, consensus under a growing colluding group, and the
-//! lazy-constant validator's chances.
+//! The measurements: rewards per strategy, consensus under a growing colluding group, the
+//! lazy-constant validator's chances, and an honest validator's under a change of the quality
+//! model.
 
 use crate::{
 	aggregate::Aggregator,
 	config::Config,
 	quality::{GoodAnswers, QualityModel},
 	stats::Summary,
-	strategy::{collusion_lie, NodeStrategy, ValidatorStrategy},
+	strategy::{clamp_score, collusion_lie, Machine, NodeStrategy, ValidatorStrategy},
 	world::{Node, Validator, World},
 };
 use pallet_poq::consensus::in_consensus;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// Earnings of one strategy over a run.
 #[derive(Clone, Debug, PartialEq)]
@@ -213,6 +216,67 @@ pub fn lazy_constant(config: &Config, qualities: &QualityModel) -> Vec<LazyConst
 			mixed_rate: mixed[i],
 			honest_rate: honest[i],
 			clustered_rate: clustered[i],
+		})
+		.collect()
+}
+
+/// An honest member's chance of consensus when it scores with another model than its committee.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSwitchRow {
+	/// How far the other model's scores are from the committee's: each response's exact score
+	/// differs by a uniform draw in `-disagreement..=disagreement`.
+	pub disagreement: u16,
+	/// In-consensus rate of a member scoring with the other model: an honest validator that
+	/// switched at a model change, on a request its committee scores with the old model (what a
+	/// chain whose model changes under live requests does to it).
+	pub other_model_rate: f64,
+	/// In-consensus rate of a member scoring with the committee's model (what every honest
+	/// member does when each request keeps the model its committee was drawn under).
+	pub own_model_rate: f64,
+}
+
+/// Plays `config.rounds` requests with an honest committee and checks, for each of
+/// `disagreements`, whether one more honest member would be in consensus scoring with another
+/// model, and scoring with the committee's (it does not vote, so it does not move consensus).
+pub fn model_switch(
+	config: &Config,
+	qualities: &QualityModel,
+	disagreements: &[u16],
+) -> Vec<ModelSwitchRow> {
+	let mut world = World::new(config, qualities.clone(), &[]);
+	let mut rng = ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(1));
+	let machine = Machine::draw(config.noise, &mut rng);
+	let (mut other, mut own) = (vec![0u64; disagreements.len()], 0u64);
+	for _ in 0..config.rounds {
+		let round = world.play();
+		// The machine's score of an answer whose exact score is `quality` moved by `shift`.
+		let score = |shift: i32, quality: u16, rng: &mut ChaCha8Rng| {
+			machine.score(clamp_score(i32::from(quality) + shift), rng.random_range(-1..=1))
+		};
+		let mine: Vec<u16> =
+			round.responses.iter().map(|r| score(0, r.quality, &mut rng)).collect();
+		own += u64::from(in_consensus(&mine, &round.consensus, config.tolerance));
+		for (hits, &d) in other.iter_mut().zip(disagreements) {
+			let d = i32::from(d);
+			let theirs: Vec<u16> = round
+				.responses
+				.iter()
+				.map(|r| {
+					let shift = rng.random_range(-d..=d);
+					score(shift, r.quality, &mut rng)
+				})
+				.collect();
+			*hits += u64::from(in_consensus(&theirs, &round.consensus, config.tolerance));
+		}
+	}
+	let rounds = world.rounds();
+	disagreements
+		.iter()
+		.zip(other)
+		.map(|(&disagreement, hits)| ModelSwitchRow {
+			disagreement,
+			other_model_rate: ratio(hits as f64, rounds),
+			own_model_rate: ratio(own as f64, rounds),
 		})
 		.collect()
 }

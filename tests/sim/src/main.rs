@@ -40,7 +40,13 @@ enum Command {
 	/// draw (protocol v2) and with the best of ten (a grinding last responder under v1):
 	/// grind.csv (not part of `all`).
 	Grind,
+	/// How often an honest validator scoring with another model than its committee (a model
+	/// change under a live request) is in consensus: model_switch.csv (not part of `all`).
+	ModelSwitch,
 }
+
+/// How far apart two models' scores of one answer are, for `model-switch`.
+const MODEL_DISAGREEMENTS: [u16; 7] = [0, 250, 500, 1_000, 1_500, 2_000, 3_000];
 
 fn main() -> ExitCode {
 	let cli = Cli::parse();
@@ -87,6 +93,10 @@ fn run(cli: &Cli) -> Result<(), String> {
 	if cli.command == Command::Grind {
 		let rows = experiment::grind(config, &[0.1, 0.2, 0.3, 0.4], 10);
 		write(&cli.out, "grind.csv", &report::grind_table(&rows))?;
+	}
+	if cli.command == Command::ModelSwitch {
+		let rows = experiment::model_switch(config, &qualities, &MODEL_DISAGREEMENTS);
+		write(&cli.out, "model_switch.csv", &report::model_switch_table(&rows))?;
 	}
 	Ok(())
 }

@@ -5,7 +5,7 @@
 
 use crate::{
 	aggregate::Aggregator,
-	experiment::{AttackRow, GrindRow, LazyConstantRow, RewardRow, SplitRow},
+	experiment::{AttackRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow, SplitRow},
 };
 
 /// A table of text cells.
@@ -135,6 +135,24 @@ pub fn split_table(rows: &[SplitRow]) -> Table {
 					fixed(row.seats_per_round, 4),
 					fixed(row.paid_per_round, 3),
 					fixed(row.vs_whole, 3),
+				]
+			})
+			.collect(),
+	}
+}
+
+/// `model_switch.csv`: an honest member's in-consensus rate scoring with another model than its
+/// committee, and with the committee's.
+pub fn model_switch_table(rows: &[ModelSwitchRow]) -> Table {
+	Table {
+		header: columns(&["disagreement", "in_consensus_other_model", "in_consensus_own_model"]),
+		rows: rows
+			.iter()
+			.map(|row| {
+				vec![
+					row.disagreement.to_string(),
+					fixed(row.other_model_rate, 3),
+					fixed(row.own_model_rate, 3),
 				]
 			})
 			.collect(),

@@ -4,7 +4,9 @@
 use poq_sim::{
 	aggregate::Aggregator,
 	config::Config,
-	experiment::{attack, breaking_fraction, grind, rewards, split, AttackRow, RewardRow},
+	experiment::{
+		attack, breaking_fraction, grind, model_switch, rewards, split, AttackRow, RewardRow,
+	},
 	world::World,
 };
 use std::sync::OnceLock;
@@ -221,4 +223,21 @@ fn a_lazy_constant_never_profits_at_any_fee() {
 	}
 	let (fixed, _) = lazy(max_fee, 0);
 	assert!(fixed > 0.0, "with a fixed penalty laziness pays at a high fee: {fixed}");
+}
+
+/// A model change under live requests (issue 14): an honest validator that switched scores a
+/// request its committee scores with the old model, and the further the two models' scores are
+/// apart the less often it is in consensus, so the more often an honest member is slashed. With
+/// each request keeping the model its committee was drawn under, every honest member scores with
+/// the same model and is in consensus on nearly every seat.
+#[test]
+fn a_model_changing_under_a_live_request_puts_honest_validators_off_consensus() {
+	let config = Config { rounds: 2_000, ..config() };
+	let rows = model_switch(&config, &config.qualities().unwrap(), &[0, 1_500, 3_000]);
+	for row in &rows {
+		assert!(row.own_model_rate > 0.99, "{row:?}");
+	}
+	assert!(rows[0].other_model_rate > 0.99, "the same model: {:?}", rows[0]);
+	assert!(rows[1].other_model_rate < rows[0].other_model_rate, "{rows:?}");
+	assert!(rows[2].other_model_rate < 0.5, "far apart: {:?}", rows[2]);
 }
