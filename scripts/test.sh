@@ -16,6 +16,10 @@ bash scripts/prerequisites.sh
 step "formatting: the repo's rustfmt.toml"
 cargo fmt --all -- --check
 
+step "clippy, warnings as errors: the pallets, the host interface, the scorer and the simulator"
+cargo clippy --locked --all-targets -p pallet-poq -p pallet-poq-runtime-api \
+	-p pallet-relay-randomness -p poq-model-interface -p poq-scorer -p poq-sim -- -D warnings
+
 step "pallet-poq: unit, mock-runtime and property tests (as a runtime builds it)"
 cargo test --locked -p pallet-poq
 

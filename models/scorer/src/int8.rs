@@ -126,7 +126,6 @@ impl Int8Weights {
 		let panel_len = self.k4 * PANEL_STEP;
 		let (acts, ranges) = (&acts[..], &ranges[..rows]);
 		(0..n.div_ceil(NR) * blocks).into_par_iter().for_each(|task| {
-			let dst = dst; // the whole wrapper, not its field (closures capture fields apart)
 			let (p, block) = (task / blocks, task % blocks);
 			let cols = p * NR..(p + 1) * NR;
 			let rows = block * BLOCK_ROWS..((block + 1) * BLOCK_ROWS).min(rows);
@@ -143,7 +142,7 @@ impl Int8Weights {
 			};
 			// SAFETY: rows `rows` and columns p·16 .. p·16 + width of `out` (rows x n) are
 			// this task's alone.
-			unsafe { isa.run(&task, dst.0.add(rows.start * n + p * NR), n) };
+			unsafe { isa.run(&task, dst.get().add(rows.start * n + p * NR), n) };
 		});
 	}
 }

@@ -20,6 +20,14 @@ pub(crate) struct OutPtr(pub(crate) *mut f32);
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
+impl OutPtr {
+	/// The pointer. A closure that calls this captures the whole wrapper, which is `Send` and
+	/// `Sync`, where one that reads the field would capture the bare pointer, which is neither.
+	pub(crate) fn get(self) -> *mut f32 {
+		self.0
+	}
+}
+
 /// `dst = scale * lhs · rhs` for row-major `lhs` (m x k, row stride `lhs_rs`) into row-major
 /// `dst` (m x n, row stride `dst_rs`), `rhs` (k x n) addressed by its row and column strides;
 /// on the calling thread, or with `threads > 1` on that many threads of rayon's current pool.

@@ -53,7 +53,7 @@ pub struct Scored {
 }
 
 enum Head {
-	Cross(ClassifierHead),
+	Cross(Box<ClassifierHead>),
 	Bi { pooling: Pooling, normalize: bool },
 }
 
@@ -120,7 +120,7 @@ impl QualityModel {
 					let dense = encoder_vb.pp("pooler").pp("dense");
 					ClassifierHead::load(&dense, &root.pp("classifier"), "classifier", h)
 				};
-				Head::Cross(head.map_err(weights_err)?)
+				Head::Cross(Box::new(head.map_err(weights_err)?))
 			},
 			Layout::Bi { pooling, normalize } => Head::Bi { pooling, normalize },
 		};

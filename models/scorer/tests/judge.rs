@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{copy_folder, default_dir};
 use poq_scorer::eval::{Report, Row};
 use poq_scorer::{Error, QualityModel};

@@ -192,7 +192,7 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		let unscored: Vec<RequestId> =
 			commits.iter().filter(|(_, kept)| kept.is_none()).map(|(id, _)| *id).collect();
-		scorer.score::<T>(&unscored);
+		scorer.score(&unscored);
 		let reveals = tasks
 			.iter()
 			.filter(|(_, task)| *task == Task::Reveal)
@@ -371,7 +371,7 @@ impl Scorer {
 
 	/// Scores the responses of requests `ids` not scored yet, whose inputs
 	/// [`Self::input_hash`] has read, in one call per model.
-	fn score<T: Config>(&mut self, ids: &[RequestId]) {
+	fn score(&mut self, ids: &[RequestId]) {
 		let mut pending: BTreeMap<[u8; 32], Vec<&mut Input>> = BTreeMap::new();
 		let unscored = self
 			.inputs

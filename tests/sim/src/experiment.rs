@@ -436,7 +436,7 @@ pub fn grind(config: &Config, shares: &[f64], tries: usize) -> Vec<GrindRow> {
 					committee.iter().filter(|&&i| i < members).map(|&i| weights[i]).sum();
 				2 * ours > drawn
 			};
-			let rounds = config.rounds as u64;
+			let rounds = config.rounds;
 			let one = (0..rounds).filter(|&r| captured(r, 0)).count();
 			let best = (0..rounds).filter(|&r| (0..tries as u64).any(|a| captured(r, a))).count();
 			GrindRow {

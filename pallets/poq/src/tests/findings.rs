@@ -381,7 +381,7 @@ fn an_absent_member_does_not_let_one_liar_win() {
 		assert_eq!(total(honest), FUNDS);
 		assert_eq!(total(ALICE), FUNDS);
 		// Staying away cost the absent member less than lying would have, and a strike.
-		assert!(ABSENCE_PENALTY < PENALTY);
+		const { assert!(ABSENCE_PENALTY < PENALTY) };
 		assert_eq!(Participants::<Test>::get(absent).unwrap().strikes, 1);
 		assert_eq!(Participants::<Test>::get(honest).unwrap().strikes, 0);
 		assert_eq!(bond(absent), BOND - ABSENCE_PENALTY);
