@@ -7,9 +7,12 @@ pub const DEFAULT_DEV_BLOCK_TIME_MS: u64 = 3_000;
 /// With `--instant-seal`, an empty block this often besides a block per transaction.
 pub const INSTANT_SEAL_IDLE_BLOCK_TIME_MS: u64 = 1_000;
 
-/// Where `--poq-model` points when it is not given: the default model fetched by
-/// `scripts/fetch-model.sh`, relative to the working directory.
-pub const DEFAULT_MODEL_DIR: &str = "models/weights/all-MiniLM-L6-v2";
+/// Where a node without `--poq-model` looks for its model first: this folder in its base path,
+/// next to the chain's data (`<base-path>/poq-model`), where an operator installs it.
+pub const BASE_PATH_MODEL_DIR: &str = "poq-model";
+/// Where it looks next: the default model `scripts/fetch-model.sh` fetches into a checkout of
+/// the repository, relative to the working directory (for development).
+pub const CHECKOUT_MODEL_DIR: &str = "models/weights/all-MiniLM-L6-v2";
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Subcommand {
@@ -60,8 +63,10 @@ pub struct PoqParams {
 	/// Folder of a quality model the off-chain worker scores with (a Hugging Face folder:
 	/// `config.json`, `tokenizer.json`, weights). Give it twice to hold the old and the new
 	/// model while the chain switches (`set_quality_model`): each request is scored with the
-	/// model its committee was drawn under. Defaults to `models/weights/all-MiniLM-L6-v2` when
-	/// that exists. Without a model the node imports blocks but scores nothing.
+	/// model its committee was drawn under. A relative path is taken from the working
+	/// directory. Without it the node looks in `<base-path>/poq-model`, then in
+	/// `models/weights/all-MiniLM-L6-v2` under the working directory (a checkout of the
+	/// repository). Without a model the node imports blocks but scores nothing.
 	#[arg(long, value_name = "DIR")]
 	pub poq_model: Vec<PathBuf>,
 

@@ -3,7 +3,7 @@
 //! `--collator` authors blocks with Aura's lookahead collator, as the polkadot-sdk parachain
 //! template does. Validators' off-chain workers score here as on the `--dev` chain.
 
-use crate::service::{self, FullBackend, FullClient, Parts, TransactionPool};
+use crate::service::{self, ClientParts, FullBackend, FullClient, TransactionPool};
 use codec::Encode;
 use cumulus_client_cli::CollatorOptions;
 use cumulus_client_collator::service::CollatorService;
@@ -44,17 +44,19 @@ const RELAY_CHAIN_SLOT_DURATION: Duration =
 /// The time a collator gives itself to build a block.
 const AUTHORING_DURATION: Duration = Duration::from_millis(2_000);
 
-/// The parts of a parachain node: the shared [`Parts`], and the import that consensus and the
+/// The parts of a parachain node: the shared [`ClientParts`], and the import that consensus and the
 /// import queue share.
-pub struct Partial {
-	pub parts: Parts,
+pub struct ParachainPartial {
+	pub parts: ClientParts,
 	pub import_queue: sc_consensus::DefaultImportQueue<Block>,
 	pub block_import: ParachainBlockImport,
 }
 
 /// Builds the parts of a parachain node; its import queue checks Aura seals and equivocations.
-pub fn new_partial(config: &Configuration) -> Result<Partial, sc_service::Error> {
-	let parts = service::new_parts(config)?;
+pub fn new_parachain_partial(
+	config: &Configuration,
+) -> Result<ParachainPartial, sc_service::Error> {
+	let parts = service::new_client_parts(config)?;
 	let block_import = ParachainBlockImport::new(parts.client.clone(), parts.backend.clone());
 	let import_queue =
 		cumulus_client_consensus_aura::equivocation_import_queue::fully_verifying_import_queue::<
@@ -71,7 +73,7 @@ pub fn new_partial(config: &Configuration) -> Result<Partial, sc_service::Error>
 			config.prometheus_registry(),
 			parts.telemetry.as_ref().map(|t| t.handle()),
 		);
-	Ok(Partial { parts, import_queue, block_import })
+	Ok(ParachainPartial { parts, import_queue, block_import })
 }
 
 /// Starts the parachain node beside its relay-chain node, whose logs are prefixed
@@ -86,9 +88,9 @@ pub async fn start_node(
 	hwbench: Option<sc_sysinfo::HwBench>,
 ) -> Result<TaskManager, sc_service::Error> {
 	let parachain_config = prepare_node_config(parachain_config);
-	let Partial {
+	let ParachainPartial {
 		parts:
-			Parts {
+			ClientParts {
 				client,
 				backend,
 				mut task_manager,
@@ -99,18 +101,20 @@ pub async fn start_node(
 			},
 		import_queue,
 		block_import,
-	} = new_partial(&parachain_config)?;
+	} = new_parachain_partial(&parachain_config)?;
 
 	let validator = parachain_config.role.is_authority();
 	if let Some(hwbench) = &hwbench {
 		sc_sysinfo::print_hwbench(hwbench);
 		let reference = &frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE;
-		if let (true, Err(failures)) = (validator, reference.check_hardware(hwbench, false)) {
-			log::warn!(
-				target: "poq",
-				"⚠️  This machine falls short of the reference hardware for a collator \
-				 ({failures}): it may miss its slots"
-			);
+		if validator {
+			if let Err(failures) = reference.check_hardware(hwbench, false) {
+				log::warn!(
+					target: "poq",
+					"⚠️  This machine falls short of the reference hardware for a collator \
+					 ({failures}): it may miss its slots"
+				);
+			}
 		}
 		if let Some(telemetry) = telemetry.as_ref() {
 			task_manager.spawn_handle().spawn(
@@ -166,7 +170,12 @@ pub async fn start_node(
 		.await?;
 
 	let keystore = keystore_container.keystore();
-	let scorers = service::load_scorers(&poq, &keystore, prometheus_registry.as_ref())?;
+	let scorers = service::load_scorers(
+		&poq,
+		parachain_config.base_path.path(),
+		&keystore,
+		prometheus_registry.as_ref(),
+	)?;
 	service::spawn_offchain_workers(
 		&parachain_config,
 		&task_manager,

@@ -126,6 +126,20 @@ pub fn run() -> sc_cli::Result<()> {
 						.transpose()?;
 					cmd.run_with_spec::<sp_runtime::traits::HashingFor<poq_runtime::opaque::Block>, service::HostFunctions>(chain)
 				},
+				// The base weights of a block and of an extrinsic, on the development chain's
+				// genesis with its parachain inherent.
+				BenchmarkCmd::Overhead(cmd) => {
+					let chain = cmd
+						.shared_params
+						.chain
+						.as_ref()
+						.map(|chain| cli.load_spec(chain))
+						.transpose()?;
+					cmd.run_with_default_builder_and_spec::<poq_runtime::opaque::Block, (
+						poq_model_interface::HostFunctions,
+						frame_benchmarking::benchmarking::HostFunctions,
+					)>(chain)
+				},
 				BenchmarkCmd::Machine(cmd) => {
 					let runner = cli.create_runner(cmd)?;
 					runner.sync_run(|config| {
@@ -135,10 +149,11 @@ pub fn run() -> sc_cli::Result<()> {
 						)
 					})
 				},
-				_ => {
-					Err("this node benchmarks pallets (`benchmark pallet`) and the machine only"
-						.into())
-				},
+				_ => Err(
+					"this node benchmarks pallets (`benchmark pallet`), the block and extrinsic \
+					     overhead (`benchmark overhead`) and the machine only"
+						.into(),
+				),
 			}
 		},
 		None => {

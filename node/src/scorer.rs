@@ -57,7 +57,7 @@ impl ModelScorer {
 		log::info!(
 			target: LOG_TARGET,
 			"🧠 Quality model loaded from {}: {:?}{}, {} scoring threads, digest 0x{}",
-			dir.display(),
+			std::path::absolute(dir).as_deref().unwrap_or(dir).display(),
 			model.kind(),
 			if model.judge().is_some() { " with its judge" } else { "" },
 			model.threads(),

@@ -24,7 +24,11 @@ use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_keystore::Keystore;
 use sp_runtime::traits::{Block as BlockT, Header as _, UniqueSaturatedInto};
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+	path::{Path, PathBuf},
+	sync::Arc,
+	time::Duration,
+};
 
 /// Every host function the runtime may import: Substrate's, the parachain storage-proof size,
 /// and PoQ's scoring function. All nodes register them, since every node executes blocks.
@@ -47,7 +51,7 @@ pub type Executor = sc_executor::WasmExecutor<HostFunctions>;
 pub type FullClient = sc_service::TFullClient<Block, RuntimeApi, Executor>;
 pub type FullBackend = sc_service::TFullBackend<Block>;
 pub type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
-type Service = PartialComponents<
+type DevPartial = PartialComponents<
 	FullClient,
 	FullBackend,
 	sc_consensus::LongestChain<FullBackend, Block>,
@@ -67,7 +71,7 @@ const DEV_VALIDATOR_SEEDS: [&str; 3] = ["//Alice", "//Bob", "//Charlie"];
 
 /// What every mode builds first: the client with its backend and keystore, the transaction
 /// pool, and telemetry.
-pub struct Parts {
+pub struct ClientParts {
 	pub client: Arc<FullClient>,
 	pub backend: Arc<FullBackend>,
 	pub keystore_container: sc_service::KeystoreContainer,
@@ -79,10 +83,10 @@ pub struct Parts {
 	pub telemetry_worker: Option<sc_telemetry::TelemetryWorkerHandle>,
 }
 
-/// Builds the [`Parts`]. Blocks are imported with their storage proof recorded, as a parachain
+/// Builds the [`ClientParts`]. Blocks are imported with their storage proof recorded, as a parachain
 /// node must: the runtime's weight reclaim reads the proof size, and importing must compute what
 /// authoring computed.
-pub fn new_parts(config: &Configuration) -> Result<Parts, sc_service::Error> {
+pub fn new_client_parts(config: &Configuration) -> Result<ClientParts, sc_service::Error> {
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()
@@ -123,7 +127,7 @@ pub fn new_parts(config: &Configuration) -> Result<Parts, sc_service::Error> {
 		.build(),
 	);
 
-	Ok(Parts {
+	Ok(ClientParts {
 		client,
 		backend,
 		keystore_container,
@@ -137,8 +141,8 @@ pub fn new_parts(config: &Configuration) -> Result<Parts, sc_service::Error> {
 
 /// The parts of the development chain: its blocks are sealed by this node, so the import queue
 /// checks nothing a relay chain would.
-pub fn new_partial(config: &Configuration) -> Result<Service, sc_service::Error> {
-	let Parts {
+pub fn new_dev_partial(config: &Configuration) -> Result<DevPartial, sc_service::Error> {
+	let ClientParts {
 		client,
 		backend,
 		keystore_container,
@@ -146,7 +150,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, sc_service::Error>
 		transaction_pool,
 		telemetry,
 		..
-	} = new_parts(config)?;
+	} = new_client_parts(config)?;
 	let import_queue = sc_consensus_manual_seal::import_queue(
 		Box::new(client.clone()),
 		&task_manager.spawn_essential_handle(),
@@ -174,19 +178,21 @@ pub fn chain_ops(
 > {
 	#[cfg(feature = "parachain")]
 	if config.chain_spec.chain_type() != sc_chain_spec::ChainType::Development {
-		let crate::collator::Partial { parts, import_queue, .. } =
-			crate::collator::new_partial(config)?;
+		let crate::collator::ParachainPartial { parts, import_queue, .. } =
+			crate::collator::new_parachain_partial(config)?;
 		return Ok((parts.client, parts.backend, import_queue, parts.task_manager));
 	}
 	let PartialComponents { client, backend, import_queue, task_manager, .. } =
-		new_partial(config)?;
+		new_dev_partial(config)?;
 	Ok((client, backend, import_queue, task_manager))
 }
 
-/// Loads the quality models: each `--poq-model`, else the default folder if it exists and the
-/// keystore holds a `poq!` key (a node that validates); a node without either loads nothing.
+/// Loads the quality models: each `--poq-model`, else, if the keystore holds a `poq!` key (a
+/// node that validates), the first default folder that exists (`<base_path>/poq-model`, then the
+/// checkout's); a node without either loads nothing.
 pub fn load_scorers(
 	poq: &PoqParams,
+	base_path: &Path,
 	keystore: &sp_keystore::KeystorePtr,
 	registry: Option<&substrate_prometheus_endpoint::Registry>,
 ) -> Result<Vec<Arc<dyn Scorer>>, sc_service::Error> {
@@ -200,17 +206,22 @@ pub fn load_scorers(
 		return Ok(Vec::new());
 	}
 	let dirs = if poq.poq_model.is_empty() {
-		let default = PathBuf::from(crate::cli::DEFAULT_MODEL_DIR);
-		if !default.is_dir() {
+		let defaults = [
+			base_path.join(crate::cli::BASE_PATH_MODEL_DIR),
+			PathBuf::from(crate::cli::CHECKOUT_MODEL_DIR),
+		];
+		let Some(default) = defaults.iter().find(|dir| dir.is_dir()) else {
 			log::warn!(
 				target: "poq",
-				"No quality model (no --poq-model, and no {} here): this node imports blocks \
-				 but scores nothing. `bash scripts/fetch-model.sh` fetches the default model.",
-				default.display(),
+				"No quality model (no --poq-model, no {} and no {} in the working directory): \
+				 this node imports blocks but scores nothing. `bash scripts/fetch-model.sh` \
+				 fetches the default model.",
+				defaults[0].display(),
+				defaults[1].display(),
 			);
 			return Ok(Vec::new());
-		}
-		vec![default]
+		};
+		vec![default.clone()]
 	} else {
 		poq.poq_model.clone()
 	};
@@ -255,7 +266,7 @@ pub fn start_dev_node(
 		select_chain,
 		transaction_pool,
 		other: mut telemetry,
-	} = new_partial(&config)?;
+	} = new_dev_partial(&config)?;
 
 	let keystore = keystore_container.keystore();
 	for seed in DEV_VALIDATOR_SEEDS {
@@ -264,7 +275,8 @@ pub fn start_dev_node(
 			.map_err(|e| sc_service::Error::Other(format!("inserting the {seed} poq! key: {e}")))?;
 	}
 	log::info!(target: "poq", "🔑 poq! keys of {} in the keystore", DEV_VALIDATOR_SEEDS.join(", "));
-	let scorers = load_scorers(&poq, &keystore, config.prometheus_registry())?;
+	let scorers =
+		load_scorers(&poq, config.base_path.path(), &keystore, config.prometheus_registry())?;
 
 	// A development chain keeps to itself.
 	config.network.default_peers_set.in_peers = 0;

@@ -1,6 +1,8 @@
 //! The runtime APIs the node and clients call.
 
 use crate::*;
+#[cfg(feature = "runtime-benchmarks")]
+use benches::{SessionBench, SystemBench, SystemExtensionsBench};
 use frame_support::genesis_builder_helper::{build_state, get_preset};
 use pallet_poq_runtime_api::{RequestId, Task};
 use sp_api::impl_runtime_apis;

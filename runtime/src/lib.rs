@@ -1,5 +1,5 @@
-//! The Proof of Quality parachain runtime: cumulus with Aura, balances, fees, sudo, the collator
-//! pieces, and `Poq` at index 50.
+//! The Proof of Quality parachain runtime: cumulus with Aura, balances, fees, governance, the
+//! collator pieces, the relay chain's and siblings' messages (`xcm_config`), and `Poq` at index 50.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime!` recurses deeply.
@@ -18,6 +18,7 @@ mod apis;
 mod configs;
 pub mod genesis;
 pub mod weights;
+pub mod xcm_config;
 
 use alloc::vec::Vec;
 use frame_support::weights::{
@@ -102,7 +103,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("poq"),
 	impl_name: alloc::borrow::Cow::Borrowed("poq"),
 	authoring_version: 1,
-	spec_version: 3,
+	spec_version: 4,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -150,10 +151,7 @@ impl WeightToFeePolynomial for WeightToFee {
 	type Balance = Balance;
 	fn polynomial() -> WeightToFeeCoefficients<Self::Balance> {
 		let p = MILLI_UNIT / 10;
-		let q = 100
-			* Balance::from(
-				frame_support::weights::constants::ExtrinsicBaseWeight::get().ref_time(),
-			);
+		let q = 100 * Balance::from(weights::ExtrinsicBaseWeight::get().ref_time());
 		smallvec![WeightToFeeCoefficient {
 			degree: 1,
 			negative: false,
@@ -220,6 +218,14 @@ mod runtime {
 	pub type Aura = pallet_aura;
 	#[runtime::pallet_index(24)]
 	pub type AuraExt = cumulus_pallet_aura_ext;
+
+	// Messages from the relay chain and sibling parachains (`xcm_config`).
+	#[runtime::pallet_index(30)]
+	pub type XcmpQueue = cumulus_pallet_xcmp_queue;
+	#[runtime::pallet_index(32)]
+	pub type CumulusXcm = cumulus_pallet_xcm;
+	#[runtime::pallet_index(33)]
+	pub type MessageQueue = pallet_message_queue;
 
 	#[runtime::pallet_index(50)]
 	pub type Poq = pallet_poq;

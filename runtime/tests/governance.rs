@@ -6,27 +6,14 @@
 use codec::Encode;
 use frame_support::{assert_noop, assert_ok, dispatch::GetDispatchInfo};
 use poq_runtime::{
-	genesis, AccountId, Poq, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig,
-	RuntimeOrigin, System, TechnicalCommittee, UNIT,
+	genesis, AccountId, Poq, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, System,
+	TechnicalCommittee, UNIT,
 };
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave};
 use sp_runtime::{traits::Hash, DispatchError};
 
-/// The state a chain built from preset `id` starts with, at block 1.
-fn chain(id: &str) -> sp_io::TestExternalities {
-	let preset = genesis::preset(&id.into()).expect("a preset of the runtime");
-	let patch: serde_json::Value = serde_json::from_slice(&preset).unwrap();
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	sc_chain_spec::json_merge(&mut config, patch);
-	let json = serde_json::to_vec(&config).unwrap();
-	let mut ext = sp_io::TestExternalities::new_empty();
-	ext.execute_with(|| {
-		frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(json)
-			.expect("the preset builds");
-		System::set_block_number(1);
-	});
-	ext
-}
+mod common;
+use common::chain;
 
 fn signed(who: Sr25519Keyring) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who.to_account_id())

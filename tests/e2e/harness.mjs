@@ -1,12 +1,14 @@
 // The end-to-end harness: starts a built `poq-node --dev` on free ports with its own base path,
-// connects @polkadot/api, and always stops the node. It builds nothing: run
+// connects @polkadot/api, and always stops the node. The node runs in its base path and finds the
+// default model where an operator would install it, in `<base path>/poq-model` (a link to the
+// checkout's). It builds nothing: run
 // `cargo build --release -p poq-node` first (scripts/test.sh does), or point POQ_NODE at a binary.
 
 import { ApiPromise, WsProvider } from "@polkadot/api";
 import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,6 +18,8 @@ export { answer, send, waitForWork };
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const UNIT = 10n ** 12n;
+/** The default quality model, as `scripts/fetch-model.sh` fetches it into the checkout. */
+export const MODEL = join(ROOT, "models/weights/all-MiniLM-L6-v2");
 
 const NODE_BINARY =
 	process.env.POQ_NODE ??
@@ -39,6 +43,8 @@ export async function startNode({ basePath, blockTimeMs = 1000, args = [] } = {}
 	if (!existsSync(NODE_BINARY)) throw new Error(`no node binary at ${NODE_BINARY}: build it first`);
 	const ownBase = !basePath;
 	const base = basePath ?? mkdtempSync(join(tmpdir(), "poq-e2e-"));
+	const installed = join(base, "poq-model");
+	if (!existsSync(installed)) symlinkSync(MODEL, installed);
 	const [rpc, prometheus, p2p] = [await freePort(), await freePort(), await freePort()];
 	const child = spawn(
 		NODE_BINARY,
@@ -51,7 +57,7 @@ export async function startNode({ basePath, blockTimeMs = 1000, args = [] } = {}
 			"--dev-block-time", String(blockTimeMs),
 			...args,
 		],
-		{ cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
+		{ cwd: base, stdio: ["ignore", "ignore", "pipe"] },
 	);
 	let log = "";
 	const ready = new Promise((ok, fail) => {

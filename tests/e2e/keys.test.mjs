@@ -1,7 +1,9 @@
 // A validator brings its own key: inserted with author_insertKey (key type `poq!`), the node's
-// off-chain worker commits and reveals for it like for the dev keys.
+// off-chain worker commits and reveals for it like for the dev keys, with the model installed in
+// the node's base path.
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { test } from "node:test";
 import { u8aToHex } from "@polkadot/util";
 import { UNIT, answer, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
@@ -9,6 +11,9 @@ import { UNIT, answer, devAccounts, fundedAccount, poqEvent, send, startNode, wa
 test("a validator key inserted with author_insertKey commits and reveals by itself", async (t) => {
 	const node = await startNode();
 	t.after(() => node.stop());
+	// No --poq-model, and a working directory with no model in it: the node loads the model
+	// from its base path.
+	assert.ok(node.log().includes(`Quality model loaded from ${join(node.basePath, "poq-model")}:`), node.log());
 	const { api } = node;
 	const acc = await devAccounts();
 	const grace = await fundedAccount(api, acc.Alice, "Grace", 1_000n * UNIT);

@@ -7,9 +7,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT, UNIT, answer, devAccounts, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { MODEL, UNIT, answer, devAccounts, poqEvent, send, startNode, watch } from "./harness.mjs";
 
-const MODEL = join(ROOT, "models/weights/all-MiniLM-L6-v2");
 
 /**
  * A second model folder: the default model's files, but a `config.json` with one more field,

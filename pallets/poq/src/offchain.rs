@@ -361,8 +361,9 @@ impl Scorer {
 	/// was in force when its committee was drawn.
 	fn input_hash<T: Config>(&mut self, id: RequestId) -> Option<[u8; 32]> {
 		let input = self.inputs.entry(id).or_insert_with(|| {
-			let model = Requests::<T>::get(id)?.model?;
-			let (prompt, responses) = Pallet::<T>::scoring_input(id)?;
+			let request = Requests::<T>::get(id)?;
+			let model = request.model?;
+			let (prompt, responses) = Pallet::<T>::scoring_input_of(id, &request)?;
 			let hash = input_hash(&model, &prompt, &responses);
 			Some(Input { model, prompt, responses, hash, scores: None })
 		});

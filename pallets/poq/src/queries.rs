@@ -149,7 +149,14 @@ impl<T: Config> Pallet<T> {
 	/// Prompt and revealed answers (in reveal order) of a live request: what a validator scores
 	/// once the committee is drawn.
 	pub fn scoring_input(id: RequestId) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
-		let request = Requests::<T>::get(id)?;
+		Self::scoring_input_of(id, &Requests::<T>::get(id)?)
+	}
+
+	/// [`Self::scoring_input`] of request `id` already read.
+	pub(crate) fn scoring_input_of(
+		id: RequestId,
+		request: &RequestOf<T>,
+	) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
 		let prompt = Prompts::<T>::get(id)?.into_inner();
 		let outputs = request
 			.responders
