@@ -3,6 +3,10 @@
 //! a parachain collator on a relay chain. Every node executes blocks with the PoQ host functions
 //! registered; validator nodes load the quality model the off-chain worker scores with.
 
+// `sc_cli::Error` and `sc_service::Error` are large, and every service builder this node calls
+// returns them.
+#![allow(clippy::result_large_err)]
+
 mod chain_spec;
 mod cli;
 #[cfg(feature = "parachain")]

@@ -168,14 +168,14 @@ pub fn new_dev_partial(config: &Configuration) -> Result<DevPartial, sc_service:
 	})
 }
 
+/// The client, its backend, an import queue and the task manager: what the chain subcommands
+/// run on.
+pub type ChainOps =
+	(Arc<FullClient>, Arc<FullBackend>, sc_consensus::DefaultImportQueue<Block>, TaskManager);
+
 /// What the chain subcommands use: the client, its backend and an import queue fitting the
 /// chain (manual seal for the development chain, Aura for a relay-chain-backed one).
-pub fn chain_ops(
-	config: &Configuration,
-) -> Result<
-	(Arc<FullClient>, Arc<FullBackend>, sc_consensus::DefaultImportQueue<Block>, TaskManager),
-	sc_service::Error,
-> {
+pub fn chain_ops(config: &Configuration) -> Result<ChainOps, sc_service::Error> {
 	#[cfg(feature = "parachain")]
 	if config.chain_spec.chain_type() != sc_chain_spec::ChainType::Development {
 		let crate::collator::ParachainPartial { parts, import_queue, .. } =
@@ -391,6 +391,7 @@ pub fn start_dev_node(
 
 /// Runs the off-chain workers, which score with the model: the model reaches the runtime only
 /// inside them, block import and RPC calls never carry the extension.
+#[allow(clippy::too_many_arguments)] // The node's parts the workers need, as both modes hold them.
 pub fn spawn_offchain_workers(
 	config: &Configuration,
 	task_manager: &TaskManager,
@@ -453,6 +454,12 @@ pub fn rpc_builder(
 	})
 }
 
+/// The inherent data providers of one development block, or why there are none.
+type DevInherentData = Result<
+	(sp_timestamp::InherentDataProvider, MockValidationDataInherentDataProvider<()>),
+	Box<dyn std::error::Error + Send + Sync>,
+>;
+
 /// Timestamp and mocked relay-chain validation data for each development block. Each block
 /// gets its own relay slot, and the timestamp is that slot's start, so Aura's slot and the
 /// relay slot in the mocked proof agree (the runtime's consensus hook checks it). The mocked
@@ -463,16 +470,7 @@ fn dev_inherent_data_providers(
 	client: Arc<FullClient>,
 	para_id: ParaId,
 	slot_duration: sp_consensus_aura::SlotDuration,
-) -> impl Fn(
-	<Block as BlockT>::Hash,
-	(),
-) -> futures::future::Ready<
-	Result<
-		(sp_timestamp::InherentDataProvider, MockValidationDataInherentDataProvider<()>),
-		Box<dyn std::error::Error + Send + Sync>,
-	>,
-> + Send
-       + Sync {
+) -> impl Fn(<Block as BlockT>::Hash, ()) -> futures::future::Ready<DevInherentData> + Send + Sync {
 	// Start two hours back so that timestamps do not run ahead of the clock at once.
 	let now_ms = std::time::SystemTime::now()
 		.duration_since(std::time::UNIX_EPOCH)

@@ -7,7 +7,7 @@ use codec::Encode;
 use frame_support::{assert_noop, assert_ok, dispatch::GetDispatchInfo};
 use poq_runtime::{
 	genesis, AccountId, Poq, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, System,
-	TechnicalCommittee, UNIT,
+	TechnicalCommittee,
 };
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave};
 use sp_runtime::{traits::Hash, DispatchError};
@@ -110,7 +110,11 @@ fn the_technical_committee_dispatches_a_runtime_upgrade_as_root_through_the_whit
 fn try_runtime_checks_pass_on_a_development_chain() {
 	chain(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
 		let client = Sr25519Keyring::Ferdie;
-		assert_ok!(Poq::submit_request(signed(client), b"What is PoQ?".to_vec(), UNIT));
+		assert_ok!(Poq::submit_request(
+			signed(client),
+			b"What is PoQ?".to_vec(),
+			poq_runtime::UNIT
+		));
 		let checks = frame_try_runtime::UpgradeCheckSelect::All;
 		let config = frame_executive::TryRuntimeUpgradeConfig::new(checks);
 		poq_runtime::Executive::try_runtime_upgrade_with_config(config)
