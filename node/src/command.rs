@@ -116,29 +116,26 @@ pub fn run() -> sc_cli::Result<()> {
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			use frame_benchmarking_cli::BenchmarkCmd;
+			// The chain spec a benchmark names, if it names one.
+			let spec = |params: &sc_cli::SharedParams| {
+				params.chain.as_ref().map(|chain| cli.load_spec(chain)).transpose()
+			};
 			match cmd {
 				BenchmarkCmd::Pallet(cmd) => {
-					let chain = cmd
-						.shared_params
-						.chain
-						.as_ref()
-						.map(|chain| cli.load_spec(chain))
-						.transpose()?;
-					cmd.run_with_spec::<sp_runtime::traits::HashingFor<poq_runtime::opaque::Block>, service::HostFunctions>(chain)
+					type Hashing = sp_runtime::traits::HashingFor<poq_runtime::opaque::Block>;
+					cmd.run_with_spec::<Hashing, service::HostFunctions>(spec(&cmd.shared_params)?)
 				},
 				// The base weights of a block and of an extrinsic, on the development chain's
 				// genesis with its parachain inherent.
 				BenchmarkCmd::Overhead(cmd) => {
-					let chain = cmd
-						.shared_params
-						.chain
-						.as_ref()
-						.map(|chain| cli.load_spec(chain))
-						.transpose()?;
-					cmd.run_with_default_builder_and_spec::<poq_runtime::opaque::Block, (
+					// Beside Substrate's and the storage-proof size, which the command brings.
+					type Extra = (
 						poq_model_interface::HostFunctions,
 						frame_benchmarking::benchmarking::HostFunctions,
-					)>(chain)
+					);
+					cmd.run_with_default_builder_and_spec::<poq_runtime::opaque::Block, Extra>(
+						spec(&cmd.shared_params)?,
+					)
 				},
 				BenchmarkCmd::Machine(cmd) => {
 					let runner = cli.create_runner(cmd)?;

@@ -67,24 +67,19 @@ fn serviced() -> Vec<QueueEvent<Runtime>> {
 		.collect()
 }
 
-fn processed(events: &[QueueEvent<Runtime>], from: &AggregateMessageOrigin) -> Vec<bool> {
-	events
-		.iter()
-		.filter_map(|event| match event {
-			QueueEvent::Processed { origin, success, .. } if origin == from => Some(*success),
-			_ => None,
-		})
-		.collect()
-}
-
-fn failed(
+/// What became of each message from `from`, in order: executed (`true` if it completed), or
+/// not processed at all, with why.
+fn outcomes(
 	events: &[QueueEvent<Runtime>],
 	from: &AggregateMessageOrigin,
-) -> Vec<ProcessMessageError> {
+) -> Vec<Result<bool, ProcessMessageError>> {
 	events
 		.iter()
 		.filter_map(|event| match event {
-			QueueEvent::ProcessingFailed { origin, error, .. } if origin == from => Some(*error),
+			QueueEvent::Processed { origin, success, .. } if origin == from => Some(Ok(*success)),
+			QueueEvent::ProcessingFailed { origin, error, .. } if origin == from => {
+				Some(Err(*error))
+			},
 			_ => None,
 		})
 		.collect()
@@ -108,13 +103,11 @@ fn the_relay_chain_s_messages_are_queued_and_executed_and_a_corrupt_one_is_repor
 		// Queued, not yet executed.
 		assert_eq!(pallet_poq::ModelChange::<Runtime>::get(), None);
 
-		let events = serviced();
-		assert_eq!(processed(&events, &AggregateMessageOrigin::Parent), vec![true]);
-		assert_eq!(pallet_poq::ModelChange::<Runtime>::get(), Some((at, [7; 32])));
 		assert_eq!(
-			failed(&events, &AggregateMessageOrigin::Parent),
-			vec![ProcessMessageError::Corrupt]
+			outcomes(&serviced(), &AggregateMessageOrigin::Parent),
+			vec![Ok(true), Err(ProcessMessageError::Corrupt)]
 		);
+		assert_eq!(pallet_poq::ModelChange::<Runtime>::get(), Some((at, [7; 32])));
 		// Nothing is left waiting.
 		assert!(serviced().is_empty());
 	});
@@ -155,11 +148,11 @@ fn a_sibling_executes_what_it_pays_for_in_the_chain_s_token_and_nothing_unpaid()
 		]);
 		from_sibling(&[paid, unpaid, theft]);
 
-		let events = serviced();
-		let origin = AggregateMessageOrigin::Sibling(SIBLING.into());
 		// Each is reported: the unpaid one stopped by the barrier, the theft at its withdrawal.
-		assert_eq!(processed(&events, &origin), vec![true, false, false]);
-		assert!(failed(&events, &origin).is_empty());
+		assert_eq!(
+			outcomes(&serviced(), &AggregateMessageOrigin::Sibling(SIBLING.into())),
+			vec![Ok(true), Ok(false), Ok(false)]
+		);
 
 		// The sovereign account paid 5 UNIT: Dave got them less the execution fee, which went
 		// to the block's author (none in this test, so it was burned).
