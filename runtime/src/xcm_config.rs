@@ -2,9 +2,11 @@
 //! `pallet-message-queue`, executed by the XCM executor, never dropped unseen.
 //!
 //! Every inbound message lands in `MessageQueue` under its origin (`Parent` or `Sibling(id)`)
-//! and is executed in a later `on_initialize` within `MessageQueueServiceWeight`; each one ends
-//! in an event: `Processed { success }`, `ProcessingFailed` (undecodable, unsupported, or
-//! refused by the barrier) or `OverweightEnqueued` (kept for `execute_overweight`).
+//! and is executed in a later `on_initialize` within `MessageQueueServiceWeight` (and in
+//! `on_idle` with what the block leaves); each one ends in an event: `Processed { success }`
+//! (`false` when the barrier refused it or an instruction failed), `ProcessingFailed`
+//! (undecodable, an unsupported version) or `OverweightEnqueued` (kept for
+//! `execute_overweight`).
 //!
 //! What a message may do:
 //! - **The relay chain** (and its executive body) executes without paying, and its
@@ -15,7 +17,10 @@
 //! - No asset is recognised as a reserve or a teleport: the chain holds no foreign assets.
 //!
 //! `pallet-xcm` is not in the runtime, so accounts cannot send XCM and versions are not
-//! negotiated: replies and outbound messages use the current XCM version.
+//! negotiated: replies and outbound messages use the current XCM version. The chain neither
+//! requests nor accepts HRMP channels itself: relay-chain governance opens them. Assets left in
+//! holding when a message fails are not trapped for a later claim: they are lost, so a sender
+//! should end its message with `RefundSurplus` and `DepositAsset` and check its beneficiary.
 
 use crate::*;
 use core::marker::PhantomData;
@@ -29,7 +34,7 @@ use frame_support::{
 };
 use pallet_message_queue::OnQueueChanged;
 use polkadot_parachain_primitives::primitives::Sibling;
-use polkadot_runtime_common::{impls::ToAuthor, xcm_sender::NoPriceForMessageDelivery};
+use polkadot_runtime_common::xcm_sender::NoPriceForMessageDelivery;
 use sp_runtime::traits::Convert;
 use xcm::latest::prelude::*;
 use xcm_builder::{
@@ -57,8 +62,11 @@ parameter_types! {
 	pub UnitWeightCost: Weight = Weight::from_parts(1_000_000_000, 64 * 1024);
 	pub const MaxInstructions: u32 = 100;
 	pub const MaxAssetsIntoHolding: u32 = 64;
-	/// Queued messages may use a third of each block, before the chain's own hooks.
+	/// Queued messages may use a tenth of each block before the chain's own hooks (this weight
+	/// is mandatory, so no fee rises with it), and what the block leaves, up to a third, after.
 	pub MessageQueueServiceWeight: Weight =
+		Perbill::from_percent(10) * configs::RuntimeBlockWeights::get().max_block;
+	pub MessageQueueIdleServiceWeight: Weight =
 		Perbill::from_percent(35) * configs::RuntimeBlockWeights::get().max_block;
 }
 
@@ -125,8 +133,8 @@ impl xcm_executor::Config for XcmConfig {
 	type UniversalLocation = UniversalLocation;
 	type Barrier = Barrier;
 	type Weigher = FixedWeightBounds<UnitWeightCost, RuntimeCall, MaxInstructions>;
-	type Trader =
-		UsingComponents<WeightToFee, HereLocation, AccountId, Balances, ToAuthor<Runtime>>;
+	// Execution fees are burned, as transaction fees are.
+	type Trader = UsingComponents<WeightToFee, HereLocation, AccountId, Balances, ()>;
 	type ResponseHandler = ();
 	type AssetTrap = ();
 	type AssetLocker = ();
@@ -171,7 +179,7 @@ impl pallet_message_queue::Config for Runtime {
 	type HeapSize = ConstU32<{ 103 * 1024 }>;
 	type MaxStale = ConstU32<8>;
 	type ServiceWeight = MessageQueueServiceWeight;
-	type IdleMaxServiceWeight = MessageQueueServiceWeight;
+	type IdleMaxServiceWeight = MessageQueueIdleServiceWeight;
 }
 
 impl cumulus_pallet_xcmp_queue::Config for Runtime {

@@ -1,5 +1,5 @@
-//! Messages from the relay chain (DMP) and from sibling parachains (XCMP), handed to the runtime
-//! the way `ParachainSystem` hands them over in a block: each lands in `MessageQueue`, is
+//! Messages from the relay chain (DMP) and from sibling parachains (XCMP), handed to the handlers
+//! `ParachainSystem` is configured with, as it hands them over in a block: each lands in `MessageQueue`, is
 //! executed when the queue is serviced, and ends in an event; none is dropped unseen. The relay
 //! chain executes for free and may dispatch as root; a sibling executes only what it pays for,
 //! and what it pays adds up.
@@ -16,8 +16,8 @@ use frame_support::{
 use pallet_message_queue::Event as QueueEvent;
 use polkadot_parachain_primitives::primitives::Sibling;
 use poq_runtime::{
-	xcm_config, AccountId, Balances, MessageQueue, Poq, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeOrigin, System, XcmpQueue, UNIT,
+	AccountId, Balances, MessageQueue, Poq, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin,
+	System, UNIT,
 };
 use sp_keyring::Sr25519Keyring::{Alice, Dave};
 use sp_runtime::traits::AccountIdConversion;
@@ -32,10 +32,14 @@ fn encoded(message: Xcm<RuntimeCall>) -> Vec<u8> {
 	VersionedXcm::from(message).encode()
 }
 
-/// Downward messages as `ParachainSystem` passes them on: to `DmpQueue`, under the relay
-/// chain's origin.
+// What `ParachainSystem` is configured to hand messages to, and the weight it gives XCMP.
+type DmpQueue = <Runtime as cumulus_pallet_parachain_system::Config>::DmpQueue;
+type XcmpHandler = <Runtime as cumulus_pallet_parachain_system::Config>::XcmpMessageHandler;
+type ReservedXcmpWeight = <Runtime as cumulus_pallet_parachain_system::Config>::ReservedXcmpWeight;
+
+/// Downward messages as `ParachainSystem` passes them on: to its `DmpQueue`.
 fn from_relay(messages: &[Vec<u8>]) {
-	<xcm_config::DmpQueue as HandleMessage>::handle_messages(
+	<DmpQueue as HandleMessage>::handle_messages(
 		messages.iter().map(|m| BoundedSlice::try_from(&m[..]).expect("a short message")),
 	);
 }
@@ -46,9 +50,9 @@ fn from_sibling(messages: &[Xcm<RuntimeCall>]) {
 	for message in messages {
 		page.extend(encoded(message.clone()));
 	}
-	XcmpQueue::handle_xcmp_messages(
+	<XcmpHandler as XcmpMessageHandler>::handle_xcmp_messages(
 		[(ParaId::from(SIBLING), 1, &page[..])].into_iter(),
-		Weight::MAX,
+		ReservedXcmpWeight::get(),
 	);
 }
 
@@ -146,20 +150,42 @@ fn a_sibling_executes_what_it_pays_for_in_the_chain_s_token_and_nothing_unpaid()
 				beneficiary: AccountId32 { network: None, id: [9; 32] }.into(),
 			},
 		]);
-		from_sibling(&[paid, unpaid, theft]);
+		// A sibling dispatching as root, and one passing for the relay chain's executive body:
+		// neither is the relay chain, so neither gets its powers.
+		let schedule = RuntimeCall::Poq(pallet_poq::Call::set_quality_model {
+			digest: [7; 32],
+			at: System::block_number() + 1 + Poq::max_request_lifetime(),
+		});
+		let as_root = Xcm(vec![
+			WithdrawAsset((Here, UNIT).into()),
+			BuyExecution { fees: (Here, UNIT).into(), weight_limit: Unlimited },
+			Transact {
+				origin_kind: OriginKind::Superuser,
+				fallback_max_weight: None,
+				call: schedule.encode().into(),
+			},
+		]);
+		let as_executive = Xcm(vec![
+			DescendOrigin(Plurality { id: BodyId::Executive, part: BodyPart::Voice }.into()),
+			UnpaidExecution { weight_limit: Unlimited, check_origin: None },
+		]);
+		from_sibling(&[paid, unpaid, theft, as_root, as_executive]);
 
-		// Each is reported: the unpaid one stopped by the barrier, the theft at its withdrawal.
+		// Each is reported: the unpaid ones stopped by the barrier, the theft at its
+		// withdrawal, the root call at its origin.
 		assert_eq!(
 			outcomes(&serviced(), &AggregateMessageOrigin::Sibling(SIBLING.into())),
-			vec![Ok(true), Ok(false), Ok(false)]
+			vec![Ok(true), Ok(false), Ok(false), Ok(false), Ok(false)]
 		);
+		assert_eq!(pallet_poq::ModelChange::<Runtime>::get(), None);
 
-		// The sovereign account paid 5 UNIT: Dave got them less the execution fee, which went
-		// to the block's author (none in this test, so it was burned).
+		// The sovereign account paid 5 UNIT for Dave and 1 for the root call. Dave got his 5 less
+		// the execution fee; the fees, and what the failed root call held (not trapped), were
+		// burned: nothing else moved.
 		let received = Balances::balance(&dave) - dave_before;
 		let fee = 5 * UNIT - received;
-		assert_eq!(Balances::balance(&sovereign), sovereign_before - 5 * UNIT);
+		assert_eq!(Balances::balance(&sovereign), sovereign_before - 6 * UNIT);
 		assert!(fee > 0 && fee < UNIT / 100, "fee {fee}");
-		assert_eq!(Balances::total_issuance(), issuance_before - fee);
+		assert_eq!(issuance_before - Balances::total_issuance(), 6 * UNIT - received);
 	});
 }
