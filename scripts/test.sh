@@ -22,9 +22,10 @@ cargo clippy --locked --all-targets -p pallet-poq -p pallet-poq-runtime-api \
 
 step "clippy, warnings as errors: the runtime and the node, the collator's code included"
 # A check of the collator (`--features parachain`) stands in for building it: nothing here runs
-# the collator, and `scripts/relay-launch.sh` builds it when a launch needs it. `--release`: the
-# release builds' build scripts (RocksDB, wasm-opt: C++) serve the check too.
-SKIP_WASM_BUILD=1 cargo clippy --locked --release --all-targets -p poq-runtime -p poq-node \
+# the collator, and `scripts/relay-launch.sh` builds it when a launch needs it. `--release`, and
+# the wasm runtime not skipped: the release build's build scripts (RocksDB's and wasm-opt's C++,
+# the runtime's wasm) serve the check as they are, so neither step redoes the other's work.
+cargo clippy --locked --release --all-targets -p poq-runtime -p poq-node \
 	--features poq-node/parachain -- -D warnings
 
 step "pallet-poq: unit, mock-runtime and property tests (as a runtime builds it)"
