@@ -6,7 +6,19 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step reports how long the one before it took, so a slow run shows where its time went.
+step_started=$SECONDS
+step_name=""
+took() {
+	[ -z "$step_name" ] || printf '<== %s: %dm%02ds (%dm%02ds in all)\n' "$step_name" \
+		$(((SECONDS - step_started) / 60)) $(((SECONDS - step_started) % 60)) $((SECONDS / 60)) $((SECONDS % 60))
+}
+step() {
+	took
+	step_name="$*" step_started=$SECONDS
+	printf '\n==> %s\n' "$*"
+}
+trap took EXIT
 
 step "prerequisites"
 command -v cargo >/dev/null || { echo "cargo is missing: install Rust with rustup" >&2; exit 1; }
