@@ -26,7 +26,7 @@ const NODE_BINARY =
 	join(process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/poq-target"), "release/poq-node");
 
 /** A free TCP port on localhost. */
-function freePort() {
+export function freePort() {
 	return new Promise((ok, fail) => {
 		const server = createServer();
 		server.unref();
