@@ -5,6 +5,7 @@
 # server that answers well and one from a server that answers off-topic; the node's three
 # validators score the answers with the quality model and its judge, commit, reveal, and the
 # chain pays by quality (the off-topic answers earn nothing). Each request's events are printed as their blocks land, then its scores and payouts.
+# The explorer (scripts/explorer.sh) serves the chain's web page meanwhile; its address is printed.
 #
 #   bash scripts/demo.sh            # POQ_WS_PORT=9944 by default; the chain lives in a temp dir
 set -euo pipefail
@@ -42,8 +43,20 @@ node tools/poq-infer/poq-infer.mjs --ws "$ws" --suri //Eve --endpoint "http://12
 pids="$pids $!"
 trap 'kill $pids 2>/dev/null; stop_dev_node' EXIT
 
+explorer_port="${POQ_EXPLORER_PORT:-8090}"
+step "the explorer (tools/explorer): http://127.0.0.1:$explorer_port/?rpc=$ws"
+bash scripts/explorer.sh --rpc "$ws" --port "$explorer_port" >"$DEV_NODE_BASE/explorer.log" 2>&1 &
+pids="$pids $!"
+echo "open it to ask, and to watch the requests below settle"
+
 step "demo requests, block by block"
 node scripts/request.mjs --ws "$ws" --clients \
 	--prompt "What is the capital of France?" \
 	--prompt "Which planet is the largest in the solar system?" \
 	--prompt "What gas do plants absorb from the air for photosynthesis?"
+
+# At a terminal the chain, its clients and the explorer stay up for a look; Ctrl-C stops them.
+if [ -t 0 ]; then
+	step "the chain keeps running: explorer at http://127.0.0.1:$explorer_port/?rpc=$ws (Ctrl-C stops it)"
+	wait
+fi

@@ -10,6 +10,8 @@ command -v clang >/dev/null || apt_needed+=(clang)
 compgen -G "/usr/lib/llvm-*/lib/libclang.so" >/dev/null || apt_needed+=(libclang-dev)
 # litep2p's build script compiles its protobuf definitions with protoc.
 command -v protoc >/dev/null || apt_needed+=(protobuf-compiler)
+# The explorer's browser test drives Debian's Chromium (tests/e2e/explorer.test.mjs).
+[ -n "${CHROMIUM:-}" ] || command -v chromium >/dev/null || apt_needed+=(chromium)
 if ((${#apt_needed[@]})); then
 	echo "installing ${apt_needed[*]} (apt)"
 	sudo_cmd=""

@@ -74,6 +74,9 @@ cargo test --locked --release -p poq-scorer
 step "poq-node and poq-runtime (release, the wasm runtime included)"
 cargo build --locked --release -p poq-node
 
-step "end to end: @polkadot/api against live dev chains (tests/e2e), and poq-infer"
+step "the explorer's arithmetic (tools/explorer/src/model.js), by example and by property"
 npm ci --no-audit --no-fund --loglevel=error
+npm run --silent test:explorer
+
+step "end to end: @polkadot/api against live dev chains (tests/e2e), poq-infer, and the explorer in Chromium"
 npm run --silent test:e2e
