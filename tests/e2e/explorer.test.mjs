@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import puppeteer from "puppeteer-core";
 import { formatBalance, formatScore } from "../../tools/explorer/src/model.js";
-import { ROOT, answer, devAccounts, freePort, startNode } from "./harness.mjs";
+import { ROOT, UNIT, answer, devAccounts, freePort, fundedAccount, startNode } from "./harness.mjs";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = process.env.POQ_SCREENSHOTS ?? join(tmpdir(), "poq-explorer");
@@ -175,6 +175,39 @@ describe("the explorer in a browser", () => {
 		assert.equal(await textOf(page, "[data-testid=model]"), model);
 		assert.equal(await textOf(page, `[data-testid=finished] a[href="#/request/${id}"]`), `#${id}`);
 		await page.screenshot({ path: join(SHOTS, "chain.png"), fullPage: true });
+		await page.close();
+	});
+
+	test("signs through a browser extension's injected accounts", async () => {
+		// A wallet as every Polkadot extension presents itself to pages (`window.injectedWeb3`);
+		// it signs what the page asks with a key only this test holds.
+		const wallet = await fundedAccount(api, acc.Alice, "Wallet", 100n * UNIT);
+		const page = await browser.newPage();
+		page.on("pageerror", (error) => assert.fail(`the page threw: ${error.message}`));
+		await page.exposeFunction("walletSign", (payload) =>
+			api.registry.createType("ExtrinsicPayload", payload, { version: payload.version }).sign(wallet).signature,
+		);
+		await page.evaluateOnNewDocument((address) => {
+			const accounts = [{ address, name: "Wallet account", type: "sr25519" }];
+			window.injectedWeb3 = {
+				"test-wallet": {
+					version: "1.0.0",
+					enable: async () => ({
+						accounts: { get: async () => accounts, subscribe: (cb) => (cb(accounts), () => {}) },
+						signer: { signPayload: async (payload) => ({ id: 1, signature: await window.walletSign(payload) }) },
+					}),
+				},
+			};
+		}, wallet.address);
+		await page.goto(`${site}?rpc=${node.ws}#/ask`);
+		await page.waitForSelector(`form.ask select option[value="ext:${wallet.address}"]`);
+		await page.select("form.ask select", `ext:${wallet.address}`);
+		const id = (await api.query.poq.nextRequestId()).toBigInt();
+		await page.type("form.ask textarea", PROMPT);
+		await page.click("form.ask button");
+		await page.waitForFunction((hash) => location.hash === hash, { timeout: 60_000 }, `#/request/${id}`);
+		const status = (await api.call.poqApi.requestStatus(id)).unwrap();
+		assert.equal((status.isLive ? status.asLive : status.asFinished).client.toString(), wallet.address);
 		await page.close();
 	});
 
