@@ -19,7 +19,7 @@ const page = document.getElementById("page");
 const status = document.getElementById("status");
 
 /** The dev accounts' names by address, shown instead of addresses on dev chains. */
-export const DEV_NAMES = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"];
+const DEV_NAMES = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"];
 
 function route() {
 	const [, name = "", arg] = location.hash.split("/");

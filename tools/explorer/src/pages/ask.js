@@ -22,7 +22,7 @@ export async function render(ctx) {
 	const injected = await extensionAccounts();
 	const options = [
 		...injected.map((a) => h("option", { value: `ext:${a.address}` }, `${a.meta.name ?? "account"} (${a.meta.source}) ${a.address}`)),
-		...ctx.devAccounts.map(({ name }) => h("option", { value: `dev:${name}`, selected: name === "Ferdie" }, `//${name} (dev account)`)),
+		...ctx.devAccounts.map(({ name }) => h("option", { value: `dev:${name}`, selected: !injected.length && name === "Ferdie" }, `//${name} (dev account)`)),
 	];
 	const result = h("div", { dataset: { testid: "ask-result" } });
 	const unit = (amount) => formatBalance(amount, info.decimals, info.symbol);
