@@ -9,6 +9,17 @@ import { errorText } from "./model.js";
 
 /** How far back a request's events are looked for: a pruning node keeps this much state. */
 export const LOOKBACK = 256;
+/** Blocks whose events, and bodies whose extrinsics, a page session keeps at most. */
+const KEPT = 4 * LOOKBACK;
+
+/** `map.set(key, value)`, dropping the oldest entries beyond `KEPT`. */
+function keep(map, key, value) {
+	map.set(key, value);
+	for (const oldest of map.keys()) {
+		if (map.size <= KEPT) break;
+		map.delete(oldest);
+	}
+}
 
 /**
  * Connects to `endpoint`, calling `onStatus("connecting" | "connected" | "unreachable", detail)`
@@ -138,7 +149,7 @@ export class BlockEvents {
 		const hash = await this.api.rpc.chain.getBlockHash(number);
 		const records = await (await this.api.at(hash)).query.system.events();
 		const block = { hash: hash.toHex(), records };
-		if (number <= finalizedNumber) this.finalized.set(number, block);
+		if (number <= finalizedNumber) keep(this.finalized, number, block);
 		return block;
 	}
 
@@ -178,7 +189,7 @@ export class BlockEvents {
 			let body = this.bodies.get(e.hash);
 			if (!body) {
 				body = (await this.api.rpc.chain.getBlock(e.hash)).block;
-				this.bodies.set(e.hash, body);
+				keep(this.bodies, e.hash, body);
 			}
 			const scores = revealedScores(body.extrinsics[e.extrinsic]?.method, BigInt(id));
 			if (scores) found[e.data.validator] = scores;
