@@ -320,7 +320,7 @@ export async function loadChain(api) {
 
 /** The account page: balance, registration, operator key, work to do, seats, history. */
 export async function loadAccount(api, who) {
-	const [account, participant, operator, principal, work, live, outcomes, { head }] = await Promise.all([
+	const [account, participant, operator, principal, work, live, outcomes] = await Promise.all([
 		api.query.system.account(who),
 		api.query.poq.participants(who),
 		api.query.poq.operators(who),
@@ -328,10 +328,8 @@ export async function loadAccount(api, who) {
 		api.call.poqApi.pendingWork(who),
 		loadLive(api),
 		loadOutcomes(api),
-		heads(api),
 	]);
 	return {
-		head,
 		free: account.data.free.toBigInt(),
 		held: account.data.reserved.toBigInt(),
 		participant: option(participant, (p) => ({

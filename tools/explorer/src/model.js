@@ -82,14 +82,17 @@ export function parseAmount(text, decimals) {
  */
 export function meanDeviation(scores, consensus) {
 	if (!scores || !consensus || consensus.length === 0 || scores.length !== consensus.length) return null;
-	const total = scores.reduce((sum, score, i) => sum + Math.abs(score - consensus[i]), 0);
-	return total / consensus.length;
+	return totalDistance(scores, consensus) / consensus.length;
 }
 
 /** Whether `scores` are within `tolerance` of `consensus`, exactly as the pallet decides it. */
 export function inConsensus(scores, consensus, tolerance) {
-	const total = scores.reduce((sum, score, i) => sum + Math.abs(score - consensus[i]), 0);
-	return total <= tolerance * consensus.length;
+	return totalDistance(scores, consensus) <= tolerance * consensus.length;
+}
+
+/** The summed absolute difference of `scores` from `consensus`, answer by answer. */
+function totalDistance(scores, consensus) {
+	return scores.reduce((sum, score, i) => sum + Math.abs(score - consensus[i]), 0);
 }
 
 /** The phase each `Poq` event of a request starts, by event name. */

@@ -4,7 +4,7 @@
 
 import { web3Accounts, web3Enable, web3FromAddress } from "@polkadot/extension-dapp";
 import { submitRequest } from "../chain.js";
-import { formatBalance, parseAmount } from "../model.js";
+import { parseAmount } from "../model.js";
 import { h, notice } from "../ui.js";
 
 /** Accounts of the browser's extensions, or none (no extension, or access refused). */
@@ -25,7 +25,6 @@ export async function render(ctx) {
 		...ctx.devAccounts.map(({ name }) => h("option", { value: `dev:${name}`, selected: !injected.length && name === "Ferdie" }, `//${name} (dev account)`)),
 	];
 	const result = h("div", { dataset: { testid: "ask-result" } });
-	const unit = (amount) => formatBalance(amount, info.decimals, info.symbol);
 	const form = h(
 		"form",
 		{ class: "ask" },
@@ -42,7 +41,7 @@ export async function render(ctx) {
 			{},
 			`Fee (${info.symbol})`,
 			h("input", { name: "fee", value: "10", inputmode: "decimal", required: true }),
-			h("span", { class: "hint" }, `From ${unit(info.minFee)} to ${unit(info.maxFee)}; what the committee and the nodes do not earn comes back.`),
+			h("span", { class: "hint" }, `From ${ctx.money(info.minFee)} to ${ctx.money(info.maxFee)}; what the committee and the nodes do not earn comes back.`),
 		),
 		h("button", { type: "submit" }, "Ask"),
 		result,
