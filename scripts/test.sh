@@ -34,7 +34,7 @@ step "clippy, warnings as errors: every crate and target, the collator's code in
 # wasm build compiles the pallets and the host interface no_std, as the chain runs them. The
 # collator (`--features parachain`) is only checked; `scripts/relay-launch.sh` builds it, in a
 # target directory of its own. A check links nothing, so RocksDB's C++ (the relay-chain client's
-# database, a quarter of this step cold) is not compiled: ROCKSDB_LIB_DIR tells its build script
+# database, 14 minutes of this step cold) is not compiled: ROCKSDB_LIB_DIR tells its build script
 # a library exists.
 ROCKSDB_LIB_DIR=/nonexistent cargo clippy --locked --release --all-targets \
 	-p pallet-poq -p pallet-poq-runtime-api -p pallet-relay-randomness -p poq-model-interface \
