@@ -46,8 +46,8 @@ cargo test --locked -p pallet-poq
 step "pallet-poq: the same plus benchmarks as tests and the try-runtime hooks"
 cargo test --locked -p pallet-poq --features runtime-benchmarks,try-runtime
 
-step "poq-runtime: integrity, presets, governance and try-runtime's checks (native, no wasm)"
-SKIP_WASM_BUILD=1 cargo test --locked -p poq-runtime --features try-runtime
+step "poq-runtime: integrity, presets, governance and try-runtime's checks (native: the node builds the wasm)"
+cargo test --locked -p poq-runtime --features try-runtime
 
 step "pallet-relay-randomness: relay BABE randomness from relay-state proofs"
 cargo test --locked -p pallet-relay-randomness

@@ -3,6 +3,13 @@
 use sc_chain_spec::{ChainSpecExtension, ChainSpecGroup, ChainType};
 use serde::{Deserialize, Serialize};
 
+/// The runtime's wasm, which `build.rs` builds: `WASM_BINARY` is the compressed blob a chain spec
+/// carries. The generated file also names the uncompressed blob and its path, unused here.
+#[allow(dead_code)]
+mod runtime_wasm {
+	include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
+}
+
 /// The chain spec of this node.
 pub type ChainSpec = sc_chain_spec::GenericChainSpec<Extensions>;
 
@@ -43,7 +50,7 @@ fn from_preset(
 	preset: &str,
 	relay_chain: &str,
 ) -> Result<ChainSpec, String> {
-	let wasm = poq_runtime::WASM_BINARY.ok_or("this node was built without the wasm runtime")?;
+	let wasm = runtime_wasm::WASM_BINARY.ok_or("this node was built without the wasm runtime")?;
 	Ok(ChainSpec::builder(
 		wasm,
 		Extensions { relay_chain: relay_chain.into(), para_id: poq_runtime::genesis::PARACHAIN_ID },

@@ -1,12 +1,11 @@
 //! The Proof of Quality parachain runtime: cumulus with Aura, balances, fees, governance, the
 //! collator pieces, the relay chain's and siblings' messages (`xcm_config`), and `Poq` at index 50.
+//! The node's build script (`node/build.rs`) builds this crate's wasm blob; a native build of it,
+//! as its tests use, builds no wasm.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime!` recurses deeply.
 #![recursion_limit = "256"]
-
-#[cfg(feature = "std")]
-include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
