@@ -38,7 +38,8 @@ step "clippy, warnings as errors: every crate and target, the collator's code in
 # a library exists.
 ROCKSDB_LIB_DIR=/nonexistent cargo clippy --locked --release --all-targets \
 	-p pallet-poq -p pallet-poq-runtime-api -p pallet-relay-randomness -p poq-model-interface \
-	-p poq-scorer -p poq-sim -p poq-runtime -p poq-node --features poq-node/parachain -- -D warnings
+	-p poq-scorer -p poq-sim -p poq-primitives -p poq-runtime -p poq-node --features poq-node/parachain \
+	-- -D warnings
 
 step "pallet-poq: unit, mock-runtime and property tests (as a runtime builds it)"
 cargo test --locked -p pallet-poq
@@ -67,7 +68,7 @@ done
 # Release: an unoptimised BERT forward pass is tens of times slower.
 cargo test --locked --release -p poq-scorer
 
-step "poq-node and poq-runtime (release, the wasm runtime included)"
+step "poq-node (release, the runtime's wasm in it: the clippy step's)"
 cargo build --locked --release -p poq-node
 
 step "the explorer's arithmetic (tools/explorer/src/model.js), by example and by property"

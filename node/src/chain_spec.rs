@@ -53,7 +53,7 @@ fn from_preset(
 	let wasm = runtime_wasm::WASM_BINARY.ok_or("this node was built without the wasm runtime")?;
 	Ok(ChainSpec::builder(
 		wasm,
-		Extensions { relay_chain: relay_chain.into(), para_id: poq_runtime::genesis::PARACHAIN_ID },
+		Extensions { relay_chain: relay_chain.into(), para_id: poq_primitives::PARACHAIN_ID },
 	)
 	.with_name(name)
 	.with_id(id)
@@ -94,7 +94,7 @@ pub fn production() -> Result<ChainSpec, String> {
 		"Proof of Quality",
 		"poq",
 		ChainType::Live,
-		poq_runtime::genesis::PRODUCTION_PRESET,
+		poq_primitives::PRODUCTION_PRESET,
 		"polkadot",
 	)
 }

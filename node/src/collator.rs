@@ -15,7 +15,7 @@ use cumulus_client_service::{
 use cumulus_primitives_core::{relay_chain::ValidationCode, GetParachainInfo, ParaId};
 use cumulus_relay_chain_interface::{OverseerHandle, RelayChainInterface};
 use polkadot_primitives::CollatorPair;
-use poq_runtime::{opaque::Block, Hash};
+use poq_primitives::{opaque::Block, Hash};
 use sc_network::{
 	config::FullNetworkConfiguration, service::traits::NetworkBlock, NetworkBackend, PeerId,
 };
@@ -39,7 +39,7 @@ type AuraPair = sp_consensus_aura::sr25519::AuthorityPair;
 
 /// Relay-chain slot, as the runtime's consensus hook has it.
 const RELAY_CHAIN_SLOT_DURATION: Duration =
-	Duration::from_millis(poq_runtime::RELAY_CHAIN_SLOT_DURATION_MILLIS as u64);
+	Duration::from_millis(poq_primitives::RELAY_CHAIN_SLOT_DURATION_MILLIS as u64);
 
 /// The time a collator gives itself to build a block.
 const AUTHORING_DURATION: Duration = Duration::from_millis(2_000);

@@ -122,7 +122,7 @@ pub fn run() -> sc_cli::Result<()> {
 			};
 			match cmd {
 				BenchmarkCmd::Pallet(cmd) => {
-					type Hashing = sp_runtime::traits::HashingFor<poq_runtime::opaque::Block>;
+					type Hashing = sp_runtime::traits::HashingFor<poq_primitives::opaque::Block>;
 					cmd.run_with_spec::<Hashing, service::HostFunctions>(spec(&cmd.shared_params)?)
 				},
 				// The base weights of a block and of an extrinsic, on the development chain's
@@ -133,7 +133,7 @@ pub fn run() -> sc_cli::Result<()> {
 						poq_model_interface::HostFunctions,
 						frame_benchmarking::benchmarking::HostFunctions,
 					);
-					cmd.run_with_default_builder_and_spec::<poq_runtime::opaque::Block, Extra>(
+					cmd.run_with_default_builder_and_spec::<poq_primitives::opaque::Block, Extra>(
 						spec(&cmd.shared_params)?,
 					)
 				},

@@ -13,6 +13,7 @@ mod cli;
 mod collator;
 mod command;
 mod rpc;
+mod runtime_api;
 mod scorer;
 mod service;
 

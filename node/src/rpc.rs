@@ -6,7 +6,7 @@
 
 use crate::service::FullClient;
 use jsonrpsee::RpcModule;
-use poq_runtime::opaque::Block;
+use poq_primitives::opaque::Block;
 use sc_transaction_pool_api::TransactionPool;
 use std::sync::Arc;
 

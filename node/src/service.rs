@@ -2,6 +2,7 @@
 //! instant seal over mocked relay-chain data, the way polkadot-omni-node's dev mode runs a
 //! parachain runtime alone), with the off-chain workers that score.
 
+use crate::runtime_api::RuntimeApi;
 use crate::{
 	cli::{PoqParams, SealMode, INSTANT_SEAL_IDLE_BLOCK_TIME_MS},
 	scorer::{Metrics, ModelScorer},
@@ -14,7 +15,7 @@ use cumulus_primitives_core::{
 };
 use futures::FutureExt;
 use poq_model_interface::{Scorer, ScorerExt};
-use poq_runtime::{opaque::Block, RuntimeApi};
+use poq_primitives::opaque::Block;
 use sc_client_api::Backend as _;
 use sc_consensus_manual_seal::consensus::aura::AuraConsensusDataProvider;
 use sc_network::{config::FullNetworkConfiguration, NotificationMetrics};
@@ -61,7 +62,8 @@ type DevPartial = PartialComponents<
 >;
 
 /// Relay-chain slot of the mocked relay chain, as the runtime's consensus hook has it.
-const RELAY_CHAIN_SLOT_DURATION_MILLIS: u64 = poq_runtime::RELAY_CHAIN_SLOT_DURATION_MILLIS as u64;
+const RELAY_CHAIN_SLOT_DURATION_MILLIS: u64 =
+	poq_primitives::RELAY_CHAIN_SLOT_DURATION_MILLIS as u64;
 /// Blocks per epoch of the mocked relay chain.
 const PARA_BLOCKS_PER_RELAY_EPOCH: u32 = 10;
 

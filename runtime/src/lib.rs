@@ -25,26 +25,16 @@ use frame_support::weights::{
 	WeightToFeePolynomial,
 };
 use smallvec::smallvec;
-use sp_runtime::{
-	generic, impl_opaque_keys,
-	traits::{BlakeTwo256, IdentifyAccount, Verify},
-	MultiSignature, Perbill,
-};
+use sp_runtime::{generic, impl_opaque_keys, traits::Verify, Perbill};
 use sp_version::RuntimeVersion;
 
 pub use apis::RuntimeApi;
-pub use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+pub use poq_primitives::{
+	opaque, AccountId, AuraId, Balance, BlockNumber, Hash, Header, Nonce, Signature,
+	RELAY_CHAIN_SLOT_DURATION_MILLIS,
+};
 
-/// Signatures of transactions.
-pub type Signature = MultiSignature;
-/// Accounts are the public keys of the signature scheme.
-pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::AccountId;
-pub type Balance = u128;
-pub type Nonce = u32;
-pub type Hash = sp_core::H256;
-pub type BlockNumber = u32;
 pub type Address = sp_runtime::MultiAddress<AccountId, ()>;
-pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
 pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 
 /// What every signed transaction checks, with storage-proof weight reclaim around it.
@@ -82,14 +72,6 @@ pub type Executive = frame_executive::Executive<
 	AllPalletsWithSystem,
 	Migrations,
 >;
-
-/// Types the node needs without knowing the runtime's extrinsic format.
-pub mod opaque {
-	use super::*;
-	pub use sp_runtime::OpaqueExtrinsic as UncheckedExtrinsic;
-	pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
-	pub type Block = generic::Block<Header, UncheckedExtrinsic>;
-}
 
 impl_opaque_keys! {
 	pub struct SessionKeys {
@@ -133,9 +115,6 @@ const MAXIMUM_BLOCK_WEIGHT: Weight = Weight::from_parts(
 /// Async backing: blocks not yet included the runtime accepts, and blocks per relay parent.
 const UNINCLUDED_SEGMENT_CAPACITY: u32 = 3;
 const BLOCK_PROCESSING_VELOCITY: u32 = 1;
-/// The relay chain's slot, as on Polkadot and its test relay chains: the one definition the
-/// consensus hook, the collator and the dev chain's mocked relay chain use.
-pub const RELAY_CHAIN_SLOT_DURATION_MILLIS: u32 = 6000;
 
 type ConsensusHook = cumulus_pallet_aura_ext::FixedVelocityConsensusHook<
 	Runtime,
