@@ -5,8 +5,10 @@
 //! generates that type from a set of implementations; their bodies only ever run inside the
 //! wasm, so here, where only the client side is wanted, they are never called. The real
 //! implementations are in `runtime/src/apis.rs`; this list is what the node and the Substrate
-//! and Cumulus crates it drives call. Only the signatures must match theirs, and a mismatch does
-//! not compile or fails decoding on the first call, which the end-to-end suite makes.
+//! and Cumulus crates it drives call (one missing does not compile). What goes over the wire
+//! cannot drift from the runtime's: each signature is its API trait's, and the types the traits
+//! leave open (accounts, nonces, balances, Aura keys, the block) are `poq-primitives`', which the
+//! runtime uses too.
 
 use poq_primitives::{opaque::Block, AccountId, AuraId, Balance, Nonce};
 use sp_core::{crypto::KeyTypeId, OpaqueMetadata};
