@@ -438,8 +438,6 @@ pub mod pallet {
 		QualityModelSet { digest: [u8; 32] },
 		/// A bonded account named the operator key that signs its work (`None`: itself again).
 		OperatorSet { who: T::AccountId, operator: Option<T::AccountId> },
-		/// A piece of `who`'s work came late or twice and was skipped; the rest applied.
-		WorkSkipped { who: T::AccountId, index: u32, error: DispatchError },
 	}
 
 	#[pallet::error]
@@ -511,6 +509,10 @@ pub mod pallet {
 		/// A model change must come at least a request's lifetime ahead
 		/// (`Pallet::max_request_lifetime`), so that validators can load the new model first.
 		ModelChangeTooSoon,
+		/// A work call with more than `MaxWorkItems` pieces.
+		TooMuchWork,
+		/// Two pieces of one work call act on the same request: each must apply on its own.
+		RepeatedRequest,
 	}
 
 	#[pallet::hooks]
@@ -760,20 +762,17 @@ pub mod pallet {
 		}
 
 		/// Does several pieces of the caller's node or committee work at once, in order: what
-		/// a node or validator has to do in a block goes in one transaction, reveals before
-		/// commitments. Free when valid; a piece that came late or twice is skipped
-		/// (`WorkSkipped`) and the rest applies ([`work`]).
+		/// a node or validator has to do in a block goes in one transaction. Free when every
+		/// piece applies, each on a request of its own, and at most `MaxWorkItems` of them
+		/// (`TooMuchWork`, `RepeatedRequest`); refused before a block otherwise ([`work`]).
 		#[pallet::call_index(13)]
 		#[pallet::weight((Pallet::<T>::works_weight(work), DispatchClass::Operational))]
-		#[pallet::feeless_if(|origin: &OriginFor<T>, work: &BoundedVec<Work, T::MaxWorkItems>| -> bool {
+		#[pallet::feeless_if(|origin: &OriginFor<T>, work: &Vec<Work>| -> bool {
 			Pallet::<T>::is_free_work(origin, work)
 		})]
-		pub fn submit_work(
-			origin: OriginFor<T>,
-			work: BoundedVec<Work, T::MaxWorkItems>,
-		) -> DispatchResultWithPostInfo {
+		pub fn submit_work(origin: OriginFor<T>, work: Vec<Work>) -> DispatchResultWithPostInfo {
 			let signer = ensure_signed(origin)?;
-			Self::do_submit_work(signer, work.into_inner())
+			Self::do_submit_work(signer, work)
 		}
 
 		/// Names `operator` as the key that signs the caller's work (`None`: the caller signs

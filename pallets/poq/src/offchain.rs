@@ -40,7 +40,7 @@ use alloc::{
 	vec::Vec,
 };
 use codec::{Decode, Encode};
-use frame_support::{traits::Get, BoundedVec};
+use frame_support::traits::Get;
 use frame_system::{
 	offchain::{Account, SendSignedTransaction, Signer},
 	pallet_prelude::BlockNumberFor,
@@ -208,7 +208,7 @@ impl<T: Config> Pallet<T> {
 		let mut sent = 0u32;
 		for chunk in work.chunks(T::MaxWorkItems::get().max(1) as usize) {
 			let pieces = chunk.len();
-			let work = BoundedVec::truncate_from(chunk.to_vec());
+			let work = chunk.to_vec();
 			match signer.send_single_signed_transaction(account, Call::submit_work { work }) {
 				Some(Ok(())) => {
 					sent += 1;

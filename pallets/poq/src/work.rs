@@ -3,17 +3,22 @@
 //!
 //! Committee and node work is paid out of the request's escrow, not by its sender, so valid work
 //! pays no transaction fee (`#[pallet::feeless_if]`, honoured by a runtime that wraps its payment
-//! extension in `pallet_skip_feeless_payment::SkipCheckIfFeeless`). So that free work cannot be
-//! used to fill blocks, [`CheckWork`] validates it in the transaction pool and again in the
-//! block: a transaction is taken only when none of its pieces is refused for good (wrong
-//! account, bad scores, a commitment mismatch: [`Pallet::is_stale`] says which errors are not)
-//! and at least one applies now. Valid work gets a priority above ordinary transactions and a
-//! longevity that ends with the earliest window it acts in, so stale work leaves the pool.
+//! extension in `pallet_skip_feeless_payment::SkipCheckIfFeeless`). Free block space is what an
+//! attacker wants, so [`CheckWork`] validates work in the transaction pool and again in the block,
+//! right before it is dispatched, and takes a transaction only when every piece applies now,
+//! each on a request of its own ([`Pallet::validate_work`]). Pieces on different requests
+//! touch different requests, so what validation saw is what the dispatch does: a free
+//! transaction never fails in a block (which would charge its declared weight to nobody), carries
+//! no piece that does nothing (a late, repeated or unknown piece makes the whole transaction
+//! invalid, so nothing can ride along for free), and every byte of it is the sender's own work on
+//! its own seats, bounded by `MaxOutputLen` or `NodesPerRequest` scores a piece and
+//! `MaxWorkItems` pieces. Valid work gets a priority above ordinary transactions and a longevity
+//! that ends with the earliest window it acts in.
 //!
-//! A piece that has gone stale between the pool and the block (its window closed, the request
-//! ended, the same work already landed) is skipped with [`Event::WorkSkipped`]; the others
-//! apply. Work is signed by the bonded account or by the operator key it named
-//! ([`Pallet::principal`]).
+//! Work that went stale between the pool and the block (its window closed, the same work landed
+//! from another transaction) is dropped whole before the block, and the worker sends what is
+//! still due in its next round. Work is signed by the bonded account or by the operator key it
+//! named ([`Pallet::principal`]).
 
 use crate::{pallet::*, types::*, WeightInfo};
 use alloc::{borrow::Cow, vec::Vec};
@@ -21,6 +26,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode};
 use core::marker::PhantomData;
 use frame_support::{
 	dispatch::{DispatchInfo, DispatchResultWithPostInfo, PostDispatchInfo},
+	ensure,
 	pallet_prelude::{TransactionSource, Weight},
 	traits::{Get, IsSubType},
 	CloneNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound,
@@ -29,8 +35,8 @@ use frame_system::pallet_prelude::{BlockNumberFor, OriginFor};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	traits::{
-		AsSystemOriginSigner, DispatchInfoOf, Dispatchable, Implication, SaturatedConversion,
-		TransactionExtension, ValidateResult,
+		AsSystemOriginSigner, Bounded, DispatchInfoOf, Dispatchable, Implication,
+		SaturatedConversion, TransactionExtension, ValidateResult,
 	},
 	transaction_validity::{
 		InvalidTransaction, TransactionPriority, TransactionValidityError, ValidTransaction,
@@ -48,44 +54,24 @@ impl<T: Config> Pallet<T> {
 		Principals::<T>::get(&signer).unwrap_or(signer)
 	}
 
-	/// Whether `error` says only that work came late or twice (its window closed, its request
-	/// ended, the same work already landed): what honest work meets when it lands later than it
-	/// was sent. Every other error refuses the work for good.
-	pub fn is_stale(error: &Error<T>) -> bool {
-		matches!(
-			error,
-			Error::UnknownRequest
-				| Error::WrongPhase
-				| Error::AlreadyResponded
-				| Error::AlreadyCommitted
-				| Error::AlreadyRevealed
-		)
-	}
-
 	/// How the pool and a block take `work` signed by `signer`: the first block in which one of
-	/// its pieces that applies now no longer would (the end of the earliest window it acts in);
-	/// or the first error that refuses a piece for good, or, when no piece applies, the first
-	/// stale one.
+	/// its pieces no longer applies (the end of the earliest window it acts in), or the first
+	/// error that refuses it. Every piece must apply now and act on a request no other piece of
+	/// `work` acts on: then no piece changes what another meets, and the dispatch does exactly
+	/// what this saw.
 	pub fn validate_work(
 		signer: &T::AccountId,
 		work: &[Work],
 	) -> Result<BlockNumberFor<T>, Error<T>> {
+		ensure!(!work.is_empty(), Error::<T>::NoWork);
+		ensure!(work.len() <= T::MaxWorkItems::get() as usize, Error::<T>::TooMuchWork);
+		let mut ids: Vec<RequestId> = work.iter().map(Work::id).collect();
+		ids.sort_unstable();
+		ensure!(ids.windows(2).all(|pair| pair[0] != pair[1]), Error::<T>::RepeatedRequest);
 		let who = Self::principal(signer.clone());
-		let mut valid_until: Option<BlockNumberFor<T>> = None;
-		let mut stale = None;
-		for item in work {
-			match Self::check_work(&who, item) {
-				Ok(request) => {
-					valid_until =
-						Some(valid_until.map_or(request.ends_at, |end| end.min(request.ends_at)))
-				},
-				Err(error) if Self::is_stale(&error) => {
-					stale.get_or_insert(error);
-				},
-				Err(error) => return Err(error),
-			}
-		}
-		valid_until.ok_or(stale.unwrap_or(Error::<T>::NoWork))
+		work.iter().try_fold(BlockNumberFor::<T>::max_value(), |valid_until, item| {
+			Self::check_work(&who, item).map(|request| valid_until.min(request.ends_at))
+		})
 	}
 
 	/// Whether `work` from `origin` pays no fee: it is signed and valid ([`Self::validate_work`]).
@@ -118,50 +104,28 @@ impl<T: Config> Pallet<T> {
 			.fold(Weight::zero(), |total, item| total.saturating_add(Self::work_weight(item)))
 	}
 
-	/// Does the pieces of `work` signed by `signer` in order; see the module docs. Fails, and
-	/// changes nothing, when a piece is refused for good or none applies.
+	/// Does the pieces of `work` signed by `signer` in order, once [`Self::validate_work`] takes
+	/// them; fails, and changes nothing, when it does not.
 	pub(crate) fn do_submit_work(
 		signer: T::AccountId,
 		work: Vec<Work>,
 	) -> DispatchResultWithPostInfo {
+		Self::validate_work(&signer, &work)?;
 		let who = Self::principal(signer);
-		let declared = Self::works_weight(&work);
 		let mut used = Weight::zero();
-		let mut stale = None;
-		let mut applied = 0u32;
-		for (index, item) in work.into_iter().enumerate() {
-			let settles = matches!(item, Work::RevealScores { .. });
-			let weight = Self::work_weight(&item);
-			match Self::do_work(who.clone(), item) {
-				Ok(ended) => {
-					applied += 1;
-					used = used.saturating_add(if settles && !ended {
-						T::WeightInfo::reveal_scores()
-					} else {
-						weight
-					});
-				},
-				Err(error) if Self::is_stale(&error) => {
-					used = used.saturating_add(T::DbWeight::get().reads(2));
-					let error = DispatchError::from(error);
-					Self::deposit_event(Event::WorkSkipped {
-						who: who.clone(),
-						index: index as u32,
-						error,
-					});
-					stale.get_or_insert(error);
-				},
-				// Nothing is written before a piece's checks pass, and the call is transactional.
-				Err(error) => return Err(error.into()),
-			}
+		for item in work {
+			let settling = matches!(item, Work::RevealScores { .. });
+			let declared = Self::work_weight(&item);
+			// Validated above, on distinct requests: no piece fails here, and if one did the
+			// call is transactional.
+			let ended = Self::do_work(who.clone(), item)?;
+			used = used.saturating_add(if settling && !ended {
+				T::WeightInfo::reveal_scores()
+			} else {
+				declared
+			});
 		}
-		if applied == 0 {
-			return Err(stale.unwrap_or_else(|| Error::<T>::NoWork.into()).into());
-		}
-		Ok(PostDispatchInfo {
-			actual_weight: Some(used.min(declared)),
-			pays_fee: Default::default(),
-		})
+		Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Default::default() })
 	}
 
 	/// The work a call of this pallet carries, if it is a work call: a batch's own pieces, not a

@@ -4,6 +4,7 @@
 mod attacks;
 mod errors;
 mod findings;
+mod findings_v3;
 mod lifecycle;
 mod migration;
 mod offchain;

@@ -19,12 +19,6 @@ fn signed(who: AccountId) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who)
 }
 
-fn batch(
-	work: Vec<Work>,
-) -> frame_support::BoundedVec<Work, frame_support::traits::ConstU32<MAX_WORK>> {
-	work.try_into().expect("within MaxWorkItems")
-}
-
 fn commit_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
 	Work::CommitScores { id, commitment: crate::commitment(id, &who, scores, &salt(who)) }
 }
@@ -60,7 +54,7 @@ fn refused(error: Error<Test>) -> TransactionValidityError {
 }
 
 fn submit_work(work: Vec<Work>) -> RuntimeCall {
-	RuntimeCall::Poq(crate::Call::submit_work { work: batch(work) })
+	RuntimeCall::Poq(crate::Call::submit_work { work })
 }
 
 #[test]
@@ -70,13 +64,13 @@ fn one_transaction_carries_a_members_work_on_every_request() {
 		let scores = [6_000, 6_000];
 		for member in VALIDATORS {
 			let work = vec![commit_of(member, first, &scores), commit_of(member, second, &scores)];
-			assert_ok!(Poq::submit_work(signed(member), batch(work)));
+			assert_ok!(Poq::submit_work(signed(member), work));
 		}
 		assert_eq!(request(first).phase, Phase::Revealing);
 		assert_eq!(request(second).phase, Phase::Revealing);
 		for member in VALIDATORS {
 			let work = vec![reveal_of(member, first, &scores), reveal_of(member, second, &scores)];
-			assert_ok!(Poq::submit_work(signed(member), batch(work)));
+			assert_ok!(Poq::submit_work(signed(member), work));
 		}
 		assert_eq!(outcome(first).phase, Phase::Finalized);
 		assert_eq!(outcome(second).phase, Phase::Finalized);
@@ -84,39 +78,29 @@ fn one_transaction_carries_a_members_work_on_every_request() {
 }
 
 #[test]
-fn late_or_repeated_pieces_are_skipped_and_the_rest_applies() {
+fn a_late_or_repeated_piece_refuses_the_whole_transaction() {
 	ExtBuilder::default().execute(|| {
 		let (first, second) = two_committing();
 		let member = VALIDATORS[0];
 		commit(member, first, &[6_000, 6_000]);
-		// The commit on `first` landed already; `second`'s still applies.
+		// The commit on `first` landed already: nothing of the transaction applies, not even
+		// `second`'s, which the member sends again on its own.
 		let work =
 			vec![commit_of(member, first, &[6_000, 6_000]), commit_of(member, second, &[1, 1])];
-		assert_ok!(Poq::submit_work(signed(member), batch(work)));
-		System::assert_has_event(
-			Event::WorkSkipped {
-				who: member,
-				index: 0,
-				error: Error::<Test>::AlreadyCommitted.into(),
-			}
-			.into(),
-		);
-		let seat = |id| request(id).committee.iter().find(|m| m.who == member).cloned().unwrap();
-		assert_eq!(
-			seat(first).commitment,
-			Some(crate::commitment(first, &member, &[6_000, 6_000], &salt(member)))
-		);
-		assert_eq!(
-			seat(second).commitment,
-			Some(crate::commitment(second, &member, &[1, 1], &salt(member)))
-		);
-		// Nothing left to apply: the first stale error, and nothing changes.
-		let again = vec![commit_of(member, first, &[1, 1]), commit_of(member, second, &[1, 1])];
 		assert_noop!(
-			Poq::submit_work(signed(member), batch(again)),
+			Poq::submit_work(signed(member), work.clone()),
 			Error::<Test>::AlreadyCommitted
 		);
-		assert_noop!(Poq::submit_work(signed(member), batch(vec![])), Error::<Test>::NoWork);
+		assert_eq!(
+			validate(member, submit_work(work)),
+			Err(refused(Error::<Test>::AlreadyCommitted))
+		);
+		assert_ok!(Poq::submit_work(signed(member), vec![commit_of(member, second, &[1, 1])]));
+		assert_eq!(
+			request(second).committee.iter().find(|m| m.who == member).unwrap().commitment,
+			Some(crate::commitment(second, &member, &[1, 1], &salt(member)))
+		);
+		assert_noop!(Poq::submit_work(signed(member), vec![]), Error::<Test>::NoWork);
 	});
 }
 
@@ -133,7 +117,7 @@ fn a_piece_refused_for_good_refuses_the_whole_transaction() {
 		let member = VALIDATORS[0];
 		let work = vec![reveal_of(member, first, &scores), reveal_of(member, second, &[1, 1])];
 		assert_noop!(
-			Poq::submit_work(signed(member), batch(work.clone())),
+			Poq::submit_work(signed(member), work.clone()),
 			Error::<Test>::CommitmentMismatch
 		);
 		assert_eq!(
@@ -220,10 +204,7 @@ fn an_operator_signs_for_its_account_and_can_be_rotated_mid_request() {
 
 		let (first, _) = two_committing();
 		// Committed by the old operator, for the member.
-		assert_ok!(Poq::submit_work(
-			signed(old),
-			batch(vec![commit_of(member, first, &[6_000, 6_000])])
-		));
+		assert_ok!(Poq::submit_work(signed(old), vec![commit_of(member, first, &[6_000, 6_000])]));
 		for other in &VALIDATORS[1..] {
 			commit(*other, first, &[6_000, 6_000]);
 		}
@@ -232,13 +213,10 @@ fn an_operator_signs_for_its_account_and_can_be_rotated_mid_request() {
 		assert_eq!(Principals::<Test>::get(old), None);
 		// The old key no longer acts for anyone; the new one reveals what the old one committed.
 		assert_noop!(
-			Poq::submit_work(signed(old), batch(vec![reveal_of(member, first, &[6_000, 6_000])])),
+			Poq::submit_work(signed(old), vec![reveal_of(member, first, &[6_000, 6_000])]),
 			Error::<Test>::NotCommitteeMember
 		);
-		assert_ok!(Poq::submit_work(
-			signed(new),
-			batch(vec![reveal_of(member, first, &[6_000, 6_000])])
-		));
+		assert_ok!(Poq::submit_work(signed(new), vec![reveal_of(member, first, &[6_000, 6_000])]));
 		for other in &VALIDATORS[1..] {
 			reveal(*other, first, &[6_000, 6_000]);
 		}

@@ -1,0 +1,233 @@
+//! Regression tests for the findings of protocol v3 (issue 24), each written as the attack it
+//! stops: it fails on the protocol before the fix and pins the rule that fixed it.
+//!
+//! - free block stuffing (a free transaction that fails in the block is charged to nobody):
+//!   [`a_commitment_padded_with_junk_reveals_of_its_request_is_refused`],
+//!   [`copies_of_one_piece_take_one_place_in_a_block`], and by property
+//!   [`what_validation_takes_the_dispatch_applies_in_full`];
+//! - free transactions of any size (stale pieces rode along): [`stale_padding_is_refused`];
+//! - a batch one piece too long: [`too_many_pieces_is_a_named_error`].
+
+use super::*;
+use crate::{CheckWork, Work};
+use frame_support::{
+	assert_noop,
+	dispatch::GetDispatchInfo,
+	pallet_prelude::{InvalidTransaction, TransactionSource, Weight},
+};
+use proptest::prelude::*;
+use sp_runtime::{
+	traits::DispatchTransaction, transaction_validity::TransactionValidityError, DispatchError,
+	ModuleError,
+};
+
+const FEE: Balance = 1_000;
+const SCORES: [u16; 2] = [6_000, 6_000];
+
+fn signed(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
+fn commit_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
+	Work::CommitScores { id, commitment: crate::commitment(id, &who, scores, &salt(who)) }
+}
+
+fn reveal_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
+	Work::RevealScores { id, scores: scores.to_vec(), salt: salt(who) }
+}
+
+fn work_call(work: Vec<Work>) -> RuntimeCall {
+	RuntimeCall::Poq(crate::Call::submit_work { work })
+}
+
+/// The pool's rejection of work refused with `error`.
+fn refused(error: Error<Test>) -> TransactionValidityError {
+	let DispatchError::Module(ModuleError { error, .. }) = error.into() else { unreachable!() };
+	InvalidTransaction::Custom(error[0]).into()
+}
+
+/// How the pool takes `work` signed by `who`.
+fn validate(who: AccountId, work: Vec<Work>) -> Result<(), TransactionValidityError> {
+	let call = work_call(work);
+	let info = call.get_dispatch_info();
+	CheckWork::<Test>::new()
+		.validate_only(signed(who), &call, &info, 0, TransactionSource::External, 0)
+		.map(|_| ())
+}
+
+/// Applies `call` from `who` as a block does: `CheckWork` validates it right before the dispatch.
+/// `Err` when the block refuses it (it takes no block space); otherwise the dispatch's result
+/// and the weight it took.
+fn apply_in_block(
+	who: AccountId,
+	call: RuntimeCall,
+) -> Result<(Result<(), DispatchError>, Weight), TransactionValidityError> {
+	let info = call.get_dispatch_info();
+	let result = CheckWork::<Test>::new().dispatch_transaction(signed(who), call, &info, 0, 0)?;
+	let used = match &result {
+		Ok(post) => post.actual_weight.unwrap_or(info.call_weight),
+		Err(failed) => failed.post_info.actual_weight.unwrap_or(info.call_weight),
+	};
+	Ok((result.map(|_| ()).map_err(|failed| failed.error), used))
+}
+
+/// A request on which every member but the first committed, so its commit phase waits for
+/// `VALIDATORS[0]`: the last to commit.
+fn waiting_for_the_last_commitment() -> RequestId {
+	let id = submit(ALICE, FEE);
+	respond_all(id);
+	for member in &VALIDATORS[1..] {
+		commit(*member, id, &SCORES);
+	}
+	assert_eq!(request(id).phase, Phase::Committing);
+	id
+}
+
+#[test]
+fn a_commitment_padded_with_junk_reveals_of_its_request_is_refused() {
+	ExtBuilder::default().execute(|| {
+		let id = waiting_for_the_last_commitment();
+		let last = VALIDATORS[0];
+		// In the pool the reveals were merely early and the commitment applied; in the block the
+		// commitment opened the reveal phase, the junk reveals failed it for good, and the whole
+		// call was rolled back after taking its declared weight, paid by nobody.
+		let mut attack = vec![commit_of(last, id, &SCORES)];
+		attack.extend((1..MAX_WORK).map(|_| reveal_of(last, id, &[1, 2])));
+		assert_eq!(validate(last, attack.clone()), Err(refused(Error::<Test>::RepeatedRequest)));
+		assert_eq!(
+			apply_in_block(last, work_call(attack.clone())),
+			Err(refused(Error::<Test>::RepeatedRequest))
+		);
+		assert_noop!(Poq::submit_work(signed(last), attack), Error::<Test>::RepeatedRequest);
+		// The commitment alone applies, free.
+		assert_eq!(
+			apply_in_block(last, work_call(vec![commit_of(last, id, &SCORES)])).map(|(r, _)| r),
+			Ok(Ok(()))
+		);
+		assert_eq!(request(id).phase, Phase::Revealing);
+	});
+}
+
+#[test]
+fn copies_of_one_piece_take_one_place_in_a_block() {
+	ExtBuilder::default().execute(|| {
+		let id = submit(ALICE, FEE);
+		respond_all(id);
+		let last = VALIDATORS[0];
+		let copy = || work_call(vec![commit_of(last, id, &SCORES)]);
+		// The pool validates every copy against the same state and takes them all (different
+		// nonces); the block takes the first and refuses the rest before dispatching them.
+		for _ in 0..30 {
+			assert_eq!(validate(last, vec![commit_of(last, id, &SCORES)]), Ok(()));
+		}
+		let outcomes: Vec<_> = (0..30).map(|_| apply_in_block(last, copy())).collect();
+		assert_eq!(outcomes[0].as_ref().map(|(result, _)| *result), Ok(Ok(())));
+		for later in &outcomes[1..] {
+			assert_eq!(later, &Err(refused(Error::<Test>::AlreadyCommitted)));
+		}
+	});
+}
+
+#[test]
+fn stale_padding_is_refused() {
+	ExtBuilder::default().execute(|| {
+		let id = waiting_for_the_last_commitment();
+		let last = VALIDATORS[0];
+		let commitment = commit_of(last, id, &SCORES);
+		// Unknown requests carried anything, free: 400 000 scores rode along a real commitment.
+		let megabytes = Work::RevealScores { id: 1_000, scores: vec![7; 400_000], salt: [0; 32] };
+		let padded = vec![commitment.clone(), megabytes];
+		assert_eq!(validate(last, padded.clone()), Err(refused(Error::<Test>::UnknownRequest)));
+		assert_noop!(Poq::submit_work(signed(last), padded), Error::<Test>::UnknownRequest);
+		// A request that ended is stale too, and so is one in another phase.
+		let other = submit(ALICE, FEE);
+		let early = vec![commitment.clone(), reveal_of(last, other, &SCORES)];
+		assert_eq!(validate(last, early), Err(refused(Error::<Test>::WrongPhase)));
+		let answer = Work::RevealResponse { id: other, output: vec![b'x'; 64], salt: [0; 32] };
+		assert_eq!(
+			validate(last, vec![commitment.clone(), answer]),
+			Err(refused(Error::<Test>::WrongPhase))
+		);
+		// Oversized before anything is looked up.
+		let long = Work::RevealResponse { id: 1_000, output: vec![0; 1 << 20], salt: [0; 32] };
+		assert_eq!(
+			validate(last, vec![commitment, long]),
+			Err(refused(Error::<Test>::OutputTooLong))
+		);
+	});
+}
+
+#[test]
+fn too_many_pieces_is_a_named_error() {
+	ExtBuilder::default().execute(|| {
+		let ids: Vec<RequestId> = (0..=MAX_WORK as RequestId).collect();
+		let work: Vec<Work> = ids.iter().map(|id| commit_of(VALIDATORS[0], *id, &SCORES)).collect();
+		assert_eq!(work.len(), MAX_WORK as usize + 1);
+		assert_eq!(validate(VALIDATORS[0], work.clone()), Err(refused(Error::<Test>::TooMuchWork)));
+		assert_noop!(Poq::submit_work(signed(VALIDATORS[0]), work), Error::<Test>::TooMuchWork);
+	});
+}
+
+/// Pieces `VALIDATORS[0]` might send: right and wrong, on a request in its commit phase, one in
+/// its reveal phase where it committed, one it already committed on and one that does not exist.
+fn candidates(committing: RequestId, revealing: RequestId, committed: RequestId) -> Vec<Work> {
+	let me = VALIDATORS[0];
+	vec![
+		commit_of(me, committing, &SCORES),
+		reveal_of(me, committing, &SCORES),
+		commit_of(me, revealing, &SCORES),
+		reveal_of(me, revealing, &SCORES),
+		reveal_of(me, revealing, &[1, 2]),
+		reveal_of(me, revealing, &[1, 2, 3]),
+		commit_of(me, committed, &SCORES),
+		reveal_of(me, 1_000, &SCORES),
+		Work::CommitResponse { id: committing, commitment: [0; 32] },
+	]
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+	/// Whatever `CheckWork` takes for free applies in full in the block, within its declared
+	/// weight; whatever it refuses fails in the dispatch with the same error and changes nothing.
+	#[test]
+	fn what_validation_takes_the_dispatch_applies_in_full(
+		picks in proptest::collection::vec(0usize..9, 0..=(MAX_WORK as usize + 1)),
+	) {
+		ExtBuilder::default().execute(|| {
+			let committing = waiting_for_the_last_commitment();
+			let revealing = submit(ALICE, FEE);
+			respond_all(revealing);
+			for member in VALIDATORS {
+				commit(member, revealing, &SCORES);
+			}
+			let committed = submit(ALICE, FEE);
+			respond_all(committed);
+			commit(VALIDATORS[0], committed, &SCORES);
+			let pool = candidates(committing, revealing, committed);
+			let work: Vec<Work> = picks.iter().map(|pick| pool[*pick].clone()).collect();
+			let me = VALIDATORS[0];
+			let call = work_call(work.clone());
+			let declared = call.get_dispatch_info().call_weight;
+			match validate(me, work.clone()) {
+				Ok(()) => {
+					let (result, used) = apply_in_block(me, call).expect("valid in the block too");
+					assert_eq!(result, Ok(()));
+					assert!(used.all_lte(declared));
+					for piece in &work {
+						assert!(Poq::check_work(&me, piece).is_err(), "{piece:?} applied");
+					}
+				},
+				Err(refusal) => {
+					let before = sp_io::storage::root(sp_runtime::StateVersion::V1);
+					let failed = Poq::submit_work(signed(me), work).expect_err("refused");
+					let DispatchError::Module(ModuleError { error, .. }) = failed.error else {
+						panic!("a module error");
+					};
+					assert_eq!(refusal, InvalidTransaction::Custom(error[0]).into());
+					assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), before);
+				},
+			}
+		});
+	}
+}
