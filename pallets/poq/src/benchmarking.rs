@@ -7,8 +7,11 @@ use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get, Hooks};
 use frame_system::pallet_prelude::BlockNumberFor;
-use frame_system::RawOrigin;
-use sp_runtime::{traits::One, Saturating};
+use frame_system::{offchain::AppCrypto, RawOrigin};
+use sp_runtime::{
+	traits::{One, Zero},
+	Saturating,
+};
 
 const SEED: u32 = 0;
 
@@ -295,18 +298,40 @@ mod benchmarks {
 		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Revealing);
 	}
 
-	/// Replacing an operator: the old one forgotten, the new one named.
+	/// Replacing an operator: the new key's consent checked, the old one forgotten, the new one
+	/// named.
 	#[benchmark]
 	fn set_operator() {
+		use sp_runtime::{traits::IdentifyAccount, RuntimeAppPublic};
 		let (_, committee) = committing::<T>();
 		let who = committee[0].clone();
 		let old: T::AccountId = account("operator", 0, 0);
-		let new: T::AccountId = account("operator", 1, 0);
-		Pallet::<T>::do_set_operator(&who, Some(old.clone())).expect("registered");
+		Pallet::<T>::name_operator(&who, Some(old.clone()));
+		let key = crate::crypto::Public::generate_pair(None);
+		let until = Pallet::<T>::now() + 10u32.into();
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let message = crate::operator_consent(&genesis, &who, &until);
+		let signature = key.sign(&message).expect("the benchmark's keystore holds the key");
+		let generic: <T::AuthorityId as AppCrypto<T::Public, T::Signature>>::GenericPublic =
+			key.clone().into();
+		let new = Into::<T::Public>::into(generic).into_account();
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), Some(new.clone()));
+		_(RawOrigin::Signed(who.clone()), Some(OperatorConsent { key, until, signature }));
 		assert_eq!(Principals::<T>::get(&new), Some(who));
 		assert!(!Principals::<T>::contains_key(&old));
+	}
+
+	/// An operator key freeing itself from the account that named it.
+	#[benchmark]
+	fn release_operator() {
+		let (_, committee) = committing::<T>();
+		let who = committee[0].clone();
+		let key: T::AccountId = account("operator", 0, 0);
+		Pallet::<T>::name_operator(&who, Some(key.clone()));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(key.clone()));
+		assert!(!Principals::<T>::contains_key(&key));
+		assert!(!Operators::<T>::contains_key(&who));
 	}
 
 	#[benchmark]
@@ -393,7 +418,7 @@ mod benchmarks {
 
 	impl_benchmark_test_suite!(
 		Pallet,
-		crate::mock::ExtBuilder::default().build(),
+		crate::mock::ExtBuilder::default().build_with_keystore(),
 		crate::mock::Test
 	);
 }

@@ -1,5 +1,6 @@
 //! The commitments of the protocol: a validator's to its scores, an inference node's to its
-//! answer. The one definition shared by the pallet, the off-chain worker, clients and tests.
+//! answer; and the consent an operator key signs. The one definition shared by the pallet, the
+//! off-chain worker, clients and tests.
 
 use codec::Encode;
 
@@ -38,6 +39,23 @@ pub fn answer_commitment<AccountId: Encode>(
 	salt: &[u8; 32],
 ) -> [u8; 32] {
 	sp_io::hashing::sha2_256(&(ANSWER_TAG, id, node, output, salt).encode())
+}
+
+/// Domain tag that opens an operator key's consent (15 bytes, no length prefix).
+pub const OPERATOR_TAG: [u8; 15] = *b"poq/operator/v1";
+
+/// `SCALE((OPERATOR_TAG, genesis, who, until))`: what an operator key signs to consent to sign
+/// bonded account `who`'s work (`set_operator`) on the chain whose genesis block hash is
+/// `genesis`, if named by block `until`.
+///
+/// Binding the chain and the account means a consent works for nobody else and on no other
+/// chain; `until` lets the key holder bound how long its consent can be used.
+pub fn operator_consent<Hash: Encode, AccountId: Encode, BlockNumber: Encode>(
+	genesis: &Hash,
+	who: &AccountId,
+	until: &BlockNumber,
+) -> alloc::vec::Vec<u8> {
+	(OPERATOR_TAG, genesis, who, until).encode()
 }
 
 #[cfg(test)]
@@ -91,6 +109,19 @@ mod tests {
 		assert_ne!(base, commitment(1, &[2u8; 32], &[1, 2], &[9; 32]));
 		assert_ne!(base, commitment(1, &account, &[2, 1], &[9; 32]));
 		assert_ne!(base, commitment(1, &account, &[1, 2], &[8; 32]));
+	}
+
+	/// Golden vector of an operator's consent, its bytes written out with Python:
+	/// `(b"poq/operator/v1" + bytes([0xEE] * 32) + bytes(range(32))
+	///  + (1234).to_bytes(4, "little")).hex()`: the runtime's block numbers are `u32`.
+	#[test]
+	fn operator_consent_matches_the_documented_byte_layout() {
+		let account: [u8; 32] = core::array::from_fn(|i| i as u8);
+		assert_eq!(
+			hex(&operator_consent(&[0xEEu8; 32], &account, &1234u32)),
+			"706f712f6f70657261746f722f7631eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\
+			 eeee000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fd2040000"
+		);
 	}
 
 	fn hex(bytes: &[u8]) -> alloc::string::String {

@@ -53,7 +53,7 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
-pub use commitment::{answer_commitment, commitment};
+pub use commitment::{answer_commitment, commitment, operator_consent};
 pub use offchain::{crypto, POQ_KEY_TYPE};
 pub use pallet::*;
 pub use types::*;
@@ -153,8 +153,13 @@ pub mod pallet {
 		type WeightInfo: WeightInfo;
 
 		/// Signs the off-chain worker's commits and reveals with the node's `poq!` keys
-		/// ([`crypto::PoqAuthId`] in a runtime with `MultiSignature`).
-		type AuthorityId: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>;
+		/// ([`crypto::PoqAuthId`] in a runtime with `MultiSignature`); operator keys are such
+		/// keys, and sign their consent with them.
+		type AuthorityId: frame_system::offchain::AppCrypto<
+			Self::Public,
+			Self::Signature,
+			RuntimeAppPublic = crypto::Public,
+		>;
 
 		/// Smallest bond of an inference node or validator.
 		#[pallet::constant]
@@ -438,6 +443,8 @@ pub mod pallet {
 		QualityModelSet { digest: [u8; 32] },
 		/// A bonded account named the operator key that signs its work (`None`: itself again).
 		OperatorSet { who: T::AccountId, operator: Option<T::AccountId> },
+		/// Operator key `operator` stopped signing `who`'s work at its own request.
+		OperatorReleased { who: T::AccountId, operator: T::AccountId },
 	}
 
 	#[pallet::error]
@@ -513,6 +520,13 @@ pub mod pallet {
 		TooMuchWork,
 		/// Two pieces of one work call act on the same request: each must apply on its own.
 		RepeatedRequest,
+		/// The operator key's signature is not its consent to sign the caller's work on this
+		/// chain (`operator_consent`).
+		BadConsent,
+		/// The operator key's consent was good until a block now past.
+		ConsentExpired,
+		/// The caller is not the operator key of any account.
+		NotOperator,
 	}
 
 	#[pallet::hooks]
@@ -775,18 +789,32 @@ pub mod pallet {
 			Self::do_submit_work(signer, work)
 		}
 
-		/// Names `operator` as the key that signs the caller's work (`None`: the caller signs
-		/// it again). The operator holds no funds and can do nothing else for the account, so a
-		/// validator's node keeps only that key; the bonded account's key can stay cold. A new
-		/// operator takes over at once, also on live requests.
+		/// Names the key of `consent` as the one that signs the caller's work (`None`: the caller
+		/// signs it again). The key consents by signing [`operator_consent`] of this chain, the
+		/// caller and a last block (`BadConsent`, `ConsentExpired`), so no account can take a
+		/// key that did not agree. The operator holds no funds and can do nothing else for the
+		/// account, so a validator's node keeps only that key; the bonded account's key can stay
+		/// cold. A new operator takes over at once, also on live requests.
 		#[pallet::call_index(14)]
 		#[pallet::weight(T::WeightInfo::set_operator())]
 		pub fn set_operator(
 			origin: OriginFor<T>,
-			operator: Option<T::AccountId>,
+			consent: Option<OperatorConsent<BlockNumberFor<T>>>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_set_operator(&who, operator)
+			Self::do_set_operator(&who, consent)
+		}
+
+		/// Frees the caller, an operator key, from signing for the account that named it
+		/// (`NotOperator`). Free for an operator key, which holds no funds.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::release_operator())]
+		#[pallet::feeless_if(|origin: &OriginFor<T>| -> bool {
+			ensure_signed(origin.clone()).is_ok_and(|key| Principals::<T>::contains_key(key))
+		})]
+		pub fn release_operator(origin: OriginFor<T>) -> DispatchResult {
+			let operator = ensure_signed(origin)?;
+			Self::do_release_operator(&operator)
 		}
 	}
 }

@@ -257,6 +257,15 @@ impl ExtBuilder {
 		ext
 	}
 
+	/// Builds, with a keystore for keys made in the runtime (the benchmarks' operator keys).
+	#[cfg(feature = "runtime-benchmarks")]
+	pub fn build_with_keystore(self) -> sp_io::TestExternalities {
+		let mut ext = self.build();
+		let keystore = sp_keystore::testing::MemoryKeystore::new();
+		ext.register_extension(sp_keystore::KeystoreExt::new(keystore));
+		ext
+	}
+
 	/// Builds, runs `test`, then checks the invariants once more.
 	pub fn execute(self, test: impl FnOnce()) {
 		self.build().execute_with(|| {
@@ -290,4 +299,24 @@ pub fn poq_events() -> Vec<pallet_poq::Event<Test>> {
 			_ => None,
 		})
 		.collect()
+}
+
+/// An operator key made from `seed` (a secret URI such as `//Dave`) and its account.
+pub fn operator_key(seed: &str) -> (sp_core::sr25519::Pair, AccountId) {
+	use sp_core::Pair;
+	let pair = sp_core::sr25519::Pair::from_string(seed, None).expect("a valid secret URI");
+	let account = sp_runtime::traits::IdentifyAccount::into_account(TestSigner(pair.public()));
+	(pair, account)
+}
+
+/// `key`'s consent to sign `who`'s work on this chain until block `until`.
+pub fn consent(
+	key: &sp_core::sr25519::Pair,
+	who: AccountId,
+	until: u64,
+) -> pallet_poq::OperatorConsent<u64> {
+	use sp_core::Pair;
+	let genesis = System::block_hash(0);
+	let signature = key.sign(&pallet_poq::operator_consent(&genesis, &who, &until));
+	pallet_poq::OperatorConsent { key: key.public().into(), until, signature: signature.into() }
 }

@@ -180,13 +180,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Names `operator` as the key that signs registered `who`'s work, in place of the one it
-	/// named before, if any (`None`: none).
+	/// Names the key of `consent` as the one that signs registered `who`'s work, in place of the
+	/// one it named before, if any (`None`: none). The key must have consented: signed
+	/// [`crate::operator_consent`] of this chain, `who` and a block not yet past.
 	pub(crate) fn do_set_operator(
 		who: &T::AccountId,
-		operator: Option<T::AccountId>,
+		consent: Option<OperatorConsent<BlockNumberFor<T>>>,
 	) -> DispatchResult {
 		ensure!(Participants::<T>::contains_key(who), Error::<T>::NotRegistered);
+		let operator = consent.map(|consent| Self::consenting_key(who, consent)).transpose()?;
 		if let Some(operator) = &operator {
 			ensure!(!Participants::<T>::contains_key(operator), Error::<T>::OperatorIsParticipant);
 			ensure!(
@@ -194,6 +196,29 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::IsOperator
 			);
 		}
+		Self::name_operator(who, operator);
+		Ok(())
+	}
+
+	/// The account of the key that signed `consent` to sign `who`'s work, if the consent holds.
+	fn consenting_key(
+		who: &T::AccountId,
+		consent: OperatorConsent<BlockNumberFor<T>>,
+	) -> Result<T::AccountId, Error<T>> {
+		use frame_system::offchain::AppCrypto;
+		use sp_runtime::{traits::IdentifyAccount, RuntimeAppPublic};
+		ensure!(consent.until >= Self::now(), Error::<T>::ConsentExpired);
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let message = crate::operator_consent(&genesis, who, &consent.until);
+		ensure!(consent.key.verify(&message, &consent.signature), Error::<T>::BadConsent);
+		let key: <T::AuthorityId as AppCrypto<T::Public, T::Signature>>::GenericPublic =
+			consent.key.into();
+		Ok(Into::<T::Public>::into(key).into_account())
+	}
+
+	/// Names `operator` as the key that signs registered `who`'s work, in place of the one it
+	/// named before, if any (`None`: none), checked or not.
+	pub(crate) fn name_operator(who: &T::AccountId, operator: Option<T::AccountId>) {
 		Self::drop_operator(who);
 		if let Some(operator) = &operator {
 			// The operator holds no funds: this reference keeps its account, and so its nonce,
@@ -203,6 +228,13 @@ impl<T: Config> Pallet<T> {
 			Principals::<T>::insert(operator, who);
 		}
 		Self::deposit_event(Event::OperatorSet { who: who.clone(), operator });
+	}
+
+	/// Frees operator key `operator` from signing for the account that named it.
+	pub(crate) fn do_release_operator(operator: &T::AccountId) -> DispatchResult {
+		let who = Principals::<T>::get(operator).ok_or(Error::<T>::NotOperator)?;
+		Self::drop_operator(&who);
+		Self::deposit_event(Event::OperatorReleased { who, operator: operator.clone() });
 		Ok(())
 	}
 

@@ -222,3 +222,13 @@ impl Work {
 		}
 	}
 }
+
+/// An operator key's consent to sign a bonded account's work (`set_operator`): the key, the last
+/// block it may be used in, and the key's signature of [`crate::operator_consent`] of the chain's
+/// genesis hash, the account and `until`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct OperatorConsent<BlockNumber> {
+	pub key: crate::crypto::Public,
+	pub until: BlockNumber,
+	pub signature: crate::crypto::Signature,
+}

@@ -48,6 +48,7 @@ pub trait WeightInfo {
 	fn commit_scores() -> Weight;
 	fn reveal_scores() -> Weight;
 	fn set_operator() -> Weight;
+	fn release_operator() -> Weight;
 	fn set_quality_model() -> Weight;
 	fn apply_model_change() -> Weight;
 	fn on_initialize_base() -> Weight;
@@ -244,6 +245,11 @@ macro_rules! weights {
 			Weight::from_parts(124_774_000, 6196)
 				.saturating_add(<$db>::get().reads(6))
 				.saturating_add(<$db>::get().writes(5))
+		}
+		fn release_operator() -> Weight {
+			Weight::from_parts(60_000_000, 3205)
+				.saturating_add(<$db>::get().reads(3))
+				.saturating_add(<$db>::get().writes(3))
 		}
 		/// Storage: `Poq::ModelChange` (r:0 w:1)
 		/// Proof: `Poq::ModelChange` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)

@@ -6,13 +6,15 @@
 //!   [`copies_of_one_piece_take_one_place_in_a_block`], and by property
 //!   [`what_validation_takes_the_dispatch_applies_in_full`];
 //! - free transactions of any size (stale pieces rode along): [`stale_padding_is_refused`];
-//! - a batch one piece too long: [`too_many_pieces_is_a_named_error`].
+//! - a batch one piece too long: [`too_many_pieces_is_a_named_error`];
+//! - operator squatting (any bonded account could name a victim's address, whose registration
+//!   then failed): [`an_operator_key_must_consent`], [`a_squatted_key_frees_itself_for_free`].
 
 use super::*;
 use crate::{CheckWork, Work};
 use frame_support::{
 	assert_noop,
-	dispatch::GetDispatchInfo,
+	dispatch::{CheckIfFeeless, GetDispatchInfo},
 	pallet_prelude::{InvalidTransaction, TransactionSource, Weight},
 };
 use proptest::prelude::*;
@@ -165,6 +167,69 @@ fn too_many_pieces_is_a_named_error() {
 		assert_eq!(work.len(), MAX_WORK as usize + 1);
 		assert_eq!(validate(VALIDATORS[0], work.clone()), Err(refused(Error::<Test>::TooMuchWork)));
 		assert_noop!(Poq::submit_work(signed(VALIDATORS[0]), work), Error::<Test>::TooMuchWork);
+	});
+}
+
+#[test]
+fn an_operator_key_must_consent() {
+	ExtBuilder::default().execute(|| {
+		let [squatter, victim_account, _] = VALIDATORS;
+		let (victim, victim_key) = operator_key("//Victim");
+		let (other, _) = operator_key("//Other");
+		let now = System::block_number();
+		// The squatter cannot make up a consent: signed by another key, for another account,
+		// expired, or for another chain.
+		let mut forged = consent(&other, squatter, now + 10);
+		forged.key = consent(&victim, squatter, now + 10).key;
+		let bad = [
+			(forged, Error::<Test>::BadConsent),
+			(consent(&victim, victim_account, now + 10), Error::<Test>::BadConsent),
+			(consent(&victim, squatter, now - 1), Error::<Test>::ConsentExpired),
+		];
+		for (consent, error) in bad {
+			assert_noop!(Poq::set_operator(signed(squatter), Some(consent)), error);
+		}
+		let elsewhere = {
+			use sp_core::Pair;
+			let message = crate::operator_consent(&[7u8; 32], &squatter, &(now + 10));
+			crate::OperatorConsent {
+				key: victim.public().into(),
+				until: now + 10,
+				signature: victim.sign(&message).into(),
+			}
+		};
+		assert_noop!(
+			Poq::set_operator(signed(squatter), Some(elsewhere)),
+			Error::<Test>::BadConsent
+		);
+		// So the victim still registers; with its consent, the account it chose names it.
+		Balances::make_free_balance_be(&victim_key, 10 * MIN_BOND);
+		assert_ok!(Poq::register_validator(signed(victim_key), MIN_BOND));
+		let (operator, operator_account) = operator_key("//Operator");
+		assert_ok!(Poq::set_operator(signed(squatter), Some(consent(&operator, squatter, now))));
+		assert_eq!(Principals::<Test>::get(operator_account), Some(squatter));
+	});
+}
+
+#[test]
+fn a_squatted_key_frees_itself_for_free() {
+	ExtBuilder::default().execute(|| {
+		let squatter = VALIDATORS[0];
+		let (_, victim) = operator_key("//Victim");
+		// A naming made before consent was needed (protocol v2) stays until the key frees itself.
+		Poq::name_operator(&squatter, Some(victim));
+		Balances::make_free_balance_be(&victim, 10 * MIN_BOND);
+		assert_noop!(Poq::register_validator(signed(victim), MIN_BOND), Error::<Test>::IsOperator);
+		let release = RuntimeCall::Poq(crate::Call::release_operator {});
+		assert!(release.is_feeless(&signed(victim)), "a key holding nothing can free itself");
+		assert_ok!(Poq::release_operator(signed(victim)));
+		System::assert_last_event(
+			Event::OperatorReleased { who: squatter, operator: victim }.into(),
+		);
+		assert_eq!(Operators::<Test>::get(squatter), None);
+		assert!(!release.is_feeless(&signed(victim)), "once free, it would pay");
+		assert_noop!(Poq::release_operator(signed(victim)), Error::<Test>::NotOperator);
+		assert_ok!(Poq::register_validator(signed(victim), MIN_BOND));
 	});
 }
 

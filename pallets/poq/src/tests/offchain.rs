@@ -469,7 +469,8 @@ fn an_operator_key_does_its_accounts_work() {
 		ExtBuilder::default().validators(validators.iter().map(|v| (*v, BOND)).collect()).build();
 	let Node { mut ext, pool, .. } = with_offchain(ext, keystore, model(MODEL), validators);
 	ext.execute_with(|| {
-		assert_ok!(Poq::set_operator(RuntimeOrigin::signed(alice), Some(dave)));
+		let (dave_key, _) = operator_key("//Dave");
+		assert_ok!(Poq::set_operator(RuntimeOrigin::signed(alice), Some(consent(&dave_key, alice, 10))));
 		let id = request_in_commit_phase();
 		run_worker();
 		let commits = pieces(&include(&pool));

@@ -66,8 +66,8 @@ fn committee(request: &RequestOf<Test>) -> Vec<AccountId> {
 /// Everyone who may act: clients, nodes, validators and spare accounts.
 const ACTORS: [AccountId; 11] = [1, 2, 10, 11, 20, 21, 22, 30, 31, 32, 33];
 
-/// Keys that hold nothing, which registered accounts may name their operators, and one actor.
-const OPERATORS: [AccountId; 3] = [40, 41, 1];
+/// Keys that hold nothing, which registered accounts may name their operators.
+const OPERATORS: [&str; 2] = ["//Operator1", "//Operator2"];
 
 /// Who signs `who`'s work: its operator when it named one.
 fn signer(who: AccountId) -> RuntimeOrigin {
@@ -186,7 +186,9 @@ proptest! {
 						Poq::withdraw_unbonded(RuntimeOrigin::signed(ACTORS[account])),
 					Action::SetOperator { account, operator } => Poq::set_operator(
 						RuntimeOrigin::signed(ACTORS[account]),
-						operator.map(|index| OPERATORS[index]),
+						operator.map(|index| {
+							consent(&operator_key(OPERATORS[index]).0, ACTORS[account], 1_000)
+						}),
 					),
 					Action::Advance { blocks } => {
 						advance(blocks);

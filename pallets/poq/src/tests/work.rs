@@ -194,8 +194,8 @@ fn a_reveal_that_does_not_settle_is_charged_less_block_weight() {
 fn an_operator_signs_for_its_account_and_can_be_rotated_mid_request() {
 	ExtBuilder::default().execute(|| {
 		let member = VALIDATORS[0];
-		let (old, new) = (SPARE[0] + 100, SPARE[0] + 101);
-		assert_ok!(Poq::set_operator(signed(member), Some(old)));
+		let ((old_key, old), (new_key, new)) = (operator_key("//Old"), operator_key("//New"));
+		assert_ok!(Poq::set_operator(signed(member), Some(consent(&old_key, member, 10))));
 		System::assert_last_event(Event::OperatorSet { who: member, operator: Some(old) }.into());
 		assert_eq!(Principals::<Test>::get(old), Some(member));
 		// The operator holds no funds, yet its account exists to sign with.
@@ -208,7 +208,7 @@ fn an_operator_signs_for_its_account_and_can_be_rotated_mid_request() {
 		for other in &VALIDATORS[1..] {
 			commit(*other, first, &[6_000, 6_000]);
 		}
-		assert_ok!(Poq::set_operator(signed(member), Some(new)));
+		assert_ok!(Poq::set_operator(signed(member), Some(consent(&new_key, member, 10))));
 		assert_eq!(System::providers(&old), 0);
 		assert_eq!(Principals::<Test>::get(old), None);
 		// The old key no longer acts for anyone; the new one reveals what the old one committed.
@@ -231,31 +231,40 @@ fn an_operator_signs_for_its_account_and_can_be_rotated_mid_request() {
 #[test]
 fn operator_errors() {
 	ExtBuilder::default().execute(|| {
-		let key = SPARE[0] + 100;
-		assert_noop!(Poq::set_operator(signed(SPARE[0]), Some(key)), Error::<Test>::NotRegistered);
+		let (pair, key) = operator_key("//Operator");
+		let [first, second, _] = VALIDATORS;
 		assert_noop!(
-			Poq::set_operator(signed(VALIDATORS[0]), Some(VALIDATORS[1])),
-			Error::<Test>::OperatorIsParticipant
+			Poq::set_operator(signed(SPARE[0]), Some(consent(&pair, SPARE[0], 10))),
+			Error::<Test>::NotRegistered
 		);
-		assert_ok!(Poq::set_operator(signed(VALIDATORS[0]), Some(key)));
+		assert_ok!(Poq::set_operator(signed(first), Some(consent(&pair, first, 10))));
 		assert_noop!(
-			Poq::set_operator(signed(VALIDATORS[1]), Some(key)),
+			Poq::set_operator(signed(second), Some(consent(&pair, second, 10))),
 			Error::<Test>::IsOperator
 		);
 		Balances::make_free_balance_be(&key, 10 * MIN_BOND);
 		assert_noop!(Poq::register_validator(signed(key), MIN_BOND), Error::<Test>::IsOperator);
 		// Naming none makes the account sign its own work again.
-		assert_ok!(Poq::set_operator(signed(VALIDATORS[0]), None));
-		assert_eq!(Operators::<Test>::get(VALIDATORS[0]), None);
+		assert_ok!(Poq::set_operator(signed(first), None));
+		assert_eq!(Operators::<Test>::get(first), None);
 		assert_eq!(Principals::<Test>::get(key), None);
+		// A registered key cannot be an operator.
+		assert_ok!(Poq::register_validator(signed(key), MIN_BOND));
+		assert_noop!(
+			Poq::set_operator(signed(first), Some(consent(&pair, first, 10))),
+			Error::<Test>::OperatorIsParticipant
+		);
 	});
 }
 
 #[test]
 fn withdrawing_forgets_the_operator() {
 	ExtBuilder::default().execute(|| {
-		let key = SPARE[0] + 100;
-		assert_ok!(Poq::set_operator(signed(VALIDATORS[0]), Some(key)));
+		let (pair, key) = operator_key("//Operator");
+		assert_ok!(Poq::set_operator(
+			signed(VALIDATORS[0]),
+			Some(consent(&pair, VALIDATORS[0], 10))
+		));
 		assert_ok!(Poq::unregister(signed(VALIDATORS[0])));
 		advance(UNBONDING);
 		assert_ok!(Poq::withdraw_unbonded(signed(VALIDATORS[0])));
