@@ -3,7 +3,7 @@
 
 import { BN } from "@polkadot/util";
 import { randomAsU8a } from "@polkadot/util-crypto";
-import { answerCommitment } from "./commitment.mjs";
+import { answerCommitment, operatorConsent } from "./commitment.mjs";
 
 /**
  * Signs and sends `tx`, resolving once it is in a block with `{ block, events }`, or rejecting
@@ -153,4 +153,14 @@ export async function answer(api, account, answers) {
 	await waitForWork(api, account.address, ids, "RevealResponse");
 	const reveals = answers.map(([id, output], i) => ({ RevealResponse: { id, output, salt: salts[i] } }));
 	return sendAll(api, workCalls(api, reveals), account);
+}
+
+/**
+ * Operator key `key` (a keyring pair, sr25519: a `poq!` key)'s consent to sign `who`'s work, for
+ * `api.tx.poq.setOperator`: good until `blocks` blocks from now.
+ */
+export async function consent(api, key, who, blocks = 100) {
+	const until = (await api.rpc.chain.getHeader()).number.toNumber() + blocks;
+	const signature = key.sign(operatorConsent(api.genesisHash, who, until));
+	return { key: key.publicKey, until, signature };
 }

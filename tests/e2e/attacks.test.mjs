@@ -1,0 +1,127 @@
+// Protocol v3's findings from a real client on a live dev chain: free block stuffing with work
+// that fails in the block, free megabytes riding along valid work, a batch one piece too long,
+// and an operator key taken without its consent. Each attack is refused by name before a block
+// and costs its sender nothing; the honest path still works.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { u8aToHex } from "@polkadot/util";
+import { randomAsU8a } from "@polkadot/util-crypto";
+import { Keyring } from "@polkadot/keyring";
+import { consent } from "../../tools/lib/chain.mjs";
+import { commitment } from "../../tools/lib/commitment.mjs";
+import { UNIT, answer, balances, devAccounts, fundedAccount, poqEvent, send, startNode, waitForWork, watch } from "./harness.mjs";
+
+const BOND = 100n * UNIT;
+const FEE = 10n * UNIT;
+const GOOD = "The capital of France is Paris.";
+const JUNK = "Bananas are rich in potassium and grow in tropical climates.";
+
+describe("attacks on free work and on operator keys, from a real client", () => {
+	let node, api, acc, mallory;
+
+	before(async () => {
+		node = await startNode();
+		api = node.api;
+		acc = await devAccounts();
+		// A validator whose key the node does not hold: the attacker.
+		mallory = await fundedAccount(api, acc.Alice, "Mallory", 1_000n * UNIT);
+		await send(api, api.tx.poq.registerValidator(BOND), mallory);
+	});
+	after(() => node?.stop());
+
+	/** Sends `tx` from `signer`, which the pool must refuse with `error`; returns the refusal. */
+	async function refused(tx, signer, error) {
+		const failure = await send(api, tx, signer).then(
+			() => assert.fail(`expected ${error}`),
+			(e) => e,
+		);
+		assert.equal(failure.module, error, failure.message);
+		assert.ok(failure.rejected, "refused by the pool, never in a block");
+		return failure;
+	}
+
+	/** A request with Dave's and Eve's answers revealed, waiting in its commit phase for Mallory. */
+	async function committing(prompt) {
+		const { events } = await send(api, api.tx.poq.submitRequest(prompt, FEE), acc.Ferdie);
+		const id = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.id.toBigInt();
+		await Promise.all([answer(api, acc.Dave, [[id, GOOD]]), answer(api, acc.Eve, [[id, JUNK]])]);
+		await waitForWork(api, mallory.address, [id], "Commit");
+		return id;
+	}
+
+	test("block stuffing: a commitment padded with junk reveals, stale megabytes and 129 pieces are refused for free", async () => {
+		const id = await committing("What is the capital of France?");
+		const before = await balances(api, mallory.address);
+		// Near what the judge gives the good answer and the junk (10 000 and 0), in reveal order.
+		const { responders } = (await api.query.poq.requests(id)).unwrap();
+		const scores = responders.map((who) => (who.toString() === acc.Dave.address ? 9500 : 0));
+		const salt = randomAsU8a(32);
+		const commit = { CommitScores: { id, commitment: u8aToHex(commitment(id, mallory.address, scores, salt)) } };
+		const junk = { RevealScores: { id, scores: [1, 2], salt: u8aToHex(randomAsU8a(32)) } };
+		const most = api.consts.poq.maxWorkItems.toNumber();
+
+		// Was: valid in the pool (the reveals merely early), failing in the block after the
+		// commitment opened the reveal phase, its 342 ms of declared weight charged to nobody.
+		await refused(api.tx.poq.submitWork([commit, ...Array(most - 1).fill(junk)]), mallory, "poq.RepeatedRequest");
+		// Was: 1.6 MB landed free beside a real commitment, as pieces for unknown requests.
+		const megabytes = { RevealScores: { id: 1_000_000, scores: Array(400_000).fill(7), salt: u8aToHex(salt) } };
+		await refused(api.tx.poq.submitWork([commit, megabytes]), mallory, "poq.UnknownRequest");
+		// Was: `wasm trap: unreachable`.
+		const pieces = Array.from({ length: most + 1 }, (_, i) => ({ CommitScores: { id: id + 1000n + BigInt(i), commitment: u8aToHex(randomAsU8a(32)) } }));
+		await refused(api.tx.poq.submitWork(pieces), mallory, "poq.TooMuchWork");
+
+		// The commitment alone applies, free.
+		await send(api, api.tx.poq.submitWork([commit]), mallory);
+		const seat = (await api.query.poq.requests(id)).unwrap().committee.find((m) => m.who.toString() === mallory.address);
+		assert.ok(seat.commitment.isSome, "the commitment landed once");
+		const after = await balances(api, mallory.address);
+		assert.deepEqual(after, before, "every refusal and the valid work cost nothing");
+
+		const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
+		await waitForWork(api, mallory.address, [id], "Reveal");
+		await send(api, api.tx.poq.submitWork([{ RevealScores: { id, scores, salt: u8aToHex(salt) } }]), mallory);
+		const { records } = await done;
+		assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", id)), "the honest path settles");
+	});
+
+	test("operator squatting: a key is named only with its consent, and a named key frees itself for free", async () => {
+		const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
+		const victim = keyring.addFromUri("//Alice//Victim");
+		// An operator key used before it is named gets the pallet's error, not "Inability to pay".
+		const id = await committing("Name the largest planet of the solar system.");
+		const commit = { CommitScores: { id, commitment: u8aToHex(randomAsU8a(32)) } };
+		await refused(api.tx.poq.submitWork([commit]), victim, "poq.NotCommitteeMember");
+
+		// Mallory cannot name the victim's key: a consent for herself signed by another key, or
+		// the victim's consent for someone else, is refused by name, and only the fee is paid.
+		const other = keyring.addFromUri("//Alice//Other");
+		const forged = { ...(await consent(api, other, mallory.address)), key: victim.publicKey };
+		const elsewhere = await consent(api, victim, acc.Bob.address);
+		for (const bad of [forged, elsewhere]) {
+			const failure = await send(api, api.tx.poq.setOperator(bad), mallory).then(() => assert.fail("must fail"), (e) => e);
+			assert.equal(failure.module, "poq.BadConsent");
+		}
+		const expired = await consent(api, victim, mallory.address, -1);
+		const late = await send(api, api.tx.poq.setOperator(expired), mallory).then(() => assert.fail("must fail"), (e) => e);
+		assert.equal(late.module, "poq.ConsentExpired");
+		const stretched = await send(api, api.tx.poq.setOperator({ ...expired, until: expired.until + 100 }), mallory).then(
+			() => assert.fail("must fail"),
+			(e) => e,
+		);
+		assert.equal(stretched.module, "poq.BadConsent", "a changed `until` breaks the signature");
+		assert.ok((await api.query.poq.principals(victim.address)).isNone);
+
+		// With its consent, Mallory names the key; the key, holding nothing, frees itself.
+		const { events } = await send(api, api.tx.poq.setOperator(await consent(api, victim, mallory.address)), mallory);
+		assert.ok(events.some(({ event }) => api.events.poq.OperatorSet.is(event) && event.data.operator.unwrap().toString() === victim.address));
+		assert.equal((await balances(api, victim.address)).free, 0n, "the operator holds nothing");
+		const released = await send(api, api.tx.poq.releaseOperator(), victim);
+		const event = released.events.find(({ event }) => api.events.poq.OperatorReleased.is(event));
+		assert.equal(event.event.data.who.toString(), mallory.address);
+		assert.ok((await api.query.poq.operators(mallory.address)).isNone);
+		// Freed, it holds nothing to send a second release with.
+		const again = await send(api, api.tx.poq.releaseOperator(), victim).then(() => assert.fail("must fail"), (e) => e);
+		assert.match(again.message, /Invalid Transaction/);
+	});
+});
