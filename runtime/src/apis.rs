@@ -164,7 +164,7 @@ impl_runtime_apis! {
 		}
 	}
 
-	impl pallet_poq_runtime_api::PoqApi<Block, AccountId, RequestStatus> for Runtime {
+	impl pallet_poq_runtime_api::PoqApi<Block, AccountId, RequestStatus, Balance> for Runtime {
 		fn request_status(id: RequestId) -> Option<RequestStatus> {
 			Poq::request_status(id)
 		}
@@ -176,6 +176,9 @@ impl_runtime_apis! {
 		}
 		fn quality_model() -> Option<[u8; 32]> {
 			pallet_poq::QualityModel::<Runtime>::get()
+		}
+		fn slot_fee() -> Balance {
+			Poq::slot_fee()
 		}
 	}
 

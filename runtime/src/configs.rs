@@ -295,6 +295,7 @@ impl pallet_poq::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Randomness = RelayRandomness;
 	type OnSlash = ();
+	type OnSlotFee = ();
 	type ModelOrigin = TechnicalCommitteeOrigin;
 	type WeightInfo = pallet_poq::weights::SubstrateWeight<Runtime>;
 	type AuthorityId = pallet_poq::crypto::PoqAuthId;
@@ -303,6 +304,9 @@ impl pallet_poq::Config for Runtime {
 	// fee (270 mUNIT, `scripts/load.mjs`): work is free, so the fee pays for what it makes the
 	// chain carry.
 	type MinFee = ConstU128<{ 300 * MILLI_UNIT }>;
+	// 5 mUNIT on an empty chain, 40 at half of `MaxLiveRequests`, 320 for the last slot:
+	// holding half the slots for an hour costs about 860 UNIT (`docs/economics.md`).
+	type SlotFee = ConstU128<{ 5 * MILLI_UNIT }>;
 	// `PenaltyShare` of it is `MinBond`.
 	type MaxFee = ConstU128<{ 200 * UNIT }>;
 	type MaxPromptLen = ConstU32<4096>;

@@ -41,11 +41,11 @@ describe("a request on a live dev chain", () => {
 		}
 	}
 
-	/** Submits a request from Ferdie; returns its id and the block it landed in. */
+	/** Submits a request from Ferdie; returns its id, the block it landed in and its slot fee. */
 	async function request(prompt = PROMPT) {
 		const { block, events } = await send(api, api.tx.poq.submitRequest(prompt, FEE), acc.Ferdie);
-		const submitted = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event));
-		return { id: submitted.event.data.id.toBigInt(), block };
+		const { data } = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event;
+		return { id: data.id.toBigInt(), block, slotFee: data.slotFee.toBigInt() };
 	}
 
 	/** Every event from block `from` to block `to`. */
@@ -63,8 +63,11 @@ describe("a request on a live dev chain", () => {
 		const before = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await total(acc[n].address)])));
 		const nextId = (await api.query.poq.nextRequestId()).toBigInt();
 		const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", nextId) || poqEvent(api, r, "RequestExpired", nextId));
-		const { id, block: start } = await request();
+		const quoted = (await api.call.poqApi.slotFee()).toBigInt();
+		const { id, block: start, slotFee } = await request();
 		assert.equal(id, nextId);
+		assert.equal(slotFee, quoted, "the slot fee is what the runtime API quoted");
+		assert.ok(slotFee >= api.consts.poq.slotFee.toBigInt());
 		await Promise.all([answer(api, acc.Dave, [[id, GOOD]]), answer(api, acc.Eve, [[id, JUNK]])]);
 		const { block: end, records } = await done;
 		const final = records.find(({ record }) => poqEvent(api, record, "RequestFinalized", id));
@@ -91,9 +94,10 @@ describe("a request on a live dev chain", () => {
 		const paid = [...outcome.responses, ...outcome.committee].reduce((s, r) => s + r.paid.toBigInt(), 0n);
 		assert.equal(paid + outcome.refund.toBigInt(), FEE);
 
-		// Every balance moved by exactly what it earned minus the fees it paid (fees are burnt).
+		// Every balance moved by exactly what it earned minus the fees it paid (fees and the slot
+		// fee are burnt).
 		const events = await eventsBetween(start, end);
-		const earned = { Ferdie: outcome.refund.toBigInt() - FEE };
+		const earned = { Ferdie: outcome.refund.toBigInt() - FEE - slotFee };
 		for (const r of [...outcome.responses.map((r) => [r.node, r.paid]), ...outcome.committee.map((v) => [v.validator, v.paid])]) {
 			const name = names.find((n) => acc[n].address === r[0].toString());
 			earned[name] = (earned[name] ?? 0n) + r[1].toBigInt();

@@ -23,8 +23,8 @@
 //!
 //! This file is the map: config, storage, events, errors, hooks and calls. The logic is in
 //! [`registry`] (bonds), [`lifecycle`] (phases and settlement), [`schedule`] (deadlines and
-//! pruning), [`offchain`] (the validators' off-chain worker) and the pure modules [`selection`], [`consensus`], [`settlement`] and
-//! [`commitment`], which touch no storage and are shared with off-chain code.
+//! pruning), [`offchain`] (the validators' off-chain worker) and the pure modules [`selection`], [`consensus`], [`settlement`],
+//! [`pricing`] and [`commitment`], which touch no storage and are shared with off-chain code.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -37,6 +37,7 @@ mod invariants;
 mod lifecycle;
 pub mod migrations;
 pub mod offchain;
+pub mod pricing;
 pub mod queries;
 mod registry;
 mod schedule;
@@ -145,6 +146,10 @@ pub mod pallet {
 		/// Receives slashed bonds (a treasury, or `()` to burn them).
 		type OnSlash: OnUnbalanced<Credit<Self::AccountId, Self::Currency>>;
 
+		/// Receives the slot fees clients pay to submit requests (a treasury, or `()` to burn
+		/// them).
+		type OnSlotFee: OnUnbalanced<Credit<Self::AccountId, Self::Currency>>;
+
 		/// May schedule a change of the quality model (a technical committee on a production
 		/// chain).
 		type ModelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -168,6 +173,11 @@ pub mod pallet {
 		/// Smallest fee of a request.
 		#[pallet::constant]
 		type MinFee: Get<BalanceOf<Self>>;
+
+		/// What taking a live-request slot costs on an empty chain, never refunded: the price
+		/// doubles every sixth of `MaxLiveRequests` taken ([`pricing::slot_fee`]).
+		#[pallet::constant]
+		type SlotFee: Get<BalanceOf<Self>>;
 
 		/// Largest fee of a request: `PenaltyShare` of it must fit in `MinBond`
 		/// (`integrity_test`), so that every penalty a request can call for can be taken from
@@ -402,8 +412,13 @@ pub mod pallet {
 		Suspended { who: T::AccountId },
 		/// A suspended validator is back in its pool.
 		Resumed { who: T::AccountId },
-		/// A request was submitted and its fee escrowed.
-		RequestSubmitted { id: RequestId, who: T::AccountId, fee: BalanceOf<T> },
+		/// A request was submitted: its fee escrowed, and `slot_fee` taken for its slot.
+		RequestSubmitted {
+			id: RequestId,
+			who: T::AccountId,
+			fee: BalanceOf<T>,
+			slot_fee: BalanceOf<T>,
+		},
 		/// Inference nodes were drawn for a request; they commit to answers until `respond_by`
 		/// (exclusive).
 		NodesSelected { id: RequestId, nodes: Vec<T::AccountId>, respond_by: BlockNumberFor<T> },
@@ -654,8 +669,9 @@ pub mod pallet {
 		}
 
 		/// Asks for inference on `prompt` (at most `MaxPromptLen` bytes), escrowing `fee`
-		/// (at least `MinFee`). The inference nodes that may answer are drawn in a later block,
-		/// from randomness the caller could not know.
+		/// (at least `MinFee`) and paying the slot fee ([`Self::slot_fee`], which rises with the
+		/// requests live). The inference nodes that may answer are drawn in a later block, from
+		/// randomness the caller could not know.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::submit_request(prompt.len() as u32))]
 		pub fn submit_request(

@@ -14,9 +14,9 @@ use codec::Encode;
 use frame_support::{
 	defensive, ensure,
 	traits::{
-		fungible::{Inspect, MutateHold},
+		fungible::{Balanced, Inspect, MutateHold},
 		tokens::{Fortitude, Precision, Preservation, Restriction},
-		Get, Randomness,
+		Get, OnUnbalanced, Randomness,
 	},
 	weights::Weight,
 	BoundedVec,
@@ -33,6 +33,15 @@ const NODES_TAG: &[u8] = b"poq/nodes";
 const COMMITTEE_TAG: &[u8] = b"poq/committee";
 
 impl<T: Config> Pallet<T> {
+	/// What taking a live-request slot costs now: `SlotFee`, doubled every sixth of
+	/// `MaxLiveRequests` live ([`crate::pricing::slot_fee`]).
+	pub fn slot_fee() -> BalanceOf<T> {
+		let base: u128 = T::SlotFee::get().unique_saturated_into();
+		let price =
+			crate::pricing::slot_fee(base, Requests::<T>::count(), T::MaxLiveRequests::get());
+		BalanceOf::<T>::unique_saturated_from(price)
+	}
+
 	pub(crate) fn do_submit_request(
 		client: T::AccountId,
 		prompt: Vec<u8>,
@@ -53,9 +62,19 @@ impl<T: Config> Pallet<T> {
 		// paid out to other accounts.
 		let spendable =
 			T::Currency::reducible_balance(&client, Preservation::Protect, Fortitude::Polite);
-		ensure!(fee <= spendable, Error::<T>::InsufficientBalance);
+		let slot_fee = Self::slot_fee();
+		ensure!(fee.saturating_add(slot_fee) <= spendable, Error::<T>::InsufficientBalance);
 		T::Currency::hold(&HoldReason::Escrow.into(), &client, fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		let paid = T::Currency::withdraw(
+			&client,
+			slot_fee,
+			Precision::Exact,
+			Preservation::Protect,
+			Fortitude::Polite,
+		)
+		.map_err(|_| Error::<T>::InsufficientBalance)?;
+		T::OnSlotFee::on_unbalanced(paid);
 
 		Prompts::<T>::insert(id, prompt);
 		let request = Request {
@@ -69,7 +88,7 @@ impl<T: Config> Pallet<T> {
 			model: None,
 		};
 		NextRequestId::<T>::put(id.saturating_add(1));
-		Self::deposit_event(Event::RequestSubmitted { id, who: client, fee });
+		Self::deposit_event(Event::RequestSubmitted { id, who: client, fee, slot_fee });
 		// The client acts in this block: the nodes are drawn from what comes after it.
 		Self::await_draw(id, request, Phase::DrawingNodes, Self::now());
 		Ok(())

@@ -69,6 +69,9 @@ parameter_types! {
 	pub storage HookItems: u32 = HOOK_ITEMS;
 	/// Holds the randomness at the value first known in this block, when set.
 	pub storage RandomnessSeenAt: Option<u64> = None;
+	/// `SlotFee`: none, so that a client's balance moves by its fee only, except in the tests
+	/// of the slot's price.
+	pub storage SlotFee: Balance = 0;
 }
 
 pub const MIN_BOND: Balance = 100;
@@ -158,6 +161,8 @@ impl pallet_poq::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Randomness = TestRandomness;
 	type OnSlash = ();
+	type OnSlotFee = ();
+	type SlotFee = SlotFee;
 	type ModelOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = ();
 	type AuthorityId = pallet_poq::crypto::PoqAuthId;

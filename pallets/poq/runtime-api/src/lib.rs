@@ -1,7 +1,7 @@
 //! Runtime API of `pallet-poq` for clients and the off-chain worker.
 //!
 //! A runtime implements it by calling the pallet's `request_status`, `pending_work`,
-//! `scoring_input` and reading `QualityModel`.
+//! `scoring_input` and `slot_fee` and reading `QualityModel`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -16,7 +16,7 @@ pub use pallet_poq::{
 
 sp_api::decl_runtime_apis! {
 	/// What clients ask of the Proof of Quality protocol.
-	pub trait PoqApi<AccountId, Status> where AccountId: Codec, Status: Codec {
+	pub trait PoqApi<AccountId, Status, Balance> where AccountId: Codec, Status: Codec, Balance: Codec {
 		/// Status of a request: live with its phase and seats, finished with its outcome
 		/// (until pruned), or `None` when unknown.
 		fn request_status(id: RequestId) -> Option<Status>;
@@ -26,5 +26,7 @@ sp_api::decl_runtime_apis! {
 		fn scoring_input(id: RequestId) -> Option<(Vec<u8>, Vec<Vec<u8>>)>;
 		/// The digest of the quality model validators must run (`poq-scorer digest`).
 		fn quality_model() -> Option<[u8; 32]>;
+		/// What a request submitted now pays for its slot, besides its fee (never refunded).
+		fn slot_fee() -> Balance;
 	}
 }

@@ -8,7 +8,10 @@
 //! - free transactions of any size (stale pieces rode along): [`stale_padding_is_refused`];
 //! - a batch one piece too long: [`too_many_pieces_is_a_named_error`];
 //! - operator squatting (any bonded account could name a victim's address, whose registration
-//!   then failed): [`an_operator_key_must_consent`], [`a_squatted_key_frees_itself_for_free`].
+//!   then failed): [`an_operator_key_must_consent`], [`a_squatted_key_frees_itself_for_free`];
+//! - locking every client out (a request nobody answered came back whole, so holding every
+//!   live-request slot cost transaction fees only): [`holding_the_slots_costs_more_the_more_are_held`],
+//!   [`a_client_must_afford_the_slot_fee_too`].
 
 use super::*;
 use crate::{CheckWork, Work};
@@ -230,6 +233,53 @@ fn a_squatted_key_frees_itself_for_free() {
 		assert!(!release.is_feeless(&signed(victim)), "once free, it would pay");
 		assert_noop!(Poq::release_operator(signed(victim)), Error::<Test>::NotOperator);
 		assert_ok!(Poq::register_validator(signed(victim), MIN_BOND));
+	});
+}
+
+#[test]
+fn holding_the_slots_costs_more_the_more_are_held() {
+	ExtBuilder::default().execute(|| {
+		SlotFee::set(&10);
+		let issuance = Balances::total_issuance();
+		let before = total(ALICE);
+		let mut paid = Vec::new();
+		for live in 0..MAX_LIVE {
+			assert_eq!(Poq::slot_fee(), crate::pricing::slot_fee(10, live, MAX_LIVE) as Balance);
+			submit_only(ALICE, MIN_FEE);
+			let Some(Event::RequestSubmitted { slot_fee, fee, .. }) = poq_events().pop() else {
+				panic!("submitted");
+			};
+			assert_eq!(fee, MIN_FEE);
+			paid.push(slot_fee);
+		}
+		assert_eq!(paid, [10, 17, 30, 50, 80, 140, 240, 400]);
+		assert_noop!(
+			Poq::submit_request(signed(BOB), b"x".to_vec(), MIN_FEE),
+			Error::<Test>::TooManyLiveRequests
+		);
+		// Nobody answers: every request ends with its fee back, and its slot fee gone.
+		advance(DRAW_DELAY + 2 * WINDOW);
+		assert_eq!(Requests::<Test>::count(), 0);
+		assert_eq!(escrow(ALICE), 0);
+		let spent: Balance = paid.iter().sum();
+		assert_eq!(total(ALICE), before - spent);
+		assert_eq!(issuance - Balances::total_issuance(), spent, "burnt by `OnSlotFee`");
+	});
+}
+
+#[test]
+fn a_client_must_afford_the_slot_fee_too() {
+	ExtBuilder::default().execute(|| {
+		SlotFee::set(&10);
+		// One unit stays for the existential deposit.
+		Balances::make_free_balance_be(&BOB, MIN_FEE + 9 + 1);
+		assert_noop!(
+			Poq::submit_request(signed(BOB), b"x".to_vec(), MIN_FEE),
+			Error::<Test>::InsufficientBalance
+		);
+		Balances::make_free_balance_be(&BOB, MIN_FEE + 10 + 1);
+		assert_ok!(Poq::submit_request(signed(BOB), b"x".to_vec(), MIN_FEE));
+		assert_eq!((escrow(BOB), Balances::free_balance(BOB)), (MIN_FEE, 1));
 	});
 }
 
