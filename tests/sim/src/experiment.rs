@@ -448,3 +448,66 @@ pub fn grind(config: &Config, shares: &[f64], tries: usize) -> Vec<GrindRow> {
 		})
 		.collect()
 }
+
+/// What holding a share of the live-request slots for an hour costs in slot fees.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlotRow {
+	/// The share of `MaxLiveRequests` held.
+	pub share: f64,
+	/// Slots held.
+	pub held: u32,
+	/// Times an hour the client takes them again: a request nobody answers gives its slot back
+	/// after `lifetime` blocks.
+	pub rounds: u32,
+	/// Slot fees an hour when all are taken again at once, on an otherwise empty chain: the
+	/// k-th at `k` live.
+	pub burst: u128,
+	/// Slot fees an hour when each is taken again as it ends, the others still held: every one
+	/// at `held - 1` live.
+	pub steady: u128,
+}
+
+/// The runtime's slot prices and how long a request nobody answers holds its slot.
+#[derive(Clone, Copy, Debug)]
+pub struct SlotPrices {
+	/// `SlotFee`: a slot's price on an empty chain.
+	pub base: u128,
+	/// `MaxLiveRequests`.
+	pub max: u32,
+	/// Blocks a request nobody answers lives: its nodes are drawn two blocks after it is
+	/// submitted, and it ends when `ResponseWindow` closes.
+	pub lifetime: u32,
+	/// Seconds a block.
+	pub block_secs: u32,
+}
+
+/// The runtime's `UNIT`.
+pub const UNIT: u128 = 1_000_000_000_000;
+
+/// The runtime's (`runtime/src/configs.rs`): 5 mUNIT, 2 048 slots, `ResponseWindow` 10, 6-second
+/// blocks.
+pub const RUNTIME_SLOTS: SlotPrices =
+	SlotPrices { base: 5 * UNIT / 1_000, max: 2_048, lifetime: 2 + 10, block_secs: 6 };
+
+/// The cost of locking clients out ([`pallet_poq::pricing::slot_fee`]): a client holding each of
+/// `shares` of the slots for an hour at `prices`.
+pub fn slots(prices: &SlotPrices, shares: &[f64]) -> Vec<SlotRow> {
+	use pallet_poq::pricing::slot_fee;
+	let SlotPrices { base, max, lifetime, block_secs } = *prices;
+	let rounds = 3_600 / (lifetime * block_secs);
+	shares
+		.iter()
+		.map(|&share| {
+			let held = (share * max as f64).round() as u32;
+			let burst: u128 = (0..held).map(|live| slot_fee(base, live, max)).sum();
+			let steady = u128::from(held) * slot_fee(base, held.saturating_sub(1), max);
+			SlotRow {
+				share,
+				held,
+				rounds,
+				burst: burst * u128::from(rounds),
+				steady: steady * u128::from(rounds),
+			}
+		})
+		.collect()
+}

@@ -43,7 +43,11 @@ enum Command {
 	/// How often an honest validator scoring with another model than its committee (a model
 	/// change under a live request) is in consensus: model_switch.csv (not part of `all`).
 	ModelSwitch,
+	/// What holding 10 to 90 % of the live-request slots for an hour costs in slot fees, at the
+	/// runtime's prices: slots.csv (not part of `all`).
+	Slots,
 }
+
 
 /// How far apart two models' scores of one answer are, for `model-switch`.
 const MODEL_DISAGREEMENTS: [u16; 7] = [0, 250, 500, 1_000, 1_500, 2_000, 3_000];
@@ -93,6 +97,11 @@ fn run(cli: &Cli) -> Result<(), String> {
 	if cli.command == Command::Grind {
 		let rows = experiment::grind(config, &[0.1, 0.2, 0.3, 0.4], 10);
 		write(&cli.out, "grind.csv", &report::grind_table(&rows))?;
+	}
+	if cli.command == Command::Slots {
+		let shares = [0.1, 0.25, 0.5, 0.75, 0.9];
+		let rows = experiment::slots(&experiment::RUNTIME_SLOTS, &shares);
+		write(&cli.out, "slots.csv", &report::slots_table(&rows, experiment::UNIT))?;
 	}
 	if cli.command == Command::ModelSwitch {
 		let rows = experiment::model_switch(config, &qualities, &MODEL_DISAGREEMENTS);

@@ -5,7 +5,9 @@
 
 use crate::{
 	aggregate::Aggregator,
-	experiment::{AttackRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow, SplitRow},
+	experiment::{
+		AttackRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow, SlotRow, SplitRow,
+	},
 };
 
 /// A table of text cells.
@@ -171,6 +173,26 @@ pub fn grind_table(rows: &[GrindRow]) -> Table {
 					fixed(row.one_draw, 4),
 					fixed(row.best_of, 4),
 					row.tries.to_string(),
+				]
+			})
+			.collect(),
+	}
+}
+
+/// `slots`' rows, fees in units of `unit` (the runtime's `UNIT`, say) with three decimals.
+pub fn slots_table(rows: &[SlotRow], unit: u128) -> Table {
+	let units = |amount: u128| fixed(amount as f64 / unit as f64, 3);
+	Table {
+		header: columns(&["share", "held", "rounds_an_hour", "burst_an_hour", "steady_an_hour"]),
+		rows: rows
+			.iter()
+			.map(|row| {
+				vec![
+					fixed(row.share, 2),
+					row.held.to_string(),
+					row.rounds.to_string(),
+					units(row.burst),
+					units(row.steady),
 				]
 			})
 			.collect(),

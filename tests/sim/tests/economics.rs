@@ -5,7 +5,8 @@ use poq_sim::{
 	aggregate::Aggregator,
 	config::Config,
 	experiment::{
-		attack, breaking_fraction, grind, model_switch, rewards, split, AttackRow, RewardRow,
+		attack, breaking_fraction, grind, model_switch, rewards, slots, split, AttackRow,
+		RewardRow, RUNTIME_SLOTS, UNIT,
 	},
 	world::World,
 };
@@ -240,4 +241,18 @@ fn a_model_changing_under_a_live_request_puts_honest_validators_off_consensus() 
 	assert!(rows[0].other_model_rate > 0.99, "the same model: {:?}", rows[0]);
 	assert!(rows[1].other_model_rate < rows[0].other_model_rate, "{rows:?}");
 	assert!(rows[2].other_model_rate < 0.5, "far apart: {:?}", rows[2]);
+}
+
+/// Locking clients out (issue 24): one client held every live-request slot for transaction fees
+/// alone. At the runtime's slot prices, holding half of them for an hour costs what
+/// `docs/economics.md` says: 895 UNIT taken again all at once every round, 2 045 UNIT kept up one
+/// by one, and more than twice as much per slot at three quarters.
+#[test]
+fn holding_half_the_slots_for_an_hour_costs_hundreds_of_units() {
+	let rows = slots(&RUNTIME_SLOTS, &[0.5, 0.75]);
+	let (half, most) = (&rows[0], &rows[1]);
+	assert_eq!((half.held, half.rounds), (1_024, 50));
+	assert_eq!(half.burst / UNIT, 895);
+	assert_eq!(half.steady / UNIT, 2_045);
+	assert!(most.steady / u128::from(most.held) > 2 * half.steady / u128::from(half.held));
 }
