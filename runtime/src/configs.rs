@@ -288,6 +288,7 @@ parameter_types! {
 	/// it (`ValidatorShare` over five seats), so a lazy member must be in consensus on more than
 	/// 92 % of its seats to profit, at any fee (`docs/economics.md`, weakness 1).
 	pub const PenaltyShare: Perbill = Perbill::from_percent(50);
+	pub const UnvouchedShare: Perbill = Perbill::from_percent(50);
 }
 
 impl pallet_poq::Config for Runtime {
@@ -334,6 +335,10 @@ impl pallet_poq::Config for Runtime {
 	type PenaltyShare = PenaltyShare;
 	type NodePenalty = ConstU128<{ 10 * UNIT }>;
 	type AbsencePenalty = ConstU128<{ 2 * UNIT }>;
+	// A committee that fails on revealed answers is drawn again twice, each time without the
+	// members who stayed away; answers no committee vouched for are paid half the nodes' part.
+	type MaxRedraws = ConstU32<2>;
+	type UnvouchedShare = UnvouchedShare;
 	type MaxStrikes = ConstU32<3>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = FreshRelayRandomness;

@@ -1,7 +1,7 @@
 // Protocol v3's findings from a real client on a live dev chain: free block stuffing with work
 // that fails in the block, free megabytes riding along valid work, a batch one piece too long,
-// and an operator key taken without its consent. Each attack is refused by name before a block
-// and costs its sender nothing; the honest path still works.
+// an operator key taken without its consent, and answers left unpaid by a heavy member staying
+// away. Each attack is refused by name before a block or fails to pay; the honest path works.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -123,5 +123,29 @@ describe("attacks on free work and on operator keys, from a real client", () => 
 		// Freed, it holds nothing to send a second release with.
 		const again = await send(api, api.tx.poq.releaseOperator(), victim).then(() => assert.fail("must fail"), (e) => e);
 		assert.match(again.message, /Invalid Transaction/);
+	});
+
+	test("answers delivered and unpaid: a committee left by its heaviest member is drawn again without it", async () => {
+		// A client that is also the heaviest validator, more than the node's three together.
+		const heavy = await fundedAccount(api, acc.Alice, "Heavy", 5_000n * UNIT);
+		await send(api, api.tx.poq.registerValidator(4_000n * UNIT), heavy);
+		const { events } = await send(api, api.tx.poq.submitRequest("What is the capital of France?", FEE), heavy);
+		const id = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.id.toBigInt();
+		const failed = watch(api, (r) => poqEvent(api, r, "CommitteeFailed", id));
+		const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
+		await Promise.all([answer(api, acc.Dave, [[id, GOOD]]), answer(api, acc.Eve, [[id, JUNK]])]);
+
+		// It stays away: the members in consensus hold no strict majority, and under v2 the
+		// request expired here with its whole fee back and nothing for the nodes.
+		const { records: before } = await failed;
+		const slashed = before.find(({ record }) => poqEvent(api, record, "ValidatorSlashed", id) && record.event.data.validator.toString() === heavy.address);
+		assert.equal(slashed?.record.event.data.amount.toBigInt(), api.consts.poq.absencePenalty.toBigInt());
+		const { records } = await done;
+		assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", id)), "the next committee decides");
+		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+		assert.ok(outcome.committee.every((v) => v.validator.toString() !== heavy.address), "drawn again without it");
+		const dave = outcome.responses.find((r) => r.node.toString() === acc.Dave.address);
+		assert.ok(dave.paid.toBigInt() > 0n, "the node that answered well is paid");
+		assert.ok(outcome.refund.toBigInt() < FEE, "the client paid for its answers");
 	});
 });

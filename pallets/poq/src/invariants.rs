@@ -173,6 +173,14 @@ impl<T: Config> Pallet<T> {
 			let held = escrow.entry(request.client.clone()).or_insert_with(Zero::zero);
 			*held += request.fee;
 		}
+		for (id, redraw) in Redraws::<T>::iter() {
+			let request = Requests::<T>::get(id).ok_or("redraws of a request that is not live")?;
+			ensure!(redraw.count <= T::MaxRedraws::get(), "more redraws than MaxRedraws");
+			ensure!(
+				request.committee.iter().all(|m| !redraw.excluded.contains(&m.who)),
+				"a member passed over sits on the committee"
+			);
+		}
 		for (client, fees) in escrow {
 			ensure!(
 				T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &client) == fees,

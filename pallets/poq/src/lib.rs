@@ -101,6 +101,8 @@ pub mod pallet {
 		<T as Config>::NodesPerRequest,
 		<T as Config>::CommitteeSize,
 	>;
+	/// A live request's redraws of this runtime.
+	pub type RedrawOf<T> = Redraw<<T as frame_system::Config>::AccountId, MaxExcludedOf<T>>;
 	/// The selectable accounts of one role with their bonds.
 	pub type PoolOf<T> = BoundedVec<
 		(<T as frame_system::Config>::AccountId, BalanceOf<T>),
@@ -277,6 +279,18 @@ pub mod pallet {
 		#[pallet::constant]
 		type NodePenalty: Get<BalanceOf<Self>>;
 
+		/// Committees drawn again, at most, for a request whose committee failed (nobody
+		/// committed, or no strict majority stood) on answers that were revealed: each new draw
+		/// passes over the members who stayed away from the failed ones.
+		#[pallet::constant]
+		type MaxRedraws: Get<u32>;
+
+		/// Share of the nodes' part of the fee paid, in equal parts, to the nodes that revealed
+		/// answers no committee could vouch for (every draw failed): work delivered is paid,
+		/// and less than a committee would pay for good answers.
+		#[pallet::constant]
+		type UnvouchedShare: Get<Perbill>;
+
 		/// Makes the randomness source fresh, so the benchmarks' draws go ahead.
 		#[cfg(feature = "runtime-benchmarks")]
 		type BenchmarkHelper: benchmarking::BenchmarkHelper;
@@ -337,6 +351,11 @@ pub mod pallet {
 	/// Results of finished requests, until pruned.
 	#[pallet::storage]
 	pub type Outcomes<T: Config> = StorageMap<_, Twox64Concat, RequestId, OutcomeOf<T>>;
+
+	/// Live requests whose committee failed and was drawn again: how many times, and the members
+	/// who stayed away from the failed committees, whom later draws pass over.
+	#[pallet::storage]
+	pub type Redraws<T: Config> = StorageMap<_, Twox64Concat, RequestId, RedrawOf<T>>;
 
 	/// Finished requests in the order they finished, with the block their outcome goes.
 	#[pallet::storage]
@@ -448,6 +467,9 @@ pub mod pallet {
 		ValidatorSlashed { id: RequestId, validator: T::AccountId, amount: BalanceOf<T> },
 		/// An inference node that committed and never revealed lost part of its bond.
 		NodeSlashed { id: RequestId, node: T::AccountId, amount: BalanceOf<T> },
+		/// The committee of request `id` failed (nobody committed, or no strict majority stood):
+		/// another is drawn, without the members who stayed away; `redraws_left` more may follow.
+		CommitteeFailed { id: RequestId, redraws_left: u32 },
 		/// A request reached consensus: one score per response, in response order.
 		RequestFinalized { id: RequestId, scores: Vec<u16>, refund: BalanceOf<T> },
 		/// A request ended without consensus in `phase`; the fee went back to the client.
@@ -609,18 +631,25 @@ pub mod pallet {
 		/// The most blocks a request lives, from its submission to its settlement: its four windows
 		/// (answers, their reveal, scores, their reveal), two draws of two blocks each (randomness
 		/// known after the previous phase closed, tried the block after), and each of its six
-		/// deadlines carried at most [`Self::max_deadline_delay`] blocks. A model change comes at
-		/// least this far ahead (`set_quality_model`).
+		/// deadlines carried at most [`Self::max_deadline_delay`] blocks; and for each of
+		/// `MaxRedraws` committees drawn again, a draw, its two windows and their three deadlines.
+		/// A model change comes at least this far ahead (`set_quality_model`).
 		#[pallet::constant_name(MaxRequestLifetime)]
 		pub fn max_request_lifetime() -> BlockNumberFor<T> {
 			use sp_runtime::Saturating;
+			let delay = Self::max_deadline_delay();
 			let windows = T::ResponseWindow::get()
 				.saturating_add(T::RevealWindow::get())
 				.saturating_add(T::CommitWindow::get())
 				.saturating_add(T::RevealWindow::get());
-			windows
+			let first = windows
 				.saturating_add(4u32.into())
-				.saturating_add(Self::max_deadline_delay().saturating_mul(6u32.into()))
+				.saturating_add(delay.saturating_mul(6u32.into()));
+			let redraw = T::CommitWindow::get()
+				.saturating_add(T::RevealWindow::get())
+				.saturating_add(2u32.into())
+				.saturating_add(delay.saturating_mul(3u32.into()));
+			first.saturating_add(redraw.saturating_mul(T::MaxRedraws::get().into()))
 		}
 	}
 
@@ -826,7 +855,7 @@ pub mod pallet {
 		#[pallet::call_index(15)]
 		#[pallet::weight(T::WeightInfo::release_operator())]
 		#[pallet::feeless_if(|origin: &OriginFor<T>| -> bool {
-			ensure_signed(origin.clone()).is_ok_and(|key| Principals::<T>::contains_key(key))
+			ensure_signed(origin.clone()).is_ok_and(Principals::<T>::contains_key)
 		})]
 		pub fn release_operator(origin: OriginFor<T>) -> DispatchResult {
 			let operator = ensure_signed(origin)?;

@@ -5,7 +5,7 @@ use crate::{
 	consensus::{consensus_scores, MAX_SCORE},
 	pallet::*,
 	selection::{seed_for, select_weighted},
-	settlement::{settle, MemberReport, Params, Plan},
+	settlement::{pay_unvouched, settle, MemberReport, Params, Plan, Verdict},
 	types::*,
 	weights::WeightInfo,
 };
@@ -296,7 +296,8 @@ impl<T: Config> Pallet<T> {
 	/// draw, the request ends and the client is refunded.
 	fn draw_nodes(id: RequestId, mut request: RequestOf<T>) {
 		let count = T::NodesPerRequest::get();
-		let Some(drawn) = Self::draw(Role::InferenceNode, NODES_TAG, id, count, request.ends_at)
+		let Some(drawn) =
+			Self::draw(Role::InferenceNode, NODES_TAG, id, count, request.ends_at, &[])
 		else {
 			return;
 		};
@@ -349,7 +350,9 @@ impl<T: Config> Pallet<T> {
 	/// draw, the request expires.
 	fn draw_committee(id: RequestId, mut request: RequestOf<T>) {
 		let count = T::CommitteeSize::get();
-		let Some(drawn) = Self::draw(Role::Validator, COMMITTEE_TAG, id, count, request.ends_at)
+		let excluded = Redraws::<T>::get(id).map(|redraw| redraw.excluded).unwrap_or_default();
+		let Some(drawn) =
+			Self::draw(Role::Validator, COMMITTEE_TAG, id, count, request.ends_at, &excluded)
 		else {
 			return;
 		};
@@ -378,9 +381,58 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Settles request `id`: computes consensus and the payout plan, moves the funds, records the
-	/// outcome and drops the bulky data.
+	/// outcome and drops the bulky data. A committee that failed (no strict majority stood) on
+	/// answers that were revealed, with a member who never committed or never revealed, is drawn
+	/// again instead, without the members who stayed away, up to `MaxRedraws` times; answers no
+	/// committee vouched for are paid `UnvouchedShare` of the nodes' part in equal parts
+	/// ([`pay_unvouched`]).
 	fn finish(id: RequestId, request: RequestOf<T>) {
 		let now = Self::now();
+		let (consensus, mut plan) = Self::plan(&request);
+		let answered = !request.responders.is_empty();
+		// Only a member's absence is worth another committee: one on which every member
+		// revealed and none held a majority would only give revealers who blocked it another
+		// draw to capture, free.
+		let someone_stayed_away =
+			plan.verdicts.iter().any(|v| matches!(v, Verdict::NoCommit | Verdict::NoReveal));
+		if !plan.finalized && answered && someone_stayed_away {
+			let redraw = Redraws::<T>::get(id).unwrap_or_default();
+			if redraw.count < T::MaxRedraws::get() {
+				return Self::redraw(id, request, &plan, redraw);
+			}
+		}
+		if answered {
+			pay_unvouched(
+				&mut plan,
+				request.fee.unique_saturated_into(),
+				request.responders.len(),
+				&Self::settlement_params(),
+			);
+		}
+		// Without a strict majority in consensus the request ends without one.
+		let consensus = if plan.finalized { consensus } else { Vec::new() };
+		let outcome = Self::apply_plan(id, &request, &consensus, &plan, now);
+		let refund = outcome.refund;
+		let phase = outcome.phase;
+		Outcomes::<T>::insert(id, outcome);
+		Self::queue_prune(id, now);
+
+		request.nodes.iter().for_each(|seat| Self::set_busy(&seat.who, false));
+		request.committee.iter().for_each(|member| Self::set_busy(&member.who, false));
+		for node in &request.responders {
+			Outputs::<T>::remove(id, node);
+		}
+		Prompts::<T>::remove(id);
+		Requests::<T>::remove(id);
+		Redraws::<T>::remove(id);
+		Self::deposit_event(match phase {
+			Phase::Finalized => Event::RequestFinalized { id, scores: consensus, refund },
+			_ => Event::RequestExpired { id, phase: request.phase, refund },
+		});
+	}
+
+	/// The consensus of `request`'s committee and the payout plan it gives.
+	fn plan(request: &RequestOf<T>) -> (Vec<u16>, Plan) {
 		let to_units = |balance: BalanceOf<T>| -> u128 { balance.unique_saturated_into() };
 		let reveals: Vec<(&[u16], u128)> = request
 			.committee
@@ -400,25 +452,32 @@ impl<T: Config> Pallet<T> {
 			})
 			.collect();
 		let plan = settle(to_units(request.fee), &consensus, &reports, &Self::settlement_params());
-		// Without a strict majority in consensus the request ends without one.
-		let consensus = if plan.finalized { consensus } else { Vec::new() };
-		let outcome = Self::apply_plan(id, &request, &consensus, &plan, now);
-		let refund = outcome.refund;
-		let phase = outcome.phase;
-		Outcomes::<T>::insert(id, outcome);
-		Self::queue_prune(id, now);
+		(consensus, plan)
+	}
 
-		request.nodes.iter().for_each(|seat| Self::set_busy(&seat.who, false));
-		request.committee.iter().for_each(|member| Self::set_busy(&member.who, false));
-		for node in &request.responders {
-			Outputs::<T>::remove(id, node);
+	/// Ends the failed committee of request `id` as [`Self::finish`] would (its penalties and
+	/// strikes; nobody is paid, as no consensus stood) and puts the request back to draw
+	/// another, which passes over the members who never committed or never revealed (unless
+	/// nobody committed: then the committee failed as a whole, and nobody is to blame).
+	fn redraw(id: RequestId, mut request: RequestOf<T>, plan: &Plan, mut redraw: RedrawOf<T>) {
+		Self::judge_committee(id, &request, plan);
+		for (member, verdict) in request.committee.iter().zip(&plan.verdicts) {
+			// A committee on which nobody committed failed as a whole: it is drawn again from
+			// the whole pool.
+			let stayed_away = matches!(verdict, Verdict::NoCommit | Verdict::NoReveal);
+			if stayed_away && plan.attendance_counts {
+				// At most `CommitteeSize` a failed committee, `MaxRedraws` committees.
+				let _ = redraw.excluded.try_push(member.who.clone());
+			}
+			Self::set_busy(&member.who, false);
 		}
-		Prompts::<T>::remove(id);
-		Requests::<T>::remove(id);
-		Self::deposit_event(match phase {
-			Phase::Finalized => Event::RequestFinalized { id, scores: consensus, refund },
-			_ => Event::RequestExpired { id, phase: request.phase, refund },
-		});
+		redraw.count = redraw.count.saturating_add(1);
+		let redraws_left = T::MaxRedraws::get().saturating_sub(redraw.count);
+		Redraws::<T>::insert(id, redraw);
+		request.committee = BoundedVec::new();
+		request.model = None;
+		Self::deposit_event(Event::CommitteeFailed { id, redraws_left });
+		Self::await_draw(id, request, Phase::DrawingCommittee, Self::now());
 	}
 
 	/// Moves the funds of `plan` and returns the outcome record.
@@ -430,30 +489,10 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> OutcomeOf<T> {
 		let from_units = BalanceOf::<T>::unique_saturated_from;
-		let pay = |to: &T::AccountId, amount: u128| -> BalanceOf<T> {
-			if amount == 0 {
-				return 0u32.into();
-			}
-			T::Currency::transfer_on_hold(
-				&HoldReason::Escrow.into(),
-				&request.client,
-				to,
-				from_units(amount),
-				Precision::Exact,
-				Restriction::Free,
-				// The escrow was spendable when it was held (`do_submit_request`) and exists to
-				// be paid out; a freeze added since does not keep it.
-				Fortitude::Force,
-			)
-			.unwrap_or_else(|_| {
-				defensive!("the plan never pays more than the escrow");
-				0u32.into()
-			})
-		};
-
 		let mut responses = Vec::with_capacity(request.responders.len());
 		for (index, node) in request.responders.iter().enumerate() {
-			let paid = pay(node, plan.node_payouts.get(index).copied().unwrap_or_default());
+			let amount = plan.node_payouts.get(index).copied().unwrap_or_default();
+			let paid = Self::pay_from_escrow(request, node, amount);
 			if paid > 0u32.into() {
 				Self::deposit_event(Event::NodePaid { id, node: node.clone(), amount: paid });
 			}
@@ -486,39 +525,7 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 
-		let mut committee = Vec::with_capacity(request.committee.len());
-		for (index, member) in request.committee.iter().enumerate() {
-			let validator = member.who.clone();
-			let paid = pay(&validator, plan.validator_payouts[index]);
-			if paid > 0u32.into() {
-				Self::deposit_event(Event::ValidatorPaid {
-					id,
-					validator: validator.clone(),
-					amount: paid,
-				});
-			}
-			let slashed = match plan.penalties[index] {
-				0 => 0u32.into(),
-				penalty => Self::slash_bond(&validator, from_units(penalty)),
-			};
-			if plan.attendance_counts {
-				Self::record_attendance(&validator, member.commitment.is_some());
-			}
-			if slashed > 0u32.into() {
-				Self::deposit_event(Event::ValidatorSlashed {
-					id,
-					validator: validator.clone(),
-					amount: slashed,
-				});
-			}
-			committee.push(ValidatorOutcome {
-				validator,
-				verdict: plan.verdicts[index],
-				paid,
-				slashed,
-			});
-		}
-
+		let committee = Self::judge_committee(id, request, plan);
 		let refund = T::Currency::release(
 			&HoldReason::Escrow.into(),
 			&request.client,
@@ -542,15 +549,82 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Draws up to `count` accounts of `role`'s pool by stake for request `id`, from randomness
-	/// known since block `fresh_from` or later. While the randomness is older, books the draw
-	/// of request `id` for the next block and returns `None`.
+	/// Pays, penalises and strikes the committee of request `id` as `plan` says; returns what
+	/// each member earned or lost, in committee order.
+	fn judge_committee(
+		id: RequestId,
+		request: &RequestOf<T>,
+		plan: &Plan,
+	) -> Vec<ValidatorOutcome<T::AccountId, BalanceOf<T>>> {
+		let mut committee = Vec::with_capacity(request.committee.len());
+		for (index, member) in request.committee.iter().enumerate() {
+			let validator = member.who.clone();
+			let paid = Self::pay_from_escrow(request, &validator, plan.validator_payouts[index]);
+			if paid > 0u32.into() {
+				Self::deposit_event(Event::ValidatorPaid {
+					id,
+					validator: validator.clone(),
+					amount: paid,
+				});
+			}
+			let slashed = match plan.penalties[index] {
+				0 => 0u32.into(),
+				penalty => {
+					Self::slash_bond(&validator, BalanceOf::<T>::unique_saturated_from(penalty))
+				},
+			};
+			if plan.attendance_counts {
+				Self::record_attendance(&validator, member.commitment.is_some());
+			}
+			if slashed > 0u32.into() {
+				Self::deposit_event(Event::ValidatorSlashed {
+					id,
+					validator: validator.clone(),
+					amount: slashed,
+				});
+			}
+			committee.push(ValidatorOutcome {
+				validator,
+				verdict: plan.verdicts[index],
+				paid,
+				slashed,
+			});
+		}
+		committee
+	}
+
+	/// Pays `amount` of `request`'s escrow to `to`; returns what was paid.
+	fn pay_from_escrow(request: &RequestOf<T>, to: &T::AccountId, amount: u128) -> BalanceOf<T> {
+		if amount == 0 {
+			return 0u32.into();
+		}
+		T::Currency::transfer_on_hold(
+			&HoldReason::Escrow.into(),
+			&request.client,
+			to,
+			BalanceOf::<T>::unique_saturated_from(amount),
+			Precision::Exact,
+			Restriction::Free,
+			// The escrow was spendable when it was held (`do_submit_request`) and exists to be
+			// paid out; a freeze added since does not keep it.
+			Fortitude::Force,
+		)
+		.unwrap_or_else(|_| {
+			defensive!("the plan never pays more than the escrow");
+			0u32.into()
+		})
+	}
+
+	/// Draws up to `count` accounts of `role`'s pool by stake for request `id`, passing over
+	/// `excluded`, from randomness known since block `fresh_from` or later. While the randomness
+	/// is older, books the draw of request `id` for the next block and returns `None`.
 	fn draw(
 		role: Role,
 		tag: &[u8],
 		id: RequestId,
 		count: u32,
 		fresh_from: BlockNumberFor<T>,
+		excluded: &[T::AccountId],
 	) -> Option<Vec<(T::AccountId, BalanceOf<T>)>> {
 		let (random, known_since) = T::Randomness::random(&(tag, id).encode());
 		if known_since < fresh_from {
@@ -558,8 +632,13 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		let pool = Pools::<T>::get(role);
-		let weights: Vec<u128> =
-			pool.iter().map(|(_, bond)| (*bond).unique_saturated_into()).collect();
+		let weights: Vec<u128> = pool
+			.iter()
+			.map(|(who, bond)| match excluded.contains(who) {
+				true => 0,
+				false => (*bond).unique_saturated_into(),
+			})
+			.collect();
 		let drawn = select_weighted(seed_for(random.as_ref(), tag, id), &weights, count as usize);
 		Some(drawn.into_iter().map(|index| pool[index].clone()).collect())
 	}
@@ -572,6 +651,7 @@ impl<T: Config> Pallet<T> {
 			penalty: T::Penalty::get().unique_saturated_into(),
 			penalty_share: T::PenaltyShare::get(),
 			absence_penalty: T::AbsencePenalty::get().unique_saturated_into(),
+			unvouched_share: T::UnvouchedShare::get(),
 		}
 	}
 

@@ -72,6 +72,10 @@ parameter_types! {
 	/// `SlotFee`: none, so that a client's balance moves by its fee only, except in the tests
 	/// of the slot's price.
 	pub storage SlotFee: Balance = 0;
+	/// `MaxRedraws` and `UnvouchedShare`: none, so that a failed committee ends its request
+	/// with the fee back, except in the tests of redraws.
+	pub storage MaxRedraws: u32 = 0;
+	pub storage UnvouchedShare: Perbill = Perbill::zero();
 }
 
 pub const MIN_BOND: Balance = 100;
@@ -189,6 +193,8 @@ impl pallet_poq::Config for Test {
 	type PenaltyShare = PenaltyShare;
 	type NodePenalty = ConstU64<NODE_PENALTY>;
 	type AbsencePenalty = ConstU64<ABSENCE_PENALTY>;
+	type MaxRedraws = MaxRedraws;
+	type UnvouchedShare = UnvouchedShare;
 	type MaxStrikes = ConstU32<MAX_STRIKES>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestRandomness;

@@ -22,8 +22,7 @@ pub fn slot_fee(base: u128, live: u32, max: u32) -> u128 {
 		return base;
 	}
 	let exponent = u64::from(SLOT_FEE_DOUBLINGS) * u64::from(live.min(max));
-	let (max, whole, part) =
-		(u64::from(max), exponent / u64::from(max), exponent % u64::from(max));
+	let (max, whole, part) = (u64::from(max), exponent / u64::from(max), exponent % u64::from(max));
 	// `whole` is at most `SLOT_FEE_DOUBLINGS`.
 	let doubled = base.saturating_mul(1u128 << whole);
 	multiply_by_rational_with_rounding(

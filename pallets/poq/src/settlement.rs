@@ -27,6 +27,9 @@ pub struct Params {
 	/// Taken from the bond of a member who never committed: less than `penalty`, so that
 	/// staying away costs less than lying, and more than nothing, so that it is not free.
 	pub absence_penalty: u128,
+	/// Share of the node pot paid, in equal parts, for answers no committee could vouch for
+	/// ([`pay_unvouched`]).
+	pub unvouched_share: Perbill,
 }
 
 /// What one committee member did, in committee order.
@@ -201,6 +204,21 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 	plan
 }
 
+/// Pays the nodes of a request whose every committee failed (no consensus stood, so `plan`
+/// paid nobody): `unvouched_share` of the node pot, in equal parts among the `responses`
+/// revealed, out of what `plan` refunded. Answers were delivered, so the client does not get them
+/// free; nobody vouched for their quality, so they earn less than a working committee would pay
+/// good answers, and good and junk alike.
+pub fn pay_unvouched(plan: &mut Plan, escrow: u128, responses: usize, params: &Params) {
+	if plan.finalized || responses == 0 {
+		return;
+	}
+	let pot = params.unvouched_share.mul_floor(escrow - params.validator_share.mul_floor(escrow));
+	let each = pot / responses as u128;
+	plan.node_payouts = alloc::vec![each; responses];
+	plan.refund = escrow - plan.paid();
+}
+
 /// What a member who committed and then did not reveal or revealed off consensus loses on a
 /// request of `escrow` (before the cap at its bond): `penalty`, or `penalty_share` of the escrow
 /// when that is more. A seat pays at most `validator_share` of the escrow, so with
@@ -234,6 +252,7 @@ mod tests {
 			penalty: 50,
 			penalty_share: Perbill::from_percent(2),
 			absence_penalty: 20,
+			unvouched_share: Perbill::from_percent(50),
 		}
 	}
 
@@ -364,6 +383,19 @@ mod tests {
 	}
 
 	#[test]
+	fn answers_nobody_vouched_for_earn_a_share_in_equal_parts() {
+		// Nobody committed: no consensus, the escrow would go back whole.
+		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, stake: 1_000 };
+		let mut plan = settle(1_000, &[], &[absent, absent], &params());
+		assert_eq!((plan.finalized, plan.refund), (false, 1_000));
+		// 800 for the nodes, half of it paid, 133 to each of three: the client pays 399.
+		pay_unvouched(&mut plan, 1_000, 3, &params());
+		assert_eq!(plan.node_payouts, vec![133, 133, 133]);
+		assert_eq!(plan.refund, 601);
+		assert_eq!(plan.validator_payouts, vec![0, 0]);
+	}
+
+	#[test]
 	fn rounding_dust_goes_back_to_the_client() {
 		let scores = [5_000u16, 5_000, 5_000];
 		let members = [member(Some(&scores)), member(Some(&scores)), member(Some(&scores))];
@@ -387,6 +419,7 @@ mod tests {
 			penalty in 0u128..20_000,
 			penalty_share in 0u32..=1_000_000_000,
 			absence_penalty in 0u128..20_000,
+			unvouched_share in 0u32..=1_000_000_000,
 			responses in Just(responses),
 		) -> (u128, Vec<(bool, Option<Vec<u16>>, u128)>, Params, usize) {
 			(escrow, reveals, Params {
@@ -396,6 +429,7 @@ mod tests {
 				penalty,
 				penalty_share: Perbill::from_parts(penalty_share),
 				absence_penalty,
+				unvouched_share: Perbill::from_parts(unvouched_share),
 			}, responses)
 		}
 	}
@@ -491,6 +525,20 @@ mod tests {
 			if !plan.finalized {
 				prop_assert_eq!(plan.refund, escrow);
 				prop_assert!(plan.verdicts.iter().all(|v| !matches!(v, Verdict::InConsensus | Verdict::OffConsensus)));
+				// No committee could vouch: the nodes get `unvouched_share` of their pot in
+				// equal parts, the client the rest, and the escrow still splits in full.
+				let mut unvouched = plan.clone();
+				pay_unvouched(&mut unvouched, escrow, responses, &params);
+				let node_pot = escrow - params.validator_share.mul_floor(escrow);
+				let each = params.unvouched_share.mul_floor(node_pot) / responses as u128;
+				prop_assert_eq!(&unvouched.node_payouts, &vec![each; responses]);
+				prop_assert_eq!(unvouched.paid() + unvouched.refund, escrow);
+				prop_assert_eq!(&unvouched.penalties, &plan.penalties);
+				prop_assert!(unvouched.validator_payouts.iter().all(|pay| *pay == 0));
+			} else {
+				let mut same = plan.clone();
+				pay_unvouched(&mut same, escrow, responses, &params);
+				prop_assert_eq!(same, plan.clone());
 			}
 			// A better response never earns less.
 			for (a, pay_a) in consensus.iter().zip(&plan.node_payouts) {

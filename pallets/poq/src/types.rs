@@ -3,7 +3,8 @@
 use crate::settlement::Verdict;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
-	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound,
+	PartialEqNoBound,
 };
 use scale_info::TypeInfo;
 
@@ -231,4 +232,37 @@ pub struct OperatorConsent<BlockNumber> {
 	pub key: crate::crypto::Public,
 	pub until: BlockNumber,
 	pub signature: crate::crypto::Signature,
+}
+
+/// A live request's committees that failed and were drawn again (`Redraws`).
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DefaultNoBound,
+	Encode,
+	Decode,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(MaxExcluded))]
+pub struct Redraw<AccountId, MaxExcluded: Get<u32>>
+where
+	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
+{
+	/// Committees drawn again so far.
+	pub count: u32,
+	/// Members who never committed or never revealed on a failed committee: later draws pass
+	/// over them.
+	pub excluded: BoundedVec<AccountId, MaxExcluded>,
+}
+
+/// The most members `Redraw::excluded` holds: every seat of every failed committee.
+pub struct MaxExcludedOf<T>(core::marker::PhantomData<T>);
+
+impl<T: crate::Config> Get<u32> for MaxExcludedOf<T> {
+	fn get() -> u32 {
+		T::CommitteeSize::get().saturating_mul(T::MaxRedraws::get())
+	}
 }

@@ -25,6 +25,14 @@ pub struct Config {
 	/// Inference nodes per request (`NodesPerRequest`).
 	#[arg(long, default_value_t = 3, global = true)]
 	pub nodes_per_request: usize,
+	/// Committees drawn again, at most, when one fails on revealed answers, each without the
+	/// members who stayed away (`MaxRedraws`).
+	#[arg(long, default_value_t = 2, global = true)]
+	pub redraws: usize,
+	/// Percent of the nodes' part paid, in equal parts, for answers no committee vouched for
+	/// (`UnvouchedShare`).
+	#[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=100), global = true)]
+	pub unvouched_share: u32,
 	/// Validators in the pool.
 	#[arg(long, default_value_t = 60, global = true)]
 	pub validators: usize,
@@ -137,6 +145,7 @@ impl Config {
 			penalty: self.penalty(),
 			penalty_share: Perbill::from_percent(self.penalty_share),
 			absence_penalty: self.absence_penalty(),
+			unvouched_share: Perbill::from_percent(self.unvouched_share),
 		}
 	}
 

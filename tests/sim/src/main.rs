@@ -48,7 +48,6 @@ enum Command {
 	Slots,
 }
 
-
 /// How far apart two models' scores of one answer are, for `model-switch`.
 const MODEL_DISAGREEMENTS: [u16; 7] = [0, 250, 500, 1_000, 1_500, 2_000, 3_000];
 

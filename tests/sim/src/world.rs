@@ -10,7 +10,7 @@ use crate::{
 use pallet_poq::{
 	consensus::consensus_scores,
 	selection::{seed_for, select_weighted},
-	settlement::{settle, MemberReport, Params, Plan, Verdict},
+	settlement::{pay_unvouched, settle, MemberReport, Params, Plan, Verdict},
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -80,6 +80,9 @@ pub struct Round {
 	pub consensus: Vec<u16>,
 	/// The pallet's settlement of the request.
 	pub plan: Plan,
+	/// The committees that failed before `committee` (no consensus stood on revealed answers)
+	/// and were drawn again, with their settlement: penalties only.
+	pub failed: Vec<(Vec<usize>, Plan)>,
 }
 
 impl Round {
@@ -114,6 +117,7 @@ pub struct World {
 	node_penalty: u128,
 	committee_size: usize,
 	nodes_per_request: usize,
+	redraws: usize,
 	fee: u128,
 	/// Stands in for the relay chain's randomness in the per-request seeds.
 	randomness: [u8; 32],
@@ -179,6 +183,7 @@ impl World {
 			node_penalty: config.node_penalty(),
 			committee_size: config.committee,
 			nodes_per_request: config.nodes_per_request,
+			redraws: config.redraws,
 			fee: config.fee,
 			randomness: rng.random(),
 			rng,
@@ -228,41 +233,75 @@ impl World {
 			})
 			.collect();
 
-		let validator_weights: Vec<u128> = self.validators.iter().map(|v| v.bond).collect();
-		let committee = select_weighted(
-			seed_for(&self.randomness, COMMITTEE_TAG, id),
-			&validator_weights,
-			self.committee_size,
-		);
-		let stakes: Vec<u128> = committee.iter().map(|&v| validator_weights[v]).collect();
-		let reveals: Vec<Option<Vec<u16>>> = committee
-			.iter()
-			.map(|&v| {
-				let validator = &self.validators[v];
-				reveal(
-					validator.strategy,
-					validator.machine,
-					&responses,
-					&self.knobs,
-					&mut self.rng,
-				)
-			})
-			.collect();
-
-		let consensus = consensus_scores(&revealed(&reveals, &stakes), responses.len());
-		let reports: Vec<MemberReport> = reveals
-			.iter()
-			.zip(&stakes)
-			.zip(&committee)
-			.map(|((reveal, bond), &v)| MemberReport {
-				committed: self.validators[v].strategy.commits(),
-				reveal: reveal.as_deref(),
-				bond: *bond,
-				stake: *bond,
-			})
-			.collect();
-		let plan = settle(self.fee, &consensus, &reports, &self.params);
-		let round = Round { responses, committee, stakes, reveals, consensus, plan };
+		// A committee that fails on revealed answers with a member who stayed away is drawn
+		// again, without those members, up to `redraws` times, as the pallet does; answers no
+		// committee vouched for are paid unvouched.
+		let mut excluded: Vec<usize> = Vec::new();
+		let mut failed = Vec::new();
+		let mut attempt = 0;
+		let (committee, stakes, reveals, consensus, plan) = loop {
+			let weights: Vec<u128> = self
+				.validators
+				.iter()
+				.enumerate()
+				.map(|(v, validator)| if excluded.contains(&v) { 0 } else { validator.bond })
+				.collect();
+			// The first draw's seed as before redraws existed; each redraw's from the
+			// randomness its own failure was followed by.
+			let randomness = [&self.randomness[..], &(attempt as u64).to_le_bytes()].concat();
+			let random = if attempt == 0 { &self.randomness[..] } else { &randomness[..] };
+			let committee =
+				select_weighted(seed_for(random, COMMITTEE_TAG, id), &weights, self.committee_size);
+			let stakes: Vec<u128> = committee.iter().map(|&v| weights[v]).collect();
+			let reveals: Vec<Option<Vec<u16>>> = committee
+				.iter()
+				.map(|&v| {
+					let validator = &self.validators[v];
+					reveal(
+						validator.strategy,
+						validator.machine,
+						&responses,
+						&self.knobs,
+						&mut self.rng,
+					)
+				})
+				.collect();
+			let consensus = consensus_scores(&revealed(&reveals, &stakes), responses.len());
+			let reports: Vec<MemberReport> = reveals
+				.iter()
+				.zip(&stakes)
+				.zip(&committee)
+				.map(|((reveal, bond), &v)| MemberReport {
+					committed: self.validators[v].strategy.commits(),
+					reveal: reveal.as_deref(),
+					bond: *bond,
+					stake: *bond,
+				})
+				.collect();
+			let mut plan = settle(self.fee, &consensus, &reports, &self.params);
+			let answered = !responses.is_empty();
+			let someone_stayed_away =
+				plan.verdicts.iter().any(|v| matches!(v, Verdict::NoCommit | Verdict::NoReveal));
+			if !plan.finalized && answered && someone_stayed_away && attempt < self.redraws {
+				for (&v, verdict) in committee.iter().zip(&plan.verdicts) {
+					let stayed_away = matches!(verdict, Verdict::NoCommit | Verdict::NoReveal);
+					if stayed_away && plan.attendance_counts {
+						excluded.push(v);
+					}
+				}
+				failed.push((committee, plan));
+				attempt += 1;
+				continue;
+			}
+			if answered {
+				pay_unvouched(&mut plan, self.fee, responses.len(), &self.params);
+			}
+			break (committee, stakes, reveals, consensus, plan);
+		};
+		for (committee, plan) in &failed {
+			self.book_committee(committee, plan);
+		}
+		let round = Round { responses, committee, stakes, reveals, consensus, plan, failed };
 		self.book(&drawn, &revealing, &round);
 		round
 	}
@@ -283,12 +322,17 @@ impl World {
 			node.paid += paid;
 			node.paid_seats += u64::from(paid > 0);
 		}
-		for (k, &v) in round.committee.iter().enumerate() {
+		self.book_committee(&round.committee, &round.plan);
+	}
+
+	/// Credits the payouts and debits the penalties of one committee's `plan`.
+	fn book_committee(&mut self, committee: &[usize], plan: &Plan) {
+		for (k, &v) in committee.iter().enumerate() {
 			let validator = &mut self.validators[v];
-			let penalty = round.plan.penalties[k];
+			let penalty = plan.penalties[k];
 			validator.seats += 1;
-			validator.paid += round.plan.validator_payouts[k];
-			validator.paid_seats += u64::from(round.plan.verdicts[k] == Verdict::InConsensus);
+			validator.paid += plan.validator_payouts[k];
+			validator.paid_seats += u64::from(plan.verdicts[k] == Verdict::InConsensus);
 			validator.slashed += penalty;
 			if self.slash_bonds {
 				validator.bond -= penalty;
@@ -337,12 +381,45 @@ mod tests {
 			assert_eq!(round.responses.len(), 3);
 			paid += round.plan.paid();
 			slashed += round.plan.slashed();
+			// A failed committee pays nobody and penalises the members who stayed away.
+			for (committee, plan) in &round.failed {
+				assert_eq!((plan.paid(), plan.finalized), (0, false));
+				assert!(committee.iter().all(|v| !round.committee.contains(v)
+					|| plan.verdicts[committee.iter().position(|w| w == v).unwrap()]
+						== Verdict::NoMajority));
+				slashed += plan.slashed();
+			}
 		}
 		let booked: u128 = world.nodes.iter().map(|n| n.paid).sum::<u128>()
 			+ world.validators.iter().map(|v| v.paid).sum::<u128>();
 		assert_eq!(booked, paid);
 		let bonds: u128 = world.validators.iter().map(|v| v.bond).sum();
 		assert_eq!(start - bonds, slashed);
+	}
+
+	/// Protocol v3 (issue 24): one account with a committee's stake majority that stays away
+	/// no longer leaves the answers unpaid: the committee is drawn again without it.
+	#[test]
+	fn a_committee_left_by_its_heaviest_member_is_drawn_again_without_it() {
+		let config = Config { validators: 10, ..Config::default() };
+		let mut world = World::new(&config, QualityModel::default(), &[]);
+		// One absent account with as much stake as the nine others together.
+		world.validators[0].strategy = ValidatorStrategy::Absent;
+		world.validators[0].bond = world.validators[1..].iter().map(|v| v.bond).sum();
+		world.slash_bonds = false;
+		let (mut redrawn, mut unpaid) = (0, 0);
+		for _ in 0..300 {
+			let round = world.play();
+			redrawn += usize::from(!round.failed.is_empty());
+			unpaid += usize::from(!round.plan.finalized);
+			for (committee, _) in &round.failed {
+				assert!(committee.contains(&0));
+				assert!(!round.committee.contains(&0), "the absent member is passed over");
+			}
+		}
+		assert!(redrawn > 150, "it sits on most committees and fails them: {redrawn}");
+		assert_eq!(unpaid, 0, "and every request is still vouched for and paid");
+		assert!(world.validators[0].slashed > 0);
 	}
 
 	#[test]

@@ -11,7 +11,15 @@
 //!   then failed): [`an_operator_key_must_consent`], [`a_squatted_key_frees_itself_for_free`];
 //! - locking every client out (a request nobody answered came back whole, so holding every
 //!   live-request slot cost transaction fees only): [`holding_the_slots_costs_more_the_more_are_held`],
-//!   [`a_client_must_afford_the_slot_fee_too`].
+//!   [`a_client_must_afford_the_slot_fee_too`];
+//! - answers delivered and unpaid (a member holding a committee's stake majority stayed away,
+//!   or nobody committed, and the client got the answers with its whole fee back):
+//!   [`a_heavy_client_that_stays_away_still_pays_for_its_answers`],
+//!   [`answers_no_committee_vouched_for_are_still_paid`], and no free redraw for members who
+//!   revealed and blocked a majority: [`a_committee_split_with_everyone_revealing_is_final`];
+//!   by property with the pallet's
+//!   settlement, `settlement::conserves_the_escrow`; in the simulator,
+//!   `a_committee_left_by_its_heaviest_member_is_drawn_again_without_it`.
 
 use super::*;
 use crate::{CheckWork, Work};
@@ -23,7 +31,7 @@ use frame_support::{
 use proptest::prelude::*;
 use sp_runtime::{
 	traits::DispatchTransaction, transaction_validity::TransactionValidityError, DispatchError,
-	ModuleError,
+	ModuleError, Perbill,
 };
 
 const FEE: Balance = 1_000;
@@ -280,6 +288,112 @@ fn a_client_must_afford_the_slot_fee_too() {
 		Balances::make_free_balance_be(&BOB, MIN_FEE + 10 + 1);
 		assert_ok!(Poq::submit_request(signed(BOB), b"x".to_vec(), MIN_FEE));
 		assert_eq!((escrow(BOB), Balances::free_balance(BOB)), (MIN_FEE, 1));
+	});
+}
+
+#[test]
+fn a_heavy_client_that_stays_away_still_pays_for_its_answers() {
+	let [heavy, light, other] = VALIDATORS;
+	let validators = vec![(heavy, 5 * BOND), (light, BOND), (other, BOND)];
+	ExtBuilder::default().validators(validators).execute(|| {
+		MaxRedraws::set(&2);
+		UnvouchedShare::set(&Perbill::from_percent(50));
+		// A client that is also the committee's heaviest member, and stays away from it.
+		let id = submit(heavy, FEE);
+		respond_all(id);
+		for member in [light, other] {
+			commit(member, id, &SCORES);
+		}
+		run_to_block(request(id).ends_at);
+		for member in [light, other] {
+			reveal(member, id, &SCORES);
+		}
+		// No strict majority stood: under v2 the request ended here with the whole fee back.
+		System::assert_has_event(Event::CommitteeFailed { id, redraws_left: 1 }.into());
+		assert_eq!(request(id).phase, Phase::DrawingCommittee);
+		assert_eq!(bond(heavy), 5 * BOND - ABSENCE_PENALTY, "staying away costs");
+		// The next committee passes over it and decides.
+		advance(DRAW_DELAY);
+		let seated: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
+		assert_eq!(seated, [light, other]);
+		for member in [light, other] {
+			commit(member, id, &SCORES);
+		}
+		for member in [light, other] {
+			reveal(member, id, &SCORES);
+		}
+		let result = outcome(id);
+		assert_eq!(result.phase, Phase::Finalized);
+		let paid: Balance = result.responses.iter().map(|r| r.paid).sum();
+		assert!(paid > 0, "the nodes are paid");
+		assert_eq!(
+			paid + result.committee.iter().map(|v| v.paid).sum::<Balance>() + result.refund,
+			FEE
+		);
+		assert!(Redraws::<Test>::get(id).is_none());
+	});
+}
+
+#[test]
+fn answers_no_committee_vouched_for_are_still_paid() {
+	ExtBuilder::default().execute(|| {
+		MaxRedraws::set(&1);
+		UnvouchedShare::set(&Perbill::from_percent(50));
+		let before = total(ALICE);
+		let id = submit(ALICE, FEE);
+		respond_all(id);
+		// Nobody commits, twice: the committee failed as a whole (a stalled pool, a model not
+		// yet loaded), so nobody is penalised or passed over, and it is drawn again.
+		run_to_block(request(id).ends_at);
+		System::assert_has_event(Event::CommitteeFailed { id, redraws_left: 0 }.into());
+		assert!(Redraws::<Test>::get(id).is_some_and(|r| r.excluded.is_empty()));
+		advance(DRAW_DELAY);
+		assert_eq!(request(id).committee.len(), VALIDATORS.len());
+		run_to_block(request(id).ends_at);
+		// No committee could vouch for the answers: half the nodes' part (800) in equal parts.
+		let result = outcome(id);
+		assert_eq!(result.phase, Phase::Expired);
+		let paid: Vec<Balance> = result.responses.iter().map(|r| r.paid).collect();
+		assert_eq!(paid, [200, 200]);
+		assert_eq!(result.refund, FEE - 400);
+		assert_eq!(total(ALICE), before - 400, "the client paid for the answers it got");
+		for member in VALIDATORS {
+			assert_eq!(bond(member), BOND, "nobody is penalised for a failure of all");
+		}
+	});
+}
+
+#[test]
+fn a_committee_split_with_everyone_revealing_is_final() {
+	let [heavy, light, other] = VALIDATORS;
+	let validators = vec![(heavy, 2 * BOND), (light, BOND), (other, BOND)];
+	ExtBuilder::default().validators(validators).execute(|| {
+		MaxRedraws::set(&2);
+		UnvouchedShare::set(&Perbill::from_percent(50));
+		let id = submit(ALICE, FEE);
+		respond_all(id);
+		// Half the stake reveals one thing, half another: nobody stayed away, so another draw
+		// would only give the blocking half another chance to capture the request.
+		let blocking = [1, 1];
+		commit(heavy, id, &blocking);
+		for member in [light, other] {
+			commit(member, id, &SCORES);
+		}
+		reveal(heavy, id, &blocking);
+		for member in [light, other] {
+			reveal(member, id, &SCORES);
+		}
+		assert!(!poq_events().iter().any(|e| matches!(e, Event::CommitteeFailed { .. })));
+		let result = outcome(id);
+		assert_eq!(result.phase, Phase::Expired);
+		assert!(result
+			.committee
+			.iter()
+			.all(|v| v.verdict == crate::settlement::Verdict::NoMajority
+				&& v.slashed == 0
+				&& v.paid == 0));
+		let paid: Vec<Balance> = result.responses.iter().map(|r| r.paid).collect();
+		assert_eq!(paid, [200, 200], "the answers are paid, unvouched");
 	});
 }
 
