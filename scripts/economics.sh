@@ -3,7 +3,8 @@
 # (docs/economics/minilm/*.scores.jsonl: `poq-scorer score` with the default model and its judge,
 # on tests/sim/data/*.jsonl), the synthetic runs, the runs on those scores, the prompt-echo run,
 # heavy-tailed stakes, absent validators, copying nodes, stake splitting, grinding the committee
-# draw, a model change under a live request and larger committees. About 30 s after the builds.
+# draw, a model change under a live request, the price of holding live-request slots and larger
+# committees. About 30 s after the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"
@@ -28,6 +29,7 @@ done
 "$sim" split --out docs/economics
 "$sim" grind --out docs/economics
 "$sim" model-switch --out docs/economics
+"$sim" slots --out docs/economics
 # Fees from MinFee to 1 000 x MinFee with the runtime's proportions (Penalty = NodePenalty =
 # 10 000 x MinFee, AbsencePenalty = 2 000 x MinFee; MinFee = 100 here), copying nodes and absent
 # validators on top of the default mix.

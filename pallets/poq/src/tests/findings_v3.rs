@@ -22,17 +22,9 @@
 //!   `a_committee_left_by_its_heaviest_member_is_drawn_again_without_it`.
 
 use super::*;
-use crate::{CheckWork, Work};
-use frame_support::{
-	assert_noop,
-	dispatch::{CheckIfFeeless, GetDispatchInfo},
-	pallet_prelude::{InvalidTransaction, TransactionSource, Weight},
-};
+use frame_support::{assert_noop, dispatch::CheckIfFeeless, pallet_prelude::Weight};
 use proptest::prelude::*;
-use sp_runtime::{
-	traits::DispatchTransaction, transaction_validity::TransactionValidityError, DispatchError,
-	ModuleError, Perbill,
-};
+use sp_runtime::Perbill;
 
 const FEE: Balance = 1_000;
 const SCORES: [u16; 2] = [6_000, 6_000];
@@ -41,31 +33,9 @@ fn signed(who: AccountId) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who)
 }
 
-fn commit_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
-	Work::CommitScores { id, commitment: crate::commitment(id, &who, scores, &salt(who)) }
-}
-
-fn reveal_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
-	Work::RevealScores { id, scores: scores.to_vec(), salt: salt(who) }
-}
-
-fn work_call(work: Vec<Work>) -> RuntimeCall {
-	RuntimeCall::Poq(crate::Call::submit_work { work })
-}
-
-/// The pool's rejection of work refused with `error`.
-fn refused(error: Error<Test>) -> TransactionValidityError {
-	let DispatchError::Module(ModuleError { error, .. }) = error.into() else { unreachable!() };
-	InvalidTransaction::Custom(error[0]).into()
-}
-
-/// How the pool takes `work` signed by `who`.
-fn validate(who: AccountId, work: Vec<Work>) -> Result<(), TransactionValidityError> {
-	let call = work_call(work);
-	let info = call.get_dispatch_info();
-	CheckWork::<Test>::new()
-		.validate_only(signed(who), &call, &info, 0, TransactionSource::External, 0)
-		.map(|_| ())
+/// Whether the pool takes `work` signed by `who`.
+fn takes(who: AccountId, work: Vec<Work>) -> Result<(), TransactionValidityError> {
+	validate(who, work_call(work)).map(|_| ())
 }
 
 /// Applies `call` from `who` as a block does: `CheckWork` validates it right before the dispatch.
@@ -106,7 +76,7 @@ fn a_commitment_padded_with_junk_reveals_of_its_request_is_refused() {
 		// call was rolled back after taking its declared weight, paid by nobody.
 		let mut attack = vec![commit_of(last, id, &SCORES)];
 		attack.extend((1..MAX_WORK).map(|_| reveal_of(last, id, &[1, 2])));
-		assert_eq!(validate(last, attack.clone()), Err(refused(Error::<Test>::RepeatedRequest)));
+		assert_eq!(takes(last, attack.clone()), Err(refused(Error::<Test>::RepeatedRequest)));
 		assert_eq!(
 			apply_in_block(last, work_call(attack.clone())),
 			Err(refused(Error::<Test>::RepeatedRequest))
@@ -131,7 +101,7 @@ fn copies_of_one_piece_take_one_place_in_a_block() {
 		// The pool validates every copy against the same state and takes them all (different
 		// nonces); the block takes the first and refuses the rest before dispatching them.
 		for _ in 0..30 {
-			assert_eq!(validate(last, vec![commit_of(last, id, &SCORES)]), Ok(()));
+			assert_eq!(takes(last, vec![commit_of(last, id, &SCORES)]), Ok(()));
 		}
 		let outcomes: Vec<_> = (0..30).map(|_| apply_in_block(last, copy())).collect();
 		assert_eq!(outcomes[0].as_ref().map(|(result, _)| *result), Ok(Ok(())));
@@ -150,21 +120,21 @@ fn stale_padding_is_refused() {
 		// Unknown requests carried anything, free: 400 000 scores rode along a real commitment.
 		let megabytes = Work::RevealScores { id: 1_000, scores: vec![7; 400_000], salt: [0; 32] };
 		let padded = vec![commitment.clone(), megabytes];
-		assert_eq!(validate(last, padded.clone()), Err(refused(Error::<Test>::UnknownRequest)));
+		assert_eq!(takes(last, padded.clone()), Err(refused(Error::<Test>::UnknownRequest)));
 		assert_noop!(Poq::submit_work(signed(last), padded), Error::<Test>::UnknownRequest);
 		// A request that ended is stale too, and so is one in another phase.
 		let other = submit(ALICE, FEE);
 		let early = vec![commitment.clone(), reveal_of(last, other, &SCORES)];
-		assert_eq!(validate(last, early), Err(refused(Error::<Test>::WrongPhase)));
+		assert_eq!(takes(last, early), Err(refused(Error::<Test>::WrongPhase)));
 		let answer = Work::RevealResponse { id: other, output: vec![b'x'; 64], salt: [0; 32] };
 		assert_eq!(
-			validate(last, vec![commitment.clone(), answer]),
+			takes(last, vec![commitment.clone(), answer]),
 			Err(refused(Error::<Test>::WrongPhase))
 		);
 		// Oversized before anything is looked up.
 		let long = Work::RevealResponse { id: 1_000, output: vec![0; 1 << 20], salt: [0; 32] };
 		assert_eq!(
-			validate(last, vec![commitment, long]),
+			takes(last, vec![commitment, long]),
 			Err(refused(Error::<Test>::OutputTooLong))
 		);
 	});
@@ -176,7 +146,7 @@ fn too_many_pieces_is_a_named_error() {
 		let ids: Vec<RequestId> = (0..=MAX_WORK as RequestId).collect();
 		let work: Vec<Work> = ids.iter().map(|id| commit_of(VALIDATORS[0], *id, &SCORES)).collect();
 		assert_eq!(work.len(), MAX_WORK as usize + 1);
-		assert_eq!(validate(VALIDATORS[0], work.clone()), Err(refused(Error::<Test>::TooMuchWork)));
+		assert_eq!(takes(VALIDATORS[0], work.clone()), Err(refused(Error::<Test>::TooMuchWork)));
 		assert_noop!(Poq::submit_work(signed(VALIDATORS[0]), work), Error::<Test>::TooMuchWork);
 	});
 }
@@ -438,7 +408,7 @@ proptest! {
 			let me = VALIDATORS[0];
 			let call = work_call(work.clone());
 			let declared = call.get_dispatch_info().call_weight;
-			match validate(me, work.clone()) {
+			match takes(me, work.clone()) {
 				Ok(()) => {
 					let (result, used) = apply_in_block(me, call).expect("valid in the block too");
 					assert_eq!(result, Ok(()));

@@ -13,10 +13,16 @@ mod random_calls;
 mod registry;
 mod work;
 
-use crate::{mock::*, pallet::*, types::*};
+use crate::{mock::*, pallet::*, types::*, CheckWork};
 use frame_support::{
 	assert_ok,
+	dispatch::GetDispatchInfo,
+	pallet_prelude::{InvalidTransaction, TransactionSource},
 	traits::{fungible::InspectHold, Currency},
+};
+use sp_runtime::{
+	traits::DispatchTransaction, transaction_validity::TransactionValidityError, DispatchError,
+	ModuleError,
 };
 
 type Poq = crate::Pallet<Test>;
@@ -107,4 +113,32 @@ fn bond(who: AccountId) -> Balance {
 
 fn live_requests(who: AccountId) -> u32 {
 	Participants::<Test>::get(who).map_or(0, |p| p.live_requests)
+}
+
+/// `who`'s commitment to `scores` on request `id`, with its [`salt`], as a piece of work.
+fn commit_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
+	Work::CommitScores { id, commitment: crate::commitment(id, &who, scores, &salt(who)) }
+}
+
+/// `who`'s reveal of `scores` on request `id`, with its [`salt`], as a piece of work.
+fn reveal_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
+	Work::RevealScores { id, scores: scores.to_vec(), salt: salt(who) }
+}
+
+fn work_call(work: Vec<Work>) -> RuntimeCall {
+	RuntimeCall::Poq(crate::Call::submit_work { work })
+}
+
+/// How the pool takes `call` signed by `who`: its priority and longevity.
+fn validate(who: AccountId, call: RuntimeCall) -> Result<(u64, u64), TransactionValidityError> {
+	let info = call.get_dispatch_info();
+	CheckWork::<Test>::new()
+		.validate_only(RuntimeOrigin::signed(who), &call, &info, 0, TransactionSource::External, 0)
+		.map(|(valid, _, _)| (valid.priority, valid.longevity))
+}
+
+/// The pool's rejection of work refused with `error`.
+fn refused(error: Error<Test>) -> TransactionValidityError {
+	let DispatchError::Module(ModuleError { error, .. }) = error.into() else { unreachable!() };
+	InvalidTransaction::Custom(error[0]).into()
 }

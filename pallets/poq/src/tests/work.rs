@@ -2,29 +2,13 @@
 //! keys.
 
 use super::*;
-use crate::{work::WORK_PRIORITY, CheckWork, Work};
-use frame_support::{
-	assert_noop,
-	dispatch::{CheckIfFeeless, GetDispatchInfo},
-	pallet_prelude::{InvalidTransaction, TransactionSource},
-};
-use sp_runtime::{
-	traits::DispatchTransaction, transaction_validity::TransactionValidityError, DispatchError,
-	ModuleError,
-};
+use crate::work::WORK_PRIORITY;
+use frame_support::{assert_noop, dispatch::CheckIfFeeless};
 
 const FEE: Balance = 1_000;
 
 fn signed(who: AccountId) -> RuntimeOrigin {
 	RuntimeOrigin::signed(who)
-}
-
-fn commit_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
-	Work::CommitScores { id, commitment: crate::commitment(id, &who, scores, &salt(who)) }
-}
-
-fn reveal_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
-	Work::RevealScores { id, scores: scores.to_vec(), salt: salt(who) }
 }
 
 /// Two requests whose committees are drawn (commit phase).
@@ -37,24 +21,6 @@ fn two_committing() -> (RequestId, RequestId) {
 	assert_eq!(request(first).phase, Phase::Committing);
 	assert_eq!(request(second).phase, Phase::Committing);
 	(first, second)
-}
-
-/// How the pool takes `call` signed by `who`.
-fn validate(who: AccountId, call: RuntimeCall) -> Result<(u64, u64), TransactionValidityError> {
-	let info = call.get_dispatch_info();
-	CheckWork::<Test>::new()
-		.validate_only(signed(who), &call, &info, 0, TransactionSource::External, 0)
-		.map(|(valid, _, _)| (valid.priority, valid.longevity))
-}
-
-/// The pool's rejection of work refused with `error`.
-fn refused(error: Error<Test>) -> TransactionValidityError {
-	let DispatchError::Module(ModuleError { error, .. }) = error.into() else { unreachable!() };
-	InvalidTransaction::Custom(error[0]).into()
-}
-
-fn submit_work(work: Vec<Work>) -> RuntimeCall {
-	RuntimeCall::Poq(crate::Call::submit_work { work })
 }
 
 #[test]
@@ -92,7 +58,7 @@ fn a_late_or_repeated_piece_refuses_the_whole_transaction() {
 			Error::<Test>::AlreadyCommitted
 		);
 		assert_eq!(
-			validate(member, submit_work(work)),
+			validate(member, work_call(work)),
 			Err(refused(Error::<Test>::AlreadyCommitted))
 		);
 		assert_ok!(Poq::submit_work(signed(member), vec![commit_of(member, second, &[1, 1])]));
@@ -121,7 +87,7 @@ fn a_piece_refused_for_good_refuses_the_whole_transaction() {
 			Error::<Test>::CommitmentMismatch
 		);
 		assert_eq!(
-			validate(member, submit_work(work)),
+			validate(member, work_call(work)),
 			Err(refused(Error::<Test>::CommitmentMismatch))
 		);
 	});
@@ -132,7 +98,7 @@ fn the_pool_takes_valid_work_first_and_for_its_window_only() {
 	ExtBuilder::default().execute(|| {
 		let (first, _) = two_committing();
 		let member = VALIDATORS[0];
-		let call = submit_work(vec![commit_of(member, first, &[1, 1])]);
+		let call = work_call(vec![commit_of(member, first, &[1, 1])]);
 		let ends_at = request(first).ends_at;
 		let now = System::block_number();
 		assert_eq!(validate(member, call.clone()), Ok((WORK_PRIORITY, ends_at - now)));
@@ -142,7 +108,7 @@ fn the_pool_takes_valid_work_first_and_for_its_window_only() {
 		assert_eq!(validate(member, transfer.clone()), Ok((0, u64::MAX)));
 		assert!(!transfer.is_feeless(&signed(member)));
 		// Invalid work is refused with the pallet's error, and would not be free.
-		let stranger = submit_work(vec![commit_of(SPARE[0], first, &[1, 1])]);
+		let stranger = work_call(vec![commit_of(SPARE[0], first, &[1, 1])]);
 		assert_eq!(
 			validate(SPARE[0], stranger.clone()),
 			Err(refused(Error::<Test>::NotCommitteeMember))
@@ -180,7 +146,7 @@ fn a_reveal_that_does_not_settle_is_charged_less_block_weight() {
 		for member in VALIDATORS {
 			commit(member, first, &[6_000, 6_000]);
 		}
-		let call = submit_work(vec![reveal_of(VALIDATORS[0], first, &[6_000, 6_000])]);
+		let call = work_call(vec![reveal_of(VALIDATORS[0], first, &[6_000, 6_000])]);
 		let declared = call.get_dispatch_info().call_weight;
 		let RuntimeCall::Poq(crate::Call::submit_work { work }) = call else { unreachable!() };
 		let post = Poq::submit_work(signed(VALIDATORS[0]), work).expect("valid reveal");
