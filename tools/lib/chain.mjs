@@ -62,7 +62,7 @@ function submit(api, tx, signer, options) {
 		let unsubscribe;
 		tx.signAndSend(signer, options, ({ status, dispatchError, events }) => {
 			if (!status.isInBlock && !status.isFinalized) {
-				if (status.isInvalid || status.isDropped || status.isUsurped) {
+				if (status.isInvalid || status.isDropped || status.isUsurped || status.isFinalityTimeout) {
 					fail(new Error(`transaction ${status.type}`));
 				}
 				return;
