@@ -403,6 +403,24 @@ mod benchmarks {
 		assert_eq!(Outcomes::<T>::get(id).unwrap().phase, Phase::Finalized);
 	}
 
+	/// A committee fails with all but one member never revealing: they are penalised and
+	/// passed over, and the request goes back to draw another.
+	#[benchmark]
+	fn redraw_committee() -> Result<(), BenchmarkError> {
+		if T::MaxRedraws::get() == 0 {
+			return Err(BenchmarkError::Weightless);
+		}
+		let (id, committee) = revealing::<T>(T::CommitteeSize::get() as usize - 1);
+		let ends_at = close_window::<T>(id);
+		#[block]
+		{
+			Pallet::<T>::end_phase(id, ends_at);
+		}
+		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::DrawingCommittee);
+		assert_eq!(Redraws::<T>::get(id).unwrap().excluded.len(), committee.len() - 1);
+		Ok(())
+	}
+
 	#[benchmark]
 	fn prune_outcome() {
 		let (id, _) = revealing::<T>(1);

@@ -245,9 +245,9 @@ impl<T: Config> Pallet<T> {
 		}
 		// The window's last block is the last one anything of this phase could land in.
 		let closed = now.saturating_sub(1u32.into());
-		// Ending any window costs less than settling, with the prune a finish pays for.
-		let closing =
-			T::WeightInfo::end_reveal_window().saturating_add(T::WeightInfo::prune_outcome());
+		// Ending any window costs less than settling (or drawing another committee), with the
+		// prune a finish pays for.
+		let closing = Self::end_committee_weight().saturating_add(T::WeightInfo::prune_outcome());
 		match request.phase {
 			Phase::DrawingNodes => {
 				Self::draw_nodes(id, request);

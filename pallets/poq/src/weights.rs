@@ -55,6 +55,7 @@ pub trait WeightInfo {
 	fn draw_nodes() -> Weight;
 	fn draw_committee() -> Weight;
 	fn end_reveal_window() -> Weight;
+	fn redraw_committee() -> Weight;
 	fn prune_outcome() -> Weight;
 }
 
@@ -350,6 +351,11 @@ macro_rules! weights {
 			Weight::from_parts(818_673_000, 30538)
 				.saturating_add(<$db>::get().reads(25))
 				.saturating_add(<$db>::get().writes(30))
+		}
+		fn redraw_committee() -> Weight {
+			Weight::from_parts(200_000_000, 20000)
+				.saturating_add(<$db>::get().reads(12))
+				.saturating_add(<$db>::get().writes(12))
 		}
 		/// Storage: `Poq::PruneCursor` (r:1 w:1)
 		/// Proof: `Poq::PruneCursor` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)

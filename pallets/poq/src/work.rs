@@ -93,9 +93,15 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Weight of the reveal of scores that settles its request.
+	/// Weight of the reveal of scores that settles its request, or fails its committee and
+	/// draws another.
 	pub fn settling_reveal_weight() -> Weight {
-		T::WeightInfo::reveal_scores().saturating_add(T::WeightInfo::end_reveal_window())
+		T::WeightInfo::reveal_scores().saturating_add(Self::end_committee_weight())
+	}
+
+	/// Weight of ending a committee: settling its request, or drawing another.
+	pub fn end_committee_weight() -> Weight {
+		T::WeightInfo::end_reveal_window().max(T::WeightInfo::redraw_committee())
 	}
 
 	/// Declared weight of a list of work.

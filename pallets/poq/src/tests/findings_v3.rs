@@ -133,10 +133,7 @@ fn stale_padding_is_refused() {
 		);
 		// Oversized before anything is looked up.
 		let long = Work::RevealResponse { id: 1_000, output: vec![0; 1 << 20], salt: [0; 32] };
-		assert_eq!(
-			takes(last, vec![commitment, long]),
-			Err(refused(Error::<Test>::OutputTooLong))
-		);
+		assert_eq!(takes(last, vec![commitment, long]), Err(refused(Error::<Test>::OutputTooLong)));
 	});
 }
 
