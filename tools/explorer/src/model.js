@@ -102,6 +102,7 @@ const STARTS = {
 	ResponseRevealStarted: "RevealingResponses",
 	CommitteeSelected: "Committing",
 	RevealStarted: "Revealing",
+	CommitteeFailed: "DrawingCommittee",
 	RequestFinalized: "Finalized",
 	RequestExpired: "Expired",
 };
@@ -110,25 +111,29 @@ const STARTS = {
  * A request's phases as block ranges, from its events `{ block, name, data }` (oldest first),
  * the block the chain is at, and, if known, the phase it is in now. Each entry is
  * `{ phase, from, to }`: it began in block `from` and lasted until `to` (exclusive; `null` while
- * it goes on; a final phase is a single block). The committee draw has no event of its own: it
- * starts where the answers' reveal window ends (`ResponseRevealStarted.reveal_by`).
+ * it goes on; a final phase is a single block). The first committee draw has no event of its
+ * own: it starts where the answers' reveal window ends (`ResponseRevealStarted.reveal_by`). A
+ * committee that failed (`CommitteeFailed`) is drawn again: the committee's phases repeat.
  */
 export function timeline(events, head, current) {
 	const starts = [];
+	// Committees that failed so far: each later one's phases are its own.
+	let round = 0;
 	for (const { block, name } of events) {
 		const phase = STARTS[name];
-		if (phase && !starts.some((s) => s.phase === phase)) starts.push({ phase, from: block });
+		if (name === "CommitteeFailed") round += 1;
+		if (phase && !starts.some((s) => s.phase === phase && s.round === round)) starts.push({ phase, from: block, round });
 	}
 	const revealBy = events.find((e) => e.name === "ResponseRevealStarted")?.data?.revealBy;
 	const drawn = starts.find((s) => s.phase === "Committing");
 	const drawing = drawn ? revealBy < drawn.from : current === "DrawingCommittee" && revealBy <= head;
-	if (revealBy !== undefined && drawing) starts.push({ phase: "DrawingCommittee", from: revealBy });
+	if (revealBy !== undefined && drawing) starts.push({ phase: "DrawingCommittee", from: revealBy, round: 0 });
 	const order = [...PHASES, ...FINAL_PHASES];
-	starts.sort((a, b) => a.from - b.from || order.indexOf(a.phase) - order.indexOf(b.phase));
-	return starts.map((start, i) => {
-		const final = FINAL_PHASES.includes(start.phase);
+	starts.sort((a, b) => a.from - b.from || a.round - b.round || order.indexOf(a.phase) - order.indexOf(b.phase));
+	return starts.map(({ phase, from }, i) => {
+		const final = FINAL_PHASES.includes(phase);
 		const next = starts[i + 1];
-		return { ...start, to: final ? start.from + 1 : next ? next.from : null };
+		return { phase, from, to: final ? from + 1 : next ? next.from : null };
 	});
 }
 

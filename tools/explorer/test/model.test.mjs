@@ -107,6 +107,20 @@ describe("a request's timeline", () => {
 		]);
 	});
 
+	test("a committee that failed is drawn again: its phases repeat", () => {
+		const redrawn = [...full.slice(0, 5), ev(23, "CommitteeFailed", { redrawsLeft: 1 }), ev(26, "CommitteeSelected"), ev(28, "RevealStarted"), ev(29, "RequestFinalized")];
+		assert.deepEqual(timeline(redrawn, 30, "Finalized").slice(3), [
+			{ phase: "DrawingCommittee", from: 14, to: 16 },
+			{ phase: "Committing", from: 16, to: 18 },
+			{ phase: "Revealing", from: 18, to: 23 },
+			{ phase: "DrawingCommittee", from: 23, to: 26 },
+			{ phase: "Committing", from: 26, to: 28 },
+			{ phase: "Revealing", from: 28, to: 29 },
+			{ phase: "Finalized", from: 29, to: 30 },
+		]);
+		assert.deepEqual(timeline(redrawn.slice(0, 6), 24, "DrawingCommittee").at(-1), { phase: "DrawingCommittee", from: 23, to: null });
+	});
+
 	test("leaves the phase a live request is in open", () => {
 		assert.deepEqual(timeline(full.slice(0, 3), 12, "RevealingResponses").at(-1), { phase: "RevealingResponses", from: 9, to: null });
 		assert.deepEqual(timeline(full.slice(0, 3), 15, "DrawingCommittee").at(-1), { phase: "DrawingCommittee", from: 14, to: null });
