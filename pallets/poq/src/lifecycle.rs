@@ -5,7 +5,7 @@ use crate::{
 	consensus::{consensus_scores, MAX_SCORE},
 	pallet::*,
 	selection::{seed_for, select_weighted},
-	settlement::{pay_unvouched, settle, MemberReport, Params, Plan, Verdict},
+	settlement::{passed_over, pay_unvouched, settle, wants_redraw, MemberReport, Params, Plan},
 	types::*,
 	weights::WeightInfo,
 };
@@ -389,26 +389,18 @@ impl<T: Config> Pallet<T> {
 	fn finish(id: RequestId, request: RequestOf<T>) {
 		let now = Self::now();
 		let (consensus, mut plan) = Self::plan(&request);
-		let answered = !request.responders.is_empty();
-		// Only a member's absence is worth another committee: one on which every member
-		// revealed and none held a majority would only give revealers who blocked it another
-		// draw to capture, free.
-		let someone_stayed_away =
-			plan.verdicts.iter().any(|v| matches!(v, Verdict::NoCommit | Verdict::NoReveal));
-		if !plan.finalized && answered && someone_stayed_away {
+		if wants_redraw(&plan, request.responders.len()) {
 			let redraw = Redraws::<T>::get(id).unwrap_or_default();
 			if redraw.count < T::MaxRedraws::get() {
 				return Self::redraw(id, request, &plan, redraw);
 			}
 		}
-		if answered {
-			pay_unvouched(
-				&mut plan,
-				request.fee.unique_saturated_into(),
-				request.responders.len(),
-				&Self::settlement_params(),
-			);
-		}
+		pay_unvouched(
+			&mut plan,
+			request.fee.unique_saturated_into(),
+			request.responders.len(),
+			&Self::settlement_params(),
+		);
 		// Without a strict majority in consensus the request ends without one.
 		let consensus = if plan.finalized { consensus } else { Vec::new() };
 		let outcome = Self::apply_plan(id, &request, &consensus, &plan, now);
@@ -461,16 +453,11 @@ impl<T: Config> Pallet<T> {
 	/// nobody committed: then the committee failed as a whole, and nobody is to blame).
 	fn redraw(id: RequestId, mut request: RequestOf<T>, plan: &Plan, mut redraw: RedrawOf<T>) {
 		Self::judge_committee(id, &request, plan);
-		for (member, verdict) in request.committee.iter().zip(&plan.verdicts) {
-			// A committee on which nobody committed failed as a whole: it is drawn again from
-			// the whole pool.
-			let stayed_away = matches!(verdict, Verdict::NoCommit | Verdict::NoReveal);
-			if stayed_away && plan.attendance_counts {
-				// At most `CommitteeSize` a failed committee, `MaxRedraws` committees.
-				let _ = redraw.excluded.try_push(member.who.clone());
-			}
-			Self::set_busy(&member.who, false);
+		for index in passed_over(plan) {
+			// At most `CommitteeSize` a failed committee, `MaxRedraws` committees.
+			let _ = redraw.excluded.try_push(request.committee[index].who.clone());
 		}
+		request.committee.iter().for_each(|member| Self::set_busy(&member.who, false));
 		redraw.count = redraw.count.saturating_add(1);
 		let redraws_left = T::MaxRedraws::get().saturating_sub(redraw.count);
 		Redraws::<T>::insert(id, redraw);

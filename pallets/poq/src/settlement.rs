@@ -174,7 +174,7 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 		})
 		.collect();
 
-	let node_pot = escrow - validator_pot;
+	let node_pot = node_pot(escrow, params);
 	let eligible = |score: &u16| *score >= params.min_quality && *score > 0;
 	let quality_sum: u128 = consensus.iter().filter(|s| eligible(s)).map(|s| u128::from(*s)).sum();
 	let node_payouts = consensus
@@ -213,10 +213,37 @@ pub fn pay_unvouched(plan: &mut Plan, escrow: u128, responses: usize, params: &P
 	if plan.finalized || responses == 0 {
 		return;
 	}
-	let pot = params.unvouched_share.mul_floor(escrow - params.validator_share.mul_floor(escrow));
-	let each = pot / responses as u128;
+	let each = params.unvouched_share.mul_floor(node_pot(escrow, params)) / responses as u128;
 	plan.node_payouts = alloc::vec![each; responses];
 	plan.refund = escrow - plan.paid();
+}
+
+/// The inference nodes' part of `escrow`: what the validators' share leaves.
+fn node_pot(escrow: u128, params: &Params) -> u128 {
+	escrow - params.validator_share.mul_floor(escrow)
+}
+
+/// Whether the committee settled by `plan`, on a request with `responses` revealed answers, is
+/// drawn again (up to `MaxRedraws` times): no consensus stood and a member stayed away. One on
+/// which every member revealed and none held a majority is not: another draw would only give
+/// revealers who blocked the majority another chance to capture the request, free.
+pub fn wants_redraw(plan: &Plan, responses: usize) -> bool {
+	!plan.finalized && responses > 0 && plan.verdicts.iter().any(stayed_away)
+}
+
+/// The members (committee indices) the draw after `plan`'s failed committee passes over: those
+/// who never committed or never revealed, unless nobody committed (the committee failed as a
+/// whole, and nobody is to blame).
+pub fn passed_over(plan: &Plan) -> impl Iterator<Item = usize> + '_ {
+	plan.verdicts
+		.iter()
+		.enumerate()
+		.filter(|(_, verdict)| plan.attendance_counts && stayed_away(verdict))
+		.map(|(index, _)| index)
+}
+
+fn stayed_away(verdict: &Verdict) -> bool {
+	matches!(verdict, Verdict::NoCommit | Verdict::NoReveal)
 }
 
 /// What a member who committed and then did not reveal or revealed off consensus loses on a
@@ -393,6 +420,34 @@ mod tests {
 		assert_eq!(plan.node_payouts, vec![133, 133, 133]);
 		assert_eq!(plan.refund, 601);
 		assert_eq!(plan.validator_payouts, vec![0, 0]);
+	}
+
+	#[test]
+	fn only_a_failure_with_someone_away_is_drawn_again_and_only_the_absent_are_passed_over() {
+		let honest = [9_000u16, 3_000];
+		let lie = [1u16, 1];
+		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, stake: 1_000 };
+		let heavy = |reveal| MemberReport { stake: 3_000, ..member(reveal) };
+		// The absent member and the one that never revealed hold the majority: no consensus.
+		let away = settle(1_000, &honest, &[member(Some(&honest)), absent, heavy(None)], &params());
+		assert!(wants_redraw(&away, 2));
+		assert!(!wants_redraw(&away, 0), "no answer, nothing to vouch for");
+		assert_eq!(passed_over(&away).collect::<Vec<_>>(), [1, 2]);
+		// Everyone revealed and half lied: final.
+		let split = settle(1_000, &lie, &[member(Some(&honest)), member(Some(&lie))], &params());
+		assert!(!split.finalized && !wants_redraw(&split, 2));
+		// Nobody committed: drawn again, nobody passed over.
+		let nobody = settle(1_000, &[], &[absent, absent], &params());
+		assert!(wants_redraw(&nobody, 2));
+		assert_eq!(passed_over(&nobody).count(), 0);
+		// A consensus stood: nothing to draw again.
+		let decided = settle(
+			1_000,
+			&honest,
+			&[member(Some(&honest)), member(Some(&honest)), absent],
+			&params(),
+		);
+		assert!(decided.finalized && !wants_redraw(&decided, 2));
 	}
 
 	#[test]

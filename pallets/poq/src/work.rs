@@ -63,15 +63,22 @@ impl<T: Config> Pallet<T> {
 		signer: &T::AccountId,
 		work: &[Work],
 	) -> Result<BlockNumberFor<T>, Error<T>> {
+		Self::check_batch(work)?;
+		let who = Self::principal(signer.clone());
+		work.iter().try_fold(BlockNumberFor::<T>::max_value(), |valid_until, item| {
+			Self::check_work(&who, item).map(|request| valid_until.min(request.ends_at))
+		})
+	}
+
+	/// The rules of a batch as a whole, before any piece is looked at: some work, at most
+	/// `MaxWorkItems` pieces, each on a request of its own.
+	fn check_batch(work: &[Work]) -> Result<(), Error<T>> {
 		ensure!(!work.is_empty(), Error::<T>::NoWork);
 		ensure!(work.len() <= T::MaxWorkItems::get() as usize, Error::<T>::TooMuchWork);
 		let mut ids: Vec<RequestId> = work.iter().map(Work::id).collect();
 		ids.sort_unstable();
 		ensure!(ids.windows(2).all(|pair| pair[0] != pair[1]), Error::<T>::RepeatedRequest);
-		let who = Self::principal(signer.clone());
-		work.iter().try_fold(BlockNumberFor::<T>::max_value(), |valid_until, item| {
-			Self::check_work(&who, item).map(|request| valid_until.min(request.ends_at))
-		})
+		Ok(())
 	}
 
 	/// Whether `work` from `origin` pays no fee: it is signed and valid ([`Self::validate_work`]).
@@ -110,20 +117,21 @@ impl<T: Config> Pallet<T> {
 			.fold(Weight::zero(), |total, item| total.saturating_add(Self::work_weight(item)))
 	}
 
-	/// Does the pieces of `work` signed by `signer` in order, once [`Self::validate_work`] takes
-	/// them; fails, and changes nothing, when it does not.
+	/// Does the pieces of `work` signed by `signer` in order; fails, and changes nothing, where
+	/// [`Self::validate_work`] would refuse them, with the same error.
 	pub(crate) fn do_submit_work(
 		signer: T::AccountId,
 		work: Vec<Work>,
 	) -> DispatchResultWithPostInfo {
-		Self::validate_work(&signer, &work)?;
+		Self::check_batch(&work)?;
 		let who = Self::principal(signer);
 		let mut used = Weight::zero();
 		for item in work {
 			let settling = matches!(item, Work::RevealScores { .. });
 			let declared = Self::work_weight(&item);
-			// Validated above, on distinct requests: no piece fails here, and if one did the
-			// call is transactional.
+			// `do_work` checks the piece as `validate_work` does. The pieces act on distinct
+			// requests, so none changes what a later one meets: the first to fail is the one
+			// validation names, and the call is transactional.
 			let ended = Self::do_work(who.clone(), item)?;
 			used = used.saturating_add(if settling && !ended {
 				T::WeightInfo::reveal_scores()

@@ -10,7 +10,9 @@ use crate::{
 use pallet_poq::{
 	consensus::consensus_scores,
 	selection::{seed_for, select_weighted},
-	settlement::{pay_unvouched, settle, MemberReport, Params, Plan, Verdict},
+	settlement::{
+		passed_over, pay_unvouched, settle, wants_redraw, MemberReport, Params, Plan, Verdict,
+	},
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -279,23 +281,13 @@ impl World {
 				})
 				.collect();
 			let mut plan = settle(self.fee, &consensus, &reports, &self.params);
-			let answered = !responses.is_empty();
-			let someone_stayed_away =
-				plan.verdicts.iter().any(|v| matches!(v, Verdict::NoCommit | Verdict::NoReveal));
-			if !plan.finalized && answered && someone_stayed_away && attempt < self.redraws {
-				for (&v, verdict) in committee.iter().zip(&plan.verdicts) {
-					let stayed_away = matches!(verdict, Verdict::NoCommit | Verdict::NoReveal);
-					if stayed_away && plan.attendance_counts {
-						excluded.push(v);
-					}
-				}
+			if wants_redraw(&plan, responses.len()) && attempt < self.redraws {
+				excluded.extend(passed_over(&plan).map(|index| committee[index]));
 				failed.push((committee, plan));
 				attempt += 1;
 				continue;
 			}
-			if answered {
-				pay_unvouched(&mut plan, self.fee, responses.len(), &self.params);
-			}
+			pay_unvouched(&mut plan, self.fee, responses.len(), &self.params);
 			break (committee, stakes, reveals, consensus, plan);
 		};
 		for (committee, plan) in &failed {

@@ -4,10 +4,6 @@ use super::*;
 use frame_support::assert_noop;
 use sp_runtime::DispatchError;
 
-fn signed(who: AccountId) -> RuntimeOrigin {
-	RuntimeOrigin::signed(who)
-}
-
 /// A request whose committee is drawn (commit phase).
 fn committing() -> RequestId {
 	let id = submit(ALICE, 1_000);

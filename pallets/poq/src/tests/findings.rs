@@ -30,10 +30,6 @@ use frame_support::{
 
 const FEE: Balance = 1_000;
 
-fn signed(who: AccountId) -> RuntimeOrigin {
-	RuntimeOrigin::signed(who)
-}
-
 fn in_pool(role: Role, who: AccountId) -> bool {
 	Pools::<Test>::get(role).iter().any(|(account, _)| *account == who)
 }

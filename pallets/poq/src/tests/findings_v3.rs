@@ -29,10 +29,6 @@ use sp_runtime::Perbill;
 const FEE: Balance = 1_000;
 const SCORES: [u16; 2] = [6_000, 6_000];
 
-fn signed(who: AccountId) -> RuntimeOrigin {
-	RuntimeOrigin::signed(who)
-}
-
 /// Whether the pool takes `work` signed by `who`.
 fn takes(who: AccountId, work: Vec<Work>) -> Result<(), TransactionValidityError> {
 	validate(who, work_call(work)).map(|_| ())

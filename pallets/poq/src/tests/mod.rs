@@ -115,6 +115,10 @@ fn live_requests(who: AccountId) -> u32 {
 	Participants::<Test>::get(who).map_or(0, |p| p.live_requests)
 }
 
+fn signed(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
 /// `who`'s commitment to `scores` on request `id`, with its [`salt`], as a piece of work.
 fn commit_of(who: AccountId, id: RequestId, scores: &[u16]) -> Work {
 	Work::CommitScores { id, commitment: crate::commitment(id, &who, scores, &salt(who)) }
@@ -133,7 +137,7 @@ fn work_call(work: Vec<Work>) -> RuntimeCall {
 fn validate(who: AccountId, call: RuntimeCall) -> Result<(u64, u64), TransactionValidityError> {
 	let info = call.get_dispatch_info();
 	CheckWork::<Test>::new()
-		.validate_only(RuntimeOrigin::signed(who), &call, &info, 0, TransactionSource::External, 0)
+		.validate_only(signed(who), &call, &info, 0, TransactionSource::External, 0)
 		.map(|(valid, _, _)| (valid.priority, valid.longevity))
 }
 

@@ -3,10 +3,6 @@
 use super::*;
 use frame_support::assert_noop;
 
-fn signed(who: AccountId) -> RuntimeOrigin {
-	RuntimeOrigin::signed(who)
-}
-
 #[test]
 fn registering_holds_the_bond() {
 	ExtBuilder::default().execute(|| {

@@ -7,10 +7,6 @@ use frame_support::{assert_noop, dispatch::CheckIfFeeless};
 
 const FEE: Balance = 1_000;
 
-fn signed(who: AccountId) -> RuntimeOrigin {
-	RuntimeOrigin::signed(who)
-}
-
 /// Two requests whose committees are drawn (commit phase).
 fn two_committing() -> (RequestId, RequestId) {
 	let first = submit_only(ALICE, FEE);
