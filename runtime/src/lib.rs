@@ -65,6 +65,7 @@ pub type UncheckedExtrinsic =
 pub type Migrations = (
 	pallet_poq::migrations::v1::MigrateToV1<Runtime>,
 	pallet_poq::migrations::v2::MigrateToV2<Runtime>,
+	pallet_poq::migrations::v3::MigrateToV3<Runtime>,
 );
 
 pub type Executive = frame_executive::Executive<
@@ -87,7 +88,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("poq"),
 	impl_name: alloc::borrow::Cow::Borrowed("poq"),
 	authoring_version: 1,
-	spec_version: 5,
+	spec_version: 6,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,

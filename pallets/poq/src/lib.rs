@@ -2,10 +2,11 @@
 //!
 //! Clients buy generative-model inference without trusting the node that runs it. A request
 //! escrows a fee and draws inference nodes (stake-weighted); they commit to their answers, then
-//! reveal them. Then a validator committee is drawn, scores every answer with a small quality
-//! model off chain, commits to the scores and reveals them. Each answer's consensus score is the stake-weighted median of the
-//! reveals, standing only when the members near it hold a strict majority of the committee's
-//! stake; the escrow pays the nodes by quality and the validators near consensus, the rest goes
+//! reveal them. Then a validator committee is drawn, its seats in proportion to stake (an account
+//! may hold several), scores every answer with a small quality model off chain, commits to the
+//! scores and reveals them. Each answer's consensus score is the median of the reveals, one vote
+//! per seat, standing only when the members near it hold a strict majority of the committee's
+//! seats; the escrow pays the nodes by quality and the validators near consensus, the rest goes
 //! back to the client, and members who committed and then did not reveal or revealed off
 //! consensus lose part of their bond, as do nodes that committed to an answer and never revealed
 //! it.
@@ -87,12 +88,9 @@ pub mod pallet {
 		<T as Config>::NodesPerRequest,
 		<T as Config>::CommitteeSize,
 	>;
-	/// A committee seat of this runtime.
-	pub type MemberOf<T> = types::Member<
-		<T as frame_system::Config>::AccountId,
-		BalanceOf<T>,
-		<T as Config>::NodesPerRequest,
-	>;
+	/// A committee member of this runtime.
+	pub type MemberOf<T> =
+		types::Member<<T as frame_system::Config>::AccountId, <T as Config>::NodesPerRequest>;
 	/// A finished request's result of this runtime.
 	pub type OutcomeOf<T> = Outcome<
 		<T as frame_system::Config>::AccountId,
@@ -111,7 +109,7 @@ pub mod pallet {
 
 	/// 1: protocol v2 (answers committed then revealed, draws in `on_initialize`); 2: each
 	/// request keeps the quality model its committee was drawn under; see [`migrations`].
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	/// The most blocks any phase may outlive its window for want of hook budget (an escrow
 	/// and the members' bonds stay held meanwhile): `integrity_test` holds the config to it
@@ -199,7 +197,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type NodesPerRequest: Get<u32>;
 
-		/// Validators drawn per committee.
+		/// Seats of a committee, drawn in proportion to stake; an account may hold several, so
+		/// also the most members a committee has.
 		#[pallet::constant]
 		type CommitteeSize: Get<u32>;
 
@@ -447,10 +446,11 @@ pub mod pallet {
 		ResponseRevealStarted { id: RequestId, reveal_by: BlockNumberFor<T> },
 		/// An inference node revealed the answer it committed to.
 		ResponseRevealed { id: RequestId, node: T::AccountId },
-		/// A committee was drawn; it commits until `commit_by` (exclusive).
+		/// A committee was drawn: each member with the seats it holds. It commits until
+		/// `commit_by` (exclusive).
 		CommitteeSelected {
 			id: RequestId,
-			committee: Vec<T::AccountId>,
+			committee: Vec<(T::AccountId, u32)>,
 			commit_by: BlockNumberFor<T>,
 		},
 		/// A committee member committed to its scores.

@@ -4,7 +4,7 @@ use crate::{
 	commitment::{answer_commitment, commitment},
 	consensus::{consensus_scores, MAX_SCORE},
 	pallet::*,
-	selection::{seed_for, select_weighted},
+	selection::{allot_seats, seed_for, select_weighted},
 	settlement::{passed_over, pay_unvouched, settle, wants_redraw, MemberReport, Params, Plan},
 	types::*,
 	weights::WeightInfo,
@@ -295,18 +295,21 @@ impl<T: Config> Pallet<T> {
 	/// Draws the inference nodes of request `id` once its randomness has come; with no node to
 	/// draw, the request ends and the client is refunded.
 	fn draw_nodes(id: RequestId, mut request: RequestOf<T>) {
-		let count = T::NodesPerRequest::get();
-		let Some(drawn) =
-			Self::draw(Role::InferenceNode, NODES_TAG, id, count, request.ends_at, &[])
+		let Some((seed, pool, weights)) =
+			Self::draw_from(Role::InferenceNode, NODES_TAG, id, request.ends_at, &[])
 		else {
 			return;
 		};
+		let drawn = select_weighted(seed, &weights, T::NodesPerRequest::get() as usize);
 		if drawn.is_empty() {
 			return Self::finish(id, request);
 		}
 		// The draw returns at most `NodesPerRequest` accounts, so nothing is truncated.
 		request.nodes = BoundedVec::truncate_from(
-			drawn.into_iter().map(|(who, _)| NodeSeat { who, commitment: None }).collect(),
+			drawn
+				.into_iter()
+				.map(|index| NodeSeat { who: pool[index].0.clone(), commitment: None })
+				.collect(),
 		);
 		request.nodes.iter().for_each(|seat| Self::set_busy(&seat.who, true));
 		let nodes = request.nodes.iter().map(|seat| seat.who.clone()).collect();
@@ -349,25 +352,30 @@ impl<T: Config> Pallet<T> {
 	/// Draws the committee of request `id` once its randomness has come; with no validators to
 	/// draw, the request expires.
 	fn draw_committee(id: RequestId, mut request: RequestOf<T>) {
-		let count = T::CommitteeSize::get();
 		let excluded = Redraws::<T>::get(id).map(|redraw| redraw.excluded).unwrap_or_default();
-		let Some(drawn) =
-			Self::draw(Role::Validator, COMMITTEE_TAG, id, count, request.ends_at, &excluded)
+		let Some((seed, pool, weights)) =
+			Self::draw_from(Role::Validator, COMMITTEE_TAG, id, request.ends_at, &excluded)
 		else {
 			return;
 		};
-		// The draw returns at most `CommitteeSize` accounts, so nothing is truncated.
+		let seated = allot_seats(seed, &weights, T::CommitteeSize::get());
+		// `CommitteeSize` seats go to at most as many accounts, so nothing is truncated.
 		let committee: BoundedVec<_, T::CommitteeSize> = BoundedVec::truncate_from(
-			drawn
+			seated
 				.into_iter()
-				.map(|(who, stake)| Member { who, stake, commitment: None, reveal: None })
+				.map(|(index, seats)| Member {
+					who: pool[index].0.clone(),
+					seats,
+					commitment: None,
+					reveal: None,
+				})
 				.collect(),
 		);
 		if committee.is_empty() {
 			return Self::finish(id, request);
 		}
 		committee.iter().for_each(|member| Self::set_busy(&member.who, true));
-		let members = committee.iter().map(|member| member.who.clone()).collect();
+		let members = committee.iter().map(|member| (member.who.clone(), member.seats)).collect();
 		request.committee = committee;
 		request.model = QualityModel::<T>::get();
 		let commit_by = Self::open_window(id, request, Phase::Committing, T::CommitWindow::get());
@@ -429,7 +437,7 @@ impl<T: Config> Pallet<T> {
 		let reveals: Vec<(&[u16], u128)> = request
 			.committee
 			.iter()
-			.filter_map(|m| m.reveal.as_ref().map(|r| (r.as_slice(), to_units(m.stake))))
+			.filter_map(|m| m.reveal.as_ref().map(|r| (r.as_slice(), u128::from(m.seats))))
 			.collect();
 		let consensus = consensus_scores(&reveals, request.responders.len());
 		let reports: Vec<MemberReport> = request
@@ -440,7 +448,7 @@ impl<T: Config> Pallet<T> {
 				reveal: member.reveal.as_ref().map(|scores| scores.as_slice()),
 				bond: Participants::<T>::get(&member.who)
 					.map_or(0, |participant| to_units(participant.bond)),
-				stake: to_units(member.stake),
+				seats: member.seats,
 			})
 			.collect();
 		let plan = settle(to_units(request.fee), &consensus, &reports, &Self::settlement_params());
@@ -602,17 +610,17 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Draws up to `count` accounts of `role`'s pool by stake for request `id`, passing over
-	/// `excluded`, from randomness known since block `fresh_from` or later. While the randomness
-	/// is older, books the draw of request `id` for the next block and returns `None`.
-	fn draw(
+	/// What a draw of request `id` from `role`'s pool starts from: the seed, from randomness
+	/// known since block `fresh_from` or later, the pool, and each account's weight, its stake,
+	/// or zero for those `excluded`. While the randomness is older, books the draw of request
+	/// `id` for the next block and returns `None`.
+	fn draw_from(
 		role: Role,
 		tag: &[u8],
 		id: RequestId,
-		count: u32,
 		fresh_from: BlockNumberFor<T>,
 		excluded: &[T::AccountId],
-	) -> Option<Vec<(T::AccountId, BalanceOf<T>)>> {
+	) -> Option<([u8; 32], PoolOf<T>, Vec<u128>)> {
 		let (random, known_since) = T::Randomness::random(&(tag, id).encode());
 		if known_since < fresh_from {
 			Self::schedule(id, Self::now().saturating_add(1u32.into()));
@@ -626,8 +634,7 @@ impl<T: Config> Pallet<T> {
 				false => (*bond).unique_saturated_into(),
 			})
 			.collect();
-		let drawn = select_weighted(seed_for(random.as_ref(), tag, id), &weights, count as usize);
-		Some(drawn.into_iter().map(|index| pool[index].clone()).collect())
+		Some((seed_for(random.as_ref(), tag, id), pool, weights))
 	}
 
 	fn settlement_params() -> Params {

@@ -10,6 +10,11 @@
 //! [`v2::MigrateToV2`] (storage version 1 → 2) gives each live request the quality model its
 //! committee scores with: the model in force for a request whose committee is drawn, none yet
 //! for the others (they take the one in force at their draw).
+//!
+//! [`v3::MigrateToV3`] (storage version 2 → 3) gives each member of a live request's committee
+//! the one seat it was drawn to: a committee drawn under protocol v2 seated every account once,
+//! weighted by stake; protocol v3 seats by stake and weighs every seat the same, so such a
+//! committee settles with one vote per member.
 
 use crate::{pallet::*, types::*};
 use frame_support::{
@@ -71,7 +76,7 @@ pub mod v0 {
 		<T as frame_system::Config>::AccountId,
 		BalanceOf<T>,
 		BlockNumberFor<T>,
-		MemberOf<T>,
+		super::v2::MemberOf<T>,
 	>;
 
 	/// [`Outcome`] of a runtime.
@@ -151,7 +156,7 @@ pub mod v1 {
 		<T as frame_system::Config>::AccountId,
 		BalanceOf<T>,
 		BlockNumberFor<T>,
-		MemberOf<T>,
+		super::v2::MemberOf<T>,
 	>;
 
 	/// Live requests in the storage-version-1 layout.
@@ -271,7 +276,47 @@ pub mod v1 {
 
 pub mod v2 {
 	use super::*;
-	use frame_support::BoundedVec;
+	use codec::{Decode, Encode};
+	use frame_support::{storage_alias, Twox64Concat};
+	use frame_system::pallet_prelude::BlockNumberFor;
+
+	/// A committee member of storage versions 0 to 2: seated once, weighted by its stake.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+	pub struct Member<AccountId, Balance> {
+		pub who: AccountId,
+		pub stake: Balance,
+		pub commitment: Option<[u8; 32]>,
+		pub reveal: Option<alloc::vec::Vec<u16>>,
+	}
+
+	/// [`Member`] of a runtime.
+	pub type MemberOf<T> = Member<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+
+	/// A storage-version-2 request: its members weighted by stake.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+	pub struct Request<AccountId, Balance, BlockNumber, Member> {
+		pub client: AccountId,
+		pub fee: Balance,
+		pub phase: Phase,
+		pub ends_at: BlockNumber,
+		pub nodes: alloc::vec::Vec<NodeSeat<AccountId>>,
+		pub responders: alloc::vec::Vec<AccountId>,
+		pub committee: alloc::vec::Vec<Member>,
+		pub model: Option<[u8; 32]>,
+	}
+
+	/// [`Request`] of a runtime (the bounded vectors encode as plain ones).
+	pub type RequestOf<T> = Request<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		MemberOf<T>,
+	>;
+
+	/// Live requests in the storage-version-2 layout.
+	#[storage_alias]
+	pub type Requests<T: Config> =
+		CountedStorageMap<Pallet<T>, Twox64Concat, RequestId, RequestOf<T>>;
 
 	/// Gives each live request its model. Unchecked: wrapped in [`MigrateToV2`], which runs it
 	/// only on storage version 1.
@@ -284,15 +329,14 @@ pub mod v2 {
 			Requests::<T>::translate::<v1::RequestOf<T>, _>(|_, old| {
 				requests += 1;
 				let drawn = !old.committee.is_empty();
-				// The bounds are the same as in version 1: nothing is truncated.
 				Some(Request {
 					client: old.client,
 					fee: old.fee,
 					phase: old.phase,
 					ends_at: old.ends_at,
-					nodes: BoundedVec::truncate_from(old.nodes),
-					responders: BoundedVec::truncate_from(old.responders),
-					committee: BoundedVec::truncate_from(old.committee),
+					nodes: old.nodes,
+					responders: old.responders,
+					committee: old.committee,
 					model: if drawn { model } else { None },
 				})
 			});
@@ -322,15 +366,16 @@ pub mod v2 {
 						&& new.fee == old.fee
 						&& new.phase == old.phase
 						&& new.ends_at == old.ends_at
-						&& new.nodes.into_inner() == old.nodes
-						&& new.responders.into_inner() == old.responders
-						&& new.committee.into_inner() == old.committee,
+						&& new.nodes == old.nodes
+						&& new.responders == old.responders
+						&& new.committee == old.committee,
 					"a request changed"
 				);
 				let expected = if old.committee.is_empty() { None } else { model };
 				ensure!(new.model == expected, "a request got the wrong model");
 			}
-			Pallet::<T>::do_try_state(Pallet::<T>::now())
+			// The pallet's invariants are checked in the current layout, after `MigrateToV3`.
+			Ok(())
 		}
 	}
 
@@ -339,6 +384,80 @@ pub mod v2 {
 		1,
 		2,
 		InnerMigrateV1ToV2<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+pub mod v3 {
+	use super::*;
+	use frame_support::BoundedVec;
+
+	/// Gives each member of a live committee one seat. Unchecked: wrapped in [`MigrateToV3`],
+	/// which runs it only on storage version 2.
+	pub struct InnerMigrateV2ToV3<T>(core::marker::PhantomData<T>);
+
+	/// The storage-version-3 request a storage-version-2 one becomes: the same, every member
+	/// with one seat.
+	pub fn upgrade_request<T: Config>(old: v2::RequestOf<T>) -> RequestOf<T> {
+		let committee = old.committee.into_iter().map(|member| Member {
+			who: member.who,
+			seats: 1,
+			commitment: member.commitment,
+			reveal: member.reveal.map(BoundedVec::truncate_from),
+		});
+		// The bounds are the same as in version 2: nothing is truncated.
+		Request {
+			client: old.client,
+			fee: old.fee,
+			phase: old.phase,
+			ends_at: old.ends_at,
+			nodes: BoundedVec::truncate_from(old.nodes),
+			responders: BoundedVec::truncate_from(old.responders),
+			committee: BoundedVec::truncate_from(committee.collect()),
+			model: old.model,
+		}
+	}
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut requests = 0u64;
+			Requests::<T>::translate::<v2::RequestOf<T>, _>(|_, old| {
+				requests += 1;
+				Some(upgrade_request::<T>(old))
+			});
+			T::DbWeight::get().reads_writes(requests, requests)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			use codec::Encode;
+			let requests: alloc::vec::Vec<(RequestId, v2::RequestOf<T>)> =
+				v2::Requests::<T>::iter().collect();
+			Ok(requests.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use codec::Decode;
+			use frame_support::ensure;
+			let before = <alloc::vec::Vec<(RequestId, v2::RequestOf<T>)>>::decode(&mut &state[..])
+				.map_err(|_| "pre-upgrade state does not decode")?;
+			ensure!(Requests::<T>::count() == before.len() as u32, "a request was lost");
+			for (id, old) in before {
+				let new = Requests::<T>::get(id).ok_or("a request was lost")?;
+				ensure!(new == upgrade_request::<T>(old), "a request changed");
+				ensure!(new.committee.iter().all(|m| m.seats == 1), "a member has no single seat");
+			}
+			Pallet::<T>::do_try_state(Pallet::<T>::now())
+		}
+	}
+
+	/// Protocol v3's seats (storage version 2 → 3): see [`InnerMigrateV2ToV3`].
+	pub type MigrateToV3<T> = VersionedMigration<
+		2,
+		3,
+		InnerMigrateV2ToV3<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -76,6 +76,9 @@ parameter_types! {
 	/// with the fee back, except in the tests of redraws.
 	pub storage MaxRedraws: u32 = 0;
 	pub storage UnvouchedShare: Perbill = Perbill::zero();
+	/// `CommitteeSize`: `COMMITTEE` seats, one for each of the equally bonded `VALIDATORS`,
+	/// except in the tests of seats held in proportion to stake.
+	pub storage CommitteeSeats: u32 = COMMITTEE;
 }
 
 pub const MIN_BOND: Balance = 100;
@@ -176,7 +179,7 @@ impl pallet_poq::Config for Test {
 	type MaxPromptLen = ConstU32<MAX_PROMPT>;
 	type MaxOutputLen = ConstU32<MAX_OUTPUT>;
 	type NodesPerRequest = ConstU32<NODES_PER_REQUEST>;
-	type CommitteeSize = ConstU32<COMMITTEE>;
+	type CommitteeSize = CommitteeSeats;
 	type MaxPoolSize = ConstU32<MAX_POOL>;
 	type MaxWorkItems = ConstU32<MAX_WORK>;
 	type MaxLiveRequests = ConstU32<MAX_LIVE>;

@@ -1,11 +1,17 @@
-//! Stake-weighted sampling without replacement, with no storage access.
+//! Stake-weighted draws, with no storage access.
 //!
-//! Used to pick the inference nodes of a request and, once the responses are in, its validator
-//! committee. Each draw picks a remaining candidate with probability proportional to its weight
-//! (successive sampling), so the first pick is exactly stake-proportional and no candidate is
-//! picked twice. Randomness comes from a 32-byte seed expanded with BLAKE2-256 in counter mode;
-//! every draw is uniform over the remaining weight by rejection sampling, so no modulo bias
-//! creeps in.
+//! - [`select_weighted`] picks the inference nodes of a request: sampling without replacement,
+//!   each draw picking a remaining candidate with probability proportional to its weight
+//!   (successive sampling), so the first pick is exactly stake-proportional and no candidate is
+//!   picked twice.
+//! - [`allot_seats`] seats a validator committee: seats in proportion to stake, an account able
+//!   to hold several (randomised systematic sampling). Each candidate's expected seats are
+//!   exactly its share of the stake times the seats, and its seats are that number rounded down
+//!   or up, never further from it: one account holds no more votes than its stake buys, and a
+//!   stake split over several accounts holds the same number on average.
+//!
+//! Randomness comes from a 32-byte seed expanded with BLAKE2-256 in counter mode; every draw is
+//! uniform by rejection sampling, so no modulo bias creeps in.
 
 use alloc::vec::Vec;
 use codec::Encode;
@@ -88,6 +94,58 @@ pub fn select_weighted(seed: [u8; 32], weights: &[u128], k: usize) -> Vec<usize>
 	picked
 }
 
+/// Seats `seats` seats among `weights` in proportion to weight, an index able to hold several:
+/// `(index, seats held)` for every index that holds one, in draw order.
+///
+/// Randomised systematic sampling: the candidates of positive weight are shuffled and laid end
+/// to end, each as long as its weight, on a line of length `total`; `seats` points `total /
+/// seats` apart, the first at a uniform offset, fall on them. A candidate of weight `w` thus
+/// holds `seats * w / total` seats rounded down or up, and on average exactly that. The shuffle
+/// keeps the candidates' order (their registration order in the pool) from deciding which
+/// neighbours share a gap between points, so accounts placed side by side gain nothing. All
+/// seats go to someone when some weight is positive; none when none is. Everything is integer:
+/// the line is scaled by `seats`, so the points fall at `offset + k * total`. Weights are
+/// summed with saturation: a pool whose stakes times the seats overflow `u128` is not a real
+/// chain.
+pub fn allot_seats(seed: [u8; 32], weights: &[u128], seats: u32) -> Vec<(usize, u32)> {
+	let mut candidates: Vec<(usize, u128)> =
+		weights.iter().copied().enumerate().filter(|(_, w)| *w > 0).collect();
+	let mut stream = Stream { seed, counter: 0 };
+	// Fisher–Yates, from the back.
+	for last in (1..candidates.len()).rev() {
+		let pick = stream.below(last as u128 + 1) as usize;
+		candidates.swap(last, pick);
+	}
+	let total = candidates.iter().fold(0u128, |acc, (_, w)| acc.saturating_add(*w));
+	if total == 0 || seats == 0 {
+		return Vec::new();
+	}
+	let step = u128::from(seats);
+	let mut point = stream.below(total);
+	let mut placed = 0u32;
+	let mut start = 0u128;
+	let mut allotted = Vec::new();
+	for (position, (index, weight)) in candidates.iter().enumerate() {
+		let end = start.saturating_add(weight.saturating_mul(step));
+		let mut held = 0u32;
+		if position + 1 == candidates.len() {
+			// The points left all lie on the last candidate, and so do any a saturated line
+			// could not place.
+			held = seats - placed;
+		}
+		while placed + held < seats && point < end {
+			held += 1;
+			point = point.saturating_add(total);
+		}
+		placed += held;
+		if held > 0 {
+			allotted.push((*index, held));
+		}
+		start = end;
+	}
+	allotted
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -147,7 +205,94 @@ mod tests {
 		assert_ne!(seed_for(b"r", b"nodes", 1), seed_for(b"r", b"committee", 1));
 	}
 
+	#[test]
+	fn equal_stakes_and_as_many_seats_seat_everyone_once() {
+		for seed in 0..50u8 {
+			let mut seated = allot_seats([seed; 32], &[7; 5], 5);
+			seated.sort();
+			assert_eq!(seated, vec![(0, 1), (1, 1), (2, 1), (3, 1), (4, 1)]);
+		}
+	}
+
+	#[test]
+	fn a_majority_of_the_stake_holds_a_majority_of_the_seats() {
+		// 60 % in one account of five seats: 3 seats always, never 2 and never 4.
+		for seed in 0..200u32 {
+			let seated = allot_seats(seed_for(&seed.to_le_bytes(), b"t", 0), &[60, 10, 10, 20], 5);
+			assert_eq!(seated.iter().find(|(i, _)| *i == 0), Some(&(0, 3)));
+		}
+	}
+
+	#[test]
+	fn seats_follow_stake_on_average() {
+		// Expected seats: 11 * w / 100 of 11 seats.
+		let weights = [30u128, 5, 5, 20, 40];
+		let trials = 4_000u32;
+		let mut held = [0u64; 5];
+		for i in 0..trials {
+			for (index, seats) in allot_seats(seed_for(&i.to_le_bytes(), b"t", 0), &weights, 11) {
+				held[index] += u64::from(seats);
+			}
+		}
+		for (index, weight) in weights.iter().enumerate() {
+			let mean = held[index] as f64 / trials as f64;
+			let expected = 11.0 * *weight as f64 / 100.0;
+			assert!((mean - expected).abs() < 0.05, "candidate {index}: {mean} seats, {expected}");
+		}
+		// 30 % of the stake split in two among fourteen accounts of 5 %: 1.5 of 5 seats.
+		let mut weights = vec![3u128, 3];
+		weights.extend([1; 14]);
+		let split: u32 = (0..trials)
+			.flat_map(|i| allot_seats(seed_for(&i.to_le_bytes(), b"s", 0), &weights, 5))
+			.filter(|(index, _)| *index < 2)
+			.map(|(_, seats)| seats)
+			.sum();
+		let mean = f64::from(split) / f64::from(trials);
+		assert!((mean - 1.5).abs() < 0.03, "{mean} seats");
+	}
+
+	#[test]
+	fn no_seats_for_nobody() {
+		assert!(allot_seats([1; 32], &[], 5).is_empty());
+		assert!(allot_seats([1; 32], &[0, 0], 5).is_empty());
+		assert!(allot_seats([1; 32], &[3, 4], 0).is_empty());
+	}
+
 	proptest! {
+		#[test]
+		fn every_seat_goes_to_stake_rounded_down_or_up(
+			seed in any::<[u8; 32]>(),
+			weights in proptest::collection::vec(0u128..1_000_000, 0..40),
+			seats in 1u32..64,
+		) {
+			let seated = allot_seats(seed, &weights, seats);
+			prop_assert_eq!(&seated, &allot_seats(seed, &weights, seats));
+			let total: u128 = weights.iter().sum();
+			let held: u32 = seated.iter().map(|(_, s)| s).sum();
+			prop_assert_eq!(held, if total == 0 { 0 } else { seats });
+			let mut indices: Vec<usize> = seated.iter().map(|(i, _)| *i).collect();
+			indices.sort();
+			indices.dedup();
+			prop_assert_eq!(indices.len(), seated.len());
+			for (index, weight) in weights.iter().enumerate() {
+				let s = seated.iter().find(|(i, _)| *i == index).map_or(0, |(_, s)| *s);
+				let exact = u128::from(seats) * weight;
+				// floor(seats * w / total) <= s <= ceil(seats * w / total)
+				prop_assert!(u128::from(s) * total <= exact + total - 1 || total == 0);
+				prop_assert!(u128::from(s) * total + total > exact || total == 0);
+			}
+		}
+
+		#[test]
+		fn huge_stakes_still_seat_every_seat(
+			seed in any::<[u8; 32]>(),
+			weights in proptest::collection::vec(u128::MAX / 4..=u128::MAX, 1..8),
+			seats in 1u32..64,
+		) {
+			let held: u32 = allot_seats(seed, &weights, seats).iter().map(|(_, s)| s).sum();
+			prop_assert_eq!(held, seats);
+		}
+
 		#[test]
 		fn deterministic_and_without_duplicates(
 			seed in any::<[u8; 32]>(),

@@ -13,18 +13,18 @@ use sp_arithmetic::{
 /// The protocol parameters settlement depends on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Params {
-	/// Share of the escrow for the validators in consensus, split among them by stake.
+	/// Share of the escrow for the validators in consensus, split among them by seat.
 	pub validator_share: Perbill,
 	/// Responses with a consensus score below this earn nothing.
 	pub min_quality: u16,
 	/// Largest mean absolute deviation from consensus that still counts as in consensus.
 	pub tolerance: u16,
-	/// The least taken from the bond of a member who committed and then did not reveal or
-	/// revealed off consensus.
+	/// The least taken, per seat, from the bond of a member who committed and then did not
+	/// reveal or revealed off consensus.
 	pub penalty: u128,
 	/// Share of the escrow such a member loses when it is more than `penalty`.
 	pub penalty_share: Perbill,
-	/// Taken from the bond of a member who never committed: less than `penalty`, so that
+	/// Taken, per seat, from the bond of a member who never committed: less than `penalty`, so that
 	/// staying away costs less than lying, and more than nothing, so that it is not free.
 	pub absence_penalty: u128,
 	/// Share of the node pot paid, in equal parts, for answers no committee could vouch for
@@ -41,8 +41,9 @@ pub struct MemberReport<'a> {
 	pub reveal: Option<&'a [u16]>,
 	/// Its bond, the most a penalty can take.
 	pub bond: u128,
-	/// Its weight in the consensus: its stake when it was drawn.
-	pub stake: u128,
+	/// The committee's seats it holds: its votes in the consensus, its shares of the pay and of
+	/// a penalty.
+	pub seats: u32,
 }
 
 /// How a committee member's conduct was judged.
@@ -68,7 +69,7 @@ pub enum Verdict {
 	/// Revealed scores within tolerance of consensus: paid.
 	InConsensus,
 	/// Revealed, but no consensus stood: the members within tolerance of the median held no
-	/// strict majority of the committee's stake. Earns nothing, loses nothing.
+	/// strict majority of the committee's seats. Earns nothing, loses nothing.
 	NoMajority,
 }
 
@@ -108,29 +109,31 @@ impl Plan {
 /// did.
 ///
 /// The consensus stands only when the members within tolerance of it hold a strict majority of
-/// the whole committee's stake, revealed or not. Otherwise (a liar facing one honest member
+/// the whole committee's seats, revealed or not. Otherwise (a liar facing one honest member
 /// while a third stays away, or an even split) nobody's scores decide: the request ends
 /// without consensus, revealing members are neither paid nor penalised ([`Verdict::NoMajority`]),
 /// the nodes earn nothing and the client gets the escrow back. Members who committed and never
 /// revealed are penalised either way, and members who never committed lose the smaller absence
-/// penalty either way, unless nobody committed at all.
+/// penalty either way, unless nobody committed at all. Penalties are per seat, capped at the
+/// member's bond.
 ///
 /// Validators: `validator_share` of the escrow, among the members in consensus in proportion to
-/// their stakes.
+/// their seats. Seats follow stake, and every seat votes, earns and risks the same, so a stake
+/// earns the same whether it is held in one account or split over several.
 /// Inference nodes: the rest, in proportion to consensus score among responses at or above
 /// `min_quality`. Unearned parts and rounding remainders are refunded.
 pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params: &Params) -> Plan {
 	let mut verdicts: Vec<Verdict> =
 		members.iter().map(|m| verdict(m, consensus, params)).collect();
-	let stake = |want: fn(&Verdict) -> bool| -> u128 {
+	let seats = |want: fn(&Verdict) -> bool| -> u128 {
 		members
 			.iter()
 			.zip(&verdicts)
 			.filter(|(_, v)| want(v))
-			.fold(0u128, |sum, (m, _)| sum.saturating_add(m.stake))
+			.fold(0u128, |sum, (m, _)| sum.saturating_add(u128::from(m.seats)))
 	};
-	let agreeing = stake(|v| *v == Verdict::InConsensus);
-	let others = stake(|v| *v != Verdict::InConsensus);
+	let agreeing = seats(|v| *v == Verdict::InConsensus);
+	let others = seats(|v| *v != Verdict::InConsensus);
 	let finalized = !consensus.is_empty() && agreeing > others;
 	if !finalized {
 		for v in &mut verdicts {
@@ -149,15 +152,16 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 	let penalties = members
 		.iter()
 		.zip(&verdicts)
-		.map(|(member, verdict)| match verdict {
-			Verdict::NoReveal | Verdict::OffConsensus => penalty.min(member.bond),
-			Verdict::NoCommit => absence_penalty.min(member.bond),
-			Verdict::InConsensus | Verdict::NoMajority => 0,
+		.map(|(member, verdict)| {
+			let per_seat = match verdict {
+				Verdict::NoReveal | Verdict::OffConsensus => penalty,
+				Verdict::NoCommit => absence_penalty,
+				Verdict::InConsensus | Verdict::NoMajority => 0,
+			};
+			per_seat.saturating_mul(u128::from(member.seats)).min(member.bond)
 		})
 		.collect();
 
-	// By stake, not per seat: a committee seats an account at most once, so with equal pay
-	// per seat a stake split over several accounts would win more seats and more pay.
 	let validator_pot = params.validator_share.mul_floor(escrow);
 	let validator_payouts = members
 		.iter()
@@ -165,7 +169,7 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 		.map(|(member, v)| match v {
 			Verdict::InConsensus => multiply_by_rational_with_rounding(
 				validator_pot,
-				member.stake,
+				u128::from(member.seats),
 				agreeing,
 				Rounding::Down,
 			)
@@ -247,8 +251,8 @@ fn stayed_away(verdict: &Verdict) -> bool {
 }
 
 /// What a member who committed and then did not reveal or revealed off consensus loses on a
-/// request of `escrow` (before the cap at its bond): `penalty`, or `penalty_share` of the escrow
-/// when that is more. A seat pays at most `validator_share` of the escrow, so with
+/// request of `escrow`, per seat (before the cap at its bond): `penalty`, or `penalty_share` of
+/// the escrow when that is more. A seat pays at most `validator_share` of the escrow, so with
 /// `penalty_share` well above it laziness costs more than it earns at every fee.
 pub fn lie_penalty(escrow: u128, params: &Params) -> u128 {
 	params.penalty.max(params.penalty_share.mul_floor(escrow))
@@ -284,21 +288,21 @@ mod tests {
 	}
 
 	fn member(reveal: Option<&[u16]>) -> MemberReport<'_> {
-		MemberReport { committed: true, reveal, bond: 1_000, stake: 1_000 }
+		MemberReport { committed: true, reveal, bond: 1_000, seats: 1 }
 	}
 
 	#[test]
 	fn pays_by_quality_and_consensus() {
 		let honest = [9_000u16, 3_000];
 		let lazy = [0u16, 0];
-		// The two honest members hold 4 000 of the committee's 7 000 stake: a strict majority.
-		let heavy = |reveal| MemberReport { stake: 2_000, ..member(reveal) };
+		// The two honest members hold 4 of the committee's 7 seats: a strict majority.
+		let heavy = |reveal| MemberReport { seats: 2, ..member(reveal) };
 		let members = [
 			heavy(Some(&honest)),
 			heavy(Some(&honest)),
 			member(Some(&lazy)),
 			member(None),
-			MemberReport { committed: false, reveal: None, bond: 1_000, stake: 1_000 },
+			MemberReport { committed: false, reveal: None, bond: 1_000, seats: 1 },
 		];
 		let plan = settle(1_000, &[9_000, 3_000], &members, &params());
 		// 200 for validators, two in consensus.
@@ -320,16 +324,27 @@ mod tests {
 	}
 
 	#[test]
-	fn validators_are_paid_by_stake() {
+	fn validators_are_paid_and_penalised_by_seat() {
 		let scores = [8_000u16];
-		let staked = |stake| MemberReport { stake, ..member(Some(&scores)) };
-		let members = [staked(3_000), staked(1_000), staked(1_000)];
+		let seated = |seats| MemberReport { seats, ..member(Some(&scores)) };
+		let members = [seated(3), seated(1), seated(1)];
 		let plan = settle(1_000, &[8_000], &members, &params());
 		assert_eq!(plan.validator_payouts, vec![120, 40, 40]);
-		// A stake split in two on the same committee earns what it earned whole.
-		let split = [staked(1_500), staked(1_500), staked(1_000), staked(1_000)];
+		// Three seats held by three accounts earn what they earned in one.
+		let split = [seated(1), seated(1), seated(1), seated(1), seated(1)];
 		let plan = settle(1_000, &[8_000], &split, &params());
-		assert_eq!(plan.validator_payouts, vec![60, 60, 40, 40]);
+		assert_eq!(plan.validator_payouts, vec![40; 5]);
+		// And lose what they lost in one: a penalty per seat, up to the bond.
+		let lazy = |seats| MemberReport { seats, committed: true, reveal: None, bond: 1_000 };
+		let plan = settle(1_000, &[8_000], &[seated(3), lazy(3), lazy(1)], &params());
+		assert_eq!(plan.penalties, vec![0, 150, 50]);
+		let absent = MemberReport { committed: false, ..lazy(30) };
+		assert_eq!(
+			settle(1_000, &[8_000], &[seated(3), absent], &params()).penalties,
+			vec![0, 600]
+		);
+		let plan = settle(1_000, &[8_000], &[seated(3), lazy(30)], &params());
+		assert_eq!(plan.penalties, vec![0, 1_000]);
 	}
 
 	#[test]
@@ -353,9 +368,9 @@ mod tests {
 	fn an_absent_member_does_not_let_one_liar_decide() {
 		// One member stays away; the liar's lower scores would be the lower median.
 		let (honest, liar) = ([9_000u16, 2_500], [0u16, 0]);
-		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, stake: 1_000 };
+		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, seats: 1 };
 		let members = [member(Some(&honest)), member(Some(&liar)), absent];
-		let reveals: Vec<(&[u16], u128)> = vec![(&honest, 1_000), (&liar, 1_000)];
+		let reveals: Vec<(&[u16], u128)> = vec![(&honest, 1), (&liar, 1)];
 		let consensus = consensus_scores(&reveals, 2);
 		assert_eq!(consensus, vec![0, 0]);
 		let plan = settle(1_000, &consensus, &members, &params());
@@ -369,7 +384,7 @@ mod tests {
 		assert_eq!(plan.refund, 1_000);
 		// With the third member back and honest, the honest majority decides.
 		let members = [member(Some(&honest)), member(Some(&liar)), member(Some(&honest))];
-		let reveals: Vec<(&[u16], u128)> = vec![(&honest, 1_000), (&liar, 1_000), (&honest, 1_000)];
+		let reveals: Vec<(&[u16], u128)> = vec![(&honest, 1), (&liar, 1), (&honest, 1)];
 		let plan = settle(1_000, &consensus_scores(&reveals, 2), &members, &params());
 		assert!(plan.finalized);
 		assert_eq!(plan.verdicts[1], Verdict::OffConsensus);
@@ -378,7 +393,7 @@ mod tests {
 
 	#[test]
 	fn a_committee_nobody_committed_on_is_not_penalised() {
-		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, stake: 1_000 };
+		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, seats: 1 };
 		let plan = settle(1_000, &[], &[absent, absent, absent], &params());
 		assert_eq!(plan.verdicts, vec![Verdict::NoCommit; 3]);
 		assert_eq!(plan.penalties, vec![0, 0, 0]);
@@ -405,14 +420,14 @@ mod tests {
 
 	#[test]
 	fn penalty_never_exceeds_the_bond() {
-		let poor = MemberReport { committed: true, reveal: None, bond: 7, stake: 7 };
+		let poor = MemberReport { committed: true, reveal: None, bond: 7, seats: 1 };
 		assert_eq!(settle(10, &[], &[poor], &params()).penalties, vec![7]);
 	}
 
 	#[test]
 	fn answers_nobody_vouched_for_earn_a_share_in_equal_parts() {
 		// Nobody committed: no consensus, the escrow would go back whole.
-		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, stake: 1_000 };
+		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, seats: 1 };
 		let mut plan = settle(1_000, &[], &[absent, absent], &params());
 		assert_eq!((plan.finalized, plan.refund), (false, 1_000));
 		// 800 for the nodes, half of it paid, 133 to each of three: the client pays 399.
@@ -426,8 +441,8 @@ mod tests {
 	fn only_a_failure_with_someone_away_is_drawn_again_and_only_the_absent_are_passed_over() {
 		let honest = [9_000u16, 3_000];
 		let lie = [1u16, 1];
-		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, stake: 1_000 };
-		let heavy = |reveal| MemberReport { stake: 3_000, ..member(reveal) };
+		let absent = MemberReport { committed: false, reveal: None, bond: 1_000, seats: 1 };
+		let heavy = |reveal| MemberReport { seats: 3, ..member(reveal) };
 		// The absent member and the one that never revealed hold the majority: no consensus.
 		let away = settle(1_000, &honest, &[member(Some(&honest)), absent, heavy(None)], &params());
 		assert!(wants_redraw(&away, 2));
@@ -464,7 +479,7 @@ mod tests {
 	prop_compose! {
 		fn arbitrary_round()(responses in 1usize..6, members in 0usize..8)(
 			reveals in proptest::collection::vec(
-				(any::<bool>(), proptest::option::of(proptest::collection::vec(0u16..=MAX_SCORE, responses)), 0u128..10_000),
+				(any::<bool>(), proptest::option::of(proptest::collection::vec(0u16..=MAX_SCORE, responses)), 0u128..10_000, 1u32..8),
 				members,
 			),
 			escrow in any::<u128>(),
@@ -476,7 +491,7 @@ mod tests {
 			absence_penalty in 0u128..20_000,
 			unvouched_share in 0u32..=1_000_000_000,
 			responses in Just(responses),
-		) -> (u128, Vec<(bool, Option<Vec<u16>>, u128)>, Params, usize) {
+		) -> (u128, Vec<(bool, Option<Vec<u16>>, u128, u32)>, Params, usize) {
 			(escrow, reveals, Params {
 				validator_share: Perbill::from_parts(share),
 				min_quality,
@@ -490,29 +505,29 @@ mod tests {
 	}
 
 	proptest! {
-		/// Honest members (the same scores) holding a strict majority of the committee's stake
+		/// Honest members (the same scores) holding a strict majority of the committee's seats
 		/// decide the consensus and are never penalised, whatever the others reveal or skip.
 		#[test]
 		fn an_honest_majority_decides_and_is_never_penalised(
 			truth in proptest::collection::vec(0u16..=MAX_SCORE, 1..4),
-			honest in proptest::collection::vec(1u128..1_000, 1..5),
-			others in proptest::collection::vec((0u8..3, 1u128..1_000, any::<u64>()), 0..5),
+			honest in proptest::collection::vec(1u32..10, 1..5),
+			others in proptest::collection::vec((0u8..3, 1u32..10, any::<u64>()), 0..5),
 		) {
 			let lies: Vec<Vec<u16>> = others.iter().map(|(_, _, seed)| {
 				truth.iter().enumerate().map(|(j, _)| ((seed >> (j * 13)) % 10_001) as u16).collect()
 			}).collect();
 			let mut members: Vec<MemberReport> = honest.iter()
-				.map(|stake| MemberReport { committed: true, reveal: Some(&truth), bond: 1_000, stake: *stake })
+				.map(|seats| MemberReport { committed: true, reveal: Some(&truth), bond: 1_000, seats: *seats })
 				.collect();
-			for ((kind, stake, _), lie) in others.iter().zip(&lies) {
+			for ((kind, seats, _), lie) in others.iter().zip(&lies) {
 				let (committed, reveal) = match kind { 0 => (false, None), 1 => (true, None), _ => (true, Some(lie.as_slice())) };
-				members.push(MemberReport { committed, reveal, bond: 1_000, stake: *stake });
+				members.push(MemberReport { committed, reveal, bond: 1_000, seats: *seats });
 			}
-			let honest_stake: u128 = honest.iter().sum();
-			let total: u128 = members.iter().map(|m| m.stake).sum();
-			prop_assume!(2 * honest_stake > total);
+			let honest_seats: u32 = honest.iter().sum();
+			let total: u32 = members.iter().map(|m| m.seats).sum();
+			prop_assume!(2 * honest_seats > total);
 			let reveals: Vec<(&[u16], u128)> =
-				members.iter().filter_map(|m| m.reveal.map(|r| (r, m.stake))).collect();
+				members.iter().filter_map(|m| m.reveal.map(|r| (r, u128::from(m.seats)))).collect();
 			let consensus = consensus_scores(&reveals, truth.len());
 			let plan = settle(1_000_000, &consensus, &members, &params());
 			prop_assert!(plan.finalized);
@@ -528,15 +543,15 @@ mod tests {
 			// A reveal implies a commitment.
 			let members: Vec<MemberReport> = raw
 				.iter()
-				.map(|(committed, reveal, bond)| MemberReport {
+				.map(|(committed, reveal, bond, seats)| MemberReport {
 					committed: *committed || reveal.is_some(),
 					reveal: reveal.as_deref(),
 					bond: *bond,
-					stake: *bond,
+					seats: *seats,
 				})
 				.collect();
 			let reveals: Vec<(&[u16], u128)> =
-				members.iter().filter_map(|m| m.reveal.map(|r| (r, m.bond))).collect();
+				members.iter().filter_map(|m| m.reveal.map(|r| (r, u128::from(m.seats)))).collect();
 			let consensus = consensus_scores(&reveals, responses);
 			let plan = settle(escrow, &consensus, &members, &params);
 
@@ -552,15 +567,15 @@ mod tests {
 					Verdict::NoCommit => 0,
 					Verdict::InConsensus | Verdict::NoMajority => 0,
 				};
-				prop_assert_eq!(*penalty, member.bond.min(due));
+				prop_assert_eq!(*penalty, member.bond.min(due.saturating_mul(u128::from(member.seats))));
 			}
-			// Members in consensus share the validators' pot by stake, to rounding.
+			// Members in consensus share the validators' pot by seat, to rounding.
 			let pot = params.validator_share.mul_floor(escrow);
-			let agreeing_stake: u128 = members.iter().zip(&plan.verdicts)
-				.filter(|(_, v)| **v == Verdict::InConsensus).map(|(m, _)| m.stake).sum();
+			let agreeing_seats: u128 = members.iter().zip(&plan.verdicts)
+				.filter(|(_, v)| **v == Verdict::InConsensus).map(|(m, _)| u128::from(m.seats)).sum();
 			for ((pay, member), verdict) in plan.validator_payouts.iter().zip(&members).zip(&plan.verdicts) {
 				if *verdict == Verdict::InConsensus {
-					let due = multiply_by_rational_with_rounding(pot, member.stake, agreeing_stake, Rounding::Down);
+					let due = multiply_by_rational_with_rounding(pot, u128::from(member.seats), agreeing_seats, Rounding::Down);
 					prop_assert_eq!(Some(*pay), due);
 				}
 			}
@@ -574,8 +589,8 @@ mod tests {
 			// Without a strict majority in consensus nothing is paid and only a missing
 			// commitment or reveal is penalised.
 			let agreeing: u128 = members.iter().zip(&plan.verdicts)
-				.filter(|(_, v)| **v == Verdict::InConsensus).map(|(m, _)| m.stake).sum();
-			let total: u128 = members.iter().map(|m| m.stake).sum();
+				.filter(|(_, v)| **v == Verdict::InConsensus).map(|(m, _)| u128::from(m.seats)).sum();
+			let total: u128 = members.iter().map(|m| u128::from(m.seats)).sum();
 			prop_assert_eq!(plan.finalized, !consensus.is_empty() && 2 * agreeing > total);
 			if !plan.finalized {
 				prop_assert_eq!(plan.refund, escrow);

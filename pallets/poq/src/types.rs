@@ -110,14 +110,14 @@ pub struct NodeSeat<AccountId> {
 	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
 )]
 #[scale_info(skip_type_params(MaxResponses))]
-pub struct Member<AccountId, Balance, MaxResponses: Get<u32>>
+pub struct Member<AccountId, MaxResponses: Get<u32>>
 where
 	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
-	Balance: Clone + core::fmt::Debug + PartialEq + Eq,
 {
 	pub who: AccountId,
-	/// Its bond when the committee was drawn: its weight in the median.
-	pub stake: Balance,
+	/// The committee's seats it holds, in proportion to its stake when the committee was
+	/// drawn: its votes in the median, its shares of the validators' pay and of a penalty.
+	pub seats: u32,
 	pub commitment: Option<[u8; 32]>,
 	pub reveal: Option<BoundedVec<u16, MaxResponses>>,
 }
@@ -146,8 +146,9 @@ where
 	/// Nodes that revealed their answers, in reveal order: the order of scores in commitments
 	/// and reveals.
 	pub responders: BoundedVec<AccountId, MaxNodes>,
-	/// Drawn once the answers are revealed; empty before.
-	pub committee: BoundedVec<Member<AccountId, Balance, MaxNodes>, MaxCommittee>,
+	/// Drawn once the answers are revealed, one entry per account seated (an account may hold
+	/// several of the `CommitteeSize` seats); empty before.
+	pub committee: BoundedVec<Member<AccountId, MaxNodes>, MaxCommittee>,
 	/// Digest of the quality model the committee scores with: the one in force when it was
 	/// drawn, kept through a later model change. `None` before the draw, or if no model was set.
 	pub model: Option<[u8; 32]>,

@@ -88,8 +88,8 @@ fn lazy_member_is_penalised(lazy_scores: [u16; 2]) {
 #[test]
 fn a_lie_on_a_large_fee_costs_a_share_of_the_fee() {
 	// At the largest fee a seat pays 20 % / 3 of it; a lie costs `PenaltyShare` of it, here all
-	// of the smallest bond, not the fixed `PENALTY` that a fee this large would dwarf.
-	let validators = vec![(20, BOND), (21, BOND), (22, MIN_BOND)];
+	// of a bond of `MIN_BOND`, not the fixed `PENALTY` that a fee this large would dwarf.
+	let validators = vec![(20, MIN_BOND), (21, MIN_BOND), (22, MIN_BOND)];
 	ExtBuilder::default().validators(validators).execute(|| {
 		let id = submit(ALICE, MAX_FEE);
 		respond_all(id);

@@ -7,6 +7,11 @@
 //!   [`what_validation_takes_the_dispatch_applies_in_full`];
 //! - free transactions of any size (stale pieces rode along): [`stale_padding_is_refused`];
 //! - a batch one piece too long: [`too_many_pieces_is_a_named_error`];
+//! - one account with 30 % of the validators' stake held a stake majority of 84–87 % of
+//!   committees of 5 (drawn one seat per account, then every vote weighted by stake again):
+//!   [`a_third_of_the_stake_holds_no_more_votes_than_its_stake_buys`]; seats, votes and pay
+//!   follow stake whether it is held whole or split, in `selection::tests` and
+//!   `settlement::tests::validators_are_paid_and_penalised_by_seat`;
 //! - operator squatting (any bonded account could name a victim's address, whose registration
 //!   then failed): [`an_operator_key_must_consent`], [`a_squatted_key_frees_itself_for_free`];
 //! - locking every client out (a request nobody answered came back whole, so holding every
@@ -256,35 +261,34 @@ fn a_client_must_afford_the_slot_fee_too() {
 
 #[test]
 fn a_heavy_client_that_stays_away_still_pays_for_its_answers() {
-	let [heavy, light, other] = VALIDATORS;
-	let validators = vec![(heavy, 5 * BOND), (light, BOND), (other, BOND)];
+	let [heavy, light, _] = VALIDATORS;
+	// Two thirds of the stake: two of the three seats on every committee.
+	let validators = vec![(heavy, 2 * BOND), (light, BOND)];
 	ExtBuilder::default().validators(validators).execute(|| {
 		MaxRedraws::set(&2);
 		UnvouchedShare::set(&Perbill::from_percent(50));
 		// A client that is also the committee's heaviest member, and stays away from it.
 		let id = submit(heavy, FEE);
 		respond_all(id);
-		for member in [light, other] {
-			commit(member, id, &SCORES);
-		}
+		let seats = |id| {
+			let mut seats: Vec<_> =
+				request(id).committee.iter().map(|m| (m.who, m.seats)).collect();
+			seats.sort();
+			seats
+		};
+		assert_eq!(seats(id), [(heavy, 2), (light, 1)]);
+		commit(light, id, &SCORES);
 		run_to_block(request(id).ends_at);
-		for member in [light, other] {
-			reveal(member, id, &SCORES);
-		}
+		reveal(light, id, &SCORES);
 		// No strict majority stood: under v2 the request ended here with the whole fee back.
 		System::assert_has_event(Event::CommitteeFailed { id, redraws_left: 1 }.into());
 		assert_eq!(request(id).phase, Phase::DrawingCommittee);
-		assert_eq!(bond(heavy), 5 * BOND - ABSENCE_PENALTY, "staying away costs");
+		assert_eq!(bond(heavy), 2 * BOND - 2 * ABSENCE_PENALTY, "staying away costs, per seat");
 		// The next committee passes over it and decides.
 		advance(DRAW_DELAY);
-		let seated: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
-		assert_eq!(seated, [light, other]);
-		for member in [light, other] {
-			commit(member, id, &SCORES);
-		}
-		for member in [light, other] {
-			reveal(member, id, &SCORES);
-		}
+		assert_eq!(seats(id), [(light, 3)]);
+		commit(light, id, &SCORES);
+		reveal(light, id, &SCORES);
 		let result = outcome(id);
 		assert_eq!(result.phase, Phase::Finalized);
 		let paid: Balance = result.responses.iter().map(|r| r.paid).sum();
@@ -328,23 +332,20 @@ fn answers_no_committee_vouched_for_are_still_paid() {
 
 #[test]
 fn a_committee_split_with_everyone_revealing_is_final() {
-	let [heavy, light, other] = VALIDATORS;
-	let validators = vec![(heavy, 2 * BOND), (light, BOND), (other, BOND)];
-	ExtBuilder::default().validators(validators).execute(|| {
+	ExtBuilder::default().execute(|| {
 		MaxRedraws::set(&2);
 		UnvouchedShare::set(&Perbill::from_percent(50));
 		let id = submit(ALICE, FEE);
 		respond_all(id);
-		// Half the stake reveals one thing, half another: nobody stayed away, so another draw
-		// would only give the blocking half another chance to capture the request.
-		let blocking = [1, 1];
-		commit(heavy, id, &blocking);
-		for member in [light, other] {
-			commit(member, id, &SCORES);
+		// Every seat reveals something else, none within tolerance of another: nobody stayed
+		// away, so another draw would only give the blocking seats another chance to capture
+		// the request.
+		let split = [[1, 1], SCORES, [10_000, 10_000]];
+		for (member, scores) in VALIDATORS.iter().zip(&split) {
+			commit(*member, id, scores);
 		}
-		reveal(heavy, id, &blocking);
-		for member in [light, other] {
-			reveal(member, id, &SCORES);
+		for (member, scores) in VALIDATORS.iter().zip(&split) {
+			reveal(*member, id, scores);
 		}
 		assert!(!poq_events().iter().any(|e| matches!(e, Event::CommitteeFailed { .. })));
 		let result = outcome(id);
@@ -422,4 +423,59 @@ proptest! {
 			}
 		});
 	}
+}
+
+/// The seats held on `count` committees drawn one after another by the pallet, each request
+/// left to expire before the next: `(seats of each of accounts, committee's seats)` per
+/// committee.
+fn seats_on_committees(accounts: &[AccountId], count: usize) -> Vec<(Vec<u32>, u32)> {
+	(0..count)
+		.map(|_| {
+			let id = submit(ALICE, FEE);
+			respond_all(id);
+			let committee = request(id).committee;
+			let held = accounts
+				.iter()
+				.map(|who| committee.iter().filter(|m| m.who == *who).map(|m| m.seats).sum())
+				.collect();
+			let seats = committee.iter().map(|m| m.seats).sum();
+			run_to_block(request(id).ends_at);
+			assert!(Outcomes::<Test>::get(id).is_some());
+			(held, seats)
+		})
+		.collect()
+}
+
+#[test]
+fn a_third_of_the_stake_holds_no_more_votes_than_its_stake_buys() {
+	// One account holds 30 % of the validators' stake, fourteen others 5 % each; committees of
+	// five seats. Under v2 it sat on most committees and outweighed the other four members
+	// together every time. Now it holds 5 × 30 % = 1.5 seats rounded down or up: never the
+	// majority, and 1.5 on average.
+	const WHALE: AccountId = 40;
+	let others: Vec<AccountId> = (41..55).collect();
+	let mut validators = vec![(WHALE, 6 * BOND)];
+	validators.extend(others.iter().map(|v| (*v, BOND)));
+	ExtBuilder::default().validators(validators).execute(|| {
+		CommitteeSeats::set(&5);
+		let committees = seats_on_committees(&[WHALE], 200);
+		assert!(committees.iter().all(|(_, seats)| *seats == 5));
+		let whale: Vec<u32> = committees.iter().map(|(held, _)| held[0]).collect();
+		assert!(whale.iter().all(|seats| matches!(seats, 1 | 2)), "{whale:?}");
+		let mean = whale.iter().sum::<u32>() as f64 / whale.len() as f64;
+		assert!((mean - 1.5).abs() < 0.12, "{mean} seats on average");
+	});
+	// The same stake split over two accounts holds the same seats on average.
+	let split: Vec<AccountId> = vec![WHALE, 55];
+	let mut validators: Vec<_> = split.iter().map(|v| (*v, 3 * BOND)).collect();
+	validators.extend(others.iter().map(|v| (*v, BOND)));
+	ExtBuilder::default().validators(validators).execute(|| {
+		CommitteeSeats::set(&5);
+		let committees = seats_on_committees(&split, 200);
+		// Each holds 5 × 15 % = 0.75 seats rounded down or up: together never the majority.
+		assert!(committees.iter().all(|(held, _)| held.iter().all(|seats| *seats <= 1)));
+		let held: Vec<u32> = committees.iter().map(|(held, _)| held.iter().sum()).collect();
+		let mean = held.iter().sum::<u32>() as f64 / held.len() as f64;
+		assert!((mean - 1.5).abs() < 0.15, "{mean} seats on average");
+	});
 }

@@ -30,7 +30,7 @@ fn fast_path_settles_by_quality_and_consensus() {
 		let mut committee: Vec<_> = req.committee.iter().map(|m| m.who).collect();
 		committee.sort();
 		assert_eq!(committee, VALIDATORS);
-		assert!(req.committee.iter().all(|m| m.stake == BOND));
+		assert!(req.committee.iter().all(|m| m.seats == 1));
 		assert!(VALIDATORS.iter().all(|v| live_requests(*v) == 1));
 
 		// Node 10 answered well, node 11 poorly; the validators agree within noise.
@@ -178,10 +178,12 @@ fn no_commitment_expires_with_a_full_refund() {
 
 #[test]
 fn partial_commits_and_reveals_settle_on_what_was_revealed() {
-	// The one member who reveals holds a strict majority of the committee's stake.
+	// The one member who reveals holds a strict majority of the committee's seats: three of
+	// five, as it holds three fifths of the stake.
 	let [v0, v1, v2] = VALIDATORS;
 	let validators = vec![(v0, 3 * BOND), (v1, BOND), (v2, BOND)];
 	ExtBuilder::default().validators(validators).execute(|| {
+		CommitteeSeats::set(&5);
 		let issuance = Balances::total_issuance();
 		let id = submit(ALICE, FEE);
 		respond_all(id);
@@ -271,22 +273,27 @@ fn low_quality_answers_earn_nothing() {
 }
 
 #[test]
-fn stake_weighs_in_the_median() {
-	// One validator holds more than half the stake: its scores are the consensus.
-	ExtBuilder::default().validators(vec![(20, 5_000), (21, 1_000), (22, 1_000)]).execute(|| {
+fn seats_weigh_in_the_median() {
+	// One validator holds two thirds of the stake, so two of the three seats: its scores are
+	// the consensus, and it takes two thirds of the validators' pay.
+	ExtBuilder::default().validators(vec![(20, 2 * BOND), (21, BOND)]).execute(|| {
 		let id = submit(ALICE, FEE);
 		respond_all(id);
+		let mut seats: Vec<_> = request(id).committee.iter().map(|m| (m.who, m.seats)).collect();
+		seats.sort();
+		assert_eq!(seats, [(20, 2), (21, 1)]);
 		commit(20, id, &[9_000, 9_000]);
 		commit(21, id, &[1_000, 1_000]);
-		commit(22, id, &[2_000, 2_000]);
-		for (v, s) in [(20, 9_000), (21, 1_000), (22, 2_000)] {
-			reveal(v, id, &[s, s]);
-		}
+		reveal(20, id, &[9_000, 9_000]);
+		reveal(21, id, &[1_000, 1_000]);
 		assert!(poq_events().contains(&Event::RequestFinalized {
 			id,
 			scores: vec![9_000, 9_000],
 			refund: 0
 		}));
+		let result = outcome(id);
+		let pay = |who| result.committee.iter().find(|v| v.validator == who).unwrap().paid;
+		assert_eq!((pay(20), pay(21)), (200, 0));
 	});
 }
 

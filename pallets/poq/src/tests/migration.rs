@@ -4,7 +4,8 @@ use super::*;
 use crate::migrations::{
 	v0,
 	v1::{self, MigrateToV1},
-	v2::MigrateToV2,
+	v2::{self, MigrateToV2},
+	v3::MigrateToV3,
 };
 use frame_support::{
 	traits::{fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
@@ -20,7 +21,7 @@ fn write_v1_request(id: RequestId, ends_at: u64) {
 	seats.for_each(|who| Poq::set_busy(who, true));
 	let committee = VALIDATORS
 		.iter()
-		.map(|who| Member { who: *who, stake: BOND, commitment: None, reveal: None })
+		.map(|who| v2::Member { who: *who, stake: BOND, commitment: None, reveal: None })
 		.collect();
 	v0::Requests::<Test>::insert(
 		id,
@@ -129,6 +130,18 @@ fn v1_requests_end_refunded_and_v1_outcomes_are_kept() {
 	});
 }
 
+/// Member `who` of a storage-version-2 committee of request `id`, weighted by `stake`, committed
+/// to `scores` if any, not yet revealed.
+fn v2_member(
+	id: RequestId,
+	who: AccountId,
+	stake: Balance,
+	scores: Option<&[u16]>,
+) -> v2::MemberOf<Test> {
+	let commitment = scores.map(|scores| crate::commitment(id, &who, scores, &salt(who)));
+	v2::Member { who, stake, commitment, reveal: None }
+}
+
 #[test]
 fn requests_keep_the_model_in_force_if_their_committee_is_drawn() {
 	ExtBuilder::default().build().execute_with(|| {
@@ -137,8 +150,12 @@ fn requests_keep_the_model_in_force_if_their_committee_is_drawn() {
 		let waiting = submit(ALICE, FEE);
 		assert_eq!(request(drawn).phase, Phase::Committing);
 		assert_eq!(request(waiting).phase, Phase::AwaitingResponses);
-		// Both rewritten as storage version 1 had them: no model of their own.
+		// Both rewritten as storage version 1 had them: no model of their own, members
+		// weighted by stake.
 		let now: Vec<_> = Requests::<Test>::iter().collect();
+		let members = |r: &RequestOf<Test>| -> Vec<v2::MemberOf<Test>> {
+			r.committee.iter().map(|m| v2_member(0, m.who, BOND, None)).collect()
+		};
 		for (id, r) in &now {
 			v1::Requests::<Test>::insert(
 				id,
@@ -149,12 +166,12 @@ fn requests_keep_the_model_in_force_if_their_committee_is_drawn() {
 					ends_at: r.ends_at,
 					nodes: r.nodes.to_vec(),
 					responders: r.responders.to_vec(),
-					committee: r.committee.to_vec(),
+					committee: members(r),
 				},
 			);
 		}
 		StorageVersion::new(1).put::<Poq>();
-		assert!(Requests::<Test>::try_get(drawn).is_err(), "v1 bytes do not decode as v2");
+		assert!(v2::Requests::<Test>::try_get(drawn).is_err(), "v1 bytes do not decode as v2");
 
 		#[cfg(feature = "try-runtime")]
 		MigrateToV2::<Test>::try_on_runtime_upgrade(true).expect("pre and post checks pass");
@@ -162,13 +179,79 @@ fn requests_keep_the_model_in_force_if_their_committee_is_drawn() {
 		MigrateToV2::<Test>::on_runtime_upgrade();
 
 		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(2));
-		assert_eq!(Requests::<Test>::count(), 2);
+		assert_eq!(v2::Requests::<Test>::count(), 2);
 		let before = now.iter().find(|(id, _)| *id == drawn).unwrap().1.clone();
+		let migrated = v2::Requests::<Test>::get(drawn).unwrap();
+		assert_eq!((migrated.model, migrated.committee), (Some(MODEL), members(&before)));
+		assert_eq!(v2::Requests::<Test>::get(waiting).unwrap().model, None);
+
+		// Version 3 seats each of them once, and they go on as they were.
+		MigrateToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(3));
 		assert_eq!(request(drawn), RequestOf::<Test> { model: Some(MODEL), ..before });
 		assert_eq!(request(waiting).model, None);
 		// The waiting request takes the model in force at its committee's draw.
 		respond_all(waiting);
 		assert_eq!(request(waiting).model, Some(MODEL));
 		Poq::do_try_state(System::block_number()).expect("invariants hold");
+	});
+}
+
+#[test]
+fn a_v2_committee_settles_with_one_vote_per_member() {
+	ExtBuilder::default().build().execute_with(|| {
+		let id = submit(ALICE, FEE);
+		respond_all(id);
+		let r = request(id);
+		// Under v2 the first member's stake outweighed the other two: its low scores would
+		// have been the consensus. Under v3 it holds one vote of three.
+		let [heavy, a, b] = VALIDATORS;
+		let (low, high): (&[u16], &[u16]) = (&[1_000, 1_000], &[9_000, 9_000]);
+		let committee = vec![
+			v2_member(id, heavy, 10 * BOND, Some(low)),
+			v2_member(id, a, BOND, Some(high)),
+			v2_member(id, b, BOND, None),
+		];
+		let old = v2::Request {
+			client: r.client,
+			fee: r.fee,
+			phase: Phase::Committing,
+			ends_at: r.ends_at,
+			nodes: r.nodes.to_vec(),
+			responders: r.responders.to_vec(),
+			committee,
+			model: r.model,
+		};
+		v2::Requests::<Test>::insert(id, old);
+		StorageVersion::new(2).put::<Poq>();
+		assert!(Requests::<Test>::try_get(id).is_err(), "v2 bytes do not decode as v3");
+
+		#[cfg(feature = "try-runtime")]
+		MigrateToV3::<Test>::try_on_runtime_upgrade(true).expect("pre and post checks pass");
+		#[cfg(not(feature = "try-runtime"))]
+		MigrateToV3::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(3));
+		let migrated = request(id);
+		assert!(migrated.committee.iter().all(|m| m.seats == 1));
+		assert_eq!(
+			migrated.committee[0].commitment,
+			Some(crate::commitment(id, &heavy, low, &salt(heavy)))
+		);
+		// The request goes on: the last member commits, and all reveal what they committed to.
+		commit(b, id, high);
+		for (who, scores) in [(heavy, low), (a, high), (b, high)] {
+			reveal(who, id, scores);
+		}
+		assert_eq!(outcome(id).phase, Phase::Finalized);
+		assert!(poq_events().contains(&Event::RequestFinalized {
+			id,
+			scores: high.to_vec(),
+			refund: outcome(id).refund
+		}));
+		Poq::do_try_state(System::block_number()).expect("invariants hold");
+		// Once at version 3, running it again changes nothing.
+		MigrateToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(3));
 	});
 }
