@@ -3,8 +3,8 @@
 # (docs/economics/minilm/*.scores.jsonl: `poq-scorer score` with the default model and its judge,
 # on tests/sim/data/*.jsonl), the synthetic runs, the runs on those scores, the prompt-echo run,
 # heavy-tailed stakes, absent validators, copying nodes, stake splitting, grinding the committee
-# draw, a model change under a live request, the price of holding live-request slots and larger
-# committees. About 30 s after the builds.
+# draw, a model change under a live request, the price of holding live-request slots, larger
+# committees and the capture curve of the committee's seat draw. About 2 min after the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"
@@ -37,6 +37,8 @@ for fee in 100 1000 10000 100000; do
 	"$sim" rewards --bond 10000000 --penalty 1000000 --absence-penalty 200000 --node-penalty 1000000 \
 		--fee "$fee" --copying-nodes 0.1 --absent 0.1 --out "docs/economics/fees/$fee"
 done
-for size in 5 11 21; do
+# The capture curve: committees of 5 to 51 seats, coalitions held whole and split.
+"$sim" capture --rounds 20000 --out docs/economics
+for size in 5 11 15 21; do
 	"$sim" attack --committee "$size" --rounds 5000 --out "docs/economics/committee-$size"
 done

@@ -67,7 +67,7 @@ async function runRequest(api, accounts, name, prompt) {
 			const detail = event.data.toHuman();
 			for (const key of ["who", "node", "validator"]) if (detail[key]) detail[key] = name(detail[key]);
 			if (detail.nodes) detail.nodes = detail.nodes.map(name);
-			if (detail.committee) detail.committee = detail.committee.map(name);
+			if (detail.committee) detail.committee = detail.committee.map(([who, seats]) => `${name(who)} ×${seats}`);
 			console.log(`#${block}  ${event.method} ${JSON.stringify(detail)}`);
 			if (event.method === "ResponseRevealed" && at) {
 				at.query.poq.outputs(id, event.data.node).then((o) => {

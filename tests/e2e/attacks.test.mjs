@@ -12,7 +12,8 @@ import { consent } from "../../tools/lib/chain.mjs";
 import { commitment } from "../../tools/lib/commitment.mjs";
 import { UNIT, answer, balances, devAccounts, fundedAccount, poqEvent, send, startNode, waitForWork, watch } from "./harness.mjs";
 
-const BOND = 100n * UNIT;
+// As much as each dev validator: seats follow stake, and Mallory must hold one on every committee.
+const BOND = 1_000n * UNIT;
 const FEE = 10n * UNIT;
 const GOOD = "The capital of France is Paris.";
 const JUNK = "Bananas are rich in potassium and grow in tropical climates.";
@@ -25,7 +26,7 @@ describe("attacks on free work and on operator keys, from a real client", () => 
 		api = node.api;
 		acc = await devAccounts();
 		// A validator whose key the node does not hold: the attacker.
-		mallory = await fundedAccount(api, acc.Alice, "Mallory", 1_000n * UNIT);
+		mallory = await fundedAccount(api, acc.Alice, "Mallory", 2_000n * UNIT);
 		await send(api, api.tx.poq.registerValidator(BOND), mallory);
 	});
 	after(() => node?.stop());
@@ -126,9 +127,9 @@ describe("attacks on free work and on operator keys, from a real client", () => 
 	});
 
 	test("answers delivered and unpaid: a committee left by its heaviest member is drawn again without it", async () => {
-		// A client that is also the heaviest validator, more than the node's three together.
-		const heavy = await fundedAccount(api, acc.Alice, "Heavy", 5_000n * UNIT);
-		await send(api, api.tx.poq.registerValidator(4_000n * UNIT), heavy);
+		// A client that is also the heaviest validator: 60 % of the stake, 9 of every 15 seats.
+		const heavy = await fundedAccount(api, acc.Alice, "Heavy", 7_000n * UNIT);
+		await send(api, api.tx.poq.registerValidator(6_000n * UNIT), heavy);
 		const { events } = await send(api, api.tx.poq.submitRequest("What is the capital of France?", FEE), heavy);
 		const id = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.id.toBigInt();
 		const failed = watch(api, (r) => poqEvent(api, r, "CommitteeFailed", id));
@@ -138,8 +139,11 @@ describe("attacks on free work and on operator keys, from a real client", () => 
 		// It stays away: the members in consensus hold no strict majority, and under v2 the
 		// request expired here with its whole fee back and nothing for the nodes.
 		const { records: before } = await failed;
+		const selected = before.find(({ record }) => poqEvent(api, record, "CommitteeSelected", id)).record.event.data.committee;
+		const [, seats] = selected.find(([who]) => who.toString() === heavy.address);
+		assert.ok(2 * seats.toNumber() > api.consts.poq.committeeSize.toNumber(), "it holds most seats");
 		const slashed = before.find(({ record }) => poqEvent(api, record, "ValidatorSlashed", id) && record.event.data.validator.toString() === heavy.address);
-		assert.equal(slashed?.record.event.data.amount.toBigInt(), api.consts.poq.absencePenalty.toBigInt());
+		assert.equal(slashed?.record.event.data.amount.toBigInt(), api.consts.poq.absencePenalty.toBigInt() * seats.toBigInt(), "per seat");
 		const { records } = await done;
 		assert.ok(records.some(({ record }) => poqEvent(api, record, "RequestFinalized", id)), "the next committee decides");
 		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;

@@ -126,8 +126,15 @@ describe("the explorer in a browser", () => {
 					paid: row.querySelector("[data-field=paid]").dataset.planck,
 					slashed: row.querySelector("[data-field=slashed]").dataset.planck,
 					revealed: row.querySelector("[data-field=reveal]").dataset.scores,
+					seats: Number(row.querySelector("[data-field=seats]").textContent),
 				})),
 			);
+			// Every seat of the committee is shown, each member's seats beside it.
+			assert.equal(
+				committee.reduce((sum, m) => sum + m.seats, 0),
+				api.consts.poq.committeeSize.toNumber(),
+			);
+			committee.forEach((m) => delete m.seats);
 			// Equal stakes: each answer's consensus is the (lower) median of the revealed scores.
 			const reveals = committee.filter((m) => m.revealed).map((m) => m.revealed.split(",").map(Number));
 			outcome.responses.forEach((r, j) => {

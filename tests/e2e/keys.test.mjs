@@ -16,10 +16,11 @@ test("a validator key inserted with author_insertKey commits and reveals by itse
 	assert.ok(node.log().includes(`Quality model loaded from ${join(node.basePath, "poq-model")}:`), node.log());
 	const { api } = node;
 	const acc = await devAccounts();
-	const grace = await fundedAccount(api, acc.Alice, "Grace", 1_000n * UNIT);
+	const grace = await fundedAccount(api, acc.Alice, "Grace", 2_000n * UNIT);
 	await api.rpc.author.insertKey("poq!", "//Alice//Grace", u8aToHex(grace.publicKey));
 	assert.ok((await api.rpc.author.hasKey(u8aToHex(grace.publicKey), "poq!")).isTrue);
-	await send(api, api.tx.poq.registerValidator(100n * UNIT), grace);
+	// As much as each dev validator: seats follow stake, so Grace holds some on every committee.
+	await send(api, api.tx.poq.registerValidator(1_000n * UNIT), grace);
 
 	const id = (await api.query.poq.nextRequestId()).toBigInt();
 	const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));

@@ -15,6 +15,8 @@ const GOOD = "The capital of France is Paris.";
 const JUNK = "Bananas are rich in potassium and grow in tropical climates.";
 const FEE = 10n * UNIT;
 const BOND = 100n * UNIT;
+// As much as each dev validator: seats follow stake, and Mallory must hold one on every committee.
+const MALLORY_BOND = 1_000n * UNIT;
 const PENALTY = 10n * UNIT;
 const NODE_PENALTY = 10n * UNIT;
 
@@ -30,14 +32,14 @@ describe("a request on a live dev chain", () => {
 		api = node.api;
 		acc = await devAccounts();
 		// A validator whose key the node does not hold: the test acts for it.
-		mallory = await fundedAccount(api, acc.Alice, "Mallory", 1_000n * UNIT);
+		mallory = await fundedAccount(api, acc.Alice, "Mallory", 2_000n * UNIT);
 	});
 	after(() => node?.stop());
 
 	/** Registers Mallory as a validator unless it is already. */
 	async function registerMallory() {
 		if ((await api.query.poq.participants(mallory.address)).isNone) {
-			await send(api, api.tx.poq.registerValidator(BOND), mallory);
+			await send(api, api.tx.poq.registerValidator(MALLORY_BOND), mallory);
 		}
 	}
 
@@ -208,7 +210,8 @@ describe("a request on a live dev chain", () => {
 		const slashed = records.find(
 			({ record }) => poqEvent(api, record, "ValidatorSlashed", id) && record.event.data.validator.toString() === mallory.address,
 		);
-		assert.equal(slashed?.record.event.data.amount.toBigInt(), PENALTY, "committed without revealing: penalised");
+		const { seats } = stored.committee.find((m) => m.who.toString() === mallory.address);
+		assert.equal(slashed?.record.event.data.amount.toBigInt(), PENALTY * seats.toBigInt(), "committed without revealing: penalised per seat");
 		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
 		const seat = outcome.committee.find((v) => v.validator.toString() === mallory.address);
 		assert.equal(seat.paid.toBigInt(), 0n);

@@ -24,8 +24,9 @@ test("restart: reveals land from the salts kept before a restart", async (t) => 
 	let api = node.api;
 	const acc = await devAccounts();
 	// Mallory (its key not in the node) holds the commit phase open while the node restarts.
-	const mallory = await fundedAccount(api, acc.Alice, "Mallory", 1_000n * UNIT);
-	await send(api, api.tx.poq.registerValidator(100n * UNIT), mallory);
+	// As much as each dev validator: seats follow stake, so Mallory holds some on every committee.
+	const mallory = await fundedAccount(api, acc.Alice, "Mallory", 2_000n * UNIT);
+	await send(api, api.tx.poq.registerValidator(1_000n * UNIT), mallory);
 
 	const { events } = await send(api, api.tx.poq.submitRequest("What is the capital of Italy?", FEE), acc.Ferdie);
 	const id = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.id.toBigInt();

@@ -24,6 +24,16 @@ export function send(api, tx, signer, options = {}) {
  * block, looked up once: per transaction, the lookup costs more than the pool does.
  */
 export async function sendAll(api, txs, signer, options = {}) {
+	return Promise.all(await sendEach(api, txs, signer, options));
+}
+
+/**
+ * [`sendAll`], resolving as soon as the pool has taken every transaction with one promise per
+ * transaction: its `{ block, events }` once in a block, or the error it met (a dispatch error,
+ * or the status the pool dropped it with). At the first the pool refuses it throws that
+ * refusal, with the promises of those it took before as `included`.
+ */
+export async function sendEach(api, txs, signer, options = {}) {
 	let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
 	const { header, mortalLength } = await api.derive.tx.signingInfo(signer.address, nonce, options.era);
 	// An `ExtrinsicEra` and its block, given, spare `signAndSend` its own lookup.
@@ -34,12 +44,15 @@ export async function sendAll(api, txs, signer, options = {}) {
 	const included = [];
 	for (const tx of txs) {
 		const sent = submit(api, tx, signer, { ...options, ...era, nonce: nonce++ });
-		// Handled below by `Promise.all`; until then a failure must not go unhandled.
+		// Handled by the caller; until then a failure must not go unhandled.
 		sent.included.catch(() => {});
 		included.push(sent.included);
-		await sent.accepted;
+		await sent.accepted.catch((refusal) => {
+			refusal.included = included.slice(0, -1);
+			throw refusal;
+		});
 	}
-	return Promise.all(included);
+	return included;
 }
 
 /** The pallet error `code` of a pool rejection (`Custom error: <code>`), as `"poq.Name"`. */

@@ -5,10 +5,12 @@ use alloc::vec::Vec;
 /// Highest valid score: `round(10_000 * clamp(x, 0, 1))`.
 pub const MAX_SCORE: u16 = 10_000;
 
-/// The stake-weighted (lower) median: the smallest score at which the stake of the scores at or
-/// below it reaches half of the total stake.
+/// The weighted (lower) median: the smallest score at which the weight of the scores at or below
+/// it reaches half of the total weight.
 ///
-/// Each entry is `(score, stake)`. When every stake is zero the entries count equally. `None` for
+/// Each entry is `(score, weight)`; the pallet weighs a member's scores by the committee seats it
+/// holds (the entries' second field is called `stake` below, as in the simulator's other
+/// rules). When every weight is zero the entries count equally. `None` for
 /// no entries. Ties in score are order-independent, so the result does not depend on the order of
 /// the entries.
 pub fn weighted_median(entries: &[(u16, u128)]) -> Option<u16> {

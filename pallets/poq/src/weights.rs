@@ -77,8 +77,8 @@ macro_rules! weights {
 		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 		fn register_inference_node() -> Weight {
 			// Proof size: measured `13989`, estimated `15764`.
-			// Minimum execution time: 128_982_000 picoseconds.
-			Weight::from_parts(157_394_000, 15764)
+			// Minimum execution time: 138_276_000 picoseconds.
+			Weight::from_parts(197_614_000, 15764)
 				.saturating_add(<$db>::get().reads(5))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -94,8 +94,8 @@ macro_rules! weights {
 		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 		fn register_validator() -> Weight {
 			// Proof size: measured `13866`, estimated `15764`.
-			// Minimum execution time: 121_581_000 picoseconds.
-			Weight::from_parts(138_637_000, 15764)
+			// Minimum execution time: 134_040_000 picoseconds.
+			Weight::from_parts(205_046_000, 15764)
 				.saturating_add(<$db>::get().reads(5))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -105,8 +105,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn unregister() -> Weight {
 			// Proof size: measured `13204`, estimated `15764`.
-			// Minimum execution time: 53_810_000 picoseconds.
-			Weight::from_parts(69_343_000, 15764)
+			// Minimum execution time: 65_057_000 picoseconds.
+			Weight::from_parts(91_866_000, 15764)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(2))
 		}
@@ -120,8 +120,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		fn withdraw_unbonded() -> Weight {
 			// Proof size: measured `594`, estimated `3622`.
-			// Minimum execution time: 61_241_000 picoseconds.
-			Weight::from_parts(65_097_000, 3622)
+			// Minimum execution time: 61_362_000 picoseconds.
+			Weight::from_parts(90_535_000, 3622)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -135,8 +135,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn bond_extra() -> Weight {
 			// Proof size: measured `14065`, estimated `15764`.
-			// Minimum execution time: 121_191_000 picoseconds.
-			Weight::from_parts(149_182_000, 15764)
+			// Minimum execution time: 129_463_000 picoseconds.
+			Weight::from_parts(168_631_000, 15764)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -146,8 +146,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn resume() -> Weight {
 			// Proof size: measured `13288`, estimated `15764`.
-			// Minimum execution time: 72_829_000 picoseconds.
-			Weight::from_parts(89_693_000, 15764)
+			// Minimum execution time: 81_672_000 picoseconds.
+			Weight::from_parts(103_835_000, 15764)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -164,36 +164,34 @@ macro_rules! weights {
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Prompts` (r:0 w:1)
 		/// Proof: `Poq::Prompts` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 		/// The range of component `p` is `[1, 4096]`.
-		fn submit_request(p: u32, ) -> Weight {
+		fn submit_request(_p: u32, ) -> Weight {
 			// Proof size: measured `13820`, estimated `19863`.
-			// Minimum execution time: 148_881_000 picoseconds.
-			Weight::from_parts(182_207_674, 19863)
-				// Standard error: 550
-				.saturating_add(Weight::from_parts(66, 0).saturating_mul(p.into()))
+			// Minimum execution time: 175_311_000 picoseconds.
+			Weight::from_parts(243_671_372, 19863)
 				.saturating_add(<$db>::get().reads(7))
 				.saturating_add(<$db>::get().writes(7))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:2 w:2)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn commit_response() -> Weight {
 			// Proof size: measured `440`, estimated `38736`.
-			// Minimum execution time: 65_888_000 picoseconds.
-			Weight::from_parts(87_960_000, 38736)
+			// Minimum execution time: 67_791_000 picoseconds.
+			Weight::from_parts(90_715_000, 38736)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(3))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:2 w:2)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Outputs` (r:0 w:1)
@@ -201,34 +199,34 @@ macro_rules! weights {
 		/// The range of component `o` is `[0, 8192]`.
 		fn reveal_response(o: u32, ) -> Weight {
 			// Proof size: measured `573`, estimated `38736`.
-			// Minimum execution time: 74_380_000 picoseconds.
-			Weight::from_parts(113_799_953, 38736)
-				// Standard error: 259
-				.saturating_add(Weight::from_parts(211, 0).saturating_mul(o.into()))
+			// Minimum execution time: 74_842_000 picoseconds.
+			Weight::from_parts(114_702_603, 38736)
+				// Standard error: 277
+				.saturating_add(Weight::from_parts(1_367, 0).saturating_mul(o.into()))
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(4))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn commit_scores() -> Weight {
-			// Proof size: measured `1031`, estimated `19863`.
-			// Minimum execution time: 72_118_000 picoseconds.
-			Weight::from_parts(90_564_000, 19863)
+			// Proof size: measured `1671`, estimated `19863`.
+			// Minimum execution time: 86_419_000 picoseconds.
+			Weight::from_parts(114_791_000, 19863)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(2))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
 		fn reveal_scores() -> Weight {
-			// Proof size: measured `956`, estimated `4306`.
-			// Minimum execution time: 62_222_000 picoseconds.
-			Weight::from_parts(90_425_000, 4306)
+			// Proof size: measured `1646`, estimated `5016`.
+			// Minimum execution time: 84_045_000 picoseconds.
+			Weight::from_parts(108_151_000, 5016)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(1))
 		}
@@ -243,9 +241,9 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:2 w:2)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		fn set_operator() -> Weight {
-			// Proof size: measured `3193`, estimated `6196`.
-			// Minimum execution time: 150_004_000 picoseconds.
-			Weight::from_parts(180_188_000, 6196)
+			// Proof size: measured `3046`, estimated `6196`.
+			// Minimum execution time: 164_936_000 picoseconds.
+			Weight::from_parts(206_608_000, 6196)
 				.saturating_add(<$db>::get().reads(7))
 				.saturating_add(<$db>::get().writes(5))
 		}
@@ -257,8 +255,8 @@ macro_rules! weights {
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		fn release_operator() -> Weight {
 			// Proof size: measured `959`, estimated `3593`.
-			// Minimum execution time: 62_663_000 picoseconds.
-			Weight::from_parts(77_746_000, 3593)
+			// Minimum execution time: 57_686_000 picoseconds.
+			Weight::from_parts(72_548_000, 3593)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -266,8 +264,8 @@ macro_rules! weights {
 		/// Proof: `Poq::ModelChange` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		fn set_quality_model() -> Weight {
 			// Proof size: measured `0`, estimated `0`.
-			// Minimum execution time: 6_449_000 picoseconds.
-			Weight::from_parts(9_815_000, 0)
+			// Minimum execution time: 6_600_000 picoseconds.
+			Weight::from_parts(7_461_000, 0)
 				.saturating_add(<$db>::get().writes(1))
 		}
 		/// Storage: `Poq::ModelChange` (r:1 w:1)
@@ -276,8 +274,8 @@ macro_rules! weights {
 		/// Proof: `Poq::QualityModel` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 		fn apply_model_change() -> Weight {
 			// Proof size: measured `145`, estimated `1521`.
-			// Minimum execution time: 6_240_000 picoseconds.
-			Weight::from_parts(11_357_000, 1521)
+			// Minimum execution time: 6_349_000 picoseconds.
+			Weight::from_parts(7_141_000, 1521)
 				.saturating_add(<$db>::get().reads(1))
 				.saturating_add(<$db>::get().writes(2))
 		}
@@ -289,12 +287,12 @@ macro_rules! weights {
 		/// Proof: `Poq::PruneCursor` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 		fn on_initialize_base() -> Weight {
 			// Proof size: measured `112`, estimated `19863`.
-			// Minimum execution time: 5_709_000 picoseconds.
-			Weight::from_parts(8_142_000, 19863)
+			// Minimum execution time: 5_769_000 picoseconds.
+			Weight::from_parts(6_520_000, 19863)
 				.saturating_add(<$db>::get().reads(3))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::EpochRandomness` (r:1 w:0)
 		/// Proof: `RelayRandomness::EpochRandomness` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::BlockRandomness` (r:1 w:0)
@@ -307,41 +305,41 @@ macro_rules! weights {
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn draw_nodes() -> Weight {
 			// Proof size: measured `14639`, estimated `19863`.
-			// Minimum execution time: 113_208_000 picoseconds.
-			Weight::from_parts(165_947_000, 19863)
+			// Minimum execution time: 99_919_000 picoseconds.
+			Weight::from_parts(114_561_000, 19863)
 				.saturating_add(<$db>::get().reads(8))
 				.saturating_add(<$db>::get().writes(5))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Redraws` (r:1 w:0)
-		/// Proof: `Poq::Redraws` (`max_values`: None, `max_size`: Some(341), added: 2816, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Redraws` (`max_values`: None, `max_size`: Some(981), added: 3456, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::EpochRandomness` (r:1 w:0)
 		/// Proof: `RelayRandomness::EpochRandomness` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::BlockRandomness` (r:1 w:0)
 		/// Proof: `RelayRandomness::BlockRandomness` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Pools` (r:1 w:0)
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Participants` (r:5 w:5)
+		/// Storage: `Poq::Participants` (r:15 w:15)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::QualityModel` (r:1 w:0)
 		/// Proof: `Poq::QualityModel` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn draw_committee() -> Weight {
-			// Proof size: measured `15987`, estimated `19863`.
-			// Minimum execution time: 149_273_000 picoseconds.
-			Weight::from_parts(217_174_000, 19863)
-				.saturating_add(<$db>::get().reads(12))
-				.saturating_add(<$db>::get().writes(7))
+			// Proof size: measured `19876`, estimated `39285`.
+			// Minimum execution time: 335_950_000 picoseconds.
+			Weight::from_parts(390_822_000, 39285)
+				.saturating_add(<$db>::get().reads(22))
+				.saturating_add(<$db>::get().writes(17))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Participants` (r:8 w:8)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Participants` (r:18 w:18)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:3 w:3)
 		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-		/// Storage: `System::Account` (r:9 w:9)
+		/// Storage: `System::Account` (r:19 w:19)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Pools` (r:2 w:2)
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
@@ -350,7 +348,7 @@ macro_rules! weights {
 		/// Storage: `Poq::CounterForRequests` (r:1 w:1)
 		/// Proof: `Poq::CounterForRequests` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Redraws` (r:0 w:1)
-		/// Proof: `Poq::Redraws` (`max_values`: None, `max_size`: Some(341), added: 2816, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Redraws` (`max_values`: None, `max_size`: Some(981), added: 3456, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Outputs` (r:0 w:2)
 		/// Proof: `Poq::Outputs` (`max_values`: None, `max_size`: Some(8258), added: 10733, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::PruneQueue` (r:0 w:1)
@@ -358,45 +356,45 @@ macro_rules! weights {
 		/// Storage: `Poq::Prompts` (r:0 w:1)
 		/// Proof: `Poq::Prompts` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Outcomes` (r:0 w:1)
-		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(1263), added: 3738, mode: `MaxEncodedLen`)
 		fn end_reveal_window() -> Weight {
-			// Proof size: measured `34353`, estimated `30538`.
-			// Minimum execution time: 677_589_000 picoseconds.
-			Weight::from_parts(1_046_148_000, 30538)
-				.saturating_add(<$db>::get().reads(25))
-				.saturating_add(<$db>::get().writes(31))
+			// Proof size: measured `43396`, estimated `50447`.
+			// Minimum execution time: 1_300_787_000 picoseconds.
+			Weight::from_parts(1_488_217_000, 50447)
+				.saturating_add(<$db>::get().reads(45))
+				.saturating_add(<$db>::get().writes(51))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(841), added: 3316, mode: `MaxEncodedLen`)
-		/// Storage: `Poq::Participants` (r:5 w:5)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Participants` (r:15 w:15)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Redraws` (r:1 w:1)
-		/// Proof: `Poq::Redraws` (`max_values`: None, `max_size`: Some(341), added: 2816, mode: `MaxEncodedLen`)
-		/// Storage: `Balances::Holds` (r:4 w:4)
+		/// Proof: `Poq::Redraws` (`max_values`: None, `max_size`: Some(981), added: 3456, mode: `MaxEncodedLen`)
+		/// Storage: `Balances::Holds` (r:14 w:14)
 		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-		/// Storage: `System::Account` (r:4 w:4)
+		/// Storage: `System::Account` (r:14 w:14)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Pools` (r:1 w:1)
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn redraw_committee() -> Weight {
-			// Proof size: measured `20389`, estimated `19863`.
-			// Minimum execution time: 384_693_000 picoseconds.
-			Weight::from_parts(518_853_000, 19863)
-				.saturating_add(<$db>::get().reads(17))
-				.saturating_add(<$db>::get().writes(17))
+			// Proof size: measured `33425`, estimated `39285`.
+			// Minimum execution time: 1_011_407_000 picoseconds.
+			Weight::from_parts(1_123_553_000, 39285)
+				.saturating_add(<$db>::get().reads(47))
+				.saturating_add(<$db>::get().writes(47))
 		}
 		/// Storage: `Poq::PruneCursor` (r:1 w:1)
 		/// Proof: `Poq::PruneCursor` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::PruneQueue` (r:1 w:1)
 		/// Proof: `Poq::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Outcomes` (r:0 w:1)
-		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(613), added: 3088, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(1263), added: 3738, mode: `MaxEncodedLen`)
 		fn prune_outcome() -> Weight {
 			// Proof size: measured `314`, estimated `3493`.
-			// Minimum execution time: 23_535_000 picoseconds.
-			Weight::from_parts(39_679_000, 3493)
+			// Minimum execution time: 22_894_000 picoseconds.
+			Weight::from_parts(31_567_000, 3493)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(3))
 		}

@@ -10,7 +10,10 @@ use crate::{
 	strategy::{clamp_score, collusion_lie, Machine, NodeStrategy, ValidatorStrategy},
 	world::{Node, Validator, World},
 };
-use pallet_poq::consensus::in_consensus;
+use pallet_poq::{
+	consensus::in_consensus,
+	selection::{allot_seats, seed_for},
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -298,9 +301,8 @@ pub struct SplitRow {
 
 /// Stake splitting: with every validator honest, one entity holds each of `shares` of the
 /// validator stake as 1 and as each of `pieces` accounts of equal bonds, beside the same other
-/// validators, for `config.rounds` requests. A committee seats an account at most once, so a
-/// large stake in one account wins fewer seats than the same stake spread over many; validators
-/// are paid by stake, so each of the many seats pays less.
+/// validators, for `config.rounds` requests. Seats follow stake and every seat is paid the
+/// same, so the stake earns the same however it is held.
 pub fn split(
 	config: &Config,
 	qualities: &QualityModel,
@@ -389,9 +391,9 @@ mod tests {
 pub struct GrindRow {
 	/// The coalition's share of the validator stake.
 	pub share: f64,
-	/// Share of committees in which it holds a strict majority of the drawn stake: what it gets
-	/// under protocol v2, where the committee comes from randomness first known after the
-	/// answers are in.
+	/// Share of committees in which it holds a strict majority of the seats: what it gets since
+	/// protocol v2, where the committee comes from randomness first known after the answers
+	/// are in.
 	pub one_draw: f64,
 	/// Share of requests on which at least one of `tries` draws gives it that majority: what a
 	/// last responder that picks its block got under protocol v1.
@@ -404,9 +406,8 @@ pub struct GrindRow {
 /// `shares` of the stake, the committee is drawn `config.rounds` times from fresh randomness; a
 /// grinder that could choose among `tries` draws per request (protocol v1: the last answer drew
 /// the committee from relay randomness already public, in any block of the response window)
-/// captures a request when any of them gives the coalition a strict stake majority.
+/// captures a request when any of them gives the coalition a strict majority of the seats.
 pub fn grind(config: &Config, shares: &[f64], tries: usize) -> Vec<GrindRow> {
-	use pallet_poq::selection::{seed_for, select_weighted};
 	let world = World::new(config, QualityModel::default(), &[]);
 	let weights: Vec<u128> = world.validators.iter().map(|v| v.bond).collect();
 	let total: u128 = weights.iter().sum();
@@ -414,8 +415,8 @@ pub fn grind(config: &Config, shares: &[f64], tries: usize) -> Vec<GrindRow> {
 		.iter()
 		.map(|&share| {
 			// The coalition: the first validators up to `share` of the stake, each an ordinary
-			// account (one account holding it all would sit on fewer committees and rule every
-			// one it sits on).
+			// account (one account holding it all would hold its share of the seats rounded
+			// down or up, and capture nothing below half).
 			let mut held = 0;
 			let members = weights
 				.iter()
@@ -426,15 +427,8 @@ pub fn grind(config: &Config, shares: &[f64], tries: usize) -> Vec<GrindRow> {
 				.count();
 			let captured = |request: u64, attempt: u64| {
 				let random = [config.seed, request, attempt].map(u64::to_le_bytes).concat();
-				let committee = select_weighted(
-					seed_for(&random, b"grind", request),
-					&weights,
-					config.committee,
-				);
-				let drawn: u128 = committee.iter().map(|&i| weights[i]).sum();
-				let ours: u128 =
-					committee.iter().filter(|&&i| i < members).map(|&i| weights[i]).sum();
-				2 * ours > drawn
+				let seed = seed_for(&random, b"grind", request);
+				holds_majority(&allot_seats(seed, &weights, config.committee as u32), members)
 			};
 			let rounds = config.rounds;
 			let one = (0..rounds).filter(|&r| captured(r, 0)).count();
@@ -510,4 +504,106 @@ pub fn slots(prices: &SlotPrices, shares: &[f64]) -> Vec<SlotRow> {
 			}
 		})
 		.collect()
+}
+
+/// Whether the accounts below `coalition` hold a strict majority of the seats of `seated`.
+fn holds_majority(seated: &[(usize, u32)], coalition: usize) -> bool {
+	let total: u32 = seated.iter().map(|(_, seats)| seats).sum();
+	let ours: u32 = seated.iter().filter(|(i, _)| *i < coalition).map(|(_, seats)| seats).sum();
+	2 * ours > total
+}
+
+/// How often a coalition holds a strict majority of a committee's seats.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaptureRow {
+	/// Seats of the committee.
+	pub seats: u32,
+	/// The coalition's share of the validator stake.
+	pub share: f64,
+	/// Share of committees it captures holding its stake in one account.
+	pub whole: f64,
+	/// Share it captures with its stake split over accounts as large as an honest validator's:
+	/// each then falls on a seat nearly independently of the others, the coalition's best.
+	pub split: f64,
+	/// The binomial tail: the share a coalition captures if every seat is an independent draw
+	/// by stake, what `split` tends to as accounts get small.
+	pub binomial: f64,
+}
+
+/// The capture curve of the pallet's seat draw ([`allot_seats`]): for each committee of
+/// `sizes` seats and each coalition of `shares` of the stake, beside `config.validators` honest
+/// validators of equal bonds, the share of `config.rounds` committees in which the coalition
+/// holds a strict majority of the seats, its stake in one account and split.
+pub fn capture(config: &Config, sizes: &[u32], shares: &[f64]) -> Vec<CaptureRow> {
+	let honest = vec![config.bond; config.validators];
+	let mut rows = Vec::new();
+	for &seats in sizes {
+		for &share in shares {
+			let stake = config.bond as f64 * config.validators as f64 * share / (1.0 - share);
+			let accounts = (stake / config.bond as f64).round().max(1.0) as usize;
+			let captured = |coalition: &[u128]| {
+				let weights = [coalition, &honest].concat();
+				let captures = (0..config.rounds)
+					.filter(|&round| {
+						let random = [config.seed, round].map(u64::to_le_bytes).concat();
+						let seed = seed_for(&random, b"capture", round);
+						holds_majority(&allot_seats(seed, &weights, seats), coalition.len())
+					})
+					.count();
+				captures as f64 / config.rounds.max(1) as f64
+			};
+			rows.push(CaptureRow {
+				seats,
+				share,
+				whole: captured(&[stake as u128]),
+				split: captured(&vec![(stake / accounts as f64) as u128; accounts]),
+				binomial: binomial_majority(seats, share),
+			});
+		}
+	}
+	rows
+}
+
+/// The probability that more than half of `seats` independent draws land on a share `p`.
+pub fn binomial_majority(seats: u32, p: f64) -> f64 {
+	let n = f64::from(seats);
+	let mut total = 0.0;
+	for k in seats / 2 + 1..=seats {
+		let k = f64::from(k);
+		// ln C(n, k) by the log-gamma-free product, exact enough for n in the hundreds.
+		let ln_choose: f64 =
+			(1..=k as u32).map(|i| ((n - k + f64::from(i)) / f64::from(i)).ln()).sum();
+		total += (ln_choose + k * p.ln() + (n - k) * (1.0 - p).ln()).exp();
+	}
+	total
+}
+
+#[cfg(test)]
+mod capture_tests {
+	use super::*;
+
+	#[test]
+	fn the_binomial_tail_matches_the_issue() {
+		// A third of the stake: 21 % of committees of 5, 1.35 % of 41; a fifth: 5.8 % of 5.
+		assert!((binomial_majority(5, 1.0 / 3.0) - 0.2099).abs() < 1e-4);
+		assert!((binomial_majority(41, 1.0 / 3.0) - 0.0135).abs() < 1e-4);
+		assert!((binomial_majority(5, 0.2) - 0.0579).abs() < 1e-4);
+		assert!((binomial_majority(15, 0.2) - 0.0042).abs() < 1e-4);
+	}
+
+	#[test]
+	fn a_stake_held_whole_captures_nothing_below_half_and_split_no_more_than_binomial() {
+		let config = Config { rounds: 2_000, ..Config::default() };
+		for row in capture(&config, &[5, 15], &[0.2, 1.0 / 3.0, 0.4]) {
+			// Held whole it holds its share of the seats rounded down or up: 2 of 5 at most,
+			// 7 of 15 at most.
+			assert_eq!(row.whole, 0.0, "{row:?}");
+			// Split, each seat is nearly an independent draw: about the binomial tail, never
+			// clearly above it.
+			assert!(row.split <= row.binomial + 0.02, "{row:?}");
+			if row.binomial > 0.05 {
+				assert!(row.split > row.binomial / 2.0, "{row:?}");
+			}
+		}
+	}
 }

@@ -40,6 +40,10 @@ enum Command {
 	/// draw (protocol v2) and with the best of ten (a grinding last responder under v1):
 	/// grind.csv (not part of `all`).
 	Grind,
+	/// The capture curve: how often a coalition of 10 to 45 % of the validator stake holds a
+	/// majority of a committee's seats, held whole and split, for committees of 5 to 51 seats:
+	/// capture.csv (not part of `all`).
+	Capture,
 	/// How often an honest validator scoring with another model than its committee (a model
 	/// change under a live request) is in consensus: model_switch.csv (not part of `all`).
 	ModelSwitch,
@@ -96,6 +100,12 @@ fn run(cli: &Cli) -> Result<(), String> {
 	if cli.command == Command::Grind {
 		let rows = experiment::grind(config, &[0.1, 0.2, 0.3, 0.4], 10);
 		write(&cli.out, "grind.csv", &report::grind_table(&rows))?;
+	}
+	if cli.command == Command::Capture {
+		let sizes = [5, 11, 15, 21, 31, 41, 51];
+		let rows =
+			experiment::capture(config, &sizes, &[0.1, 0.2, 0.25, 0.3, 1.0 / 3.0, 0.4, 0.45]);
+		write(&cli.out, "capture.csv", &report::capture_table(&rows))?;
 	}
 	if cli.command == Command::Slots {
 		let shares = [0.1, 0.25, 0.5, 0.75, 0.9];

@@ -6,7 +6,8 @@
 use crate::{
 	aggregate::Aggregator,
 	experiment::{
-		AttackRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow, SlotRow, SplitRow,
+		AttackRow, CaptureRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow, SlotRow,
+		SplitRow,
 	},
 };
 
@@ -173,6 +174,25 @@ pub fn grind_table(rows: &[GrindRow]) -> Table {
 					fixed(row.one_draw, 4),
 					fixed(row.best_of, 4),
 					row.tries.to_string(),
+				]
+			})
+			.collect(),
+	}
+}
+
+/// The capture curve as a table.
+pub fn capture_table(rows: &[CaptureRow]) -> Table {
+	Table {
+		header: columns(&["seats", "share", "whole", "split", "binomial"]),
+		rows: rows
+			.iter()
+			.map(|row| {
+				vec![
+					row.seats.to_string(),
+					fixed(row.share, 3),
+					fixed(row.whole, 4),
+					fixed(row.split, 4),
+					fixed(row.binomial, 4),
 				]
 			})
 			.collect(),

@@ -9,7 +9,7 @@ use crate::{
 };
 use pallet_poq::{
 	consensus::consensus_scores,
-	selection::{seed_for, select_weighted},
+	selection::{allot_seats, seed_for, select_weighted},
 	settlement::{
 		passed_over, pay_unvouched, settle, wants_redraw, MemberReport, Params, Plan, Verdict,
 	},
@@ -73,8 +73,8 @@ pub struct Round {
 	pub responses: Vec<Response>,
 	/// The committee, as indices into [`World::validators`], in draw order.
 	pub committee: Vec<usize>,
-	/// Each member's stake when drawn.
-	pub stakes: Vec<u128>,
+	/// The seats each member holds, drawn in proportion to stake: its votes.
+	pub seats: Vec<u32>,
 	/// Each member's revealed scores; `None` when it did not reveal (or, absent, never
 	/// committed).
 	pub reveals: Vec<Option<Vec<u16>>>,
@@ -83,23 +83,23 @@ pub struct Round {
 	/// The pallet's settlement of the request.
 	pub plan: Plan,
 	/// The committees that failed before `committee` (no consensus stood on revealed answers)
-	/// and were drawn again, with their settlement: penalties only.
-	pub failed: Vec<(Vec<usize>, Plan)>,
+	/// and were drawn again, with their seats and settlement: penalties only.
+	pub failed: Vec<(Vec<usize>, Vec<u32>, Plan)>,
 }
 
 impl Round {
-	/// The reveals with their stakes, as the pallet feeds them to consensus.
+	/// The reveals with their seats, as the pallet feeds them to consensus.
 	pub fn revealed(&self) -> Vec<(&[u16], u128)> {
-		revealed(&self.reveals, &self.stakes)
+		revealed(&self.reveals, &self.seats)
 	}
 }
 
-/// The members who revealed, with their stakes.
-fn revealed<'a>(reveals: &'a [Option<Vec<u16>>], stakes: &[u128]) -> Vec<(&'a [u16], u128)> {
+/// The members who revealed, with their seats.
+fn revealed<'a>(reveals: &'a [Option<Vec<u16>>], seats: &[u32]) -> Vec<(&'a [u16], u128)> {
 	reveals
 		.iter()
-		.zip(stakes)
-		.filter_map(|(reveal, stake)| reveal.as_deref().map(|scores| (scores, *stake)))
+		.zip(seats)
+		.filter_map(|(reveal, seats)| reveal.as_deref().map(|scores| (scores, u128::from(*seats))))
 		.collect()
 }
 
@@ -241,7 +241,7 @@ impl World {
 		let mut excluded: Vec<usize> = Vec::new();
 		let mut failed = Vec::new();
 		let mut attempt = 0;
-		let (committee, stakes, reveals, consensus, plan) = loop {
+		let (committee, seats, reveals, consensus, plan) = loop {
 			let weights: Vec<u128> = self
 				.validators
 				.iter()
@@ -252,9 +252,12 @@ impl World {
 			// randomness its own failure was followed by.
 			let randomness = [&self.randomness[..], &(attempt as u64).to_le_bytes()].concat();
 			let random = if attempt == 0 { &self.randomness[..] } else { &randomness[..] };
-			let committee =
-				select_weighted(seed_for(random, COMMITTEE_TAG, id), &weights, self.committee_size);
-			let stakes: Vec<u128> = committee.iter().map(|&v| weights[v]).collect();
+			let seated = allot_seats(
+				seed_for(random, COMMITTEE_TAG, id),
+				&weights,
+				self.committee_size as u32,
+			);
+			let (committee, seats): (Vec<usize>, Vec<u32>) = seated.into_iter().unzip();
 			let reveals: Vec<Option<Vec<u16>>> = committee
 				.iter()
 				.map(|&v| {
@@ -268,32 +271,32 @@ impl World {
 					)
 				})
 				.collect();
-			let consensus = consensus_scores(&revealed(&reveals, &stakes), responses.len());
+			let consensus = consensus_scores(&revealed(&reveals, &seats), responses.len());
 			let reports: Vec<MemberReport> = reveals
 				.iter()
-				.zip(&stakes)
+				.zip(&seats)
 				.zip(&committee)
-				.map(|((reveal, bond), &v)| MemberReport {
+				.map(|((reveal, seats), &v)| MemberReport {
 					committed: self.validators[v].strategy.commits(),
 					reveal: reveal.as_deref(),
-					bond: *bond,
-					stake: *bond,
+					bond: weights[v],
+					seats: *seats,
 				})
 				.collect();
 			let mut plan = settle(self.fee, &consensus, &reports, &self.params);
 			if wants_redraw(&plan, responses.len()) && attempt < self.redraws {
 				excluded.extend(passed_over(&plan).map(|index| committee[index]));
-				failed.push((committee, plan));
+				failed.push((committee, seats, plan));
 				attempt += 1;
 				continue;
 			}
 			pay_unvouched(&mut plan, self.fee, responses.len(), &self.params);
-			break (committee, stakes, reveals, consensus, plan);
+			break (committee, seats, reveals, consensus, plan);
 		};
-		for (committee, plan) in &failed {
-			self.book_committee(committee, plan);
+		for (committee, seats, plan) in &failed {
+			self.book_committee(committee, seats, plan);
 		}
-		let round = Round { responses, committee, stakes, reveals, consensus, plan, failed };
+		let round = Round { responses, committee, seats, reveals, consensus, plan, failed };
 		self.book(&drawn, &revealing, &round);
 		round
 	}
@@ -314,17 +317,18 @@ impl World {
 			node.paid += paid;
 			node.paid_seats += u64::from(paid > 0);
 		}
-		self.book_committee(&round.committee, &round.plan);
+		self.book_committee(&round.committee, &round.seats, &round.plan);
 	}
 
 	/// Credits the payouts and debits the penalties of one committee's `plan`.
-	fn book_committee(&mut self, committee: &[usize], plan: &Plan) {
+	fn book_committee(&mut self, committee: &[usize], seats: &[u32], plan: &Plan) {
 		for (k, &v) in committee.iter().enumerate() {
 			let validator = &mut self.validators[v];
 			let penalty = plan.penalties[k];
-			validator.seats += 1;
+			let held = u64::from(seats[k]);
+			validator.seats += held;
 			validator.paid += plan.validator_payouts[k];
-			validator.paid_seats += u64::from(plan.verdicts[k] == Verdict::InConsensus);
+			validator.paid_seats += held * u64::from(plan.verdicts[k] == Verdict::InConsensus);
 			validator.slashed += penalty;
 			if self.slash_bonds {
 				validator.bond -= penalty;
@@ -374,7 +378,7 @@ mod tests {
 			paid += round.plan.paid();
 			slashed += round.plan.slashed();
 			// A failed committee pays nobody and penalises the members who stayed away.
-			for (committee, plan) in &round.failed {
+			for (committee, _, plan) in &round.failed {
 				assert_eq!((plan.paid(), plan.finalized), (0, false));
 				assert!(committee.iter().all(|v| !round.committee.contains(v)
 					|| plan.verdicts[committee.iter().position(|w| w == v).unwrap()]
@@ -395,16 +399,17 @@ mod tests {
 	fn a_committee_left_by_its_heaviest_member_is_drawn_again_without_it() {
 		let config = Config { validators: 10, ..Config::default() };
 		let mut world = World::new(&config, QualityModel::default(), &[]);
-		// One absent account with as much stake as the nine others together.
+		// One absent account with 60 % of the stake: three of the five seats of every committee.
 		world.validators[0].strategy = ValidatorStrategy::Absent;
-		world.validators[0].bond = world.validators[1..].iter().map(|v| v.bond).sum();
+		world.validators[0].bond =
+			world.validators[1..].iter().map(|v| v.bond).sum::<u128>() * 3 / 2;
 		world.slash_bonds = false;
 		let (mut redrawn, mut unpaid) = (0, 0);
 		for _ in 0..300 {
 			let round = world.play();
 			redrawn += usize::from(!round.failed.is_empty());
 			unpaid += usize::from(!round.plan.finalized);
-			for (committee, _) in &round.failed {
+			for (committee, _, _) in &round.failed {
 				assert!(committee.contains(&0));
 				assert!(!round.committee.contains(&0), "the absent member is passed over");
 			}

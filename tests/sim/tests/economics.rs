@@ -88,17 +88,19 @@ fn a_copying_node_loses_its_penalty_on_every_seat() {
 	assert!(row(&rows, "node", "honest").per_seat > row(&rows, "node", "lazy").per_seat);
 }
 
-/// Stake splitting does not pay: a committee seats an account once, so a fifth of the stake in
-/// four accounts wins more seats than in one, but validators are paid by stake, and the small
-/// accounts' seats pay less than the large one's seat, more than the extra seats make up.
+/// Stake splitting neither wins seats nor pays: seats follow stake and every seat is paid the
+/// same, so 5 % or a fifth of the stake in four accounts holds and earns what it does in one
+/// (under v2 one account was seated at most once and paid by stake, and held fewer seats than
+/// four; with equal pay per seat splitting paid 1.45 times as much).
 #[test]
-fn splitting_a_stake_wins_seats_but_does_not_pay() {
-	let config = Config { rounds: 2_000, ..config() };
+fn splitting_a_stake_neither_wins_seats_nor_pays() {
+	let config = Config { rounds: 4_000, ..config() };
 	let rows = split(&config, &config.qualities().unwrap(), &[0.05, 0.2], &[1, 4]);
 	for pair in rows.chunks(2) {
 		let (whole, split) = (&pair[0], &pair[1]);
-		assert!(split.seats_per_round > whole.seats_per_round, "{whole:?} vs {split:?}");
-		assert!(split.vs_whole < 1.0, "{split:?}");
+		let seats = split.seats_per_round / whole.seats_per_round;
+		assert!((seats - 1.0).abs() < 0.06, "{whole:?} vs {split:?}");
+		assert!((split.vs_whole - 1.0).abs() < 0.08, "{split:?}");
 	}
 }
 
@@ -227,7 +229,10 @@ fn a_lazy_constant_never_profits_at_any_fee() {
 	let max_fee = Config::default().bond * 2;
 	for fee in [10, 1_000, 10_000, max_fee] {
 		let (lazy, honest) = lazy(fee, 50);
-		assert!(lazy < 0.0 && honest > 0.0, "fee {fee}: lazy {lazy}, honest {honest}");
+		assert!(lazy < 0.0 && honest >= 0.0, "fee {fee}: lazy {lazy}, honest {honest}");
+		// At fee 10 the validators' pot is 2 units, less than one per seat: it goes back to the
+		// client as rounding dust, and honest members earn nothing there, nor lose anything.
+		assert!(honest > 0.0 || fee < 100, "fee {fee}: honest {honest}");
 	}
 	let (fixed, _) = lazy(max_fee, 0);
 	assert!(fixed > 0.0, "with a fixed penalty laziness pays at a high fee: {fixed}");

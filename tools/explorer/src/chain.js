@@ -126,7 +126,7 @@ async function storedRequest(at, id) {
 	return {
 		prompt,
 		answers: responders.map((node, i) => ({ node, output: option(outputs[i], text) })),
-		stakes: Object.fromEntries(request.committee.map((m) => [m.who.toString(), m.stake.toBigInt()])),
+		seats: Object.fromEntries(request.committee.map((m) => [m.who.toString(), m.seats.toNumber()])),
 		model: option(request.model, hex),
 	};
 }

@@ -106,7 +106,7 @@ function answersView(ctx, r) {
 }
 
 function committeeView(ctx, r) {
-	const stakes = r.details?.stakes ?? {};
+	const seats = r.details?.seats ?? {};
 	if (r.outcome) {
 		if (!r.outcome.committee.length) return h("p", { class: "hint" }, "No committee was drawn.");
 		const consensus = consensusOf(r.outcome);
@@ -116,7 +116,7 @@ function committeeView(ctx, r) {
 		const answers = (r.details?.answers ?? []).map((a) => shortAddress(a.node, ctx.names));
 		return [
 			table(
-				["validator", "stake", "revealed scores", "mean distance from consensus", "verdict", "paid", "slashed"],
+				["validator", "seats", "revealed scores", "mean distance from consensus", "verdict", "paid", "slashed"],
 				r.outcome.committee.map((m) => {
 					const reveal = r.reveals[m.validator];
 					const deviation = meanDeviation(reveal, consensus);
@@ -124,7 +124,7 @@ function committeeView(ctx, r) {
 						"tr",
 						{ dataset: { validator: m.validator } },
 						h("td", {}, accountLink(ctx, m.validator)),
-						h("td", { class: "num" }, stakes[m.validator] === undefined ? "" : ctx.money(stakes[m.validator])),
+						h("td", { class: "num", dataset: { field: "seats" } }, seats[m.validator] ?? ""),
 						h("td", { class: "num", dataset: { field: "reveal", scores: reveal?.join(",") ?? "" } }, reveal ? reveal.map(formatScore).join(", ") : "–"),
 						h(
 							"td",
@@ -143,10 +143,10 @@ function committeeView(ctx, r) {
 	}
 	if (!r.live.committee.length) return h("p", { class: "hint" }, "The committee is drawn once the answers are revealed.");
 	return table(
-		["validator", "stake", "committed", "revealed scores"],
+		["validator", "seats", "committed", "revealed scores"],
 		r.live.committee.map((seat) => [
 			accountLink(ctx, seat.who),
-			stakes[seat.who] === undefined ? "" : ctx.money(stakes[seat.who]),
+			seats[seat.who] ?? "",
 			seat.committed ? "yes" : "no",
 			seat.revealed ? (r.reveals[seat.who]?.map(formatScore).join(", ") ?? "yes") : "no",
 		]),
