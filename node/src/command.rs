@@ -154,7 +154,14 @@ pub fn run() -> sc_cli::Result<()> {
 			}
 		},
 		None => {
-			let runner = cli.create_runner(&cli.run.normalize())?;
+			let mut run = cli.run.normalize();
+			// The fork-aware pool of this polkadot-sdk release drops transactions it accepted
+			// when many senders flood it (`docs/DESIGN.md`, "Transaction pool"); the single-state
+			// pool lands them all. It is the default here; an explicit `--pool-type` still wins.
+			if !std::env::args().any(|arg| arg.starts_with("--pool-type")) {
+				run.base.pool_config.pool_type = sc_cli::TransactionPoolType::SingleState;
+			}
+			let runner = cli.create_runner(&run)?;
 			let poq = cli.poq.clone();
 			if cli.run.base.shared_params.is_dev() {
 				let seal = cli.dev.seal_mode();

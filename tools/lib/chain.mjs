@@ -35,14 +35,23 @@ export async function sendAll(api, txs, signer, options = {}) {
  */
 export async function sendEach(api, txs, signer, options = {}) {
 	let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
-	const { header, mortalLength } = await api.derive.tx.signingInfo(signer.address, nonce, options.era);
-	// An `ExtrinsicEra` and its block, given, spare `signAndSend` its own lookup.
-	const era = header && {
-		blockHash: header.hash,
-		era: api.createType("ExtrinsicEra", { current: header.number, period: options.era || mortalLength }),
+	// The checkpoint's `ExtrinsicEra` and block, given, spare `signAndSend` its own lookup. A
+	// mortal checkpoint is renewed once half its era has passed, so that a long run of
+	// transactions is never refused as signed against an "ancient birth block".
+	let era;
+	let renewAt = Infinity;
+	const checkpoint = async () => {
+		const { header, mortalLength } = await api.derive.tx.signingInfo(signer.address, nonce, options.era);
+		if (!header) return;
+		const period = options.era || mortalLength;
+		era = { blockHash: header.hash, era: api.createType("ExtrinsicEra", { current: header.number, period }) };
+		renewAt = header.number.toNumber() + Math.floor(period / 2);
 	};
+	await checkpoint();
 	const included = [];
-	for (const tx of txs) {
+	for (const [i, tx] of txs.entries()) {
+		// Looked up every 64 transactions: per transaction, the lookup costs more than the pool.
+		if (i % 64 === 63 && (await api.rpc.chain.getHeader()).number.toNumber() >= renewAt) await checkpoint();
 		const sent = submit(api, tx, signer, { ...options, ...era, nonce: nonce++ });
 		// Handled by the caller; until then a failure must not go unhandled.
 		sent.included.catch(() => {});

@@ -23,31 +23,31 @@ fn consensus_and_settlement(c: &mut Criterion) {
 	group.warm_up_time(std::time::Duration::from_secs(1));
 	group.measurement_time(std::time::Duration::from_secs(3));
 	for size in [5usize, 10, 20, 50, 100] {
-		// Near-agreeing reveals with a few liars and unequal stakes, so the median has real
+		// Near-agreeing reveals with a few liars and unequal seats, so the median has real
 		// sorting and settlement both pays and slashes.
 		let mut rng = ChaCha8Rng::seed_from_u64(size as u64);
 		let truth: Vec<u16> = (0..RESPONSES).map(|_| rng.random_range(2_000..=9_000)).collect();
-		let reveals: Vec<(Vec<u16>, u128)> = (0..size)
+		let reveals: Vec<(Vec<u16>, u32)> = (0..size)
 			.map(|member| {
 				let scores = match member % 5 {
 					4 => vec![0; RESPONSES],
 					_ => truth.iter().map(|q| q + rng.random_range(0..=6)).collect(),
 				};
-				(scores, rng.random_range(10_000..100_000))
+				(scores, rng.random_range(1..4))
 			})
 			.collect();
 		group.bench_with_input(BenchmarkId::from_parameter(size), &reveals, |b, reveals| {
 			b.iter(|| {
 				let revealed: Vec<(&[u16], u128)> =
-					reveals.iter().map(|(scores, stake)| (scores.as_slice(), *stake)).collect();
+					reveals.iter().map(|(scores, seats)| (scores.as_slice(), u128::from(*seats))).collect();
 				let consensus = consensus_scores(black_box(&revealed), RESPONSES);
 				let members: Vec<MemberReport> = reveals
 					.iter()
-					.map(|(scores, stake)| MemberReport {
+					.map(|(scores, seats)| MemberReport {
 						committed: true,
 						reveal: Some(scores),
-						bond: *stake,
-						stake: *stake,
+						bond: config.bond,
+						seats: *seats,
 					})
 					.collect();
 				settle(black_box(config.fee), &consensus, &members, &params)
