@@ -5,8 +5,11 @@
 // non-zero when an accepted transaction was lost in silence.
 //
 //   node scripts/flood.mjs [--requests 2000] [--accounts 1] [--block-time 1000] [--era 64]
+//                          [--window 16] [--pool-type fork-aware]
 //
-// `--era 0` signs immortal transactions; the default is @polkadot/api's mortal era.
+// `--era 0` signs immortal transactions; the default is @polkadot/api's mortal era. `--window`
+// is how many of an account's transactions may wait for the pool at once. `--pool-type` goes to
+// the node (its default is the single-state pool: `docs/DESIGN.md`, "Transaction pool").
 
 import { parseArgs } from "node:util";
 import { UNIT, devAccounts, fundedAccount, startNode } from "../tests/e2e/harness.mjs";
@@ -18,10 +21,13 @@ const { values: args } = parseArgs({
 		accounts: { type: "string", default: "1" },
 		"block-time": { type: "string", default: "1000" },
 		era: { type: "string" },
+		window: { type: "string", default: "16" },
+		"pool-type": { type: "string" },
 	},
 });
 
-const node = await startNode({ blockTimeMs: Number(args["block-time"]) });
+const poolType = args["pool-type"] ? ["--pool-type", args["pool-type"]] : [];
+const node = await startNode({ blockTimeMs: Number(args["block-time"]), args: poolType });
 try {
 	const { api } = node;
 	const acc = await devAccounts();
@@ -30,7 +36,8 @@ try {
 	for (let k = 0; signers.length < accounts; k++) signers.push(await fundedAccount(api, acc.Alice, `Flood${k}`, 10_000n * UNIT));
 	const fee = api.consts.poq.minFee.toBigInt();
 	const options = args.era === undefined ? {} : { era: Number(args.era) };
-	const report = await flood(api, signers, Number(args.requests), (i) => api.tx.poq.submitRequest(`What is ${i} plus ${i}?`, fee), { options });
+	const request = (i) => api.tx.poq.submitRequest(`What is ${i} plus ${i}?`, fee);
+	const report = await flood(api, signers, Number(args.requests), request, { options, window: Number(args.window) });
 	console.log(JSON.stringify(report, null, 2));
 	process.exitCode = report.lost === 0 && report.landed === report.accepted ? 0 : 1;
 } finally {

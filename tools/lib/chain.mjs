@@ -31,9 +31,11 @@ export async function sendAll(api, txs, signer, options = {}) {
  * [`sendAll`], resolving as soon as the pool has taken every transaction with one promise per
  * transaction: its `{ block, events }` once in a block, or the error it met (a dispatch error,
  * or the status the pool dropped it with). At the first the pool refuses it throws that
- * refusal, with the promises of those it took before as `included`.
+ * refusal, with the promises of those it took as `included`. With a `window` above 1, that
+ * many are sent before the pool has taken the first of them: faster, and a gap in the nonces
+ * may reach the pool, which holds the later ones as `Future` until it fills.
  */
-export async function sendEach(api, txs, signer, options = {}) {
+export async function sendEach(api, txs, signer, options = {}, window = 1) {
 	let nonce = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
 	// The checkpoint's `ExtrinsicEra` and block, given, spare `signAndSend` its own lookup. A
 	// mortal checkpoint is renewed once half its era has passed, so that a long run of
@@ -48,20 +50,26 @@ export async function sendEach(api, txs, signer, options = {}) {
 		renewAt = header.number.toNumber() + Math.floor(period / 2);
 	};
 	await checkpoint();
-	const included = [];
+	const sent = [];
+	// Waits until the pool has taken `sent[index]`; throws its refusal once every one sent has
+	// been taken or refused, with the taken ones' promises.
+	const taken = (index) =>
+		sent[index].accepted.catch(async (refusal) => {
+			const settled = await Promise.allSettled(sent.map((s) => s.accepted));
+			refusal.included = sent.filter((_, k) => settled[k].status === "fulfilled").map((s) => s.included);
+			throw refusal;
+		});
 	for (const [i, tx] of txs.entries()) {
 		// Looked up every 64 transactions: per transaction, the lookup costs more than the pool.
 		if (i % 64 === 63 && (await api.rpc.chain.getHeader()).number.toNumber() >= renewAt) await checkpoint();
-		const sent = submit(api, tx, signer, { ...options, ...era, nonce: nonce++ });
+		const one = submit(api, tx, signer, { ...options, ...era, nonce: nonce++ });
 		// Handled by the caller; until then a failure must not go unhandled.
-		sent.included.catch(() => {});
-		included.push(sent.included);
-		await sent.accepted.catch((refusal) => {
-			refusal.included = included.slice(0, -1);
-			throw refusal;
-		});
+		one.included.catch(() => {});
+		sent.push(one);
+		if (sent.length >= window) await taken(sent.length - window);
 	}
-	return included;
+	for (let k = Math.max(0, sent.length - window + 1); k < sent.length; k++) await taken(k);
+	return sent.map((s) => s.included);
 }
 
 /** The pallet error `code` of a pool rejection (`Custom error: <code>`), as `"poq.Name"`. */

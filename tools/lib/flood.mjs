@@ -8,19 +8,19 @@ import { sendEach } from "./chain.mjs";
 
 /**
  * Sends `count` transactions, `makeTx(i)` for i in 0..count, spread evenly over `signers`, each
- * signer's in nonce order as its pool takes them, all signers at once. Waits for every accepted
- * one to land or fail, at most `timeoutMs` from the last acceptance. Resolves with
- * `{ accepted, refused, landed, failed, lost, seconds }`: counts of each fate, `failed` and
- * `refused` as `{ reason: count }`.
+ * signer's in nonce order with up to `window` of them not yet taken by the pool, all signers at
+ * once. Waits for every accepted one to land or fail, at most `timeoutMs` from the last
+ * acceptance. Resolves with `{ accepted, refused, landed, failed, lost, seconds }`: counts of
+ * each fate, `failed` and `refused` as `{ reason: count }`.
  */
-export async function flood(api, signers, count, makeTx, { timeoutMs = 300_000, options = {} } = {}) {
+export async function flood(api, signers, count, makeTx, { timeoutMs = 300_000, options = {}, window = 16 } = {}) {
 	const started = Date.now();
 	const shares = signers.map((_, k) => Array.from({ length: Math.ceil((count - k) / signers.length) }, (_, j) => makeTx(k + j * signers.length)));
 	const refused = {};
 	const fates = await Promise.all(
 		signers.map(async (signer, k) => {
 			try {
-				return await sendEach(api, shares[k], signer, options);
+				return await sendEach(api, shares[k], signer, options, window);
 			} catch (refusal) {
 				// The pool refused one: those before it were taken and are watched, the rest of
 				// this signer's are not sent.
