@@ -80,18 +80,22 @@ const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
 	});
 });
 
-// What the work transactions of one request (3 answers, a committee of 5) would cost at the base
-// fee if work were not free, with short answers and with the longest: what `MinFee` is held
-// against. (The client's own `submit_request` pays its fee, prompt included.)
+// What the work transactions of one request (its answers, and a committee whose every seat is a
+// different member: the most it can have) would cost at the base fee if work were not free, with
+// short answers and with the longest: what `MinFee` is held against. (The client's own
+// `submit_request` pays its fee, prompt included.)
 const zero = `0x${"00".repeat(32)}`;
 const txCost = async (tx, times) => (await tx.paymentInfo(acc.Alice)).partialFee.toBigInt() * BigInt(times);
+const nodes = api.consts.poq.nodesPerRequest.toNumber();
+const members = api.consts.poq.committeeSize.toNumber();
+const workTransactions = 2 * (nodes + members);
 const carriedWith = async (answer) =>
 	(
 		await Promise.all([
-			txCost(api.tx.poq.commitResponse(0, zero), 3),
-			txCost(api.tx.poq.revealResponse(0, answer, zero), 3),
-			txCost(api.tx.poq.commitScores(0, zero), 5),
-			txCost(api.tx.poq.revealScores(0, [0, 0, 0], zero), 5),
+			txCost(api.tx.poq.commitResponse(0, zero), nodes),
+			txCost(api.tx.poq.revealResponse(0, answer, zero), nodes),
+			txCost(api.tx.poq.commitScores(0, zero), members),
+			txCost(api.tx.poq.revealScores(0, Array(nodes).fill(0), zero), members),
 		])
 	).reduce((a, b) => a + b, 0n);
 const carried = await carriedWith("x".repeat(32));
@@ -159,7 +163,7 @@ const rows = [
 	["block proof size per settled request", `${(Number(sumProof / BigInt(Math.max(settledInSpan, 1))) / 1024).toFixed(1)} KiB`],
 	["most block weight used in a block", `${(Number(span.reduce((m, b) => (b.refTime > m ? b.refTime : m), 0n)) / 1e9).toFixed(0)} ms of 2000`],
 	[
-		"base fee of one request's 16 work transactions, 32-byte / longest answers, against MinFee",
+		`base fee of one request's ${workTransactions} work transactions, 32-byte / longest answers, against MinFee`,
 		`${(Number(carried) / 1e9).toFixed(1)} / ${(Number(carriedLongest) / 1e9).toFixed(1)} mUNIT, MinFee ${(Number(minFee) / 1e9).toFixed(0)} mUNIT`,
 	],
 	["pairs scored per second (one model call per worker round)", `${(pairs / Math.max(scoringSeconds, 1e-9)).toFixed(0)} (${pairs} pairs in ${scoringSeconds.toFixed(1)} s)`],

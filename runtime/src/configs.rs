@@ -284,9 +284,9 @@ impl pallet_relay_randomness::Config for Runtime {}
 
 parameter_types! {
 	pub const ValidatorShare: Perbill = Perbill::from_percent(20);
-	/// A lie costs half the request's fee when that is more than `Penalty`: a seat pays 4 % of
-	/// it (`ValidatorShare` over five seats), so a lazy member must be in consensus on more than
-	/// 92 % of its seats to profit, at any fee (`docs/economics.md`, weakness 1).
+	/// A lie costs half the request's fee a seat when that is more than `Penalty`: a seat pays
+	/// 1.33 % of it (`ValidatorShare` over fifteen seats), so a lazy member must be in consensus
+	/// on more than 97 % of its seats to profit, at any fee (`docs/economics.md`, weakness 1).
 	pub const PenaltyShare: Perbill = Perbill::from_percent(50);
 	pub const UnvouchedShare: Perbill = Perbill::from_percent(50);
 }
@@ -301,10 +301,10 @@ impl pallet_poq::Config for Runtime {
 	type WeightInfo = pallet_poq::weights::SubstrateWeight<Runtime>;
 	type AuthorityId = pallet_poq::crypto::PoqAuthId;
 	type MinBond = ConstU128<{ 100 * UNIT }>;
-	// What the 16 work transactions of a request with the longest answers would cost at the base
-	// fee (270 mUNIT, `scripts/load.mjs`): work is free, so the fee pays for what it makes the
-	// chain carry.
-	type MinFee = ConstU128<{ 300 * MILLI_UNIT }>;
+	// What the 36 work transactions of a request with the longest answers and a committee whose
+	// every seat is a different member would cost at the base fee (300.4 mUNIT,
+	// `scripts/load.mjs`): work is free, so the fee pays for what it makes the chain carry.
+	type MinFee = ConstU128<{ 310 * MILLI_UNIT }>;
 	// 5 mUNIT on an empty chain, 40 at half of `MaxLiveRequests`, 320 for the last slot:
 	// holding half the slots for an hour costs about 860 UNIT (`docs/economics.md`).
 	type SlotFee = ConstU128<{ 5 * MILLI_UNIT }>;

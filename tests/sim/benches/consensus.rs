@@ -38,8 +38,10 @@ fn consensus_and_settlement(c: &mut Criterion) {
 			.collect();
 		group.bench_with_input(BenchmarkId::from_parameter(size), &reveals, |b, reveals| {
 			b.iter(|| {
-				let revealed: Vec<(&[u16], u128)> =
-					reveals.iter().map(|(scores, seats)| (scores.as_slice(), u128::from(*seats))).collect();
+				let revealed: Vec<(&[u16], u128)> = reveals
+					.iter()
+					.map(|(scores, seats)| (scores.as_slice(), u128::from(*seats)))
+					.collect();
 				let consensus = consensus_scores(black_box(&revealed), RESPONSES);
 				let members: Vec<MemberReport> = reveals
 					.iter()
