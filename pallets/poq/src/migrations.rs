@@ -23,6 +23,28 @@ use frame_support::{
 	weights::Weight,
 };
 
+/// The live requests, in the layout of `R` before a migration, for its `post_upgrade`.
+#[cfg(feature = "try-runtime")]
+fn snapshot<R: codec::Encode>(
+	requests: impl Iterator<Item = (RequestId, R)>,
+) -> alloc::vec::Vec<u8> {
+	use codec::Encode;
+	requests.collect::<alloc::vec::Vec<_>>().encode()
+}
+
+/// The live requests [`snapshot`] took before a migration, once it ran: checks that as many are
+/// live now.
+#[cfg(feature = "try-runtime")]
+fn snapshotted<T: Config, R: codec::Decode>(
+	state: &[u8],
+) -> Result<alloc::vec::Vec<(RequestId, R)>, sp_runtime::TryRuntimeError> {
+	use codec::Decode;
+	let before = <alloc::vec::Vec<(RequestId, R)>>::decode(&mut &state[..])
+		.map_err(|_| "pre-upgrade state does not decode")?;
+	frame_support::ensure!(Requests::<T>::count() == before.len() as u32, "a request was lost");
+	Ok(before)
+}
+
 /// The protocol-v1 layouts of what v2 changed.
 pub mod v0 {
 	use super::*;
@@ -345,19 +367,13 @@ pub mod v2 {
 
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
-			use codec::Encode;
-			let requests: alloc::vec::Vec<(RequestId, v1::RequestOf<T>)> =
-				v1::Requests::<T>::iter().collect();
-			Ok(requests.encode())
+			Ok(snapshot(v1::Requests::<T>::iter()))
 		}
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			use codec::Decode;
 			use frame_support::ensure;
-			let before = <alloc::vec::Vec<(RequestId, v1::RequestOf<T>)>>::decode(&mut &state[..])
-				.map_err(|_| "pre-upgrade state does not decode")?;
-			ensure!(Requests::<T>::count() == before.len() as u32, "a request was lost");
+			let before = snapshotted::<T, v1::RequestOf<T>>(&state)?;
 			let model = QualityModel::<T>::get();
 			for (id, old) in before {
 				let new = Requests::<T>::get(id).ok_or("a request was lost")?;
@@ -431,19 +447,13 @@ pub mod v3 {
 
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
-			use codec::Encode;
-			let requests: alloc::vec::Vec<(RequestId, v2::RequestOf<T>)> =
-				v2::Requests::<T>::iter().collect();
-			Ok(requests.encode())
+			Ok(snapshot(v2::Requests::<T>::iter()))
 		}
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			use codec::Decode;
 			use frame_support::ensure;
-			let before = <alloc::vec::Vec<(RequestId, v2::RequestOf<T>)>>::decode(&mut &state[..])
-				.map_err(|_| "pre-upgrade state does not decode")?;
-			ensure!(Requests::<T>::count() == before.len() as u32, "a request was lost");
+			let before = snapshotted::<T, v2::RequestOf<T>>(&state)?;
 			for (id, old) in before {
 				let new = Requests::<T>::get(id).ok_or("a request was lost")?;
 				ensure!(new == upgrade_request::<T>(old), "a request changed");
