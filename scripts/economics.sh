@@ -39,6 +39,6 @@ for fee in 100 1000 10000 100000; do
 done
 # The capture curve: committees of 5 to 51 seats, coalitions held whole and split.
 "$sim" capture --rounds 20000 --out docs/economics
-for size in 5 11 15 21; do
+for size in 5 11 15 21 31; do
 	"$sim" attack --committee "$size" --rounds 5000 --out "docs/economics/committee-$size"
 done
