@@ -94,7 +94,7 @@ fn a_copying_node_loses_its_penalty_on_every_seat() {
 /// four; with equal pay per seat splitting paid 1.45 times as much).
 #[test]
 fn splitting_a_stake_neither_wins_seats_nor_pays() {
-	let config = Config { rounds: 4_000, ..config() };
+	let config = Config { rounds: 2_000, ..config() };
 	let rows = split(&config, &config.qualities().unwrap(), &[0.05, 0.2], &[1, 4]);
 	for pair in rows.chunks(2) {
 		let (whole, split) = (&pair[0], &pair[1]);
