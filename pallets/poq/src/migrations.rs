@@ -300,7 +300,6 @@ pub mod v2 {
 	use super::*;
 	use codec::{Decode, Encode};
 	use frame_support::{storage_alias, Twox64Concat};
-	use frame_system::pallet_prelude::BlockNumberFor;
 
 	/// A committee member of storage versions 0 to 2: seated once, weighted by its stake.
 	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -314,26 +313,10 @@ pub mod v2 {
 	/// [`Member`] of a runtime.
 	pub type MemberOf<T> = Member<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 
-	/// A storage-version-2 request: its members weighted by stake.
-	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-	pub struct Request<AccountId, Balance, BlockNumber, Member> {
-		pub client: AccountId,
-		pub fee: Balance,
-		pub phase: Phase,
-		pub ends_at: BlockNumber,
-		pub nodes: alloc::vec::Vec<NodeSeat<AccountId>>,
-		pub responders: alloc::vec::Vec<AccountId>,
-		pub committee: alloc::vec::Vec<Member>,
-		pub model: Option<[u8; 32]>,
-	}
-
-	/// [`Request`] of a runtime (the bounded vectors encode as plain ones).
-	pub type RequestOf<T> = Request<
-		<T as frame_system::Config>::AccountId,
-		BalanceOf<T>,
-		BlockNumberFor<T>,
-		MemberOf<T>,
-	>;
+	/// A storage-version-2 request: a version-1 request followed by the model its committee
+	/// scores with (SCALE encodes a pair as the one value after the other, which is the layout
+	/// version 2 added the model in).
+	pub type RequestOf<T> = (v1::RequestOf<T>, Option<[u8; 32]>);
 
 	/// Live requests in the storage-version-2 layout.
 	#[storage_alias]
@@ -351,16 +334,7 @@ pub mod v2 {
 			Requests::<T>::translate::<v1::RequestOf<T>, _>(|_, old| {
 				requests += 1;
 				let drawn = !old.committee.is_empty();
-				Some(Request {
-					client: old.client,
-					fee: old.fee,
-					phase: old.phase,
-					ends_at: old.ends_at,
-					nodes: old.nodes,
-					responders: old.responders,
-					committee: old.committee,
-					model: if drawn { model } else { None },
-				})
+				Some((old, if drawn { model } else { None }))
 			});
 			T::DbWeight::get().reads_writes(requests + 1, requests)
 		}
@@ -376,19 +350,10 @@ pub mod v2 {
 			let before = snapshotted::<T, v1::RequestOf<T>>(&state)?;
 			let model = QualityModel::<T>::get();
 			for (id, old) in before {
-				let new = Requests::<T>::get(id).ok_or("a request was lost")?;
-				ensure!(
-					new.client == old.client
-						&& new.fee == old.fee
-						&& new.phase == old.phase
-						&& new.ends_at == old.ends_at
-						&& new.nodes == old.nodes
-						&& new.responders == old.responders
-						&& new.committee == old.committee,
-					"a request changed"
-				);
+				let (new, new_model) = Requests::<T>::get(id).ok_or("a request was lost")?;
 				let expected = if old.committee.is_empty() { None } else { model };
-				ensure!(new.model == expected, "a request got the wrong model");
+				ensure!(new == old, "a request changed");
+				ensure!(new_model == expected, "a request got the wrong model");
 			}
 			// The pallet's invariants are checked in the current layout, after `MigrateToV3`.
 			Ok(())
@@ -415,7 +380,7 @@ pub mod v3 {
 
 	/// The storage-version-3 request a storage-version-2 one becomes: the same, every member
 	/// with one seat.
-	pub fn upgrade_request<T: Config>(old: v2::RequestOf<T>) -> RequestOf<T> {
+	pub fn upgrade_request<T: Config>((old, model): v2::RequestOf<T>) -> RequestOf<T> {
 		let committee = old.committee.into_iter().map(|member| Member {
 			who: member.who,
 			seats: 1,
@@ -431,7 +396,7 @@ pub mod v3 {
 			nodes: BoundedVec::truncate_from(old.nodes),
 			responders: BoundedVec::truncate_from(old.responders),
 			committee: BoundedVec::truncate_from(committee.collect()),
-			model: old.model,
+			model,
 		}
 	}
 

@@ -181,9 +181,9 @@ fn requests_keep_the_model_in_force_if_their_committee_is_drawn() {
 		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(2));
 		assert_eq!(v2::Requests::<Test>::count(), 2);
 		let before = now.iter().find(|(id, _)| *id == drawn).unwrap().1.clone();
-		let migrated = v2::Requests::<Test>::get(drawn).unwrap();
-		assert_eq!((migrated.model, migrated.committee), (Some(MODEL), members(&before)));
-		assert_eq!(v2::Requests::<Test>::get(waiting).unwrap().model, None);
+		let (migrated, model) = v2::Requests::<Test>::get(drawn).unwrap();
+		assert_eq!((model, migrated.committee), (Some(MODEL), members(&before)));
+		assert_eq!(v2::Requests::<Test>::get(waiting).unwrap().1, None);
 
 		// Version 3 seats each of them once, and they go on as they were.
 		MigrateToV3::<Test>::on_runtime_upgrade();
@@ -212,7 +212,7 @@ fn a_v2_committee_settles_with_one_vote_per_member() {
 			v2_member(id, a, BOND, Some(high)),
 			v2_member(id, b, BOND, None),
 		];
-		let old = v2::Request {
+		let old = v1::Request {
 			client: r.client,
 			fee: r.fee,
 			phase: Phase::Committing,
@@ -220,9 +220,8 @@ fn a_v2_committee_settles_with_one_vote_per_member() {
 			nodes: r.nodes.to_vec(),
 			responders: r.responders.to_vec(),
 			committee,
-			model: r.model,
 		};
-		v2::Requests::<Test>::insert(id, old);
+		v2::Requests::<Test>::insert(id, (old, r.model));
 		StorageVersion::new(2).put::<Poq>();
 		assert!(Requests::<Test>::try_get(id).is_err(), "v2 bytes do not decode as v3");
 
