@@ -12,7 +12,7 @@
 // the node (its default is the single-state pool: `docs/DESIGN.md`, "Transaction pool").
 
 import { parseArgs } from "node:util";
-import { UNIT, devAccounts, fundedAccount, startNode } from "../tests/e2e/harness.mjs";
+import { UNIT, devAccounts, fundedAccounts, startNode } from "../tests/e2e/harness.mjs";
 import { flood } from "../tools/lib/flood.mjs";
 
 const { values: args } = parseArgs({
@@ -32,8 +32,8 @@ try {
 	const { api } = node;
 	const acc = await devAccounts();
 	const accounts = Number(args.accounts);
-	const signers = accounts === 1 ? [acc.Ferdie] : [];
-	for (let k = 0; signers.length < accounts; k++) signers.push(await fundedAccount(api, acc.Alice, `Flood${k}`, 10_000n * UNIT));
+	const names = Array.from({ length: accounts }, (_, k) => `Flood${k}`);
+	const signers = accounts === 1 ? [acc.Ferdie] : await fundedAccounts(api, acc.Alice, names, 10_000n * UNIT);
 	const fee = api.consts.poq.minFee.toBigInt();
 	const options = args.era === undefined ? {} : { era: Number(args.era) };
 	const request = (i) => api.tx.poq.submitRequest(`What is ${i} plus ${i}?`, fee);

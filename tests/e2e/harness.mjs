@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { answer, send, waitForWork } from "../../tools/lib/chain.mjs";
+import { answer, send, sendAll, waitForWork } from "../../tools/lib/chain.mjs";
 
 export { answer, send, waitForWork };
 
@@ -113,10 +113,16 @@ export async function devAccounts() {
 
 /** A fresh account derived from //Alice, funded by //Alice with `amount`. */
 export async function fundedAccount(api, alice, name, amount) {
-	const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
-	const pair = keyring.addFromUri(`//Alice//${name}`);
-	await send(api, api.tx.balances.transferKeepAlive(pair.address, amount), alice);
+	const [pair] = await fundedAccounts(api, alice, [name], amount);
 	return pair;
+}
+
+/** [`fundedAccount`] for each of `names`, the transfers sent together. */
+export async function fundedAccounts(api, alice, names, amount) {
+	const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
+	const pairs = names.map((name) => keyring.addFromUri(`//Alice//${name}`));
+	await sendAll(api, pairs.map((pair) => api.tx.balances.transferKeepAlive(pair.address, amount)), alice);
+	return pairs;
 }
 
 /** The fees (tips included) `who` paid in `events` (TransactionFeePaid), as a bigint. */

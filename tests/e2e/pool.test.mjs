@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UNIT, devAccounts, fundedAccount, startNode } from "./harness.mjs";
+import { UNIT, devAccounts, fundedAccounts, startNode } from "./harness.mjs";
 import { flood } from "../../tools/lib/flood.mjs";
 
 const REQUESTS = 2_000;
@@ -25,8 +25,8 @@ test(`every transaction the pool accepts lands: ${REQUESTS} requests from one ac
 	assert.equal(alone.lost, 0, "nothing accepted is lost in silence");
 	assert.equal(alone.landed, REQUESTS);
 
-	const twenty = [];
-	for (let k = 0; k < 20; k++) twenty.push(await fundedAccount(api, acc.Alice, `Flood${k}`, 1_000n * UNIT));
+	const names = Array.from({ length: 20 }, (_, k) => `Flood${k}`);
+	const twenty = await fundedAccounts(api, acc.Alice, names, 1_000n * UNIT);
 	const many = await flood(api, twenty, REQUESTS, (i) => request(REQUESTS + i));
 	t.diagnostic(`twenty accounts: ${JSON.stringify(many)}`);
 	assert.deepEqual(many.refused, {});

@@ -20,8 +20,9 @@ export function send(api, tx, signer, options = {}) {
  * Sends `txs` from `signer` with consecutive nonces, each once the pool has taken the one before
  * (so no nonce gap ever reaches the pool, which may drop transactions it holds as `Future`);
  * resolves with each one's `{ block, events }` once all are in blocks. `options` go to every
- * `signAndSend` (for example `{ era: 0 }`: immortal). All are signed against one checkpoint
- * block, looked up once: per transaction, the lookup costs more than the pool does.
+ * `signAndSend` (for example `{ era: 0 }`: immortal). They are signed against a checkpoint
+ * block looked up once and renewed when half its era has passed ([`sendEach`]): per
+ * transaction, the lookup costs more than the pool does.
  */
 export async function sendAll(api, txs, signer, options = {}) {
 	return Promise.all(await sendEach(api, txs, signer, options));

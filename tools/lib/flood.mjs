@@ -16,7 +16,7 @@ import { sendEach } from "./chain.mjs";
 export async function flood(api, signers, count, makeTx, { timeoutMs = 300_000, options = {}, window = 16 } = {}) {
 	const started = Date.now();
 	const shares = signers.map((_, k) => Array.from({ length: Math.ceil((count - k) / signers.length) }, (_, j) => makeTx(k + j * signers.length)));
-	const refused = {};
+	const refused = [];
 	const fates = await Promise.all(
 		signers.map(async (signer, k) => {
 			try {
@@ -24,36 +24,40 @@ export async function flood(api, signers, count, makeTx, { timeoutMs = 300_000, 
 			} catch (refusal) {
 				// The pool refused one: those before it were taken and are watched, the rest of
 				// this signer's are not sent.
-				const reason = refusal.module ?? refusal.message;
-				refused[reason] = (refused[reason] ?? 0) + 1;
+				refused.push(refusal.module ?? refusal.message);
 				return refusal.included;
 			}
 		}),
 	);
 	const watched = fates.flat();
-	const deadline = new Promise((ok) => setTimeout(() => ok("lost"), timeoutMs).unref());
+	const deadline = new Promise((ok) => setTimeout(() => ok(LOST), timeoutMs).unref());
 	const outcomes = await Promise.all(
 		watched.map((included) =>
 			Promise.race([
 				included.then(
-					() => "landed",
-					(error) => `failed: ${error.module ?? error.message}`,
+					() => LANDED,
+					(error) => error.module ?? error.message,
 				),
 				deadline,
 			]),
 		),
 	);
-	const failed = {};
-	for (const outcome of outcomes.filter((o) => o.startsWith("failed: "))) {
-		const reason = outcome.slice("failed: ".length);
-		failed[reason] = (failed[reason] ?? 0) + 1;
-	}
 	return {
 		accepted: watched.length,
-		refused,
-		landed: outcomes.filter((o) => o === "landed").length,
-		failed,
-		lost: outcomes.filter((o) => o === "lost").length,
+		refused: tally(refused),
+		landed: outcomes.filter((o) => o === LANDED).length,
+		failed: tally(outcomes.filter((o) => o !== LANDED && o !== LOST)),
+		lost: outcomes.filter((o) => o === LOST).length,
 		seconds: (Date.now() - started) / 1000,
 	};
+}
+
+const LANDED = Symbol("landed");
+const LOST = Symbol("lost");
+
+/** `{ reason: count }` of a list of reasons. */
+function tally(reasons) {
+	const counts = {};
+	for (const reason of reasons) counts[reason] = (counts[reason] ?? 0) + 1;
+	return counts;
 }

@@ -108,7 +108,8 @@ pub mod pallet {
 	>;
 
 	/// 1: protocol v2 (answers committed then revealed, draws in `on_initialize`); 2: each
-	/// request keeps the quality model its committee was drawn under; see [`migrations`].
+	/// request keeps the quality model its committee was drawn under; 3: a committee member
+	/// holds seats in proportion to stake; see [`migrations`].
 	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	/// The most blocks any phase may outlive its window for want of hook budget (an escrow

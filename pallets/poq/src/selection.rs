@@ -110,15 +110,15 @@ pub fn select_weighted(seed: [u8; 32], weights: &[u128], k: usize) -> Vec<usize>
 pub fn allot_seats(seed: [u8; 32], weights: &[u128], seats: u32) -> Vec<(usize, u32)> {
 	let mut candidates: Vec<(usize, u128)> =
 		weights.iter().copied().enumerate().filter(|(_, w)| *w > 0).collect();
+	let total = candidates.iter().fold(0u128, |acc, (_, w)| acc.saturating_add(*w));
+	if total == 0 || seats == 0 {
+		return Vec::new();
+	}
 	let mut stream = Stream { seed, counter: 0 };
 	// Fisher–Yates, from the back.
 	for last in (1..candidates.len()).rev() {
 		let pick = stream.below(last as u128 + 1) as usize;
 		candidates.swap(last, pick);
-	}
-	let total = candidates.iter().fold(0u128, |acc, (_, w)| acc.saturating_add(*w));
-	if total == 0 || seats == 0 {
-		return Vec::new();
 	}
 	let step = u128::from(seats);
 	let mut point = stream.below(total);
