@@ -260,6 +260,11 @@ pub struct Encoder {
 }
 
 impl Encoder {
+	/// The input embedding of each token id, `(vocab, hidden)` row-major.
+	pub fn word_embeddings(&self) -> (&[f32], usize) {
+		(&self.embeddings.word, self.embeddings.norm.weight.len())
+	}
+
 	/// Loads the weights under `vb` (the prefix holding `embeddings.` and `encoder.`), its dense
 	/// layers computing in `precision`.
 	pub fn load(vb: &VarBuilder, c: &BertConfig, precision: Precision) -> CResult<Self> {

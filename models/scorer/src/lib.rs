@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod attack;
 mod bert;
 mod config;
 mod digest;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use poq_scorer::{eval, to_hex, Manifest, ModelKind, QualityModel, Scored};
+use poq_scorer::{attack, eval, to_hex, Manifest, ModelKind, QualityModel, Scored};
 use serde::{Deserialize, Serialize};
 
 #[derive(Parser)]
@@ -84,6 +84,41 @@ enum Command {
 		#[arg(long, default_value_t = 10.0)]
 		seconds: f64,
 	},
+	/// The judge's red team: for each prompt of JSON lines `{"prompt", "good"?}` (a graded
+	/// set's source file works), search for cheap text the judge pays, within a budget of judge
+	/// calls, with no language model (see `poq_scorer::attack`). Prints what it found per
+	/// prompt and a summary: on how many prompts some text reached the floor, scored 10 000, or
+	/// beat the good answer.
+	Attack {
+		/// HF model folder (with its judge).
+		#[arg(long)]
+		model: PathBuf,
+		/// JSON-lines file, or `-` for standard input.
+		#[arg(long)]
+		input: String,
+		/// Judge calls per prompt.
+		#[arg(long, default_value_t = 300)]
+		budget: usize,
+		/// The payment floor (the runtime's `MinQuality`).
+		#[arg(long, default_value_t = MIN_QUALITY)]
+		floor: u16,
+		/// Seeds the search (the same seed finds the same texts).
+		#[arg(long, default_value_t = 0)]
+		seed: u64,
+		/// Print the summary as one JSON object.
+		#[arg(long)]
+		json: bool,
+		/// Also write every prompt's outcome (best text per strategy) to this JSON-lines file.
+		#[arg(long)]
+		details: Option<PathBuf>,
+	},
+}
+
+#[derive(Deserialize)]
+struct Target {
+	prompt: String,
+	#[serde(default)]
+	good: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +155,10 @@ fn main() -> ExitCode {
 		Command::Digest { model, manifest } => digest(&model, manifest),
 		Command::Bench { model, batch, tokens, threads, seconds } => {
 			bench(&model, batch, tokens, threads, seconds)
+		},
+		Command::Attack { model, input, budget, floor, seed, json, details } => {
+			let options = attack::Options { budget, floor, seed };
+			red_team(&model, &input, options, json, details.as_deref())
 		},
 	};
 	match result {
@@ -291,6 +330,55 @@ fn print_report(r: &eval::Report) {
 	for k in &r.kinds {
 		println!("{:<16} {:>5} {:>5} {:>8.0} {:>6}", k.kind, k.grade, k.count, k.mean, k.paid);
 	}
+}
+
+fn red_team(
+	model: &Path,
+	input: &str,
+	options: attack::Options,
+	json: bool,
+	details: Option<&Path>,
+) -> Result<(), String> {
+	let targets: Vec<Target> = read_lines(input)?;
+	let model = QualityModel::load(model).map_err(|e| e.to_string())?;
+	let mut outcomes = Vec::with_capacity(targets.len());
+	for t in &targets {
+		let o = attack::attack(&model, &t.prompt, t.good.as_deref(), options)
+			.map_err(|e| e.to_string())?;
+		if !json {
+			let good = o.good.map_or("-".into(), |g| g.to_string());
+			println!("{:>5} (good {good:>5}, {:?}) {:?} for {:?}", o.best.score, o.best.strategy, o.best.text, o.prompt);
+		}
+		outcomes.push(o);
+	}
+	if let Some(path) = details {
+		let lines: Vec<String> = outcomes
+			.iter()
+			.map(|o| serde_json::to_string(o).map_err(|e| e.to_string()))
+			.collect::<Result<_, _>>()?;
+		std::fs::write(path, lines.join("\n") + "\n")
+			.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+	}
+	let s = attack::summarise(&outcomes, options.floor);
+	if json {
+		println!("{}", serde_json::to_string(&s).map_err(|e| e.to_string())?);
+		return Ok(());
+	}
+	println!(
+		"{} prompts, budget {} judge calls each, floor {}: paid on {}, 10 000 on {}, above the good answer on {}; median calls to the first paid text {}, median best score {}",
+		s.prompts,
+		options.budget,
+		options.floor,
+		s.paid,
+		s.full,
+		s.above_good,
+		s.median_first_paid.map_or("-".into(), |m| m.to_string()),
+		s.median_best
+	);
+	for (strategy, paid) in &s.paid_by_strategy {
+		println!("  {strategy:?}: paid on {paid}");
+	}
+	Ok(())
 }
 
 fn digest(model: &Path, show_manifest: bool) -> Result<(), String> {

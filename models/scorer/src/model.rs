@@ -272,6 +272,37 @@ impl QualityModel {
 		}
 	}
 
+	/// The `k` whole words of the vocabulary whose input embeddings lie closest (by cosine) to
+	/// the mean input embedding of `text`'s tokens, closest first, `text`'s own tokens left out.
+	/// What an attacker who reads the weights builds on-topic word salad from (see
+	/// [`crate::attack`]); no forward pass runs.
+	pub fn neighbours(&self, text: &str, k: usize) -> Result<Vec<String>> {
+		let encoding =
+			self.tokenizer.encode(text, false).map_err(|e| Error::Tokenizer(e.to_string()))?;
+		let (table, h) = self.encoder.word_embeddings();
+		let rows = |id: u32| table.get(id as usize * h..(id as usize + 1) * h);
+		let ids = encoding.get_ids();
+		let mut centre = vec![0.0f32; h];
+		for row in ids.iter().filter_map(|&id| rows(id)) {
+			for (c, v) in centre.iter_mut().zip(row) {
+				*c += v;
+			}
+		}
+		let mut near: Vec<(f32, String)> = self
+			.tokenizer
+			.get_vocab(false)
+			.into_iter()
+			.filter(|(token, id)| {
+				token.chars().count() >= 3
+					&& token.chars().all(char::is_alphabetic)
+					&& !ids.contains(id)
+			})
+			.filter_map(|(token, id)| Some((cosine(&centre, rows(id)?), token)))
+			.collect();
+		near.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+		Ok(near.into_iter().take(k).map(|(_, token)| token).collect())
+	}
+
 	/// The judge the folder carries (`judge.json`), if any.
 	pub fn judge(&self) -> Option<&Judge> {
 		self.judge.as_ref()
