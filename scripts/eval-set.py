@@ -5,7 +5,13 @@
     python3 scripts/eval-set.py --check models/eval/dev.source.jsonl models/eval/dev.jsonl
 
 Each source line holds a prompt and answers written by hand: `good`, `good2` (grade 3),
-`vague`, `wrong`, `other_language` (grade 1), `refusal`, `near_empty`, `off_topic` (grade 0).
+`vague`, `wrong`, `other_language` (grade 1), `refusal`, `near_empty`, `off_topic` (grade 0);
+the adversarial set's lines have `good`, `good2`, `wrong` and the junk written to fool a judge
+that reads the prompt (grade 0): `non_answer` (on-topic, answers nothing), `other_question`
+(answers another question on the topic), `neighbour` (a neighbouring subject), `paraphrase`
+(the prompt in other words), `translated_prompt`, `padded_lead_in` (a preamble that never gets
+to the answer), `injection` (addressed to the grader) and `filler_native` (filler in the
+prompt's language).
 This script adds the answers a lazy node would make from the prompt or by copying, which are
 mechanical and so are generated rather than typed: the prompt echoed (`echo`, `echo_twice`,
 `echo_shuffled`, `echo_framed`), keyword stuffing (`stuffing`), the good answer cut off
@@ -26,8 +32,15 @@ GRADES = {
     "vague": 1, "wrong": 1, "other_language": 1, "cut_off": 1,
     "echo": 0, "echo_twice": 0, "echo_shuffled": 0, "echo_framed": 0, "stuffing": 0, "keywords": 0,
     "refusal": 0, "near_empty": 0, "off_topic": 0,
+    "non_answer": 0, "other_question": 0, "neighbour": 0, "paraphrase": 0,
+    "translated_prompt": 0, "padded_lead_in": 0, "injection": 0, "filler_native": 0,
 }
-HAND = ["good", "good2", "vague", "wrong", "other_language", "refusal", "near_empty", "off_topic"]
+# Hand-written kinds: every line has the first two; the dev and held-out sets have the next
+# six, the adversarial set (`adversarial.source.jsonl`) `wrong` and the eight after it.
+HAND = ["good", "good2", "vague", "wrong", "other_language", "refusal", "near_empty", "off_topic",
+        "non_answer", "other_question", "neighbour", "paraphrase", "translated_prompt",
+        "padded_lead_in", "injection", "filler_native"]
+ABOUT = ["id", "category", "language", "prompt"]
 # Words a keyword list leaves out; only used to pick the keywords of `stuffing`.
 COMMON = set("""a an the and or but if then so of to in on at by for with from as is are was were be
 been being it its this that these those there here what which who whom whose when where why how
@@ -88,7 +101,7 @@ def noisy_copy(text, rng):
 
 
 def build(item):
-    answers = {k: item[k] for k in HAND}
+    answers = {k: item[k] for k in HAND if k in item}
     prompt = item["prompt"]
     answers["echo"] = prompt
     answers["echo_twice"] = prompt + "\n\n" + prompt
@@ -101,7 +114,7 @@ def build(item):
     answers["keywords"] = ", ".join(keywords(item)[:30]).capitalize() + "."
     answers["cut_off"] = cut_off(item["good"])
     answers["noisy_copy"] = noisy_copy(item["good"], rng_for(item["id"], "noisy_copy"))
-    for kind in GRADES:
+    for kind in [k for k in GRADES if k in answers]:
         yield {"id": item["id"], "prompt": prompt, "response": answers[kind],
                "grade": GRADES[kind], "kind": kind}
 
@@ -113,9 +126,13 @@ def render(source_path):
             if not line.strip():
                 continue
             item = json.loads(line)
-            missing = [k for k in ["id", "prompt"] + HAND if not item.get(k)]
+            missing = [k for k in ["id", "prompt", "good", "good2"] if not item.get(k)]
+            missing += [k for k in HAND if k in item and not item[k]]
             if missing:
                 sys.exit(f"{source_path}:{n}: missing {', '.join(missing)}")
+            unknown = [k for k in item if k not in HAND + ABOUT]
+            if unknown:
+                sys.exit(f"{source_path}:{n}: unknown {', '.join(unknown)}")
             lines += [json.dumps(row, ensure_ascii=False) for row in build(item)]
     return "\n".join(lines) + "\n"
 

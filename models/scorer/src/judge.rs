@@ -31,15 +31,26 @@
 //!    - `grounding`: a fixed factor when the response shares no content word with a prompt
 //!      that has some (text on a neighbouring topic that never touches the question).
 //!
-//! The score is `round(10_000 * relevance * product of stages)`. Words are maximal runs of
-//! alphanumeric characters, lower-cased (`char::to_lowercase`); each Han, Hiragana or Katakana
-//! character is a word of its own. Phrases and word lists in `judge.json` are split into words
-//! the same way, so punctuation, case and apostrophes never matter.
+//! The score is `round(10_000 * relevance * product of stages)`.
+//!
+//! **Text as the model sees it.** Both texts are first [`normalise`]d: compatibility forms
+//! folded (NFKC: full-width letters are letters), invisible characters dropped (zero-width
+//! spaces, joiners, soft hyphens: the tokenizer drops them too), accents stripped (the
+//! tokenizer of an uncased BERT does), and letters of another script that look like Latin ones
+//! read as Latin inside a word that mixes them. Every rule and the model then read the same
+//! text, so "symböl", "ｓｙｍｂｏｌ" and "sym\u{200B}bol" are all "symbol". Words are maximal runs
+//! of alphanumeric characters, lower-cased (`char::to_lowercase`); each Han, Hiragana or
+//! Katakana character is a word of its own. Phrases and word lists in `judge.json` are
+//! normalised and split the same way, so punctuation, case, accents and apostrophes never
+//! matter. A response word **restates** a prompt word when it is that word or a form of it
+//! ([`forms_of_one_word`]: `solve`, `solving`, `solved`; `propagate`, `propogate`): striking,
+//! `novelty` and `grounding` read restated words as the prompt's own.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::{char::canonical_combining_class, UnicodeNormalization};
 
 use crate::error::{Error, Result};
 
@@ -48,7 +59,7 @@ pub const JUDGE_FILE: &str = "judge.json";
 
 /// The only `version` of `judge.json` this crate reads. A change to what a stage computes
 /// bumps it, so an old file never silently scores by new rules.
-pub const JUDGE_VERSION: u32 = 1;
+pub const JUDGE_VERSION: u32 = 2;
 
 /// A linear ramp: `0` at or below `lo`, `1` at or above `hi`, linear between.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
@@ -241,9 +252,14 @@ impl Judge {
 				return bad(&format!("{name} must lie in 0..=1"));
 			}
 		}
-		let stopwords = file.stopwords.iter().flat_map(|w| words(w)).collect();
-		let refusals: Vec<Vec<String>> =
-			file.refusal.phrases.iter().map(|p| words(p)).filter(|p| !p.is_empty()).collect();
+		let stopwords = file.stopwords.iter().flat_map(|w| words(&normalise(w))).collect();
+		let refusals: Vec<Vec<String>> = file
+			.refusal
+			.phrases
+			.iter()
+			.map(|p| words(&normalise(p)))
+			.filter(|p| !p.is_empty())
+			.collect();
 		Ok(Self { file, stopwords, refusals })
 	}
 
@@ -255,13 +271,14 @@ impl Judge {
 	/// Runs the text stages on one pair.
 	pub fn analyse(&self, prompt: &str, response: &str) -> Analysis {
 		let f = &self.file;
-		let prompt_words: HashSet<String> = words(prompt).into_iter().collect();
-		let response_words = words(response);
+		let (prompt, response) = (&normalise(prompt), &normalise(response));
 		let is_content = |w: &String| !self.stopwords.contains(w);
+		let prompt_words = PromptWords::of(prompt, is_content);
+		let response_words = words(response);
 
 		let content: Vec<&String> = response_words.iter().filter(|w| is_content(w)).collect();
-		let novel = content.iter().filter(|w| !prompt_words.contains(**w)).count();
-		let prompt_has_content = prompt_words.iter().any(is_content);
+		let novel = content.iter().filter(|w| !prompt_words.restates(w)).count();
+		let prompt_has_content = !prompt_words.content.is_empty();
 		let grounded = !prompt_has_content || novel < content.len();
 		let novelty = if content.is_empty() { 0.0 } else { novel as f32 / content.len() as f32 };
 
@@ -287,8 +304,8 @@ impl Judge {
 
 		let model_text = match f.strip {
 			Strip::None => strike(response, |_| false),
-			Strip::Content => strike(response, |w| prompt_words.contains(w) && is_content(w)),
-			Strip::All => strike(response, |w| prompt_words.contains(w)),
+			Strip::Content => strike(response, |w| prompt_words.restates(w) && is_content(w)),
+			Strip::All => strike(response, |w| prompt_words.restates(w)),
 		};
 		let stages = Stages {
 			length: f.length.at(response_words.len() as f32),
@@ -307,6 +324,187 @@ impl Judge {
 	pub fn combine(&self, x: f32, stages: &Stages) -> f32 {
 		self.file.relevance.at(x) * stages.product()
 	}
+}
+
+/// `text` as the judge reads it (see the module docs): NFKC, without default-ignorable
+/// characters, without the marks that stack on a letter (non-zero canonical combining class,
+/// after canonical decomposition: accents, cedillas, dakuten), and with the Cyrillic and Greek
+/// letters of a word read as the Latin letters they look like when all of that word's
+/// Cyrillic and Greek letters look like Latin ones and the word also has Latin letters or
+/// stands in a text with more Latin letters than Cyrillic and Greek ones. Case is kept (a
+/// cased model sees it); [`words`] lower-cases.
+pub fn normalise(text: &str) -> String {
+	let plain: String = text
+		.nfkc()
+		.filter(|&c| !is_ignorable(c))
+		.nfd()
+		.filter(|&c| canonical_combining_class(c) == 0)
+		.nfc()
+		.collect();
+	let is_greek_or_cyrillic = |c: char| matches!(c, '\u{370}'..='\u{52F}');
+	let latin = plain.chars().filter(char::is_ascii_alphabetic).count();
+	let latin_text = latin > plain.chars().filter(|&c| is_greek_or_cyrillic(c)).count();
+	let mut out = String::with_capacity(plain.len());
+	let mut word = String::new();
+	let flush = |word: &mut String, out: &mut String| {
+		let mixed = word.chars().any(|c| c.is_ascii_alphabetic());
+		let drawn_latin =
+			word.chars().filter(|&c| is_greek_or_cyrillic(c)).all(|c| as_latin(c).is_some());
+		if word.chars().any(|c| as_latin(c).is_some()) && (mixed || latin_text) && drawn_latin {
+			out.extend(word.chars().map(|c| as_latin(c).unwrap_or(c)));
+		} else {
+			out.push_str(word);
+		}
+		word.clear();
+	};
+	for c in plain.chars() {
+		if c.is_alphanumeric() {
+			word.push(c);
+		} else {
+			flush(&mut word, &mut out);
+			out.push(c);
+		}
+	}
+	flush(&mut word, &mut out);
+	out
+}
+
+/// Unicode's default-ignorable code points (DerivedCoreProperties 15.1): characters that are
+/// not drawn, such as zero-width spaces and joiners, soft hyphens, bidirectional controls,
+/// variation selectors and tags.
+fn is_ignorable(c: char) -> bool {
+	matches!(c,
+		'\u{AD}' | '\u{34F}' | '\u{61C}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}'
+		| '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+		| '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+		| '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+		| '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// The Latin letter a Cyrillic or Greek letter is drawn like (Unicode's confusables), if any.
+fn as_latin(c: char) -> Option<char> {
+	const PAIRS: [(char, char); 44] = [
+		('а', 'a'),
+		('в', 'b'),
+		('с', 'c'),
+		('ԁ', 'd'),
+		('е', 'e'),
+		('һ', 'h'),
+		('і', 'i'),
+		('ј', 'j'),
+		('к', 'k'),
+		('м', 'm'),
+		('н', 'h'),
+		('о', 'o'),
+		('р', 'p'),
+		('ԛ', 'q'),
+		('ѕ', 's'),
+		('т', 't'),
+		('у', 'y'),
+		('ԝ', 'w'),
+		('х', 'x'),
+		('ү', 'y'),
+		('А', 'A'),
+		('В', 'B'),
+		('С', 'C'),
+		('Е', 'E'),
+		('Н', 'H'),
+		('І', 'I'),
+		('Ј', 'J'),
+		('К', 'K'),
+		('М', 'M'),
+		('О', 'O'),
+		('Р', 'P'),
+		('Ѕ', 'S'),
+		('Т', 'T'),
+		('Х', 'X'),
+		('У', 'Y'),
+		('α', 'a'),
+		('ο', 'o'),
+		('ν', 'v'),
+		('ι', 'i'),
+		('κ', 'k'),
+		('ρ', 'p'),
+		('τ', 't'),
+		('υ', 'u'),
+		('χ', 'x'),
+	];
+	PAIRS.iter().find(|(from, _)| *from == c).map(|&(_, to)| to)
+}
+
+/// The words of a prompt, to tell which words of a response restate them.
+struct PromptWords {
+	/// Every word.
+	all: HashSet<String>,
+	/// The content words (not function words), whose short forms count too.
+	content: Vec<String>,
+}
+
+impl PromptWords {
+	fn of(prompt: &str, is_content: impl Fn(&String) -> bool) -> Self {
+		let all: HashSet<String> = words(prompt).into_iter().collect();
+		let content = all.iter().filter(|w| is_content(w)).cloned().collect();
+		Self { all, content }
+	}
+
+	/// Whether `word` is one of the prompt's words or a form of one of its content words.
+	fn restates(&self, word: &str) -> bool {
+		self.all.contains(word) || self.content.iter().any(|p| forms_of_one_word(p, word))
+	}
+}
+
+/// Whether two lower-cased words read as forms of one word: one is the other, of at least
+/// three characters, with one to three letters added (`zip`/`zipal`, `12345`/`12345s`); or
+/// both are alphabetic and at least four letters long, and either they share a prefix of at
+/// least three letters that leaves at most two letters of the shorter one (`symbol`/`symbols`,
+/// `solve`/`solving`, `gold`/`golden`), or one is the other with one letter added, removed,
+/// changed or two swapped (two such edits from eight letters on: `propagate`/`propogate`).
+pub fn forms_of_one_word(a: &str, b: &str) -> bool {
+	let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+	let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+	let added = &long[short.len()..];
+	if short.len() >= 3
+		&& (1..=3).contains(&added.len())
+		&& long.starts_with(short)
+		&& added.iter().all(|c| c.is_alphabetic())
+	{
+		return true;
+	}
+	if short.len() < 4 || !a.iter().chain(&b).all(|c| c.is_alphabetic()) {
+		return false;
+	}
+	let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+	if prefix >= 3 && prefix + 2 >= short.len() {
+		return true;
+	}
+	let limit = 1 + usize::from(short.len() >= 8);
+	edit_distance(&a, &b, limit) <= limit
+}
+
+/// The optimal-string-alignment distance of `a` and `b` (insertions, deletions, substitutions
+/// and swaps of neighbours), or `limit + 1` when it is larger than `limit`.
+fn edit_distance(a: &[char], b: &[char], limit: usize) -> usize {
+	if a.len().abs_diff(b.len()) > limit {
+		return limit + 1;
+	}
+	let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+	for (i, row) in rows.iter_mut().enumerate() {
+		row[0] = i;
+	}
+	for j in 0..=b.len() {
+		rows[0][j] = j;
+	}
+	for i in 1..=a.len() {
+		for j in 1..=b.len() {
+			let cost = usize::from(a[i - 1] != b[j - 1]);
+			let mut d = (rows[i - 1][j] + 1).min(rows[i][j - 1] + 1).min(rows[i - 1][j - 1] + cost);
+			if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+				d = d.min(rows[i - 2][j - 2] + 1);
+			}
+			rows[i][j] = d;
+		}
+	}
+	rows[a.len()][b.len()].min(limit + 1)
 }
 
 /// Whether `c` is a word on its own (scripts written without spaces between words).
@@ -485,6 +683,72 @@ mod tests {
 	}
 
 	#[test]
+	fn text_is_read_as_the_model_reads_it() {
+		assert_eq!(
+			normalise("symböl ｓｙｍｂｏｌ sym\u{200B}bol syn\u{301}bol"),
+			"symbol symbol symbol synbol"
+		);
+		assert_eq!(normalise("Whаt іs thе gоld"), "What is the gold", "Cyrillic in Latin words");
+		assert_eq!(normalise("Что это"), "Что это", "a Cyrillic word stays Cyrillic");
+		assert_eq!(normalise("hоw dо і sоlve 2х"), "how do i solve 2x", "lone look-alikes");
+		assert_eq!(normalise("я и а о"), "я и а о", "in a Cyrillic text, Cyrillic");
+		let poet = "Пушкин wrote poems in Russian";
+		assert_eq!(normalise(poet), poet, "not every letter looks Latin");
+		assert_eq!(normalise("caf\u{AD}é «naïve» Ⅻ ﬁne"), "cafe «naive» XII fine");
+		// Hangul recomposes; a virama stacks (class 9) and goes, as an uncased BERT drops it.
+		assert_eq!(normalise("한국어 日本語 हिन्दी"), "한국어 日本語 हिनदी");
+	}
+
+	#[test]
+	fn forms_of_one_word_are_inflections_and_typos_not_other_words() {
+		for (a, b) in [
+			("symbol", "symbols"),
+			("solve", "solving"),
+			("propagate", "propogate"),
+			("capitol", "capitolion"),
+			("liechtenstein", "liechtensteins"),
+			("live", "livion"),
+			("gold", "golden"),
+			("chemical", "chemcial"),
+			("solve", "solution"),
+			("zip", "zipal"),
+			("12345", "12345ers"),
+			("pass", "pas"),
+		] {
+			assert!(forms_of_one_word(a, b), "{a} {b}");
+			assert!(forms_of_one_word(b, a), "{b} {a}");
+		}
+		for (a, b) in [
+			("solve", "resolve"),
+			("paris", "france"),
+			("22", "222"),
+			("12", "12s"),
+			("cat", "catalog"),
+			("capital", "vaduz"),
+		] {
+			assert!(!forms_of_one_word(a, b), "{a} {b}");
+		}
+	}
+
+	#[test]
+	fn restated_words_are_struck_whatever_their_form_or_disguise() {
+		let j = judge();
+		let p = "What is the chemical symbol for gold?";
+		for r in [
+			"Whát ís thé çhemical symból fór góld.",
+			"Whаt іs thе сhemical sуmbol fоr gоld?",
+			"Ｗｈａｔ ｉｓ ｔｈｅ ｃｈｅｍｉｃａｌ ｓｙｍｂｏｌ ｆｏｒ ｇｏｌｄ？",
+			"W\u{200B}hat i\u{200B}s the che\u{AD}mical sym\u{2060}bol for go\u{200D}ld?",
+			"Chemicals symbols golden.",
+		] {
+			let a = j.analyse(p, r);
+			assert_eq!(a.model_text, "", "{r}");
+			assert_eq!(a.stages.novelty, 0.0, "{r}");
+		}
+		assert_eq!(j.analyse(p, "The chemical symbol for gold is Au.").model_text, "Au");
+	}
+
+	#[test]
 	fn ramps() {
 		let r = Ramp { lo: 0.2, hi: 0.6 };
 		assert_eq!(r.at(0.0), 0.0);
@@ -601,8 +865,8 @@ mod tests {
 	#[test]
 	fn bad_parameters_are_named_errors() {
 		let mut f = judge().file.clone();
-		f.version = 2;
-		assert!(matches!(Judge::new(f), Err(Error::Unsupported(m)) if m.contains("version 2")));
+		f.version = 1;
+		assert!(matches!(Judge::new(f), Err(Error::Unsupported(m)) if m.contains("version 1")));
 		let mut f = judge().file.clone();
 		f.novelty = Ramp { lo: 0.5, hi: 0.5 };
 		assert!(matches!(Judge::new(f), Err(Error::Unsupported(m)) if m.contains("novelty")));
@@ -629,11 +893,32 @@ mod tests {
 		}
 
 		#[test]
+		fn edit_distance_is_a_symmetric_bounded_metric(
+			a in "[a-d]{0,9}", b in "[a-d]{0,9}", c in "[a-d]{0,9}"
+		) {
+			let v = |s: &str| s.chars().collect::<Vec<_>>();
+			let d = |x: &str, y: &str| edit_distance(&v(x), &v(y), 20);
+			prop_assert_eq!(d(&a, &b), d(&b, &a));
+			prop_assert_eq!(d(&a, &a), 0);
+			prop_assert!(d(&a, &b) <= a.len().max(b.len()));
+			// The optimal-string-alignment distance breaks the triangle inequality only through
+			// swaps; with one edit at a time it holds.
+			prop_assert!(d(&a, &c) <= d(&a, &b) + d(&b, &c) + 1);
+			prop_assert_eq!(edit_distance(&v(&a), &v(&b), 1).min(2), d(&a, &b).min(2));
+		}
+
+		#[test]
+		fn normalising_is_idempotent(text in "\\PC{0,80}") {
+			let once = normalise(&text);
+			prop_assert_eq!(normalise(&once), once.clone());
+		}
+
+		#[test]
 		fn struck_text_keeps_no_prompt_word(prompt in "[a-c ]{0,30}", response in "[a-e ,.]{0,60}") {
 			let j = judge();
-			let p: HashSet<String> = words(&prompt).into_iter().collect();
+			let p = PromptWords::of(&prompt, |_| true);
 			let a = j.analyse(&prompt, &response);
-			prop_assert!(words(&a.model_text).iter().all(|w| !p.contains(w)));
+			prop_assert!(words(&a.model_text).iter().all(|w| !p.restates(w)));
 		}
 
 		#[test]

@@ -347,7 +347,10 @@ fn red_team(
 			.map_err(|e| e.to_string())?;
 		if !json {
 			let good = o.good.map_or("-".into(), |g| g.to_string());
-			println!("{:>5} (good {good:>5}, {:?}) {:?} for {:?}", o.best.score, o.best.strategy, o.best.text, o.prompt);
+			println!(
+				"{:>5} (good {good:>5}, {:?}) {:?} for {:?}",
+				o.best.score, o.best.strategy, o.best.text, o.prompt
+			);
 		}
 		outcomes.push(o);
 	}

@@ -208,6 +208,7 @@ fn a_missing_model_fails_cleanly() {
 		&["digest", "--model", "/nonexistent/poq"][..],
 		&["score", "--model", "/nonexistent/poq", "--input", "-"][..],
 		&["bench", "--model", "/nonexistent/poq"][..],
+		&["attack", "--model", "/nonexistent/poq", "--input", "-"][..],
 	] {
 		let out = poq_scorer(args, Some("{\"prompt\": \"a\", \"response\": \"b\"}\n"));
 		assert!(!out.status.success(), "{args:?}");
@@ -238,4 +239,34 @@ fn bench_reports_throughput_and_latency() {
 	for field in ["BiEncoder", "batch=2", "tokens=16", "threads=1", "pairs/s=", "p50=", "p99="] {
 		assert!(text.contains(field), "{field} missing in {text}");
 	}
+}
+
+#[test]
+fn attack_reports_per_prompt_and_in_sum() {
+	let dir = tempfile::tempdir().unwrap();
+	let details = dir.path().join("outcomes.jsonl");
+	let input =
+		"{\"prompt\": \"What is the chemical symbol for gold?\", \"good\": \"It is Au.\"}\n\
+	             {\"prompt\": \"How many legs does a spider have?\"}\n";
+	let model = default_dir();
+	let m = model.to_str().unwrap();
+	let args = ["attack", "--model", m, "--input", "-", "--budget", "20", "--json"];
+	let out =
+		poq_scorer(&[&args[..], &["--details", details.to_str().unwrap()]].concat(), Some(input));
+	let summary: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+	assert_eq!(summary["prompts"], 2);
+	assert_eq!(summary["paid_by_strategy"].as_array().unwrap().len(), 4);
+	let outcomes: Vec<serde_json::Value> = std::fs::read_to_string(&details)
+		.unwrap()
+		.lines()
+		.map(|l| serde_json::from_str(l).unwrap())
+		.collect();
+	assert_eq!(outcomes.len(), 2);
+	assert_eq!(outcomes[0]["calls"], 20);
+	assert!(outcomes[0]["good"].is_u64() && outcomes[1]["good"].is_null());
+	// The same seed finds the same texts: the text report names each prompt's best one.
+	let text = stdout(&poq_scorer(&args[..7], Some(input)));
+	let best = outcomes[1]["best"]["text"].as_str().unwrap();
+	assert!(text.contains(&format!("{best:?}")), "{best} missing in {text}");
+	assert!(text.contains("2 prompts, budget 20 judge calls each, floor 2000"), "{text}");
 }

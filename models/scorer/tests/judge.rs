@@ -89,7 +89,7 @@ fn a_bad_judge_file_is_a_load_error() {
 	let tmp = copy_folder(&default_dir(), "bad-judge");
 	let path = tmp.path().join("judge.json");
 	let good = std::fs::read_to_string(&path).unwrap();
-	std::fs::write(&path, good.replace("\"version\": 1", "\"version\": 9")).unwrap();
+	std::fs::write(&path, good.replace("\"version\": 2", "\"version\": 9")).unwrap();
 	let err = QualityModel::load(tmp.path()).err().unwrap();
 	assert!(matches!(&err, Error::Unsupported(m) if m.contains("version 9")), "{err}");
 	std::fs::write(&path, good.replace("\"strip\"", "\"stripe\"")).unwrap();

@@ -37,7 +37,7 @@ pub fn default_dir() -> PathBuf {
 pub const MINILM_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 
 /// The default folder's manifest digest: what fetch-model.sh checks and the runtime's presets pin.
-pub const DEFAULT_DIGEST: &str = "5cafd3a3e78695a10a5938a8dff3dbfc25aadded88ee6122022f9655438c63fd";
+pub const DEFAULT_DIGEST: &str = "da90e612a136d9d233f415fa9b9d43b2422cd5f2e9c2d386873f328d49b2ee8c";
 
 /// all-MiniLM-L6-v2 without a judge, in f32: the bare bi-encoder that the PyTorch references
 /// score. Linked (or copied) from the default folder once per test run.

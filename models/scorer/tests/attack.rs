@@ -1,0 +1,76 @@
+//! The judge's red team (`poq_scorer::attack`) against the default judge at CI's budget: the
+//! tricks the judge is built to resist must fail, every time; what it cannot resist yet is
+//! printed (run with `--nocapture`) and reported at larger budgets in models/README.md.
+
+mod common;
+
+use common::default_dir;
+use poq_scorer::attack::{attack, summarise, Options, Outcome, Strategy};
+use poq_scorer::QualityModel;
+
+/// The runtime's `MinQuality`: what scores below it is not paid.
+const FLOOR: u16 = 2_000;
+
+/// The (prompt, good answer) pairs of a graded set's hand-written source.
+fn targets(set: &str) -> Vec<(String, String)> {
+	let path = common::manifest_dir().join("../eval").join(format!("{set}.source.jsonl"));
+	std::fs::read_to_string(&path)
+		.unwrap()
+		.lines()
+		.map(|l| {
+			let v: serde_json::Value = serde_json::from_str(l).unwrap();
+			(v["prompt"].as_str().unwrap().to_owned(), v["good"].as_str().unwrap().to_owned())
+		})
+		.collect()
+}
+
+fn run(model: &QualityModel, sets: &[&str], budget: usize) -> Vec<Outcome> {
+	let options = Options { budget, floor: FLOOR, seed: 0 };
+	sets.iter()
+		.flat_map(|set| targets(set))
+		.map(|(prompt, good)| attack(model, &prompt, Some(&good), options).unwrap())
+		.collect()
+}
+
+/// Every Unicode candidate (the prompt with accents, confusable letters, invisible characters
+/// or full-width forms in every word) of every prompt of every set stays unpaid: the judge
+/// reads text as the model's tokenizer does.
+#[test]
+fn unicode_tricks_are_never_paid() {
+	let model = QualityModel::load(&default_dir()).unwrap();
+	// 14 calls: exactly the Unicode candidates, tried first.
+	for o in run(&model, &["dev", "heldout", "adversarial"], 14) {
+		assert_eq!(o.by_strategy.len(), 1);
+		assert_eq!(o.best.strategy, Strategy::Unicode);
+		assert!(o.best.score < FLOOR, "{} for {:?} ({:?})", o.best.score, o.best.text, o.prompt);
+	}
+}
+
+/// On the two sets the judge was not tuned on, at 40 calls per prompt: the prompt's words
+/// inflected or misspelt are paid on at most one prompt in five (they are struck as the
+/// prompt's own words), Unicode tricks on none.
+#[test]
+fn inflected_echoes_are_rarely_paid_at_cis_budget() {
+	let model = QualityModel::load(&default_dir()).unwrap();
+	let outcomes = run(&model, &["heldout", "adversarial"], 40);
+	let s = summarise(&outcomes, FLOOR);
+	println!("red team at 40 calls per prompt: {s:?}");
+	let paid = |strategy| s.paid_by_strategy.iter().find(|(k, _)| *k == strategy).unwrap().1;
+	assert_eq!(paid(Strategy::Unicode), 0);
+	assert!(paid(Strategy::Inflect) * 5 <= s.prompts, "{s:?}");
+	assert!(outcomes.iter().all(|o| o.calls == 40));
+}
+
+/// The same seed finds the same texts with the same scores; the budget is spent exactly.
+#[test]
+fn the_red_team_is_deterministic_and_keeps_to_its_budget() {
+	let model = QualityModel::load(&default_dir()).unwrap();
+	let options = Options { budget: 30, floor: FLOOR, seed: 7 };
+	let prompt = "How many bones are in the adult human body?";
+	let a = attack(&model, prompt, None, options).unwrap();
+	let b = attack(&model, prompt, None, options).unwrap();
+	assert_eq!(a.calls, 30);
+	assert_eq!((a.best, a.by_strategy, a.first_paid), (b.best, b.by_strategy, b.first_paid));
+	let other = attack(&model, prompt, None, Options { seed: 8, ..options }).unwrap();
+	assert_eq!(other.calls, 30);
+}
