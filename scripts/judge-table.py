@@ -3,7 +3,7 @@
 
     python3 scripts/judge-table.py [--scorer PATH]
 
-Runs `poq-scorer eval --json` on models/eval/dev.jsonl and models/eval/heldout.jsonl for the
+Runs `poq-scorer eval --json` on models/eval/dev.jsonl, heldout.jsonl and adversarial.jsonl for the
 bare model (all-MiniLM-L6-v2 alone, the score before the judge), the default judge
 (models/judge/judge.json, in int8 as the default folder's precision.json says), the same judge
 in f32, and the default judge with one stage switched off at a time, each in a scratch folder
@@ -19,7 +19,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "models/weights/all-MiniLM-L6-v2")
 JUDGE = os.path.join(ROOT, "models/judge/judge.json")
-SETS = ["dev", "heldout"]
+SETS = ["dev", "heldout", "adversarial"]
 # A ramp that is 1 everywhere a share or a count can be, so its stage never bites.
 OFF = {"lo": -2.0, "hi": -1.0}
 

