@@ -181,23 +181,63 @@ enum Isa {
 	/// `vpmaddubsw` tiles, and the quantisation and the epilogue compiled for AVX2.
 	#[cfg(target_arch = "x86_64")]
 	Avx2,
+	/// `vpdpbusd` tiles (AVX-512 VNNI: four `u8 × i8` products added into an `i32` in one
+	/// instruction, without saturation), the rest as [`Isa::Avx2`].
+	#[cfg(target_arch = "x86_64")]
+	Avx512Vnni,
 }
 
 impl Isa {
-	fn detect() -> Self {
+	/// Every choice this CPU runs, the portable one first.
+	fn available() -> Vec<Self> {
+		let mut out = vec![Self::Generic];
 		#[cfg(target_arch = "x86_64")]
-		if is_x86_feature_detected!("avx2") {
-			return Self::Avx2;
+		{
+			if is_x86_feature_detected!("avx2") {
+				out.push(Self::Avx2);
+			}
+			if is_x86_feature_detected!("avx2")
+				&& is_x86_feature_detected!("avx512f")
+				&& is_x86_feature_detected!("avx512vnni")
+			{
+				out.push(Self::Avx512Vnni);
+			}
 		}
-		Self::Generic
+		out
+	}
+
+	/// The fastest choice this CPU runs, or the one `POQ_INT8_ISA` names (`generic`, `avx2`,
+	/// `avx512vnni`) when it is available: every choice computes the same bits, so the
+	/// variable only measures and tests them. Decided once per process.
+	fn detect() -> Self {
+		static CHOSEN: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+		*CHOSEN.get_or_init(|| {
+			let available = Self::available();
+			let wanted = std::env::var("POQ_INT8_ISA").ok();
+			available
+				.iter()
+				.copied()
+				.find(|isa| wanted.as_deref() == Some(isa.name()))
+				.unwrap_or(available[available.len() - 1])
+		})
+	}
+
+	fn name(self) -> &'static str {
+		match self {
+			Self::Generic => "generic",
+			#[cfg(target_arch = "x86_64")]
+			Self::Avx2 => "avx2",
+			#[cfg(target_arch = "x86_64")]
+			Self::Avx512Vnni => "avx512vnni",
+		}
 	}
 
 	fn quantize_row(self, x: &[f32], out: &mut [u8]) -> (f32, f32) {
 		match self {
 			Self::Generic => quantize_row(x, out),
-			// SAFETY: `Avx2` is chosen only on CPUs with AVX2.
+			// SAFETY: `Avx2` and `Avx512Vnni` are chosen only on CPUs with AVX2.
 			#[cfg(target_arch = "x86_64")]
-			Self::Avx2 => unsafe { quantize_row_avx2(x, out) },
+			Self::Avx2 | Self::Avx512Vnni => unsafe { quantize_row_avx2(x, out) },
 		}
 	}
 
@@ -213,8 +253,17 @@ impl Isa {
 			// SAFETY: forwarded; `Avx2` is chosen only on CPUs with AVX2.
 			#[cfg(target_arch = "x86_64")]
 			Self::Avx2 => unsafe { run_avx2(task, out, out_rs) },
+			// SAFETY: forwarded; `Avx512Vnni` is chosen only on CPUs with AVX-512 VNNI.
+			#[cfg(target_arch = "x86_64")]
+			Self::Avx512Vnni => unsafe { run_avx512vnni(task, out, out_rs) },
 		}
 	}
+}
+
+/// The instruction set the int8 layers run on in this process (`generic`, `avx2` or
+/// `avx512vnni`): what a node logs. Every one gives the same bits.
+pub fn isa() -> &'static str {
+	Isa::detect().name()
 }
 
 /// The dot products of one tile.
@@ -284,6 +333,17 @@ unsafe fn run<T: Tile>(task: &Task, out: *mut f32, out_rs: usize) {
 unsafe fn run_avx2(task: &Task, out: *mut f32, out_rs: usize) {
 	// SAFETY: forwarded.
 	unsafe { run::<avx2::Avx2>(task, out, out_rs) }
+}
+
+/// [`run`] with the AVX-512 VNNI tiles, its epilogue compiled for AVX2 (as [`run_avx2`]).
+///
+/// # Safety
+/// As [`Isa::run`]; the CPU must have AVX2, AVX-512F and AVX-512 VNNI.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx512f,avx512vnni")]
+unsafe fn run_avx512vnni(task: &Task, out: *mut f32, out_rs: usize) {
+	// SAFETY: forwarded.
+	unsafe { run::<avx512::Vnni>(task, out, out_rs) }
 }
 
 /// Quantises one row to 7 bits over its own range; returns `(lo, step)` with
@@ -417,6 +477,74 @@ mod avx2 {
 	}
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+	use std::arch::x86_64::*;
+
+	use super::{Tile, MR, NR, PANEL_STEP};
+
+	/// The `vpdpbusd` tiles.
+	pub struct Vnni;
+
+	impl Tile for Vnni {
+		#[inline(always)]
+		unsafe fn dot(
+			a: &[u8],
+			a_rs: usize,
+			rows: usize,
+			panel: &[i8],
+			k4: usize,
+		) -> [[i32; NR]; MR] {
+			let mut acc = [[0i32; NR]; MR];
+			// SAFETY: the caller's contract (AVX-512 VNNI, bounded reads).
+			unsafe {
+				match rows {
+					4 => dot_tile::<4>(a, a_rs, panel, k4, &mut acc),
+					3 => dot_tile::<3>(a, a_rs, panel, k4, &mut acc),
+					2 => dot_tile::<2>(a, a_rs, panel, k4, &mut acc),
+					_ => dot_tile::<1>(a, a_rs, panel, k4, &mut acc),
+				}
+			}
+			acc
+		}
+	}
+
+	/// [`Tile::dot`] for `R` rows: a group of four inputs of the panel is one register (16
+	/// columns × 4 weights, the layout `Int8Weights::new` packs), each row's four activations
+	/// are broadcast to every column, and `vpdpbusd` adds the four products of each column
+	/// into its `i32` sum: the same integers as the AVX2 and portable tiles.
+	///
+	/// # Safety
+	/// The CPU must have AVX-512F and AVX-512 VNNI; `a` must hold `R` rows of
+	/// `a_rs >= 4 * k4` bytes and `panel` `k4 * 64` bytes.
+	#[target_feature(enable = "avx512f,avx512vnni")]
+	unsafe fn dot_tile<const R: usize>(
+		a: &[u8],
+		a_rs: usize,
+		panel: &[i8],
+		k4: usize,
+		acc: &mut [[i32; NR]; MR],
+	) {
+		let mut sums = [_mm512_setzero_si512(); R];
+		let (a, b) = (a.as_ptr(), panel.as_ptr());
+		for g in 0..k4 {
+			// SAFETY: as the AVX2 tile: g < k4 keeps both reads inside the slices.
+			unsafe {
+				let w = _mm512_loadu_si512(b.add(g * PANEL_STEP).cast());
+				for (r, s) in sums.iter_mut().enumerate() {
+					let x =
+						_mm512_set1_epi32(a.add(r * a_rs + 4 * g).cast::<i32>().read_unaligned());
+					*s = _mm512_dpbusd_epi32(*s, x, w);
+				}
+			}
+		}
+		for (s, out) in sums.iter().zip(acc.iter_mut()) {
+			// SAFETY: each row of `acc` holds 16 i32, one register's worth.
+			unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), *s) };
+		}
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -472,14 +600,16 @@ mod tests {
 			let weights = Int8Weights::new(&w, k, n, Some(&b)).unwrap();
 			let bits = |y: Vec<f32>| y.into_iter().map(f32::to_bits).collect::<Vec<_>>();
 			let generic = bits(weights.matmul_on(Isa::Generic, &x, rows));
-			prop_assert_eq!(bits(weights.matmul_on(Isa::detect(), &x, rows)), generic);
+			for isa in Isa::available() {
+				prop_assert_eq!(bits(weights.matmul_on(isa, &x, rows)), generic.clone(), "{:?}", isa);
+			}
 		}
 
 		#[test]
 		fn quantising_a_row_is_the_same_on_every_isa(x in proptest::collection::vec(-50.0f32..50.0, 1..300)) {
 			let mut fast = vec![0u8; x.len()];
 			let mut slow = vec![0u8; x.len()];
-			let a = Isa::detect().quantize_row(&x, &mut fast);
+			let a = Isa::available().last().unwrap().quantize_row(&x, &mut fast);
 			let b = Isa::Generic.quantize_row(&x, &mut slow);
 			prop_assert_eq!(fast, slow);
 			prop_assert_eq!(a.0.to_bits(), b.0.to_bits());

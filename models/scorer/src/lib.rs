@@ -37,6 +37,7 @@ pub mod quality;
 pub use config::weights_file;
 pub use digest::{digest_file, to_hex, Manifest, MANIFEST_HEADER};
 pub use error::{Error, Result};
+pub use int8::isa as int8_isa;
 pub use model::{ModelKind, QualityModel, Scored};
 
 #[cfg(test)]
