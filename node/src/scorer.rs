@@ -56,13 +56,12 @@ impl ModelScorer {
 		let model = QualityModel::load(dir)?.with_threads(threads)?;
 		log::info!(
 			target: LOG_TARGET,
-			"🧠 Quality model loaded from {}: {:?}{}, {} scoring threads, int8 kernels (for a \
-			 folder computing in int8) on {}, digest 0x{}",
+			"🧠 Quality model loaded from {}: {:?}{}, {} scoring threads, kernels on {}, digest 0x{}",
 			std::path::absolute(dir).as_deref().unwrap_or(dir).display(),
 			model.kind(),
 			if model.judge().is_some() { " with its judge" } else { "" },
 			model.threads(),
-			poq_scorer::int8_isa(),
+			poq_scorer::isa(),
 			model.digest_hex(),
 		);
 		Ok(Self { model, metrics })

@@ -14,9 +14,12 @@
 //! on any instruction set, in any order, and the f32 steps around them are the same sequence
 //! of operations in the vector and the scalar paths (no fused multiply-add): the result of a
 //! layer is bit-for-bit the same on every machine, which matters to validators that must agree.
+//! AVX-512 VNNI's `vpdpbusd` adds the four products of a column into its `i32` without
+//! saturation: the same integers again ([`crate::isa`] picks the tile).
 
 use rayon::prelude::*;
 
+use crate::isa::Isa;
 use crate::kernels::OutPtr;
 
 /// The largest activation level: 7 bits.
@@ -172,66 +175,8 @@ struct Task<'a> {
 	width: usize,
 }
 
-/// The code a layer runs: every choice computes the same bits (the integer sums are exact and
-/// the f32 steps are the same operations), so it is picked by what the CPU has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Isa {
-	/// Portable Rust.
-	Generic,
-	/// `vpmaddubsw` tiles, and the quantisation and the epilogue compiled for AVX2.
-	#[cfg(target_arch = "x86_64")]
-	Avx2,
-	/// `vpdpbusd` tiles (AVX-512 VNNI: four `u8 × i8` products added into an `i32` in one
-	/// instruction, without saturation), the rest as [`Isa::Avx2`].
-	#[cfg(target_arch = "x86_64")]
-	Avx512Vnni,
-}
-
+/// The tiles and the epilogue of each instruction set (see [`crate::isa`]).
 impl Isa {
-	/// Every choice this CPU runs, the portable one first.
-	fn available() -> Vec<Self> {
-		let mut out = vec![Self::Generic];
-		#[cfg(target_arch = "x86_64")]
-		{
-			if is_x86_feature_detected!("avx2") {
-				out.push(Self::Avx2);
-			}
-			if is_x86_feature_detected!("avx2")
-				&& is_x86_feature_detected!("avx512f")
-				&& is_x86_feature_detected!("avx512vnni")
-			{
-				out.push(Self::Avx512Vnni);
-			}
-		}
-		out
-	}
-
-	/// The fastest choice this CPU runs, or the one `POQ_INT8_ISA` names (`generic`, `avx2`,
-	/// `avx512vnni`) when it is available: every choice computes the same bits, so the
-	/// variable only measures and tests them. Decided once per process.
-	fn detect() -> Self {
-		static CHOSEN: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
-		*CHOSEN.get_or_init(|| {
-			let available = Self::available();
-			let wanted = std::env::var("POQ_INT8_ISA").ok();
-			available
-				.iter()
-				.copied()
-				.find(|isa| wanted.as_deref() == Some(isa.name()))
-				.unwrap_or(available[available.len() - 1])
-		})
-	}
-
-	fn name(self) -> &'static str {
-		match self {
-			Self::Generic => "generic",
-			#[cfg(target_arch = "x86_64")]
-			Self::Avx2 => "avx2",
-			#[cfg(target_arch = "x86_64")]
-			Self::Avx512Vnni => "avx512vnni",
-		}
-	}
-
 	fn quantize_row(self, x: &[f32], out: &mut [u8]) -> (f32, f32) {
 		match self {
 			Self::Generic => quantize_row(x, out),
@@ -258,12 +203,6 @@ impl Isa {
 			Self::Avx512Vnni => unsafe { run_avx512vnni(task, out, out_rs) },
 		}
 	}
-}
-
-/// The instruction set the int8 layers run on in this process (`generic`, `avx2` or
-/// `avx512vnni`): what a node logs. Every one gives the same bits.
-pub fn isa() -> &'static str {
-	Isa::detect().name()
 }
 
 /// The dot products of one tile.

@@ -7,10 +7,19 @@
 //! - [`bias_gelu`]: the feed-forward bias and the exact (erf) GELU in one in-place pass, with
 //!   an erf that vectorises (libm's scalar erf was about a tenth of the run time).
 //! - [`add_layer_norm`]: the residual sum and layer norm in one in-place pass.
-//! - [`matmul`]: gemm on the calling thread or on rayon's pool.
+//! - [`matmul`]: gemm on the calling thread or on rayon's pool, for the f32 dense layers.
+//!
+//! Attention, GELU, softmax and layer norm give the same bits on every CPU: each sum runs in
+//! a fixed order (sequentially, or over eight lanes folded in a fixed order), every
+//! multiply-add is fused (`f32::mul_add`: one rounding, on every target), and the AVX2 build
+//! ([`Isa::vector`]) runs the same operations as the portable one, eight at a time. gemm, whose
+//! kernels and summation order depend on the CPU, is left to the f32 dense layers: a folder
+//! computing in int8 (the default) scores the same bits everywhere.
 
 use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
+
+use crate::isa::Isa;
 
 /// An output pointer parallel tasks share; each task writes a disjoint block through it.
 #[derive(Clone, Copy)]
@@ -97,37 +106,180 @@ pub fn attention(
 		qkv.len()
 	);
 	assert!(lens.iter().all(|&l| l <= seq) && out.len() == batch * out_seq * hidden);
-	let scale = 1.0 / (d as f32).sqrt();
 	out.fill(0.0);
 	let out_ptr = OutPtr(out.as_mut_ptr());
+	let vector = Isa::detect().vector();
 	(0..batch * heads).into_par_iter().for_each_init(
-		|| vec![0f32; out_seq * seq],
-		|scores, task| {
+		|| (vec![0f32; out_seq * seq], vec![0f32; d * seq]),
+		|(scores, keys), task| {
 			let (b, head) = (task / heads, task % heads);
 			let len = lens[b];
-			let queries = len.min(out_seq);
 			if len == 0 {
 				return;
 			}
 			let row = b * seq * h3 + head * d;
-			let (q, k, v) = (&qkv[row..], &qkv[row + hidden..], &qkv[row + 2 * hidden..]);
-			let dst = out_ptr;
-			// SAFETY: q, k and v rows i < len lie at i * h3 + [0, d) past their starts,
-			// inside `qkv`; `scores` holds queries x len <= out_seq x seq values; the output
-			// block (rows i < queries of sequence b, columns head * d + [0, d)) lies inside
-			// `out` and no other task writes it.
-			unsafe {
-				// scores = scale * q · kᵀ  (queries x len), kᵀ read through strides.
-				let (scores_ptr, q, k) = (scores.as_mut_ptr(), q.as_ptr(), k.as_ptr());
-				matmul((queries, len, d), scores_ptr, len, q, h3, k, (1, h3), scale, 1);
-				softmax_rows(&mut scores[..queries * len], len);
-				// out[b, i, head] = probs · v  (queries x d), in merged-heads layout.
-				let out_block = dst.0.add(b * out_seq * hidden + head * d);
-				let (probs, v) = (scores.as_ptr(), v.as_ptr());
-				matmul((queries, d, len), out_block, hidden, probs, len, v, (h3, 1), 1.0, 1);
+			let head = Head { qkv: &qkv[row..], h3, hidden, d, len, queries: len.min(out_seq) };
+			// SAFETY: the block of `out` at `offset` (rows i < queries of sequence b, columns
+			// head * d + [0, d), row stride `hidden`) lies inside `out`; no other task writes it.
+			let offset = b * out_seq * hidden + task % heads * d;
+			let out_block = unsafe { out_ptr.get().add(offset) };
+			#[cfg(target_arch = "x86_64")]
+			if vector {
+				// SAFETY: `vector` only where the CPU has AVX2 and FMA; the block as above.
+				return unsafe { attend_avx2(&head, scores, keys, out_block) };
 			}
+			let _ = vector;
+			// SAFETY: the block as above.
+			unsafe { attend::<false>(&head, scores, keys, out_block) }
 		},
 	);
+}
+
+/// One (sequence, head) of [`attention`]: row `i` of q, k or v is `qkv[i * h3 ..][.. d]`,
+/// offset by 0, `hidden` or `2 * hidden`.
+struct Head<'a> {
+	qkv: &'a [f32],
+	h3: usize,
+	hidden: usize,
+	d: usize,
+	len: usize,
+	queries: usize,
+}
+
+/// [`attend`] compiled for AVX2 and FMA.
+///
+/// # Safety
+/// As [`attend`]; the CPU must have AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn attend_avx2(head: &Head, scores: &mut [f32], keys: &mut [f32], out: *mut f32) {
+	// SAFETY: forwarded; the CPU has AVX2 and FMA.
+	unsafe { attend::<true>(head, scores, keys, out) }
+}
+
+/// `softmax(q · kᵀ / √d) · v` for one head, into `out` (rows of `d` at stride `hidden`). Both
+/// products are [`product`]s, by AVX2 tiles with `AVX2`: the same bits either way.
+///
+/// # Safety
+/// `out` must be valid for writes of `head.queries` rows of `head.d` floats at stride
+/// `head.hidden`, written by nobody else meanwhile; with `AVX2`, the CPU must have AVX2 and
+/// FMA.
+#[inline(always)]
+unsafe fn attend<const AVX2: bool>(
+	head: &Head,
+	scores: &mut [f32],
+	keys: &mut [f32],
+	out: *mut f32,
+) {
+	let &Head { qkv, h3, hidden, d, len, queries } = head;
+	let scale = 1.0 / (d as f32).sqrt();
+	// kᵀ (d x len), so that both products read their right operand by rows.
+	for j in 0..len {
+		for (c, &k) in qkv[j * h3 + hidden..][..d].iter().enumerate() {
+			keys[c * len + j] = k;
+		}
+	}
+	// SAFETY: q rows i < queries of d values at stride h3 lie in `qkv`, as do v rows j < len
+	// at offset 2 · hidden; `keys` holds d x len, `scores` queries x len values; `out` is the
+	// caller's.
+	unsafe {
+		let (q, v) = (qkv.as_ptr(), qkv.as_ptr().add(2 * hidden));
+		let product = |dims, a, b, out| match AVX2 {
+			#[cfg(target_arch = "x86_64")]
+			true => avx2::product(dims, a, b, out),
+			_ => product(dims, a, b, out),
+		};
+		product((queries, len, d), (q, h3), (keys.as_ptr(), len), (scores.as_mut_ptr(), len));
+		for s in &mut scores[..queries * len] {
+			*s *= scale;
+		}
+		softmax_rows(&mut scores[..queries * len], len);
+		product((queries, d, len), (scores.as_ptr(), len), (v, h3), (out, hidden));
+	}
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+	use std::arch::x86_64::*;
+
+	/// [`super::product`] by tiles of 4 rows x 16 columns in eight AVX2 registers: each lane's
+	/// `vfmadd` is the portable tile's `f32::mul_add`, term for term.
+	///
+	/// # Safety
+	/// As [`super::product`]; the CPU must have AVX2 and FMA.
+	#[target_feature(enable = "avx2,fma")]
+	pub(super) unsafe fn product(
+		(m, n, k): (usize, usize, usize),
+		(a, a_rs): (*const f32, usize),
+		(b, b_rs): (*const f32, usize),
+		(out, out_rs): (*mut f32, usize),
+	) {
+		let (full_rows, full_cols) = (m / 4 * 4, n / 16 * 16);
+		for i0 in (0..full_rows).step_by(4) {
+			for j0 in (0..full_cols).step_by(16) {
+				// SAFETY: rows i0..i0 + 4 <= m, columns j0..j0 + 16 <= n: the caller's.
+				unsafe {
+					let mut acc = [[_mm256_setzero_ps(); 2]; 4];
+					for c in 0..k {
+						let w0 = _mm256_loadu_ps(b.add(c * b_rs + j0));
+						let w1 = _mm256_loadu_ps(b.add(c * b_rs + j0 + 8));
+						for (r, sums) in acc.iter_mut().enumerate() {
+							let x = _mm256_set1_ps(*a.add((i0 + r) * a_rs + c));
+							sums[0] = _mm256_fmadd_ps(x, w0, sums[0]);
+							sums[1] = _mm256_fmadd_ps(x, w1, sums[1]);
+						}
+					}
+					for (r, sums) in acc.iter().enumerate() {
+						let y = out.add((i0 + r) * out_rs + j0);
+						_mm256_storeu_ps(y, sums[0]);
+						_mm256_storeu_ps(y.add(8), sums[1]);
+					}
+				}
+			}
+		}
+		// The edges: the portable tiles, the same sums in the same order.
+		// SAFETY: sub-blocks of the caller's.
+		unsafe {
+			if full_cols < n {
+				let right = (b.add(full_cols), b_rs);
+				let dst = (out.add(full_cols), out_rs);
+				super::product((full_rows, n - full_cols, k), (a, a_rs), right, dst);
+			}
+			if full_rows < m {
+				let bottom = (a.add(full_rows * a_rs), a_rs);
+				let dst = (out.add(full_rows * out_rs), out_rs);
+				super::product((m - full_rows, n, k), bottom, (b, b_rs), dst);
+			}
+		}
+	}
+}
+
+/// `out = a · b` for `a` (m x k) and `b` (k x n), each given as a pointer and a row stride
+/// (columns contiguous), into `out` (m x n, row stride given). Every element sums its k
+/// products in order, c = 0, 1, …, one fused multiply-add each: the reference
+/// [`avx2::product`] equals bit for bit.
+///
+/// # Safety
+/// Every element addressed must be valid, and `out` must not be read or written by anyone
+/// else meanwhile.
+#[inline(always)]
+unsafe fn product(
+	(m, n, k): (usize, usize, usize),
+	(a, a_rs): (*const f32, usize),
+	(b, b_rs): (*const f32, usize),
+	(out, out_rs): (*mut f32, usize),
+) {
+	for i in 0..m {
+		for j in 0..n {
+			// SAFETY: row i < m of `a`, column j < n of `b`, element (i, j) of `out`: the
+			// caller's.
+			unsafe {
+				let sum = (0..k)
+					.fold(0f32, |s, c| (*a.add(i * a_rs + c)).mul_add(*b.add(c * b_rs + j), s));
+				*out.add(i * out_rs + j) = sum;
+			}
+		}
+	}
 }
 
 /// Adds `bias` to each row of `data` (rows of `bias.len()` values) and applies the exact GELU,
@@ -178,60 +330,34 @@ pub fn add_layer_norm<'a>(
 
 fn bias_gelu_row(row: &mut [f32], bias: &[f32]) {
 	#[cfg(target_arch = "x86_64")]
-	if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+	if Isa::detect().vector() {
 		// SAFETY: the CPU has the features the function is compiled for.
 		return unsafe { bias_gelu_row_avx2(row, bias) };
 	}
-	bias_gelu_row_generic::<Separate>(row, bias)
+	bias_gelu_row_generic(row, bias)
 }
 
 /// The same loop compiled for AVX2 and FMA, where it vectorises eight lanes wide and each
-/// polynomial step is one fused multiply-add (half the dependency chain).
+/// fused multiply-add is one instruction (elsewhere `f32::mul_add` is a library call, slower
+/// but the same bits).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn bias_gelu_row_avx2(row: &mut [f32], bias: &[f32]) {
-	bias_gelu_row_generic::<Fused>(row, bias)
+	bias_gelu_row_generic(row, bias)
 }
 
 #[inline(always)]
-fn bias_gelu_row_generic<M: MulAdd>(row: &mut [f32], bias: &[f32]) {
+fn bias_gelu_row_generic(row: &mut [f32], bias: &[f32]) {
 	for (x, b) in row.iter_mut().zip(bias) {
 		let y = *x + b;
-		*x = 0.5 * y * (1.0 + erf::<M>(y * std::f32::consts::FRAC_1_SQRT_2));
-	}
-}
-
-/// How the polynomial kernels compute `a * b + c`.
-pub trait MulAdd {
-	/// `a * b + c`.
-	fn mul_add(a: f32, b: f32, c: f32) -> f32;
-}
-
-/// One rounding, by the FMA instruction: only for code compiled with the `fma` feature
-/// (elsewhere `f32::mul_add` is a slow library call).
-pub struct Fused;
-
-/// A multiply and an add, two roundings: for code that may run without FMA.
-pub struct Separate;
-
-impl MulAdd for Fused {
-	#[inline(always)]
-	fn mul_add(a: f32, b: f32, c: f32) -> f32 {
-		a.mul_add(b, c)
-	}
-}
-
-impl MulAdd for Separate {
-	#[inline(always)]
-	fn mul_add(a: f32, b: f32, c: f32) -> f32 {
-		a * b + c
+		*x = 0.5 * y * (1.0 + erf(y * std::f32::consts::FRAC_1_SQRT_2));
 	}
 }
 
 /// Evaluates the polynomial with coefficients `coefs` (highest degree first) at `x` (Horner).
 #[inline(always)]
-fn horner<M: MulAdd>(x: f32, coefs: &[f32]) -> f32 {
-	coefs[1..].iter().fold(coefs[0], |acc, &c| M::mul_add(acc, x, c))
+fn horner(x: f32, coefs: &[f32]) -> f32 {
+	coefs[1..].iter().fold(coefs[0], |acc, &c| acc.mul_add(x, c))
 }
 
 /// erf within about 1e-7, computed without branches so that loops over it vectorise: for
@@ -239,7 +365,7 @@ fn horner<M: MulAdd>(x: f32, coefs: &[f32]) -> f32 {
 /// Chebyshev-fitted erfc of Numerical Recipes §6.2 (fractional error below 1.2e-7; near 0 that
 /// form would lose digits to cancellation, hence the series there).
 #[inline(always)]
-pub fn erf<M: MulAdd>(x: f32) -> f32 {
+pub fn erf(x: f32) -> f32 {
 	const SERIES: [f32; 6] = [-1.0 / 1320.0, 1.0 / 216.0, -1.0 / 42.0, 1.0 / 10.0, -1.0 / 3.0, 1.0];
 	const ERFC: [f32; 10] = [
 		0.170_872_77,
@@ -255,9 +381,9 @@ pub fn erf<M: MulAdd>(x: f32) -> f32 {
 	];
 	let z = x.abs();
 	let z2 = z * z;
-	let series = z * std::f32::consts::FRAC_2_SQRT_PI * horner::<M>(z2, &SERIES);
-	let t = 1.0 / M::mul_add(0.5, z, 1.0);
-	let erfc = t * exp::<M>(horner::<M>(t, &ERFC) - z2);
+	let series = z * std::f32::consts::FRAC_2_SQRT_PI * horner(z2, &SERIES);
+	let t = 1.0 / 0.5f32.mul_add(z, 1.0);
+	let erfc = t * exp(horner(t, &ERFC) - z2);
 	let y = if z < 0.5 { series } else { 1.0 - erfc };
 	y.copysign(x)
 }
@@ -267,7 +393,7 @@ pub fn erf<M: MulAdd>(x: f32) -> f32 {
 /// with integer n (built directly into the exponent bits) and |r| <= ln 2 / 2 (Cody-Waite:
 /// ln 2 in two parts keeps r exact), then the degree-7 Taylor polynomial of e^r.
 #[inline(always)]
-pub fn exp<M: MulAdd>(x: f32) -> f32 {
+pub fn exp(x: f32) -> f32 {
 	// Adding 1.5 * 2^23 rounds to an integer n and leaves n in the low mantissa bits.
 	const ROUND: f32 = 12_582_912.0;
 	const LN2_HI: f32 = 0.693_359_4; // exact in 9 bits, so n * LN2_HI is exact
@@ -275,37 +401,22 @@ pub fn exp<M: MulAdd>(x: f32) -> f32 {
 	const TAYLOR: [f32; 8] =
 		[1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 1.0 / 2.0, 1.0, 1.0];
 	let x = x.clamp(-87.0, 88.0);
-	let shifted = M::mul_add(x, std::f32::consts::LOG2_E, ROUND);
+	let shifted = x.mul_add(std::f32::consts::LOG2_E, ROUND);
 	let n = shifted - ROUND;
-	let r = M::mul_add(-n, LN2_LO, M::mul_add(-n, LN2_HI, x));
-	let p = horner::<M>(r, &TAYLOR);
+	let r = (-n).mul_add(LN2_LO, (-n).mul_add(LN2_HI, x));
+	let p = horner(r, &TAYLOR);
 	let bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
 	p * f32::from_bits(bits.wrapping_add(127) << 23)
 }
 
-/// Softmax of each `len`-long row of `rows`, in place.
-fn softmax_rows(rows: &mut [f32], len: usize) {
-	#[cfg(target_arch = "x86_64")]
-	if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-		// SAFETY: the CPU has the features the function is compiled for.
-		return unsafe { softmax_rows_avx2(rows, len) };
-	}
-	softmax_rows_generic::<Separate>(rows, len)
-}
-
-/// The same loops compiled for AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn softmax_rows_avx2(rows: &mut [f32], len: usize) {
-	softmax_rows_generic::<Fused>(rows, len)
-}
-
+/// Softmax of each `len`-long row of `rows`, in place; inlined into [`attend`] (and so
+/// compiled for AVX2 and FMA there).
 #[inline(always)]
-fn softmax_rows_generic<M: MulAdd>(rows: &mut [f32], len: usize) {
+fn softmax_rows(rows: &mut [f32], len: usize) {
 	for row in rows.chunks_exact_mut(len) {
 		let max = lanes(row, f32::NEG_INFINITY, f32::max);
 		for x in row.iter_mut() {
-			*x = exp::<M>(*x - max);
+			*x = exp(*x - max);
 		}
 		let inv = 1.0 / lanes(row, 0.0, |a, b| a + b);
 		for x in row.iter_mut() {
@@ -338,25 +449,22 @@ mod tests {
 		#[test]
 		fn exp_matches_std(x in -87.0f32..88.0) {
 			let want = x.exp();
-			for got in [exp::<Separate>(x), exp::<Fused>(x)] {
-				prop_assert!(((got - want) / want).abs() < 5e-7, "{x}: {got} vs {want}");
-			}
+			let got = exp(x);
+			prop_assert!(((got - want) / want).abs() < 5e-7, "{x}: {got} vs {want}");
 		}
 
 		#[test]
 		fn erf_matches_its_series(x in -3.0f32..3.0) {
 			let want = erf_series(f64::from(x));
-			for got in [erf::<Separate>(x), erf::<Fused>(x)] {
-				prop_assert!((f64::from(got) - want).abs() < 2e-7, "{x}: {got} vs {want}");
-			}
+			let got = erf(x);
+			prop_assert!((f64::from(got) - want).abs() < 2e-7, "{x}: {got} vs {want}");
 		}
 
 		#[test]
 		fn erf_saturates(x in 4.0f32..100.0) {
 			// 1 - erf(4) = 1.5e-8: below f32 resolution near 1.
-			for (pos, neg) in [(erf::<Separate>(x), erf::<Separate>(-x)), (erf::<Fused>(x), erf::<Fused>(-x))] {
-				prop_assert!((pos - 1.0).abs() < 3e-7 && (neg + 1.0).abs() < 3e-7);
-			}
+			let (pos, neg) = (erf(x), erf(-x));
+			prop_assert!((pos - 1.0).abs() < 3e-7 && (neg + 1.0).abs() < 3e-7);
 		}
 
 		#[test]
@@ -380,6 +488,43 @@ mod tests {
 		}
 
 		#[test]
+		fn attention_is_the_same_bits_on_every_isa_and_matches_f64(
+			(d, len, qkv) in (1usize..40, 1usize..20).prop_flat_map(|(d, len)| {
+				(Just(d), Just(len), proptest::collection::vec(-3.0f32..3.0, 3 * d * len))
+			})
+		) {
+			let runs = attend_each_way(&qkv, d, len);
+			prop_assert!(runs.iter().all(|r| *r == runs[0]));
+			let at = |i: usize, c: usize, part: usize| f64::from(qkv[i * 3 * d + part * d + c]);
+			for i in 0..len {
+				let logits: Vec<f64> = (0..len)
+					.map(|j| (0..d).map(|c| at(i, c, 0) * at(j, c, 1)).sum::<f64>() / (d as f64).sqrt())
+					.collect();
+				let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+				let e: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
+				let total: f64 = e.iter().sum();
+				for c in 0..d {
+					let want: f64 = (0..len).map(|j| e[j] / total * at(j, c, 2)).sum();
+					let got = f64::from(f32::from_bits(runs[0][i * d + c]));
+					prop_assert!((got - want).abs() < 1e-4, "{got} vs {want}");
+				}
+			}
+		}
+
+		#[test]
+		fn gelu_is_the_same_bits_on_every_isa(row in proptest::collection::vec(-8.0f32..8.0, 1..70)) {
+			let bias: Vec<f32> = (0..row.len()).map(|i| i as f32 / 50.0 - 0.5).collect();
+			let mut portable = row.clone();
+			bias_gelu_row_generic(&mut portable, &bias);
+			let mut chosen = row;
+			bias_gelu_row(&mut chosen, &bias);
+			prop_assert_eq!(
+				portable.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+				chosen.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+			);
+		}
+
+		#[test]
 		fn softmax_matches_f64(mut row in proptest::collection::vec(-30.0f32..30.0, 1..64)) {
 			let reference: Vec<f64> = {
 				let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
@@ -393,6 +538,34 @@ mod tests {
 				prop_assert!((f64::from(*got) - want).abs() < 1e-6);
 			}
 		}
+	}
+
+	/// Runs one head of attention on the portable and (where the CPU has them) the AVX2 and
+	/// FMA builds.
+	fn attend_each_way(qkv: &[f32], d: usize, len: usize) -> Vec<Vec<u32>> {
+		let (h3, hidden) = (3 * d, d);
+		let head = Head { qkv, h3, hidden, d, len, queries: len };
+		let mut runs = Vec::new();
+		for vector in [false, true] {
+			if vector && !Isa::detect().vector() {
+				continue;
+			}
+			let (mut scores, mut keys, mut out) =
+				(vec![0.0; len * len], vec![0.0; d * len], vec![0.0; len * d]);
+			// SAFETY: `out` holds `len` rows of `d` at stride `hidden` = d.
+			unsafe {
+				#[cfg(target_arch = "x86_64")]
+				if vector {
+					attend_avx2(&head, &mut scores, &mut keys, out.as_mut_ptr());
+				} else {
+					attend::<false>(&head, &mut scores, &mut keys, out.as_mut_ptr());
+				}
+				#[cfg(not(target_arch = "x86_64"))]
+				attend::<false>(&head, &mut scores, &mut keys, out.as_mut_ptr());
+			}
+			runs.push(out.into_iter().map(f32::to_bits).collect());
+		}
+		runs
 	}
 
 	/// erf in f64 by its Maclaurin series, accurate to ~1e-12 for |x| <= 3.

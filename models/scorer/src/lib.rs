@@ -29,6 +29,7 @@ mod digest;
 mod error;
 pub mod eval;
 mod int8;
+mod isa;
 pub mod judge;
 mod kernels;
 mod model;
@@ -37,7 +38,7 @@ pub mod quality;
 pub use config::weights_file;
 pub use digest::{digest_file, to_hex, Manifest, MANIFEST_HEADER};
 pub use error::{Error, Result};
-pub use int8::isa as int8_isa;
+pub use isa::isa;
 pub use model::{ModelKind, QualityModel, Scored};
 
 #[cfg(test)]

@@ -475,9 +475,9 @@ fn bench(
 	let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
 	let threads = model.threads();
 	println!(
-        "{:?} batch={batch} tokens={tokens} threads={threads} int8={} calls={} pairs/s={:.1} p50={:.2}ms p99={:.2}ms",
+        "{:?} batch={batch} tokens={tokens} threads={threads} isa={} calls={} pairs/s={:.1} p50={:.2}ms p99={:.2}ms",
         model.kind(),
-        poq_scorer::int8_isa(),
+        poq_scorer::isa(),
         times.len(),
         (times.len() * batch) as f64 / total.as_secs_f64(),
         pct(0.5),

@@ -8,7 +8,16 @@ use std::process::{Command, Output, Stdio};
 use common::{bi_dir, cases, cross_dir, default_dir, golden, scratch, DEFAULT_DIGEST};
 
 fn poq_scorer(args: &[&str], stdin: Option<&str>) -> Output {
-	let mut child = Command::new(env!("CARGO_BIN_EXE_poq-scorer"))
+	poq_scorer_on(None, args, stdin)
+}
+
+/// [`poq_scorer`] with `POQ_SCORER_ISA` set to `isa` when given.
+fn poq_scorer_on(isa: Option<&str>, args: &[&str], stdin: Option<&str>) -> Output {
+	let mut command = Command::new(env!("CARGO_BIN_EXE_poq-scorer"));
+	if let Some(isa) = isa {
+		command.env("POQ_SCORER_ISA", isa);
+	}
+	let mut child = command
 		.args(args)
 		.stdin(Stdio::piped())
 		.stdout(Stdio::piped())
@@ -269,4 +278,46 @@ fn attack_reports_per_prompt_and_in_sum() {
 	let best = outcomes[1]["best"]["text"].as_str().unwrap();
 	assert!(text.contains(&format!("{best:?}")), "{best} missing in {text}");
 	assert!(text.contains("2 prompts, budget 20 judge calls each, floor 2000"), "{text}");
+}
+
+/// Every instruction set this CPU runs gives the same bits: every 60th answer of the three
+/// graded sets and the parity cases (Chinese, Arabic, emoji, 1000-word texts), scored under each
+/// `POQ_SCORER_ISA` the CPU has, print the same scores and the same raw cosines (printed in
+/// full: two floats print alike only when their bits are).
+#[test]
+fn every_instruction_set_scores_the_same_bits() {
+	let model = default_dir();
+	let m = model.to_str().unwrap();
+	let ran = |isa: &str| {
+		let bench = ["bench", "--model", m, "--tokens", "8", "--seconds", "0", "--threads", "1"];
+		let text = stdout(&poq_scorer_on(Some(isa), &bench, None));
+		text.split("isa=").nth(1).unwrap().split(' ').next().unwrap().to_owned()
+	};
+	let isas: Vec<&str> =
+		["generic", "avx2", "avx512vnni"].into_iter().filter(|isa| ran(isa) == *isa).collect();
+	assert!(isas.contains(&"generic"), "the portable path always runs");
+	let mut input = jsonl();
+	for set in ["dev", "heldout", "adversarial"] {
+		let path = common::manifest_dir().join("../eval").join(format!("{set}.jsonl"));
+		for line in std::fs::read_to_string(path).unwrap().lines().step_by(60) {
+			let v: serde_json::Value = serde_json::from_str(line).unwrap();
+			input += &(serde_json::json!({"prompt": v["prompt"], "response": v["response"]})
+				.to_string() + "\n");
+		}
+	}
+	let scored: Vec<String> = isas
+		.iter()
+		.map(|isa| {
+			stdout(&poq_scorer_on(
+				Some(isa),
+				&["score", "--model", m, "--input", "-"],
+				Some(&input),
+			))
+		})
+		.collect();
+	println!("instruction sets compared: {isas:?}");
+	assert!(scored[0].lines().count() > 40);
+	for (isa, out) in isas.iter().zip(&scored) {
+		assert_eq!(out, &scored[0], "{isa} against generic");
+	}
 }
