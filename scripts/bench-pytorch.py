@@ -12,8 +12,10 @@ adds its own overhead.
     python3 scripts/bench-pytorch.py --matrix [--threads 2] [--seconds 10]
 
 --matrix runs, for both kinds, one pair of 128 tokens, 3 pairs of 256 (a request's answers) and
-32 pairs of 128, PyTorch and `poq-scorer bench` alternately (so both see the same machine load;
-best of --rounds each): PyTorch in f32 and with its own int8 path (`quantize_dynamic`, `--int8`);
+32 pairs of 128, PyTorch, ONNX Runtime and `poq-scorer bench` alternately (so both see the same machine load;
+best of --rounds each): PyTorch in f32 and with its own int8 path (`quantize_dynamic`, `--int8`); ONNX
+Runtime on the same model exported to ONNX, in f32 and quantised by its own `quantize_dynamic`
+(int8, per channel);
 poq-scorer on the model alone in f32 (models/weights/minilm-bi, minilm-cross-test) and in int8
 (the same folders plus precision.json, linked as *-int8) and, for the bi-encoder, with the
 default judge (int8) as a validator runs it. Prints a markdown table. Uses the venv of scripts/parity.py ($HOME/.cache/poq-venv), creating it when
@@ -69,6 +71,82 @@ def quantized(model):
         return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
+def onnx_file(kind, int8):
+    """The model exported to ONNX (torch.onnx, opset 17) and, for int8, quantised by ONNX
+    Runtime's own dynamic quantisation (int8 weights per output channel, activations quantised
+    per call): the fastest path ONNX Runtime offers a user on the CPU. Cached beside the model
+    folders in models/weights/onnx/."""
+    import torch
+    from transformers import AutoModel, BertForSequenceClassification
+
+    out = parity.ROOT / "models" / "weights" / "onnx"
+    out.mkdir(parents=True, exist_ok=True)
+    f32 = out / f"{kind}.onnx"
+    if not f32.exists():
+        if kind == "bi":
+            model, names = AutoModel.from_pretrained(str(parity.BARE_BI_DIR)).eval(), ["last_hidden_state"]
+        else:
+            model, names = BertForSequenceClassification.from_pretrained(str(parity.CROSS_DIR)).eval(), ["logits"]
+        class ByName(torch.nn.Module):  # the three inputs by name, the first output alone
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids)[0]
+
+        model = ByName(model)
+        dummy = tuple(torch.ones(1, 8, dtype=torch.long) for _ in range(3))
+        axes = {n: {0: "batch", 1: "seq"} for n in ["input_ids", "attention_mask", "token_type_ids"]}
+        torch.onnx.export(model, dummy, str(f32), input_names=list(axes), output_names=names,
+                          dynamic_axes={**axes, names[0]: {0: "batch"}}, opset_version=17, dynamo=False)
+    if not int8:
+        return f32
+    q = out / f"{kind}-int8.onnx"
+    if not q.exists():
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(f32), str(q), per_channel=True, weight_type=QuantType.QInt8)
+    return q
+
+
+def ort_runner(kind, pairs, threads, int8):
+    """ONNX Runtime on the same inputs as the PyTorch bare forward: the tokenizer, the session
+    (all graph optimisations, `threads` intra-op threads, sequential), then the same pooling."""
+    import numpy as np
+    import onnxruntime as ort
+    from transformers import AutoTokenizer
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(onnx_file(kind, int8)), options, providers=["CPUExecutionProvider"])
+    if kind == "bi":
+        tokenizer = AutoTokenizer.from_pretrained(str(parity.BARE_BI_DIR))
+        texts = [p for p, _ in pairs] + [r for _, r in pairs]
+        n = len(tokenizer(texts[0])["input_ids"])
+
+        def run():
+            enc = tokenizer(texts, padding=True, truncation=True, max_length=256, return_tensors="np")
+            hidden = session.run(None, {k: enc[k].astype(np.int64) for k in ["input_ids", "attention_mask", "token_type_ids"]})[0]
+            mask = enc["attention_mask"][..., None].astype(hidden.dtype)
+            e = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+            e /= np.linalg.norm(e, axis=1, keepdims=True)
+            return (e[: len(pairs)] * e[len(pairs):]).sum(1)
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(str(parity.CROSS_DIR))
+        n = len(tokenizer([pairs[0][0]], [pairs[0][1]])["input_ids"][0])
+
+        def run():
+            enc = tokenizer([p for p, _ in pairs], [r for _, r in pairs], padding=True, truncation=True,
+                            return_tensors="np")
+            return session.run(None, {k: enc[k].astype(np.int64) for k in ["input_ids", "attention_mask", "token_type_ids"]})[0][:, 0]
+    return run, n
+
+
 def runner(kind, pairs, baseline, int8=False):
     import torch
 
@@ -116,12 +194,14 @@ def runner(kind, pairs, baseline, int8=False):
     return run, n
 
 
-def prepare(kind, batch, tokens, threads, baseline="bare", int8=False):
-    """The PyTorch scoring call for one cell, with its inputs checked to be `tokens` long."""
+def prepare(kind, batch, tokens, threads, baseline="bare", int8=False, onnx=False):
+    """The PyTorch (or, with `onnx`, ONNX Runtime) scoring call for one cell, with its inputs
+    checked to be `tokens` long."""
     import torch
 
     torch.set_num_threads(threads)
-    run, n = runner(kind, make_pairs(kind, batch, tokens), baseline, int8)
+    pairs = make_pairs(kind, batch, tokens)
+    run, n = ort_runner(kind, pairs, threads, int8) if onnx else runner(kind, pairs, baseline, int8)
     assert n == tokens, f"generated text is {n} tokens, not {tokens}"
     return run
 
@@ -181,11 +261,17 @@ def main():
     import torch
     print(f"torch {torch.__version__}, {args.threads} threads, best of {args.rounds} alternating rounds "
           f"of >= {args.seconds}s per side and cell, load average before: {os.getloadavg()[0]:.2f}\n")
-    print("pairs/s (p50 ms); ratios are pairs/s against PyTorch's f32 bare forward and its int8 "
-          "(quantize_dynamic) forward\n")
-    print("| model | pairs x tokens | PyTorch f32 | PyTorch int8 | poq-scorer f32 | poq-scorer int8 "
-          "| int8 ÷ PyTorch f32 | int8 ÷ PyTorch int8 | with the judge (int8) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    import onnxruntime
+
+    flags = sorted({f for line in open("/proc/cpuinfo") if line.startswith("flags") for f in line.split()[2:]
+                    if f.startswith(("avx", "fma", "amx"))})
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    print(f"onnxruntime {onnxruntime.__version__}; {cpu}; flags {' '.join(flags)}; "
+          f"poq-scorer kernels: {subprocess.run([str(binary), 'bench', '--model', str(parity.int8_variant(parity.BARE_BI_DIR)), '--tokens', '8', '--seconds', '0'], capture_output=True, text=True).stdout.split('isa=')[1].split()[0]}\n")
+    print("pairs/s (p50 ms); the last column is poq-scorer int8 against the fastest of the four peers\n")
+    print("| model | pairs x tokens | PyTorch f32 | PyTorch int8 | ORT f32 | ORT int8 | poq-scorer f32 | poq-scorer int8 "
+          "| int8 ÷ fastest peer | with the judge (int8) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     best = lambda rounds: max(rounds, key=lambda r: r["pairs/s"])
     cell = lambda r: f"{r['pairs/s']:.1f} ({r['p50']:.1f})"
     for kind in ["bi", "cross"]:
@@ -193,7 +279,9 @@ def main():
         int8_dir = parity.int8_variant(f32_dir)
         for batch, tokens in [(1, 128), (3, 256), (32, 128)]:
             sides = {"torch f32": prepare(kind, batch, tokens, args.threads),
-                     "torch int8": prepare(kind, batch, tokens, args.threads, int8=True)}
+                     "torch int8": prepare(kind, batch, tokens, args.threads, int8=True),
+                     "ort f32": prepare(kind, batch, tokens, args.threads, onnx=True),
+                     "ort int8": prepare(kind, batch, tokens, args.threads, int8=True, onnx=True)}
             dirs = {"f32": f32_dir, "int8": int8_dir}
             if kind == "bi":
                 dirs["judge"] = parity.BI_DIR
@@ -207,9 +295,10 @@ def main():
             name = "all-MiniLM-L6-v2 (bi)" if kind == "bi" else "minilm-cross-test (cross)"
             ratio = lambda a, b: r[a]["pairs/s"] / r[b]["pairs/s"]
             judge = cell(r["judge"]) if "judge" in r else "–"
+            fastest = max(sides, key=lambda k: r[k]["pairs/s"])
             print(f"| {name} | {batch} x {tokens} | {cell(r['torch f32'])} | {cell(r['torch int8'])} | "
-                  f"{cell(r['f32'])} | {cell(r['int8'])} | {ratio('int8', 'torch f32'):.2f} | "
-                  f"{ratio('int8', 'torch int8'):.2f} | {judge} |", flush=True)
+                  f"{cell(r['ort f32'])} | {cell(r['ort int8'])} | {cell(r['f32'])} | {cell(r['int8'])} | "
+                  f"{ratio('int8', fastest):.2f} ({fastest}) | {judge} |", flush=True)
 
 
 if __name__ == "__main__":

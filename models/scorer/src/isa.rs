@@ -12,7 +12,7 @@ pub(crate) enum Isa {
 	/// AVX2 and FMA: the f32 kernels eight lanes wide, the int8 tiles by `vpmaddubsw`.
 	#[cfg(target_arch = "x86_64")]
 	Avx2,
-	/// As [`Isa::Avx2`], with the int8 tiles by AVX-512 VNNI's `vpdpbusd`.
+	/// AVX-512: the int8 tiles by VNNI's `vpdpbusd`, attention and GELU sixteen lanes wide.
 	#[cfg(target_arch = "x86_64")]
 	Avx512Vnni,
 }
@@ -44,11 +44,6 @@ impl Isa {
 				.find(|isa| wanted.as_deref() == Some(isa.name()))
 				.unwrap_or(available[available.len() - 1])
 		})
-	}
-
-	/// Whether the f32 kernels run their AVX2 and FMA build.
-	pub(crate) fn vector(self) -> bool {
-		self != Self::Generic
 	}
 
 	pub(crate) fn name(self) -> &'static str {

@@ -11,8 +11,8 @@
 //!
 //! Attention, GELU, softmax and layer norm give the same bits on every CPU: each sum runs in
 //! a fixed order (sequentially, or over eight lanes folded in a fixed order), every
-//! multiply-add is fused (`f32::mul_add`: one rounding, on every target), and the AVX2 build
-//! ([`Isa::vector`]) runs the same operations as the portable one, eight at a time. gemm, whose
+//! multiply-add is fused (`f32::mul_add`: one rounding, on every target), and the AVX2 and
+//! AVX-512 builds ([`Isa`]) run the same operations as the portable one, 8 or 16 at a time. gemm, whose
 //! kernels and summation order depend on the CPU, is left to the f32 dense layers: a folder
 //! computing in int8 (the default) scores the same bits everywhere.
 
@@ -108,7 +108,7 @@ pub fn attention(
 	assert!(lens.iter().all(|&l| l <= seq) && out.len() == batch * out_seq * hidden);
 	out.fill(0.0);
 	let out_ptr = OutPtr(out.as_mut_ptr());
-	let vector = Isa::detect().vector();
+	let isa = Isa::detect();
 	(0..batch * heads).into_par_iter().for_each_init(
 		|| (vec![0f32; out_seq * seq], vec![0f32; d * seq]),
 		|(scores, keys), task| {
@@ -120,20 +120,37 @@ pub fn attention(
 			let row = b * seq * h3 + head * d;
 			let head = Head { qkv: &qkv[row..], h3, hidden, d, len, queries: len.min(out_seq) };
 			// SAFETY: the block of `out` at `offset` (rows i < queries of sequence b, columns
-			// head * d + [0, d), row stride `hidden`) lies inside `out`; no other task writes it.
+			// head * d + [0, d), row stride `hidden`) lies inside `out`; no other task writes
+			// it; `isa` runs on this CPU.
 			let offset = b * out_seq * hidden + task % heads * d;
-			let out_block = unsafe { out_ptr.get().add(offset) };
-			#[cfg(target_arch = "x86_64")]
-			if vector {
-				// SAFETY: `vector` only where the CPU has AVX2 and FMA; the block as above.
-				return unsafe { attend_avx2(&head, scores, keys, out_block) };
-			}
-			let _ = vector;
-			// SAFETY: the block as above.
-			unsafe { attend::<false>(&head, scores, keys, out_block) }
+			unsafe { attend_on(isa, &head, scores, keys, out_ptr.get().add(offset)) }
 		},
 	);
 }
+
+/// [`attend`] with the tiles of `isa`, compiled for it.
+///
+/// # Safety
+/// As [`attend`]; the CPU must run `isa`.
+unsafe fn attend_on(isa: Isa, head: &Head, scores: &mut [f32], keys: &mut [f32], out: *mut f32) {
+	// SAFETY: forwarded; the CPU runs `isa`.
+	unsafe {
+		match isa {
+			Isa::Generic => attend::<GENERIC>(head, scores, keys, out),
+			#[cfg(target_arch = "x86_64")]
+			Isa::Avx2 => attend_avx2(head, scores, keys, out),
+			#[cfg(target_arch = "x86_64")]
+			Isa::Avx512Vnni => attend_avx512(head, scores, keys, out),
+		}
+	}
+}
+
+/// Which tiles [`attend`] runs.
+const GENERIC: u8 = 0;
+#[cfg(target_arch = "x86_64")]
+const AVX2: u8 = 1;
+#[cfg(target_arch = "x86_64")]
+const AVX512: u8 = 2;
 
 /// One (sequence, head) of [`attention`]: row `i` of q, k or v is `qkv[i * h3 ..][.. d]`,
 /// offset by 0, `hidden` or `2 * hidden`.
@@ -154,18 +171,29 @@ struct Head<'a> {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn attend_avx2(head: &Head, scores: &mut [f32], keys: &mut [f32], out: *mut f32) {
 	// SAFETY: forwarded; the CPU has AVX2 and FMA.
-	unsafe { attend::<true>(head, scores, keys, out) }
+	unsafe { attend::<AVX2>(head, scores, keys, out) }
+}
+
+/// [`attend`] compiled for AVX-512.
+///
+/// # Safety
+/// As [`attend`]; the CPU must have AVX-512F, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn attend_avx512(head: &Head, scores: &mut [f32], keys: &mut [f32], out: *mut f32) {
+	// SAFETY: forwarded; the CPU has AVX-512F.
+	unsafe { attend::<AVX512>(head, scores, keys, out) }
 }
 
 /// `softmax(q · kᵀ / √d) · v` for one head, into `out` (rows of `d` at stride `hidden`). Both
-/// products are [`product`]s, by AVX2 tiles with `AVX2`: the same bits either way.
+/// products are [`product`]s, by the AVX2 or AVX-512 tiles when `TILES` says so: the same bits
+/// either way.
 ///
 /// # Safety
 /// `out` must be valid for writes of `head.queries` rows of `head.d` floats at stride
-/// `head.hidden`, written by nobody else meanwhile; with `AVX2`, the CPU must have AVX2 and
-/// FMA.
+/// `head.hidden`, written by nobody else meanwhile; the CPU must run the tiles `TILES` names.
 #[inline(always)]
-unsafe fn attend<const AVX2: bool>(
+unsafe fn attend<const TILES: u8>(
 	head: &Head,
 	scores: &mut [f32],
 	keys: &mut [f32],
@@ -184,9 +212,11 @@ unsafe fn attend<const AVX2: bool>(
 	// caller's.
 	unsafe {
 		let (q, v) = (qkv.as_ptr(), qkv.as_ptr().add(2 * hidden));
-		let product = |dims, a, b, out| match AVX2 {
+		let product = |dims, a, b, out| match TILES {
 			#[cfg(target_arch = "x86_64")]
-			true => avx2::product(dims, a, b, out),
+			AVX2 => avx2::product::<8>(dims, a, b, out),
+			#[cfg(target_arch = "x86_64")]
+			AVX512 => avx2::product::<16>(dims, a, b, out),
 			_ => product(dims, a, b, out),
 		};
 		product((queries, len, d), (q, h3), (keys.as_ptr(), len), (scores.as_mut_ptr(), len));
@@ -202,37 +232,115 @@ unsafe fn attend<const AVX2: bool>(
 mod avx2 {
 	use std::arch::x86_64::*;
 
-	/// [`super::product`] by tiles of 4 rows x 16 columns in eight AVX2 registers: each lane's
-	/// `vfmadd` is the portable tile's `f32::mul_add`, term for term.
+	/// A register of `W` floats and the three operations a tile needs.
+	trait Lanes<const W: usize>: Copy {
+		unsafe fn zero() -> Self;
+		unsafe fn load(p: *const f32) -> Self;
+		unsafe fn splat(x: f32) -> Self;
+		/// `self · w + acc`, one rounding per lane.
+		unsafe fn fma(self, w: Self, acc: Self) -> Self;
+		unsafe fn store(self, p: *mut f32);
+	}
+
+	impl Lanes<8> for __m256 {
+		#[inline(always)]
+		unsafe fn zero() -> Self {
+			_mm256_setzero_ps()
+		}
+		#[inline(always)]
+		unsafe fn load(p: *const f32) -> Self {
+			// SAFETY: the caller's.
+			unsafe { _mm256_loadu_ps(p) }
+		}
+		#[inline(always)]
+		unsafe fn splat(x: f32) -> Self {
+			_mm256_set1_ps(x)
+		}
+		#[inline(always)]
+		unsafe fn fma(self, w: Self, acc: Self) -> Self {
+			_mm256_fmadd_ps(self, w, acc)
+		}
+		#[inline(always)]
+		unsafe fn store(self, p: *mut f32) {
+			// SAFETY: the caller's.
+			unsafe { _mm256_storeu_ps(p, self) }
+		}
+	}
+
+	impl Lanes<16> for __m512 {
+		#[inline(always)]
+		unsafe fn zero() -> Self {
+			_mm512_setzero_ps()
+		}
+		#[inline(always)]
+		unsafe fn load(p: *const f32) -> Self {
+			// SAFETY: the caller's.
+			unsafe { _mm512_loadu_ps(p) }
+		}
+		#[inline(always)]
+		unsafe fn splat(x: f32) -> Self {
+			_mm512_set1_ps(x)
+		}
+		#[inline(always)]
+		unsafe fn fma(self, w: Self, acc: Self) -> Self {
+			_mm512_fmadd_ps(self, w, acc)
+		}
+		#[inline(always)]
+		unsafe fn store(self, p: *mut f32) {
+			// SAFETY: the caller's.
+			unsafe { _mm512_storeu_ps(p, self) }
+		}
+	}
+
+	/// [`super::product`] by tiles of 4 rows x `2 W` columns in eight registers of `W` lanes
+	/// (AVX2's `W = 8`, AVX-512's 16): each lane's fused multiply-add is the portable loop's
+	/// `f32::mul_add`, term for term, so every width gives the same bits.
 	///
 	/// # Safety
-	/// As [`super::product`]; the CPU must have AVX2 and FMA.
-	#[target_feature(enable = "avx2,fma")]
-	pub(super) unsafe fn product(
+	/// As [`super::product`]; the CPU must have AVX2 and FMA, and AVX-512F for `W = 16`, and
+	/// the caller must be compiled for them (this is inlined).
+	#[inline(always)]
+	pub(super) unsafe fn product<const W: usize>(
+		dims: (usize, usize, usize),
+		a: (*const f32, usize),
+		b: (*const f32, usize),
+		out: (*mut f32, usize),
+	) {
+		// SAFETY: forwarded.
+		unsafe {
+			match W {
+				16 => tiles::<16, __m512>(dims, a, b, out),
+				_ => tiles::<8, __m256>(dims, a, b, out),
+			}
+		}
+	}
+
+	#[inline(always)]
+	unsafe fn tiles<const W: usize, R: Lanes<W>>(
 		(m, n, k): (usize, usize, usize),
 		(a, a_rs): (*const f32, usize),
 		(b, b_rs): (*const f32, usize),
 		(out, out_rs): (*mut f32, usize),
 	) {
-		let (full_rows, full_cols) = (m / 4 * 4, n / 16 * 16);
+		let (full_rows, full_cols) = (m / 4 * 4, n / (2 * W) * (2 * W));
 		for i0 in (0..full_rows).step_by(4) {
-			for j0 in (0..full_cols).step_by(16) {
-				// SAFETY: rows i0..i0 + 4 <= m, columns j0..j0 + 16 <= n: the caller's.
+			for j0 in (0..full_cols).step_by(2 * W) {
+				// SAFETY: rows i0..i0 + 4 <= m, columns j0..j0 + 2W <= n: the caller's.
 				unsafe {
-					let mut acc = [[_mm256_setzero_ps(); 2]; 4];
+					let mut acc = [[R::zero(); 2]; 4];
 					for c in 0..k {
-						let w0 = _mm256_loadu_ps(b.add(c * b_rs + j0));
-						let w1 = _mm256_loadu_ps(b.add(c * b_rs + j0 + 8));
+						let w0 = R::load(b.add(c * b_rs + j0));
+						let w1 = R::load(b.add(c * b_rs + j0 + W));
 						for (r, sums) in acc.iter_mut().enumerate() {
-							let x = _mm256_set1_ps(*a.add((i0 + r) * a_rs + c));
-							sums[0] = _mm256_fmadd_ps(x, w0, sums[0]);
-							sums[1] = _mm256_fmadd_ps(x, w1, sums[1]);
+							let x = R::splat(*a.add((i0 + r) * a_rs + c));
+							sums[0] = x.fma(w0, sums[0]);
+							sums[1] = x.fma(w1, sums[1]);
 						}
 					}
 					for (r, sums) in acc.iter().enumerate() {
 						let y = out.add((i0 + r) * out_rs + j0);
-						_mm256_storeu_ps(y, sums[0]);
-						_mm256_storeu_ps(y.add(8), sums[1]);
+						sums[0].store(y);
+						sums[1].store(y.add(W));
 					}
 				}
 			}
@@ -329,11 +437,20 @@ pub fn add_layer_norm<'a>(
 }
 
 fn bias_gelu_row(row: &mut [f32], bias: &[f32]) {
-	#[cfg(target_arch = "x86_64")]
-	if Isa::detect().vector() {
-		// SAFETY: the CPU has the features the function is compiled for.
-		return unsafe { bias_gelu_row_avx2(row, bias) };
+	// SAFETY: the CPU has the features each function is compiled for.
+	match Isa::detect() {
+		Isa::Generic => bias_gelu_row_generic(row, bias),
+		#[cfg(target_arch = "x86_64")]
+		Isa::Avx2 => unsafe { bias_gelu_row_avx2(row, bias) },
+		#[cfg(target_arch = "x86_64")]
+		Isa::Avx512Vnni => unsafe { bias_gelu_row_avx512(row, bias) },
 	}
+}
+
+/// The same loop compiled for AVX-512, sixteen lanes wide.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn bias_gelu_row_avx512(row: &mut [f32], bias: &[f32]) {
 	bias_gelu_row_generic(row, bias)
 }
 
@@ -489,7 +606,7 @@ mod tests {
 
 		#[test]
 		fn attention_is_the_same_bits_on_every_isa_and_matches_f64(
-			(d, len, qkv) in (1usize..40, 1usize..20).prop_flat_map(|(d, len)| {
+			(d, len, qkv) in (1usize..40, 1usize..48).prop_flat_map(|(d, len)| {
 				(Just(d), Just(len), proptest::collection::vec(-3.0f32..3.0, 3 * d * len))
 			})
 		) {
@@ -540,32 +657,19 @@ mod tests {
 		}
 	}
 
-	/// Runs one head of attention on the portable and (where the CPU has them) the AVX2 and
-	/// FMA builds.
+	/// Runs one head of attention with the tiles of every instruction set the CPU has.
 	fn attend_each_way(qkv: &[f32], d: usize, len: usize) -> Vec<Vec<u32>> {
-		let (h3, hidden) = (3 * d, d);
-		let head = Head { qkv, h3, hidden, d, len, queries: len };
-		let mut runs = Vec::new();
-		for vector in [false, true] {
-			if vector && !Isa::detect().vector() {
-				continue;
-			}
-			let (mut scores, mut keys, mut out) =
-				(vec![0.0; len * len], vec![0.0; d * len], vec![0.0; len * d]);
-			// SAFETY: `out` holds `len` rows of `d` at stride `hidden` = d.
-			unsafe {
-				#[cfg(target_arch = "x86_64")]
-				if vector {
-					attend_avx2(&head, &mut scores, &mut keys, out.as_mut_ptr());
-				} else {
-					attend::<false>(&head, &mut scores, &mut keys, out.as_mut_ptr());
-				}
-				#[cfg(not(target_arch = "x86_64"))]
-				attend::<false>(&head, &mut scores, &mut keys, out.as_mut_ptr());
-			}
-			runs.push(out.into_iter().map(f32::to_bits).collect());
-		}
-		runs
+		let head = Head { qkv, h3: 3 * d, hidden: d, d, len, queries: len };
+		Isa::available()
+			.into_iter()
+			.map(|isa| {
+				let (mut scores, mut keys, mut out) =
+					(vec![0.0; len * len], vec![0.0; d * len], vec![0.0; len * d]);
+				// SAFETY: `out` holds `len` rows of `d` at stride `hidden` = d; the CPU runs `isa`.
+				unsafe { attend_on(isa, &head, &mut scores, &mut keys, out.as_mut_ptr()) };
+				out.into_iter().map(f32::to_bits).collect()
+			})
+			.collect()
 	}
 
 	/// erf in f64 by its Maclaurin series, accurate to ~1e-12 for |x| <= 3.
