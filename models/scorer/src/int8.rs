@@ -207,12 +207,58 @@ impl Isa {
 
 /// The dot products of one tile.
 trait Tile {
-	/// `acc[r][c] = Σ_k a[r][k] · q[k][c]` for the first `rows` (at most [`MR`]) rows; `a`
-	/// holds rows of `a_rs >= 4 · k4` bytes, `panel` `k4 · 64` bytes.
+	/// `acc[r][c] = Σ_k a[r][k] · q[k][c]` for the first `R` (at most [`MR`]) rows; `a` holds
+	/// rows of `a_rs >= 4 · k4` bytes, `panel` `k4 · 64` bytes.
 	///
 	/// # Safety
-	/// The CPU must support the implementation.
-	unsafe fn dot(a: &[u8], a_rs: usize, rows: usize, panel: &[i8], k4: usize) -> [[i32; NR]; MR];
+	/// The CPU must support the implementation; `a` must hold `R` rows.
+	unsafe fn dot_rows<const R: usize>(
+		a: &[u8],
+		a_rs: usize,
+		panel: &[i8],
+		k4: usize,
+		acc: &mut [[i32; NR]; MR],
+	);
+
+	/// [`Tile::dot_rows`] for the first `rows` rows, into a fresh tile.
+	///
+	/// # Safety
+	/// As [`Tile::dot_rows`].
+	#[inline(always)]
+	unsafe fn dot(a: &[u8], a_rs: usize, rows: usize, panel: &[i8], k4: usize) -> [[i32; NR]; MR] {
+		let mut acc = [[0i32; NR]; MR];
+		// SAFETY: forwarded.
+		unsafe {
+			match rows {
+				4 => Self::dot_rows::<4>(a, a_rs, panel, k4, &mut acc),
+				3 => Self::dot_rows::<3>(a, a_rs, panel, k4, &mut acc),
+				2 => Self::dot_rows::<2>(a, a_rs, panel, k4, &mut acc),
+				_ => Self::dot_rows::<1>(a, a_rs, panel, k4, &mut acc),
+			}
+		}
+		acc
+	}
+}
+
+/// `impl Tile for $ty` by `$tile::<R>`, a function compiled for the instruction set `$ty`
+/// stands for, whose contract is [`Tile::dot_rows`]'s.
+#[cfg(target_arch = "x86_64")]
+macro_rules! tile_by {
+	($ty:ty, $tile:ident) => {
+		impl Tile for $ty {
+			#[inline(always)]
+			unsafe fn dot_rows<const R: usize>(
+				a: &[u8],
+				a_rs: usize,
+				panel: &[i8],
+				k4: usize,
+				acc: &mut [[i32; NR]; MR],
+			) {
+				// SAFETY: the caller's contract (the CPU runs `$ty`, bounded reads).
+				unsafe { $tile::<R>(a, a_rs, panel, k4, acc) }
+			}
+		}
+	};
 }
 
 /// One product at a time: the reference the vector kernels must equal exactly.
@@ -220,16 +266,20 @@ struct Generic;
 
 impl Tile for Generic {
 	#[inline(always)]
-	unsafe fn dot(a: &[u8], a_rs: usize, rows: usize, panel: &[i8], k4: usize) -> [[i32; NR]; MR] {
-		let mut acc = [[0i32; NR]; MR];
-		for (r, sums) in acc.iter_mut().enumerate().take(rows) {
+	unsafe fn dot_rows<const R: usize>(
+		a: &[u8],
+		a_rs: usize,
+		panel: &[i8],
+		k4: usize,
+		acc: &mut [[i32; NR]; MR],
+	) {
+		for (r, sums) in acc.iter_mut().enumerate().take(R) {
 			for (g, group) in panel[..k4 * PANEL_STEP].chunks_exact(PANEL_STEP).enumerate() {
 				for (i, &w) in group.iter().enumerate() {
 					sums[i / 4] += i32::from(a[r * a_rs + 4 * g + i % 4]) * i32::from(w);
 				}
 			}
 		}
-		acc
 	}
 }
 
@@ -344,28 +394,7 @@ mod avx2 {
 	/// The `vpmaddubsw` tiles.
 	pub struct Avx2;
 
-	impl Tile for Avx2 {
-		#[inline(always)]
-		unsafe fn dot(
-			a: &[u8],
-			a_rs: usize,
-			rows: usize,
-			panel: &[i8],
-			k4: usize,
-		) -> [[i32; NR]; MR] {
-			let mut acc = [[0i32; NR]; MR];
-			// SAFETY: the caller's contract (AVX2, bounded reads).
-			unsafe {
-				match rows {
-					4 => dot_tile::<4>(a, a_rs, panel, k4, &mut acc),
-					3 => dot_tile::<3>(a, a_rs, panel, k4, &mut acc),
-					2 => dot_tile::<2>(a, a_rs, panel, k4, &mut acc),
-					_ => dot_tile::<1>(a, a_rs, panel, k4, &mut acc),
-				}
-			}
-			acc
-		}
-	}
+	tile_by!(Avx2, dot_tile);
 
 	/// [`Tile::dot`] for `R` rows: per group of four inputs, each row's four activations
 	/// broadcast against the panel's 2 x 32 weight bytes; `vpmaddubsw` multiplies and adds
@@ -425,28 +454,7 @@ mod avx512 {
 	/// The `vpdpbusd` tiles.
 	pub struct Vnni;
 
-	impl Tile for Vnni {
-		#[inline(always)]
-		unsafe fn dot(
-			a: &[u8],
-			a_rs: usize,
-			rows: usize,
-			panel: &[i8],
-			k4: usize,
-		) -> [[i32; NR]; MR] {
-			let mut acc = [[0i32; NR]; MR];
-			// SAFETY: the caller's contract (AVX-512 VNNI, bounded reads).
-			unsafe {
-				match rows {
-					4 => dot_tile::<4>(a, a_rs, panel, k4, &mut acc),
-					3 => dot_tile::<3>(a, a_rs, panel, k4, &mut acc),
-					2 => dot_tile::<2>(a, a_rs, panel, k4, &mut acc),
-					_ => dot_tile::<1>(a, a_rs, panel, k4, &mut acc),
-				}
-			}
-			acc
-		}
-	}
+	tile_by!(Vnni, dot_tile);
 
 	/// [`Tile::dot`] for `R` rows: a group of four inputs of the panel is one register (16
 	/// columns × 4 weights, the layout `Int8Weights::new` packs), each row's four activations
