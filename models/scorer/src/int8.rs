@@ -261,7 +261,7 @@ macro_rules! tile_by {
 	};
 }
 
-/// One product at a time: the reference the vector kernels must equal exactly.
+/// Portable Rust, column by column: the reference the vector kernels must equal exactly.
 struct Generic;
 
 impl Tile for Generic {
