@@ -436,20 +436,25 @@ fn as_latin(c: char) -> Option<char> {
 struct PromptWords {
 	/// Every word.
 	all: HashSet<String>,
-	/// The content words (not function words), whose short forms count too.
-	content: Vec<String>,
+	/// The content words (not function words), whose forms count too, as characters: split
+	/// once per prompt, not once per response word.
+	content: Vec<Vec<char>>,
 }
 
 impl PromptWords {
 	fn of(prompt: &str, is_content: impl Fn(&String) -> bool) -> Self {
 		let all: HashSet<String> = words(prompt).into_iter().collect();
-		let content = all.iter().filter(|w| is_content(w)).cloned().collect();
+		let content = all.iter().filter(|w| is_content(w)).map(|w| w.chars().collect()).collect();
 		Self { all, content }
 	}
 
 	/// Whether `word` is one of the prompt's words or a form of one of its content words.
 	fn restates(&self, word: &str) -> bool {
-		self.all.contains(word) || self.content.iter().any(|p| forms_of_one_word(p, word))
+		if self.all.contains(word) {
+			return true;
+		}
+		let word: Vec<char> = word.chars().collect();
+		self.content.iter().any(|p| forms(p, &word))
 	}
 }
 
@@ -460,8 +465,12 @@ impl PromptWords {
 /// `solve`/`solving`, `gold`/`golden`), or one is the other with one letter added, removed,
 /// changed or two swapped (two such edits from eight letters on: `propagate`/`propogate`).
 pub fn forms_of_one_word(a: &str, b: &str) -> bool {
-	let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-	let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+	forms(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>())
+}
+
+/// [`forms_of_one_word`] on words already split into characters.
+fn forms(a: &[char], b: &[char]) -> bool {
+	let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
 	let added = &long[short.len()..];
 	if short.len() >= 3
 		&& (1..=3).contains(&added.len())
@@ -470,15 +479,15 @@ pub fn forms_of_one_word(a: &str, b: &str) -> bool {
 	{
 		return true;
 	}
-	if short.len() < 4 || !a.iter().chain(&b).all(|c| c.is_alphabetic()) {
+	if short.len() < 4 || !a.iter().chain(b).all(|c| c.is_alphabetic()) {
 		return false;
 	}
-	let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+	let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
 	if prefix >= 3 && prefix + 2 >= short.len() {
 		return true;
 	}
 	let limit = 1 + usize::from(short.len() >= 8);
-	edit_distance(&a, &b, limit) <= limit
+	edit_distance(a, b, limit) <= limit
 }
 
 /// The optimal-string-alignment distance of `a` and `b` (insertions, deletions, substitutions
