@@ -66,6 +66,7 @@ pub type Migrations = (
 	pallet_poq::migrations::v1::MigrateToV1<Runtime>,
 	pallet_poq::migrations::v2::MigrateToV2<Runtime>,
 	pallet_poq::migrations::v3::MigrateToV3<Runtime>,
+	pallet_poq::migrations::v4::MigrateToV4<Runtime>,
 );
 
 pub type Executive = frame_executive::Executive<

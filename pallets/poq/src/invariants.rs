@@ -42,12 +42,15 @@ impl<T: Config> Pallet<T> {
 
 	fn check_participants() -> Result<(), TryRuntimeError> {
 		let mut busy: BTreeMap<T::AccountId, u32> = BTreeMap::new();
-		for request in Requests::<T>::iter_values() {
+		for (id, request) in Requests::<T>::iter() {
+			// A disputed committee stays at stake while its jury sits.
+			let reviewed = Disputes::<T>::get(id).map(|d| d.reviewed).unwrap_or_default();
 			let seats = request
 				.nodes
 				.iter()
 				.map(|s| &s.who)
-				.chain(request.committee.iter().map(|m| &m.who));
+				.chain(request.committee.iter().map(|m| &m.who))
+				.chain(reviewed.iter().map(|m| &m.who));
 			for who in seats {
 				*busy.entry(who.clone()).or_default() += 1;
 			}
@@ -109,6 +112,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(booked.len() as u32 == live, "deadlines and live requests differ");
 
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut disputed: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		ensure!(
+			Disputes::<T>::iter_keys().all(Requests::<T>::contains_key),
+			"a dispute of a request that is not live"
+		);
 		let next_id = NextRequestId::<T>::get();
 		for (id, request) in Requests::<T>::iter() {
 			ensure!(id < next_id, "a live request id was never issued");
@@ -130,6 +138,20 @@ impl<T: Config> Pallet<T> {
 			let committed = request.nodes.iter().filter(|s| s.commitment.is_some()).count();
 			let members = &request.committee;
 			let no_committee = members.is_empty();
+			let dispute = Disputes::<T>::get(id);
+			if let Some(dispute) = &dispute {
+				let jury_sits = !dispute.reviewed.is_empty();
+				ensure!(
+					jury_sits == matches!(request.phase, Phase::Committing | Phase::Revealing),
+					"a dispute's committee waits while no jury sits, or the other way round"
+				);
+				ensure!(
+					members.iter().all(|juror| dispute.reviewed.iter().all(|m| m.who != juror.who)),
+					"a juror sits on the committee it checks"
+				);
+				*disputed.entry(dispute.appellant.clone()).or_insert_with(Zero::zero) +=
+					dispute.deposit;
+			}
 			match request.phase {
 				Phase::DrawingNodes => ensure!(
 					no_committee && request.nodes.is_empty() && request.responders.is_empty(),
@@ -166,6 +188,16 @@ impl<T: Config> Pallet<T> {
 							.is_none_or(|r| r.len() == request.responders.len())),
 					"inconsistent reveal phase"
 				),
+				Phase::Provisional => ensure!(
+					!no_committee
+						&& dispute.is_none()
+						&& members.iter().any(|m| m.reveal.is_some()),
+					"a provisional outcome with no reveal, or disputed"
+				),
+				Phase::DrawingJury => ensure!(
+					!no_committee && dispute.is_some_and(|d| d.reviewed.is_empty()),
+					"drawing a jury with no dispute or no committee"
+				),
 				Phase::Finalized | Phase::Expired => {
 					return Err("a finished request is still live".into())
 				},
@@ -179,6 +211,12 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				request.committee.iter().all(|m| !redraw.excluded.contains(&m.who)),
 				"a member passed over sits on the committee"
+			);
+		}
+		for (client, deposits) in disputed {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::Dispute.into(), &client) == deposits,
+				"deposits held differ from the live disputes'"
 			);
 		}
 		for (client, fees) in escrow {

@@ -86,7 +86,7 @@ pub mod pallet {
 		BalanceOf<T>,
 		BlockNumberFor<T>,
 		<T as Config>::NodesPerRequest,
-		<T as Config>::CommitteeSize,
+		JurySizeOf<T>,
 	>;
 	/// A committee member of this runtime.
 	pub type MemberOf<T> =
@@ -97,8 +97,18 @@ pub mod pallet {
 		BalanceOf<T>,
 		BlockNumberFor<T>,
 		<T as Config>::NodesPerRequest,
-		<T as Config>::CommitteeSize,
+		JurySizeOf<T>,
 	>;
+	/// A live request's dispute of this runtime.
+	pub type DisputeOf<T> = Dispute<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		<T as Config>::NodesPerRequest,
+		JurySizeOf<T>,
+	>;
+	/// How a dispute of this runtime ended.
+	pub type DisputeOutcomeOf<T> =
+		DisputeOutcome<<T as frame_system::Config>::AccountId, BalanceOf<T>, JurySizeOf<T>>;
 	/// A live request's redraws of this runtime.
 	pub type RedrawOf<T> = Redraw<<T as frame_system::Config>::AccountId, MaxExcludedOf<T>>;
 	/// The selectable accounts of one role with their bonds.
@@ -109,8 +119,9 @@ pub mod pallet {
 
 	/// 1: protocol v2 (answers committed then revealed, draws in `on_initialize`); 2: each
 	/// request keeps the quality model its committee was drawn under; 3: a committee member
-	/// holds seats in proportion to stake; see [`migrations`].
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	/// holds seats in proportion to stake; 4: outcomes are provisional and may be disputed
+	/// (`Outcome::dispute`); see [`migrations`].
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	/// The most blocks any phase may outlive its window for want of hook budget (an escrow
 	/// and the members' bonds stay held meanwhile): `integrity_test` holds the config to it
@@ -291,6 +302,17 @@ pub mod pallet {
 		#[pallet::constant]
 		type UnvouchedShare: Get<Perbill>;
 
+		/// Blocks a request's outcome stays provisional once its committee reached consensus:
+		/// nothing is paid or slashed, and its client may `dispute` it. Zero settles at once,
+		/// with no disputes.
+		#[pallet::constant]
+		type DisputeWindow: Get<BlockNumberFor<Self>>;
+
+		/// The least deposit of a dispute; a dispute of a request holds its fee when that is
+		/// more ([`Pallet::dispute_deposit`]).
+		#[pallet::constant]
+		type DisputeDeposit: Get<BalanceOf<Self>>;
+
 		/// Makes the randomness source fresh, so the benchmarks' draws go ahead.
 		#[cfg(feature = "runtime-benchmarks")]
 		type BenchmarkHelper: benchmarking::BenchmarkHelper;
@@ -303,6 +325,8 @@ pub mod pallet {
 		Bond,
 		/// A client's fee while its request is live.
 		Escrow,
+		/// A client's deposit on its dispute while the jury sits.
+		Dispute,
 	}
 
 	/// Registered inference nodes and validators, active or unbonding.
@@ -356,6 +380,11 @@ pub mod pallet {
 	/// who stayed away from the failed committees, whom later draws pass over.
 	#[pallet::storage]
 	pub type Redraws<T: Config> = StorageMap<_, Twox64Concat, RequestId, RedrawOf<T>>;
+
+	/// Live requests whose client disputed the provisional outcome: the deposit and the
+	/// committee the jury checks.
+	#[pallet::storage]
+	pub type Disputes<T: Config> = StorageMap<_, Twox64Concat, RequestId, DisputeOf<T>>;
 
 	/// Finished requests in the order they finished, with the block their outcome goes.
 	#[pallet::storage]
@@ -471,7 +500,20 @@ pub mod pallet {
 		/// The committee of request `id` failed (nobody committed, or no strict majority stood):
 		/// another is drawn, without the members who stayed away; `redraws_left` more may follow.
 		CommitteeFailed { id: RequestId, redraws_left: u32 },
-		/// A request reached consensus: one score per response, in response order.
+		/// A committee reached consensus on request `id`: one score per response, in response
+		/// order. Nothing is paid yet: the client may `dispute` the outcome until `dispute_by`
+		/// (exclusive); after that it is final.
+		RequestProvisional { id: RequestId, scores: Vec<u16>, dispute_by: BlockNumberFor<T> },
+		/// The client disputed request `id`'s provisional outcome, holding `deposit`; a jury is
+		/// drawn in a later block.
+		Disputed { id: RequestId, who: T::AccountId, deposit: BalanceOf<T> },
+		/// The jury of a disputed request was drawn: each juror with the seats it holds. It
+		/// reruns the committee's model, commits until `commit_by` (exclusive), then reveals.
+		JurySelected { id: RequestId, jury: Vec<(T::AccountId, u32)>, commit_by: BlockNumberFor<T> },
+		/// The jury of request `id` gave its `finding` (with its consensus scores, none when
+		/// it lapsed); `RequestFinalized` follows in the same block.
+		DisputeResolved { id: RequestId, finding: settlement::Finding, scores: Vec<u16> },
+		/// A request's outcome is final and paid: one score per response, in response order.
 		RequestFinalized { id: RequestId, scores: Vec<u16>, refund: BalanceOf<T> },
 		/// A request ended without consensus in `phase`; the fee went back to the client.
 		RequestExpired { id: RequestId, phase: Phase, refund: BalanceOf<T> },
@@ -565,6 +607,13 @@ pub mod pallet {
 		ConsentExpired,
 		/// The caller is not the operator key of any account.
 		NotOperator,
+		/// Only the request's client may dispute it.
+		NotClient,
+		/// The request's outcome is already disputed.
+		AlreadyDisputed,
+		/// The deposit a dispute of this request holds ([`Pallet::dispute_deposit`]) is above
+		/// the caller's `max_deposit`.
+		DepositAboveLimit,
 	}
 
 	#[pallet::hooks]
@@ -650,7 +699,11 @@ pub mod pallet {
 				.saturating_add(T::RevealWindow::get())
 				.saturating_add(2u32.into())
 				.saturating_add(delay.saturating_mul(3u32.into()));
-			first.saturating_add(redraw.saturating_mul(T::MaxRedraws::get().into()))
+			// The dispute window, the jury's draw and its two windows, and their four deadlines.
+			let dispute = T::DisputeWindow::get().saturating_add(redraw).saturating_add(delay);
+			first
+				.saturating_add(redraw.saturating_mul(T::MaxRedraws::get().into()))
+				.saturating_add(dispute)
 		}
 	}
 
@@ -849,6 +902,25 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_set_operator(&who, consent)
+		}
+
+		/// Disputes the provisional outcome of the caller's request `id` before its dispute
+		/// window closes, holding [`Self::dispute_deposit`] (at most `max_deposit`). A jury of
+		/// `2 * CommitteeSize + 1` seats, drawn later from validators not on the committee,
+		/// reruns the committee's model through `submit_work`: if it contradicts the committee
+		/// (a member in the committee's consensus lied, or a paid answer is below `MinQuality`),
+		/// the request settles by the jury's scores, the liars and the junk's nodes pay the
+		/// jury, and the deposit comes back; otherwise the outcome stands and the deposit pays
+		/// the jury ([`settlement::review`]).
+		#[pallet::call_index(16)]
+		#[pallet::weight(T::WeightInfo::dispute())]
+		pub fn dispute(
+			origin: OriginFor<T>,
+			id: RequestId,
+			#[pallet::compact] max_deposit: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_dispute(who, id, max_deposit)
 		}
 
 		/// Frees the caller, an operator key, from signing for the account that named it

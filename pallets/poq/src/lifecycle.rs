@@ -5,7 +5,10 @@ use crate::{
 	consensus::{consensus_scores, MAX_SCORE},
 	pallet::*,
 	selection::{allot_seats, seed_for, select_weighted},
-	settlement::{passed_over, pay_unvouched, settle, wants_redraw, MemberReport, Params, Plan},
+	settlement::{
+		by_seat, passed_over, pay_unvouched, review, settle, wants_redraw, Finding, MemberReport,
+		Params, Plan,
+	},
 	types::*,
 	weights::WeightInfo,
 };
@@ -14,16 +17,16 @@ use codec::Encode;
 use frame_support::{
 	defensive, ensure,
 	traits::{
-		fungible::{Balanced, Inspect, MutateHold},
+		fungible::{Balanced, Credit, Inspect, MutateHold},
 		tokens::{Fortitude, Precision, Preservation, Restriction},
-		Get, OnUnbalanced, Randomness,
+		Get, Imbalance, OnUnbalanced, Randomness,
 	},
 	weights::Weight,
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
-	traits::{UniqueSaturatedFrom, UniqueSaturatedInto},
+	traits::{UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
 	DispatchResult, Saturating,
 };
 
@@ -31,6 +34,11 @@ use sp_runtime::{
 const NODES_TAG: &[u8] = b"poq/nodes";
 /// Subject of the committee draw.
 const COMMITTEE_TAG: &[u8] = b"poq/committee";
+/// Subject of a dispute's jury draw.
+const JURY_TAG: &[u8] = b"poq/jury";
+
+/// Funds taken from bonds and not yet handed on.
+type CreditOf<T> = Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 
 impl<T: Config> Pallet<T> {
 	/// What taking a live-request slot costs now: `SlotFee`, doubled every sixth of
@@ -269,6 +277,15 @@ impl<T: Config> Pallet<T> {
 				Self::start_revealing(id, request);
 				closing
 			},
+			Phase::DrawingJury => {
+				Self::draw_jury(id, request);
+				T::WeightInfo::draw_jury()
+			},
+			Phase::Provisional => {
+				let (consensus, plan) = Self::plan(&request);
+				Self::close(id, request, consensus, plan, Self::no_dispute);
+				closing
+			},
 			_ => {
 				Self::finish(id, request);
 				closing
@@ -360,7 +377,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let seated = allot_seats(seed, &weights, T::CommitteeSize::get());
 		// `CommitteeSize` seats go to at most as many accounts, so nothing is truncated.
-		let committee: BoundedVec<_, T::CommitteeSize> = BoundedVec::truncate_from(
+		let committee: BoundedVec<_, JurySizeOf<T>> = BoundedVec::truncate_from(
 			seated
 				.into_iter()
 				.map(|(index, seats)| Member {
@@ -395,14 +412,44 @@ impl<T: Config> Pallet<T> {
 	/// committee vouched for are paid `UnvouchedShare` of the nodes' part in equal parts
 	/// ([`pay_unvouched`]).
 	fn finish(id: RequestId, request: RequestOf<T>) {
-		let now = Self::now();
-		let (consensus, mut plan) = Self::plan(&request);
+		if Disputes::<T>::contains_key(id) {
+			return Self::finish_jury(id, request);
+		}
+		let (consensus, plan) = Self::plan(&request);
 		if wants_redraw(&plan, request.responders.len()) {
 			let redraw = Redraws::<T>::get(id).unwrap_or_default();
 			if redraw.count < T::MaxRedraws::get() {
 				return Self::redraw(id, request, &plan, redraw);
 			}
 		}
+		if plan.finalized && !T::DisputeWindow::get().is_zero() {
+			let window = T::DisputeWindow::get();
+			let dispute_by = Self::open_window(id, request, Phase::Provisional, window);
+			Self::deposit_event(Event::RequestProvisional { id, scores: consensus, dispute_by });
+			return;
+		}
+		Self::close(id, request, consensus, plan, Self::no_dispute);
+	}
+
+	/// What [`Self::close`] does with the penalties of an undisputed request: hands them to
+	/// `OnSlash`.
+	fn no_dispute(taken: CreditOf<T>) -> Option<DisputeOutcomeOf<T>> {
+		T::OnSlash::on_unbalanced(taken);
+		None
+	}
+
+	/// Settles request `id` for good by `plan` (and `consensus`, its committee's or its jury's):
+	/// moves the funds, hands what it took from bonds to `dispute` (a dispute's jury may be paid
+	/// out of it; what it returns, `OnSlash` gets), records the outcome with the dispute it
+	/// returns, if any, and drops the bulky data.
+	fn close(
+		id: RequestId,
+		request: RequestOf<T>,
+		consensus: Vec<u16>,
+		mut plan: Plan,
+		dispute: impl FnOnce(CreditOf<T>) -> Option<DisputeOutcomeOf<T>>,
+	) {
+		let now = Self::now();
 		pay_unvouched(
 			&mut plan,
 			request.fee.unique_saturated_into(),
@@ -411,7 +458,9 @@ impl<T: Config> Pallet<T> {
 		);
 		// Without a strict majority in consensus the request ends without one.
 		let consensus = if plan.finalized { consensus } else { Vec::new() };
-		let outcome = Self::apply_plan(id, &request, &consensus, &plan, now);
+		let mut taken = CreditOf::<T>::zero();
+		let mut outcome = Self::apply_plan(id, &request, &consensus, &plan, now, &mut taken);
+		outcome.dispute = dispute(taken);
 		let refund = outcome.refund;
 		let phase = outcome.phase;
 		Outcomes::<T>::insert(id, outcome);
@@ -431,28 +480,220 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
+	/// What a dispute of a request with `fee` holds: the fee, or `DisputeDeposit` when that is
+	/// more. A dispute that fails pays a jury twice the committee's size, so it costs what the
+	/// request did; one that succeeds costs nothing.
+	pub fn dispute_deposit(fee: BalanceOf<T>) -> BalanceOf<T> {
+		fee.max(T::DisputeDeposit::get())
+	}
+
+	pub(crate) fn do_dispute(
+		who: T::AccountId,
+		id: RequestId,
+		max_deposit: BalanceOf<T>,
+	) -> DispatchResult {
+		let request = Requests::<T>::get(id).ok_or(Error::<T>::UnknownRequest)?;
+		ensure!(request.client == who, Error::<T>::NotClient);
+		ensure!(!Disputes::<T>::contains_key(id), Error::<T>::AlreadyDisputed);
+		ensure!(
+			request.phase == Phase::Provisional && Self::now() < request.ends_at,
+			Error::<T>::WrongPhase
+		);
+		let deposit = Self::dispute_deposit(request.fee);
+		ensure!(deposit <= max_deposit, Error::<T>::DepositAboveLimit);
+		let spendable =
+			T::Currency::reducible_balance(&who, Preservation::Protect, Fortitude::Polite);
+		ensure!(deposit <= spendable, Error::<T>::InsufficientBalance);
+		T::Currency::hold(&HoldReason::Dispute.into(), &who, deposit)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		Self::unschedule(id, request.ends_at);
+		let reviewed = BoundedVec::new();
+		Disputes::<T>::insert(id, Dispute { appellant: who.clone(), deposit, reviewed });
+		Self::deposit_event(Event::Disputed { id, who, deposit });
+		// The client acts in this block: the jury is drawn from what comes after it.
+		Self::await_draw(id, request, Phase::DrawingJury, Self::now());
+		Ok(())
+	}
+
+	/// Draws the jury of disputed request `id` once its randomness has come: `2 *
+	/// CommitteeSize + 1` seats in proportion to stake, among the validators not on the
+	/// committee. The committee waits in the dispute; the jury takes its place, with its model.
+	/// With nobody to draw, the dispute lapses.
+	fn draw_jury(id: RequestId, mut request: RequestOf<T>) {
+		let seated: Vec<T::AccountId> =
+			request.committee.iter().map(|member| member.who.clone()).collect();
+		let Some((seed, pool, weights)) =
+			Self::draw_from(Role::Validator, JURY_TAG, id, request.ends_at, &seated)
+		else {
+			return;
+		};
+		let seats = allot_seats(seed, &weights, JurySizeOf::<T>::get());
+		// `JurySizeOf` seats go to at most as many accounts, so nothing is truncated.
+		let jury: BoundedVec<_, JurySizeOf<T>> = BoundedVec::truncate_from(
+			seats
+				.into_iter()
+				.map(|(index, seats)| Member {
+					who: pool[index].0.clone(),
+					seats,
+					commitment: None,
+					reveal: None,
+				})
+				.collect(),
+		);
+		if jury.is_empty() {
+			return Self::end_dispute(id, request, None);
+		}
+		jury.iter().for_each(|juror| Self::set_busy(&juror.who, true));
+		let jurors = jury.iter().map(|juror| (juror.who.clone(), juror.seats)).collect();
+		let committee = core::mem::replace(&mut request.committee, jury);
+		Disputes::<T>::mutate(id, |dispute| {
+			if let Some(dispute) = dispute {
+				dispute.reviewed = committee;
+			}
+		});
+		let commit_by = Self::open_window(id, request, Phase::Committing, T::CommitWindow::get());
+		Self::deposit_event(Event::JurySelected { id, jury: jurors, commit_by });
+	}
+
+	/// Settles disputed request `id` once its jury's windows closed (or every juror revealed).
+	fn finish_jury(id: RequestId, mut request: RequestOf<T>) {
+		let Some(dispute) = Disputes::<T>::get(id) else {
+			defensive!("a jury sits on a request with no dispute");
+			return;
+		};
+		let jury = core::mem::replace(&mut request.committee, dispute.reviewed);
+		jury.iter().for_each(|juror| Self::set_busy(&juror.who, false));
+		Self::end_dispute(id, request, Some(jury));
+	}
+
+	/// Ends the dispute of request `id`, whose committee is back in place, and settles the
+	/// request: by [`review`] against the `jury`'s consensus when one stood, as the committee
+	/// said otherwise (the dispute lapsed: no jury, or no majority in it). The jurors are paid
+	/// out of the deposit (upheld) or the losers' penalties (overturned), and penalised as
+	/// committee members are.
+	fn end_dispute(
+		id: RequestId,
+		request: RequestOf<T>,
+		jury: Option<BoundedVec<MemberOf<T>, JurySizeOf<T>>>,
+	) {
+		let Some(Dispute { appellant, deposit, .. }) = Disputes::<T>::take(id) else {
+			defensive!("a dispute ended twice");
+			return;
+		};
+		let jury = jury.unwrap_or_default();
+		let (verdict, jury_plan) = Self::plan_of(&jury, &request);
+		let (consensus, plan) = Self::plan(&request);
+		let (finding, plan, scores) = match jury_plan.finalized {
+			true => {
+				let reports = Self::reports(&request.committee);
+				let params = Self::settlement_params();
+				let fee = request.fee.unique_saturated_into();
+				let node_penalty = T::NodePenalty::get().unique_saturated_into();
+				let review = review(fee, &consensus, &verdict, &reports, &params, node_penalty);
+				let scores = match review.finding {
+					Finding::Overturned => verdict.clone(),
+					_ => consensus,
+				};
+				(review.finding, review.plan, scores)
+			},
+			false => (Finding::Lapsed, plan, consensus),
+		};
+		Self::deposit_event(Event::DisputeResolved { id, finding, scores: verdict });
+		Self::close(id, request, scores, plan, |taken| {
+			let jury = Self::pay_jury(id, &jury, &jury_plan, finding, &appellant, deposit, taken);
+			Some(DisputeOutcome { appellant, deposit, finding, jury })
+		});
+	}
+
+	/// Pays and penalises the `jury` of request `id` as its `plan` says, and returns the
+	/// `appellant`'s `deposit`, or what of it does not pay the jury. Upheld, the deposit pays
+	/// the jurors in consensus, by seat; overturned, the penalties the review took (`taken`)
+	/// do. The jurors' own penalties and what no juror is paid go to `OnSlash`.
+	fn pay_jury(
+		id: RequestId,
+		jury: &[MemberOf<T>],
+		plan: &Plan,
+		finding: Finding,
+		appellant: &T::AccountId,
+		deposit: BalanceOf<T>,
+		mut taken: CreditOf<T>,
+	) -> BoundedVec<ValidatorOutcome<T::AccountId, BalanceOf<T>>, JurySizeOf<T>> {
+		let pot = match finding {
+			Finding::Upheld => deposit.unique_saturated_into(),
+			Finding::Overturned => taken.peek().unique_saturated_into(),
+			Finding::Lapsed => 0,
+		};
+		let shares = by_seat(pot, &Self::reports(jury), &plan.verdicts);
+		let mut spent = BalanceOf::<T>::zero();
+		let mut penalties = CreditOf::<T>::zero();
+		let outcomes = Self::judge_members(id, jury, plan, &mut penalties, |juror, index| {
+			let share = BalanceOf::<T>::unique_saturated_from(shares[index]);
+			let paid = match finding {
+				Finding::Upheld => {
+					Self::transfer_held(HoldReason::Dispute, appellant, juror, share)
+				},
+				Finding::Overturned => {
+					let (part, rest) =
+						core::mem::replace(&mut taken, CreditOf::<T>::zero()).split(share);
+					taken = rest;
+					match T::Currency::resolve(juror, part) {
+						Ok(()) => share,
+						Err(part) => {
+							taken.subsume(part);
+							0u32.into()
+						},
+					}
+				},
+				Finding::Lapsed => 0u32.into(),
+			};
+			spent = spent.saturating_add(paid);
+			paid
+		});
+		penalties.subsume(taken);
+		T::OnSlash::on_unbalanced(penalties);
+		let _ = T::Currency::release(
+			&HoldReason::Dispute.into(),
+			appellant,
+			deposit.saturating_sub(match finding {
+				Finding::Upheld => spent,
+				_ => 0u32.into(),
+			}),
+			Precision::BestEffort,
+		);
+		// One entry per juror, within the jury's bound.
+		BoundedVec::truncate_from(outcomes)
+	}
+
 	/// The consensus of `request`'s committee and the payout plan it gives.
 	fn plan(request: &RequestOf<T>) -> (Vec<u16>, Plan) {
-		let to_units = |balance: BalanceOf<T>| -> u128 { balance.unique_saturated_into() };
-		let reveals: Vec<(&[u16], u128)> = request
-			.committee
+		Self::plan_of(&request.committee, request)
+	}
+
+	/// The consensus of `members` (a committee or a jury) on `request`'s responses and the
+	/// payout plan it gives.
+	fn plan_of(members: &[MemberOf<T>], request: &RequestOf<T>) -> (Vec<u16>, Plan) {
+		let reveals: Vec<(&[u16], u128)> = members
 			.iter()
 			.filter_map(|m| m.reveal.as_ref().map(|r| (r.as_slice(), u128::from(m.seats))))
 			.collect();
 		let consensus = consensus_scores(&reveals, request.responders.len());
-		let reports: Vec<MemberReport> = request
-			.committee
+		let fee = request.fee.unique_saturated_into();
+		let plan = settle(fee, &consensus, &Self::reports(members), &Self::settlement_params());
+		(consensus, plan)
+	}
+
+	/// What each of `members` did, for [`settle`].
+	fn reports(members: &[MemberOf<T>]) -> Vec<MemberReport<'_>> {
+		members
 			.iter()
 			.map(|member| MemberReport {
 				committed: member.commitment.is_some(),
 				reveal: member.reveal.as_ref().map(|scores| scores.as_slice()),
 				bond: Participants::<T>::get(&member.who)
-					.map_or(0, |participant| to_units(participant.bond)),
+					.map_or(0, |participant| participant.bond.unique_saturated_into()),
 				seats: member.seats,
 			})
-			.collect();
-		let plan = settle(to_units(request.fee), &consensus, &reports, &Self::settlement_params());
-		(consensus, plan)
+			.collect()
 	}
 
 	/// Ends the failed committee of request `id` as [`Self::finish`] would (its penalties and
@@ -460,7 +701,9 @@ impl<T: Config> Pallet<T> {
 	/// another, which passes over the members who never committed or never revealed (unless
 	/// nobody committed: then the committee failed as a whole, and nobody is to blame).
 	fn redraw(id: RequestId, mut request: RequestOf<T>, plan: &Plan, mut redraw: RedrawOf<T>) {
-		Self::judge_committee(id, &request, plan);
+		let mut taken = CreditOf::<T>::zero();
+		Self::judge_members(id, &request.committee, plan, &mut taken, |_, _| 0u32.into());
+		T::OnSlash::on_unbalanced(taken);
 		for index in passed_over(plan) {
 			// At most `CommitteeSize` a failed committee, `MaxRedraws` committees.
 			let _ = redraw.excluded.try_push(request.committee[index].who.clone());
@@ -475,27 +718,32 @@ impl<T: Config> Pallet<T> {
 		Self::await_draw(id, request, Phase::DrawingCommittee, Self::now());
 	}
 
-	/// Moves the funds of `plan` and returns the outcome record.
+	/// Moves the funds of `plan`, the penalties into `taken`, and returns the outcome record.
 	fn apply_plan(
 		id: RequestId,
 		request: &RequestOf<T>,
 		consensus: &[u16],
 		plan: &Plan,
 		now: BlockNumberFor<T>,
+		taken: &mut CreditOf<T>,
 	) -> OutcomeOf<T> {
 		let from_units = BalanceOf::<T>::unique_saturated_from;
 		let mut responses = Vec::with_capacity(request.responders.len());
 		for (index, node) in request.responders.iter().enumerate() {
 			let amount = plan.node_payouts.get(index).copied().unwrap_or_default();
-			let paid = Self::pay_from_escrow(request, node, amount);
+			let paid =
+				Self::transfer_held(HoldReason::Escrow, &request.client, node, from_units(amount));
 			if paid > 0u32.into() {
 				Self::deposit_event(Event::NodePaid { id, node: node.clone(), amount: paid });
 			}
+			// Junk a dispute's jury found: what the committee would have paid it, and more.
+			let penalty = plan.node_penalties.get(index).copied().unwrap_or_default();
+			let slashed = Self::slash_node(id, node, from_units(penalty), taken);
 			responses.push(NodeOutcome {
 				node: node.clone(),
 				score: consensus.get(index).copied(),
 				paid,
-				slashed: 0u32.into(),
+				slashed,
 			});
 		}
 		// Committed and never revealed: maybe it wanted to see the others' answers first.
@@ -504,14 +752,7 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.filter(|seat| seat.commitment.is_some() && !request.responders.contains(&seat.who));
 		for seat in unrevealed {
-			let slashed = Self::slash_bond(&seat.who, T::NodePenalty::get());
-			if slashed > 0u32.into() {
-				Self::deposit_event(Event::NodeSlashed {
-					id,
-					node: seat.who.clone(),
-					amount: slashed,
-				});
-			}
+			let slashed = Self::slash_node(id, &seat.who, T::NodePenalty::get(), taken);
 			responses.push(NodeOutcome {
 				node: seat.who.clone(),
 				score: None,
@@ -520,7 +761,10 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 
-		let committee = Self::judge_committee(id, request, plan);
+		let committee = Self::judge_members(id, &request.committee, plan, taken, |to, index| {
+			let amount = from_units(plan.validator_payouts[index]);
+			Self::transfer_held(HoldReason::Escrow, &request.client, to, amount)
+		});
 		let refund = T::Currency::release(
 			&HoldReason::Escrow.into(),
 			&request.client,
@@ -541,20 +785,43 @@ impl<T: Config> Pallet<T> {
 			responses: BoundedVec::truncate_from(responses),
 			committee: BoundedVec::truncate_from(committee),
 			refund,
+			dispute: None,
 		}
 	}
 
-	/// Pays, penalises and strikes the committee of request `id` as `plan` says; returns what
-	/// each member earned or lost, in committee order.
-	fn judge_committee(
+	/// Takes up to `amount` of inference node `node`'s bond into `taken`; returns what it took.
+	fn slash_node(
 		id: RequestId,
-		request: &RequestOf<T>,
+		node: &T::AccountId,
+		amount: BalanceOf<T>,
+		taken: &mut CreditOf<T>,
+	) -> BalanceOf<T> {
+		if amount.is_zero() {
+			return amount;
+		}
+		let credit = Self::take_bond(node, amount);
+		let slashed = credit.peek();
+		taken.subsume(credit);
+		if slashed > 0u32.into() {
+			Self::deposit_event(Event::NodeSlashed { id, node: node.clone(), amount: slashed });
+		}
+		slashed
+	}
+
+	/// Pays `members` (a committee or a jury) of request `id` by `pay` (given each member and
+	/// its index), takes the penalties of `plan` from their bonds into `taken` and counts their
+	/// strikes; returns what each earned or lost, in order.
+	fn judge_members(
+		id: RequestId,
+		members: &[MemberOf<T>],
 		plan: &Plan,
+		taken: &mut CreditOf<T>,
+		mut pay: impl FnMut(&T::AccountId, usize) -> BalanceOf<T>,
 	) -> Vec<ValidatorOutcome<T::AccountId, BalanceOf<T>>> {
-		let mut committee = Vec::with_capacity(request.committee.len());
-		for (index, member) in request.committee.iter().enumerate() {
+		let mut outcomes = Vec::with_capacity(members.len());
+		for (index, member) in members.iter().enumerate() {
 			let validator = member.who.clone();
-			let paid = Self::pay_from_escrow(request, &validator, plan.validator_payouts[index]);
+			let paid = pay(&validator, index);
 			if paid > 0u32.into() {
 				Self::deposit_event(Event::ValidatorPaid {
 					id,
@@ -562,12 +829,10 @@ impl<T: Config> Pallet<T> {
 					amount: paid,
 				});
 			}
-			let slashed = match plan.penalties[index] {
-				0 => 0u32.into(),
-				penalty => {
-					Self::slash_bond(&validator, BalanceOf::<T>::unique_saturated_from(penalty))
-				},
-			};
+			let penalty = BalanceOf::<T>::unique_saturated_from(plan.penalties[index]);
+			let credit = Self::take_bond(&validator, penalty);
+			let slashed = credit.peek();
+			taken.subsume(credit);
 			if plan.attendance_counts {
 				Self::record_attendance(&validator, member.commitment.is_some());
 			}
@@ -578,34 +843,40 @@ impl<T: Config> Pallet<T> {
 					amount: slashed,
 				});
 			}
-			committee.push(ValidatorOutcome {
+			outcomes.push(ValidatorOutcome {
 				validator,
 				verdict: plan.verdicts[index],
 				paid,
 				slashed,
 			});
 		}
-		committee
+		outcomes
 	}
 
-	/// Pays `amount` of `request`'s escrow to `to`; returns what was paid.
-	fn pay_from_escrow(request: &RequestOf<T>, to: &T::AccountId, amount: u128) -> BalanceOf<T> {
-		if amount == 0 {
-			return 0u32.into();
+	/// Pays `amount` of what `from` holds for `reason` (a request's escrow, a dispute's
+	/// deposit) to `to`; returns what was paid.
+	fn transfer_held(
+		reason: HoldReason,
+		from: &T::AccountId,
+		to: &T::AccountId,
+		amount: BalanceOf<T>,
+	) -> BalanceOf<T> {
+		if amount.is_zero() {
+			return amount;
 		}
 		T::Currency::transfer_on_hold(
-			&HoldReason::Escrow.into(),
-			&request.client,
+			&reason.into(),
+			from,
 			to,
-			BalanceOf::<T>::unique_saturated_from(amount),
+			amount,
 			Precision::Exact,
 			Restriction::Free,
-			// The escrow was spendable when it was held (`do_submit_request`) and exists to be
-			// paid out; a freeze added since does not keep it.
+			// The funds were spendable when they were held and exist to be paid out; a freeze
+			// added since does not keep them.
 			Fortitude::Force,
 		)
 		.unwrap_or_else(|_| {
-			defensive!("the plan never pays more than the escrow");
+			defensive!("a plan never pays more than is held");
 			0u32.into()
 		})
 	}

@@ -15,6 +15,11 @@
 //! the one seat it was drawn to: a committee drawn under protocol v2 seated every account once,
 //! weighted by stake; protocol v3 seats by stake and weighs every seat the same, so such a
 //! committee settles with one vote per member.
+//!
+//! [`v4::MigrateToV4`] (storage version 3 → 4) gives every kept outcome the dispute field
+//! protocol v4 records (`Outcome::dispute`): none, as no request was disputed before v4. Live
+//! requests are unchanged: a committee still sitting settles under v4's rules, its outcome
+//! provisional for `DisputeWindow` blocks.
 
 use crate::{pallet::*, types::*};
 use frame_support::{
@@ -150,6 +155,7 @@ pub mod v0 {
 			responses: BoundedVec::try_from(responses).ok()?,
 			committee: BoundedVec::try_from(old.committee).ok()?,
 			refund: old.refund,
+			dispute: None,
 		})
 	}
 }
@@ -229,6 +235,7 @@ pub mod v1 {
 						responses: Default::default(),
 						committee: Default::default(),
 						refund,
+						dispute: None,
 					},
 				);
 				Pallet::<T>::queue_prune(id, now);
@@ -433,6 +440,103 @@ pub mod v3 {
 		2,
 		3,
 		InnerMigrateV2ToV3<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+pub mod v4 {
+	use super::*;
+	use codec::{Decode, Encode};
+	use frame_support::{storage_alias, BoundedVec, Twox64Concat};
+	use frame_system::pallet_prelude::BlockNumberFor;
+
+	/// A storage-version-3 outcome: no dispute.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+	pub struct Outcome<AccountId, Balance, BlockNumber, Responses, Committee> {
+		pub client: AccountId,
+		pub fee: Balance,
+		pub phase: Phase,
+		pub finished_at: BlockNumber,
+		pub responses: Responses,
+		pub committee: Committee,
+		pub refund: Balance,
+	}
+
+	/// [`Outcome`] of a runtime.
+	pub type OutcomeOf<T> = Outcome<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BlockNumberFor<T>,
+		BoundedVec<
+			NodeOutcome<<T as frame_system::Config>::AccountId, BalanceOf<T>>,
+			<T as Config>::NodesPerRequest,
+		>,
+		BoundedVec<
+			ValidatorOutcome<<T as frame_system::Config>::AccountId, BalanceOf<T>>,
+			JurySizeOf<T>,
+		>,
+	>;
+
+	/// Outcomes in the storage-version-3 layout.
+	#[storage_alias]
+	pub type Outcomes<T: Config> = StorageMap<Pallet<T>, Twox64Concat, RequestId, OutcomeOf<T>>;
+
+	/// The storage-version-4 outcome a storage-version-3 one becomes: the same, undisputed.
+	pub fn upgrade_outcome<T: Config>(old: OutcomeOf<T>) -> crate::OutcomeOf<T> {
+		crate::Outcome {
+			client: old.client,
+			fee: old.fee,
+			phase: old.phase,
+			finished_at: old.finished_at,
+			responses: old.responses,
+			committee: old.committee,
+			refund: old.refund,
+			dispute: None,
+		}
+	}
+
+	/// Gives every outcome the dispute field. Unchecked: wrapped in [`MigrateToV4`], which runs
+	/// it only on storage version 3.
+	pub struct InnerMigrateV3ToV4<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV3ToV4<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut outcomes = 0u64;
+			crate::Outcomes::<T>::translate::<OutcomeOf<T>, _>(|_, old| {
+				outcomes += 1;
+				Some(upgrade_outcome::<T>(old))
+			});
+			T::DbWeight::get().reads_writes(outcomes, outcomes)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			Ok(Outcomes::<T>::iter().collect::<alloc::vec::Vec<_>>().encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use frame_support::ensure;
+			let before = <alloc::vec::Vec<(RequestId, OutcomeOf<T>)>>::decode(&mut &state[..])
+				.map_err(|_| "pre-upgrade state does not decode")?;
+			ensure!(
+				crate::Outcomes::<T>::iter_keys().count() == before.len(),
+				"an outcome was lost"
+			);
+			for (id, old) in before {
+				let new = crate::Outcomes::<T>::get(id).ok_or("an outcome was lost")?;
+				ensure!(new == upgrade_outcome::<T>(old), "an outcome changed");
+			}
+			Pallet::<T>::do_try_state(Pallet::<T>::now())
+		}
+	}
+
+	/// Protocol v4's disputes (storage version 3 → 4): see [`InnerMigrateV3ToV4`].
+	pub type MigrateToV4<T> = VersionedMigration<
+		3,
+		4,
+		InnerMigrateV3ToV4<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

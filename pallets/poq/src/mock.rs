@@ -72,6 +72,9 @@ parameter_types! {
 	/// `SlotFee`: none, so that a client's balance moves by its fee only, except in the tests
 	/// of the slot's price.
 	pub storage SlotFee: Balance = 0;
+	/// `DisputeWindow`: none, so that a request settles as its committee ends it, except in the
+	/// tests of disputes.
+	pub storage DisputeWindow: u64 = 0;
 	/// `MaxRedraws` and `UnvouchedShare`: none, so that a failed committee ends its request
 	/// with the fee back, except in the tests of redraws.
 	pub storage MaxRedraws: u32 = 0;
@@ -102,6 +105,7 @@ pub const UNBONDING: u64 = 10;
 pub const RETAIN: u64 = 20;
 pub const TOLERANCE: u16 = 1_000;
 pub const MIN_QUALITY: u16 = 2_000;
+pub const DISPUTE_DEPOSIT: Balance = 100;
 
 /// A `poq!` key standing for the `u64` account made of its first 8 bytes (little-endian), so the
 /// off-chain worker signs with real sr25519 keys from a keystore in a runtime of `u64` accounts.
@@ -199,6 +203,8 @@ impl pallet_poq::Config for Test {
 	type MaxRedraws = MaxRedraws;
 	type UnvouchedShare = UnvouchedShare;
 	type MaxStrikes = ConstU32<MAX_STRIKES>;
+	type DisputeWindow = DisputeWindow;
+	type DisputeDeposit = ConstU64<DISPUTE_DEPOSIT>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestRandomness;
 }

@@ -140,9 +140,12 @@ impl<T: Config> Pallet<T> {
 				.iter()
 				.any(|m| m.who == *who && m.commitment.is_some() && m.reveal.is_none())
 				.then_some(Task::Reveal),
-			Phase::DrawingNodes | Phase::DrawingCommittee | Phase::Finalized | Phase::Expired => {
-				None
-			},
+			Phase::DrawingNodes
+			| Phase::DrawingCommittee
+			| Phase::Provisional
+			| Phase::DrawingJury
+			| Phase::Finalized
+			| Phase::Expired => None,
 		}
 	}
 

@@ -260,13 +260,18 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Takes `amount` of `who`'s bond (what is there at most) and hands it to `T::OnSlash`;
-	/// returns what was taken.
-	pub(crate) fn slash_bond(who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
-		use frame_support::traits::{fungible::BalancedHold, Imbalance, OnUnbalanced};
+	/// Takes `amount` of `who`'s bond (what is there at most); returns what was taken, for the
+	/// caller to hand on (to `T::OnSlash`, or a dispute's jury).
+	pub(crate) fn take_bond(
+		who: &T::AccountId,
+		amount: BalanceOf<T>,
+	) -> frame_support::traits::fungible::Credit<T::AccountId, T::Currency> {
+		use frame_support::traits::{fungible::BalancedHold, Imbalance};
+		if amount.is_zero() {
+			return Imbalance::zero();
+		}
 		let (credit, _) = T::Currency::slash(&HoldReason::Bond.into(), who, amount);
 		let taken = credit.peek();
-		T::OnSlash::on_unbalanced(credit);
 		if let Some(mut participant) = Participants::<T>::get(who) {
 			participant.bond = participant.bond.saturating_sub(taken);
 			let active = participant.standing == Standing::Active;
@@ -278,6 +283,6 @@ impl<T: Config> Pallet<T> {
 				Self::start_unbonding(who);
 			}
 		}
-		taken
+		credit
 	}
 }

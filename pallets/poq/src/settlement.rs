@@ -78,6 +78,9 @@ pub enum Verdict {
 pub struct Plan {
 	/// Paid to the inference node of each response.
 	pub node_payouts: Vec<u128>,
+	/// Taken from the bond of the inference node of each response (empty: nothing); only a
+	/// dispute's [`review`] takes any.
+	pub node_penalties: Vec<u128>,
 	/// Paid to each committee member.
 	pub validator_payouts: Vec<u128>,
 	/// Taken from each committee member's bond.
@@ -101,7 +104,7 @@ impl Plan {
 
 	/// Everything taken from bonds.
 	pub fn slashed(&self) -> u128 {
-		self.penalties.iter().sum()
+		self.penalties.iter().chain(&self.node_penalties).sum()
 	}
 }
 
@@ -123,6 +126,25 @@ impl Plan {
 /// Inference nodes: the rest, in proportion to consensus score among responses at or above
 /// `min_quality`. Unearned parts and rounding remainders are refunded.
 pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params: &Params) -> Plan {
+	settle_by(escrow, consensus, members, params, Standing::ByMajority)
+}
+
+/// Whether a consensus stands on its own ([`settle`]) or was set by a jury ([`review`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Standing {
+	/// Only when the members within tolerance of it hold a strict majority of the seats.
+	ByMajority,
+	/// Always: the committee is judged against it, whoever agrees.
+	Imposed,
+}
+
+fn settle_by(
+	escrow: u128,
+	consensus: &[u16],
+	members: &[MemberReport],
+	params: &Params,
+	standing: Standing,
+) -> Plan {
 	let mut verdicts: Vec<Verdict> =
 		members.iter().map(|m| verdict(m, consensus, params)).collect();
 	let seats = |want: fn(&Verdict) -> bool| -> u128 {
@@ -134,7 +156,7 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 	};
 	let agreeing = seats(|v| *v == Verdict::InConsensus);
 	let others = seats(|v| *v != Verdict::InConsensus);
-	let finalized = !consensus.is_empty() && agreeing > others;
+	let finalized = !consensus.is_empty() && (standing == Standing::Imposed || agreeing > others);
 	if !finalized {
 		for v in &mut verdicts {
 			if matches!(v, Verdict::InConsensus | Verdict::OffConsensus) {
@@ -162,21 +184,7 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 		})
 		.collect();
 
-	let validator_pot = params.validator_share.mul_floor(escrow);
-	let validator_payouts = members
-		.iter()
-		.zip(&verdicts)
-		.map(|(member, v)| match v {
-			Verdict::InConsensus => multiply_by_rational_with_rounding(
-				validator_pot,
-				u128::from(member.seats),
-				agreeing,
-				Rounding::Down,
-			)
-			.unwrap_or_default(),
-			_ => 0,
-		})
-		.collect();
+	let validator_payouts = by_seat(params.validator_share.mul_floor(escrow), members, &verdicts);
 
 	let node_pot = node_pot(escrow, params);
 	let eligible = |score: &u16| *score >= params.min_quality && *score > 0;
@@ -197,6 +205,7 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 
 	let mut plan = Plan {
 		node_payouts,
+		node_penalties: Vec::new(),
 		validator_payouts,
 		penalties,
 		verdicts,
@@ -206,6 +215,105 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 	};
 	plan.refund = escrow - plan.paid();
 	plan
+}
+
+/// Splits `pot` among the `members` judged [`Verdict::InConsensus`], in proportion to their
+/// seats, rounding down; the others get nothing.
+pub fn by_seat(pot: u128, members: &[MemberReport], verdicts: &[Verdict]) -> Vec<u128> {
+	let agreeing = members
+		.iter()
+		.zip(verdicts)
+		.filter(|(_, v)| **v == Verdict::InConsensus)
+		.fold(0u128, |sum, (m, _)| sum.saturating_add(u128::from(m.seats)));
+	members
+		.iter()
+		.zip(verdicts)
+		.map(|(member, v)| match v {
+			Verdict::InConsensus => multiply_by_rational_with_rounding(
+				pot,
+				u128::from(member.seats),
+				agreeing,
+				Rounding::Down,
+			)
+			.unwrap_or_default(),
+			_ => 0,
+		})
+		.collect()
+}
+
+/// What a dispute's jury found about a provisional outcome ([`review`]).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	codec::MaxEncodedLen,
+	scale_info::TypeInfo,
+)]
+pub enum Finding {
+	/// The jury's consensus confirms the committee's: the outcome stands and the client's
+	/// deposit pays the jury.
+	Upheld,
+	/// The jury's consensus contradicts the committee's: a member in the committee's consensus
+	/// is off the jury's (a liar), or an answer the committee paid scores below `min_quality`
+	/// by the jury (junk). The request settles by the jury's scores, the liars and the junk's
+	/// nodes are penalised and their penalties pay the jury; the client's deposit comes back.
+	Overturned,
+	/// No jury stood (nobody could be drawn, or no strict majority of its seats agreed): the
+	/// outcome stands and the client's deposit comes back.
+	Lapsed,
+}
+
+/// A provisional outcome checked by a dispute's jury.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Review {
+	pub finding: Finding,
+	/// The request's settlement: the committee's own plan when upheld; when overturned, the
+	/// plan by the jury's scores, with the junk's nodes' penalties.
+	pub plan: Plan,
+}
+
+/// Reviews the outcome the committee `members` reached (`provisional`, their consensus) on a
+/// request of `escrow` against the jury's consensus `verdict` (which stood among the jurors).
+///
+/// The jury reruns the committee's own model, so an honest member agrees with it within
+/// tolerance whatever the model made of the answers: it is never penalised for the model
+/// being fooled. Overturned, the committee is judged against the jury's scores whoever held
+/// its majority (an honest minority beside captured members is paid, and the captured members
+/// are penalised as members off consensus), the nodes are paid by the jury's scores, and the
+/// node of every answer the committee paid and the jury scores below `min_quality` loses what
+/// it would have been paid plus `node_penalty` (capped at its bond by the caller).
+pub fn review(
+	escrow: u128,
+	provisional: &[u16],
+	verdict: &[u16],
+	members: &[MemberReport],
+	params: &Params,
+	node_penalty: u128,
+) -> Review {
+	let upheld = settle(escrow, provisional, members, params);
+	let imposed = settle_by(escrow, verdict, members, params, Standing::Imposed);
+	let liars =
+		upheld.verdicts.iter().zip(&imposed.verdicts).any(|(before, after)| {
+			*before == Verdict::InConsensus && *after != Verdict::InConsensus
+		});
+	let node_penalties: Vec<u128> = upheld
+		.node_payouts
+		.iter()
+		.zip(verdict)
+		.map(|(paid, score)| match *paid > 0 && *score < params.min_quality {
+			true => paid.saturating_add(node_penalty),
+			false => 0,
+		})
+		.collect();
+	if !liars && node_penalties.iter().all(|penalty| *penalty == 0) {
+		return Review { finding: Finding::Upheld, plan: upheld };
+	}
+	Review { finding: Finding::Overturned, plan: Plan { node_penalties, ..imposed } }
 }
 
 /// Pays the nodes of a request whose every committee failed (no consensus stood, so `plan`

@@ -91,6 +91,14 @@ pub enum Phase {
 	/// The committee reveals its scores.
 	#[codec(index = 2)]
 	Revealing,
+	/// Consensus stood: the outcome is provisional, nothing paid or slashed yet, and the client
+	/// may `dispute` it until `ends_at` (exclusive).
+	#[codec(index = 8)]
+	Provisional,
+	/// Disputed: waiting for randomness first known from `ends_at` on to draw the jury, which
+	/// then commits (`Committing`) and reveals (`Revealing`) in the committee's place.
+	#[codec(index = 9)]
+	DrawingJury,
 	#[codec(index = 3)]
 	Finalized,
 	#[codec(index = 4)]
@@ -147,7 +155,8 @@ where
 	/// and reveals.
 	pub responders: BoundedVec<AccountId, MaxNodes>,
 	/// Drawn once the answers are revealed, one entry per account seated (an account may hold
-	/// several of the `CommitteeSize` seats); empty before.
+	/// several of the `CommitteeSize` seats); empty before. While a dispute's jury sits, the
+	/// jury (the committee waits in [`Dispute::reviewed`]).
 	pub committee: BoundedVec<Member<AccountId, MaxNodes>, MaxCommittee>,
 	/// Digest of the quality model the committee scores with: the one in force when it was
 	/// drawn, kept through a later model change. `None` before the draw, or if no model was set.
@@ -196,6 +205,46 @@ where
 	/// One per committee member, in committee order.
 	pub committee: BoundedVec<ValidatorOutcome<AccountId, Balance>, MaxCommittee>,
 	pub refund: Balance,
+	/// The client's dispute of the provisional outcome, if it disputed.
+	pub dispute: Option<DisputeOutcome<AccountId, Balance, MaxCommittee>>,
+}
+
+/// A live request's dispute (`Disputes`): who put money on it, and the committee whose
+/// provisional outcome the jury checks.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(MaxNodes, MaxSeated))]
+pub struct Dispute<AccountId, Balance, MaxNodes: Get<u32>, MaxSeated: Get<u32>>
+where
+	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
+	Balance: Clone + core::fmt::Debug + PartialEq + Eq,
+{
+	/// The request's client.
+	pub appellant: AccountId,
+	/// Held from the appellant under `HoldReason::Dispute`.
+	pub deposit: Balance,
+	/// The committee whose outcome is disputed, with its reveals.
+	pub reviewed: BoundedVec<Member<AccountId, MaxNodes>, MaxSeated>,
+}
+
+/// How a dispute ended, kept in the request's outcome.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(MaxSeated))]
+pub struct DisputeOutcome<AccountId, Balance, MaxSeated: Get<u32>>
+where
+	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
+	Balance: Clone + core::fmt::Debug + PartialEq + Eq,
+{
+	pub appellant: AccountId,
+	pub deposit: Balance,
+	/// What the jury found ([`crate::settlement::Finding`]).
+	pub finding: crate::settlement::Finding,
+	/// One per juror, in jury order: paid out of the deposit (an upheld outcome) or the losers'
+	/// penalties (an overturned one), penalised as committee members are.
+	pub jury: BoundedVec<ValidatorOutcome<AccountId, Balance>, MaxSeated>,
 }
 
 /// One piece of the work a drawn inference node or committee member does on a request: what
@@ -257,6 +306,16 @@ where
 	/// Members who never committed or never revealed on a failed committee: later draws pass
 	/// over them.
 	pub excluded: BoundedVec<AccountId, MaxExcluded>,
+}
+
+/// The seats of a dispute's jury, `2 * CommitteeSize + 1`: also the most accounts a committee
+/// or jury seats.
+pub struct JurySizeOf<T>(core::marker::PhantomData<T>);
+
+impl<T: crate::Config> Get<u32> for JurySizeOf<T> {
+	fn get() -> u32 {
+		T::CommitteeSize::get().saturating_mul(2).saturating_add(1)
+	}
 }
 
 /// The most members `Redraw::excluded` holds: every seat of every failed committee.

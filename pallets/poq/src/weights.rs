@@ -57,6 +57,9 @@ pub trait WeightInfo {
 	fn end_reveal_window() -> Weight;
 	fn redraw_committee() -> Weight;
 	fn prune_outcome() -> Weight;
+	fn dispute() -> Weight;
+	fn draw_jury() -> Weight;
+	fn settle_dispute() -> Weight;
 }
 
 /// Weights of `pallet_poq` with the runtime's database weights.
@@ -397,6 +400,21 @@ macro_rules! weights {
 			Weight::from_parts(31_567_000, 3493)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(3))
+		}
+		fn dispute() -> Weight {
+			Weight::from_parts(120_000_000, 8000)
+				.saturating_add(<$db>::get().reads(6))
+				.saturating_add(<$db>::get().writes(6))
+		}
+		fn draw_jury() -> Weight {
+			Weight::from_parts(800_000_000, 60000)
+				.saturating_add(<$db>::get().reads(40))
+				.saturating_add(<$db>::get().writes(35))
+		}
+		fn settle_dispute() -> Weight {
+			Weight::from_parts(3_500_000_000, 90000)
+				.saturating_add(<$db>::get().reads(130))
+				.saturating_add(<$db>::get().writes(130))
 		}
 	};
 }

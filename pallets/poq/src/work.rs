@@ -106,9 +106,12 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::reveal_scores().saturating_add(Self::end_committee_weight())
 	}
 
-	/// Weight of ending a committee: settling its request, or drawing another.
+	/// Weight of ending a committee or a jury: settling its request (at the end of its dispute
+	/// window, or its dispute's), or drawing another.
 	pub fn end_committee_weight() -> Weight {
-		T::WeightInfo::end_reveal_window().max(T::WeightInfo::redraw_committee())
+		T::WeightInfo::end_reveal_window()
+			.max(T::WeightInfo::redraw_committee())
+			.max(T::WeightInfo::settle_dispute())
 	}
 
 	/// Declared weight of a list of work.

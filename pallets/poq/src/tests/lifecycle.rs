@@ -381,8 +381,11 @@ fn a_model_change_comes_a_request_lifetime_ahead() {
 	ExtBuilder::default().execute(|| {
 		let now = System::block_number();
 		let lifetime = Poq::max_request_lifetime();
-		// Four windows, two draws and six deadlines each carried at most the hook's delay.
-		assert_eq!(lifetime, 4 * WINDOW + 4 + 6 * Poq::max_deadline_delay());
+		// Four windows, two draws and six deadlines each carried at most the hook's delay; then
+		// a dispute: its window, the jury's draw and two windows, and four more deadlines.
+		let delay = Poq::max_deadline_delay();
+		let dispute = DisputeWindow::get() + 2 * WINDOW + 2 + 4 * delay;
+		assert_eq!(lifetime, 4 * WINDOW + 4 + 6 * delay + dispute);
 		for at in [0, now, now + lifetime - 1] {
 			frame_support::assert_noop!(
 				Poq::set_quality_model(RuntimeOrigin::root(), [9; 32], at),

@@ -2,6 +2,7 @@
 //! checks it after every block.
 
 mod attacks;
+mod disputes;
 mod errors;
 mod findings;
 mod findings_v3;

@@ -1,0 +1,329 @@
+//! Protocol v4: provisional outcomes, the client's dispute and the jury that checks the
+//! committee. Every attack first: a captured committee paying junk, a frivolous client, a jury
+//! that cannot agree, every bad input.
+
+use super::*;
+use crate::settlement::{Finding, Verdict};
+use frame_support::{assert_noop, traits::fungible::Inspect};
+
+const FEE: Balance = 1_000;
+/// Node 10's answer is good, node 11's junk, as an honest member scores them.
+const HONEST: [u16; 2] = [8_000, 500];
+/// What a member who wants the junk paid reveals.
+const CAPTURED: [u16; 2] = [8_000, 9_000];
+/// Validators registered after the committee is drawn: the only ones a jury can seat.
+const JURORS: [AccountId; 4] = SPARE;
+
+/// Opens the dispute window and seats the would-be jurors; returns the request's id, with its
+/// committee drawn.
+fn committee_drawn() -> RequestId {
+	DisputeWindow::set(&3);
+	let id = submit(ALICE, FEE);
+	respond_all(id);
+	for juror in JURORS {
+		assert_ok!(Poq::register_validator(signed(juror), BOND));
+	}
+	id
+}
+
+/// Has committee member `who` commit and reveal `scores`: the members act one after another,
+/// so the reveals wait for every commitment.
+fn committee_scores(id: RequestId, scores: &[(AccountId, [u16; 2])]) {
+	for (who, s) in scores {
+		commit(*who, id, s);
+	}
+	for (who, s) in scores {
+		reveal(*who, id, s);
+	}
+}
+
+/// A request whose committee (20 and 21 captured, 22 honest) made junk paid, provisionally.
+fn captured_outcome() -> RequestId {
+	let id = committee_drawn();
+	committee_scores(id, &[(20, CAPTURED), (21, CAPTURED), (22, HONEST)]);
+	id
+}
+
+/// Alice disputes `id` and the jury is drawn; returns the jurors with their seats.
+fn dispute_and_draw(id: RequestId) -> Vec<(AccountId, u32)> {
+	assert_ok!(Poq::dispute(signed(ALICE), id, FEE));
+	advance(DRAW_DELAY);
+	let jury = request(id).committee;
+	assert_eq!(request(id).phase, Phase::Committing);
+	jury.iter().map(|juror| (juror.who, juror.seats)).collect()
+}
+
+/// Every juror commits and reveals `scores`.
+fn jury_scores(id: RequestId, jury: &[(AccountId, u32)], scores: &[u16]) {
+	for (juror, _) in jury {
+		commit(*juror, id, scores);
+	}
+	for (juror, _) in jury {
+		reveal(*juror, id, scores);
+	}
+}
+
+fn deposit_held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::Dispute.into(), &who)
+}
+
+/// Everything every account holds: with `OnSlash` burning, what it burnt is the fall.
+fn everything() -> Balance {
+	Balances::total_issuance()
+}
+
+#[test]
+fn an_undisputed_outcome_is_provisional_then_paid_as_before() {
+	ExtBuilder::default().execute(|| {
+		let id = committee_drawn();
+		let before: Vec<Balance> = NODES.iter().map(|n| total(*n)).collect();
+		committee_scores(id, &[(20, HONEST), (21, HONEST), (22, HONEST)]);
+		// Consensus stood: nothing moves yet, the client may dispute until `dispute_by`.
+		let now = System::block_number();
+		assert_eq!(request(id).phase, Phase::Provisional);
+		assert!(poq_events().contains(&Event::RequestProvisional {
+			id,
+			scores: HONEST.to_vec(),
+			dispute_by: now + 3,
+		}));
+		assert_eq!(escrow(ALICE), FEE);
+		assert_eq!(NODES.map(total).to_vec(), before);
+		assert!(VALIDATORS.iter().all(|v| live_requests(*v) == 1), "bonds stay at stake");
+		advance(2);
+		assert_eq!(request(id).phase, Phase::Provisional);
+		advance(1);
+		// Final: node 10 takes the nodes' 800, each member 66, 2 of dust back.
+		let result = outcome(id);
+		assert_eq!(result.phase, Phase::Finalized);
+		assert_eq!(result.dispute, None);
+		assert_eq!(result.finished_at, now + 3);
+		assert_eq!(total(10), before[0] + 800);
+		assert_eq!(total(11), before[1]);
+		assert!(VALIDATORS.iter().all(|v| total(*v) == FUNDS + 66 && live_requests(*v) == 0));
+		assert_eq!(total(ALICE), FUNDS - FEE + 2);
+		assert_noop!(Poq::dispute(signed(ALICE), id, FEE), Error::<Test>::UnknownRequest);
+	});
+}
+
+#[test]
+fn a_captured_committee_is_overturned_and_its_liars_and_the_junk_pay_the_jury() {
+	ExtBuilder::default().execute(|| {
+		let issuance = everything();
+		let id = captured_outcome();
+		// The captured majority decided: the junk would be paid, the honest member slashed.
+		assert_eq!(request(id).phase, Phase::Provisional);
+		assert!(poq_events().contains(&Event::RequestProvisional {
+			id,
+			scores: CAPTURED.to_vec(),
+			dispute_by: System::block_number() + 3,
+		}));
+		let jurors_before: Vec<Balance> = JURORS.iter().map(|j| total(*j)).collect();
+
+		let jury = dispute_and_draw(id);
+		assert_eq!(deposit_held(ALICE), FEE);
+		assert_eq!(jury.iter().map(|(_, seats)| seats).sum::<u32>(), 2 * COMMITTEE + 1);
+		assert!(jury.iter().all(|(juror, _)| JURORS.contains(juror)), "no member judges itself");
+		assert_eq!(Disputes::<Test>::get(id).unwrap().reviewed.len(), 3);
+		jury_scores(id, &jury, &HONEST);
+
+		let result = outcome(id);
+		let dispute = result.dispute.clone().expect("disputed");
+		assert_eq!(dispute.finding, Finding::Overturned);
+		assert!(poq_events().contains(&Event::DisputeResolved {
+			id,
+			finding: Finding::Overturned,
+			scores: HONEST.to_vec(),
+		}));
+		// Settled by the jury's scores: the good answer takes the nodes' 800, the junk nothing,
+		// and loses what it would have been paid (800 × 9/17 = 423) and the node penalty.
+		assert_eq!(
+			result
+				.responses
+				.iter()
+				.map(|r| (r.node, r.score, r.paid, r.slashed))
+				.collect::<Vec<_>>(),
+			vec![(10, Some(8_000), 800, 0), (11, Some(500), 0, 423 + NODE_PENALTY)]
+		);
+		// The honest member, off the captured consensus, is paid the whole validators' 200;
+		// the captured members lose the penalty for a lie.
+		let mut verdicts: Vec<_> =
+			result.committee.iter().map(|m| (m.validator, m.verdict, m.paid, m.slashed)).collect();
+		verdicts.sort_by_key(|v| v.0);
+		assert_eq!(
+			verdicts,
+			vec![
+				(20, Verdict::OffConsensus, 0, PENALTY),
+				(21, Verdict::OffConsensus, 0, PENALTY),
+				(22, Verdict::InConsensus, 200, 0)
+			]
+		);
+		// The client's deposit comes back; it paid what the good answer and the honest member
+		// earned.
+		assert_eq!(deposit_held(ALICE), 0);
+		assert_eq!(total(ALICE), FUNDS - 800 - 200);
+		// The losers' penalties pay the jurors, by seat.
+		let penalties = 2 * PENALTY + 423 + NODE_PENALTY;
+		let paid: Balance = dispute.jury.iter().map(|j| j.paid).sum();
+		assert!(penalties - paid < jury.len() as Balance, "only rounding dust is burnt");
+		for ((juror, seats), outcome) in jury.iter().zip(&dispute.jury) {
+			assert_eq!(outcome.validator, *juror);
+			assert_eq!(outcome.verdict, Verdict::InConsensus);
+			assert_eq!(outcome.paid, penalties * Balance::from(*seats) / 7);
+			let before = jurors_before[JURORS.iter().position(|j| j == juror).unwrap()];
+			assert_eq!(total(*juror), before + outcome.paid);
+			assert_eq!(live_requests(*juror), 0);
+		}
+		// Funds are conserved: what was not paid to a juror is the dust burnt.
+		assert_eq!(everything(), issuance - (penalties - paid));
+	});
+}
+
+#[test]
+fn an_honest_committee_is_upheld_and_a_frivolous_client_loses_its_deposit_to_the_jury() {
+	ExtBuilder::default().execute(|| {
+		let issuance = everything();
+		let id = committee_drawn();
+		// The committee ran the judge faithfully; say it was fooled and the junk is paid: the
+		// jury reruns the same model and agrees, so nobody is slashed for the judge's mistake.
+		committee_scores(id, &[(20, CAPTURED), (21, CAPTURED), (22, CAPTURED)]);
+		let jury = dispute_and_draw(id);
+		jury_scores(id, &jury, &CAPTURED);
+
+		let result = outcome(id);
+		let dispute = result.dispute.clone().expect("disputed");
+		assert_eq!(dispute.finding, Finding::Upheld);
+		assert!(result
+			.committee
+			.iter()
+			.all(|m| m.verdict == Verdict::InConsensus && m.slashed == 0));
+		assert!(result.responses.iter().all(|r| r.slashed == 0));
+		// The committee's outcome as it stood: 800 split 8:9, 66 a member, 2 of dust.
+		assert_eq!(result.responses.iter().map(|r| r.paid).collect::<Vec<_>>(), vec![376, 423]);
+		assert_eq!(result.refund, 3);
+		// The deposit pays the jurors, by seat; its dust goes back to the client.
+		let paid: Balance = dispute.jury.iter().map(|j| j.paid).sum();
+		for ((_, seats), outcome) in jury.iter().zip(&dispute.jury) {
+			assert_eq!(outcome.paid, FEE * Balance::from(*seats) / 7);
+		}
+		assert_eq!(deposit_held(ALICE), 0);
+		assert_eq!(total(ALICE), FUNDS - FEE + 3 - paid);
+		assert!(FEE - paid < 7);
+		assert_eq!(everything(), issuance, "nothing burnt, nothing made");
+	});
+}
+
+#[test]
+fn a_jury_without_a_majority_lapses_and_the_deposit_comes_back() {
+	ExtBuilder::default().execute(|| {
+		let id = captured_outcome();
+		let jury = dispute_and_draw(id);
+		// Jurors holding 3 of 7 seats reveal; the others stay away: no strict majority.
+		let mut seats = 0;
+		let revealing: Vec<(AccountId, u32)> = jury
+			.iter()
+			.copied()
+			.take_while(|(_, s)| {
+				seats += s;
+				seats <= 3
+			})
+			.collect();
+		assert!(!revealing.is_empty());
+		for (juror, _) in &revealing {
+			commit(*juror, id, &HONEST);
+		}
+		advance(WINDOW);
+		assert_eq!(request(id).phase, Phase::Revealing);
+		// The last of the jurors who committed to reveal ends the jury.
+		for (juror, _) in &revealing {
+			reveal(*juror, id, &HONEST);
+		}
+
+		let result = outcome(id);
+		let dispute = result.dispute.clone().expect("disputed");
+		assert_eq!(dispute.finding, Finding::Lapsed);
+		assert_eq!(deposit_held(ALICE), 0);
+		// The committee's outcome stands, the jurors who stayed away lose the absence
+		// penalty and earn a strike, those who revealed earn nothing and lose nothing.
+		assert_eq!(result.responses[1].paid, 423);
+		for ((juror, s), outcome) in jury.iter().zip(&dispute.jury) {
+			assert_eq!(outcome.paid, 0);
+			match revealing.iter().any(|(r, _)| r == juror) {
+				true => assert_eq!((outcome.verdict, outcome.slashed), (Verdict::NoMajority, 0)),
+				false => {
+					assert_eq!(outcome.verdict, Verdict::NoCommit);
+					assert_eq!(outcome.slashed, ABSENCE_PENALTY * Balance::from(*s));
+					assert_eq!(Participants::<Test>::get(juror).unwrap().strikes, 1);
+				},
+			}
+		}
+		assert_eq!(total(ALICE), FUNDS - FEE + result.refund);
+	});
+}
+
+#[test]
+fn a_dispute_with_nobody_left_to_judge_lapses() {
+	ExtBuilder::default().execute(|| {
+		DisputeWindow::set(&3);
+		let id = submit(ALICE, FEE);
+		respond_all(id);
+		committee_scores(id, &[(20, CAPTURED), (21, CAPTURED), (22, HONEST)]);
+		// Every validator sat on the committee.
+		assert_ok!(Poq::dispute(signed(ALICE), id, FEE));
+		advance(DRAW_DELAY);
+		let result = outcome(id);
+		let dispute = result.dispute.expect("disputed");
+		assert_eq!((dispute.finding, dispute.jury.len()), (Finding::Lapsed, 0));
+		assert_eq!(deposit_held(ALICE), 0);
+		assert_eq!(result.responses[1].paid, 423);
+	});
+}
+
+#[test]
+fn every_bad_dispute_is_a_named_error_and_changes_nothing() {
+	ExtBuilder::default().execute(|| {
+		let id = committee_drawn();
+		assert_noop!(Poq::dispute(signed(ALICE), id + 1, FEE), Error::<Test>::UnknownRequest);
+		// Before the committee reached consensus.
+		assert_noop!(Poq::dispute(signed(ALICE), id, FEE), Error::<Test>::WrongPhase);
+		committee_scores(id, &[(20, HONEST), (21, HONEST), (22, HONEST)]);
+		assert_noop!(Poq::dispute(signed(BOB), id, FEE), Error::<Test>::NotClient);
+		assert_noop!(Poq::dispute(signed(ALICE), id, FEE - 1), Error::<Test>::DepositAboveLimit);
+		let spendable = Balances::reducible_balance(
+			&ALICE,
+			frame_support::traits::tokens::Preservation::Protect,
+			frame_support::traits::tokens::Fortitude::Polite,
+		);
+		assert_ok!(Balances::transfer_allow_death(signed(ALICE), BOB, spendable - FEE + 1));
+		assert_noop!(Poq::dispute(signed(ALICE), id, FEE), Error::<Test>::InsufficientBalance);
+		assert_ok!(Balances::transfer_allow_death(signed(BOB), ALICE, 1));
+		assert_ok!(Poq::dispute(signed(ALICE), id, FEE + 1));
+		assert_eq!(deposit_held(ALICE), FEE, "the deposit, not the caller's limit");
+		assert_noop!(Poq::dispute(signed(ALICE), id, FEE), Error::<Test>::AlreadyDisputed);
+	});
+}
+
+#[test]
+fn the_dispute_window_closes_with_its_last_block() {
+	ExtBuilder::default().execute(|| {
+		DisputeWindow::set(&3);
+		let id = submit(ALICE, MIN_FEE);
+		respond_all(id);
+		committee_scores(id, &[(20, HONEST), (21, HONEST), (22, HONEST)]);
+		advance(2);
+		// In the window's last block the outcome is still open to dispute ...
+		frame_support::assert_storage_noop!(assert!(Poq::dispute(signed(ALICE), id, 0).is_err()));
+		assert_eq!(request(id).phase, Phase::Provisional);
+		advance(1);
+		// ... and then final.
+		assert_noop!(Poq::dispute(signed(ALICE), id, FEE), Error::<Test>::UnknownRequest);
+		assert_eq!(outcome(id).phase, Phase::Finalized);
+	});
+}
+
+#[test]
+fn a_dispute_holds_the_fee_or_the_least_deposit() {
+	ExtBuilder::default().execute(|| {
+		assert_eq!(Poq::dispute_deposit(FEE), FEE);
+		assert_eq!(Poq::dispute_deposit(MIN_FEE), DISPUTE_DEPOSIT);
+	});
+}
