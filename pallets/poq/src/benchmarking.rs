@@ -9,7 +9,7 @@ use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get, Hooks};
 use frame_system::pallet_prelude::BlockNumberFor;
 use frame_system::{offchain::AppCrypto, RawOrigin};
 use sp_runtime::{
-	traits::{One, Zero},
+	traits::{Bounded, One, Zero},
 	Saturating,
 };
 
@@ -145,6 +145,30 @@ fn revealing<T: Config>(unrevealed: usize) -> (RequestId, Vec<T::AccountId>) {
 			.expect("committed");
 	}
 	(id, committee)
+}
+
+/// A request whose committee reached consensus with every member but the last revealing: its
+/// outcome is provisional. `Weightless` on a runtime with no dispute window.
+fn provisional<T: Config>() -> Result<(RequestId, Vec<T::AccountId>), BenchmarkError> {
+	if T::DisputeWindow::get().is_zero() {
+		return Err(BenchmarkError::Weightless);
+	}
+	let (id, committee) = revealing::<T>(1);
+	let ends_at = close_window::<T>(id);
+	Pallet::<T>::end_phase(id, ends_at);
+	assert_eq!(Requests::<T>::get(id).expect("live").phase, Phase::Provisional);
+	Ok((id, committee))
+}
+
+/// A provisional request its client disputed, its jury drawn from a full pool; returns the
+/// jurors.
+fn jury_sitting<T: Config>() -> Result<(RequestId, Vec<T::AccountId>), BenchmarkError> {
+	let (id, _) = provisional::<T>()?;
+	let client = Requests::<T>::get(id).expect("live").client;
+	Pallet::<T>::do_dispute(client, id, BalanceOf::<T>::max_value()).expect("funded");
+	run_draw::<T>(id);
+	let request = Requests::<T>::get(id).expect("the jury sits");
+	Ok((id, request.committee.iter().map(|juror| juror.who.clone()).collect()))
 }
 
 /// Moves to the first block after request `id`'s current window, and returns it.
@@ -393,14 +417,88 @@ mod benchmarks {
 
 	#[benchmark]
 	fn end_reveal_window() {
-		// The last member never reveals: settlement pays, penalises and refunds.
+		// The last member never reveals: the outcome is provisional, or, with no dispute
+		// window, settlement pays, penalises and refunds.
 		let (id, _) = revealing::<T>(1);
 		let ends_at = close_window::<T>(id);
 		#[block]
 		{
 			Pallet::<T>::end_phase(id, ends_at);
 		}
+		match T::DisputeWindow::get().is_zero() {
+			true => assert_eq!(Outcomes::<T>::get(id).unwrap().phase, Phase::Finalized),
+			false => assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Provisional),
+		}
+	}
+
+	/// Nobody disputed: settlement pays, penalises (the member who never revealed) and
+	/// refunds.
+	#[benchmark]
+	fn end_dispute_window() -> Result<(), BenchmarkError> {
+		let (id, _) = provisional::<T>()?;
+		let ends_at = close_window::<T>(id);
+		#[block]
+		{
+			Pallet::<T>::end_phase(id, ends_at);
+		}
 		assert_eq!(Outcomes::<T>::get(id).unwrap().phase, Phase::Finalized);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn dispute() -> Result<(), BenchmarkError> {
+		let (id, _) = provisional::<T>()?;
+		let client = Requests::<T>::get(id).unwrap().client;
+		let limit = BalanceOf::<T>::max_value();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(client), id, limit);
+		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::DrawingJury);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn draw_jury() -> Result<(), BenchmarkError> {
+		// From a full pool, the committee passed over.
+		let (id, _) = provisional::<T>()?;
+		let client = Requests::<T>::get(id).unwrap().client;
+		Pallet::<T>::do_dispute(client, id, BalanceOf::<T>::max_value()).expect("funded");
+		let at = draw_block::<T>(id);
+		#[block]
+		{
+			Pallet::<T>::end_phase(id, at);
+		}
+		assert_eq!(Requests::<T>::get(id).unwrap().phase, Phase::Committing);
+		Ok(())
+	}
+
+	/// The jury contradicts the committee: every answer it paid is junk and every member a
+	/// liar, so the review slashes them all and pays the jurors from their penalties; the last
+	/// juror never reveals.
+	#[benchmark]
+	fn settle_dispute() -> Result<(), BenchmarkError> {
+		let (id, jury) = jury_sitting::<T>()?;
+		let zeros = vec![0; Requests::<T>::get(id).unwrap().responders.len()];
+		for (index, juror) in jury.iter().enumerate() {
+			let digest = commitment(id, juror, &zeros, &salt(index));
+			Pallet::<T>::do_work(juror.clone(), Work::CommitScores { id, commitment: digest })
+				.expect("a juror");
+		}
+		for (index, juror) in jury.iter().enumerate().take(jury.len() - 1) {
+			let scores = zeros.clone();
+			Pallet::<T>::do_work(
+				juror.clone(),
+				Work::RevealScores { id, scores, salt: salt(index) },
+			)
+			.expect("committed");
+		}
+		let ends_at = close_window::<T>(id);
+		#[block]
+		{
+			Pallet::<T>::end_phase(id, ends_at);
+		}
+		let disputed = Outcomes::<T>::get(id).unwrap().dispute.unwrap();
+		assert_eq!(disputed.finding, settlement::Finding::Overturned);
+		Ok(())
 	}
 
 	/// A committee fails with all but one member never revealing: they are penalised and
@@ -424,8 +522,13 @@ mod benchmarks {
 	#[benchmark]
 	fn prune_outcome() {
 		let (id, _) = revealing::<T>(1);
-		let ends_at = close_window::<T>(id);
+		let mut ends_at = close_window::<T>(id);
 		Pallet::<T>::end_phase(id, ends_at);
+		if Requests::<T>::contains_key(id) {
+			// Provisional until its dispute window closes.
+			ends_at = close_window::<T>(id);
+			Pallet::<T>::end_phase(id, ends_at);
+		}
 		let due = ends_at.saturating_add(T::RetainFinished::get()).saturating_add(One::one());
 		#[block]
 		{

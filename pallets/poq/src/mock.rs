@@ -277,12 +277,15 @@ impl ExtBuilder {
 		ext
 	}
 
-	/// Builds, with a keystore for keys made in the runtime (the benchmarks' operator keys).
+	/// Builds, with a keystore for keys made in the runtime (the benchmarks' operator keys) and
+	/// a dispute window.
 	#[cfg(feature = "runtime-benchmarks")]
 	pub fn build_with_keystore(self) -> sp_io::TestExternalities {
 		let mut ext = self.build();
 		let keystore = sp_keystore::testing::MemoryKeystore::new();
 		ext.register_extension(sp_keystore::KeystoreExt::new(keystore));
+		// The benchmarks measure the dispute paths too.
+		ext.execute_with(|| DisputeWindow::set(&3));
 		ext
 	}
 

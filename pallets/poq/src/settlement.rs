@@ -613,6 +613,71 @@ mod tests {
 	}
 
 	proptest! {
+		/// A jury that reruns the committee's model and agrees with it upholds the outcome as
+		/// it stood; whatever the jury finds, the escrow splits in full, nobody within
+		/// tolerance of the jury's scores is penalised for a lie, and an outcome is overturned
+		/// exactly when the jury finds a member of the committee's consensus off its own, or a
+		/// paid answer it scores below `min_quality`.
+		#[test]
+		fn a_review_conserves_the_escrow_and_never_punishes_agreement(
+			(escrow, raw, params, responses) in arbitrary_round(),
+			verdict_seed in any::<u64>(),
+			node_penalty in 0u128..10_000,
+		) {
+			let members: Vec<MemberReport> = raw
+				.iter()
+				.map(|(committed, reveal, bond, seats)| MemberReport {
+					committed: *committed || reveal.is_some(),
+					reveal: reveal.as_deref(),
+					bond: *bond,
+					seats: *seats,
+				})
+				.collect();
+			let reveals: Vec<(&[u16], u128)> =
+				members.iter().filter_map(|m| m.reveal.map(|r| (r, u128::from(m.seats)))).collect();
+			let provisional = consensus_scores(&reveals, responses);
+			let upheld = settle(escrow, &provisional, &members, &params);
+			// Only a consensus that stood is provisional, and so disputable.
+			prop_assume!(upheld.finalized);
+
+			let same = review(escrow, &provisional, &provisional, &members, &params, node_penalty);
+			prop_assert_eq!(same.finding, Finding::Upheld);
+			prop_assert_eq!(&same.plan, &upheld);
+
+			let verdict: Vec<u16> = (0..responses)
+				.map(|j| ((verdict_seed >> (j * 11)) % 10_001) as u16)
+				.collect();
+			let review = review(escrow, &provisional, &verdict, &members, &params, node_penalty);
+			let plan = &review.plan;
+			prop_assert_eq!(plan.paid() + plan.refund, escrow);
+			prop_assert!(plan.finalized);
+			for (member, (v, penalty)) in members.iter().zip(plan.verdicts.iter().zip(&plan.penalties)) {
+				if member.reveal.is_some_and(|r| in_consensus(r, &verdict, params.tolerance))
+					&& review.finding == Finding::Overturned
+				{
+					prop_assert_eq!(*v, Verdict::InConsensus);
+					prop_assert_eq!(*penalty, 0);
+				}
+			}
+			let liar = upheld.verdicts.iter().zip(&members).any(|(v, m)| {
+				*v == Verdict::InConsensus && !m.reveal.is_some_and(|r| in_consensus(r, &verdict, params.tolerance))
+			});
+			let junk: Vec<bool> = upheld.node_payouts.iter().zip(&verdict)
+				.map(|(paid, score)| *paid > 0 && *score < params.min_quality)
+				.collect();
+			let overturned = liar || junk.iter().any(|j| *j);
+			prop_assert_eq!(review.finding == Finding::Overturned, overturned);
+			if overturned {
+				for (index, is_junk) in junk.iter().enumerate() {
+					let due = if *is_junk { upheld.node_payouts[index] + node_penalty } else { 0 };
+					prop_assert_eq!(plan.node_penalties[index], due);
+					prop_assert!(!*is_junk || plan.node_payouts[index] == 0);
+				}
+			} else {
+				prop_assert_eq!(plan, &upheld);
+			}
+		}
+
 		/// Honest members (the same scores) holding a strict majority of the committee's seats
 		/// decide the consensus and are never penalised, whatever the others reveal or skip.
 		#[test]

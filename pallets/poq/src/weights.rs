@@ -57,6 +57,7 @@ pub trait WeightInfo {
 	fn end_reveal_window() -> Weight;
 	fn redraw_committee() -> Weight;
 	fn prune_outcome() -> Weight;
+	fn end_dispute_window() -> Weight;
 	fn dispute() -> Weight;
 	fn draw_jury() -> Weight;
 	fn settle_dispute() -> Weight;
@@ -400,6 +401,11 @@ macro_rules! weights {
 			Weight::from_parts(31_567_000, 3493)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(3))
+		}
+		fn end_dispute_window() -> Weight {
+			Weight::from_parts(1_500_000_000, 50447)
+				.saturating_add(<$db>::get().reads(45))
+				.saturating_add(<$db>::get().writes(51))
 		}
 		fn dispute() -> Weight {
 			Weight::from_parts(120_000_000, 8000)

@@ -110,6 +110,7 @@ impl<T: Config> Pallet<T> {
 	/// window, or its dispute's), or drawing another.
 	pub fn end_committee_weight() -> Weight {
 		T::WeightInfo::end_reveal_window()
+			.max(T::WeightInfo::end_dispute_window())
 			.max(T::WeightInfo::redraw_committee())
 			.max(T::WeightInfo::settle_dispute())
 	}

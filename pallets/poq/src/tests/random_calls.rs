@@ -19,6 +19,7 @@ enum Action {
 	Resume { account: usize },
 	Withdraw { account: usize },
 	SetOperator { account: usize, operator: Option<usize> },
+	Dispute { target: Target, limit: Balance },
 	Advance { blocks: u64 },
 }
 
@@ -59,6 +60,10 @@ fn nodes(request: &RequestOf<Test>) -> Vec<AccountId> {
 	request.nodes.iter().map(|seat| seat.who).collect()
 }
 
+fn client(request: &RequestOf<Test>) -> Vec<AccountId> {
+	vec![request.client]
+}
+
 fn committee(request: &RequestOf<Test>) -> Vec<AccountId> {
 	request.committee.iter().map(|member| member.who).collect()
 }
@@ -95,6 +100,7 @@ fn action() -> impl Strategy<Value = Action> {
 		1 => actor.clone().prop_map(|account| Action::Withdraw { account }),
 		1 => (actor, proptest::option::of(0..OPERATORS.len()))
 			.prop_map(|(account, operator)| Action::SetOperator { account, operator }),
+		2 => (target(), 0..3_000u64).prop_map(|(target, limit)| Action::Dispute { target, limit }),
 		2 => (1..8u64).prop_map(|blocks| Action::Advance { blocks }),
 	]
 }
@@ -107,8 +113,12 @@ proptest! {
 	#![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
 	#[test]
-	fn random_calls_keep_every_invariant(actions in proptest::collection::vec(action(), 1..60)) {
+	fn random_calls_keep_every_invariant(
+		actions in proptest::collection::vec(action(), 1..60),
+		dispute_window in 0..4u64,
+	) {
 		ExtBuilder::default().build().execute_with(|| {
+			DisputeWindow::set(&dispute_window);
 			let issuance = Balances::total_issuance();
 			let start = everyone_total();
 			// What each member and node committed to, so that honest reveals match.
@@ -190,6 +200,10 @@ proptest! {
 							consent(&operator_key(OPERATORS[index]).0, ACTORS[account], 1_000)
 						}),
 					),
+					Action::Dispute { target, limit } => {
+						let (request, who) = resolve(&target, client);
+						Poq::dispute(RuntimeOrigin::signed(who), request, limit)
+					},
 					Action::Advance { blocks } => {
 						advance(blocks);
 						Ok(())
@@ -203,9 +217,13 @@ proptest! {
 				assert_eq!(everyone_total() + burned, start, "funds are conserved");
 			}
 			// Run every live request to its end: everything escrowed comes back or is paid.
-			advance(4 * WINDOW + 4 * DRAW_DELAY);
+			advance(Poq::max_request_lifetime());
 			assert_eq!(Requests::<Test>::count(), 0);
 			assert!(ACTORS.iter().all(|who| escrow(*who) == 0));
+			let deposits = |who: &AccountId| {
+				Balances::balance_on_hold(&HoldReason::Dispute.into(), who)
+			};
+			assert!(ACTORS.iter().all(|who| deposits(who) == 0));
 		});
 	}
 }
