@@ -536,3 +536,52 @@ fn each_request_is_scored_with_the_model_its_committee_was_drawn_under() {
 		}
 	});
 }
+
+#[test]
+fn serves_jury_seats_with_the_committees_model() {
+	let Node { mut ext, pool, validators, .. } = node(model(MODEL));
+	ext.execute_with(|| {
+		// The same node holds three more validators' keys, for the jury.
+		let jurors: Vec<AccountId> = ["//Dave", "//Eve", "//Ferdie"]
+			.into_iter()
+			.map(|seed| {
+				let seed = Some(seed.as_bytes().to_vec());
+				let public = sp_io::crypto::sr25519_generate(POQ_KEY_TYPE, seed);
+				sp_runtime::traits::IdentifyAccount::into_account(TestSigner(public))
+			})
+			.collect();
+		DisputeWindow::set(&3);
+		let id = request_in_commit_phase();
+		run_worker();
+		include(&pool);
+		run_worker();
+		include(&pool);
+		assert_eq!(request(id).phase, Phase::Provisional);
+		for juror in &jurors {
+			let _ = Balances::deposit_creating(juror, FUNDS);
+			assert_ok!(Poq::register_validator(signed(*juror), BOND));
+		}
+		assert_ok!(Poq::dispute(signed(ALICE), id, 1_000));
+		advance(DRAW_DELAY);
+		let mut seated: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
+		seated.sort();
+		let mut expected = jurors.clone();
+		expected.sort();
+		assert_eq!(seated, expected, "the jury is the validators off the committee");
+
+		run_worker();
+		let commits = include(&pool);
+		assert_eq!(commits.len(), 3, "each juror commits once; the committee's keys do nothing");
+		assert_eq!(request(id).phase, Phase::Revealing);
+		run_worker();
+		let reveals = include(&pool);
+		assert!(pieces(&reveals).iter().all(|(who, work)| jurors.contains(who)
+			&& matches!(work, Work::RevealScores { scores, .. } if scores == &[5_100, 5_100])));
+		// The jury reran the committee's model and agreed: upheld, the deposit pays it.
+		let result = outcome(id);
+		let dispute = result.dispute.expect("disputed");
+		assert_eq!(dispute.finding, crate::settlement::Finding::Upheld);
+		assert!(dispute.jury.iter().all(|j| j.paid > 0 && j.slashed == 0));
+		assert!(result.committee.iter().all(|m| validators.contains(&m.validator) && m.paid > 0));
+	});
+}
