@@ -11,14 +11,23 @@
 //! consensus lose part of their bond, as do nodes that committed to an answer and never revealed
 //! it.
 //!
+//! A consensus that stood is provisional for `DisputeWindow` blocks, nothing paid or slashed
+//! yet: the client may `dispute` it, holding a deposit. A jury of `2 * CommitteeSize + 1`
+//! seats, drawn from the validators not on the committee, reruns the committee's model through
+//! the same commit and reveal. If it contradicts the committee (a member of its consensus is off
+//! the jury's, or an answer it paid scores below `MinQuality`), the request settles by the
+//! jury's scores, the liars and the junk's nodes are penalised and their penalties pay the jury,
+//! and the deposit comes back; otherwise the deposit pays the jury ([`settlement::review`]).
+//!
 //! ## Phases
 //!
 //! `DrawingNodes → AwaitingResponses → RevealingResponses → DrawingCommittee → Committing →
-//! Revealing → Finalized | Expired`. The draws happen in `on_initialize`, from randomness first
-//! known after the previous phase closed, so nobody acting in that phase knew it. Every other
-//! phase lasts a window of blocks from the config and ends early as soon as every selected
-//! account has acted (the fast path). A window that closes with nobody having acted ends the
-//! request and refunds the client; one that closes with some actions moves on with those.
+//! Revealing → Provisional [→ DrawingJury → Committing → Revealing] → Finalized | Expired`.
+//! The draws happen in `on_initialize`, from randomness first known after the previous phase
+//! closed, so nobody acting in that phase knew it. Every other phase lasts a window of blocks
+//! from the config and ends early as soon as every selected account has acted (the fast path).
+//! A window that closes with nobody having acted ends the request and refunds the client; one
+//! that closes with some actions moves on with those.
 //!
 //! ## Layout
 //!
