@@ -195,3 +195,23 @@ export async function consent(api, key, who, blocks = 100) {
 	const signature = key.sign(operatorConsent(api.genesisHash, who, until));
 	return { key: key.publicKey, until, signature };
 }
+
+/** What a dispute of a request with `fee` holds: the fee, or the runtime's least deposit. */
+export function disputeDeposit(api, fee) {
+	const least = api.consts.poq.disputeDeposit.toBigInt();
+	return BigInt(fee) > least ? BigInt(fee) : least;
+}
+
+/**
+ * Disputes the provisional outcome of request `id` as its client `signer`, before its dispute
+ * window closes: holds [`disputeDeposit`], refusing to hold more than `maxDeposit` when given.
+ * Resolves with the `Disputed` event's `{ block, deposit }`; a jury is drawn in a later block.
+ */
+export async function dispute(api, id, signer, maxDeposit) {
+	const status = (await api.call.poqApi.requestStatus(id)).unwrap();
+	if (!status.isLive) throw new Error(`request ${id} is over: its outcome is final`);
+	const deposit = maxDeposit ?? disputeDeposit(api, status.asLive.fee.toBigInt());
+	const { block, events } = await send(api, api.tx.poq.dispute(id, deposit), signer);
+	const disputed = events.find(({ event }) => api.events.poq.Disputed.is(event)).event;
+	return { block, deposit: disputed.data.deposit.toBigInt() };
+}

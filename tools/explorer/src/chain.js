@@ -88,13 +88,19 @@ export function plainOutcome(id, outcome) {
 			paid: r.paid.toBigInt(),
 			slashed: r.slashed.toBigInt(),
 		})),
-		committee: outcome.committee.map((m) => ({
-			validator: m.validator.toString(),
-			verdict: m.verdict.type,
-			paid: m.paid.toBigInt(),
-			slashed: m.slashed.toBigInt(),
+		committee: outcome.committee.map(plainMember),
+		dispute: option(outcome.dispute, (d) => ({
+			appellant: d.appellant.toString(),
+			deposit: d.deposit.toBigInt(),
+			finding: d.finding.type,
+			jury: d.jury.map(plainMember),
 		})),
 	};
+}
+
+/** A committee member's or juror's `ValidatorOutcome`, plain. */
+function plainMember(m) {
+	return { validator: m.validator.toString(), verdict: m.verdict.type, paid: m.paid.toBigInt(), slashed: m.slashed.toBigInt() };
 }
 
 /** A live request as the runtime API gives it, plain. */

@@ -9,6 +9,10 @@ export const PHASES = [
 	"DrawingCommittee",
 	"Committing",
 	"Revealing",
+	"Provisional",
+	"DrawingJury",
+	"JuryCommitting",
+	"JuryRevealing",
 ];
 /** The phases a request ends in. */
 export const FINAL_PHASES = ["Finalized", "Expired"];
@@ -23,6 +27,10 @@ export function phaseLabel(phase) {
 			DrawingCommittee: "drawing the committee",
 			Committing: "committee commits scores",
 			Revealing: "committee reveals scores",
+			Provisional: "provisional: open to dispute",
+			DrawingJury: "disputed: drawing the jury",
+			JuryCommitting: "jury commits scores",
+			JuryRevealing: "jury reveals scores",
 			Finalized: "finalized",
 			Expired: "expired",
 		}[phase] ?? phase
@@ -103,9 +111,21 @@ const STARTS = {
 	CommitteeSelected: "Committing",
 	RevealStarted: "Revealing",
 	CommitteeFailed: "DrawingCommittee",
+	RequestProvisional: "Provisional",
+	Disputed: "DrawingJury",
+	JurySelected: "JuryCommitting",
 	RequestFinalized: "Finalized",
 	RequestExpired: "Expired",
 };
+
+/**
+ * The phase to show for a request the chain says is in `phase`, given its events: a disputed
+ * request's jury commits and reveals in the chain's `Committing` and `Revealing`.
+ */
+export function displayPhase(phase, events) {
+	if (!events.some((e) => e.name === "Disputed")) return phase;
+	return { Committing: "JuryCommitting", Revealing: "JuryRevealing" }[phase] ?? phase;
+}
 
 /**
  * A request's phases as block ranges, from its events `{ block, name, data }` (oldest first),
@@ -113,15 +133,18 @@ const STARTS = {
  * `{ phase, from, to }`: it began in block `from` and lasted until `to` (exclusive; `null` while
  * it goes on; a final phase is a single block). The first committee draw has no event of its
  * own: it starts where the answers' reveal window ends (`ResponseRevealStarted.reveal_by`). A
- * committee that failed (`CommitteeFailed`) is drawn again: the committee's phases repeat.
+ * committee that failed (`CommitteeFailed`) is drawn again: the committee's phases repeat. A
+ * disputed request's jury (`Disputed`) has phases of its own.
  */
 export function timeline(events, head, current) {
 	const starts = [];
-	// Committees that failed so far: each later one's phases are its own.
+	// Committees that failed so far, and a dispute: each later one's phases are its own.
 	let round = 0;
+	let disputed = false;
 	for (const { block, name } of events) {
-		const phase = STARTS[name];
-		if (name === "CommitteeFailed") round += 1;
+		if (name === "Disputed") disputed = true;
+		const phase = disputed && name === "RevealStarted" ? "JuryRevealing" : STARTS[name];
+		if (name === "CommitteeFailed" || name === "Disputed") round += 1;
 		if (phase && !starts.some((s) => s.phase === phase && s.round === round)) starts.push({ phase, from: block, round });
 	}
 	const revealBy = events.find((e) => e.name === "ResponseRevealStarted")?.data?.revealBy;

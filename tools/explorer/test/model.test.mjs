@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import {
 	accountHistory, cumulative, errorText, formatBalance, formatScore, inConsensus, meanDeviation, parseAmount,
-	settledPerBlock, timeline,
+	settledPerBlock, timeline, displayPhase, phaseLabel,
 } from "../src/model.js";
 
 const UNIT = 10n ** 12n;
@@ -119,6 +119,30 @@ describe("a request's timeline", () => {
 			{ phase: "Finalized", from: 29, to: 30 },
 		]);
 		assert.deepEqual(timeline(redrawn.slice(0, 6), 24, "DrawingCommittee").at(-1), { phase: "DrawingCommittee", from: 23, to: null });
+	});
+
+	test("a disputed request: provisional, then its jury's own phases, then final", () => {
+		const disputed = [
+			...full.slice(0, 5),
+			ev(19, "RequestProvisional", { disputeBy: 24 }),
+			ev(21, "Disputed"),
+			ev(23, "JurySelected", { commitBy: 28 }),
+			ev(25, "RevealStarted", { revealBy: 30 }),
+			ev(26, "RequestFinalized"),
+		];
+		assert.deepEqual(timeline(disputed, 30, "Finalized").slice(4), [
+			{ phase: "Committing", from: 16, to: 18 },
+			{ phase: "Revealing", from: 18, to: 19 },
+			{ phase: "Provisional", from: 19, to: 21 },
+			{ phase: "DrawingJury", from: 21, to: 23 },
+			{ phase: "JuryCommitting", from: 23, to: 25 },
+			{ phase: "JuryRevealing", from: 25, to: 26 },
+			{ phase: "Finalized", from: 26, to: 27 },
+		]);
+		assert.equal(displayPhase("Revealing", disputed), "JuryRevealing");
+		assert.equal(displayPhase("Revealing", full), "Revealing");
+		assert.equal(displayPhase("Provisional", disputed), "Provisional");
+		assert.equal(phaseLabel("Provisional"), "provisional: open to dispute");
 	});
 
 	test("leaves the phase a live request is in open", () => {

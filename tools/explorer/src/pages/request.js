@@ -5,7 +5,7 @@
 
 import { loadRequest } from "../chain.js";
 import { scoresPlot } from "../charts.js";
-import { FINAL_PHASES, formatScore, meanDeviation, phaseLabel, shortAddress, timeline } from "../model.js";
+import { FINAL_PHASES, displayPhase, formatScore, meanDeviation, phaseLabel, shortAddress, timeline } from "../model.js";
 import { facts, h, notice, section, table } from "../ui.js";
 import { accountLink, blockLink, moneyCell } from "./common.js";
 
@@ -22,7 +22,7 @@ export async function render(ctx, id) {
 			),
 		);
 	}
-	const phase = r.live?.phase ?? r.outcome.phase;
+	const phase = displayPhase(r.live?.phase ?? r.outcome.phase, r.events);
 	const final = FINAL_PHASES.includes(phase);
 	const client = r.live?.client ?? r.outcome.client;
 	const fee = r.live?.fee ?? r.outcome.fee;
@@ -43,8 +43,39 @@ export async function render(ctx, id) {
 		r.detailsError && notice("note", r.detailsError),
 		section("Timeline", timelineView(ctx, r, phase)),
 		section("Answers", answersView(ctx, r)),
-		section("Committee", committeeView(ctx, r)),
+		section(phase.startsWith("Jury") ? "Jury" : "Committee", committeeView(ctx, r)),
+		r.outcome?.dispute && section("Dispute", disputeView(ctx, r.outcome.dispute)),
 	);
+}
+
+/** What the client's dispute found, and what each juror earned or lost. */
+function disputeView(ctx, dispute) {
+	const found = {
+		Upheld: "upheld: the jury agreed with the committee, and the deposit paid the jury",
+		Overturned: "overturned: the jury contradicted the committee; the request was settled by the jury's scores, and the liars' and the junk's penalties paid the jury",
+		Lapsed: "lapsed: no jury stood, the committee's outcome stands and the deposit went back",
+	}[dispute.finding];
+	return [
+		facts([
+			["appellant", accountLink(ctx, dispute.appellant)],
+			["deposit", h("span", { dataset: { planck: dispute.deposit.toString(), field: "deposit" } }, ctx.money(dispute.deposit))],
+			["finding", h("span", { class: `badge ${dispute.finding}`, dataset: { testid: "finding", finding: dispute.finding } }, found ?? dispute.finding)],
+		]),
+		table(
+			["juror", "verdict", "paid", "slashed"],
+			dispute.jury.map((m) =>
+				h(
+					"tr",
+					{ dataset: { validator: m.validator } },
+					h("td", {}, accountLink(ctx, m.validator)),
+					h("td", {}, h("span", { class: `badge ${m.verdict}`, dataset: { field: "verdict" } }, m.verdict)),
+					moneyCell(ctx, m.paid, "paid"),
+					moneyCell(ctx, m.slashed, "slashed"),
+				),
+			),
+			{ dataset: { testid: "jury" } },
+		),
+	];
 }
 
 function timelineView(ctx, r, phase) {

@@ -1,0 +1,163 @@
+// Protocol v4 on a live dev chain through @polkadot/api: a client disputes a provisional
+// outcome and a jury of validators off the committee, served by the node's off-chain worker with
+// the real model, checks it. A captured committee that paid junk is overturned, its liar and the
+// junk's node pay the jury; a frivolous dispute of an honest committee loses its deposit to the
+// jury. Every balance is checked to the unit.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { u8aToHex } from "@polkadot/util";
+import { randomAsU8a } from "@polkadot/util-crypto";
+import { dispute } from "../../tools/lib/chain.mjs";
+import { commitment } from "../../tools/lib/commitment.mjs";
+import {
+	UNIT, answer, balances, devAccounts, feePaid, fundedAccount, fundedAccounts, poqEvent, send, startNode, waitForWork, watch,
+} from "./harness.mjs";
+
+const FEE = 10n * UNIT;
+const GOOD = "The capital of France is Paris.";
+const JUNK = "Bananas are rich in potassium and grow in tropical climates.";
+// As much as each dev validator.
+const JUROR_BOND = 1_000n * UNIT;
+
+describe("disputes on a live dev chain", () => {
+	let node, api, acc;
+	const total = async (who) => {
+		const { free, held } = await balances(api, who);
+		return free + held;
+	};
+	const totals = async (pairs) => Object.fromEntries(await Promise.all(pairs.map(async (p) => [p.address, await total(p.address)])));
+
+	before(async () => {
+		node = await startNode();
+		api = node.api;
+		acc = await devAccounts();
+	});
+	after(() => node?.stop());
+
+	/** Validators whose `poq!` keys the node holds, funded, not registered yet. */
+	async function jurors(names) {
+		const pairs = await fundedAccounts(api, acc.Alice, names, 2_000n * UNIT);
+		for (const [i, pair] of pairs.entries()) {
+			await api.rpc.author.insertKey("poq!", `//Alice//${names[i]}`, u8aToHex(pair.publicKey));
+		}
+		return pairs;
+	}
+
+	/**
+	 * Submits a request from Ferdie that Dave answers well and Eve with junk; once its committee
+	 * is drawn, registers `later` as validators (so that they can only sit on its jury) and runs
+	 * `meanwhile`. Resolves when the outcome is provisional, with what it took.
+	 */
+	async function provisional(later, meanwhile = async () => {}) {
+		const id = (await api.query.poq.nextRequestId()).toBigInt();
+		const drawn = watch(api, (r) => poqEvent(api, r, "CommitteeSelected", id));
+		const held = watch(api, (r) => poqEvent(api, r, "RequestProvisional", id) || poqEvent(api, r, "RequestFinalized", id));
+		const { events } = await send(api, api.tx.poq.submitRequest("What is the capital of France?", FEE), acc.Ferdie);
+		const slotFee = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.slotFee.toBigInt();
+		await Promise.all([answer(api, acc.Dave, [[id, GOOD]]), answer(api, acc.Eve, [[id, JUNK]])]);
+		await drawn;
+		await Promise.all([...later.map((pair) => send(api, api.tx.poq.registerValidator(JUROR_BOND), pair)), meanwhile(id)]);
+		const { records } = await held;
+		const event = records.find(({ record }) => poqEvent(api, record, "RequestProvisional", id));
+		assert.ok(event, "the outcome is provisional first");
+		return { id, slotFee, scores: event.record.event.data.scores.map((s) => s.toNumber()) };
+	}
+
+	/** Ferdie disputes `id`; resolves once the request is final, with the events and the outcome. */
+	async function disputed(id) {
+		const final = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
+		const { block, deposit } = await dispute(api, id, acc.Ferdie);
+		const { records } = await final;
+		const events = records.map(({ record }) => record);
+		const at = await api.at(await api.rpc.chain.getBlockHash(block));
+		const disputeFee = feePaid(api, await at.query.system.events(), acc.Ferdie.address);
+		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+		assert.ok(outcome.phase.isFinalized);
+		return { events, deposit, disputeFee, outcome, dispute: outcome.dispute.unwrap() };
+	}
+
+	test("a frivolous dispute of an honest committee is upheld and its deposit pays the jury", async () => {
+		const jury = await jurors(["Grace", "Heidi", "Ivan"]);
+		const { id } = await provisional(jury);
+		const before = await totals([acc.Ferdie, ...jury]);
+
+		const { events, deposit, disputeFee, outcome, dispute: result } = await disputed(id);
+		assert.equal(deposit, FEE, "a dispute holds the request's fee");
+		const selected = events.find((r) => poqEvent(api, r, "JurySelected", id)).event.data;
+		assert.equal(selected.jury.reduce((s, [, seats]) => s + seats.toNumber(), 0), 2 * api.consts.poq.committeeSize.toNumber() + 1);
+		const seated = outcome.committee.map((m) => m.validator.toString());
+		assert.ok(selected.jury.every(([who]) => !seated.includes(who.toString())), "only validators off the committee judge");
+		assert.ok(selected.jury.every(([who]) => jury.some((j) => j.address === who.toString())));
+		assert.ok(result.finding.isUpheld, `finding ${result.finding}`);
+		// The committee's outcome stands: nobody slashed, the good answer paid, the junk not.
+		for (const m of outcome.committee) assert.ok(m.verdict.isInConsensus && m.slashed.toBigInt() === 0n);
+		assert.ok(outcome.responses.every((r) => r.slashed.toBigInt() === 0n));
+		// The jury reran the committee's model and agreed; the deposit pays it, by seat.
+		const juryPaid = result.jury.reduce((s, j) => s + j.paid.toBigInt(), 0n);
+		assert.ok(result.jury.every((j) => j.verdict.isInConsensus && j.paid.toBigInt() > 0n && j.slashed.toBigInt() === 0n));
+		assert.ok(deposit - juryPaid < BigInt(result.jury.length), "only rounding dust goes back");
+		const after = await totals([acc.Ferdie, ...jury]);
+		const escrowSpent = FEE - outcome.refund.toBigInt();
+		assert.equal(after[acc.Ferdie.address] - before[acc.Ferdie.address], -escrowSpent - juryPaid - disputeFee, "Ferdie's balance");
+		for (const j of result.jury) {
+			assert.equal(after[j.validator.toString()] - before[j.validator.toString()], j.paid.toBigInt(), "a juror's balance");
+		}
+		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow or deposit left");
+	});
+
+	test("a captured committee that paid junk is overturned: its liar and the junk's node pay the jury", async () => {
+		// Mallory holds most of the stake, so most of every committee's seats; the node does not
+		// hold its key: the test acts for it, and pays the junk.
+		const mallory = await fundedAccount(api, acc.Alice, "Mallory", 12_000n * UNIT);
+		await send(api, api.tx.poq.registerValidator(10_000n * UNIT), mallory);
+		const jury = await jurors(["Judy", "Ken", "Leo"]);
+		const salt = randomAsU8a(32);
+		let lie;
+		const { id, scores } = await provisional(jury, async (id) => {
+			await waitForWork(api, mallory.address, [id], "Commit");
+			const { responders } = (await api.query.poq.requests(id)).unwrap();
+			lie = responders.map(() => 9_000);
+			await send(api, api.tx.poq.commitScores(id, commitment(id, mallory.address, lie, salt)), mallory);
+			await waitForWork(api, mallory.address, [id], "Reveal");
+			await send(api, api.tx.poq.revealScores(id, lie, salt), mallory);
+		});
+		assert.deepEqual(scores, lie, "the captured majority decided: the junk would be paid");
+		const people = [acc.Ferdie, acc.Dave, acc.Eve, mallory, ...jury];
+		const before = await totals(people);
+
+		const { deposit, disputeFee, outcome, dispute: result } = await disputed(id);
+		assert.ok(result.finding.isOverturned, `finding ${result.finding}`);
+		const byNode = Object.fromEntries(outcome.responses.map((r) => [r.node.toString(), r]));
+		const [dave, eve] = [byNode[acc.Dave.address], byNode[acc.Eve.address]];
+		// Settled by the jury's scores: the junk is paid nothing and loses more than it would
+		// have been paid; the good answer takes the nodes' whole part.
+		assert.ok(eve.score.unwrap().toNumber() < api.consts.poq.minQuality.toNumber());
+		assert.equal(eve.paid.toBigInt(), 0n);
+		assert.ok(eve.slashed.toBigInt() > api.consts.poq.nodePenalty.toBigInt());
+		assert.ok(dave.paid.toBigInt() > 0n && dave.slashed.toBigInt() === 0n);
+		// Mallory lied on every seat; the honest members it outvoted are paid.
+		const liar = outcome.committee.find((m) => m.validator.toString() === mallory.address);
+		assert.ok(liar.verdict.isOffConsensus);
+		assert.equal(liar.paid.toBigInt(), 0n);
+		assert.ok(liar.slashed.toBigInt() >= api.consts.poq.penalty.toBigInt());
+		for (const m of outcome.committee.filter((m) => m !== liar)) {
+			assert.ok(m.verdict.isInConsensus && m.paid.toBigInt() > 0n && m.slashed.toBigInt() === 0n, `${m.validator}`);
+		}
+		// The losers' penalties pay the jury, by seat; the deposit comes back.
+		const penalties = liar.slashed.toBigInt() + eve.slashed.toBigInt();
+		const juryPaid = result.jury.reduce((s, j) => s + j.paid.toBigInt(), 0n);
+		assert.ok(penalties - juryPaid < BigInt(result.jury.length), "only rounding dust is burnt");
+		const after = await totals(people);
+		const delta = (p) => after[p.address] - before[p.address];
+		assert.equal(delta(acc.Ferdie), -(FEE - outcome.refund.toBigInt()) - disputeFee, "Ferdie gets its deposit back");
+		assert.equal(delta(mallory), -liar.slashed.toBigInt(), "Mallory's balance");
+		assert.equal(delta(acc.Eve), -eve.slashed.toBigInt(), "Eve's balance");
+		assert.equal(delta(acc.Dave), dave.paid.toBigInt(), "Dave's balance");
+		for (const j of result.jury) {
+			assert.equal(after[j.validator.toString()] - before[j.validator.toString()], j.paid.toBigInt(), "a juror's balance");
+		}
+		assert.ok(deposit > 0n);
+		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow or deposit left");
+	});
+});
