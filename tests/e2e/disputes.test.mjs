@@ -22,6 +22,8 @@ const JUROR_BOND = 1_000n * UNIT;
 
 describe("disputes on a live dev chain", () => {
 	let node, api, acc;
+	// Every validator registered here: a juror of an earlier test may sit on a later jury.
+	const registered = [];
 	const total = async (who) => {
 		const { free, held } = await balances(api, who);
 		return free + held;
@@ -38,6 +40,7 @@ describe("disputes on a live dev chain", () => {
 	/** Validators whose `poq!` keys the node holds, funded, not registered yet. */
 	async function jurors(names) {
 		const pairs = await fundedAccounts(api, acc.Alice, names, 2_000n * UNIT);
+		registered.push(...pairs);
 		for (const [i, pair] of pairs.entries()) {
 			await api.rpc.author.insertKey("poq!", `//Alice//${names[i]}`, u8aToHex(pair.publicKey));
 		}
@@ -80,7 +83,7 @@ describe("disputes on a live dev chain", () => {
 	test("a frivolous dispute of an honest committee is upheld and its deposit pays the jury", async () => {
 		const jury = await jurors(["Grace", "Heidi", "Ivan"]);
 		const { id } = await provisional(jury);
-		const before = await totals([acc.Ferdie, ...jury]);
+		const before = await totals([acc.Ferdie, ...registered]);
 
 		const { events, deposit, disputeFee, outcome, dispute: result } = await disputed(id);
 		assert.equal(deposit, FEE, "a dispute holds the request's fee");
@@ -97,7 +100,7 @@ describe("disputes on a live dev chain", () => {
 		const juryPaid = result.jury.reduce((s, j) => s + j.paid.toBigInt(), 0n);
 		assert.ok(result.jury.every((j) => j.verdict.isInConsensus && j.paid.toBigInt() > 0n && j.slashed.toBigInt() === 0n));
 		assert.ok(deposit - juryPaid < BigInt(result.jury.length), "only rounding dust goes back");
-		const after = await totals([acc.Ferdie, ...jury]);
+		const after = await totals([acc.Ferdie, ...registered]);
 		const escrowSpent = FEE - outcome.refund.toBigInt();
 		assert.equal(after[acc.Ferdie.address] - before[acc.Ferdie.address], -escrowSpent - juryPaid - disputeFee, "Ferdie's balance");
 		for (const j of result.jury) {
@@ -123,7 +126,7 @@ describe("disputes on a live dev chain", () => {
 			await send(api, api.tx.poq.revealScores(id, lie, salt), mallory);
 		});
 		assert.deepEqual(scores, lie, "the captured majority decided: the junk would be paid");
-		const people = [acc.Ferdie, acc.Dave, acc.Eve, mallory, ...jury];
+		const people = [acc.Ferdie, acc.Dave, acc.Eve, mallory, ...registered];
 		const before = await totals(people);
 
 		const { deposit, disputeFee, outcome, dispute: result } = await disputed(id);

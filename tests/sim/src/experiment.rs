@@ -11,8 +11,9 @@ use crate::{
 	world::{Node, Validator, World},
 };
 use pallet_poq::{
-	consensus::in_consensus,
+	consensus::{consensus_scores, in_consensus},
 	selection::{allot_seats, seed_for},
+	settlement::{by_seat, review, settle, Finding, MemberReport, Params, Plan, Verdict},
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -607,4 +608,200 @@ mod capture_tests {
 			}
 		}
 	}
+}
+
+/// What capturing committees earns a coalition once clients can dispute, and what a dispute
+/// costs the client who makes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DisputeRow {
+	/// The coalition's share of the validator stake, split over accounts as large as an honest
+	/// validator's (its best case).
+	pub share: f64,
+	/// Probability that a client whose answer is junk the committee paid disputes it.
+	pub dispute_rate: f64,
+	/// Share of committees whose seat majority the coalition holds: there it pays its own node's
+	/// junk and outvotes the honest members.
+	pub captured: f64,
+	/// Share of disputes whose jury's seat majority it holds too.
+	pub jury_captured: f64,
+	/// The coalition's mean net gain per request from lying where it holds a majority, against
+	/// scoring honestly, in units of the fee: its node's pay for junk and its seats' pay, less
+	/// the penalties an honest jury imposes, plus the deposits a jury it holds keeps.
+	pub capture_gain: f64,
+	/// What an honest client loses, per dispute of a good answer an honest committee paid
+	/// (frivolous), in units of the fee: its deposit, unless a jury the coalition holds
+	/// overturns the honest outcome for it.
+	pub frivolous_loss: f64,
+	/// Share of frivolous disputes that win: those whose jury the coalition holds, which it
+	/// turns against the honest committee.
+	pub frivolous_won: f64,
+}
+
+/// Plays `config.rounds` requests per (share, rate): one answer, from the coalition's node when
+/// it is junk, scored `JUNK` by honest validators and `PAID` by the coalition where it holds
+/// the committee's seat majority; a client disputes junk the committee paid with probability
+/// `rate`, and every client disputes a good answer once (frivolous) in a second set of rounds.
+/// Committees and juries come from the pallet's seat draw (`allot_seats`, the jury `2n + 1`
+/// seats among the validators off the committee), outcomes from its settlement and review
+/// (`settle`, `review`, `by_seat`), the deposit from the runtime's rule (the fee).
+pub fn disputes(config: &Config, shares: &[f64], rates: &[f64]) -> Vec<DisputeRow> {
+	const JUNK: u16 = 500;
+	const PAID: u16 = 9_000;
+	const GOOD: u16 = 8_000;
+	let params = config.params();
+	let seats = config.committee as u32;
+	let jury_seats = 2 * seats + 1;
+	let fee = config.fee;
+	let honest = vec![config.bond; config.validators];
+	let mut rows = Vec::new();
+	for &share in shares {
+		let stake = config.bond as f64 * config.validators as f64 * share / (1.0 - share);
+		let accounts = (stake / config.bond as f64).round().max(1.0) as usize;
+		let weights = [vec![(stake / accounts as f64) as u128; accounts], honest.clone()].concat();
+		let ours = |index: usize| index < accounts;
+		for &rate in rates {
+			let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ share.to_bits() ^ rate.to_bits());
+			let (mut captured, mut disputes, mut jury_held, mut gain) = (0u64, 0u64, 0u64, 0f64);
+			let (mut frivolous_loss, mut frivolous_won) = (0f64, 0u64);
+			for round in 0..config.rounds {
+				let random = [config.seed, round].map(u64::to_le_bytes).concat();
+				let committee = allot_seats(seed_for(&random, b"committee", round), &weights, seats);
+				let jury_weights: Vec<u128> = weights
+					.iter()
+					.enumerate()
+					.map(|(i, w)| if committee.iter().any(|(c, _)| *c == i) { 0 } else { *w })
+					.collect();
+				let jury =
+					allot_seats(seed_for(&random, b"jury", round), &jury_weights, jury_seats);
+				let holds_jury = holds_majority(&jury, accounts);
+				// A frivolous dispute of a good answer an honest committee paid: the coalition
+				// turns a jury it holds against the honest outcome.
+				let honest_reveals: Vec<(usize, u32, u16)> =
+					committee.iter().map(|(i, s)| (*i, *s, GOOD)).collect();
+				let jury_says = if holds_jury { 0 } else { GOOD };
+				let (_, lost, won) =
+					dispute_round(fee, &params, config, &honest_reveals, &jury, jury_says, &ours);
+				frivolous_loss += lost as f64;
+				frivolous_won += u64::from(won);
+
+				if !holds_majority(&committee, accounts) {
+					continue;
+				}
+				captured += 1;
+				let reveals: Vec<(usize, u32, u16)> = committee
+					.iter()
+					.map(|(i, s)| (*i, *s, if ours(*i) { PAID } else { JUNK }))
+					.collect();
+				let disputed = rng.random_bool(rate);
+				disputes += u64::from(disputed);
+				jury_held += u64::from(disputed && holds_jury);
+				let jury_says = if holds_jury { PAID } else { JUNK };
+				let (lied, _, _) = match disputed {
+					true => dispute_round(fee, &params, config, &reveals, &jury, jury_says, &ours),
+					false => (undisputed_net(fee, &params, &reveals, &ours), 0, false),
+				};
+				// Scoring honestly instead: its seats paid on a consensus of JUNK, its node
+				// nothing.
+				let truthful: Vec<(usize, u32, u16)> =
+					committee.iter().map(|(i, s)| (*i, *s, JUNK)).collect();
+				gain += (lied - undisputed_net(fee, &params, &truthful, &ours)) as f64;
+			}
+			let per = |count: u64, of: u64| count as f64 / of.max(1) as f64;
+			rows.push(DisputeRow {
+				share,
+				dispute_rate: rate,
+				captured: per(captured, config.rounds),
+				jury_captured: per(jury_held, disputes),
+				capture_gain: gain / config.rounds.max(1) as f64 / fee as f64,
+				frivolous_loss: frivolous_loss / config.rounds.max(1) as f64 / fee as f64,
+				frivolous_won: per(frivolous_won, config.rounds),
+			});
+		}
+	}
+	rows
+}
+
+/// One request with one answer, from the coalition's node, settled by `reveals` (validator
+/// index, seats, score) as the pallet settles an undisputed outcome; returns the coalition's
+/// net: its node's pay and its members' pay less their penalties.
+fn undisputed_net(
+	fee: u128,
+	params: &Params,
+	reveals: &[(usize, u32, u16)],
+	ours: &dyn Fn(usize) -> bool,
+) -> i128 {
+	let scores: Vec<[u16; 1]> = reveals.iter().map(|(_, _, s)| [*s]).collect();
+	let reports = reports_of(reveals, &scores);
+	let plan = settle(fee, &consensus_of(reveals, &scores), &reports, params);
+	coalition_net(&plan, reveals, ours)
+}
+
+/// The same request disputed: a jury `jury` whose consensus is `jury_says` reviews it (the
+/// coalition's jurors and the honest ones all reveal it: the jury's majority decides it). Returns
+/// the coalition's net (its node, committee members and jurors), what the client lost beyond its
+/// refund (its deposit when upheld) and whether the outcome was overturned.
+fn dispute_round(
+	fee: u128,
+	params: &Params,
+	config: &Config,
+	reveals: &[(usize, u32, u16)],
+	jury: &[(usize, u32)],
+	jury_says: u16,
+	ours: &dyn Fn(usize) -> bool,
+) -> (i128, u128, bool) {
+	let scores: Vec<[u16; 1]> = reveals.iter().map(|(_, _, s)| [*s]).collect();
+	let reports = reports_of(reveals, &scores);
+	let provisional = consensus_of(reveals, &scores);
+	let reviewed = review(fee, &provisional, &[jury_says], &reports, params, config.node_penalty());
+	let mut net = coalition_net(&reviewed.plan, reveals, ours);
+	let overturned = reviewed.finding == Finding::Overturned;
+	let deposit = fee;
+	let pot = if overturned { reviewed.plan.slashed() } else { deposit };
+	let jurors: Vec<MemberReport> = jury
+		.iter()
+		.map(|(_, s)| MemberReport { committed: true, reveal: None, bond: u128::MAX, seats: *s })
+		.collect();
+	let shares = by_seat(pot, &jurors, &vec![Verdict::InConsensus; jury.len()]);
+	for ((index, _), share) in jury.iter().zip(shares) {
+		if ours(*index) {
+			net += share as i128;
+		}
+	}
+	(net, if overturned { 0 } else { deposit }, overturned)
+}
+
+fn reports_of<'a>(reveals: &[(usize, u32, u16)], scores: &'a [[u16; 1]]) -> Vec<MemberReport<'a>> {
+	reveals
+		.iter()
+		.zip(scores)
+		.map(|((_, seats, _), score)| MemberReport {
+			committed: true,
+			reveal: Some(score),
+			bond: u128::MAX,
+			seats: *seats,
+		})
+		.collect()
+}
+
+fn consensus_of(reveals: &[(usize, u32, u16)], scores: &[[u16; 1]]) -> Vec<u16> {
+	let votes: Vec<(&[u16], u128)> = reveals
+		.iter()
+		.zip(scores)
+		.map(|((_, seats, _), score)| (&score[..], u128::from(*seats)))
+		.collect();
+	consensus_scores(&votes, 1)
+}
+
+/// The coalition's net in `plan`: the node's pay less its penalty (the answer is its node's),
+/// and its members' pay less their penalties.
+fn coalition_net(plan: &Plan, reveals: &[(usize, u32, u16)], ours: &dyn Fn(usize) -> bool) -> i128 {
+	let node = plan.node_payouts.iter().sum::<u128>() as i128
+		- plan.node_penalties.iter().sum::<u128>() as i128;
+	let members = reveals
+		.iter()
+		.enumerate()
+		.filter(|(_, (i, _, _))| ours(*i))
+		.map(|(m, _)| plan.validator_payouts[m] as i128 - plan.penalties[m] as i128)
+		.sum::<i128>();
+	node + members
 }

@@ -50,6 +50,10 @@ enum Command {
 	/// What holding 10 to 90 % of the live-request slots for an hour costs in slot fees, at the
 	/// runtime's prices: slots.csv (not part of `all`).
 	Slots,
+	/// What capturing committees earns a coalition of 20 to 40 % of the validator stake when
+	/// clients dispute the junk it pays with probability 0 to 1, and what a frivolous dispute
+	/// costs its client: disputes.csv (not part of `all`).
+	Disputes,
 }
 
 /// How far apart two models' scores of one answer are, for `model-switch`.
@@ -111,6 +115,12 @@ fn run(cli: &Cli) -> Result<(), String> {
 		let shares = [0.1, 0.25, 0.5, 0.75, 0.9];
 		let rows = experiment::slots(&experiment::RUNTIME_SLOTS, &shares);
 		write(&cli.out, "slots.csv", &report::slots_table(&rows, experiment::UNIT))?;
+	}
+	if cli.command == Command::Disputes {
+		let shares = [0.2, 0.25, 0.3, 1.0 / 3.0, 0.4];
+		let rates = [0.0, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
+		let rows = experiment::disputes(config, &shares, &rates);
+		write(&cli.out, "disputes.csv", &report::disputes_table(&rows))?;
 	}
 	if cli.command == Command::ModelSwitch {
 		let rows = experiment::model_switch(config, &qualities, &MODEL_DISAGREEMENTS);

@@ -6,7 +6,7 @@
 use crate::{
 	aggregate::Aggregator,
 	experiment::{
-		AttackRow, CaptureRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow, SlotRow,
+		AttackRow, CaptureRow, DisputeRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow, SlotRow,
 		SplitRow,
 	},
 };
@@ -193,6 +193,35 @@ pub fn capture_table(rows: &[CaptureRow]) -> Table {
 					fixed(row.whole, 4),
 					fixed(row.split, 4),
 					fixed(row.binomial, 4),
+				]
+			})
+			.collect(),
+	}
+}
+
+/// `disputes`' rows.
+pub fn disputes_table(rows: &[DisputeRow]) -> Table {
+	Table {
+		header: columns(&[
+			"share",
+			"dispute_rate",
+			"captured",
+			"jury_captured",
+			"capture_gain_per_request",
+			"frivolous_loss_per_dispute",
+			"frivolous_won",
+		]),
+		rows: rows
+			.iter()
+			.map(|row| {
+				vec![
+					fixed(row.share, 3),
+					fixed(row.dispute_rate, 2),
+					fixed(row.captured, 4),
+					fixed(row.jury_captured, 4),
+					fixed(row.capture_gain, 5),
+					fixed(row.frivolous_loss, 4),
+					fixed(row.frivolous_won, 4),
 				]
 			})
 			.collect(),
