@@ -665,7 +665,8 @@ pub fn disputes(config: &Config, shares: &[f64], rates: &[f64]) -> Vec<DisputeRo
 			let (mut frivolous_loss, mut frivolous_won) = (0f64, 0u64);
 			for round in 0..config.rounds {
 				let random = [config.seed, round].map(u64::to_le_bytes).concat();
-				let committee = allot_seats(seed_for(&random, b"committee", round), &weights, seats);
+				let committee =
+					allot_seats(seed_for(&random, b"committee", round), &weights, seats);
 				let jury_weights: Vec<u128> = weights
 					.iter()
 					.enumerate()

@@ -6,8 +6,8 @@
 use crate::{
 	aggregate::Aggregator,
 	experiment::{
-		AttackRow, CaptureRow, DisputeRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow, SlotRow,
-		SplitRow,
+		AttackRow, CaptureRow, DisputeRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow,
+		SlotRow, SplitRow,
 	},
 };
 

@@ -5,7 +5,7 @@ use poq_sim::{
 	aggregate::Aggregator,
 	config::Config,
 	experiment::{
-		attack, breaking_fraction, grind, model_switch, rewards, slots, split, AttackRow,
+		attack, breaking_fraction, disputes, grind, model_switch, rewards, slots, split, AttackRow,
 		RewardRow, RUNTIME_SLOTS, UNIT,
 	},
 	world::World,
@@ -267,4 +267,34 @@ fn holding_half_the_slots_for_an_hour_costs_hundreds_of_units() {
 	assert_eq!(half.burst / UNIT, 895);
 	assert_eq!(half.steady / UNIT, 2_045);
 	assert!(most.steady / u128::from(most.held) > 2 * half.steady / u128::from(half.held));
+}
+
+/// Protocol v4's disputes (issue 26), at the runtime's committee of 15 seats: a coalition of a
+/// third of the validator stake gains from capturing committees and paying its junk when no
+/// client disputes, loses money once a quarter of the clients whose junk it paid dispute, and
+/// a client who disputes an honest outcome loses its deposit unless the coalition also holds
+/// the jury (a fifth of the stake never does).
+#[test]
+fn disputes_make_capture_a_loss_and_frivolous_disputes_cost_the_deposit() {
+	let config = Config { rounds: 1_200, committee: 15, ..config() };
+	let rows = disputes(&config, &[0.2, 1.0 / 3.0], &[0.0, 0.25, 1.0]);
+	let at = |share: f64, rate: f64| {
+		rows.iter().find(|r| r.share == share && r.dispute_rate == rate).expect("a swept cell")
+	};
+	let third = 1.0 / 3.0;
+	assert!(at(third, 0.0).captured > 0.02, "{:?}", at(third, 0.0));
+	assert!(at(third, 0.0).capture_gain > 0.0, "{:?}", at(third, 0.0));
+	assert!(at(third, 0.25).capture_gain < 0.0, "{:?}", at(third, 0.25));
+	assert!(at(third, 1.0).capture_gain < at(third, 0.25).capture_gain);
+	assert!(at(0.2, 1.0).capture_gain < 0.0, "{:?}", at(0.2, 1.0));
+	// Frivolous: the whole deposit (the fee) is lost, unless a captured jury turns on the
+	// honest committee, which a fifth of the stake never manages here.
+	assert_eq!(at(0.2, 0.0).frivolous_loss, 1.0);
+	assert_eq!(at(0.2, 0.0).frivolous_won, 0.0);
+	for row in &rows {
+		assert!((row.frivolous_loss + row.frivolous_won - 1.0).abs() < 1e-9, "{row:?}");
+		assert!(row.frivolous_won < 0.05, "{row:?}");
+	}
+	let replay = Config { rounds: 100, ..config };
+	assert_eq!(disputes(&replay, &[0.4], &[0.5]), disputes(&replay, &[0.4], &[0.5]));
 }
