@@ -320,8 +320,8 @@ impl pallet_poq::Config for Runtime {
 	type CommitteeSize = ConstU32<15>;
 	type MaxPoolSize = ConstU32<256>;
 	type MaxWorkItems = ConstU32<128>;
-	// A request lives about 17 blocks from submission to settlement at 6-second blocks (its
-	// dispute window included): 100 a block keep about 1 700 live.
+	// A request lives about 20 blocks from submission to settlement at 6-second blocks (its
+	// dispute window included): 100 a block keep about 2 000 live.
 	type MaxLiveRequests = ConstU32<2048>;
 	// Two draws per request: 100 requests a block need 200 deadlines a block.
 	type MaxHookItemsPerBlock = ConstU32<256>;
@@ -344,8 +344,8 @@ impl pallet_poq::Config for Runtime {
 	type MaxRedraws = ConstU32<2>;
 	type UnvouchedShare = UnvouchedShare;
 	type MaxStrikes = ConstU32<3>;
-	// Half a minute at 6-second blocks for a client (or its `poq-infer`) to read the answers
-	// and dispute; a request then lives about 17 blocks, and 100 a block still fit in
+	// Half a minute at 6-second blocks for a client to read the answers and dispute; a request
+	// then lives about 20 blocks (15 measured under protocol v3), and 100 a block still fit in
 	// `MaxLiveRequests`.
 	type DisputeWindow = ConstU32<5>;
 	type DisputeDeposit = ConstU128<{ 1 * UNIT }>;
