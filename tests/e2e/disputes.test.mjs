@@ -6,17 +6,15 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { u8aToHex } from "@polkadot/util";
 import { randomAsU8a } from "@polkadot/util-crypto";
 import { dispute } from "../../tools/lib/chain.mjs";
 import { commitment } from "../../tools/lib/commitment.mjs";
 import {
-	UNIT, answer, balances, devAccounts, feePaid, fundedAccount, fundedAccounts, poqEvent, send, startNode, waitForWork, watch,
+	UNIT, balances, devAccounts, feePaid, fundedAccount, keyedAccounts, poqEvent, provisionalRequest, send, startNode,
+	waitForWork, watch,
 } from "./harness.mjs";
 
 const FEE = 10n * UNIT;
-const GOOD = "The capital of France is Paris.";
-const JUNK = "Bananas are rich in potassium and grow in tropical climates.";
 // As much as each dev validator.
 const JUROR_BOND = 1_000n * UNIT;
 
@@ -39,33 +37,13 @@ describe("disputes on a live dev chain", () => {
 
 	/** Validators whose `poq!` keys the node holds, funded, not registered yet. */
 	async function jurors(names) {
-		const pairs = await fundedAccounts(api, acc.Alice, names, 2_000n * UNIT);
+		const pairs = await keyedAccounts(api, acc.Alice, names);
 		registered.push(...pairs);
-		for (const [i, pair] of pairs.entries()) {
-			await api.rpc.author.insertKey("poq!", `//Alice//${names[i]}`, u8aToHex(pair.publicKey));
-		}
 		return pairs;
 	}
 
-	/**
-	 * Submits a request from Ferdie that Dave answers well and Eve with junk; once its committee
-	 * is drawn, registers `later` as validators (so that they can only sit on its jury) and runs
-	 * `meanwhile`. Resolves when the outcome is provisional, with what it took.
-	 */
-	async function provisional(later, meanwhile = async () => {}) {
-		const id = (await api.query.poq.nextRequestId()).toBigInt();
-		const drawn = watch(api, (r) => poqEvent(api, r, "CommitteeSelected", id));
-		const held = watch(api, (r) => poqEvent(api, r, "RequestProvisional", id) || poqEvent(api, r, "RequestFinalized", id));
-		const { events } = await send(api, api.tx.poq.submitRequest("What is the capital of France?", FEE), acc.Ferdie);
-		const slotFee = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.slotFee.toBigInt();
-		await Promise.all([answer(api, acc.Dave, [[id, GOOD]]), answer(api, acc.Eve, [[id, JUNK]])]);
-		await drawn;
-		await Promise.all([...later.map((pair) => send(api, api.tx.poq.registerValidator(JUROR_BOND), pair)), meanwhile(id)]);
-		const { records } = await held;
-		const event = records.find(({ record }) => poqEvent(api, record, "RequestProvisional", id));
-		assert.ok(event, "the outcome is provisional first");
-		return { id, slotFee, scores: event.record.event.data.scores.map((s) => s.toNumber()) };
-	}
+	/** A request of Ferdie's, provisional, with `later` registered once its committee is drawn. */
+	const provisional = (later, meanwhile) => provisionalRequest(api, acc, later, JUROR_BOND, meanwhile);
 
 	/** Ferdie disputes `id`; resolves once the request is final, with the events and the outcome. */
 	async function disputed(id) {

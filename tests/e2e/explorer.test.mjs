@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import puppeteer from "puppeteer-core";
 import { formatBalance, formatScore } from "../../tools/explorer/src/model.js";
-import { ROOT, UNIT, answer, devAccounts, freePort, fundedAccount, startNode } from "./harness.mjs";
+import { dispute } from "../../tools/lib/chain.mjs";
+import { ROOT, UNIT, answer, devAccounts, freePort, fundedAccount, keyedAccounts, provisionalRequest, startNode } from "./harness.mjs";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = process.env.POQ_SCREENSHOTS ?? join(tmpdir(), "poq-explorer");
@@ -182,6 +183,41 @@ describe("the explorer in a browser", () => {
 		assert.equal(await textOf(page, "[data-testid=model]"), model);
 		assert.equal(await textOf(page, `[data-testid=finished] a[href="#/request/${id}"]`), `#${id}`);
 		await page.screenshot({ path: join(SHOTS, "chain.png"), fullPage: true });
+		await page.close();
+	});
+
+	test("shows a disputed request: provisional, then its jury, the finding and each juror's pay", async () => {
+		// Validators off the committee, so that a jury can sit.
+		const jurors = await keyedAccounts(api, acc.Alice, ["Grace", "Heidi", "Ivan"]);
+		const { id } = await provisionalRequest(api, acc, jurors, 1_000n * UNIT);
+		await dispute(api, id, acc.Ferdie);
+		const page = await open(`#/request/${id}`);
+		await page.waitForSelector('[data-testid=phase][data-phase="Finalized"]', { timeout: 180_000 });
+		await page.waitForSelector("[data-testid=jury]");
+		await page.screenshot({ path: join(SHOTS, "dispute.png"), fullPage: true });
+
+		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+		const result = outcome.dispute.unwrap();
+		assert.equal(await page.$eval("[data-testid=finding]", (el) => el.dataset.finding), result.finding.type);
+		assert.equal(await page.$eval("[data-field=deposit]", (el) => el.dataset.planck), result.deposit.toString());
+		const shown = await page.$$eval("[data-testid=jury] tr[data-validator]", (rows) =>
+			rows.map((row) => ({
+				validator: row.dataset.validator,
+				verdict: row.querySelector("[data-field=verdict]").textContent,
+				paid: row.querySelector("[data-field=paid]").dataset.planck,
+				slashed: row.querySelector("[data-field=slashed]").dataset.planck,
+			})),
+		);
+		assert.deepEqual(
+			shown,
+			result.jury.map((j) => ({ validator: j.validator.toString(), verdict: j.verdict.type, paid: j.paid.toString(), slashed: j.slashed.toString() })),
+		);
+		assert.ok(shown.length > 0 && shown.every((j) => jurors.some((p) => p.address === j.validator)));
+		const phases = await page.$$eval("[data-testid=timeline] .phase strong", (els) => els.map((el) => el.textContent));
+		for (const phase of ["committee reveals scores", "provisional: open to dispute", "disputed: drawing the jury", "jury commits scores"]) {
+			assert.ok(phases.includes(phase), `${phase} is on the timeline: ${phases}`);
+		}
+		assert.equal(phases.at(-1), "finalized");
 		await page.close();
 	});
 

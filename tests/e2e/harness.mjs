@@ -6,6 +6,7 @@
 
 import { ApiPromise, WsProvider } from "@polkadot/api";
 import { Keyring } from "@polkadot/keyring";
+import { u8aToHex } from "@polkadot/util";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
@@ -172,4 +173,40 @@ export async function watch(api, until, timeoutMs = 120_000) {
 export function poqEvent(api, record, method, id) {
 	const { event } = record;
 	return api.events.poq[method].is(event) && (id === undefined || event.data.id.toBigInt() === BigInt(id));
+}
+
+/**
+ * Accounts derived from //Alice as `names`, funded with 2 000 UNIT, whose `poq!` keys the node
+ * holds (author_insertKey): once registered as validators, its worker acts for them.
+ */
+export async function keyedAccounts(api, alice, names) {
+	const pairs = await fundedAccounts(api, alice, names, 2_000n * UNIT);
+	for (const [i, pair] of pairs.entries()) {
+		await api.rpc.author.insertKey("poq!", `//Alice//${names[i]}`, u8aToHex(pair.publicKey));
+	}
+	return pairs;
+}
+
+/**
+ * Submits a request from //Ferdie with a fee of 10 UNIT ("What is the capital of France?")
+ * that //Dave answers well and //Eve with junk; once its committee is drawn, registers `later`
+ * as validators with `bond` (so that they can only sit on its jury) and runs `meanwhile(id)`.
+ * Resolves when the outcome is provisional with `{ id, slotFee, scores }`.
+ */
+export async function provisionalRequest(api, acc, later, bond, meanwhile = async () => {}) {
+	const id = (await api.query.poq.nextRequestId()).toBigInt();
+	const drawn = watch(api, (r) => poqEvent(api, r, "CommitteeSelected", id));
+	const held = watch(api, (r) => poqEvent(api, r, "RequestProvisional", id) || poqEvent(api, r, "RequestFinalized", id));
+	const { events } = await send(api, api.tx.poq.submitRequest("What is the capital of France?", 10n * UNIT), acc.Ferdie);
+	const slotFee = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.slotFee.toBigInt();
+	await Promise.all([
+		answer(api, acc.Dave, [[id, "The capital of France is Paris."]]),
+		answer(api, acc.Eve, [[id, "Bananas are rich in potassium and grow in tropical climates."]]),
+	]);
+	await drawn;
+	await Promise.all([...later.map((pair) => send(api, api.tx.poq.registerValidator(bond), pair)), meanwhile(id)]);
+	const { records } = await held;
+	const event = records.find(({ record }) => poqEvent(api, record, "RequestProvisional", id));
+	if (!event) throw new Error(`request ${id} was not provisional before it was final`);
+	return { id, slotFee, scores: event.record.event.data.scores.map((s) => s.toNumber()) };
 }

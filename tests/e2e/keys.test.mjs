@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { u8aToHex } from "@polkadot/util";
-import { UNIT, answer, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { UNIT, answer, devAccounts, keyedAccounts, poqEvent, send, startNode, watch } from "./harness.mjs";
 
 test("a validator key inserted with author_insertKey commits and reveals by itself", async (t) => {
 	const node = await startNode();
@@ -16,8 +16,7 @@ test("a validator key inserted with author_insertKey commits and reveals by itse
 	assert.ok(node.log().includes(`Quality model loaded from ${join(node.basePath, "poq-model")}:`), node.log());
 	const { api } = node;
 	const acc = await devAccounts();
-	const grace = await fundedAccount(api, acc.Alice, "Grace", 2_000n * UNIT);
-	await api.rpc.author.insertKey("poq!", "//Alice//Grace", u8aToHex(grace.publicKey));
+	const [grace] = await keyedAccounts(api, acc.Alice, ["Grace"]);
 	assert.ok((await api.rpc.author.hasKey(u8aToHex(grace.publicKey), "poq!")).isTrue);
 	// As much as each dev validator: seats follow stake, so Grace holds some on every committee.
 	await send(api, api.tx.poq.registerValidator(1_000n * UNIT), grace);

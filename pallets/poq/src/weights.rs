@@ -55,12 +55,12 @@ pub trait WeightInfo {
 	fn draw_nodes() -> Weight;
 	fn draw_committee() -> Weight;
 	fn end_reveal_window() -> Weight;
-	fn redraw_committee() -> Weight;
-	fn prune_outcome() -> Weight;
 	fn end_dispute_window() -> Weight;
 	fn dispute() -> Weight;
 	fn draw_jury() -> Weight;
 	fn settle_dispute() -> Weight;
+	fn redraw_committee() -> Weight;
+	fn prune_outcome() -> Weight;
 }
 
 /// Weights of `pallet_poq` with the runtime's database weights.
@@ -78,11 +78,11 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:1 w:1)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 		fn register_inference_node() -> Weight {
 			// Proof size: measured `13989`, estimated `15764`.
-			// Minimum execution time: 138_276_000 picoseconds.
-			Weight::from_parts(197_614_000, 15764)
+			// Minimum execution time: 132_477_000 picoseconds.
+			Weight::from_parts(151_206_000, 15764)
 				.saturating_add(<$db>::get().reads(5))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -95,11 +95,11 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:1 w:1)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 		fn register_validator() -> Weight {
 			// Proof size: measured `13866`, estimated `15764`.
-			// Minimum execution time: 134_040_000 picoseconds.
-			Weight::from_parts(205_046_000, 15764)
+			// Minimum execution time: 125_046_000 picoseconds.
+			Weight::from_parts(142_773_000, 15764)
 				.saturating_add(<$db>::get().reads(5))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -109,8 +109,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn unregister() -> Weight {
 			// Proof size: measured `13204`, estimated `15764`.
-			// Minimum execution time: 65_057_000 picoseconds.
-			Weight::from_parts(91_866_000, 15764)
+			// Minimum execution time: 65_948_000 picoseconds.
+			Weight::from_parts(78_286_000, 15764)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(2))
 		}
@@ -119,13 +119,13 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:1 w:1)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Operators` (r:1 w:0)
 		/// Proof: `Poq::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		fn withdraw_unbonded() -> Weight {
-			// Proof size: measured `594`, estimated `3622`.
-			// Minimum execution time: 61_362_000 picoseconds.
-			Weight::from_parts(90_535_000, 3622)
+			// Proof size: measured `594`, estimated `3640`.
+			// Minimum execution time: 61_302_000 picoseconds.
+			Weight::from_parts(66_109_000, 3640)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -134,13 +134,13 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:1 w:1)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Pools` (r:1 w:1)
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn bond_extra() -> Weight {
 			// Proof size: measured `14065`, estimated `15764`.
-			// Minimum execution time: 129_463_000 picoseconds.
-			Weight::from_parts(168_631_000, 15764)
+			// Minimum execution time: 134_460_000 picoseconds.
+			Weight::from_parts(180_309_000, 15764)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(4))
 		}
@@ -150,8 +150,8 @@ macro_rules! weights {
 		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
 		fn resume() -> Weight {
 			// Proof size: measured `13288`, estimated `15764`.
-			// Minimum execution time: 81_672_000 picoseconds.
-			Weight::from_parts(103_835_000, 15764)
+			// Minimum execution time: 84_666_000 picoseconds.
+			Weight::from_parts(100_860_000, 15764)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -164,38 +164,38 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:1 w:1)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:1 w:1)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Prompts` (r:0 w:1)
 		/// Proof: `Poq::Prompts` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 		/// The range of component `p` is `[1, 4096]`.
 		fn submit_request(_p: u32, ) -> Weight {
 			// Proof size: measured `13820`, estimated `19863`.
-			// Minimum execution time: 175_311_000 picoseconds.
-			Weight::from_parts(243_671_372, 19863)
+			// Minimum execution time: 157_645_000 picoseconds.
+			Weight::from_parts(188_480_642, 19863)
 				.saturating_add(<$db>::get().reads(7))
 				.saturating_add(<$db>::get().writes(7))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:2 w:2)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn commit_response() -> Weight {
 			// Proof size: measured `440`, estimated `38736`.
-			// Minimum execution time: 67_791_000 picoseconds.
-			Weight::from_parts(90_715_000, 38736)
+			// Minimum execution time: 62_123_000 picoseconds.
+			Weight::from_parts(84_656_000, 38736)
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(3))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:2 w:2)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Outputs` (r:0 w:1)
@@ -203,34 +203,34 @@ macro_rules! weights {
 		/// The range of component `o` is `[0, 8192]`.
 		fn reveal_response(o: u32, ) -> Weight {
 			// Proof size: measured `573`, estimated `38736`.
-			// Minimum execution time: 74_842_000 picoseconds.
-			Weight::from_parts(114_702_603, 38736)
-				// Standard error: 277
-				.saturating_add(Weight::from_parts(1_367, 0).saturating_mul(o.into()))
+			// Minimum execution time: 71_927_000 picoseconds.
+			Weight::from_parts(86_147_532, 38736)
+				// Standard error: 128
+				.saturating_add(Weight::from_parts(3_031, 0).saturating_mul(o.into()))
 				.saturating_add(<$db>::get().reads(4))
 				.saturating_add(<$db>::get().writes(4))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Deadlines` (r:1 w:1)
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn commit_scores() -> Weight {
 			// Proof size: measured `1671`, estimated `19863`.
-			// Minimum execution time: 86_419_000 picoseconds.
-			Weight::from_parts(114_791_000, 19863)
+			// Minimum execution time: 66_880_000 picoseconds.
+			Weight::from_parts(85_468_000, 19863)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(2))
 		}
 		/// Storage: `Poq::Principals` (r:1 w:0)
 		/// Proof: `Poq::Principals` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
 		fn reveal_scores() -> Weight {
-			// Proof size: measured `1646`, estimated `5016`.
-			// Minimum execution time: 84_045_000 picoseconds.
-			Weight::from_parts(108_151_000, 5016)
+			// Proof size: measured `1646`, estimated `6248`.
+			// Minimum execution time: 58_537_000 picoseconds.
+			Weight::from_parts(81_962_000, 6248)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(1))
 		}
@@ -245,9 +245,9 @@ macro_rules! weights {
 		/// Storage: `System::Account` (r:2 w:2)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		fn set_operator() -> Weight {
-			// Proof size: measured `3046`, estimated `6196`.
-			// Minimum execution time: 164_936_000 picoseconds.
-			Weight::from_parts(206_608_000, 6196)
+			// Proof size: measured `2994`, estimated `6196`.
+			// Minimum execution time: 149_382_000 picoseconds.
+			Weight::from_parts(171_175_000, 6196)
 				.saturating_add(<$db>::get().reads(7))
 				.saturating_add(<$db>::get().writes(5))
 		}
@@ -259,8 +259,8 @@ macro_rules! weights {
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		fn release_operator() -> Weight {
 			// Proof size: measured `959`, estimated `3593`.
-			// Minimum execution time: 57_686_000 picoseconds.
-			Weight::from_parts(72_548_000, 3593)
+			// Minimum execution time: 54_602_000 picoseconds.
+			Weight::from_parts(69_984_000, 3593)
 				.saturating_add(<$db>::get().reads(3))
 				.saturating_add(<$db>::get().writes(3))
 		}
@@ -268,8 +268,8 @@ macro_rules! weights {
 		/// Proof: `Poq::ModelChange` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		fn set_quality_model() -> Weight {
 			// Proof size: measured `0`, estimated `0`.
-			// Minimum execution time: 6_600_000 picoseconds.
-			Weight::from_parts(7_461_000, 0)
+			// Minimum execution time: 6_500_000 picoseconds.
+			Weight::from_parts(7_241_000, 0)
 				.saturating_add(<$db>::get().writes(1))
 		}
 		/// Storage: `Poq::ModelChange` (r:1 w:1)
@@ -278,8 +278,8 @@ macro_rules! weights {
 		/// Proof: `Poq::QualityModel` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 		fn apply_model_change() -> Weight {
 			// Proof size: measured `145`, estimated `1521`.
-			// Minimum execution time: 6_349_000 picoseconds.
-			Weight::from_parts(7_141_000, 1521)
+			// Minimum execution time: 6_379_000 picoseconds.
+			Weight::from_parts(7_080_000, 1521)
 				.saturating_add(<$db>::get().reads(1))
 				.saturating_add(<$db>::get().writes(2))
 		}
@@ -291,12 +291,12 @@ macro_rules! weights {
 		/// Proof: `Poq::PruneCursor` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 		fn on_initialize_base() -> Weight {
 			// Proof size: measured `112`, estimated `19863`.
-			// Minimum execution time: 5_769_000 picoseconds.
-			Weight::from_parts(6_520_000, 19863)
+			// Minimum execution time: 5_778_000 picoseconds.
+			Weight::from_parts(6_410_000, 19863)
 				.saturating_add(<$db>::get().reads(3))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::EpochRandomness` (r:1 w:0)
 		/// Proof: `RelayRandomness::EpochRandomness` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::BlockRandomness` (r:1 w:0)
@@ -309,13 +309,13 @@ macro_rules! weights {
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn draw_nodes() -> Weight {
 			// Proof size: measured `14639`, estimated `19863`.
-			// Minimum execution time: 99_919_000 picoseconds.
-			Weight::from_parts(114_561_000, 19863)
+			// Minimum execution time: 115_302_000 picoseconds.
+			Weight::from_parts(131_656_000, 19863)
 				.saturating_add(<$db>::get().reads(8))
 				.saturating_add(<$db>::get().writes(5))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Redraws` (r:1 w:0)
 		/// Proof: `Poq::Redraws` (`max_values`: None, `max_size`: Some(981), added: 3456, mode: `MaxEncodedLen`)
 		/// Storage: `RelayRandomness::EpochRandomness` (r:1 w:0)
@@ -332,17 +332,32 @@ macro_rules! weights {
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn draw_committee() -> Weight {
 			// Proof size: measured `19876`, estimated `39285`.
-			// Minimum execution time: 335_950_000 picoseconds.
-			Weight::from_parts(390_822_000, 39285)
+			// Minimum execution time: 361_048_000 picoseconds.
+			Weight::from_parts(381_288_000, 39285)
 				.saturating_add(<$db>::get().reads(22))
 				.saturating_add(<$db>::get().writes(17))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Disputes` (r:1 w:0)
+		/// Proof: `Poq::Disputes` (`max_values`: None, `max_size`: Some(2452), added: 4927, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Participants` (r:15 w:0)
+		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Deadlines` (r:1 w:1)
+		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+		fn end_reveal_window() -> Weight {
+			// Proof size: measured `8537`, estimated `39285`.
+			// Minimum execution time: 166_237_000 picoseconds.
+			Weight::from_parts(190_213_000, 39285)
+				.saturating_add(<$db>::get().reads(18))
+				.saturating_add(<$db>::get().writes(2))
+		}
+		/// Storage: `Poq::Requests` (r:1 w:1)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Participants` (r:18 w:18)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:3 w:3)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 		/// Storage: `System::Account` (r:19 w:19)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Pools` (r:2 w:2)
@@ -360,22 +375,95 @@ macro_rules! weights {
 		/// Storage: `Poq::Prompts` (r:0 w:1)
 		/// Proof: `Poq::Prompts` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Outcomes` (r:0 w:1)
-		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(1263), added: 3738, mode: `MaxEncodedLen`)
-		fn end_reveal_window() -> Weight {
+		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(4369), added: 6844, mode: `MaxEncodedLen`)
+		fn end_dispute_window() -> Weight {
 			// Proof size: measured `43396`, estimated `50447`.
-			// Minimum execution time: 1_300_787_000 picoseconds.
-			Weight::from_parts(1_488_217_000, 50447)
+			// Minimum execution time: 1_293_126_000 picoseconds.
+			Weight::from_parts(1_366_295_000, 50447)
 				.saturating_add(<$db>::get().reads(45))
 				.saturating_add(<$db>::get().writes(51))
 		}
 		/// Storage: `Poq::Requests` (r:1 w:1)
-		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(1551), added: 4026, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Disputes` (r:1 w:1)
+		/// Proof: `Poq::Disputes` (`max_values`: None, `max_size`: Some(2452), added: 4927, mode: `MaxEncodedLen`)
+		/// Storage: `System::Account` (r:1 w:1)
+		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+		/// Storage: `Balances::Holds` (r:1 w:1)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Deadlines` (r:2 w:2)
+		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+		fn dispute() -> Weight {
+			// Proof size: measured `3465`, estimated `38736`.
+			// Minimum execution time: 166_067_000 picoseconds.
+			Weight::from_parts(184_595_000, 38736)
+				.saturating_add(<$db>::get().reads(6))
+				.saturating_add(<$db>::get().writes(6))
+		}
+		/// Storage: `Poq::Requests` (r:1 w:1)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
+		/// Storage: `RelayRandomness::EpochRandomness` (r:1 w:0)
+		/// Proof: `RelayRandomness::EpochRandomness` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+		/// Storage: `RelayRandomness::BlockRandomness` (r:1 w:0)
+		/// Proof: `RelayRandomness::BlockRandomness` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Pools` (r:1 w:0)
+		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Participants` (r:30 w:30)
+		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Disputes` (r:1 w:1)
+		/// Proof: `Poq::Disputes` (`max_values`: None, `max_size`: Some(2452), added: 4927, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Deadlines` (r:1 w:1)
+		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
+		fn draw_jury() -> Weight {
+			// Proof size: measured `24093`, estimated `77580`.
+			// Minimum execution time: 440_345_000 picoseconds.
+			Weight::from_parts(482_689_000, 77580)
+				.saturating_add(<$db>::get().reads(36))
+				.saturating_add(<$db>::get().writes(33))
+		}
+		/// Storage: `Poq::Requests` (r:1 w:1)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Disputes` (r:1 w:1)
+		/// Proof: `Poq::Disputes` (`max_values`: None, `max_size`: Some(2452), added: 4927, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Participants` (r:48 w:48)
+		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
+		/// Storage: `Balances::Holds` (r:20 w:20)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+		/// Storage: `System::Account` (r:49 w:49)
+		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Pools` (r:2 w:2)
+		/// Proof: `Poq::Pools` (`max_values`: None, `max_size`: Some(12299), added: 14774, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::PruneCursor` (r:1 w:1)
+		/// Proof: `Poq::PruneCursor` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::CounterForRequests` (r:1 w:1)
+		/// Proof: `Poq::CounterForRequests` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Redraws` (r:0 w:1)
+		/// Proof: `Poq::Redraws` (`max_values`: None, `max_size`: Some(981), added: 3456, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Outputs` (r:0 w:2)
+		/// Proof: `Poq::Outputs` (`max_values`: None, `max_size`: Some(8258), added: 10733, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::PruneQueue` (r:0 w:1)
+		/// Proof: `Poq::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Prompts` (r:0 w:1)
+		/// Proof: `Poq::Prompts` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Outcomes` (r:0 w:1)
+		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(4369), added: 6844, mode: `MaxEncodedLen`)
+		fn settle_dispute() -> Weight {
+			// Proof size: measured `61090`, estimated `128537`.
+			// Minimum execution time: 2_614_744_000 picoseconds.
+			Weight::from_parts(2_724_778_000, 128537)
+				.saturating_add(<$db>::get().reads(123))
+				.saturating_add(<$db>::get().writes(129))
+		}
+		/// Storage: `Poq::Requests` (r:1 w:1)
+		/// Proof: `Poq::Requests` (`max_values`: None, `max_size`: Some(2783), added: 5258, mode: `MaxEncodedLen`)
+		/// Storage: `Poq::Disputes` (r:1 w:0)
+		/// Proof: `Poq::Disputes` (`max_values`: None, `max_size`: Some(2452), added: 4927, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Participants` (r:15 w:15)
 		/// Proof: `Poq::Participants` (`max_values`: None, `max_size`: Some(78), added: 2553, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Redraws` (r:1 w:1)
 		/// Proof: `Poq::Redraws` (`max_values`: None, `max_size`: Some(981), added: 3456, mode: `MaxEncodedLen`)
 		/// Storage: `Balances::Holds` (r:14 w:14)
-		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+		/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 		/// Storage: `System::Account` (r:14 w:14)
 		/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Pools` (r:1 w:1)
@@ -384,9 +472,9 @@ macro_rules! weights {
 		/// Proof: `Poq::Deadlines` (`max_values`: None, `max_size`: Some(16398), added: 18873, mode: `MaxEncodedLen`)
 		fn redraw_committee() -> Weight {
 			// Proof size: measured `33425`, estimated `39285`.
-			// Minimum execution time: 1_011_407_000 picoseconds.
-			Weight::from_parts(1_123_553_000, 39285)
-				.saturating_add(<$db>::get().reads(47))
+			// Minimum execution time: 989_133_000 picoseconds.
+			Weight::from_parts(1_057_325_000, 39285)
+				.saturating_add(<$db>::get().reads(48))
 				.saturating_add(<$db>::get().writes(47))
 		}
 		/// Storage: `Poq::PruneCursor` (r:1 w:1)
@@ -394,33 +482,13 @@ macro_rules! weights {
 		/// Storage: `Poq::PruneQueue` (r:1 w:1)
 		/// Proof: `Poq::PruneQueue` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 		/// Storage: `Poq::Outcomes` (r:0 w:1)
-		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(1263), added: 3738, mode: `MaxEncodedLen`)
+		/// Proof: `Poq::Outcomes` (`max_values`: None, `max_size`: Some(4369), added: 6844, mode: `MaxEncodedLen`)
 		fn prune_outcome() -> Weight {
 			// Proof size: measured `314`, estimated `3493`.
-			// Minimum execution time: 22_894_000 picoseconds.
-			Weight::from_parts(31_567_000, 3493)
+			// Minimum execution time: 20_881_000 picoseconds.
+			Weight::from_parts(29_153_000, 3493)
 				.saturating_add(<$db>::get().reads(2))
 				.saturating_add(<$db>::get().writes(3))
-		}
-		fn end_dispute_window() -> Weight {
-			Weight::from_parts(1_500_000_000, 50447)
-				.saturating_add(<$db>::get().reads(45))
-				.saturating_add(<$db>::get().writes(51))
-		}
-		fn dispute() -> Weight {
-			Weight::from_parts(120_000_000, 8000)
-				.saturating_add(<$db>::get().reads(6))
-				.saturating_add(<$db>::get().writes(6))
-		}
-		fn draw_jury() -> Weight {
-			Weight::from_parts(800_000_000, 60000)
-				.saturating_add(<$db>::get().reads(40))
-				.saturating_add(<$db>::get().writes(35))
-		}
-		fn settle_dispute() -> Weight {
-			Weight::from_parts(3_500_000_000, 90000)
-				.saturating_add(<$db>::get().reads(130))
-				.saturating_add(<$db>::get().writes(130))
 		}
 	};
 }

@@ -6,6 +6,7 @@ use crate::migrations::{
 	v1::{self, MigrateToV1},
 	v2::{self, MigrateToV2},
 	v3::MigrateToV3,
+	v4::{self, MigrateToV4},
 };
 use frame_support::{
 	traits::{fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
@@ -252,5 +253,58 @@ fn a_v2_committee_settles_with_one_vote_per_member() {
 		// Once at version 3, running it again changes nothing.
 		MigrateToV3::<Test>::on_runtime_upgrade();
 		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(3));
+	});
+}
+
+#[test]
+fn a_v3_outcome_is_kept_undisputed_and_a_live_request_goes_on_under_v4() {
+	ExtBuilder::default().build().execute_with(|| {
+		let done = submit(ALICE, FEE);
+		respond_all(done);
+		for v in VALIDATORS {
+			commit(v, done, &[8_000, 7_000]);
+		}
+		for v in VALIDATORS {
+			reveal(v, done, &[8_000, 7_000]);
+		}
+		let kept = outcome(done);
+		let live = submit(BOB, FEE);
+		respond_all(live);
+		// The finished request's outcome in the v3 layout: no dispute field.
+		let old = v4::Outcome {
+			client: kept.client,
+			fee: kept.fee,
+			phase: kept.phase,
+			finished_at: kept.finished_at,
+			responses: kept.responses.clone(),
+			committee: kept.committee.clone(),
+			refund: kept.refund,
+		};
+		v4::Outcomes::<Test>::insert(done, old);
+		StorageVersion::new(3).put::<Poq>();
+		assert!(Outcomes::<Test>::try_get(done).is_err(), "v3 bytes do not decode as v4");
+
+		#[cfg(feature = "try-runtime")]
+		MigrateToV4::<Test>::try_on_runtime_upgrade(true).expect("pre and post checks pass");
+		#[cfg(not(feature = "try-runtime"))]
+		MigrateToV4::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(4));
+		assert_eq!(outcome(done), kept);
+		assert_eq!(outcome(done).dispute, None);
+		// The live request goes on under v4: its outcome is provisional, then disputed.
+		DisputeWindow::set(&3);
+		for v in VALIDATORS {
+			commit(v, live, &[8_000, 7_000]);
+		}
+		for v in VALIDATORS {
+			reveal(v, live, &[8_000, 7_000]);
+		}
+		assert_eq!(request(live).phase, Phase::Provisional);
+		assert_ok!(Poq::dispute(signed(BOB), live, FEE));
+		Poq::do_try_state(System::block_number()).expect("invariants hold");
+		// Once at version 4, running it again changes nothing.
+		MigrateToV4::<Test>::on_runtime_upgrade();
+		assert_eq!(outcome(done), kept);
 	});
 }
