@@ -181,7 +181,9 @@ impl<T: Config> Pallet<T> {
 				Phase::Revealing => ensure!(
 					members.iter().any(|m| m.commitment.is_some())
 						&& members.iter().all(|m| m.commitment.is_some() || m.reveal.is_none())
-						&& members.iter().any(|m| m.commitment.is_some() && m.reveal.is_none())
+						// A jury whose every member revealed ends in the next block's hook.
+						&& (members.iter().any(|m| m.commitment.is_some() && m.reveal.is_none())
+							|| dispute.is_some() && request.ends_at == now + 1u32.into())
 						&& members.iter().all(|m| m
 							.reveal
 							.as_ref()

@@ -205,7 +205,12 @@ impl<T: Config> Pallet<T> {
 					.committee
 					.iter()
 					.all(|member| member.commitment.is_none() || member.reveal.is_some());
-				Self::store_or_advance(id, request, all_revealed, Self::finish)
+				match all_revealed && Disputes::<T>::contains_key(id) {
+					// A jury's settlement (both bodies, and the pay of the jury) is dearer than
+					// any reveal should declare: the hook ends its phase in the next block.
+					true => Self::end_next_block(id, request),
+					false => Self::store_or_advance(id, request, all_revealed, Self::finish),
+				}
 			},
 		};
 		Ok(ended)
@@ -240,6 +245,16 @@ impl<T: Config> Pallet<T> {
 		everyone_acted
 	}
 
+	/// Moves the end of request `id`'s phase to the next block's hook; returns false: the phase
+	/// goes on until then.
+	fn end_next_block(id: RequestId, mut request: RequestOf<T>) -> bool {
+		Self::unschedule(id, request.ends_at);
+		request.ends_at = Self::now().saturating_add(1u32.into());
+		Self::schedule(id, request.ends_at);
+		Requests::<T>::insert(id, request);
+		false
+	}
+
 	/// Ends request `id`'s phase because its window closed (or draws, once its randomness has
 	/// come); returns the weight of what that took.
 	pub(crate) fn end_phase(id: RequestId, now: BlockNumberFor<T>) -> Weight {
@@ -253,9 +268,15 @@ impl<T: Config> Pallet<T> {
 		}
 		// The window's last block is the last one anything of this phase could land in.
 		let closed = now.saturating_sub(1u32.into());
-		// Ending any window costs less than settling (or drawing another committee), with the
-		// prune a finish pays for.
-		let closing = Self::end_committee_weight().saturating_add(T::WeightInfo::prune_outcome());
+		// Ending any window costs less than settling (or drawing another committee, or settling
+		// a dispute), with the prune a finish pays for.
+		let ending = match Disputes::<T>::contains_key(id) {
+			true => T::WeightInfo::settle_dispute(),
+			false => Self::end_committee_weight(),
+		};
+		let closing = ending
+			.saturating_add(T::WeightInfo::prune_outcome())
+			.saturating_add(T::DbWeight::get().reads(1));
 		match request.phase {
 			Phase::DrawingNodes => {
 				Self::draw_nodes(id, request);

@@ -106,13 +106,13 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::reveal_scores().saturating_add(Self::end_committee_weight())
 	}
 
-	/// Weight of ending a committee or a jury: settling its request (at the end of its dispute
-	/// window, or its dispute's), or drawing another.
+	/// Weight of ending a committee: opening its dispute window, settling its request (when no
+	/// consensus stood, or when the dispute window closes), or drawing another. A jury's end is
+	/// the hook's alone ([`Self::do_work`] leaves it to the next block): `settle_dispute`.
 	pub fn end_committee_weight() -> Weight {
 		T::WeightInfo::end_reveal_window()
 			.max(T::WeightInfo::end_dispute_window())
 			.max(T::WeightInfo::redraw_committee())
-			.max(T::WeightInfo::settle_dispute())
 	}
 
 	/// Declared weight of a list of work.

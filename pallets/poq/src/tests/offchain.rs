@@ -575,6 +575,8 @@ fn serves_jury_seats_with_the_committees_model() {
 		assert_eq!(request(id).phase, Phase::Revealing);
 		run_worker();
 		let reveals = include(&pool);
+		// The hook settles a jury's request in the next block.
+		advance(1);
 		assert!(pieces(&reveals).iter().all(|(who, work)| jurors.contains(who)
 			&& matches!(work, Work::RevealScores { scores, .. } if scores == &[5_100, 5_100])));
 		// The jury reran the committee's model and agreed: upheld, the deposit pays it.

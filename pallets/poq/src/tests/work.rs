@@ -250,7 +250,7 @@ fn the_hook_charges_each_deadline_for_what_it_did() {
 			<() as WeightInfo>::on_initialize_base() + <() as WeightInfo>::draw_nodes()
 		);
 		assert!(
-			charged.ref_time() < <() as WeightInfo>::end_reveal_window().ref_time(),
+			charged.ref_time() < <() as WeightInfo>::end_dispute_window().ref_time(),
 			"a draw is not charged as a settlement"
 		);
 	});
