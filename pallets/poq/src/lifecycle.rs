@@ -396,19 +396,8 @@ impl<T: Config> Pallet<T> {
 		else {
 			return;
 		};
-		let seated = allot_seats(seed, &weights, T::CommitteeSize::get());
-		// `CommitteeSize` seats go to at most as many accounts, so nothing is truncated.
-		let committee: BoundedVec<_, JurySizeOf<T>> = BoundedVec::truncate_from(
-			seated
-				.into_iter()
-				.map(|(index, seats)| Member {
-					who: pool[index].0.clone(),
-					seats,
-					commitment: None,
-					reveal: None,
-				})
-				.collect(),
-		);
+		let committee =
+			Self::members_of(&pool, allot_seats(seed, &weights, T::CommitteeSize::get()));
 		if committee.is_empty() {
 			return Self::finish(id, request);
 		}
@@ -418,6 +407,25 @@ impl<T: Config> Pallet<T> {
 		request.model = QualityModel::<T>::get();
 		let commit_by = Self::open_window(id, request, Phase::Committing, T::CommitWindow::get());
 		Self::deposit_event(Event::CommitteeSelected { id, committee: members, commit_by });
+	}
+
+	/// The members `seated` (pool indices with their seats, from [`allot_seats`]) make: at most
+	/// `JurySizeOf` seats go to at most as many accounts, so nothing is truncated.
+	fn members_of(
+		pool: &PoolOf<T>,
+		seated: Vec<(usize, u32)>,
+	) -> BoundedVec<MemberOf<T>, JurySizeOf<T>> {
+		BoundedVec::truncate_from(
+			seated
+				.into_iter()
+				.map(|(index, seats)| Member {
+					who: pool[index].0.clone(),
+					seats,
+					commitment: None,
+					reveal: None,
+				})
+				.collect(),
+		)
 	}
 
 	/// Opens the reveal phase of request `id`.
@@ -548,19 +556,7 @@ impl<T: Config> Pallet<T> {
 		else {
 			return;
 		};
-		let seats = allot_seats(seed, &weights, JurySizeOf::<T>::get());
-		// `JurySizeOf` seats go to at most as many accounts, so nothing is truncated.
-		let jury: BoundedVec<_, JurySizeOf<T>> = BoundedVec::truncate_from(
-			seats
-				.into_iter()
-				.map(|(index, seats)| Member {
-					who: pool[index].0.clone(),
-					seats,
-					commitment: None,
-					reveal: None,
-				})
-				.collect(),
-		);
+		let jury = Self::members_of(&pool, allot_seats(seed, &weights, JurySizeOf::<T>::get()));
 		if jury.is_empty() {
 			return Self::end_dispute(id, request, None);
 		}

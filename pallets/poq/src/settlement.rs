@@ -584,6 +584,25 @@ mod tests {
 		assert_eq!(plan.refund, 4);
 	}
 
+	/// The members of an [`arbitrary_round`]: a reveal implies a commitment.
+	fn reports(raw: &[(bool, Option<Vec<u16>>, u128, u32)]) -> Vec<MemberReport<'_>> {
+		raw.iter()
+			.map(|(committed, reveal, bond, seats)| MemberReport {
+				committed: *committed || reveal.is_some(),
+				reveal: reveal.as_deref(),
+				bond: *bond,
+				seats: *seats,
+			})
+			.collect()
+	}
+
+	/// The consensus of `members`' reveals on `responses` answers, one vote per seat.
+	fn consensus_of(members: &[MemberReport], responses: usize) -> Vec<u16> {
+		let reveals: Vec<(&[u16], u128)> =
+			members.iter().filter_map(|m| m.reveal.map(|r| (r, u128::from(m.seats)))).collect();
+		consensus_scores(&reveals, responses)
+	}
+
 	prop_compose! {
 		fn arbitrary_round()(responses in 1usize..6, members in 0usize..8)(
 			reveals in proptest::collection::vec(
@@ -624,18 +643,8 @@ mod tests {
 			verdict_seed in any::<u64>(),
 			node_penalty in 0u128..10_000,
 		) {
-			let members: Vec<MemberReport> = raw
-				.iter()
-				.map(|(committed, reveal, bond, seats)| MemberReport {
-					committed: *committed || reveal.is_some(),
-					reveal: reveal.as_deref(),
-					bond: *bond,
-					seats: *seats,
-				})
-				.collect();
-			let reveals: Vec<(&[u16], u128)> =
-				members.iter().filter_map(|m| m.reveal.map(|r| (r, u128::from(m.seats)))).collect();
-			let provisional = consensus_scores(&reveals, responses);
+			let members = reports(&raw);
+			let provisional = consensus_of(&members, responses);
 			let upheld = settle(escrow, &provisional, &members, &params);
 			// Only a consensus that stood is provisional, and so disputable.
 			prop_assume!(upheld.finalized);
@@ -713,19 +722,8 @@ mod tests {
 
 		#[test]
 		fn conserves_the_escrow((escrow, raw, params, responses) in arbitrary_round()) {
-			// A reveal implies a commitment.
-			let members: Vec<MemberReport> = raw
-				.iter()
-				.map(|(committed, reveal, bond, seats)| MemberReport {
-					committed: *committed || reveal.is_some(),
-					reveal: reveal.as_deref(),
-					bond: *bond,
-					seats: *seats,
-				})
-				.collect();
-			let reveals: Vec<(&[u16], u128)> =
-				members.iter().filter_map(|m| m.reveal.map(|r| (r, u128::from(m.seats)))).collect();
-			let consensus = consensus_scores(&reveals, responses);
+			let members = reports(&raw);
+			let consensus = consensus_of(&members, responses);
 			let plan = settle(escrow, &consensus, &members, &params);
 
 			prop_assert_eq!(plan.paid() + plan.refund, escrow);
