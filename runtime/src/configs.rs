@@ -348,7 +348,7 @@ impl pallet_poq::Config for Runtime {
 	// then lives about 20 blocks (15 measured under protocol v3), and 100 a block still fit in
 	// `MaxLiveRequests`.
 	type DisputeWindow = ConstU32<5>;
-	type DisputeDeposit = ConstU128<{ 1 * UNIT }>;
+	type DisputeDeposit = ConstU128<UNIT>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = FreshRelayRandomness;
 }
