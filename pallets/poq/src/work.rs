@@ -131,16 +131,24 @@ impl<T: Config> Pallet<T> {
 		let who = Self::principal(signer);
 		let mut used = Weight::zero();
 		for item in work {
-			let settling = matches!(item, Work::RevealScores { .. });
+			let (id, settling) = (item.id(), matches!(item, Work::RevealScores { .. }));
 			let declared = Self::work_weight(&item);
 			// `do_work` checks the piece as `validate_work` does. The pieces act on distinct
 			// requests, so none changes what a later one meets: the first to fail is the one
 			// validation names, and the call is transactional.
 			let ended = Self::do_work(who.clone(), item)?;
-			used = used.saturating_add(if settling && !ended {
-				T::WeightInfo::reveal_scores()
-			} else {
-				declared
+			// A reveal that ends its committee with a consensus only opens the dispute window:
+			// the settlement is the hook's, when the window closes.
+			let provisional = || {
+				Requests::<T>::get(id).is_some_and(|request| request.phase == Phase::Provisional)
+			};
+			used = used.saturating_add(match (settling, ended) {
+				(true, false) => T::WeightInfo::reveal_scores(),
+				(true, true) if provisional() => T::WeightInfo::reveal_scores()
+					.saturating_add(T::WeightInfo::end_reveal_window())
+					.saturating_add(T::DbWeight::get().reads(1))
+					.min(declared),
+				_ => declared,
 			});
 		}
 		Ok(PostDispatchInfo { actual_weight: Some(used), pays_fee: Default::default() })

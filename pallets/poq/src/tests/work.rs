@@ -153,6 +153,36 @@ fn a_reveal_that_does_not_settle_is_charged_less_block_weight() {
 }
 
 #[test]
+fn a_reveal_that_opens_the_dispute_window_is_not_charged_the_settlement() {
+	use crate::WeightInfo;
+	use frame_support::{traits::Get, weights::RuntimeDbWeight};
+	ExtBuilder::default().execute(|| {
+		DisputeWindow::set(&3);
+		let (first, _) = two_committing();
+		for member in VALIDATORS {
+			commit(member, first, &[6_000, 6_000]);
+		}
+		for member in &VALIDATORS[..2] {
+			reveal(*member, first, &[6_000, 6_000]);
+		}
+		let last = VALIDATORS[2];
+		let call = work_call(vec![reveal_of(last, first, &[6_000, 6_000])]);
+		let declared = call.get_dispatch_info().call_weight;
+		let RuntimeCall::Poq(crate::Call::submit_work { work }) = call else { unreachable!() };
+		let post = Poq::submit_work(signed(last), work).expect("the last reveal");
+		assert_eq!(request(first).phase, Phase::Provisional);
+		// Charged what it did: the reveal, the window opened and the phase read back; the hook
+		// is charged the settlement when the window closes.
+		let actual = post.actual_weight.expect("reported");
+		let opened = <() as WeightInfo>::reveal_scores()
+			+ <() as WeightInfo>::end_reveal_window()
+			+ <<Test as frame_system::Config>::DbWeight as Get<RuntimeDbWeight>>::get().reads(1);
+		assert_eq!(actual, opened);
+		assert!(actual.all_lt(declared), "{actual:?} < {declared:?}");
+	});
+}
+
+#[test]
 fn an_operator_signs_for_its_account_and_can_be_rotated_mid_request() {
 	ExtBuilder::default().execute(|| {
 		let member = VALIDATORS[0];
