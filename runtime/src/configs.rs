@@ -320,8 +320,8 @@ impl pallet_poq::Config for Runtime {
 	type CommitteeSize = ConstU32<15>;
 	type MaxPoolSize = ConstU32<256>;
 	type MaxWorkItems = ConstU32<128>;
-	// A request lives about 20 blocks from submission to settlement at 6-second blocks (its
-	// dispute window included): 100 a block keep about 2 000 live.
+	// A request lives about 22 blocks from submission to settlement at 6-second blocks (its
+	// dispute window included): 93 a block keep 2 048 live.
 	type MaxLiveRequests = ConstU32<2048>;
 	// Two draws per request: 100 requests a block need 200 deadlines a block.
 	type MaxHookItemsPerBlock = ConstU32<256>;
@@ -345,8 +345,8 @@ impl pallet_poq::Config for Runtime {
 	type UnvouchedShare = UnvouchedShare;
 	type MaxStrikes = ConstU32<3>;
 	// Half a minute at 6-second blocks for a client to read the answers and dispute; a request
-	// then lives about 20 blocks (15 measured under protocol v3), and 100 a block still fit in
-	// `MaxLiveRequests`.
+	// then lives about 22 blocks at 100 a block (15 under protocol v3), so `MaxLiveRequests`
+	// holds about 93 a block at steady state (README, "Throughput and fees").
 	type DisputeWindow = ConstU32<5>;
 	type DisputeDeposit = ConstU128<UNIT>;
 	#[cfg(feature = "runtime-benchmarks")]
