@@ -545,14 +545,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws the jury of disputed request `id` once its randomness has come: `2 *
-	/// CommitteeSize + 1` seats in proportion to stake, among the validators not on the
-	/// committee. The committee waits in the dispute; the jury takes its place, with its model.
+	/// CommitteeSize + 1` seats in proportion to stake, among the validators neither on the
+	/// committee nor the client. The committee waits in the dispute; the jury takes its place, with its model.
 	/// With nobody to draw, the dispute lapses.
 	fn draw_jury(id: RequestId, mut request: RequestOf<T>) {
-		let seated: Vec<T::AccountId> =
-			request.committee.iter().map(|member| member.who.clone()).collect();
+		// Nobody judges itself: not the committee, nor a client that also validates.
+		let passed_over: Vec<T::AccountId> = request
+			.committee
+			.iter()
+			.map(|member| member.who.clone())
+			.chain(core::iter::once(request.client.clone()))
+			.collect();
 		let Some((seed, pool, weights)) =
-			Self::draw_from(Role::Validator, JURY_TAG, id, request.ends_at, &seated)
+			Self::draw_from(Role::Validator, JURY_TAG, id, request.ends_at, &passed_over)
 		else {
 			return;
 		};

@@ -331,3 +331,23 @@ fn a_dispute_holds_the_fee_or_the_least_deposit() {
 		assert_eq!(Poq::dispute_deposit(MIN_FEE), DISPUTE_DEPOSIT);
 	});
 }
+
+#[test]
+fn a_client_that_validates_never_sits_on_the_jury_of_its_own_dispute() {
+	ExtBuilder::default().execute(|| {
+		DisputeWindow::set(&3);
+		let client = JURORS[0];
+		let id = submit(client, FEE);
+		respond_all(id);
+		for juror in JURORS {
+			assert_ok!(Poq::register_validator(signed(juror), BOND));
+		}
+		committee_scores(id, &[(20, CAPTURED), (21, CAPTURED), (22, HONEST)]);
+		assert_ok!(Poq::dispute(signed(client), id, FEE));
+		advance(DRAW_DELAY);
+		let jury: Vec<AccountId> = request(id).committee.iter().map(|juror| juror.who).collect();
+		assert!(!jury.is_empty());
+		assert!(!jury.contains(&client), "the client judges its own dispute: {jury:?}");
+		assert!(jury.iter().all(|juror| JURORS[1..].contains(juror)));
+	});
+}
