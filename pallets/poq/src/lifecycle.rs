@@ -38,7 +38,8 @@ const COMMITTEE_TAG: &[u8] = b"poq/committee";
 const JURY_TAG: &[u8] = b"poq/jury";
 
 /// Funds taken from bonds and not yet handed on.
-type CreditOf<T> = Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
+pub(crate) type CreditOf<T> =
+	Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 
 impl<T: Config> Pallet<T> {
 	/// What taking a live-request slot costs now: `SlotFee`, doubled every sixth of
@@ -269,47 +270,55 @@ impl<T: Config> Pallet<T> {
 		// The window's last block is the last one anything of this phase could land in.
 		let closed = now.saturating_sub(1u32.into());
 		// Ending any window costs less than settling (or drawing another committee, or settling
-		// a dispute), with the prune a finish pays for.
-		let ending = match Disputes::<T>::contains_key(id) {
-			true => T::WeightInfo::settle_dispute(),
-			false => Self::end_committee_weight(),
+		// a dispute), with the prune a finish pays for. Read before the phase ends (which may
+		// end the dispute), and only where a window ends: a draw is charged the draw.
+		let closing = || {
+			let ending = match Disputes::<T>::contains_key(id) {
+				true => T::WeightInfo::settle_dispute(),
+				false => Self::end_committee_weight(),
+			};
+			ending
+				.saturating_add(T::WeightInfo::prune_outcome())
+				.saturating_add(T::DbWeight::get().reads(1))
 		};
-		let closing = ending
-			.saturating_add(T::WeightInfo::prune_outcome())
-			.saturating_add(T::DbWeight::get().reads(1));
 		match request.phase {
 			Phase::DrawingNodes => {
 				Self::draw_nodes(id, request);
 				T::WeightInfo::draw_nodes()
 			},
 			Phase::AwaitingResponses if request.nodes.iter().any(|s| s.commitment.is_some()) => {
+				let charged = closing();
 				Self::start_revealing_responses(id, request);
-				closing
+				charged
 			},
 			Phase::RevealingResponses if !request.responders.is_empty() => {
+				let charged = closing();
 				Self::await_draw(id, request, Phase::DrawingCommittee, closed);
-				closing
+				charged
 			},
 			Phase::DrawingCommittee => {
 				Self::draw_committee(id, request);
 				T::WeightInfo::draw_committee()
 			},
 			Phase::Committing if request.committee.iter().any(|m| m.commitment.is_some()) => {
+				let charged = closing();
 				Self::start_revealing(id, request);
-				closing
+				charged
 			},
 			Phase::DrawingJury => {
 				Self::draw_jury(id, request);
 				T::WeightInfo::draw_jury()
 			},
 			Phase::Provisional => {
+				let charged = closing();
 				let (consensus, plan) = Self::plan(&request);
 				Self::close(id, request, consensus, plan, Self::no_dispute);
-				closing
+				charged
 			},
 			_ => {
+				let charged = closing();
 				Self::finish(id, request);
-				closing
+				charged
 			},
 		}
 	}
@@ -441,8 +450,8 @@ impl<T: Config> Pallet<T> {
 	/// committee vouched for are paid `UnvouchedShare` of the nodes' part in equal parts
 	/// ([`pay_unvouched`]).
 	fn finish(id: RequestId, request: RequestOf<T>) {
-		if Disputes::<T>::contains_key(id) {
-			return Self::finish_jury(id, request);
+		if let Some(dispute) = Disputes::<T>::get(id) {
+			return Self::finish_jury(id, request, dispute);
 		}
 		let (consensus, plan) = Self::plan(&request);
 		if wants_redraw(&plan, request.responders.len()) {
@@ -563,7 +572,11 @@ impl<T: Config> Pallet<T> {
 		};
 		let jury = Self::members_of(&pool, allot_seats(seed, &weights, JurySizeOf::<T>::get()));
 		if jury.is_empty() {
-			return Self::end_dispute(id, request, None);
+			let Some(dispute) = Disputes::<T>::get(id) else {
+				defensive!("a jury drawn for a request with no dispute");
+				return;
+			};
+			return Self::end_dispute(id, request, dispute, BoundedVec::new());
 		}
 		jury.iter().for_each(|juror| Self::set_busy(&juror.who, true));
 		let jurors = jury.iter().map(|juror| (juror.who.clone(), juror.seats)).collect();
@@ -577,15 +590,13 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::JurySelected { id, jury: jurors, commit_by });
 	}
 
-	/// Settles disputed request `id` once its jury's windows closed (or every juror revealed).
-	fn finish_jury(id: RequestId, mut request: RequestOf<T>) {
-		let Some(dispute) = Disputes::<T>::get(id) else {
-			defensive!("a jury sits on a request with no dispute");
-			return;
-		};
-		let jury = core::mem::replace(&mut request.committee, dispute.reviewed);
+	/// Settles disputed request `id` once its jury's windows closed (or every juror revealed):
+	/// the committee in `dispute` goes back in place.
+	fn finish_jury(id: RequestId, mut request: RequestOf<T>, mut dispute: DisputeOf<T>) {
+		let reviewed = core::mem::take(&mut dispute.reviewed);
+		let jury = core::mem::replace(&mut request.committee, reviewed);
 		jury.iter().for_each(|juror| Self::set_busy(&juror.who, false));
-		Self::end_dispute(id, request, Some(jury));
+		Self::end_dispute(id, request, dispute, jury);
 	}
 
 	/// Ends the dispute of request `id`, whose committee is back in place, and settles the
@@ -596,20 +607,17 @@ impl<T: Config> Pallet<T> {
 	fn end_dispute(
 		id: RequestId,
 		request: RequestOf<T>,
-		jury: Option<BoundedVec<MemberOf<T>, JurySizeOf<T>>>,
+		dispute: DisputeOf<T>,
+		jury: BoundedVec<MemberOf<T>, JurySizeOf<T>>,
 	) {
-		let Some(Dispute { appellant, deposit, .. }) = Disputes::<T>::take(id) else {
-			defensive!("a dispute ended twice");
-			return;
-		};
-		let jury = jury.unwrap_or_default();
+		Disputes::<T>::remove(id);
+		let Dispute { appellant, deposit, .. } = dispute;
 		let (verdict, jury_plan) = Self::plan_of(&jury, &request);
-		let (consensus, plan) = Self::plan(&request);
+		let consensus = Self::consensus_of(&request.committee, &request);
+		let reports = Self::reports(&request.committee);
+		let (params, fee) = (Self::settlement_params(), request.fee.unique_saturated_into());
 		let (finding, plan, scores) = match jury_plan.finalized {
 			true => {
-				let reports = Self::reports(&request.committee);
-				let params = Self::settlement_params();
-				let fee = request.fee.unique_saturated_into();
 				let node_penalty = T::NodePenalty::get().unique_saturated_into();
 				let review = review(fee, &consensus, &verdict, &reports, &params, node_penalty);
 				let scores = match review.finding {
@@ -618,7 +626,7 @@ impl<T: Config> Pallet<T> {
 				};
 				(review.finding, review.plan, scores)
 			},
-			false => (Finding::Lapsed, plan, consensus),
+			false => (Finding::Lapsed, settle(fee, &consensus, &reports, &params), consensus),
 		};
 		Self::deposit_event(Event::DisputeResolved { id, finding, scores: verdict });
 		Self::close(id, request, scores, plan, |taken| {
@@ -627,10 +635,11 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Pays and penalises the `jury` of request `id` as its `plan` says, and returns the
-	/// `appellant`'s `deposit`, or what of it does not pay the jury. Upheld, the deposit pays
-	/// the jurors in consensus, by seat; overturned, the penalties the review took (`taken`)
-	/// do. The jurors' own penalties and what no juror is paid go to `OnSlash`.
+	/// Pays and penalises the `jury` of request `id` as its `plan` says, and releases the
+	/// `appellant`'s `deposit`, or what of it does not pay the jury; returns what each juror
+	/// earned or lost. Upheld, the deposit pays the jurors in consensus, by seat; overturned,
+	/// the penalties the review took (`taken`) do. The jurors' own penalties and what no juror
+	/// is paid go to `OnSlash`.
 	fn pay_jury(
 		id: RequestId,
 		jury: &[MemberOf<T>],
@@ -655,9 +664,7 @@ impl<T: Config> Pallet<T> {
 					Self::transfer_held(HoldReason::Dispute, appellant, juror, share)
 				},
 				Finding::Overturned => {
-					let (part, rest) =
-						core::mem::replace(&mut taken, CreditOf::<T>::zero()).split(share);
-					taken = rest;
+					let part = taken.extract(share);
 					match T::Currency::resolve(juror, part) {
 						Ok(()) => share,
 						Err(part) => {
@@ -694,14 +701,19 @@ impl<T: Config> Pallet<T> {
 	/// The consensus of `members` (a committee or a jury) on `request`'s responses and the
 	/// payout plan it gives.
 	fn plan_of(members: &[MemberOf<T>], request: &RequestOf<T>) -> (Vec<u16>, Plan) {
+		let consensus = Self::consensus_of(members, request);
+		let fee = request.fee.unique_saturated_into();
+		let plan = settle(fee, &consensus, &Self::reports(members), &Self::settlement_params());
+		(consensus, plan)
+	}
+
+	/// The consensus of `members`' reveals on `request`'s responses, one vote per seat.
+	fn consensus_of(members: &[MemberOf<T>], request: &RequestOf<T>) -> Vec<u16> {
 		let reveals: Vec<(&[u16], u128)> = members
 			.iter()
 			.filter_map(|m| m.reveal.as_ref().map(|r| (r.as_slice(), u128::from(m.seats))))
 			.collect();
-		let consensus = consensus_scores(&reveals, request.responders.len());
-		let fee = request.fee.unique_saturated_into();
-		let plan = settle(fee, &consensus, &Self::reports(members), &Self::settlement_params());
-		(consensus, plan)
+		consensus_scores(&reveals, request.responders.len())
 	}
 
 	/// What each of `members` did, for [`settle`].

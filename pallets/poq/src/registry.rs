@@ -265,7 +265,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn take_bond(
 		who: &T::AccountId,
 		amount: BalanceOf<T>,
-	) -> frame_support::traits::fungible::Credit<T::AccountId, T::Currency> {
+	) -> crate::lifecycle::CreditOf<T> {
 		use frame_support::traits::{fungible::BalancedHold, Imbalance};
 		if amount.is_zero() {
 			return Imbalance::zero();
