@@ -163,10 +163,14 @@ pub fn run() -> sc_cli::Result<()> {
 			}
 			let runner = cli.create_runner(&run)?;
 			let poq = cli.poq.clone();
-			if cli.run.base.shared_params.is_dev() {
-				let seal = cli.dev.seal_mode();
+			// `--dev` runs the development chain alone; `--chain dev` joins (or, with
+			// `--validator`, seals) a development network of several nodes.
+			let solo = cli.run.base.shared_params.is_dev();
+			if solo || runner.config().chain_spec.chain_type() == sc_service::ChainType::Development
+			{
+				let dev = service::DevNode { seal: cli.dev.seal_mode(), solo };
 				return runner.run_node_until_exit(|config| async move {
-					service::start_dev_node(config, seal, poq).map_err(sc_cli::Error::Service)
+					service::start_dev_node(config, dev, poq).map_err(sc_cli::Error::Service)
 				});
 			}
 			run_parachain_node(&cli, runner, poq)

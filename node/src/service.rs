@@ -1,6 +1,7 @@
-//! The node service: the client with the PoQ host functions, and the `--dev` chain (manual or
-//! instant seal over mocked relay-chain data, the way polkadot-omni-node's dev mode runs a
-//! parachain runtime alone), with the off-chain workers that score.
+//! The node service: the client with the PoQ host functions, and the development chain (manual
+//! or instant seal over mocked relay-chain data, the way polkadot-omni-node's dev mode runs a
+//! parachain runtime alone: `--dev` on one node, or `--chain dev` on a network of nodes of
+//! which one seals), with the off-chain workers that score.
 
 use crate::runtime_api::RuntimeApi;
 use crate::{
@@ -253,10 +254,22 @@ pub fn load_scorers(
 	Ok(scorers)
 }
 
-/// Starts the standalone development chain.
+/// How a node takes part in the development chain.
+#[derive(Debug, Clone, Copy)]
+pub struct DevNode {
+	/// How it seals blocks, when it is the one that seals them (an authority: `--dev` or
+	/// `--validator`); any other node imports the blocks its peers announce.
+	pub seal: SealMode,
+	/// `--dev`: the chain alone, with no peers, on a node that holds the `poq!` keys of every
+	/// genesis validator. Otherwise (`--chain dev`) the node joins a network of them, each
+	/// holding only the keys its own keystore has (`poq-node key insert`).
+	pub solo: bool,
+}
+
+/// Starts a node of the development chain.
 pub fn start_dev_node(
 	mut config: Configuration,
-	seal: SealMode,
+	dev: DevNode,
 	poq: PoqParams,
 ) -> Result<TaskManager, sc_service::Error> {
 	let PartialComponents {
@@ -271,18 +284,23 @@ pub fn start_dev_node(
 	} = new_dev_partial(&config)?;
 
 	let keystore = keystore_container.keystore();
-	for seed in DEV_VALIDATOR_SEEDS {
-		keystore
-			.sr25519_generate_new(pallet_poq::POQ_KEY_TYPE, Some(seed))
-			.map_err(|e| sc_service::Error::Other(format!("inserting the {seed} poq! key: {e}")))?;
+	if dev.solo {
+		for seed in DEV_VALIDATOR_SEEDS {
+			keystore.sr25519_generate_new(pallet_poq::POQ_KEY_TYPE, Some(seed)).map_err(|e| {
+				sc_service::Error::Other(format!("inserting the {seed} poq! key: {e}"))
+			})?;
+		}
+		log::info!(
+			target: "poq",
+			"🔑 poq! keys of {} in the keystore",
+			DEV_VALIDATOR_SEEDS.join(", ")
+		);
+		// The development chain alone keeps to itself.
+		config.network.default_peers_set.in_peers = 0;
+		config.network.default_peers_set.out_peers = 0;
 	}
-	log::info!(target: "poq", "🔑 poq! keys of {} in the keystore", DEV_VALIDATOR_SEEDS.join(", "));
 	let scorers =
 		load_scorers(&poq, config.base_path.path(), &keystore, config.prometheus_registry())?;
-
-	// A development chain keeps to itself.
-	config.network.default_peers_set.in_peers = 0;
-	config.network.default_peers_set.out_peers = 0;
 	let net_config = FullNetworkConfiguration::<_, _, sc_network::Litep2pNetworkBackend>::new(
 		&config.network,
 		None,
@@ -314,6 +332,52 @@ pub fn start_dev_node(
 		scorers,
 	)?;
 
+	if config.role.is_authority() {
+		spawn_sealing(
+			&config,
+			&task_manager,
+			&client,
+			&transaction_pool,
+			select_chain,
+			&telemetry,
+			dev.seal,
+		)?;
+	} else {
+		log::info!(
+			target: "poq",
+			"Following the development chain: this node imports the blocks its peers seal."
+		);
+	}
+
+	let rpc_builder = rpc_builder(&client, &transaction_pool);
+	sc_service::spawn_tasks(sc_service::SpawnTasksParams {
+		network,
+		client,
+		keystore,
+		task_manager: &mut task_manager,
+		transaction_pool,
+		rpc_builder,
+		backend,
+		system_rpc_tx,
+		tx_handler_controller,
+		sync_service,
+		config,
+		telemetry: telemetry.as_mut(),
+		tracing_execute_block: None,
+	})?;
+	Ok(task_manager)
+}
+
+/// Seals the development chain's blocks with manual seal, on a timer or on each transaction.
+fn spawn_sealing(
+	config: &Configuration,
+	task_manager: &TaskManager,
+	client: &Arc<FullClient>,
+	transaction_pool: &Arc<TransactionPool>,
+	select_chain: sc_consensus::LongestChain<FullBackend, Block>,
+	telemetry: &Option<sc_telemetry::Telemetry>,
+	seal: SealMode,
+) -> Result<(), sc_service::Error> {
 	let proposer = sc_basic_authorship::ProposerFactory::new(
 		task_manager.spawn_handle(),
 		client.clone(),
@@ -321,7 +385,7 @@ pub fn start_dev_node(
 		config.prometheus_registry(),
 		telemetry.as_ref().map(|t| t.handle()),
 	);
-	let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
+	let slot_duration = sc_consensus_aura::slot_duration(&**client)?;
 	let para_id = client
 		.runtime_api()
 		.parachain_id(client.info().best_hash)
@@ -371,24 +435,7 @@ pub fn start_dev_node(
 			create_inherent_data_providers: inherents,
 		});
 	task_manager.spawn_essential_handle().spawn_blocking("manual-seal", None, authorship);
-
-	let rpc_builder = rpc_builder(&client, &transaction_pool);
-	sc_service::spawn_tasks(sc_service::SpawnTasksParams {
-		network,
-		client,
-		keystore,
-		task_manager: &mut task_manager,
-		transaction_pool,
-		rpc_builder,
-		backend,
-		system_rpc_tx,
-		tx_handler_controller,
-		sync_service,
-		config,
-		telemetry: telemetry.as_mut(),
-		tracing_execute_block: None,
-	})?;
-	Ok(task_manager)
+	Ok(())
 }
 
 /// Runs the off-chain workers, which score with the model: the model reaches the runtime only
@@ -407,7 +454,11 @@ pub fn spawn_offchain_workers(
 	if !config.offchain_worker.enabled {
 		// Only a node that loaded a model meant to score.
 		if !scorers.is_empty() {
-			log::warn!(target: "poq", "Off-chain workers are disabled: this node scores nothing.");
+			log::warn!(
+				target: "poq",
+				"Off-chain workers are disabled: this node scores nothing (a validator that \
+				 does not author blocks runs with `--offchain-worker always`)."
+			);
 		}
 		return Ok(());
 	}

@@ -8,7 +8,7 @@ import { ApiPromise, WsProvider } from "@polkadot/api";
 import { Keyring } from "@polkadot/keyring";
 import { u8aToHex } from "@polkadot/util";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
@@ -39,23 +39,32 @@ export function freePort() {
 	});
 }
 
-/** Starts a dev node; `basePath` keeps its database (and offchain storage) across starts. */
-export async function startNode({ basePath, blockTimeMs = 1000, args = [] } = {}) {
+/**
+ * Starts a node; `basePath` keeps its database (and offchain storage) across starts. By default
+ * `poq-node --dev`, the development chain alone, on a node that holds every dev validator's key
+ * and seals a block every `blockTimeMs`. With `network`, a node of a development network
+ * (`--chain dev`) that keeps only the keys its own keystore has (see `insertKey`); `args` give its
+ * part: `--validator --dev-block-time MS` seals, `--bootnodes ADDR --offchain-worker always`
+ * follows and scores.
+ */
+export async function startNode({ basePath, blockTimeMs = 1000, args = [], network = false } = {}) {
 	if (!existsSync(NODE_BINARY)) throw new Error(`no node binary at ${NODE_BINARY}: build it first`);
 	const ownBase = !basePath;
 	const base = basePath ?? mkdtempSync(join(tmpdir(), "poq-e2e-"));
+	// A node that seals must have a network key of its own (`--validator` makes none).
+	if (network && !existsSync(join(base, "chains/poq_dev/network/secret_ed25519")))
+		execFileSync(NODE_BINARY, ["key", "generate-node-key", "--chain", "dev", "--base-path", base], { stdio: "ignore" });
 	const installed = join(base, "poq-model");
 	if (!existsSync(installed)) symlinkSync(MODEL, installed);
 	const [rpc, prometheus, p2p] = [await freePort(), await freePort(), await freePort()];
 	const child = spawn(
 		NODE_BINARY,
 		[
-			"--dev",
+			...(network ? ["--chain", "dev"] : ["--dev", "--dev-block-time", String(blockTimeMs)]),
 			"--base-path", base,
 			"--rpc-port", String(rpc),
 			"--prometheus-port", String(prometheus),
 			"--port", String(p2p),
-			"--dev-block-time", String(blockTimeMs),
 			...args,
 		],
 		{ cwd: base, stdio: ["ignore", "ignore", "pipe"] },
@@ -84,10 +93,13 @@ export async function startNode({ basePath, blockTimeMs = 1000, args = [] } = {}
 	}
 	await cryptoWaitReady();
 	const api = await ApiPromise.create({ provider: new WsProvider(`ws://127.0.0.1:${rpc}`), noInitWarn: true });
+	const peerId = log.match(/Local node identity is: (\w+)/)[1];
 	return {
 		api,
 		ws: `ws://127.0.0.1:${rpc}`,
 		basePath: base,
+		/** Where its peers reach it (`--bootnodes`). */
+		multiaddr: `/ip4/127.0.0.1/tcp/${p2p}/p2p/${peerId}`,
 		log: () => log,
 		metricsUrl: `http://127.0.0.1:${prometheus}/metrics`,
 		/** Stops the node (and removes its base path unless the caller gave one). */
@@ -101,7 +113,32 @@ export async function startNode({ basePath, blockTimeMs = 1000, args = [] } = {}
 			}
 			if (ownBase) rmSync(base, { recursive: true, force: true });
 		},
+		/** Kills the node at once (SIGKILL), as a crash or a power cut would; keeps its base path. */
+		async kill() {
+			await api.disconnect().catch(() => {});
+			if (child.exitCode === null) {
+				child.kill("SIGKILL");
+				await exited;
+			}
+		},
 	};
+}
+
+/** Puts the `poq!` key of `suri` in the keystore of the development chain under `basePath`. */
+export function insertKey(basePath, suri) {
+	execFileSync(NODE_BINARY, [
+		"key", "insert", "--chain", "dev", "--base-path", basePath,
+		"--key-type", "poq!", "--scheme", "sr25519", "--suri", suri,
+	], { stdio: "ignore" });
+}
+
+/** The value of each Prometheus sample named `name` (its labels ignored), summed. */
+export async function metric(node, name) {
+	const text = await (await fetch(node.metricsUrl)).text();
+	return text
+		.split("\n")
+		.filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+		.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
 }
 
 /** The dev accounts, by name. */
