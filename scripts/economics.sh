@@ -29,6 +29,7 @@ done
 "$sim" split --out docs/economics
 "$sim" grind --out docs/economics
 "$sim" model-switch --out docs/economics
+"$sim" shading --out docs/economics
 "$sim" slots --out docs/economics
 # Fees from MinFee to 1 000 x MinFee with the runtime's proportions (Penalty = NodePenalty =
 # 10 000 x MinFee, AbsencePenalty = 2 000 x MinFee; MinFee = 100 here), copying nodes and absent

@@ -68,8 +68,8 @@ done
 # Release: an unoptimised BERT forward pass is tens of times slower.
 cargo test --locked --release -p poq-scorer
 
-step "poq-node (release, the runtime's wasm in it: the clippy step's)"
-cargo build --locked --release -p poq-node
+step "poq-node (release, the runtime's wasm in it: the clippy step's), and poq-scorer's command line (the e2e suite's external validators score with it)"
+cargo build --locked --release -p poq-node -p poq-scorer
 
 step "the explorer's arithmetic (tools/explorer/src/model.js), by example and by property"
 npm ci --no-audit --no-fund --loglevel=error

@@ -64,6 +64,15 @@ impl ModelScorer {
 			poq_scorer::isa(),
 			model.digest_hex(),
 		);
+		if !model.exact() {
+			log::warn!(
+				target: LOG_TARGET,
+				"🧠 This model's scores can differ in their last units between CPUs (it computes \
+				 in f32, or through a cross-encoder's head), while the chain's Tolerance wants \
+				 the same bits from every validator (docs/DESIGN.md, Precision): a folder \
+				 computing in int8 (precision.json) with a bi-encoder gives them."
+			);
+		}
 		Ok(Self { model, metrics })
 	}
 }

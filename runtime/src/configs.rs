@@ -332,7 +332,10 @@ impl pallet_poq::Config for Runtime {
 	// to see what it did.
 	type UnbondingPeriod = ConstU32<{ 7 * DAYS }>;
 	type RetainFinished = ConstU32<600>;
-	type Tolerance = ConstU16<1_000>;
+	// Honest members agree exactly: the default model's scores are the same bits on every CPU
+	// and at every thread count (docs/DESIGN.md, Precision), so any deviation is a lie, and a
+	// committee cannot shade its scores unseen (docs/economics.md, Shading).
+	type Tolerance = ConstU16<0>;
 	type MinQuality = ConstU16<2_000>;
 	type ValidatorShare = ValidatorShare;
 	type Penalty = ConstU128<{ 10 * UNIT }>;

@@ -10,7 +10,9 @@ import { randomAsU8a } from "@polkadot/util-crypto";
 import { Keyring } from "@polkadot/keyring";
 import { consent } from "../../tools/lib/chain.mjs";
 import { commitment } from "../../tools/lib/commitment.mjs";
-import { UNIT, answer, balances, devAccounts, fundedAccount, poqEvent, send, startNode, waitForWork, watch } from "./harness.mjs";
+import {
+	UNIT, answer, balances, devAccounts, fundedAccount, honestScores, poqEvent, send, startNode, waitForWork, watch,
+} from "./harness.mjs";
 
 // As much as each dev validator: seats follow stake, and Mallory must hold one on every committee.
 const BOND = 1_000n * UNIT;
@@ -54,9 +56,8 @@ describe("attacks on free work and on operator keys, from a real client", () => 
 	test("block stuffing: a commitment padded with junk reveals, stale megabytes and 129 pieces are refused for free", async () => {
 		const id = await committing("What is the capital of France?");
 		const before = await balances(api, mallory.address);
-		// Near what the judge gives the good answer and the junk (10 000 and 0), in reveal order.
-		const { responders } = (await api.query.poq.requests(id)).unwrap();
-		const scores = responders.map((who) => (who.toString() === acc.Dave.address ? 9500 : 0));
+		// What the model gives the good answer and the junk, in their order on chain.
+		const scores = await honestScores(api, id);
 		const salt = randomAsU8a(32);
 		const commit = { CommitScores: { id, commitment: u8aToHex(commitment(id, mallory.address, scores, salt)) } };
 		const junk = { RevealScores: { id, scores: [1, 2], salt: u8aToHex(randomAsU8a(32)) } };

@@ -22,9 +22,9 @@ export const UNIT = 10n ** 12n;
 /** The default quality model, as `scripts/fetch-model.sh` fetches it into the checkout. */
 export const MODEL = join(ROOT, "models/weights/all-MiniLM-L6-v2");
 
-const NODE_BINARY =
-	process.env.POQ_NODE ??
-	join(process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/poq-target"), "release/poq-node");
+const TARGET = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/poq-target");
+const NODE_BINARY = process.env.POQ_NODE ?? join(TARGET, "release/poq-node");
+const SCORER_BINARY = process.env.POQ_SCORER ?? join(TARGET, "release/poq-scorer");
 
 /** A free TCP port on localhost. */
 export function freePort() {
@@ -139,6 +139,18 @@ export async function metric(node, name) {
 		.split("\n")
 		.filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
 		.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
+
+/**
+ * What an honest validator outside the node reveals for request `id`: the default model's
+ * scores of its answers in their order on chain, computed apart by `poq-scorer score`. They are
+ * the node's own to the bit (`Tolerance` is 0: nothing less is in consensus).
+ */
+export async function honestScores(api, id) {
+	const [prompt, responses] = (await api.call.poqApi.scoringInput(id)).unwrap();
+	const input = responses.map((r) => JSON.stringify({ prompt: prompt.toUtf8(), response: r.toUtf8() }) + "\n").join("");
+	const scored = execFileSync(SCORER_BINARY, ["score", "--model", MODEL, "--input", "-"], { input, encoding: "utf8" });
+	return scored.trim().split("\n").map((line) => JSON.parse(line).score);
 }
 
 /** The dev accounts, by name. */

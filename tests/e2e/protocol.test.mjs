@@ -7,7 +7,8 @@ import { u8aToHex } from "@polkadot/util";
 import { randomAsU8a } from "@polkadot/util-crypto";
 import { answerCommitment, commitment } from "../../tools/lib/commitment.mjs";
 import {
-	UNIT, answer, balances, devAccounts, feePaid, fundedAccount, poqEvent, send, startNode, waitForWork, watch,
+	UNIT, answer, balances, devAccounts, feePaid, fundedAccount, honestScores, poqEvent, send, startNode, waitForWork,
+	watch,
 } from "./harness.mjs";
 
 const PROMPT = "What is the capital of France?";
@@ -161,8 +162,8 @@ describe("a request on a live dev chain", () => {
 		assert.ok(live.committee.some((s) => s.who.toString() === mallory.address));
 		await rejects(api.tx.poq.commitScores(id, u8aToHex(randomAsU8a(32))), acc.Ferdie, "poq.NotCommitteeMember");
 
-		// Near what the default judge gives the two answers (10 000 and 0), within Tolerance.
-		const scores = [9500, 0];
+		// What the model gives the two answers, computed apart: honest to the bit.
+		const scores = await honestScores(api, id);
 		const salt = randomAsU8a(32);
 		const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
 		await send(api, api.tx.poq.commitScores(id, u8aToHex(commitment(id, mallory.address, scores, salt))), mallory);

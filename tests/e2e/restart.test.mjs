@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { u8aToHex } from "@polkadot/util";
 import { blake2AsU8a } from "@polkadot/util-crypto";
-import { UNIT, answer, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { UNIT, answer, devAccounts, fundedAccount, honestScores, poqEvent, send, startNode, watch } from "./harness.mjs";
 import { commitment } from "../../tools/lib/commitment.mjs";
 
 const FEE = 10n * UNIT;
@@ -49,10 +49,9 @@ test("restart: reveals land from the salts kept before a restart", async (t) => 
 	const live = (await api.call.poqApi.requestStatus(id)).unwrap().asLive;
 	assert.ok(live.phase.isCommitting, "the commits survived the restart, the reveals have not happened");
 
-	// Dave's and Eve's answers land in either order: Mallory scores them in the order on chain,
-	// close to what the default judge gives them (10 000 and 0), within Tolerance of it.
-	const [, responses] = (await api.call.poqApi.scoringInput(id)).unwrap();
-	const scores = responses.map((r) => (r.toUtf8().startsWith("Rome") ? 9500 : 0));
+	// Mallory scores Dave's and Eve's answers (in their order on chain) with the model, as the
+	// node's validators do.
+	const scores = await honestScores(api, id);
 	const salt = blake2AsU8a("mallory's salt");
 	const done = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
 	await send(api, api.tx.poq.commitScores(id, u8aToHex(commitment(id, mallory.address, scores, salt))), mallory);

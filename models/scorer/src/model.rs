@@ -11,7 +11,7 @@ use tokenizers::{
 };
 
 use crate::bert::{ClassifierHead, Encoder};
-use crate::config::{self, Layout};
+use crate::config::{self, Layout, Precision};
 use crate::digest::{to_hex, Manifest};
 use crate::error::{Error, Result};
 use crate::judge::{Judge, Stages};
@@ -67,6 +67,7 @@ pub struct QualityModel {
 	tokenizer: Tokenizer,
 	pad_id: u32,
 	max_len: usize,
+	precision: Precision,
 	judge: Option<Judge>,
 	manifest: Manifest,
 	/// `manifest`'s digest, hashed once at load: the node checks it on every scoring call.
@@ -130,6 +131,7 @@ impl QualityModel {
 			tokenizer,
 			pad_id,
 			max_len: cfg.max_len,
+			precision: cfg.precision,
 			judge,
 			manifest,
 			digest,
@@ -162,6 +164,14 @@ impl QualityModel {
 			Head::Cross(_) => ModelKind::CrossEncoder,
 			Head::Bi { .. } => ModelKind::BiEncoder,
 		}
+	}
+
+	/// Whether its scores are the same bits on every CPU, at every thread count: a bi-encoder
+	/// whose dense layers compute in int8 (`docs/DESIGN.md`, Precision). A folder computing in
+	/// f32 sums through gemm in an order that depends on the CPU, and a cross-encoder's head
+	/// calls the platform's `exp` and `tanh`: their last bits can differ between machines.
+	pub fn exact(&self) -> bool {
+		self.precision == Precision::Int8 && matches!(self.head, Head::Bi { .. })
 	}
 
 	/// The digest of the folder's [`Manifest`] (weights, tokenizer, configs, judge): the 32

@@ -218,6 +218,13 @@ fn digest_is_the_manifest_hash_of_every_file_that_changes_a_score() {
 }
 
 #[test]
+fn only_an_int8_bi_encoder_is_exact() {
+	assert!(load(&default_dir()).exact(), "the default folder gives the same bits everywhere");
+	assert!(!load(&bi_dir()).exact(), "a bi-encoder computing in f32");
+	assert!(!load(&int8_cross_dir()).exact(), "a cross-encoder's head");
+}
+
+#[test]
 fn int8_stays_close_to_f32() {
 	let cases = cases();
 	let pairs = pairs(&cases);

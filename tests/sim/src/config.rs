@@ -58,8 +58,9 @@ pub struct Config {
 	/// the runtime].
 	#[arg(long, global = true)]
 	pub absence_penalty: Option<u128>,
-	/// Largest mean absolute deviation from consensus still paid (`Tolerance`).
-	#[arg(long, default_value_t = 1_000, value_parser = score, global = true)]
+	/// Largest mean absolute deviation from consensus still paid (`Tolerance`): none, as in
+	/// the runtime, since honest machines give the same bits.
+	#[arg(long, default_value_t = 0, value_parser = score, global = true)]
 	pub tolerance: u16,
 	/// Consensus score below which an answer earns nothing (`MinQuality`).
 	#[arg(long, default_value_t = 2_000, value_parser = score, global = true)]
@@ -93,9 +94,15 @@ pub struct Config {
 	/// Probability that an intermittent validator commits and then fails to reveal.
 	#[arg(long, default_value_t = 0.1, value_parser = fraction, global = true)]
 	pub intermittent_failure: f64,
-	/// Largest per-machine offset of an honest validator's scores, in score units.
-	#[arg(long, default_value_t = 3, global = true)]
+	/// Largest per-machine offset of an honest validator's scores, in score units: 0 for the
+	/// default model, whose scores are the same bits on every CPU; a few units, plus a unit of
+	/// rounding jitter, for a model computing in f32.
+	#[arg(long, default_value_t = 0, global = true)]
 	pub noise: u16,
+	/// How far a shading validator moves each score [default: `--tolerance`, the most it can
+	/// shade and stay in consensus with honest members].
+	#[arg(long, value_parser = score, global = true)]
+	pub shade: Option<u16>,
 	/// Synthetic distribution of good answers' quality.
 	#[arg(long, value_enum, default_value_t = GoodAnswers::Spread, global = true)]
 	pub answers: GoodAnswers,
@@ -154,6 +161,7 @@ impl Config {
 		ValidatorKnobs {
 			lazy_constant: self.lazy_constant,
 			intermittent_failure: self.intermittent_failure,
+			shade: self.shade.unwrap_or(self.tolerance),
 		}
 	}
 
@@ -174,7 +182,14 @@ impl Config {
 	pub fn dishonest_mix(&self) -> Vec<(ValidatorStrategy, f64)> {
 		let malicious: Vec<_> = ValidatorStrategy::ALL
 			.into_iter()
-			.filter(|s| !matches!(s, ValidatorStrategy::Honest | ValidatorStrategy::Absent))
+			.filter(|s| {
+				!matches!(
+					s,
+					ValidatorStrategy::Honest
+						| ValidatorStrategy::Absent
+						| ValidatorStrategy::Shading
+				)
+			})
 			.collect();
 		let share = self.malicious / malicious.len() as f64;
 		let mut mix: Vec<_> = malicious.into_iter().map(|strategy| (strategy, share)).collect();
@@ -210,7 +225,7 @@ mod tests {
 		let config = Config::default();
 		assert_eq!((config.committee, config.nodes_per_request), (5, 3));
 		let params = config.params();
-		assert_eq!((params.tolerance, params.min_quality), (1_000, 2_000));
+		assert_eq!((params.tolerance, params.min_quality), (0, 2_000));
 		assert_eq!(params.validator_share, Perbill::from_percent(20));
 		assert_eq!(params.penalty, config.bond / 10);
 	}

@@ -255,7 +255,7 @@ pub fn model_switch(
 		let round = world.play();
 		// The machine's score of an answer whose exact score is `quality` moved by `shift`.
 		let score = |shift: i32, quality: u16, rng: &mut ChaCha8Rng| {
-			machine.score(clamp_score(i32::from(quality) + shift), rng.random_range(-1..=1))
+			machine.score(clamp_score(i32::from(quality) + shift), rng)
 		};
 		let mine: Vec<u16> =
 			round.responses.iter().map(|r| score(0, r.quality, &mut rng)).collect();
@@ -283,6 +283,90 @@ pub fn model_switch(
 			own_model_rate: ratio(own as f64, rounds),
 		})
 		.collect()
+}
+
+/// What a coalition gains by shading its scores instead of lying outright.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShadingRow {
+	/// The shading coalition's target share of validator stake.
+	pub share: f64,
+	/// Honest machines' largest offset ([`Config::noise`]): 0 for exact scores.
+	pub noise: u16,
+	/// `Tolerance`.
+	pub tolerance: u16,
+	/// How far the coalition moves each score towards its cartel.
+	pub shade: u16,
+	/// Share of the shaders' seats judged in consensus (paid).
+	pub shader_paid: f64,
+	/// Share of the honest validators' seats judged in consensus.
+	pub honest_paid: f64,
+	/// Mean consensus minus exact score on the cartel's answers, in score units: what the
+	/// shading bought.
+	pub lift: f64,
+	/// Net reward per seat of the honest validators.
+	pub honest_per_seat: f64,
+	/// Net reward per seat of the shaders.
+	pub shader_per_seat: f64,
+}
+
+/// For each coalition share, honest noise, `Tolerance` and shade, plays `config.rounds`
+/// requests with fixed bonds, the coalition [`ValidatorStrategy::Shading`] and every other
+/// validator honest.
+pub fn shading(
+	config: &Config,
+	qualities: &QualityModel,
+	shares: &[f64],
+	noises: &[u16],
+	tolerances: &[u16],
+	shades: &[u16],
+) -> Vec<ShadingRow> {
+	let mut rows = Vec::new();
+	for &share in shares {
+		for &noise in noises {
+			for &tolerance in tolerances {
+				for &shade in shades {
+					let config = Config { noise, tolerance, shade: Some(shade), ..config.clone() };
+					rows.push(shading_row(&config, qualities, share));
+				}
+			}
+		}
+	}
+	rows
+}
+
+/// One row of [`shading`].
+fn shading_row(config: &Config, qualities: &QualityModel, share: f64) -> ShadingRow {
+	let mut world = World::new(config, qualities.clone(), &[(ValidatorStrategy::Shading, share)]);
+	world.slash_bonds = false;
+	let (mut lift, mut cartel) = (0.0, 0u64);
+	for _ in 0..config.rounds {
+		let round = world.play();
+		for (c, response) in round.consensus.iter().zip(&round.responses) {
+			if response.cartel {
+				lift += f64::from(*c) - f64::from(response.quality);
+				cartel += 1;
+			}
+		}
+	}
+	let group = |strategy: ValidatorStrategy| {
+		world.validators.iter().filter(move |v| v.strategy == strategy)
+	};
+	let paid = |strategy: ValidatorStrategy| {
+		let (paid, seats) =
+			group(strategy).fold((0, 0), |(p, s), v| (p + v.paid_seats, s + v.seats));
+		ratio(paid as f64, seats)
+	};
+	ShadingRow {
+		share,
+		noise: config.noise,
+		tolerance: config.tolerance,
+		shade: config.knobs().shade,
+		shader_paid: paid(ValidatorStrategy::Shading),
+		honest_paid: paid(ValidatorStrategy::Honest),
+		lift: ratio(lift, cartel),
+		honest_per_seat: net_per_seat(group(ValidatorStrategy::Honest)),
+		shader_per_seat: net_per_seat(group(ValidatorStrategy::Shading)),
+	}
 }
 
 /// What one entity earns from its validator stake held in one account or split over several.

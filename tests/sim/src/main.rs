@@ -50,6 +50,11 @@ enum Command {
 	/// What holding 10 to 90 % of the live-request slots for an hour costs in slot fees, at the
 	/// runtime's prices: slots.csv (not part of `all`).
 	Slots,
+	/// What shading (moving every score towards a cartel by 1 to 1 000 units) earns a
+	/// coalition of 20 % or 60 % of the validator stake, under `Tolerance` 0, 10 and 1 000, with
+	/// honest machines exact (the default model) or off by up to 3 units: shading.csv (not part
+	/// of `all`).
+	Shading,
 	/// What capturing committees earns a coalition of 20 to 40 % of the validator stake when
 	/// clients dispute the junk it pays with probability 0 to 1, and what a frivolous dispute
 	/// costs its client: disputes.csv (not part of `all`).
@@ -121,6 +126,17 @@ fn run(cli: &Cli) -> Result<(), String> {
 		let rates = [0.0, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
 		let rows = experiment::disputes(config, &shares, &rates);
 		write(&cli.out, "disputes.csv", &report::disputes_table(&rows))?;
+	}
+	if cli.command == Command::Shading {
+		let rows = experiment::shading(
+			config,
+			&qualities,
+			&[0.2, 0.6],
+			&[0, 3],
+			&[0, 10, 1_000],
+			&[1, 10, 1_000],
+		);
+		write(&cli.out, "shading.csv", &report::shading_table(&rows))?;
 	}
 	if cli.command == Command::ModelSwitch {
 		let rows = experiment::model_switch(config, &qualities, &MODEL_DISAGREEMENTS);

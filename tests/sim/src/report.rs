@@ -7,7 +7,7 @@ use crate::{
 	aggregate::Aggregator,
 	experiment::{
 		AttackRow, CaptureRow, DisputeRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow,
-		SlotRow, SplitRow,
+		ShadingRow, SlotRow, SplitRow,
 	},
 };
 
@@ -242,6 +242,40 @@ pub fn slots_table(rows: &[SlotRow], unit: u128) -> Table {
 					row.rounds.to_string(),
 					units(row.burst),
 					units(row.steady),
+				]
+			})
+			.collect(),
+	}
+}
+
+/// `shading.csv`: what shading buys and costs, per coalition share, honest noise, `Tolerance`
+/// and shade.
+pub fn shading_table(rows: &[ShadingRow]) -> Table {
+	Table {
+		header: columns(&[
+			"share",
+			"noise",
+			"tolerance",
+			"shade",
+			"shader_paid",
+			"honest_paid",
+			"lift",
+			"honest_per_seat",
+			"shader_per_seat",
+		]),
+		rows: rows
+			.iter()
+			.map(|row| {
+				vec![
+					fixed(row.share, 2),
+					row.noise.to_string(),
+					row.tolerance.to_string(),
+					row.shade.to_string(),
+					fixed(row.shader_paid, 3),
+					fixed(row.honest_paid, 3),
+					fixed(row.lift, 1),
+					fixed(row.honest_per_seat, 2),
+					fixed(row.shader_per_seat, 2),
 				]
 			})
 			.collect(),

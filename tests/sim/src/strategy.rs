@@ -79,11 +79,16 @@ pub enum ValidatorStrategy {
 	/// Never commits: its seat stays empty. Off in the default mix (`--absent`); it measures
 	/// what shirking costs (nothing, under the pallet's rules) and what it costs the others.
 	Absent,
+	/// Runs the model, then shades in favour of the colluders' cartel as far as it dares:
+	/// `shade` up for the cartel's answers, `shade` down for everyone else's. The lie that
+	/// `Tolerance` cannot see when it is at most `Tolerance`. Off in the default mix; `poq-sim
+	/// shading` measures it.
+	Shading,
 }
 
 impl ValidatorStrategy {
 	/// Every validator strategy, in report order.
-	pub const ALL: [Self; 8] = [
+	pub const ALL: [Self; 9] = [
 		Self::Honest,
 		Self::Intermittent,
 		Self::Absent,
@@ -92,6 +97,7 @@ impl ValidatorStrategy {
 		Self::Boosting,
 		Self::Sabotage,
 		Self::Colluding,
+		Self::Shading,
 	];
 
 	/// Whether it commits when drawn.
@@ -110,6 +116,7 @@ impl ValidatorStrategy {
 			Self::Intermittent => "intermittent",
 			Self::Colluding => "colluding",
 			Self::Absent => "absent",
+			Self::Shading => "shading",
 		}
 	}
 }
@@ -131,28 +138,38 @@ pub struct ValidatorKnobs {
 	pub lazy_constant: u16,
 	/// Probability that an intermittent validator fails to reveal on a seat.
 	pub intermittent_failure: f64,
+	/// How far a shading validator moves each score.
+	pub shade: u16,
 }
 
-/// A validator's machine: the fixed offset its float arithmetic adds to every exact score.
+/// A validator's machine: what its arithmetic adds to every exact score.
 ///
-/// Different CPUs and math libraries round differently; after quantisation to `0..=10_000` the
-/// effect is a few units, constant per machine, plus at most one unit of rounding jitter.
+/// The default model computes the same bits on every CPU (`docs/DESIGN.md`, Precision): its
+/// machines are exact, `noise` 0. A folder computing in f32 rounds differently on different CPUs
+/// and math libraries; after quantisation to `0..=10_000` the effect is a few units, constant
+/// per machine, plus at most one unit of rounding jitter: `noise` above 0 models it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Machine {
 	/// Added to every exact score this machine computes.
 	pub offset: i16,
+	/// The largest rounding jitter it adds to a score on top (0 or 1).
+	pub jitter: i16,
 }
 
 impl Machine {
-	/// A machine whose offset is uniform in `-noise..=noise`.
+	/// A machine whose offset is uniform in `-noise..=noise`, with a unit of jitter unless it is
+	/// exact (`noise` 0).
 	pub fn draw<R: Rng + ?Sized>(noise: u16, rng: &mut R) -> Self {
 		let noise = noise.min(MAX_SCORE) as i16;
-		Self { offset: rng.random_range(-noise..=noise) }
+		Self { offset: rng.random_range(-noise..=noise), jitter: noise.min(1) }
 	}
 
-	/// The score this machine computes for an answer of true `quality`, with rounding `jitter`
-	/// (`-1..=1`).
-	pub fn score(self, quality: u16, jitter: i16) -> u16 {
+	/// An exact machine: the model's scores, to the bit.
+	pub const EXACT: Self = Self { offset: 0, jitter: 0 };
+
+	/// The score this machine computes for an answer of true `quality`.
+	pub fn score<R: Rng + ?Sized>(self, quality: u16, rng: &mut R) -> u16 {
+		let jitter = rng.random_range(-self.jitter..=self.jitter);
 		clamp_score(i32::from(quality) + i32::from(self.offset) + i32::from(jitter))
 	}
 }
@@ -170,6 +187,15 @@ pub fn collusion_lie(response: Response) -> u16 {
 	}
 }
 
+/// A shading validator's score for a response its machine scores `score`: `shade` towards the
+/// colluders' lie.
+pub fn shade(score: u16, response: Response, shade: u16) -> u16 {
+	match response.cartel {
+		true => clamp_score(i32::from(score) + i32::from(shade)),
+		false => clamp_score(i32::from(score) - i32::from(shade)),
+	}
+}
+
 /// The scores a validator reveals for `responses`, or `None` when it committed and then failed
 /// to reveal, or never committed ([`ValidatorStrategy::commits`]).
 pub fn reveal<R: Rng + ?Sized>(
@@ -180,7 +206,7 @@ pub fn reveal<R: Rng + ?Sized>(
 	rng: &mut R,
 ) -> Option<Vec<u16>> {
 	let honest = |rng: &mut R| -> Vec<u16> {
-		responses.iter().map(|r| machine.score(r.quality, rng.random_range(-1..=1))).collect()
+		responses.iter().map(|r| machine.score(r.quality, rng)).collect()
 	};
 	Some(match strategy {
 		ValidatorStrategy::Absent => return None,
@@ -198,6 +224,11 @@ pub fn reveal<R: Rng + ?Sized>(
 		ValidatorStrategy::Boosting => vec![MAX_SCORE; responses.len()],
 		ValidatorStrategy::Sabotage => vec![0; responses.len()],
 		ValidatorStrategy::Colluding => responses.iter().copied().map(collusion_lie).collect(),
+		ValidatorStrategy::Shading => honest(rng)
+			.into_iter()
+			.zip(responses)
+			.map(|(score, response)| shade(score, *response, knobs.shade))
+			.collect(),
 	})
 }
 
@@ -209,7 +240,7 @@ mod tests {
 	use rand_chacha::ChaCha8Rng;
 
 	const KNOBS: ValidatorKnobs =
-		ValidatorKnobs { lazy_constant: 5_000, intermittent_failure: 0.5 };
+		ValidatorKnobs { lazy_constant: 5_000, intermittent_failure: 0.5, shade: 1_000 };
 
 	fn responses() -> Vec<Response> {
 		vec![
@@ -221,7 +252,7 @@ mod tests {
 
 	fn reveal_once(strategy: ValidatorStrategy) -> Option<Vec<u16>> {
 		let mut rng = ChaCha8Rng::seed_from_u64(1);
-		reveal(strategy, Machine { offset: 3 }, &responses(), &KNOBS, &mut rng)
+		reveal(strategy, Machine { offset: 3, jitter: 1 }, &responses(), &KNOBS, &mut rng)
 	}
 
 	#[test]
@@ -249,15 +280,30 @@ mod tests {
 		for (score, response) in honest.iter().zip(responses()) {
 			assert!(score.abs_diff(response.quality) <= 4, "{score} for {response:?}");
 		}
-		// Clamped at the top of the range.
-		assert_eq!(Machine { offset: 3 }.score(MAX_SCORE, 1), MAX_SCORE);
-		assert_eq!(Machine { offset: -3 }.score(0, -1), 0);
+		// Clamped at the ends of the range.
+		let mut rng = ChaCha8Rng::seed_from_u64(2);
+		assert_eq!(Machine { offset: 3, jitter: 1 }.score(MAX_SCORE, &mut rng), MAX_SCORE);
+		assert_eq!(Machine { offset: -3, jitter: 1 }.score(0, &mut rng), 0);
+		// An exact machine gives the model's score.
+		assert_eq!(Machine::EXACT.score(4_321, &mut rng), 4_321);
+	}
+
+	#[test]
+	fn shading_moves_every_score_towards_the_cartel() {
+		let shaded = reveal(
+			ValidatorStrategy::Shading,
+			Machine::EXACT,
+			&responses(),
+			&KNOBS,
+			&mut ChaCha8Rng::seed_from_u64(4),
+		);
+		assert_eq!(shaded, Some(vec![6_000, 2_000, 8_999]));
 	}
 
 	#[test]
 	fn intermittent_fails_at_its_rate() {
 		let mut rng = ChaCha8Rng::seed_from_u64(3);
-		let machine = Machine { offset: 0 };
+		let machine = Machine::EXACT;
 		let failures = (0..2_000)
 			.filter(|_| {
 				reveal(ValidatorStrategy::Intermittent, machine, &responses(), &KNOBS, &mut rng)
@@ -281,6 +327,9 @@ mod tests {
 				reveal(ValidatorStrategy::Honest, machine, &response, &KNOBS, &mut rng).unwrap();
 			prop_assert!(scores[0] <= MAX_SCORE);
 			prop_assert!(u32::from(scores[0].abs_diff(quality)) <= u32::from(noise) + 1);
+			if noise == 0 {
+				prop_assert_eq!(scores[0], quality, "an exact machine");
+			}
 		}
 
 		#[test]

@@ -352,12 +352,12 @@ mod tests {
 		assert_eq!(world.nodes.len(), config.nodes);
 		assert_eq!(world.validators.len(), config.validators);
 		// Equal stakes: 5 % of 60 validators is 3 of each dishonest strategy; none is absent
-		// unless `--absent` says so.
+		// unless `--absent` says so, and none shades but in `poq-sim shading`.
 		for strategy in ValidatorStrategy::ALL {
 			let count = world.validators.iter().filter(|v| v.strategy == strategy).count();
 			let expected = match strategy {
 				ValidatorStrategy::Honest => 42,
-				ValidatorStrategy::Absent => 0,
+				ValidatorStrategy::Absent | ValidatorStrategy::Shading => 0,
 				_ => 3,
 			};
 			assert_eq!(count, expected, "{strategy:?}");

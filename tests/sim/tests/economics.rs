@@ -5,8 +5,8 @@ use poq_sim::{
 	aggregate::Aggregator,
 	config::Config,
 	experiment::{
-		attack, breaking_fraction, disputes, grind, model_switch, rewards, slots, split, AttackRow,
-		RewardRow, RUNTIME_SLOTS, UNIT,
+		attack, breaking_fraction, disputes, grind, model_switch, rewards, shading, slots, split,
+		AttackRow, RewardRow, RUNTIME_SLOTS, UNIT,
 	},
 	world::World,
 };
@@ -202,14 +202,16 @@ fn grinding_the_committee_draw_would_multiply_captures() {
 }
 
 /// The lazy constant's best case (every node honest, answers clustered, the constant at their
-/// centre: in consensus on about 73 % of seats) at fees up to the largest the pallet allows
-/// (`MaxFee`: half of it, the penalty share, is the bond): with a lie costing half the fee
-/// above the floor it loses at every fee; with the penalty fixed (`--penalty-share 0`) it
-/// profits once the fee is high enough.
+/// centre) at fees up to the largest the pallet allows (`MaxFee`: half of it, the penalty share,
+/// is the bond). Under `Tolerance` 0 (exact scores) it is never in consensus and loses at every
+/// fee, whatever the penalty. Under a `Tolerance` wide enough for a model computing in f32
+/// (1 000, protocol v4's) it is in consensus on about 73 % of seats: with a lie costing half the
+/// fee above the floor it still loses at every fee, and with the penalty fixed
+/// (`--penalty-share 0`) it profits once the fee is high enough.
 #[test]
 fn a_lazy_constant_never_profits_at_any_fee() {
 	use poq_sim::quality::GoodAnswers;
-	let lazy = |fee, penalty_share| {
+	let lazy = |fee, penalty_share, tolerance| {
 		let config = Config {
 			answers: GoodAnswers::Clustered,
 			lazy_nodes: 0.0,
@@ -217,6 +219,7 @@ fn a_lazy_constant_never_profits_at_any_fee() {
 			lazy_constant: 5_500,
 			fee,
 			penalty_share,
+			tolerance,
 			rounds: 2_000,
 			..Config::default()
 		};
@@ -227,15 +230,57 @@ fn a_lazy_constant_never_profits_at_any_fee() {
 		)
 	};
 	let max_fee = Config::default().bond * 2;
-	for fee in [10, 1_000, 10_000, max_fee] {
-		let (lazy, honest) = lazy(fee, 50);
-		assert!(lazy < 0.0 && honest >= 0.0, "fee {fee}: lazy {lazy}, honest {honest}");
-		// At fee 10 the validators' pot is 2 units, less than one per seat: it goes back to the
-		// client as rounding dust, and honest members earn nothing there, nor lose anything.
-		assert!(honest > 0.0 || fee < 100, "fee {fee}: honest {honest}");
+	for tolerance in [0, 1_000] {
+		for fee in [10, 1_000, 10_000, max_fee] {
+			let (lazy, honest) = lazy(fee, 50, tolerance);
+			assert!(lazy < 0.0 && honest >= 0.0, "fee {fee}: lazy {lazy}, honest {honest}");
+			// At fee 10 the validators' pot is 2 units, less than one per seat: it goes back to
+			// the client as rounding dust, and honest members earn nothing there, nor lose
+			// anything.
+			assert!(honest > 0.0 || fee < 100, "fee {fee}: honest {honest}");
+		}
 	}
-	let (fixed, _) = lazy(max_fee, 0);
-	assert!(fixed > 0.0, "with a fixed penalty laziness pays at a high fee: {fixed}");
+	let (exact, _) = lazy(max_fee, 0, 0);
+	assert!(exact < 0.0, "under exact scores laziness never pays: {exact}");
+	let (fixed, _) = lazy(max_fee, 0, 1_000);
+	assert!(fixed > 0.0, "with a fixed penalty and a wide tolerance laziness pays: {fixed}");
+}
+
+/// Shading (issue 27): a coalition that moves every score towards its cartel by no more than
+/// `Tolerance` is paid like an honest member and invisible, and where it holds a committee's
+/// majority it lifts its cartel's consensus by the whole shade. With exact scores and
+/// `Tolerance` 0 every shade is a lie: a minority shader is paid only where its coalition holds
+/// the majority, and loses money; a majority's shade puts the honest members off consensus,
+/// where a dispute sees it. The same `Tolerance` 0 with honest machines a few units apart (a
+/// model computing in f32) lets no committee reach consensus: it needs exact scores.
+#[test]
+fn exact_scores_make_every_shade_a_lie() {
+	let config = Config { rounds: 1_000, ..config() };
+	let qualities = config.qualities().unwrap();
+	let rows = shading(&config, &qualities, &[0.2, 0.6], &[0, 3], &[0, 1_000], &[1, 1_000]);
+	let at = |share: f64, noise: u16, tolerance: u16, shade: u16| {
+		rows.iter()
+			.find(|r| {
+				r.share == share && r.noise == noise && r.tolerance == tolerance && r.shade == shade
+			})
+			.unwrap()
+	};
+	// Tolerance 1 000: shading by 1 000 is free, and a majority lifts its cartel by hundreds.
+	let free = at(0.6, 0, 1_000, 1_000);
+	assert_eq!((free.shader_paid, free.honest_paid), (1.0, 1.0), "{free:?}");
+	assert!(free.lift > 500.0, "{free:?}");
+	// Tolerance 0, exact scores: a single unit is caught.
+	for shade in [1, 1_000] {
+		let minority = at(0.2, 0, 0, shade);
+		assert!(minority.shader_paid < 0.25, "{minority:?}");
+		assert!(minority.shader_per_seat < 0.0 && minority.honest_per_seat > 0.0, "{minority:?}");
+		assert!(minority.honest_paid > 0.95, "{minority:?}");
+		let majority = at(0.6, 0, 0, shade);
+		assert!(majority.honest_paid < 0.6, "the honest members show the shade: {majority:?}");
+	}
+	// Tolerance 0 with inexact machines: nothing settles.
+	let noisy = at(0.2, 3, 0, 1);
+	assert_eq!((noisy.shader_paid, noisy.honest_paid), (0.0, 0.0), "{noisy:?}");
 }
 
 /// A model change under live requests (issue 14): an honest validator that switched scores a
