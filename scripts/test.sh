@@ -71,6 +71,10 @@ cargo test --locked --release -p poq-scorer
 step "poq-node (release, the runtime's wasm in it: the clippy step's), and poq-scorer's command line (the e2e suite's external validators score with it)"
 cargo build --locked --release -p poq-node -p poq-scorer
 
+step "the runtime of the last release before protocol v4, from git history (the live upgrade test starts on it)"
+# A worktree and a target directory of their own; built once per machine, then found.
+bash scripts/release-runtime.sh
+
 step "the explorer's arithmetic (tools/explorer/src/model.js), by example and by property"
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent test:explorer

@@ -22,8 +22,9 @@ export const UNIT = 10n ** 12n;
 /** The default quality model, as `scripts/fetch-model.sh` fetches it into the checkout. */
 export const MODEL = join(ROOT, "models/weights/all-MiniLM-L6-v2");
 
-const TARGET = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/poq-target");
-const NODE_BINARY = process.env.POQ_NODE ?? join(TARGET, "release/poq-node");
+/** Where the builds are (`CARGO_TARGET_DIR`, as the scripts set it). */
+export const TARGET = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache/poq-target");
+export const NODE_BINARY = process.env.POQ_NODE ?? join(TARGET, "release/poq-node");
 const SCORER_BINARY = process.env.POQ_SCORER ?? join(TARGET, "release/poq-scorer");
 
 /** A free TCP port on localhost. */
@@ -42,25 +43,25 @@ export function freePort() {
 /**
  * Starts a node; `basePath` keeps its database (and offchain storage) across starts. By default
  * `poq-node --dev`, the development chain alone, on a node that holds every dev validator's key
- * and seals a block every `blockTimeMs`. With `network`, a node of a development network
- * (`--chain dev`) that keeps only the keys its own keystore has (see `insertKey`); `args` give its
- * part: `--validator --dev-block-time MS` seals, `--bootnodes ADDR --offchain-worker always`
- * follows and scores.
+ * and seals a block every `blockTimeMs`. With `chain` (`dev`, or a chain spec's path), a node of
+ * a development network that keeps only the keys its own keystore has (see `insertKey`); `args`
+ * give its part: `--validator --dev-block-time MS` seals, `--bootnodes ADDR --offchain-worker
+ * always` follows and scores (`startNetwork` starts both).
  */
-export async function startNode({ basePath, blockTimeMs = 1000, args = [], network = false } = {}) {
+export async function startNode({ basePath, blockTimeMs = 1000, args = [], chain } = {}) {
 	if (!existsSync(NODE_BINARY)) throw new Error(`no node binary at ${NODE_BINARY}: build it first`);
 	const ownBase = !basePath;
 	const base = basePath ?? mkdtempSync(join(tmpdir(), "poq-e2e-"));
 	// A node that seals must have a network key of its own (`--validator` makes none).
-	if (network && !existsSync(join(base, "chains/poq_dev/network/secret_ed25519")))
-		execFileSync(NODE_BINARY, ["key", "generate-node-key", "--chain", "dev", "--base-path", base], { stdio: "ignore" });
+	if (chain && !existsSync(join(base, "chains/poq_dev/network/secret_ed25519")))
+		execFileSync(NODE_BINARY, ["key", "generate-node-key", "--chain", chain, "--base-path", base], { stdio: "ignore" });
 	const installed = join(base, "poq-model");
 	if (!existsSync(installed)) symlinkSync(MODEL, installed);
 	const [rpc, prometheus, p2p] = [await freePort(), await freePort(), await freePort()];
 	const child = spawn(
 		NODE_BINARY,
 		[
-			...(network ? ["--chain", "dev"] : ["--dev", "--dev-block-time", String(blockTimeMs)]),
+			...(chain ? ["--chain", chain] : ["--dev", "--dev-block-time", String(blockTimeMs)]),
 			"--base-path", base,
 			"--rpc-port", String(rpc),
 			"--prometheus-port", String(prometheus),
@@ -124,12 +125,59 @@ export async function startNode({ basePath, blockTimeMs = 1000, args = [], netwo
 	};
 }
 
-/** Puts the `poq!` key of `suri` in the keystore of the development chain under `basePath`. */
-export function insertKey(basePath, suri) {
+/** Puts the `poq!` key of `suri` in the keystore of `chain` (a development chain) under `basePath`. */
+export function insertKey(basePath, suri, chain = "dev") {
 	execFileSync(NODE_BINARY, [
-		"key", "insert", "--chain", "dev", "--base-path", basePath,
+		"key", "insert", "--chain", chain, "--base-path", basePath,
 		"--key-type", "poq!", "--scheme", "sr25519", "--suri", suri,
 	], { stdio: "ignore" });
+}
+
+/**
+ * A development network of separate processes on `chain`: a node that seals a block every
+ * `blockTimeMs` and holds no validator key, and a validator node for each dev account named in
+ * `validators` (name → its scorer's threads), which holds only that account's `poq!` key in a
+ * keystore of its own, imports the chain from the sealer over the network and scores
+ * (`--offchain-worker always`). `restart(name)` starts a stopped or killed validator again on
+ * its base path.
+ */
+export async function startNetwork({ chain = "dev", validators, blockTimeMs = 1000 }) {
+	const sealer = await startNode({ chain, args: ["--validator", "--dev-block-time", String(blockTimeMs)] });
+	const bases = {};
+	const nodes = {};
+	const start = (name) =>
+		startNode({
+			chain,
+			basePath: bases[name],
+			args: [
+				"--bootnodes", sealer.multiaddr,
+				"--offchain-worker", "always",
+				"--poq-scorer-threads", String(validators[name]),
+			],
+		});
+	const network = {
+		sealer,
+		nodes,
+		async restart(name) {
+			nodes[name] = await start(name);
+			return nodes[name];
+		},
+		async stop() {
+			await Promise.all([sealer, ...Object.values(nodes)].map((node) => node.stop()));
+			for (const base of Object.values(bases)) rmSync(base, { recursive: true, force: true });
+		},
+	};
+	try {
+		for (const name of Object.keys(validators)) {
+			bases[name] = mkdtempSync(join(tmpdir(), `poq-e2e-${name}-`));
+			insertKey(bases[name], `//${name}`, chain);
+		}
+		await Promise.all(Object.keys(validators).map((name) => network.restart(name)));
+	} catch (error) {
+		await network.stop();
+		throw error;
+	}
+	return network;
 }
 
 /** The value of each Prometheus sample named `name` (its labels ignored), summed. */
@@ -151,6 +199,32 @@ export async function honestScores(api, id) {
 	const input = responses.map((r) => JSON.stringify({ prompt: prompt.toUtf8(), response: r.toUtf8() }) + "\n").join("");
 	const scored = execFileSync(SCORER_BINARY, ["score", "--model", MODEL, "--input", "-"], { input, encoding: "utf8" });
 	return scored.trim().split("\n").map((line) => JSON.parse(line).score);
+}
+
+/** The name of dispatch error `error`. */
+function errorName(api, error) {
+	if (!error.isModule) return error.toString();
+	const meta = api.registry.findMetaError(error.asModule);
+	return `${meta.section}.${meta.name}`;
+}
+
+/**
+ * Walks `call` through the technical committee as its members would: //Alice proposes it for
+ * two thirds (2 of //Alice, //Bob and //Charlie), she and //Bob vote for it, she closes the vote.
+ * Resolves with the closing block's events and the name of the error the call's dispatch ended
+ * with, or null.
+ */
+export async function motion(api, acc, call) {
+	const length = call.method.encodedLength;
+	const { events } = await send(api, api.tx.technicalCommittee.propose(2, call, length), acc.Alice);
+	const { proposalIndex, proposalHash } = events.find(({ event }) => api.events.technicalCommittee.Proposed.is(event)).event.data;
+	for (const member of [acc.Alice, acc.Bob]) {
+		await send(api, api.tx.technicalCommittee.vote(proposalHash, proposalIndex, true), member);
+	}
+	const bound = { refTime: 10_000_000_000n, proofSize: 1_000_000n };
+	const closed = await send(api, api.tx.technicalCommittee.close(proposalHash, proposalIndex, bound, length), acc.Alice);
+	const { result } = closed.events.find(({ event }) => api.events.technicalCommittee.Executed.is(event)).event.data;
+	return { events: closed.events, error: result.isOk ? null : errorName(api, result.asErr) };
 }
 
 /** The dev accounts, by name. */

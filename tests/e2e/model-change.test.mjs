@@ -7,8 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { MODEL, UNIT, answer, devAccounts, poqEvent, send, startNode, watch } from "./harness.mjs";
-
+import { MODEL, UNIT, answer, devAccounts, motion, poqEvent, send, startNode, watch } from "./harness.mjs";
 
 /**
  * A second model folder: the default model's files, but a `config.json` with one more field,
@@ -22,31 +21,6 @@ function otherModel() {
 	const config = JSON.parse(readFileSync(join(MODEL, "config.json"), "utf8"));
 	writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, poq_release: "next" }, null, 2));
 	return dir;
-}
-
-/** The name of dispatch error `error`. */
-function errorName(api, error) {
-	if (!error.isModule) return error.toString();
-	const meta = api.registry.findMetaError(error.asModule);
-	return `${meta.section}.${meta.name}`;
-}
-
-/**
- * Walks `call` through the technical committee as its members would: //Alice proposes it for
- * two thirds (2 of //Alice, //Bob and //Charlie), she and //Bob vote for it, she closes the vote.
- * Resolves with the name of the error the call's dispatch ended with, or null.
- */
-async function motion(api, acc, call) {
-	const length = call.method.encodedLength;
-	const { events } = await send(api, api.tx.technicalCommittee.propose(2, call, length), acc.Alice);
-	const { proposalIndex, proposalHash } = events.find(({ event }) => api.events.technicalCommittee.Proposed.is(event)).event.data;
-	for (const member of [acc.Alice, acc.Bob]) {
-		await send(api, api.tx.technicalCommittee.vote(proposalHash, proposalIndex, true), member);
-	}
-	const bound = { refTime: 10_000_000_000n, proofSize: 1_000_000n };
-	const closed = await send(api, api.tx.technicalCommittee.close(proposalHash, proposalIndex, bound, length), acc.Alice);
-	const { result } = closed.events.find(({ event }) => api.events.technicalCommittee.Executed.is(event)).event.data;
-	return result.isOk ? null : errorName(api, result.asErr);
 }
 
 /**
@@ -90,13 +64,13 @@ test("a model change through the technical committee: a lifetime ahead, requests
 	const lifetime = api.consts.poq.maxRequestLifetime.toNumber();
 	const head = (await api.rpc.chain.getHeader()).number.toNumber();
 	await assert.rejects(send(api, api.tx.poq.setQualityModel(digest, head + lifetime + 5), acc.Alice), /badorigin/i);
-	assert.equal(await motion(api, acc, api.tx.poq.setQualityModel(digest, head + 5)), "poq.ModelChangeTooSoon");
+	assert.equal((await motion(api, acc, api.tx.poq.setQualityModel(digest, head + 5))).error, "poq.ModelChangeTooSoon");
 	assert.ok((await api.query.poq.modelChange()).isNone);
 
 	// The motion takes a few blocks: room for them.
 	const at = (await api.rpc.chain.getHeader()).number.toNumber() + lifetime + 10;
 	const switched = watch(api, (r) => poqEvent(api, r, "QualityModelSet"), (lifetime + 30) * 2_000);
-	assert.equal(await motion(api, acc, api.tx.poq.setQualityModel(digest, at)), null);
+	assert.equal((await motion(api, acc, api.tx.poq.setQualityModel(digest, at))).error, null);
 	assert.deepEqual(
 		(await api.query.poq.modelChange()).unwrap().map((x) => x.toString()),
 		[String(at), digest],

@@ -7,11 +7,8 @@
 // settles without it, and it scores again once it is back.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import { UNIT, answer, devAccounts, insertKey, metric, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { UNIT, answer, devAccounts, metric, poqEvent, send, startNetwork, watch } from "./harness.mjs";
 
 const FEE = 10n * UNIT;
 /** Each validator node: its dev account and its scorer's threads. */
@@ -19,30 +16,10 @@ const VALIDATORS = { Alice: 1, Bob: 2, Charlie: 2 };
 const JUNK = "Bananas are rich in potassium and grow in tropical climates.";
 
 test("network: validator nodes with their own keys score apart and agree to the bit; a killed one comes back", async (t) => {
-	const producer = await startNode({ network: true, args: ["--validator", "--dev-block-time", "1000"] });
-	const bases = {};
-	const nodes = {};
-	t.after(async () => {
-		await Promise.all([producer, ...Object.values(nodes)].map((node) => node.stop()));
-		for (const base of Object.values(bases)) rmSync(base, { recursive: true, force: true });
-	});
-	const startValidator = (name) =>
-		startNode({
-			network: true,
-			basePath: bases[name],
-			args: [
-				"--bootnodes", producer.multiaddr,
-				"--offchain-worker", "always",
-				"--poq-scorer-threads", String(VALIDATORS[name]),
-			],
-		});
-	for (const name of Object.keys(VALIDATORS)) {
-		bases[name] = mkdtempSync(join(tmpdir(), `poq-e2e-${name}-`));
-		insertKey(bases[name], `//${name}`);
-	}
-	await Promise.all(Object.keys(VALIDATORS).map(async (name) => (nodes[name] = await startValidator(name))));
-
-	assert.match(producer.log(), /No poq! key in the keystore/, "the sealing node holds no validator key");
+	const network = await startNetwork({ validators: VALIDATORS });
+	t.after(() => network.stop());
+	const { sealer, nodes } = network;
+	assert.match(sealer.log(), /No poq! key in the keystore/, "the sealing node holds no validator key");
 	for (const [name, threads] of Object.entries(VALIDATORS)) {
 		const log = nodes[name].log();
 		assert.match(log, /Following the development chain/, `${name}'s node seals nothing`);
@@ -50,7 +27,7 @@ test("network: validator nodes with their own keys score apart and agree to the 
 		t.diagnostic(`${name}: ${log.match(/kernels on \w+/)[0]}, ${threads} scoring thread(s)`);
 	}
 
-	const api = producer.api;
+	const api = sealer.api;
 	const acc = await devAccounts();
 	const names = Object.keys(VALIDATORS);
 	const nameOf = (who) => names.find((n) => acc[n].address === who.toString());
@@ -94,7 +71,7 @@ test("network: validator nodes with their own keys score apart and agree to the 
 		await watch(api, (r) => poqEvent(api, r, "ScoresCommitted", id) && r.event.data.validator.toString() === acc.Charlie.address);
 		await nodes.Charlie.kill();
 		killedAt = (await api.rpc.chain.getHeader()).number.toNumber();
-		nodes.Charlie = await startValidator("Charlie");
+		await network.restart("Charlie");
 	});
 	for (const name of ["Alice", "Bob"]) assert.deepEqual(second.reveals[name], second.scores, `${name} revealed the consensus: ${JSON.stringify(second)}`);
 	const [, charlie] = second.verdicts.find(([name]) => name === "Charlie");
