@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the runtime wasm of an earlier release from this repository's history, for the live
-# upgrade test (tests/e2e/upgrade.test.mjs): a chain started on it is upgraded to the runtime of
+# upgrade test (tests/network/upgrade.test.mjs): a chain started on it is upgraded to the runtime of
 # the checkout through governance. Prints the wasm's path; a second run finds it built.
 #
 #   bash scripts/release-runtime.sh [REVISION]   # default: the last release before protocol v4

@@ -79,5 +79,5 @@ step "the explorer's arithmetic (tools/explorer/src/model.js), by example and by
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent test:explorer
 
-step "end to end: @polkadot/api against live dev chains (tests/e2e), poq-infer, and the explorer in Chromium"
+step "end to end: @polkadot/api against live dev chains (tests/e2e), poq-infer, the explorer in Chromium, then networks of separate nodes one at a time (tests/network: four node processes each, apart from the timed tests)"
 npm run --silent test:e2e

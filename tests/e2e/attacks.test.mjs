@@ -11,7 +11,7 @@ import { Keyring } from "@polkadot/keyring";
 import { consent } from "../../tools/lib/chain.mjs";
 import { commitment } from "../../tools/lib/commitment.mjs";
 import {
-	UNIT, answer, balances, devAccounts, fundedAccount, honestScores, poqEvent, send, startNode, waitForWork, watch,
+	UNIT, answer, balances, devAccounts, fundedAccount, honestScores, judge, poqEvent, send, startNode, waitForWork, watch,
 } from "./harness.mjs";
 
 // As much as each dev validator: seats follow stake, and Mallory must hold one on every committee.
@@ -46,6 +46,7 @@ describe("attacks on free work and on operator keys, from a real client", () => 
 
 	/** A request with Dave's and Eve's answers revealed, waiting in its commit phase for Mallory. */
 	async function committing(prompt) {
+		judge(prompt, [GOOD, JUNK]);
 		const { events } = await send(api, api.tx.poq.submitRequest(prompt, FEE), acc.Ferdie);
 		const id = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.id.toBigInt();
 		await Promise.all([answer(api, acc.Dave, [[id, GOOD]]), answer(api, acc.Eve, [[id, JUNK]])]);

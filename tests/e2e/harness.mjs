@@ -189,16 +189,31 @@ export async function metric(node, name) {
 		.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
 }
 
+/** What the default model gives each `prompt`/`response` pair scored so far. */
+const judged = new Map();
+
 /**
- * What an honest validator outside the node reveals for request `id`: the default model's
- * scores of its answers in their order on chain, computed apart by `poq-scorer score`. They are
- * the node's own to the bit (`Tolerance` is 0: nothing less is in consensus).
+ * The default model's score of each of `responses` to `prompt`, computed apart by `poq-scorer
+ * score`, as an honest validator outside the node computes them: the node's own to the bit
+ * (`Tolerance` is 0: nothing less is in consensus). Loading the model takes seconds, longer than
+ * a commit window may have left: a test judges its answers before its request, and
+ * `honestScores` then finds them.
  */
+export function judge(prompt, responses) {
+	const key = (response) => JSON.stringify([prompt, response]);
+	const missing = [...new Set(responses.filter((r) => !judged.has(key(r))))];
+	if (missing.length > 0) {
+		const input = missing.map((response) => JSON.stringify({ prompt, response }) + "\n").join("");
+		const scored = execFileSync(SCORER_BINARY, ["score", "--model", MODEL, "--input", "-"], { input, encoding: "utf8" });
+		scored.trim().split("\n").forEach((line, i) => judged.set(key(missing[i]), JSON.parse(line).score));
+	}
+	return responses.map((r) => judged.get(key(r)));
+}
+
+/** What an honest validator reveals for request `id`: `judge` of its answers, in their order on chain. */
 export async function honestScores(api, id) {
 	const [prompt, responses] = (await api.call.poqApi.scoringInput(id)).unwrap();
-	const input = responses.map((r) => JSON.stringify({ prompt: prompt.toUtf8(), response: r.toUtf8() }) + "\n").join("");
-	const scored = execFileSync(SCORER_BINARY, ["score", "--model", MODEL, "--input", "-"], { input, encoding: "utf8" });
-	return scored.trim().split("\n").map((line) => JSON.parse(line).score);
+	return judge(prompt.toUtf8(), responses.map((r) => r.toUtf8()));
 }
 
 /** The name of dispatch error `error`. */

@@ -7,8 +7,8 @@ import { u8aToHex } from "@polkadot/util";
 import { randomAsU8a } from "@polkadot/util-crypto";
 import { answerCommitment, commitment } from "../../tools/lib/commitment.mjs";
 import {
-	UNIT, answer, balances, devAccounts, feePaid, fundedAccount, honestScores, poqEvent, send, startNode, waitForWork,
-	watch,
+	UNIT, answer, balances, devAccounts, feePaid, fundedAccount, honestScores, judge, poqEvent, send, startNode,
+	waitForWork, watch,
 } from "./harness.mjs";
 
 const PROMPT = "What is the capital of France?";
@@ -134,6 +134,7 @@ describe("a request on a live dev chain", () => {
 		}
 
 		await registerMallory();
+		judge(PROMPT, [GOOD, JUNK]);
 		const maxPrompt = api.consts.poq.maxPromptLen.toNumber();
 		await rejects(api.tx.poq.submitRequest("x".repeat(maxPrompt + 1), FEE), acc.Ferdie, "poq.PromptTooLong");
 		const maxFee = api.consts.poq.maxFee.toBigInt();

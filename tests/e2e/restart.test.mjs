@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { u8aToHex } from "@polkadot/util";
 import { blake2AsU8a } from "@polkadot/util-crypto";
-import { UNIT, answer, devAccounts, fundedAccount, honestScores, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { UNIT, answer, devAccounts, fundedAccount, honestScores, judge, poqEvent, send, startNode, watch } from "./harness.mjs";
 import { commitment } from "../../tools/lib/commitment.mjs";
 
 const FEE = 10n * UNIT;
@@ -28,7 +28,9 @@ test("restart: reveals land from the salts kept before a restart", async (t) => 
 	const mallory = await fundedAccount(api, acc.Alice, "Mallory", 2_000n * UNIT);
 	await send(api, api.tx.poq.registerValidator(1_000n * UNIT), mallory);
 
-	const { events } = await send(api, api.tx.poq.submitRequest("What is the capital of Italy?", FEE), acc.Ferdie);
+	const [prompt, good, junk] = ["What is the capital of Italy?", "Rome is the capital of Italy.", "Bananas are yellow."];
+	judge(prompt, [good, junk]);
+	const { events } = await send(api, api.tx.poq.submitRequest(prompt, FEE), acc.Ferdie);
 	const id = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.id.toBigInt();
 	const nodeValidators = [acc.Alice, acc.Bob, acc.Charlie].map((a) => a.address);
 	const seen = new Set();
@@ -37,8 +39,8 @@ test("restart: reveals land from the salts kept before a restart", async (t) => 
 		return nodeValidators.every((v) => seen.has(v));
 	});
 	await Promise.all([
-		answer(api, acc.Dave, [[id, "Rome is the capital of Italy."]]),
-		answer(api, acc.Eve, [[id, "Bananas are yellow."]]),
+		answer(api, acc.Dave, [[id, good]]),
+		answer(api, acc.Eve, [[id, junk]]),
 	]);
 	await committed;
 

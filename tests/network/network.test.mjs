@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UNIT, answer, devAccounts, metric, poqEvent, send, startNetwork, watch } from "./harness.mjs";
+import { UNIT, answer, devAccounts, metric, poqEvent, send, startNetwork, watch } from "../e2e/harness.mjs";
 
 const FEE = 10n * UNIT;
 /** Each validator node: its dev account and its scorer's threads. */

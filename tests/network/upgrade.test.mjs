@@ -21,7 +21,7 @@ import { blake2AsHex, randomAsU8a, xxhashAsU8a } from "@polkadot/util-crypto";
 import { answerCommitment } from "../../tools/lib/commitment.mjs";
 import {
 	NODE_BINARY, ROOT, TARGET, UNIT, answer, devAccounts, motion, poqEvent, send, startNetwork, waitForWork, watch,
-} from "./harness.mjs";
+} from "../e2e/harness.mjs";
 
 const FEE = 10n * UNIT;
 const JUNK = "Bananas are rich in potassium and grow in tropical climates.";
