@@ -56,9 +56,9 @@ test("upgrade: governance upgrades a live network from protocol v3 to the checko
 	const release = execFileSync("bash", [join(ROOT, "scripts/release-runtime.sh")], { encoding: "utf8" }).trim();
 	const current = readFileSync(join(TARGET, "release/wbuild/poq-runtime/poq_runtime.compact.compressed.wasm"));
 	const dir = mkdtempSync(join(tmpdir(), "poq-e2e-upgrade-"));
+	const chain = chainSpecOf(readFileSync(release), dir);
 	// Two-second blocks: the request in flight's response window (10 blocks) outlasts the switch
 	// and a client's reconnection with room to spare.
-	const chain = chainSpecOf(readFileSync(release), dir);
 	const network = await startNetwork({ chain, validators: { Alice: 2, Bob: 2, Charlie: 2 }, blockTimeMs: 2000 });
 	t.after(async () => {
 		await network.stop();

@@ -153,27 +153,19 @@ export function waitForWork(api, who, ids, task, timeoutMs = 120_000) {
 			unsubscribe?.();
 			error ? fail(error) : ok();
 		};
-		// A check that fails is tried again at the next block: across a runtime upgrade the best
-		// block may run a runtime whose types `api` has not loaded yet, and the call's answer
-		// does not decode until it has.
-		let lastError;
-		const timer = setTimeout(() => {
-			const why = lastError ? ` (last check: ${lastError.message})` : "";
-			finish(new Error(`no ${task} for ${who} on ${wanted} within ${timeoutMs} ms${why}`));
-		}, timeoutMs);
+		const timer = setTimeout(() => finish(new Error(`no ${task} for ${who} on ${wanted} within ${timeoutMs} ms`)), timeoutMs);
 		const check = async () => {
 			const work = await api.call.poqApi.pendingWork(who);
 			const open = new Set(work.filter(([, t]) => t.type === task).map(([id]) => id.toBigInt()));
 			if (wanted.every((id) => open.has(id))) finish();
 		};
-		const retry = (error) => (lastError = error);
 		api.rpc.chain
-			.subscribeNewHeads(() => check().catch(retry))
+			.subscribeNewHeads(() => check().catch(finish))
 			.then((u) => {
 				unsubscribe = u;
 				if (done) u();
 			}, finish);
-		check().catch(retry);
+		check().catch(finish);
 	});
 }
 
@@ -223,4 +215,3 @@ export async function dispute(api, id, signer, maxDeposit) {
 	const disputed = events.find(({ event }) => api.events.poq.Disputed.is(event)).event;
 	return { block, deposit: disputed.data.deposit.toBigInt() };
 }
-
