@@ -67,6 +67,7 @@ pub type Migrations = (
 	pallet_poq::migrations::v2::MigrateToV2<Runtime>,
 	pallet_poq::migrations::v3::MigrateToV3<Runtime>,
 	pallet_poq::migrations::v4::MigrateToV4<Runtime>,
+	pallet_poq::migrations::v5::MigrateToV5<Runtime>,
 );
 
 pub type Executive = frame_executive::Executive<
@@ -89,7 +90,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("poq"),
 	impl_name: alloc::borrow::Cow::Borrowed("poq"),
 	authoring_version: 1,
-	spec_version: 8,
+	spec_version: 9,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,

@@ -187,7 +187,7 @@ impl<T: Config> Pallet<T> {
 						&& members.iter().all(|m| m
 							.reveal
 							.as_ref()
-							.is_none_or(|r| r.len() == request.responders.len())),
+							.is_none_or(|r| r.len() == request.responders.len() * Pallet::<T>::scores_per_response(id))),
 					"inconsistent reveal phase"
 				),
 				Phase::Provisional => ensure!(

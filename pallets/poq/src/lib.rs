@@ -18,6 +18,11 @@
 //! the jury's, or an answer it paid scores below `MinQuality`), the request settles by the
 //! jury's scores, the liars and the junk's nodes are penalised and their penalties pay the jury,
 //! and the deposit comes back; otherwise the deposit pays the jury ([`settlement::review`]).
+//! Governance may pin an appeal judge (`set_appeal_judge`: a stronger model, such as an LLM
+//! each validator serves behind an OpenAI-compatible endpoint): the jury then also grades every
+//! answer with it, and an answer the committee paid that it grades below `MinQuality` is junk
+//! even when the committee's model was fooled, without slashing the members who ran that model
+//! faithfully.
 //!
 //! ## Phases
 //!
@@ -98,8 +103,10 @@ pub mod pallet {
 		JurySizeOf<T>,
 	>;
 	/// A committee member of this runtime.
-	pub type MemberOf<T> =
-		types::Member<<T as frame_system::Config>::AccountId, <T as Config>::NodesPerRequest>;
+	pub type MemberOf<T> = types::Member<
+		<T as frame_system::Config>::AccountId,
+		Twice<<T as Config>::NodesPerRequest>,
+	>;
 	/// A finished request's result of this runtime.
 	pub type OutcomeOf<T> = Outcome<
 		<T as frame_system::Config>::AccountId,
@@ -129,8 +136,9 @@ pub mod pallet {
 	/// 1: protocol v2 (answers committed then revealed, draws in `on_initialize`); 2: each
 	/// request keeps the quality model its committee was drawn under; 3: a committee member
 	/// holds seats in proportion to stake; 4: outcomes are provisional and may be disputed
-	/// (`Outcome::dispute`); see [`migrations`].
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	/// (`Outcome::dispute`); 5: a dispute records the appeal judge its jury grades with
+	/// (`Dispute::appeal_judge`); see [`migrations`].
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	/// The most blocks any phase may outlive its window for want of hook budget (an escrow
 	/// and the members' bonds stay held meanwhile): `integrity_test` holds the config to it
@@ -171,8 +179,8 @@ pub mod pallet {
 		/// them).
 		type OnSlotFee: OnUnbalanced<Credit<Self::AccountId, Self::Currency>>;
 
-		/// May schedule a change of the quality model (a technical committee on a production
-		/// chain).
+		/// May schedule a change of the quality model and pin the appeal judge (a technical
+		/// committee on a production chain).
 		type ModelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// Weights of this pallet's calls and hooks.
@@ -424,6 +432,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ModelChange<T: Config> = StorageValue<_, (BlockNumberFor<T>, [u8; 32])>;
 
+	/// The digest of the appeal judge disputes opened from now on are graded with, if governance
+	/// pinned one (`set_appeal_judge`): the SHA-256 of its judge card, a JSON file naming the
+	/// model an OpenAI-compatible endpoint serves and the judging instructions
+	/// (`--poq-appeal-judge`; [`offchain::AppealJudgeConfig`]). Without one the jury only
+	/// reruns the committee's model.
+	#[pallet::storage]
+	pub type AppealJudge<T> = StorageValue<_, [u8; 32]>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -519,9 +535,16 @@ pub mod pallet {
 		/// The jury of a disputed request was drawn: each juror with the seats it holds. It
 		/// reruns the committee's model, commits until `commit_by` (exclusive), then reveals.
 		JurySelected { id: RequestId, jury: Vec<(T::AccountId, u32)>, commit_by: BlockNumberFor<T> },
-		/// The jury of request `id` gave its `finding` (with its consensus scores, none when
-		/// it lapsed); `RequestFinalized` follows in the same block.
-		DisputeResolved { id: RequestId, finding: settlement::Finding, scores: Vec<u16> },
+		/// The jury of request `id` gave its `finding`: its consensus rerun of the committee's
+		/// model (`scores`, none when it lapsed) and, with an appeal judge, its jurors' grades in
+		/// consensus (`grades`, one per response; none without one). `RequestFinalized` follows
+		/// in the same block.
+		DisputeResolved {
+			id: RequestId,
+			finding: settlement::Finding,
+			scores: Vec<u16>,
+			grades: Vec<u16>,
+		},
 		/// A request's outcome is final and paid: one score per response, in response order.
 		RequestFinalized { id: RequestId, scores: Vec<u16>, refund: BalanceOf<T> },
 		/// A request ended without consensus in `phase`; the fee went back to the client.
@@ -530,6 +553,9 @@ pub mod pallet {
 		QualityModelScheduled { digest: [u8; 32], at: BlockNumberFor<T> },
 		/// The quality model committees are drawn under changed.
 		QualityModelSet { digest: [u8; 32] },
+		/// Disputes opened from now on are graded by the appeal judge `digest` (`None`: by the
+		/// committee's model alone).
+		AppealJudgeSet { digest: Option<[u8; 32]> },
 		/// A bonded account named the operator key that signs its work (`None`: itself again).
 		OperatorSet { who: T::AccountId, operator: Option<T::AccountId> },
 		/// Operator key `operator` stopped signing `who`'s work at its own request.
@@ -930,6 +956,23 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_dispute(who, id, max_deposit)
+		}
+
+		/// Pins the appeal judge `digest` (the SHA-256 of its judge card) that the juries of
+		/// disputes opened from now on grade the answers with, or none (`None`): each juror
+		/// reveals, after its rerun of the committee's model, the judge's grade of every answer,
+		/// and an answer the committee paid that the jurors in consensus grade below
+		/// `MinQuality` is junk. A dispute already open keeps the judge it was opened under.
+		#[pallet::call_index(17)]
+		#[pallet::weight(T::WeightInfo::set_appeal_judge())]
+		pub fn set_appeal_judge(origin: OriginFor<T>, digest: Option<[u8; 32]>) -> DispatchResult {
+			T::ModelOrigin::ensure_origin(origin)?;
+			match digest {
+				Some(digest) => AppealJudge::<T>::put(digest),
+				None => AppealJudge::<T>::kill(),
+			}
+			Self::deposit_event(Event::AppealJudgeSet { digest });
+			Ok(())
 		}
 
 		/// Frees the caller, an operator key, from signing for the account that named it

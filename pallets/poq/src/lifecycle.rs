@@ -7,7 +7,7 @@ use crate::{
 	selection::{allot_seats, seed_for, select_weighted},
 	settlement::{
 		by_seat, passed_over, pay_unvouched, review, settle, wants_redraw, Finding, MemberReport,
-		Params, Plan,
+		Params, Plan, Verdict,
 	},
 	types::*,
 	weights::WeightInfo,
@@ -148,7 +148,7 @@ impl<T: Config> Pallet<T> {
 			},
 			Work::RevealScores { id, scores, salt } => {
 				let mut request = Self::live_request(*id, Phase::Revealing)?;
-				let responses = request.responders.len();
+				let responses = request.responders.len() * Self::scores_per_response(*id);
 				let member = Self::seat(&mut request, who)?;
 				let committed = member.commitment.ok_or(Error::<T>::NotCommitted)?;
 				ensure!(member.reveal.is_none(), Error::<T>::AlreadyRevealed);
@@ -215,6 +215,16 @@ impl<T: Config> Pallet<T> {
 			},
 		};
 		Ok(ended)
+	}
+
+	/// How many scores a reveal on request `id` carries per response: two (the rerun of the
+	/// committee's model, then the appeal judge's grade) from the jury of a dispute with an
+	/// appeal judge, one otherwise.
+	pub fn scores_per_response(id: RequestId) -> usize {
+		match Disputes::<T>::get(id).is_some_and(|dispute| dispute.appeal_judge.is_some()) {
+			true => 2,
+			false => 1,
+		}
 	}
 
 	/// The committee seat of `validator` on `request`.
@@ -545,8 +555,11 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::Dispute.into(), &who, deposit)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		Self::unschedule(id, request.ends_at);
-		let reviewed = BoundedVec::new();
-		Disputes::<T>::insert(id, Dispute { appellant: who.clone(), deposit, reviewed });
+		let (reviewed, appeal_judge) = (BoundedVec::new(), AppealJudge::<T>::get());
+		Disputes::<T>::insert(
+			id,
+			Dispute { appellant: who.clone(), deposit, reviewed, appeal_judge },
+		);
 		Self::deposit_event(Event::Disputed { id, who, deposit });
 		// The client acts in this block: the jury is drawn from what comes after it.
 		Self::await_draw(id, request, Phase::DrawingJury, Self::now());
@@ -611,15 +624,21 @@ impl<T: Config> Pallet<T> {
 		jury: BoundedVec<MemberOf<T>, JurySizeOf<T>>,
 	) {
 		Disputes::<T>::remove(id);
-		let Dispute { appellant, deposit, .. } = dispute;
+		let Dispute { appellant, deposit, appeal_judge, .. } = dispute;
 		let (verdict, jury_plan) = Self::plan_of(&jury, &request);
+		let grades = match appeal_judge {
+			Some(_) => Self::grades_of(&jury, &jury_plan, request.responders.len()),
+			None => Vec::new(),
+		};
 		let consensus = Self::consensus_of(&request.committee, &request);
 		let reports = Self::reports(&request.committee);
 		let (params, fee) = (Self::settlement_params(), request.fee.unique_saturated_into());
 		let (finding, plan, scores) = match jury_plan.finalized {
 			true => {
 				let node_penalty = T::NodePenalty::get().unique_saturated_into();
-				let review = review(fee, &consensus, &verdict, &reports, &params, node_penalty);
+				let graded = if grades.is_empty() { &verdict } else { &grades };
+				let review =
+					review(fee, &consensus, &verdict, graded, &reports, &params, node_penalty);
 				let scores = match review.finding {
 					Finding::Overturned => verdict.clone(),
 					_ => consensus,
@@ -628,7 +647,7 @@ impl<T: Config> Pallet<T> {
 			},
 			false => (Finding::Lapsed, settle(fee, &consensus, &reports, &params), consensus),
 		};
-		Self::deposit_event(Event::DisputeResolved { id, finding, scores: verdict });
+		Self::deposit_event(Event::DisputeResolved { id, finding, scores: verdict, grades });
 		Self::close(id, request, scores, plan, |taken| {
 			let jury = Self::pay_jury(id, &jury, &jury_plan, finding, &appellant, deposit, taken);
 			Some(DisputeOutcome { appellant, deposit, finding, jury })
@@ -714,6 +733,24 @@ impl<T: Config> Pallet<T> {
 			.filter_map(|m| m.reveal.as_ref().map(|r| (r.as_slice(), u128::from(m.seats))))
 			.collect();
 		consensus_scores(&reveals, request.responders.len())
+	}
+
+	/// The appeal judge's grade of each of `responses` answers by the jurors `plan` found in
+	/// the jury's consensus, one vote per seat: the second half of their reveals. Only a juror
+	/// that reran the committee's model faithfully votes, so a juror cannot skip the model and
+	/// sway the grades; the grades themselves are not judged (an LLM served on separate
+	/// machines need not give the same bits), and the median of a majority's keeps a minority
+	/// from moving them. Empty when no consensus stood.
+	fn grades_of(jury: &[MemberOf<T>], plan: &Plan, responses: usize) -> Vec<u16> {
+		let votes: Vec<(&[u16], u128)> = jury
+			.iter()
+			.zip(&plan.verdicts)
+			.filter(|(_, verdict)| **verdict == Verdict::InConsensus)
+			.filter_map(|(juror, _)| juror.reveal.as_ref().map(|r| (r.as_slice(), juror.seats)))
+			.filter(|(reveal, _)| reveal.len() == 2 * responses)
+			.map(|(reveal, seats)| (&reveal[responses..], u128::from(seats)))
+			.collect();
+		consensus_scores(&votes, responses)
 	}
 
 	/// What each of `members` did, for [`settle`].

@@ -20,6 +20,10 @@
 //! protocol v4 records (`Outcome::dispute`): none, as no request was disputed before v4. Live
 //! requests are unchanged: a committee still sitting settles under v4's rules, its outcome
 //! provisional for `DisputeWindow` blocks.
+//!
+//! [`v5::MigrateToV5`] (storage version 4 → 5) gives every live dispute the appeal judge field
+//! (`Dispute::appeal_judge`): none, as no appeal judge could be pinned before, so its jury
+//! reruns the committee's model alone, as it was drawn to.
 
 use crate::{pallet::*, types::*};
 use frame_support::{
@@ -537,6 +541,87 @@ pub mod v4 {
 		3,
 		4,
 		InnerMigrateV3ToV4<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+pub mod v5 {
+	use super::*;
+	use codec::{Decode, Encode};
+	use frame_support::{storage_alias, BoundedVec, Twox64Concat};
+
+	/// A storage-version-4 dispute: no appeal judge.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+	pub struct Dispute<AccountId, Balance, Reviewed> {
+		pub appellant: AccountId,
+		pub deposit: Balance,
+		pub reviewed: Reviewed,
+	}
+
+	/// [`Dispute`] of a runtime.
+	pub type DisputeOf<T> = Dispute<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BoundedVec<crate::MemberOf<T>, JurySizeOf<T>>,
+	>;
+
+	/// Disputes in the storage-version-4 layout.
+	#[storage_alias]
+	pub type Disputes<T: Config> = StorageMap<Pallet<T>, Twox64Concat, RequestId, DisputeOf<T>>;
+
+	/// The storage-version-5 dispute a storage-version-4 one becomes: the same, with no appeal
+	/// judge.
+	pub fn upgrade_dispute<T: Config>(old: DisputeOf<T>) -> crate::DisputeOf<T> {
+		crate::Dispute {
+			appellant: old.appellant,
+			deposit: old.deposit,
+			reviewed: old.reviewed,
+			appeal_judge: None,
+		}
+	}
+
+	/// Gives every live dispute the appeal judge field. Unchecked: wrapped in [`MigrateToV5`],
+	/// which runs it only on storage version 4.
+	pub struct InnerMigrateV4ToV5<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV4ToV5<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut disputes = 0u64;
+			crate::Disputes::<T>::translate::<DisputeOf<T>, _>(|_, old| {
+				disputes += 1;
+				Some(upgrade_dispute::<T>(old))
+			});
+			T::DbWeight::get().reads_writes(disputes, disputes)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			Ok(Disputes::<T>::iter().collect::<alloc::vec::Vec<_>>().encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use frame_support::ensure;
+			let before = <alloc::vec::Vec<(RequestId, DisputeOf<T>)>>::decode(&mut &state[..])
+				.map_err(|_| "pre-upgrade state does not decode")?;
+			ensure!(
+				crate::Disputes::<T>::iter_keys().count() == before.len(),
+				"a dispute was lost"
+			);
+			for (id, old) in before {
+				let new = crate::Disputes::<T>::get(id).ok_or("a dispute was lost")?;
+				ensure!(new == upgrade_dispute::<T>(old), "a dispute changed");
+			}
+			Pallet::<T>::do_try_state(Pallet::<T>::now())
+		}
+	}
+
+	/// Protocol v5's appeal judge (storage version 4 → 5): see [`InnerMigrateV4ToV5`].
+	pub type MigrateToV5<T> = VersionedMigration<
+		4,
+		5,
+		InnerMigrateV4ToV5<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

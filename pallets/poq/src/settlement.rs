@@ -126,7 +126,7 @@ impl Plan {
 /// Inference nodes: the rest, in proportion to consensus score among responses at or above
 /// `min_quality`. Unearned parts and rounding remainders are refunded.
 pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params: &Params) -> Plan {
-	settle_by(escrow, consensus, members, params, Standing::ByMajority)
+	settle_by(escrow, consensus, consensus, members, params, Standing::ByMajority)
 }
 
 /// Whether a consensus stands on its own ([`settle`]) or was set by a jury ([`review`]).
@@ -138,9 +138,12 @@ enum Standing {
 	Imposed,
 }
 
+/// [`settle`] judging the members against `consensus` and paying the nodes by `pay` (one score
+/// per response: `consensus` itself, or a jury's with the junk its appeal judge found at 0).
 fn settle_by(
 	escrow: u128,
 	consensus: &[u16],
+	pay: &[u16],
 	members: &[MemberReport],
 	params: &Params,
 	standing: Standing,
@@ -164,7 +167,7 @@ fn settle_by(
 			}
 		}
 	}
-	let consensus = if finalized { consensus } else { &[] };
+	let pay = if finalized { pay } else { &[] };
 	// A committee on which nobody committed failed as a whole (validators not yet running a
 	// quality model that just changed, a stalled transaction pool): that is no one member's
 	// absence, and penalising it would drain every bond at once.
@@ -188,8 +191,8 @@ fn settle_by(
 
 	let node_pot = node_pot(escrow, params);
 	let eligible = |score: &u16| *score >= params.min_quality && *score > 0;
-	let quality_sum: u128 = consensus.iter().filter(|s| eligible(s)).map(|s| u128::from(*s)).sum();
-	let node_payouts = consensus
+	let quality_sum: u128 = pay.iter().filter(|s| eligible(s)).map(|s| u128::from(*s)).sum();
+	let node_payouts = pay
 		.iter()
 		.map(|score| match eligible(score) {
 			true => multiply_by_rational_with_rounding(
@@ -259,9 +262,11 @@ pub enum Finding {
 	/// deposit pays the jury.
 	Upheld,
 	/// The jury's consensus contradicts the committee's: a member in the committee's consensus
-	/// is off the jury's (a liar), or an answer the committee paid scores below `min_quality`
-	/// by the jury (junk). The request settles by the jury's scores, the liars and the junk's
-	/// nodes are penalised and their penalties pay the jury; the client's deposit comes back.
+	/// is off the jury's (a liar), or an answer the committee paid is graded below
+	/// `min_quality` by the jury (junk: by the appeal judge when one is pinned, by the jury's
+	/// rerun of the committee's model otherwise). The request settles by the jury's scores
+	/// with the junk unpaid, the liars and the junk's nodes are penalised and their penalties
+	/// pay the jury; the client's deposit comes back.
 	Overturned,
 	/// No jury stood (nobody could be drawn, or no strict majority of its seats agreed): the
 	/// outcome stands and the client's deposit comes back.
@@ -278,25 +283,35 @@ pub struct Review {
 }
 
 /// Reviews the outcome the committee `members` reached (`provisional`, their consensus) on a
-/// request of `escrow` against the jury's consensus `verdict` (which stood among the jurors).
+/// request of `escrow` against the jury's consensus `verdict` (which stood among the jurors)
+/// and its `grades` of the answers (the appeal judge's, or `verdict` again without one).
 ///
-/// The jury reruns the committee's own model, so an honest member agrees with it within
-/// tolerance whatever the model made of the answers: it is never penalised for the model
-/// being fooled. Overturned, the committee is judged against the jury's scores whoever held
-/// its majority (an honest minority beside captured members is paid, and the captured members
-/// are penalised as members off consensus), the nodes are paid by the jury's scores, and the
-/// node of every answer the committee paid and the jury scores below `min_quality` loses what
-/// it would have been paid plus `node_penalty` (capped at its bond by the caller).
+/// Two questions, kept apart. Did the committee report what its model gives? The jury reruns
+/// the committee's own model (`verdict`), so an honest member agrees with it within tolerance
+/// whatever the model made of the answers: it is never penalised for the model being fooled.
+/// Is an answer good? `grades` says: an answer graded below `min_quality` is junk whatever the
+/// committee's model scored it. Overturned, the committee is judged against `verdict` whoever
+/// held its majority (an honest minority beside captured members is paid, and the captured
+/// members are penalised as members off consensus), the nodes are paid by `verdict` with the
+/// junk at 0, and the node of every answer the committee paid that is junk loses what it would
+/// have been paid plus `node_penalty` (capped at its bond by the caller).
 pub fn review(
 	escrow: u128,
 	provisional: &[u16],
 	verdict: &[u16],
+	grades: &[u16],
 	members: &[MemberReport],
 	params: &Params,
 	node_penalty: u128,
 ) -> Review {
+	let junk = |grade: &u16| *grade < params.min_quality;
+	let pay: Vec<u16> = verdict
+		.iter()
+		.zip(grades)
+		.map(|(score, grade)| if junk(grade) { 0 } else { *score })
+		.collect();
 	let upheld = settle(escrow, provisional, members, params);
-	let imposed = settle_by(escrow, verdict, members, params, Standing::Imposed);
+	let imposed = settle_by(escrow, verdict, &pay, members, params, Standing::Imposed);
 	let liars =
 		upheld.verdicts.iter().zip(&imposed.verdicts).any(|(before, after)| {
 			*before == Verdict::InConsensus && *after != Verdict::InConsensus
@@ -304,8 +319,8 @@ pub fn review(
 	let node_penalties: Vec<u128> = upheld
 		.node_payouts
 		.iter()
-		.zip(verdict)
-		.map(|(paid, score)| match *paid > 0 && *score < params.min_quality {
+		.zip(grades)
+		.map(|(paid, grade)| match *paid > 0 && junk(grade) {
 			true => paid.saturating_add(node_penalty),
 			false => 0,
 		})
@@ -574,6 +589,32 @@ mod tests {
 	}
 
 	#[test]
+	fn an_appeal_judge_unpays_junk_a_fooled_committee_paid_without_slashing_it() {
+		let p = params();
+		// The committee's model was fooled: it scores the junk (second answer) as good, and
+		// every member reports faithfully what it gives.
+		let fooled = [8_000u16, 9_000];
+		let members: Vec<MemberReport> = (0..3).map(|_| member(Some(&fooled))).collect();
+		// The jury reruns the same model and agrees; the appeal judge grades the second answer
+		// 1 000.
+		let review = review(1_000_000, &fooled, &fooled, &[9_000, 1_000], &members, &p, 500);
+		assert_eq!(review.finding, Finding::Overturned);
+		let upheld = settle(1_000_000, &fooled, &members, &p);
+		let plan = review.plan;
+		assert_eq!(plan.node_payouts[1], 0, "the junk is unpaid");
+		assert_eq!(plan.node_penalties, vec![0, upheld.node_payouts[1] + 500]);
+		assert_eq!(plan.node_payouts[0], node_pot(1_000_000, &p), "the good answer takes it all");
+		assert_eq!(plan.verdicts, vec![Verdict::InConsensus; 3], "the honest committee is paid");
+		assert_eq!(plan.validator_payouts, upheld.validator_payouts);
+		assert_eq!(plan.penalties, vec![0; 3]);
+		assert_eq!(plan.paid() + plan.refund, 1_000_000);
+		// Graded good, the same outcome stands.
+		let good = super::review(1_000_000, &fooled, &fooled, &[9_000, 7_000], &members, &p, 500);
+		assert_eq!(good.finding, Finding::Upheld);
+		assert_eq!(good.plan, upheld);
+	}
+
+	#[test]
 	fn rounding_dust_goes_back_to_the_client() {
 		let scores = [5_000u16, 5_000, 5_000];
 		let members = [member(Some(&scores)), member(Some(&scores)), member(Some(&scores))];
@@ -632,15 +673,18 @@ mod tests {
 	}
 
 	proptest! {
-		/// A jury that reruns the committee's model and agrees with it upholds the outcome as
-		/// it stood; whatever the jury finds, the escrow splits in full, nobody within
-		/// tolerance of the jury's scores is penalised for a lie, and an outcome is overturned
-		/// exactly when the jury finds a member of the committee's consensus off its own, or a
-		/// paid answer it scores below `min_quality`.
+		/// A jury that reruns the committee's model and agrees with it, with no appeal judge,
+		/// upholds the outcome as it stood; whatever the jury finds and grades, the escrow
+		/// splits in full, nobody within tolerance of the jury's rerun is penalised for a lie
+		/// (however the appeal judge grades the answers: an honest member of a fooled committee
+		/// is never punished), junk is never paid, and an outcome is overturned exactly when
+		/// the jury finds a member of the committee's consensus off its own, or a paid answer
+		/// graded below `min_quality`.
 		#[test]
 		fn a_review_conserves_the_escrow_and_never_punishes_agreement(
 			(escrow, raw, params, responses) in arbitrary_round(),
 			verdict_seed in any::<u64>(),
+			grade_seed in proptest::option::of(any::<u64>()),
 			node_penalty in 0u128..10_000,
 		) {
 			let members = reports(&raw);
@@ -649,14 +693,19 @@ mod tests {
 			// Only a consensus that stood is provisional, and so disputable.
 			prop_assume!(upheld.finalized);
 
-			let same = review(escrow, &provisional, &provisional, &members, &params, node_penalty);
+			let same =
+				review(escrow, &provisional, &provisional, &provisional, &members, &params, node_penalty);
 			prop_assert_eq!(same.finding, Finding::Upheld);
 			prop_assert_eq!(&same.plan, &upheld);
 
-			let verdict: Vec<u16> = (0..responses)
-				.map(|j| ((verdict_seed >> (j * 11)) % 10_001) as u16)
-				.collect();
-			let review = review(escrow, &provisional, &verdict, &members, &params, node_penalty);
+			let column = |seed: u64| -> Vec<u16> {
+				(0..responses).map(|j| ((seed >> (j * 11)) % 10_001) as u16).collect()
+			};
+			let verdict = column(verdict_seed);
+			// Without an appeal judge the jury's rerun grades the answers too.
+			let grades = grade_seed.map_or_else(|| verdict.clone(), column);
+			let review =
+				review(escrow, &provisional, &verdict, &grades, &members, &params, node_penalty);
 			let plan = &review.plan;
 			prop_assert_eq!(plan.paid() + plan.refund, escrow);
 			prop_assert!(plan.finalized);
@@ -671,8 +720,8 @@ mod tests {
 			let liar = upheld.verdicts.iter().zip(&members).any(|(v, m)| {
 				*v == Verdict::InConsensus && !m.reveal.is_some_and(|r| in_consensus(r, &verdict, params.tolerance))
 			});
-			let junk: Vec<bool> = upheld.node_payouts.iter().zip(&verdict)
-				.map(|(paid, score)| *paid > 0 && *score < params.min_quality)
+			let junk: Vec<bool> = upheld.node_payouts.iter().zip(&grades)
+				.map(|(paid, grade)| *paid > 0 && *grade < params.min_quality)
 				.collect();
 			let overturned = liar || junk.iter().any(|j| *j);
 			prop_assert_eq!(review.finding == Finding::Overturned, overturned);
@@ -680,7 +729,9 @@ mod tests {
 				for (index, is_junk) in junk.iter().enumerate() {
 					let due = if *is_junk { upheld.node_payouts[index] + node_penalty } else { 0 };
 					prop_assert_eq!(plan.node_penalties[index], due);
-					prop_assert!(!*is_junk || plan.node_payouts[index] == 0);
+				}
+				for (paid, grade) in plan.node_payouts.iter().zip(&grades) {
+					prop_assert!(*grade >= params.min_quality || *paid == 0, "junk is paid");
 				}
 			} else {
 				prop_assert_eq!(plan, &upheld);

@@ -156,8 +156,9 @@ where
 	pub responders: BoundedVec<AccountId, MaxNodes>,
 	/// Drawn once the answers are revealed, one entry per account seated (an account may hold
 	/// several of the `CommitteeSize` seats); empty before. While a dispute's jury sits, the
-	/// jury (the committee waits in [`Dispute::reviewed`]).
-	pub committee: BoundedVec<Member<AccountId, MaxNodes>, MaxCommittee>,
+	/// jury (the committee waits in [`Dispute::reviewed`]), whose reveals carry twice as many
+	/// scores when an appeal judge is pinned ([`Dispute::appeal_judge`]).
+	pub committee: BoundedVec<Member<AccountId, Twice<MaxNodes>>, MaxCommittee>,
 	/// Digest of the quality model the committee scores with: the one in force when it was
 	/// drawn, kept through a later model change. `None` before the draw, or if no model was set.
 	pub model: Option<[u8; 32]>,
@@ -225,7 +226,10 @@ where
 	/// Held from the appellant under `HoldReason::Dispute`.
 	pub deposit: Balance,
 	/// The committee whose outcome is disputed, with its reveals.
-	pub reviewed: BoundedVec<Member<AccountId, MaxNodes>, MaxSeated>,
+	pub reviewed: BoundedVec<Member<AccountId, Twice<MaxNodes>>, MaxSeated>,
+	/// The appeal judge pinned when the dispute was opened ([`crate::AppealJudge`]): the jury
+	/// reveals, after its rerun of the committee's model, one grade of it per answer.
+	pub appeal_judge: Option<[u8; 32]>,
 }
 
 /// How a dispute ended, kept in the request's outcome.
@@ -258,7 +262,9 @@ pub enum Work {
 	RevealResponse { id: RequestId, output: alloc::vec::Vec<u8>, salt: [u8; 32] },
 	/// A committee member commits to its scores: [`crate::commitment`] of them and a salt.
 	CommitScores { id: RequestId, commitment: [u8; 32] },
-	/// A member reveals its scores, one per response in response order, with the salt.
+	/// A member reveals its scores, one per response in response order, with the salt; a
+	/// juror of a dispute with an appeal judge, one more per response: its grades, in the
+	/// same order.
 	RevealScores { id: RequestId, scores: alloc::vec::Vec<u16>, salt: [u8; 32] },
 }
 
@@ -315,6 +321,16 @@ pub struct JurySizeOf<T>(core::marker::PhantomData<T>);
 impl<T: crate::Config> Get<u32> for JurySizeOf<T> {
 	fn get() -> u32 {
 		T::CommitteeSize::get().saturating_mul(2).saturating_add(1)
+	}
+}
+
+/// Twice `G`: the most scores a reveal holds, a juror's rerun of the committee's model followed
+/// by the appeal judge's grades.
+pub struct Twice<G>(core::marker::PhantomData<G>);
+
+impl<G: Get<u32>> Get<u32> for Twice<G> {
+	fn get() -> u32 {
+		G::get().saturating_mul(2)
 	}
 }
 

@@ -50,6 +50,7 @@ pub trait WeightInfo {
 	fn set_operator() -> Weight;
 	fn release_operator() -> Weight;
 	fn set_quality_model() -> Weight;
+	fn set_appeal_judge() -> Weight;
 	fn apply_model_change() -> Weight;
 	fn on_initialize_base() -> Weight;
 	fn draw_nodes() -> Weight;
@@ -267,6 +268,14 @@ macro_rules! weights {
 		/// Storage: `Poq::ModelChange` (r:0 w:1)
 		/// Proof: `Poq::ModelChange` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 		fn set_quality_model() -> Weight {
+			// Proof size: measured `0`, estimated `0`.
+			// Minimum execution time: 6_500_000 picoseconds.
+			Weight::from_parts(7_241_000, 0)
+				.saturating_add(<$db>::get().writes(1))
+		}
+		/// Storage: `Poq::AppealJudge` (r:0 w:1)
+		/// Proof: `Poq::AppealJudge` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+		fn set_appeal_judge() -> Weight {
 			// Proof size: measured `0`, estimated `0`.
 			// Minimum execution time: 6_500_000 picoseconds.
 			Weight::from_parts(7_241_000, 0)

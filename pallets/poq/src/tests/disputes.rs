@@ -1,6 +1,7 @@
-//! Protocol v4: provisional outcomes, the client's dispute and the jury that checks the
-//! committee. Every attack first: a captured committee paying junk, a frivolous client, a jury
-//! that cannot agree, every bad input.
+//! Protocols v4 and v5: provisional outcomes, the client's dispute and the jury that checks the
+//! committee, with the appeal judge governance pins. Every attack first: a captured committee
+//! paying junk, junk that fooled the committee's model, a frivolous client, a jury that cannot
+//! agree, jurors who skip the model and grade at will, every bad input.
 
 use super::*;
 use crate::settlement::{Finding, Verdict};
@@ -136,6 +137,7 @@ fn a_captured_committee_is_overturned_and_its_liars_and_the_junk_pay_the_jury() 
 			id,
 			finding: Finding::Overturned,
 			scores: HONEST.to_vec(),
+			grades: vec![],
 		}));
 		// Settled by the jury's scores: the good answer takes the nodes' 800, the junk nothing,
 		// and loses what it would have been paid (800 × 9/17 = 423) and the node penalty.
@@ -349,5 +351,146 @@ fn a_client_that_validates_never_sits_on_the_jury_of_its_own_dispute() {
 		assert!(!jury.is_empty());
 		assert!(!jury.contains(&client), "the client judges its own dispute: {jury:?}");
 		assert!(jury.iter().all(|juror| JURORS[1..].contains(juror)));
+	});
+}
+
+/// The appeal judge the tests pin.
+const JUDGE: [u8; 32] = [7; 32];
+
+/// A juror's reveal under an appeal judge: its rerun of the committee's model, then its grades.
+fn graded(rerun: [u16; 2], grades: [u16; 2]) -> Vec<u16> {
+	rerun.iter().chain(&grades).copied().collect()
+}
+
+#[test]
+fn only_the_model_origin_pins_the_appeal_judge_and_a_dispute_keeps_the_one_it_was_opened_under() {
+	ExtBuilder::default().execute(|| {
+		assert_noop!(Poq::set_appeal_judge(signed(ALICE), Some(JUDGE)), DispatchError::BadOrigin);
+		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some(JUDGE)));
+		assert_eq!(AppealJudge::<Test>::get(), Some(JUDGE));
+		assert!(poq_events().contains(&Event::AppealJudgeSet { digest: Some(JUDGE) }));
+
+		let id = committee_drawn();
+		committee_scores(id, &[(20, HONEST), (21, HONEST), (22, HONEST)]);
+		let jury = dispute_and_draw(id);
+		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), None));
+		assert_eq!(AppealJudge::<Test>::get(), None);
+		assert_eq!(Disputes::<Test>::get(id).unwrap().appeal_judge, Some(JUDGE));
+		// The jury of the open dispute still grades: a reveal without grades is refused.
+		let (juror, _) = jury[0];
+		let scores = graded(HONEST, [9_000, 1_000]);
+		for (juror, _) in &jury {
+			commit(*juror, id, &scores);
+		}
+		assert_noop!(
+			Poq::reveal_scores(signed(juror), id, HONEST.to_vec(), salt(juror)),
+			Error::<Test>::WrongScoreCount
+		);
+		reveal(juror, id, &scores);
+		assert!(request(id).committee.iter().any(|j| j.who == juror && j.reveal.is_some()));
+	});
+}
+
+#[test]
+fn an_appeal_judge_overturns_junk_that_fooled_an_honest_committee_and_slashes_only_the_node() {
+	ExtBuilder::default().execute(|| {
+		let issuance = everything();
+		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some(JUDGE)));
+		let id = committee_drawn();
+		// The committee's model was fooled by node 11's text, and every member reported
+		// faithfully what it gives: the junk is paid 9:8.
+		committee_scores(id, &[(20, CAPTURED), (21, CAPTURED), (22, CAPTURED)]);
+		let nodes_before = NODES.map(total);
+		let jury = dispute_and_draw(id);
+		assert_eq!(Disputes::<Test>::get(id).unwrap().appeal_judge, Some(JUDGE));
+		// The jury reruns the same model (and agrees with the committee), and the appeal judge
+		// grades the junk 1 000.
+		jury_scores(id, &jury, &graded(CAPTURED, [9_000, 1_000]));
+
+		let result = outcome(id);
+		let dispute = result.dispute.clone().expect("disputed");
+		assert_eq!(dispute.finding, Finding::Overturned);
+		assert!(poq_events().contains(&Event::DisputeResolved {
+			id,
+			finding: Finding::Overturned,
+			scores: CAPTURED.to_vec(),
+			grades: vec![9_000, 1_000],
+		}));
+		// The members ran the judge faithfully: paid as before, nobody slashed.
+		assert!(result
+			.committee
+			.iter()
+			.all(|m| m.verdict == Verdict::InConsensus && m.paid == 66 && m.slashed == 0));
+		// The junk is unpaid and loses what it would have been paid (423) and the node
+		// penalty; the good answer takes the nodes' whole 800.
+		let by_node = |node| result.responses.iter().find(|r| r.node == node).unwrap().clone();
+		assert_eq!((by_node(10).paid, by_node(10).slashed), (800, 0));
+		assert_eq!(by_node(11).paid, 0);
+		assert_eq!(by_node(11).slashed, 423 + NODE_PENALTY);
+		assert_eq!(total(10), nodes_before[0] + 800);
+		assert_eq!(total(11), nodes_before[1] - 423 - NODE_PENALTY);
+		// The junk's penalty pays the jury, by seat; the client's deposit comes back.
+		let paid: Balance = dispute.jury.iter().map(|j| j.paid).sum();
+		assert!(dispute.jury.iter().all(|j| j.verdict == Verdict::InConsensus && j.paid > 0));
+		assert!(423 + NODE_PENALTY - paid < 7);
+		assert_eq!(deposit_held(ALICE), 0);
+		assert_eq!(total(ALICE), FUNDS - FEE + result.refund);
+		// What no juror was paid of the penalty (dust) is burnt, nothing is made.
+		assert_eq!(everything(), issuance - (423 + NODE_PENALTY - paid));
+	});
+}
+
+#[test]
+fn an_appeal_judge_that_grades_the_answers_good_upholds_and_the_client_pays_the_jury() {
+	ExtBuilder::default().execute(|| {
+		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some(JUDGE)));
+		let id = committee_drawn();
+		committee_scores(id, &[(20, HONEST), (21, HONEST), (22, HONEST)]);
+		let jury = dispute_and_draw(id);
+		// The committee did not pay the junk (500 < MinQuality): whatever the judge grades
+		// it, nothing the committee paid is junk.
+		jury_scores(id, &jury, &graded(HONEST, [8_000, 0]));
+		let result = outcome(id);
+		let dispute = result.dispute.clone().expect("disputed");
+		assert_eq!(dispute.finding, Finding::Upheld);
+		let paid: Balance = dispute.jury.iter().map(|j| j.paid).sum();
+		assert!(FEE - paid < 7);
+		assert_eq!(total(ALICE), FUNDS - FEE + result.refund - paid);
+	});
+}
+
+#[test]
+fn jurors_who_skip_the_model_cannot_grade_junk_good() {
+	ExtBuilder::default().execute(|| {
+		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some(JUDGE)));
+		let id = committee_drawn();
+		committee_scores(id, &[(20, CAPTURED), (21, CAPTURED), (22, CAPTURED)]);
+		let jury = dispute_and_draw(id);
+		// Every juror but the first reruns the model and grades the junk 1 000; the first
+		// skips the model and grades the junk 10 000 on all its seats.
+		let (lazy, lazy_seats) = jury[0];
+		let lazy_reveal = graded([0, 0], [10_000, 10_000]);
+		let honest_reveal = graded(CAPTURED, [9_000, 1_000]);
+		let reveal_of = |juror| if juror == lazy { &lazy_reveal } else { &honest_reveal };
+		for (juror, _) in &jury {
+			commit(*juror, id, reveal_of(*juror));
+		}
+		for (juror, _) in &jury {
+			reveal(*juror, id, reveal_of(*juror));
+		}
+		advance(1);
+		let result = outcome(id);
+		let dispute = result.dispute.clone().expect("disputed");
+		let honest_seats = 2 * COMMITTEE + 1 - lazy_seats;
+		if 2 * honest_seats > 2 * COMMITTEE + 1 {
+			assert_eq!(dispute.finding, Finding::Overturned);
+			assert!(poq_events().iter().any(|e| matches!(e,
+				Event::DisputeResolved { grades, .. } if *grades == vec![9_000, 1_000])));
+			let skipped = dispute.jury.iter().find(|j| j.validator == lazy).unwrap();
+			assert_eq!(skipped.verdict, Verdict::OffConsensus);
+			assert!(skipped.slashed > 0);
+		} else {
+			assert_eq!(dispute.finding, Finding::Lapsed);
+		}
 	});
 }

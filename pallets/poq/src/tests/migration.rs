@@ -7,6 +7,7 @@ use crate::migrations::{
 	v2::{self, MigrateToV2},
 	v3::MigrateToV3,
 	v4::{self, MigrateToV4},
+	v5::{self, MigrateToV5},
 };
 use frame_support::{
 	traits::{fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
@@ -306,5 +307,63 @@ fn a_v3_outcome_is_kept_undisputed_and_a_live_request_goes_on_under_v4() {
 		// Once at version 4, running it again changes nothing.
 		MigrateToV4::<Test>::on_runtime_upgrade();
 		assert_eq!(outcome(done), kept);
+	});
+}
+
+#[test]
+fn a_v4_dispute_keeps_its_jury_without_an_appeal_judge_and_settles_under_v5() {
+	ExtBuilder::default().build().execute_with(|| {
+		DisputeWindow::set(&3);
+		// A pinned judge does not reach a dispute opened before it could be pinned.
+		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some([7; 32])));
+		let id = submit(ALICE, FEE);
+		respond_all(id);
+		for juror in SPARE {
+			assert_ok!(Poq::register_validator(signed(juror), BOND));
+		}
+		for v in VALIDATORS {
+			commit(v, id, &[8_000, 7_000]);
+		}
+		for v in VALIDATORS {
+			reveal(v, id, &[8_000, 7_000]);
+		}
+		assert_ok!(Poq::dispute(signed(ALICE), id, FEE));
+		advance(DRAW_DELAY);
+		assert_eq!(request(id).phase, Phase::Committing);
+		// The dispute in the v4 layout: no appeal judge field.
+		let live = Disputes::<Test>::get(id).unwrap();
+		let old = v5::Dispute {
+			appellant: live.appellant,
+			deposit: live.deposit,
+			reviewed: live.reviewed.clone(),
+		};
+		v5::Disputes::<Test>::insert(id, old);
+		StorageVersion::new(4).put::<Poq>();
+		assert!(Disputes::<Test>::try_get(id).is_err(), "v4 bytes do not decode as v5");
+
+		#[cfg(feature = "try-runtime")]
+		MigrateToV5::<Test>::try_on_runtime_upgrade(true).expect("pre and post checks pass");
+		#[cfg(not(feature = "try-runtime"))]
+		MigrateToV5::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(5));
+		let migrated = Disputes::<Test>::get(id).unwrap();
+		assert_eq!(migrated.appeal_judge, None);
+		assert_eq!(migrated.reviewed, live.reviewed);
+		// Its jury reveals one score per answer, as it was drawn to, and settles.
+		let jury: Vec<AccountId> = request(id).committee.iter().map(|j| j.who).collect();
+		for juror in &jury {
+			commit(*juror, id, &[8_000, 7_000]);
+		}
+		for juror in &jury {
+			reveal(*juror, id, &[8_000, 7_000]);
+		}
+		advance(1);
+		let result = outcome(id);
+		assert_eq!(result.dispute.unwrap().finding, crate::settlement::Finding::Upheld);
+		Poq::do_try_state(System::block_number()).expect("invariants hold");
+		// Once at version 5, running it again changes nothing.
+		MigrateToV5::<Test>::on_runtime_upgrade();
+		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(5));
 	});
 }
