@@ -18,6 +18,14 @@
 //!   before sending, so a fork where another of its commitments landed still reveals the right
 //!   one, and nothing is sent that would fail).
 //!
+//! A juror of a dispute with an appeal judge ([`Dispute::appeal_judge`]) also grades every
+//! answer with it: the node serves the judge it was given (`--poq-appeal-judge`, kept in local
+//! storage under [`appeal_judge_key`] as an [`AppealJudgeConfig`]), and the worker asks the
+//! judge's OpenAI-compatible endpoint through the off-chain HTTP API for one grade from 0 to 10
+//! per answer ([`grading_request`], [`grade_of`]), then commits to its scores followed by those
+//! grades times 1 000. A node that does not serve the judge, or whose endpoint does not answer
+//! in [`APPEAL_TIMEOUT_MS`], scores nothing for that jury and says so in its log.
+//!
 //! A round's transactions carry consecutive nonces from one chain state. The next round waits
 //! until the key's nonce shows the round landed, or [`RESEND_AFTER`] blocks have passed (a
 //! dropped transaction, a fork), so two rounds never reuse a nonce and nothing is sent twice
@@ -72,6 +80,100 @@ const KEPT: &[u8] = b"poq/ocw/kept-v2/";
 /// account: read when revealing, so a node upgraded between a commit and its reveal reveals.
 const LEGACY_KEPT: &[u8] = b"poq/ocw/kept/";
 const KEPT_IDS: &[u8] = b"poq/ocw/kept-ids/";
+const APPEAL_JUDGE: &[u8] = b"poq/appeal-judge/";
+
+/// Milliseconds the worker waits for an appeal judge's grades of one request's answers, asked
+/// for all at once.
+pub const APPEAL_TIMEOUT_MS: u64 = 30_000;
+
+/// What a grade of the appeal judge (0 to 10) is worth in score units.
+pub const GRADE_UNIT: u16 = 1_000;
+
+/// An appeal judge a validator node serves: the model and instructions of its judge card, whose
+/// SHA-256 governance pins (`set_appeal_judge`), and where the node's own OpenAI-compatible
+/// endpoint serving that model listens. The node keeps it in local storage under
+/// [`appeal_judge_key`] of the card's digest.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct AppealJudgeConfig {
+	/// The model the endpoint serves, as its `model` field names it.
+	pub model: Vec<u8>,
+	/// The judging instructions, sent as the system message.
+	pub instructions: Vec<u8>,
+	/// The endpoint's base URL, such as `http://127.0.0.1:8080/v1`; the worker posts to its
+	/// `/chat/completions`.
+	pub endpoint: Vec<u8>,
+}
+
+/// Local storage key of the [`AppealJudgeConfig`] whose card has digest `digest`.
+pub fn appeal_judge_key(digest: &[u8; 32]) -> Vec<u8> {
+	(APPEAL_JUDGE, digest).encode()
+}
+
+/// The chat-completions request body asking `judge` to grade `answer` to `prompt`: its
+/// instructions as the system message, the question and the answer as the user's, at
+/// temperature 0.
+pub fn grading_request(judge: &AppealJudgeConfig, prompt: &[u8], answer: &[u8]) -> Vec<u8> {
+	use alloc::string::String;
+	let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+	let user = alloc::format!("Question:\n{}\n\nAnswer:\n{}", text(prompt), text(answer));
+	let body = serde_json::json!({
+		"model": text(&judge.model),
+		"temperature": 0,
+		"max_tokens": 8,
+		"messages": [
+			{ "role": "system", "content": text(&judge.instructions) },
+			{ "role": "user", "content": user },
+		],
+	});
+	serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// The grade in score units a chat-completions response body gives: the first whole number in
+/// its first choice's message, from 0 to 10, times [`GRADE_UNIT`]. `None` for a body that is
+/// not such a response, or a reply with no number or one above 10.
+pub fn grade_of(body: &[u8]) -> Option<u16> {
+	let response: serde_json::Value = serde_json::from_slice(body).ok()?;
+	let reply = response.get("choices")?.get(0)?.get("message")?.get("content")?.as_str()?;
+	let digits: alloc::string::String = reply
+		.chars()
+		.skip_while(|c| !c.is_ascii_digit())
+		.take_while(|c| c.is_ascii_digit())
+		.collect();
+	let grade: u16 = digits.parse().ok()?;
+	(grade <= 10).then_some(grade * GRADE_UNIT)
+}
+
+/// Asks `judge`'s endpoint to grade each of `answers` to `prompt`, all at once; `None` unless
+/// every answer got a grade within [`APPEAL_TIMEOUT_MS`].
+fn grade_answers(
+	judge: &AppealJudgeConfig,
+	prompt: &[u8],
+	answers: &[Vec<u8>],
+) -> Option<Vec<u16>> {
+	use sp_runtime::offchain::http;
+	let base = core::str::from_utf8(&judge.endpoint).ok()?.trim_end_matches('/');
+	let url = alloc::format!("{base}/chat/completions");
+	let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(APPEAL_TIMEOUT_MS));
+	let pending = answers
+		.iter()
+		.map(|answer| {
+			http::Request::post(&url, alloc::vec![grading_request(judge, prompt, answer)])
+				.add_header("Content-Type", "application/json")
+				.deadline(deadline)
+				.send()
+				.ok()
+		})
+		.collect::<Option<Vec<_>>>()?;
+	http::PendingRequest::try_wait_all(pending, deadline)
+		.into_iter()
+		.map(|result| match result {
+			Ok(Ok(response)) if response.code == 200 => {
+				grade_of(&response.body().collect::<Vec<u8>>())
+			},
+			_ => None,
+		})
+		.collect()
+}
 const ROUND: &[u8] = b"poq/ocw/round/";
 
 /// The application crypto of [`POQ_KEY_TYPE`] keys: sr25519.
@@ -99,7 +201,8 @@ pub mod crypto {
 /// scoring input they were computed on.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Kept {
-	/// `blake2_256` of the SCALE-encoded `(model, prompt, responses)`: [`input_hash`].
+	/// `blake2_256` of the SCALE-encoded `(model, prompt, responses)`, and the appeal judge
+	/// after them for a jury that grades: [`input_hash`].
 	pub input: [u8; 32],
 	pub scores: Vec<u16>,
 	pub salt: [u8; 32],
@@ -123,9 +226,18 @@ pub fn kept_key<AccountId: Encode>(who: &AccountId, id: RequestId) -> Vec<u8> {
 	(KEPT, who, id).encode()
 }
 
-/// The hash a [`Kept`] entry carries of a scoring input and the model that scores it.
-pub fn input_hash(model: &[u8; 32], prompt: &[u8], responses: &[Vec<u8>]) -> [u8; 32] {
-	sp_io::hashing::blake2_256(&(model, prompt, responses).encode())
+/// The hash a [`Kept`] entry carries of a scoring input, the model that scores it and the appeal
+/// judge that grades it, if any.
+pub fn input_hash(
+	model: &[u8; 32],
+	prompt: &[u8],
+	responses: &[Vec<u8>],
+	appeal_judge: Option<&[u8; 32]>,
+) -> [u8; 32] {
+	match appeal_judge {
+		None => sp_io::hashing::blake2_256(&(model, prompt, responses).encode()),
+		Some(judge) => sp_io::hashing::blake2_256(&(model, prompt, responses, judge).encode()),
+	}
 }
 
 /// The last round an account sent: the block, and the nonce the account has once it landed.
@@ -342,7 +454,7 @@ impl<T: Config> Pallet<T> {
 #[derive(Default)]
 struct Scorer {
 	inputs: BTreeMap<RequestId, Option<Input>>,
-	/// Models the node could not score with, logged once per run.
+	/// Models and appeal judges the node could not score or grade with, logged once per run.
 	unavailable: BTreeSet<[u8; 32]>,
 }
 
@@ -350,10 +462,14 @@ struct Scorer {
 struct Input {
 	/// The quality model the request's committee scores with.
 	model: [u8; 32],
+	/// The appeal judge its jury grades with, if a dispute's jury with one sits.
+	appeal_judge: Option<[u8; 32]>,
 	prompt: Vec<u8>,
 	responses: Vec<Vec<u8>>,
 	hash: [u8; 32],
 	scores: Option<Option<Vec<u16>>>,
+	/// The appeal judge's grades, once asked for: `None` inside when it gave none.
+	grades: Option<Option<Vec<u16>>>,
 }
 
 impl Scorer {
@@ -363,9 +479,10 @@ impl Scorer {
 		let input = self.inputs.entry(id).or_insert_with(|| {
 			let request = Requests::<T>::get(id)?;
 			let model = request.model?;
+			let appeal_judge = Disputes::<T>::get(id).and_then(|dispute| dispute.appeal_judge);
 			let (prompt, responses) = Pallet::<T>::scoring_input_of(id, &request)?;
-			let hash = input_hash(&model, &prompt, &responses);
-			Some(Input { model, prompt, responses, hash, scores: None })
+			let hash = input_hash(&model, &prompt, &responses, appeal_judge.as_ref());
+			Some(Input { model, appeal_judge, prompt, responses, hash, scores: None, grades: None })
 		});
 		input.as_ref().map(|input| input.hash)
 	}
@@ -381,6 +498,10 @@ impl Scorer {
 			.filter_map(|(_, input)| input.as_mut())
 			.filter(|input| input.scores.is_none());
 		for input in unscored {
+			// Graded first: scoring takes the responses.
+			if let Some(judge) = input.appeal_judge {
+				input.grades = Some(grades_of(&judge, &input.prompt, &input.responses));
+			}
 			pending.entry(input.model).or_default().push(input);
 		}
 		for (model, mut inputs) in pending {
@@ -397,19 +518,44 @@ impl Scorer {
 		}
 	}
 
-	/// The model's scores of request `id`'s responses, once [`Self::score`] has scored them.
+	/// The model's scores of request `id`'s responses, followed by the appeal judge's grades for
+	/// a jury that grades, once [`Self::score`] has scored them.
 	fn scores(&mut self, id: RequestId) -> Option<Vec<u16>> {
 		let input = self.inputs.get_mut(&id)?.as_mut()?;
-		let scores = input.scores.clone().flatten();
-		if scores.is_none() && self.unavailable.insert(input.model) {
-			log::warn!(
-				target: LOG_TARGET,
-				"the node has no quality model with digest 0x{}: not scoring request {id}",
-				hex(&input.model),
-			);
-		}
-		scores
+		let Some(mut scores) = input.scores.clone().flatten() else {
+			if self.unavailable.insert(input.model) {
+				log::warn!(
+					target: LOG_TARGET,
+					"the node has no quality model with digest 0x{}: not scoring request {id}",
+					hex(&input.model),
+				);
+			}
+			return None;
+		};
+		let Some(judge) = input.appeal_judge else { return Some(scores) };
+		let Some(grades) = input.grades.clone().flatten() else {
+			if self.unavailable.insert(judge) {
+				log::warn!(
+					target: LOG_TARGET,
+					"no grades from the appeal judge 0x{} (not served by this node, see \
+					 --poq-appeal-judge, or its endpoint did not answer): absent from the jury \
+					 of request {id}",
+					hex(&judge),
+				);
+			}
+			return None;
+		};
+		scores.extend(grades);
+		Some(scores)
 	}
+}
+
+/// The grades of the appeal judge `digest` the node serves of `responses` to `prompt`; `None`
+/// when it serves no such judge or its endpoint gave no grade to some answer.
+fn grades_of(digest: &[u8; 32], prompt: &[u8], responses: &[Vec<u8>]) -> Option<Vec<u16>> {
+	let judge: AppealJudgeConfig =
+		StorageValueRef::persistent(&appeal_judge_key(digest)).get().ok().flatten()?;
+	grade_answers(&judge, prompt, responses)
 }
 
 fn hex(bytes: &[u8]) -> alloc::string::String {

@@ -4,11 +4,12 @@
 use super::*;
 use crate::{
 	offchain::{
-		kept_key, legacy_kept_key, Kept, LegacyKept, FORGET_AFTER, POQ_KEY_TYPE, RESEND_AFTER,
+		appeal_judge_key, grade_of, grading_request, kept_key, legacy_kept_key, AppealJudgeConfig,
+		Kept, LegacyKept, FORGET_AFTER, POQ_KEY_TYPE, RESEND_AFTER,
 	},
 	Work,
 };
-use codec::Decode;
+use codec::{Decode, Encode};
 use frame_support::{dispatch::GetDispatchInfo, traits::Hooks};
 use parking_lot::RwLock;
 use poq_model_interface::{Scorer, ScorerExt};
@@ -537,38 +538,43 @@ fn each_request_is_scored_with_the_model_its_committee_was_drawn_under() {
 	});
 }
 
+/// A request the node's committee keys scored, disputed, with its jury drawn from three more
+/// validators whose keys the same node holds; returns the request and the jurors.
+fn jury_drawn(pool: &RwLock<PoolState>) -> (RequestId, Vec<AccountId>) {
+	let jurors: Vec<AccountId> = ["//Dave", "//Eve", "//Ferdie"]
+		.into_iter()
+		.map(|seed| {
+			let seed = Some(seed.as_bytes().to_vec());
+			let public = sp_io::crypto::sr25519_generate(POQ_KEY_TYPE, seed);
+			sp_runtime::traits::IdentifyAccount::into_account(TestSigner(public))
+		})
+		.collect();
+	DisputeWindow::set(&3);
+	let id = request_in_commit_phase();
+	run_worker();
+	include(pool);
+	run_worker();
+	include(pool);
+	assert_eq!(request(id).phase, Phase::Provisional);
+	for juror in &jurors {
+		let _ = Balances::deposit_creating(juror, FUNDS);
+		assert_ok!(Poq::register_validator(signed(*juror), BOND));
+	}
+	assert_ok!(Poq::dispute(signed(ALICE), id, 1_000));
+	advance(DRAW_DELAY);
+	let mut seated: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
+	seated.sort();
+	let mut expected = jurors.clone();
+	expected.sort();
+	assert_eq!(seated, expected, "the jury is the validators off the committee");
+	(id, jurors)
+}
+
 #[test]
 fn serves_jury_seats_with_the_committees_model() {
 	let Node { mut ext, pool, validators, .. } = node(model(MODEL));
 	ext.execute_with(|| {
-		// The same node holds three more validators' keys, for the jury.
-		let jurors: Vec<AccountId> = ["//Dave", "//Eve", "//Ferdie"]
-			.into_iter()
-			.map(|seed| {
-				let seed = Some(seed.as_bytes().to_vec());
-				let public = sp_io::crypto::sr25519_generate(POQ_KEY_TYPE, seed);
-				sp_runtime::traits::IdentifyAccount::into_account(TestSigner(public))
-			})
-			.collect();
-		DisputeWindow::set(&3);
-		let id = request_in_commit_phase();
-		run_worker();
-		include(&pool);
-		run_worker();
-		include(&pool);
-		assert_eq!(request(id).phase, Phase::Provisional);
-		for juror in &jurors {
-			let _ = Balances::deposit_creating(juror, FUNDS);
-			assert_ok!(Poq::register_validator(signed(*juror), BOND));
-		}
-		assert_ok!(Poq::dispute(signed(ALICE), id, 1_000));
-		advance(DRAW_DELAY);
-		let mut seated: Vec<_> = request(id).committee.iter().map(|m| m.who).collect();
-		seated.sort();
-		let mut expected = jurors.clone();
-		expected.sort();
-		assert_eq!(seated, expected, "the jury is the validators off the committee");
-
+		let (id, jurors) = jury_drawn(&pool);
 		run_worker();
 		let commits = include(&pool);
 		assert_eq!(commits.len(), 3, "each juror commits once; the committee's keys do nothing");
@@ -586,4 +592,119 @@ fn serves_jury_seats_with_the_committees_model() {
 		assert!(dispute.jury.iter().all(|j| j.paid > 0 && j.slashed == 0));
 		assert!(result.committee.iter().all(|m| validators.contains(&m.validator) && m.paid > 0));
 	});
+}
+
+/// The appeal judge the tests pin, and what the node serves it as.
+const JUDGE: [u8; 32] = [9; 32];
+
+fn judge_config() -> AppealJudgeConfig {
+	AppealJudgeConfig {
+		model: b"judge-llm".to_vec(),
+		instructions: b"Grade the answer from 0 to 10.".to_vec(),
+		endpoint: b"http://judge.test/v1/".to_vec(),
+	}
+}
+
+/// What an OpenAI-compatible endpoint replies with `reply` as its message.
+fn completion(reply: &str) -> Vec<u8> {
+	serde_json::to_vec(&serde_json::json!({
+		"id": "chatcmpl-1",
+		"object": "chat.completion",
+		"choices": [{ "index": 0, "message": { "role": "assistant", "content": reply }, "finish_reason": "stop" }],
+	}))
+	.unwrap()
+}
+
+#[test]
+fn a_jury_with_an_appeal_judge_grades_each_answer_over_http_and_commits_to_both() {
+	let Node { mut ext, pool, offchain, .. } = node(model(MODEL));
+	ext.execute_with(|| {
+		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some(JUDGE)));
+		sp_io::offchain::local_storage_set(
+			sp_core::offchain::StorageKind::PERSISTENT,
+			&appeal_judge_key(&JUDGE),
+			&judge_config().encode(),
+		);
+		let (id, jurors) = jury_drawn(&pool);
+		let prompt = Prompts::<Test>::get(id).unwrap().to_vec();
+		let answers: Vec<Vec<u8>> = request(id)
+			.responders
+			.iter()
+			.map(|node| Outputs::<Test>::get(id, node).unwrap().to_vec())
+			.collect();
+		// One request per answer, graded 9 and "1/10"; the three jurors' keys share them.
+		for (answer, reply) in answers.iter().zip(["9", "Grade: 1/10"]) {
+			offchain.write().expect_request(sp_core::offchain::testing::PendingRequest {
+				method: "POST".into(),
+				uri: "http://judge.test/v1/chat/completions".into(),
+				headers: vec![("Content-Type".into(), "application/json".into())],
+				body: grading_request(&judge_config(), &prompt, answer),
+				response: Some(completion(reply)),
+				sent: true,
+				..Default::default()
+			});
+		}
+		run_worker();
+		let commits = include(&pool);
+		assert_eq!(commits.len(), 3, "each juror commits to its scores and the grades");
+		run_worker();
+		let reveals = include(&pool);
+		advance(1);
+		let expected = [5_100, 5_100, 9_000, 1_000];
+		assert!(pieces(&reveals).iter().all(|(who, work)| jurors.contains(who)
+			&& matches!(work, Work::RevealScores { scores, .. } if scores == &expected)));
+		assert!(poq_events().contains(&Event::DisputeResolved {
+			id,
+			finding: crate::settlement::Finding::Overturned,
+			scores: vec![5_100, 5_100],
+			grades: vec![9_000, 1_000],
+		}));
+	});
+}
+
+#[test]
+fn a_node_that_does_not_serve_the_appeal_judge_sits_out_its_jury() {
+	let Node { mut ext, pool, .. } = node(model(MODEL));
+	ext.execute_with(|| {
+		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some(JUDGE)));
+		let (id, _) = jury_drawn(&pool);
+		run_worker();
+		assert!(take_pool(&pool).is_empty(), "no grades, no commitment");
+		assert_eq!(request(id).phase, Phase::Committing);
+	});
+}
+
+#[test]
+fn a_grade_is_the_first_whole_number_up_to_ten_in_the_reply() {
+	for (reply, grade) in [
+		("7", Some(7_000)),
+		("Grade: 10/10", Some(10_000)),
+		(" 0 - it does not answer", Some(0)),
+		("11", None),
+		("I cannot grade this.", None),
+		("", None),
+	] {
+		assert_eq!(grade_of(&completion(reply)), grade, "{reply:?}");
+	}
+	assert_eq!(grade_of(b"not json"), None);
+	assert_eq!(grade_of(br#"{"choices":[]}"#), None);
+	assert_eq!(grade_of(br#"{"error":{"message":"model not found"}}"#), None);
+}
+
+#[test]
+fn the_grading_request_carries_the_judges_model_instructions_question_and_answer() {
+	let body: serde_json::Value = serde_json::from_slice(&grading_request(
+		&judge_config(),
+		b"Capital of \"France\"?",
+		b"Paris",
+	))
+	.unwrap();
+	assert_eq!(body["model"], "judge-llm");
+	assert_eq!(body["temperature"], 0);
+	assert_eq!(body["messages"][0]["role"], "system");
+	assert_eq!(body["messages"][0]["content"], "Grade the answer from 0 to 10.");
+	assert_eq!(
+		body["messages"][1]["content"],
+		"Question:\nCapital of \"France\"?\n\nAnswer:\nParis"
+	);
 }
