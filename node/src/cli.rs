@@ -74,6 +74,21 @@ pub struct PoqParams {
 	/// this many cores from block production, the relay-chain client and the database.
 	#[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
 	pub poq_scorer_threads: u16,
+
+	/// Judge card of an appeal judge this node grades disputed answers with when it sits on a
+	/// jury: a JSON file `{"model": "...", "instructions": "..."}` naming the model its
+	/// OpenAI-compatible endpoint serves and the judging instructions. Its SHA-256 is what
+	/// governance pins (`set_appeal_judge`); the node logs it. Give it with
+	/// `--poq-appeal-judge-url`. Without it the node sits out the juries of disputes graded by
+	/// an appeal judge.
+	#[arg(long, value_name = "FILE", requires = "poq_appeal_judge_url")]
+	pub poq_appeal_judge: Option<PathBuf>,
+
+	/// Base URL of the OpenAI-compatible endpoint (such as `http://127.0.0.1:8080/v1`) that
+	/// serves the model of `--poq-appeal-judge`: the off-chain worker posts to its
+	/// `/chat/completions`.
+	#[arg(long, value_name = "URL", requires = "poq_appeal_judge")]
+	pub poq_appeal_judge_url: Option<String>,
 }
 
 /// How `--dev` seals blocks.

@@ -185,6 +185,7 @@ pub async fn start_node(
 		&keystore,
 		network.clone(),
 		scorers,
+		crate::appeal::load(&poq).map_err(sc_service::Error::Other)?,
 	)?;
 
 	let parachain_public_addresses = parachain_config.network.public_addresses.clone();

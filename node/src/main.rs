@@ -7,6 +7,7 @@
 // returns them.
 #![allow(clippy::result_large_err)]
 
+mod appeal;
 mod chain_spec;
 mod cli;
 #[cfg(feature = "parachain")]

@@ -330,6 +330,7 @@ pub fn start_dev_node(
 		&keystore,
 		network.clone(),
 		scorers,
+		crate::appeal::load(&poq).map_err(sc_service::Error::Other)?,
 	)?;
 
 	if config.role.is_authority() {
@@ -450,6 +451,7 @@ pub fn spawn_offchain_workers(
 	keystore: &sp_keystore::KeystorePtr,
 	network: Arc<dyn sc_network::service::traits::NetworkService>,
 	scorers: Vec<Arc<dyn Scorer>>,
+	appeal_judge: Option<crate::appeal::AppealJudge>,
 ) -> Result<(), sc_service::Error> {
 	if !config.offchain_worker.enabled {
 		// Only a node that loaded a model meant to score.
@@ -462,6 +464,10 @@ pub fn spawn_offchain_workers(
 		}
 		return Ok(());
 	}
+	let offchain_db = backend.offchain_storage();
+	if let (Some(judge), Some(mut storage)) = (&appeal_judge, offchain_db.clone()) {
+		crate::appeal::serve(&mut storage, judge);
+	}
 	let custom_extensions = move |_| {
 		if scorers.is_empty() {
 			vec![]
@@ -472,11 +478,12 @@ pub fn spawn_offchain_workers(
 	let offchain_workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 		runtime_api_provider: client.clone(),
 		keystore: Some(keystore.clone()),
-		offchain_db: backend.offchain_storage(),
+		offchain_db,
 		transaction_pool: Some(OffchainTransactionPoolFactory::new(transaction_pool.clone())),
 		network_provider: Arc::new(network),
 		is_validator: config.role.is_authority(),
-		enable_http_requests: false,
+		// Only to ask the appeal judge's endpoint.
+		enable_http_requests: appeal_judge.is_some(),
 		custom_extensions,
 	})?;
 	task_manager.spawn_handle().spawn(

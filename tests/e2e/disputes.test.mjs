@@ -1,25 +1,58 @@
-// Protocol v4 on a live dev chain through @polkadot/api: a client disputes a provisional
+// Protocols v4 and v5 on a live dev chain through @polkadot/api: a client disputes a provisional
 // outcome and a jury of validators off the committee, served by the node's off-chain worker with
 // the real model, checks it. A captured committee that paid junk is overturned, its liar and the
 // junk's node pay the jury; a frivolous dispute of an honest committee loses its deposit to the
-// jury. Every balance is checked to the unit.
+// jury; junk written to please the committee's model, which an honest committee paid, is
+// overturned by the appeal judge governance pinned (an OpenAI-compatible server the test runs,
+// asked by the worker over HTTP), its node pays the jury and nobody on the committee is slashed.
+// Every balance is checked to the unit.
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { randomAsU8a } from "@polkadot/util-crypto";
 import { dispute } from "../../tools/lib/chain.mjs";
 import { commitment } from "../../tools/lib/commitment.mjs";
 import {
-	UNIT, balances, devAccounts, feePaid, fundedAccount, keyedAccounts, poqEvent, provisionalRequest, send, startNode,
-	waitForWork, watch,
+	PROVISIONAL_ANSWERS, ROOT, UNIT, balances, devAccounts, feePaid, freePort, fundedAccount, judge, keyedAccounts, motion,
+	poqEvent, provisionalRequest, send, startNode, waitForWork, watch,
 } from "./harness.mjs";
 
 const FEE = 10n * UNIT;
 // As much as each dev validator.
 const JUROR_BOND = 1_000n * UNIT;
+const PROMPT = "What is the capital of France?";
+// The repository's judge card: what governance pins, by its SHA-256.
+const CARD = join(ROOT, "models/appeal-judge/card.json");
+
+/**
+ * A stand-in for the appeal judge's OpenAI-compatible endpoint: grades an answer 9 when it names
+ * Paris, 1 otherwise, as the card's instructions ask an LLM to; keeps every request it got.
+ */
+async function standInJudge() {
+	const asked = [];
+	const server = createServer((req, res) => {
+		let body = "";
+		req.on("data", (chunk) => (body += chunk));
+		req.on("end", () => {
+			const request = JSON.parse(body);
+			asked.push({ url: req.url, request });
+			const question = request.messages.at(-1).content;
+			const grade = /Answer:\n[^]*Paris/.test(question) ? "9" : "1";
+			res.writeHead(200, { "Content-Type": "application/json" });
+			res.end(JSON.stringify({ object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: grade } }] }));
+		});
+	});
+	const port = await freePort();
+	await new Promise((done) => server.listen(port, "127.0.0.1", done));
+	return { server, asked, url: `http://127.0.0.1:${port}/v1` };
+}
 
 describe("disputes on a live dev chain", () => {
-	let node, api, acc;
+	let node, api, acc, appealJudge;
 	// Every validator registered here: a juror of an earlier test may sit on a later jury.
 	const registered = [];
 	const total = async (who) => {
@@ -29,11 +62,15 @@ describe("disputes on a live dev chain", () => {
 	const totals = async (pairs) => Object.fromEntries(await Promise.all(pairs.map(async (p) => [p.address, await total(p.address)])));
 
 	before(async () => {
-		node = await startNode();
+		appealJudge = await standInJudge();
+		node = await startNode({ args: ["--poq-appeal-judge", CARD, "--poq-appeal-judge-url", appealJudge.url] });
 		api = node.api;
 		acc = await devAccounts();
 	});
-	after(() => node?.stop());
+	after(() => {
+		node?.stop();
+		appealJudge?.server.close();
+	});
 
 	/** Validators whose `poq!` keys the node holds, funded, not registered yet. */
 	async function jurors(names) {
@@ -136,6 +173,70 @@ describe("disputes on a live dev chain", () => {
 		assert.equal(delta(mallory), -liar.slashed.toBigInt(), "Mallory's balance");
 		assert.equal(delta(acc.Eve), -eve.slashed.toBigInt(), "Eve's balance");
 		assert.equal(delta(acc.Dave), dave.paid.toBigInt(), "Dave's balance");
+		for (const j of result.jury) {
+			assert.equal(after[j.validator.toString()] - before[j.validator.toString()], j.paid.toBigInt(), "a juror's balance");
+		}
+		assert.ok(deposit > 0n);
+		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow or deposit left");
+	});
+
+	test("junk that fooled an honest committee is overturned by the appeal judge: its node pays the jury, nobody on the committee is slashed", async () => {
+		// An on-topic non-answer the committee's model pays in full.
+		const fooling = "Capital cities of France: the French capital city question is a classic of European geography.";
+		const [good, junk] = judge(PROMPT, [PROVISIONAL_ANSWERS.Dave, fooling]);
+		assert.ok(junk >= api.consts.poq.minQuality.toNumber() && junk >= good, `the model pays the junk: ${junk} vs ${good}`);
+		const digest = createHash("sha256").update(readFileSync(CARD)).digest();
+		const { error } = await motion(api, acc, api.tx.poq.setAppealJudge(digest));
+		assert.equal(error, null);
+		assert.equal((await api.query.poq.appealJudge()).unwrap().toHex(), `0x${digest.toString("hex")}`);
+
+		const jury = await jurors(["Mike", "Nina", "Olga"]);
+		const answers = { Dave: PROVISIONAL_ANSWERS.Dave, Eve: fooling };
+		const { id, scores } = await provisionalRequest(api, acc, jury, JUROR_BOND, async () => {}, answers);
+		const byAnswer = Object.fromEntries((await api.call.poqApi.scoringInput(id)).unwrap()[1].map((r, i) => [r.toUtf8(), scores[i]]));
+		assert.equal(byAnswer[fooling], junk, "the honest committee paid the junk what the model gives");
+		const people = [acc.Ferdie, acc.Dave, acc.Eve, acc.Alice, acc.Bob, acc.Charlie, ...registered];
+		const before = await totals(people);
+
+		const { events, deposit, disputeFee, outcome, dispute: result } = await disputed(id);
+		assert.ok(result.finding.isOverturned, `finding ${result.finding}`);
+		const resolved = events.find((r) => poqEvent(api, r, "DisputeResolved", id)).event.data;
+		// Grades come in response order, the order of the outcome's responses.
+		const responders = outcome.responses.map((r) => r.node.toString());
+		const grades = Object.fromEntries(responders.map((who, i) => [who, resolved.grades[i].toNumber()]));
+		assert.deepEqual(grades, { [acc.Dave.address]: 9_000, [acc.Eve.address]: 1_000 }, "the appeal judge's grades");
+		// The worker asked the endpoint with the card's model and instructions, once per answer
+		// and request, the question and the answer in the user's message.
+		const card = JSON.parse(readFileSync(CARD, "utf8"));
+		const forThis = appealJudge.asked.filter(({ request }) => request.messages.at(-1).content.startsWith(`Question:\n${PROMPT}`));
+		assert.equal(forThis.length, 2, "one grading request per answer");
+		for (const { url, request } of forThis) {
+			assert.equal(url, "/v1/chat/completions");
+			assert.equal(request.model, card.model);
+			assert.equal(request.messages[0].content, card.instructions);
+		}
+		const byNode = Object.fromEntries(outcome.responses.map((r) => [r.node.toString(), r]));
+		const [dave, eve] = [byNode[acc.Dave.address], byNode[acc.Eve.address]];
+		// The junk is unpaid and loses more than it would have been paid; the good answer takes
+		// the nodes' whole part.
+		assert.equal(eve.paid.toBigInt(), 0n);
+		assert.ok(eve.slashed.toBigInt() > api.consts.poq.nodePenalty.toBigInt());
+		assert.ok(dave.paid.toBigInt() > 0n && dave.slashed.toBigInt() === 0n);
+		// The committee ran its model faithfully: paid, nobody slashed for the model being fooled.
+		for (const m of outcome.committee) {
+			assert.ok(m.verdict.isInConsensus && m.paid.toBigInt() > 0n && m.slashed.toBigInt() === 0n, `${m.validator}`);
+		}
+		// The junk's penalty pays the jury, by seat; the client's deposit comes back.
+		const juryPaid = result.jury.reduce((s, j) => s + j.paid.toBigInt(), 0n);
+		assert.ok(eve.slashed.toBigInt() - juryPaid < BigInt(result.jury.length), "only rounding dust is burnt");
+		const after = await totals(people);
+		const delta = (p) => after[p.address] - before[p.address];
+		assert.equal(delta(acc.Ferdie), -(FEE - outcome.refund.toBigInt()) - disputeFee, "Ferdie gets its deposit back");
+		assert.equal(delta(acc.Eve), -eve.slashed.toBigInt(), "Eve's balance");
+		assert.equal(delta(acc.Dave), dave.paid.toBigInt(), "Dave's balance");
+		for (const m of outcome.committee) {
+			assert.equal(after[m.validator.toString()] - before[m.validator.toString()], m.paid.toBigInt(), "a member's balance");
+		}
 		for (const j of result.jury) {
 			assert.equal(after[j.validator.toString()] - before[j.validator.toString()], j.paid.toBigInt(), "a juror's balance");
 		}

@@ -325,21 +325,27 @@ export async function keyedAccounts(api, alice, names) {
 	return pairs;
 }
 
+/** What //Dave and //Eve answer in `provisionalRequest`, unless told otherwise: good, and junk. */
+export const PROVISIONAL_ANSWERS = {
+	Dave: "The capital of France is Paris.",
+	Eve: "Bananas are rich in potassium and grow in tropical climates.",
+};
+
 /**
  * Submits a request from //Ferdie with a fee of 10 UNIT ("What is the capital of France?")
- * that //Dave answers well and //Eve with junk; once its committee is drawn, registers `later`
- * as validators with `bond` (so that they can only sit on its jury) and runs `meanwhile(id)`.
- * Resolves when the outcome is provisional with `{ id, slotFee, scores }`.
+ * that //Dave and //Eve answer (`answers`: by default well and with junk); once its committee is
+ * drawn, registers `later` as validators with `bond` (so that they can only sit on its jury) and
+ * runs `meanwhile(id)`. Resolves when the outcome is provisional with `{ id, slotFee, scores }`.
  */
-export async function provisionalRequest(api, acc, later, bond, meanwhile = async () => {}) {
+export async function provisionalRequest(api, acc, later, bond, meanwhile = async () => {}, answers = PROVISIONAL_ANSWERS) {
 	const id = (await api.query.poq.nextRequestId()).toBigInt();
 	const drawn = watch(api, (r) => poqEvent(api, r, "CommitteeSelected", id));
 	const held = watch(api, (r) => poqEvent(api, r, "RequestProvisional", id) || poqEvent(api, r, "RequestFinalized", id));
 	const { events } = await send(api, api.tx.poq.submitRequest("What is the capital of France?", 10n * UNIT), acc.Ferdie);
 	const slotFee = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.slotFee.toBigInt();
 	await Promise.all([
-		answer(api, acc.Dave, [[id, "The capital of France is Paris."]]),
-		answer(api, acc.Eve, [[id, "Bananas are rich in potassium and grow in tropical climates."]]),
+		answer(api, acc.Dave, [[id, answers.Dave]]),
+		answer(api, acc.Eve, [[id, answers.Eve]]),
 	]);
 	await drawn;
 	await Promise.all([...later.map((pair) => send(api, api.tx.poq.registerValidator(bond), pair)), meanwhile(id)]);

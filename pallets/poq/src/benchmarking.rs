@@ -359,6 +359,16 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_appeal_judge() -> Result<(), BenchmarkError> {
+		let origin =
+			T::ModelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, Some([7; 32]));
+		assert_eq!(AppealJudge::<T>::get(), Some([7; 32]));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn set_quality_model() -> Result<(), BenchmarkError> {
 		let origin =
 			T::ModelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
@@ -473,11 +483,12 @@ mod benchmarks {
 
 	/// The jury contradicts the committee: every answer it paid is junk and every member a
 	/// liar, so the review slashes them all and pays the jurors from their penalties; the last
-	/// juror never reveals.
+	/// juror never reveals. An appeal judge is pinned: each reveal carries the grades too.
 	#[benchmark]
 	fn settle_dispute() -> Result<(), BenchmarkError> {
+		AppealJudge::<T>::put([7; 32]);
 		let (id, jury) = jury_sitting::<T>()?;
-		let zeros = vec![0; Requests::<T>::get(id).unwrap().responders.len()];
+		let zeros = vec![0; 2 * Requests::<T>::get(id).unwrap().responders.len()];
 		for (index, juror) in jury.iter().enumerate() {
 			let digest = commitment(id, juror, &zeros, &salt(index));
 			Pallet::<T>::do_work(juror.clone(), Work::CommitScores { id, commitment: digest })

@@ -104,6 +104,29 @@ pub struct AppealJudgeConfig {
 	pub endpoint: Vec<u8>,
 }
 
+impl AppealJudgeConfig {
+	/// What a node serving the judge card `card` (a JSON object with non-empty strings `model`
+	/// and `instructions`) at the OpenAI-compatible `endpoint` (an `http(s)` URL) keeps; the
+	/// reason it cannot, otherwise. The card's digest is the SHA-256 of `card`.
+	pub fn from_card(card: &[u8], endpoint: &str) -> Result<Self, alloc::string::String> {
+		use alloc::format;
+		let json: serde_json::Value =
+			serde_json::from_slice(card).map_err(|e| format!("not a JSON judge card: {e}"))?;
+		let field = |name: &str| match json.get(name).and_then(|value| value.as_str()) {
+			Some(text) if !text.trim().is_empty() => Ok(text.as_bytes().to_vec()),
+			_ => Err(format!("the judge card has no string \"{name}\"")),
+		};
+		if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+			return Err(format!("the endpoint {endpoint} is not an http(s) URL"));
+		}
+		Ok(Self {
+			model: field("model")?,
+			instructions: field("instructions")?,
+			endpoint: endpoint.as_bytes().to_vec(),
+		})
+	}
+}
+
 /// Local storage key of the [`AppealJudgeConfig`] whose card has digest `digest`.
 pub fn appeal_judge_key(digest: &[u8; 32]) -> Vec<u8> {
 	(APPEAL_JUDGE, digest).encode()

@@ -708,3 +708,21 @@ fn the_grading_request_carries_the_judges_model_instructions_question_and_answer
 		"Question:\nCapital of \"France\"?\n\nAnswer:\nParis"
 	);
 }
+
+#[test]
+fn a_judge_card_names_its_model_and_instructions_and_a_bad_one_says_why() {
+	let card = br#"{"model": "judge-llm", "instructions": "Grade the answer from 0 to 10."}"#;
+	let config = AppealJudgeConfig::from_card(card, "http://judge.test/v1/").unwrap();
+	assert_eq!(config, judge_config());
+	let refused =
+		|card: &[u8], endpoint: &str| AppealJudgeConfig::from_card(card, endpoint).unwrap_err();
+	assert!(refused(card, "judge.test:8080").contains("not an http(s) URL"));
+	assert!(refused(br#"{"instructions": "i"}"#, "http://x").contains("no string \"model\""));
+	assert!(
+		refused(br#"{"model": "m", "instructions": " "}"#, "http://x").contains("\"instructions\"")
+	);
+	assert!(refused(b"model: m", "http://x").contains("not a JSON judge card"));
+	// The repository's card is one.
+	let ours = include_bytes!("../../../../models/appeal-judge/card.json");
+	assert!(AppealJudgeConfig::from_card(ours, "http://127.0.0.1:8080/v1").is_ok());
+}
