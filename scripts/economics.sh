@@ -47,3 +47,7 @@ done
 # committee, fee and penalties (Penalty = NodePenalty = fee = 10 UNIT, MinBond 1 000 UNIT).
 "$sim" disputes --committee 15 --fee 10000000000000 --bond 1000000000000000 \
 	--penalty 10000000000000 --rounds 40000 --out docs/economics
+# The appeal judge (protocol v5): a node writing text to please the committee's judge, with
+# clients disputing it and an appeal judge grading, at the runtime's committee, fee and penalties.
+"$sim" judge-gaming --committee 15 --fee 10000000000000 --bond 1000000000000000 \
+	--penalty 10000000000000 --rounds 20000 --out docs/economics

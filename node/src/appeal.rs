@@ -22,7 +22,7 @@ pub fn load(poq: &PoqParams) -> Result<Option<AppealJudge>, String> {
 		.map_err(|e| format!("cannot read the appeal judge card {}: {e}", card.display()))?;
 	let config = AppealJudgeConfig::from_card(&bytes, endpoint)
 		.map_err(|e| format!("--poq-appeal-judge {}: {e}", card.display()))?;
-	let digest = sp_core::hashing::sha2_256(&bytes);
+	let digest = sp_io::hashing::sha2_256(&bytes);
 	let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
 	log::info!(
 		target: "poq",

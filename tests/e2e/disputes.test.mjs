@@ -10,14 +10,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { randomAsU8a } from "@polkadot/util-crypto";
 import { dispute } from "../../tools/lib/chain.mjs";
+import { chatServer } from "../../tools/lib/chat-server.mjs";
 import { commitment } from "../../tools/lib/commitment.mjs";
 import {
-	PROVISIONAL_ANSWERS, ROOT, UNIT, balances, devAccounts, feePaid, freePort, fundedAccount, judge, keyedAccounts, motion,
+	PROVISIONAL_ANSWERS, ROOT, UNIT, balances, devAccounts, feePaid, fundedAccount, judge, keyedAccounts, motion,
 	poqEvent, provisionalRequest, send, startNode, waitForWork, watch,
 } from "./harness.mjs";
 
@@ -27,29 +27,6 @@ const JUROR_BOND = 1_000n * UNIT;
 const PROMPT = "What is the capital of France?";
 // The repository's judge card: what governance pins, by its SHA-256.
 const CARD = join(ROOT, "models/appeal-judge/card.json");
-
-/**
- * A stand-in for the appeal judge's OpenAI-compatible endpoint: grades an answer 9 when it names
- * Paris, 1 otherwise, as the card's instructions ask an LLM to; keeps every request it got.
- */
-async function standInJudge() {
-	const asked = [];
-	const server = createServer((req, res) => {
-		let body = "";
-		req.on("data", (chunk) => (body += chunk));
-		req.on("end", () => {
-			const request = JSON.parse(body);
-			asked.push({ url: req.url, request });
-			const question = request.messages.at(-1).content;
-			const grade = /Answer:\n[^]*Paris/.test(question) ? "9" : "1";
-			res.writeHead(200, { "Content-Type": "application/json" });
-			res.end(JSON.stringify({ object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: grade } }] }));
-		});
-	});
-	const port = await freePort();
-	await new Promise((done) => server.listen(port, "127.0.0.1", done));
-	return { server, asked, url: `http://127.0.0.1:${port}/v1` };
-}
 
 describe("disputes on a live dev chain", () => {
 	let node, api, acc, appealJudge;
@@ -62,14 +39,16 @@ describe("disputes on a live dev chain", () => {
 	const totals = async (pairs) => Object.fromEntries(await Promise.all(pairs.map(async (p) => [p.address, await total(p.address)])));
 
 	before(async () => {
-		appealJudge = await standInJudge();
-		node = await startNode({ args: ["--poq-appeal-judge", CARD, "--poq-appeal-judge-url", appealJudge.url] });
+		// A stand-in for the appeal judge's endpoint: grades an answer that names Paris 9, any
+		// other 1, as the card's instructions ask an LLM to.
+		appealJudge = await chatServer((question) => (/Answer:\n[^]*Paris/.test(question) ? "9" : "1"));
+		node = await startNode({ args: ["--poq-appeal-judge", CARD, "--poq-appeal-judge-url", `${appealJudge.url}/v1`] });
 		api = node.api;
 		acc = await devAccounts();
 	});
 	after(() => {
 		node?.stop();
-		appealJudge?.server.close();
+		appealJudge?.close();
 	});
 
 	/** Validators whose `poq!` keys the node holds, funded, not registered yet. */
@@ -178,6 +157,8 @@ describe("disputes on a live dev chain", () => {
 		}
 		assert.ok(deposit > 0n);
 		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow or deposit left");
+		// Mallory leaves: the node holds no key of it, so it would sit on later committees absent.
+		await send(api, api.tx.poq.unregister(), mallory);
 	});
 
 	test("junk that fooled an honest committee is overturned by the appeal judge: its node pays the jury, nobody on the committee is slashed", async () => {
@@ -185,10 +166,10 @@ describe("disputes on a live dev chain", () => {
 		const fooling = "Capital cities of France: the French capital city question is a classic of European geography.";
 		const [good, junk] = judge(PROMPT, [PROVISIONAL_ANSWERS.Dave, fooling]);
 		assert.ok(junk >= api.consts.poq.minQuality.toNumber() && junk >= good, `the model pays the junk: ${junk} vs ${good}`);
-		const digest = createHash("sha256").update(readFileSync(CARD)).digest();
+		const digest = `0x${createHash("sha256").update(readFileSync(CARD)).digest("hex")}`;
 		const { error } = await motion(api, acc, api.tx.poq.setAppealJudge(digest));
 		assert.equal(error, null);
-		assert.equal((await api.query.poq.appealJudge()).unwrap().toHex(), `0x${digest.toString("hex")}`);
+		assert.equal((await api.query.poq.appealJudge()).unwrap().toHex(), digest);
 
 		const jury = await jurors(["Mike", "Nina", "Olga"]);
 		const answers = { Dave: PROVISIONAL_ANSWERS.Dave, Eve: fooling };
@@ -205,13 +186,13 @@ describe("disputes on a live dev chain", () => {
 		const responders = outcome.responses.map((r) => r.node.toString());
 		const grades = Object.fromEntries(responders.map((who, i) => [who, resolved.grades[i].toNumber()]));
 		assert.deepEqual(grades, { [acc.Dave.address]: 9_000, [acc.Eve.address]: 1_000 }, "the appeal judge's grades");
-		// The worker asked the endpoint with the card's model and instructions, once per answer
-		// and request, the question and the answer in the user's message.
+		// The worker asked the endpoint with the card's model and instructions, the question and
+		// the answer in the user's message.
 		const card = JSON.parse(readFileSync(CARD, "utf8"));
-		const forThis = appealJudge.asked.filter(({ request }) => request.messages.at(-1).content.startsWith(`Question:\n${PROMPT}`));
-		assert.equal(forThis.length, 2, "one grading request per answer");
-		for (const { url, request } of forThis) {
-			assert.equal(url, "/v1/chat/completions");
+		const forThis = appealJudge.requests().filter((request) => request.messages.at(-1).content.startsWith(`Question:\n${PROMPT}`));
+		const gradedAnswers = new Set(forThis.map((request) => request.messages.at(-1).content.split("\n\nAnswer:\n")[1]));
+		assert.deepEqual([...gradedAnswers].sort(), [PROVISIONAL_ANSWERS.Dave, fooling].sort(), "every answer graded");
+		for (const request of forThis) {
 			assert.equal(request.model, card.model);
 			assert.equal(request.messages[0].content, card.instructions);
 		}

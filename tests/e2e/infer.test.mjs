@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { ROOT, UNIT, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
 import { chatServer } from "../../tools/lib/chat-server.mjs";
-import { truncateUtf8 } from "../../tools/poq-infer/poq-infer.mjs";
+import { followed, truncateUtf8 } from "../../tools/poq-infer/poq-infer.mjs";
 
 /**
  * Runs poq-infer for `suri` against `endpoint` with a fresh state file, or `kept` written into it
@@ -31,6 +31,27 @@ test("truncates answers to whole UTF-8 characters", () => {
 	assert.equal(truncateUtf8("héllo", 2), "h");
 	assert.equal(truncateUtf8("héllo", 3), "hé");
 	assert.equal(truncateUtf8("abc", 10), "abc");
+});
+
+test("follows an answered request through a dispute to its end, and nothing else", () => {
+	// Events as @polkadot/api decodes them, reduced to what is read.
+	const n = (value) => ({ toBigInt: () => BigInt(value), toNumber: () => Number(value), toString: () => String(value) });
+	const event = (method, data) => ({ method, data: { id: n(7), ...data } });
+	const answered = new Set([7n]);
+	const said = (e) => followed(e, "me", answered);
+	assert.equal(said(event("Disputed", { who: "client", deposit: n(10n ** 13n) })), "request 7: disputed by client (deposit 10.0000); a jury is drawn");
+	assert.equal(said(event("JurySelected", { jury: [["a", n(20)], ["b", n(11)]] })), "request 7: a jury of 31 seats sits");
+	const finding = { type: "Overturned" };
+	assert.equal(
+		said(event("DisputeResolved", { finding, scores: [9000, 10000], grades: [9000, 1000] })),
+		"request 7: the jury found Overturned, appeal judge's grades 9000, 1000",
+	);
+	assert.equal(said(event("DisputeResolved", { finding, scores: [9000], grades: [] })), "request 7: the jury found Overturned");
+	assert.equal(said(event("NodeSlashed", { node: "me", amount: n(5n * 10n ** 12n) })), "request 7: slashed 5.0000");
+	assert.equal(said(event("NodePaid", { node: "someone else", amount: n(1) })), null);
+	assert.equal(said({ method: "Disputed", data: { id: n(8), who: "x", deposit: n(1) } }), null, "not a request it answered");
+	assert.equal(said(event("RequestFinalized", {})), "request 7: final");
+	assert.equal(answered.size, 0, "an ended request is no longer followed");
 });
 
 test("inference clients register, answer once each, and ride out a failing endpoint", async (t) => {
@@ -82,6 +103,13 @@ test("inference clients register, answer once each, and ride out a failing endpo
 	const outcome = (await api.call.poqApi.requestStatus(nextId)).unwrap().asFinished;
 	const score = (who) => outcome.responses.find((r) => r.node.toString() === who).score.unwrap().toNumber();
 	assert.ok(score(acc.Dave.address) > score(acc.Eve.address));
+	// Each client followed its answer to the end: the provisional outcome, its pay, the end.
+	const paid = outcome.responses.find((r) => r.node.toString() === acc.Dave.address).paid.toBigInt();
+	const until = Date.now() + 30_000;
+	while (!/final/.test(clients[0].text) && Date.now() < until) await new Promise((ok) => setTimeout(ok, 500));
+	assert.match(clients[0].text, new RegExp(`request ${nextId}: provisional, scores `));
+	assert.match(clients[0].text, new RegExp(`request ${nextId}: paid ${(Number(paid) / 1e12).toFixed(4)}`));
+	assert.match(clients[0].text, new RegExp(`request ${nextId}: final`));
 });
 
 test("a node that echoes the prompt back is paid nothing; the node that answers is paid", async (t) => {

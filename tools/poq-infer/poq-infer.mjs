@@ -9,7 +9,10 @@
 // failing endpoint is retried on the next block while the request's window lasts; a request is
 // answered at most once. What the node has to do in a block (reveals, then commitments) goes in
 // one `submitWork` batch, free of fees when valid; requests paying less than `--min-fee` (in
-// units of the chain's token) are left alone.
+// units of the chain's token) are left alone. It then follows each request it answered to the
+// end and logs it: the provisional outcome and its dispute window, a client's dispute, the jury
+// and what it found (with the appeal judge's grade of this node's answer when one is pinned),
+// and what the node was paid or lost.
 //
 //   node tools/poq-infer/poq-infer.mjs --suri //Dave --endpoint http://127.0.0.1:8080 \
 //        [--ws ws://127.0.0.1:9944] [--model default] [--bond 100] [--max-tokens 512] \
@@ -139,6 +142,8 @@ async function main() {
 	// the next batch is built from what has landed.
 	const generating = new Set();
 	const skipped = new Set();
+	// Requests this node revealed an answer to, followed until they end.
+	const answered = new Set();
 	let sending = false;
 	/** The kept answer to request `id` if it answers the prompt on chain, else `undefined`. */
 	const keptAnswer = async (id) => {
@@ -179,6 +184,17 @@ async function main() {
 	};
 
 	await api.rpc.chain.subscribeNewHeads(async (header) => {
+		if (answered.size > 0) {
+			try {
+				const events = await (await api.at(header.hash)).query.system.events();
+				for (const { event } of events) {
+					const said = event.section === "poq" && followed(event, account.address, answered, Number(decimals));
+					if (said) log(said);
+				}
+			} catch (error) {
+				log(`#${header.number}: cannot read its events: ${error.message}`);
+			}
+		}
 		if (sending) return;
 		sending = true;
 		try {
@@ -205,7 +221,10 @@ async function main() {
 			const pieces = [...reveals, ...commits];
 			if (pieces.length === 0) return;
 			await sendAll(api, workCalls(api, pieces), account);
-			for (const { RevealResponse } of reveals) kept.delete(RevealResponse.id);
+			for (const { RevealResponse } of reveals) {
+				kept.delete(RevealResponse.id);
+				answered.add(BigInt(RevealResponse.id));
+			}
 			log(`#${header.number}: revealed ${reveals.length} and committed to ${commits.length} answers`);
 		} catch (error) {
 			log(`#${header.number}: ${error.message}; trying again on a later block while the windows last`);
@@ -214,6 +233,42 @@ async function main() {
 		}
 	});
 	api.on("disconnected", () => log("disconnected from the node; reconnecting"));
+}
+
+/**
+ * What event `event` of the poq pallet says to the inference node `me` about request `id`, one
+ * of those it answered, or null for events about other requests or of no concern to it.
+ * `responders` are the request's answering nodes in order (for the jury's grades).
+ */
+export function followed(event, me, answered, decimals = 12) {
+	const data = event.data;
+	const id = data.id?.toBigInt?.();
+	if (id === undefined || !answered.has(id)) return null;
+	const amount = (value) => `${(Number(value.toBigInt()) / 10 ** decimals).toFixed(4)}`;
+	switch (event.method) {
+		case "RequestProvisional":
+			return `request ${id}: provisional, scores ${data.scores.join(", ")}; the client may dispute it until block #${data.disputeBy}`;
+		case "Disputed":
+			return `request ${id}: disputed by ${data.who} (deposit ${amount(data.deposit)}); a jury is drawn`;
+		case "JurySelected":
+			return `request ${id}: a jury of ${data.jury.reduce((seats, [, n]) => seats + n.toNumber(), 0)} seats sits`;
+		case "DisputeResolved": {
+			const grades = data.grades.length > 0 ? `, appeal judge's grades ${data.grades.join(", ")}` : "";
+			return `request ${id}: the jury found ${data.finding.type}${grades}`;
+		}
+		case "NodePaid":
+			return data.node.toString() === me ? `request ${id}: paid ${amount(data.amount)}` : null;
+		case "NodeSlashed":
+			return data.node.toString() === me ? `request ${id}: slashed ${amount(data.amount)}` : null;
+		case "RequestFinalized":
+			answered.delete(id);
+			return `request ${id}: final`;
+		case "RequestExpired":
+			answered.delete(id);
+			return `request ${id}: expired in ${data.phase.type}, the fee back to the client`;
+		default:
+			return null;
+	}
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -736,11 +736,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The appeal judge's grade of each of `responses` answers by the jurors `plan` found in
-	/// the jury's consensus, one vote per seat: the second half of their reveals. Only a juror
-	/// that reran the committee's model faithfully votes, so a juror cannot skip the model and
-	/// sway the grades; the grades themselves are not judged (an LLM served on separate
-	/// machines need not give the same bits), and the median of a majority's keeps a minority
-	/// from moving them. Empty when no consensus stood.
+	/// the jury's consensus, one vote per seat: the second half of their reveals. A juror whose
+	/// rerun is off the jury's consensus (or absent) has no say; the grades themselves are not
+	/// judged (an LLM served on separate machines need not give the same bits), and the median
+	/// keeps a minority of seats from moving them. Empty when no consensus stood.
 	fn grades_of(jury: &[MemberOf<T>], plan: &Plan, responses: usize) -> Vec<u16> {
 		let votes: Vec<(&[u16], u128)> = jury
 			.iter()

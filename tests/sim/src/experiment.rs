@@ -806,6 +806,132 @@ pub fn disputes(config: &Config, shares: &[f64], rates: &[f64]) -> Vec<DisputeRo
 	rows
 }
 
+/// What a node that writes for the committee's judge (the cheapest text it pays, no model run)
+/// earns once clients dispute and an appeal judge grades (protocol v5), against an honest node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GamingRow {
+	/// Probability that a client whose answer is such text disputes it.
+	pub dispute_rate: f64,
+	/// Probability that the appeal judge grades an answer rightly (junk below `MinQuality`, a
+	/// good answer above it).
+	pub appeal_accuracy: f64,
+	/// The gaming node's mean net per request, in units of the fee: its pay, less what a
+	/// dispute takes back and the node penalty.
+	pub gaming_net: f64,
+	/// The honest node's mean net per request beside it, in units of the fee (before the cost
+	/// of running its model).
+	pub honest_net: f64,
+	/// What a client who disputes a request whose answers are both good (frivolous) loses per
+	/// dispute, in units of the fee: its deposit, unless the appeal judge errs.
+	pub frivolous_loss: f64,
+	/// Share of frivolous disputes in which an honest node is penalised (the appeal judge
+	/// graded its good answer below `MinQuality`).
+	pub honest_penalised: f64,
+}
+
+/// Plays `config.rounds` requests per (rate, accuracy) with two answers: an honest node's, which
+/// the committee's model scores `GOOD`, and a gaming node's text, which it scores `FOOLED` (the
+/// red team's word salad reaches 10 000). An honest committee reports what the model gives; the
+/// client disputes the gaming text with probability `rate`; the jury reruns the model (and
+/// agrees) and the appeal judge grades each answer rightly with probability `accuracy`. In a
+/// second set of rounds every client disputes a request whose two answers are good. Outcomes
+/// come from the pallet's `settle` and `review`, the deposit from the runtime's rule (the fee).
+pub fn judge_gaming(config: &Config, rates: &[f64], accuracies: &[f64]) -> Vec<GamingRow> {
+	const GOOD: u16 = 8_000;
+	const FOOLED: u16 = 10_000;
+	const RIGHT_GOOD: u16 = 9_000;
+	const RIGHT_JUNK: u16 = 1_000;
+	let params = config.params();
+	let fee = config.fee;
+	let grade = |rng: &mut ChaCha8Rng, good: bool, accuracy: f64| {
+		if rng.random_bool(accuracy) == good {
+			RIGHT_GOOD
+		} else {
+			RIGHT_JUNK
+		}
+	};
+	let mut rows = Vec::new();
+	for &rate in rates {
+		for &accuracy in accuracies {
+			let mut rng =
+				ChaCha8Rng::seed_from_u64(config.seed ^ rate.to_bits() ^ accuracy.to_bits());
+			let (mut gaming, mut honest, mut lost, mut penalised) = (0i128, 0i128, 0u128, 0u64);
+			for _ in 0..config.rounds {
+				let (gamed, good) = judged_round(
+					&params,
+					config,
+					[GOOD, FOOLED],
+					|rng| {
+						rng.random_bool(rate)
+							.then(|| [grade(rng, true, accuracy), grade(rng, false, accuracy)])
+					},
+					&mut rng,
+				);
+				honest += good.0;
+				gaming += gamed.0;
+				// Frivolous: both answers good.
+				let (first, second) = judged_round(
+					&params,
+					config,
+					[GOOD, GOOD],
+					|rng| Some([grade(rng, true, accuracy), grade(rng, true, accuracy)]),
+					&mut rng,
+				);
+				lost += first.1;
+				penalised += u64::from(first.2 || second.2);
+			}
+			let rounds = config.rounds.max(1) as f64;
+			let per_fee = |total: f64| total / rounds / fee as f64;
+			rows.push(GamingRow {
+				dispute_rate: rate,
+				appeal_accuracy: accuracy,
+				gaming_net: per_fee(gaming as f64),
+				honest_net: per_fee(honest as f64),
+				frivolous_loss: per_fee(lost as f64),
+				honest_penalised: penalised as f64 / rounds,
+			});
+		}
+	}
+	rows
+}
+
+/// One request whose two answers the committee's model scores `scores`, reported faithfully by
+/// a committee of `config.committee` seats and disputed when `grades` draws the appeal judge's
+/// grades. Returns, for the second answer's node and for the first's: its net (pay less
+/// penalty), with what the client lost beyond its refund (its deposit when upheld) and whether
+/// that node was penalised.
+fn judged_round(
+	params: &Params,
+	config: &Config,
+	scores: [u16; 2],
+	grades: impl FnOnce(&mut ChaCha8Rng) -> Option<[u16; 2]>,
+	rng: &mut ChaCha8Rng,
+) -> ((i128, u128, bool), (i128, u128, bool)) {
+	let fee = config.fee;
+	let reports: Vec<MemberReport> = (0..config.committee)
+		.map(|_| MemberReport {
+			committed: true,
+			reveal: Some(&scores),
+			bond: config.bond,
+			seats: 1,
+		})
+		.collect();
+	let (plan, lost) = match grades(rng) {
+		None => (settle(fee, &scores, &reports, params), 0),
+		Some(graded) => {
+			let reviewed =
+				review(fee, &scores, &scores, &graded, &reports, params, config.node_penalty());
+			let upheld = reviewed.finding != Finding::Overturned;
+			(reviewed.plan, if upheld { fee } else { 0 })
+		},
+	};
+	let node = |index: usize| {
+		let penalty = plan.node_penalties.get(index).copied().unwrap_or_default();
+		(plan.node_payouts[index] as i128 - penalty as i128, lost, penalty > 0)
+	};
+	(node(1), node(0))
+}
+
 /// One request with one answer, from the coalition's node, settled by `reveals` (validator
 /// index, seats, score) as the pallet settles an undisputed outcome; returns the coalition's
 /// net: its node's pay and its members' pay less their penalties.
@@ -837,7 +963,10 @@ fn dispute_round(
 	let scores: Vec<[u16; 1]> = reveals.iter().map(|(_, _, s)| [*s]).collect();
 	let reports = reports_of(reveals, &scores);
 	let provisional = consensus_of(reveals, &scores);
-	let reviewed = review(fee, &provisional, &[jury_says], &reports, params, config.node_penalty());
+	let verdict = [jury_says];
+	// No appeal judge: the jury's rerun grades the answer too.
+	let reviewed =
+		review(fee, &provisional, &verdict, &verdict, &reports, params, config.node_penalty());
 	let mut net = coalition_net(&reviewed.plan, reveals, ours);
 	let overturned = reviewed.finding == Finding::Overturned;
 	let deposit = fee;

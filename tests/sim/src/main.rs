@@ -59,6 +59,11 @@ enum Command {
 	/// clients dispute the junk it pays with probability 0 to 1, and what a frivolous dispute
 	/// costs its client: disputes.csv (not part of `all`).
 	Disputes,
+	/// What a node that writes text to please the committee's judge earns when clients dispute
+	/// it with probability 0 to 1 and an appeal judge grades rightly 80 to 100 % of the time,
+	/// against an honest node, and what a frivolous dispute costs: judge_gaming.csv (not part
+	/// of `all`).
+	JudgeGaming,
 }
 
 /// How far apart two models' scores of one answer are, for `model-switch`.
@@ -126,6 +131,11 @@ fn run(cli: &Cli) -> Result<(), String> {
 		let rates = [0.0, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
 		let rows = experiment::disputes(config, &shares, &rates);
 		write(&cli.out, "disputes.csv", &report::disputes_table(&rows))?;
+	}
+	if cli.command == Command::JudgeGaming {
+		let rates = [0.0, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 1.0];
+		let rows = experiment::judge_gaming(config, &rates, &[0.8, 0.9, 0.95, 1.0]);
+		write(&cli.out, "judge_gaming.csv", &report::judge_gaming_table(&rows))?;
 	}
 	if cli.command == Command::Shading {
 		let rows = experiment::shading(

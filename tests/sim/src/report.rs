@@ -6,8 +6,8 @@
 use crate::{
 	aggregate::Aggregator,
 	experiment::{
-		AttackRow, CaptureRow, DisputeRow, GrindRow, LazyConstantRow, ModelSwitchRow, RewardRow,
-		ShadingRow, SlotRow, SplitRow,
+		AttackRow, CaptureRow, DisputeRow, GamingRow, GrindRow, LazyConstantRow, ModelSwitchRow,
+		RewardRow, ShadingRow, SlotRow, SplitRow,
 	},
 };
 
@@ -222,6 +222,33 @@ pub fn disputes_table(rows: &[DisputeRow]) -> Table {
 					fixed(row.capture_gain, 5),
 					fixed(row.frivolous_loss, 4),
 					fixed(row.frivolous_won, 4),
+				]
+			})
+			.collect(),
+	}
+}
+
+/// `judge_gaming`'s rows.
+pub fn judge_gaming_table(rows: &[GamingRow]) -> Table {
+	Table {
+		header: columns(&[
+			"dispute_rate",
+			"appeal_accuracy",
+			"gaming_net_per_request",
+			"honest_net_per_request",
+			"frivolous_loss_per_dispute",
+			"honest_penalised",
+		]),
+		rows: rows
+			.iter()
+			.map(|row| {
+				vec![
+					fixed(row.dispute_rate, 2),
+					fixed(row.appeal_accuracy, 2),
+					fixed(row.gaming_net, 4),
+					fixed(row.honest_net, 4),
+					fixed(row.frivolous_loss, 4),
+					fixed(row.honest_penalised, 4),
 				]
 			})
 			.collect(),

@@ -5,8 +5,8 @@ use poq_sim::{
 	aggregate::Aggregator,
 	config::Config,
 	experiment::{
-		attack, breaking_fraction, disputes, grind, model_switch, rewards, shading, slots, split,
-		AttackRow, RewardRow, RUNTIME_SLOTS, UNIT,
+		attack, breaking_fraction, disputes, grind, judge_gaming, model_switch, rewards, shading,
+		slots, split, AttackRow, RewardRow, RUNTIME_SLOTS, UNIT,
 	},
 	world::World,
 };
@@ -342,4 +342,43 @@ fn disputes_make_capture_a_loss_and_frivolous_disputes_cost_the_deposit() {
 	}
 	let replay = Config { rounds: 100, ..config };
 	assert_eq!(disputes(&replay, &[0.4], &[0.5]), disputes(&replay, &[0.4], &[0.5]));
+}
+
+/// Protocol v5's appeal judge (issue 26), at the runtime's committee of 15 seats, fee, `Penalty`
+/// and `NodePenalty` (10 UNIT) and bond: a node that sends the cheapest text the committee's
+/// judge pays (scored above the honest answer) out-earns an honest node when nobody disputes,
+/// and loses money once three clients in ten dispute, with a perfect appeal judge and with one
+/// that errs one time in ten; a client who disputes good answers loses its whole deposit unless
+/// the appeal judge errs, and then an honest node pays for the error.
+#[test]
+fn disputes_with_an_appeal_judge_make_writing_for_the_judge_a_loss() {
+	const UNIT: u128 = 1_000_000_000_000;
+	let config = Config {
+		rounds: 2_000,
+		committee: 15,
+		fee: 10 * UNIT,
+		bond: 1_000 * UNIT,
+		penalty: Some(10 * UNIT),
+		..config()
+	};
+	let rows = judge_gaming(&config, &[0.0, 0.3, 1.0], &[0.9, 1.0]);
+	let at = |rate: f64, accuracy: f64| {
+		rows.iter()
+			.find(|r| r.dispute_rate == rate && r.appeal_accuracy == accuracy)
+			.expect("a swept cell")
+	};
+	for accuracy in [0.9, 1.0] {
+		let undisputed = at(0.0, accuracy);
+		assert!(undisputed.gaming_net > undisputed.honest_net, "{undisputed:?}");
+		assert!(at(0.3, accuracy).gaming_net < 0.0, "{:?}", at(0.3, accuracy));
+		assert!(at(1.0, accuracy).gaming_net < at(0.3, accuracy).gaming_net);
+	}
+	let perfect = at(1.0, 1.0);
+	assert_eq!(perfect.frivolous_loss, 1.0, "a frivolous client loses its whole deposit");
+	assert_eq!(perfect.honest_penalised, 0.0);
+	let erring = at(1.0, 0.9);
+	assert!(erring.frivolous_loss < 1.0 && erring.frivolous_loss > 0.75, "{erring:?}");
+	assert!(erring.honest_penalised > 0.1 && erring.honest_penalised < 0.3, "{erring:?}");
+	let replay = Config { rounds: 100, ..config };
+	assert_eq!(judge_gaming(&replay, &[0.5], &[0.9]), judge_gaming(&replay, &[0.5], &[0.9]));
 }

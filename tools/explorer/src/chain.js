@@ -226,6 +226,7 @@ function eventData(event) {
 		if (event.data[key] !== undefined) data[key] = event.data[key].toNumber();
 	}
 	if (event.data.validator !== undefined) data.validator = event.data.validator.toString();
+	if (event.data.grades !== undefined) data.grades = event.data.grades.map((grade) => grade.toNumber());
 	return data;
 }
 

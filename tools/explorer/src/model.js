@@ -234,3 +234,14 @@ export function shortAddress(address, names = {}) {
 export function shortDigest(hex) {
 	return hex && hex.length > 14 ? `${hex.slice(0, 6)}…${hex.slice(-4)}` : (hex ?? "none");
 }
+
+/**
+ * The appeal judge's grades of a disputed request's answers, in answer order, from its
+ * `DisputeResolved` event among `events` (each grade 0 to 10, as the judge gave it); null when
+ * the jury graded nothing (no appeal judge was pinned, or no dispute).
+ */
+export function appealGrades(events) {
+	const resolved = events.findLast((e) => e.name === "DisputeResolved");
+	const grades = resolved?.data?.grades;
+	return grades?.length ? grades.map((grade) => grade / 1_000) : null;
+}

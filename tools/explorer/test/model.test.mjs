@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import {
-	accountHistory, cumulative, errorText, formatBalance, formatScore, inConsensus, meanDeviation, parseAmount,
+	accountHistory, appealGrades, cumulative, errorText, formatBalance, formatScore, inConsensus, meanDeviation, parseAmount,
 	settledPerBlock, timeline, displayPhase, phaseLabel,
 } from "../src/model.js";
 
@@ -238,4 +238,17 @@ test("a failed transaction in words: the pallet's error and its documentation", 
 	assert.equal(errorText(meta), "poq.FeeTooLow: The fee is below MinFee.");
 	assert.equal(errorText({ ...meta, docs: [] }), "poq.FeeTooLow");
 	assert.equal(errorText(null, "1010: Invalid Transaction: Inability to pay some fees"), "1010: Invalid Transaction: Inability to pay some fees");
+});
+
+describe("disputes", () => {
+	test("the appeal judge's grades come from the last DisputeResolved event, as the judge gave them", () => {
+		const events = [
+			{ name: "Disputed", data: {} },
+			{ name: "DisputeResolved", data: { grades: [9_000, 1_000] } },
+		];
+		assert.deepEqual(appealGrades(events), [9, 1]);
+		assert.equal(appealGrades([{ name: "DisputeResolved", data: { grades: [] } }]), null, "no appeal judge pinned");
+		assert.equal(appealGrades([{ name: "RequestFinalized", data: {} }]), null, "no dispute");
+		assert.equal(appealGrades([]), null);
+	});
 });

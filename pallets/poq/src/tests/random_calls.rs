@@ -20,6 +20,7 @@ enum Action {
 	Withdraw { account: usize },
 	SetOperator { account: usize, operator: Option<usize> },
 	Dispute { target: Target, limit: Balance },
+	PinAppealJudge { pinned: bool },
 	Advance { blocks: u64 },
 }
 
@@ -101,6 +102,7 @@ fn action() -> impl Strategy<Value = Action> {
 		1 => (actor, proptest::option::of(0..OPERATORS.len()))
 			.prop_map(|(account, operator)| Action::SetOperator { account, operator }),
 		2 => (target(), 0..3_000u64).prop_map(|(target, limit)| Action::Dispute { target, limit }),
+		1 => any::<bool>().prop_map(|pinned| Action::PinAppealJudge { pinned }),
 		2 => (1..8u64).prop_map(|blocks| Action::Advance { blocks }),
 	]
 }
@@ -155,9 +157,11 @@ proptest! {
 					},
 					Action::Commit { target, mut scores } => {
 						let (request, who) = resolve(&target, committee);
-						// One score per response, when the request has responses.
+						// One score per response (two for a jury that grades), when the request
+						// has responses.
 						if let Some(live) = Requests::<Test>::get(request) {
-							scores.resize(live.responders.len(), scores[0]);
+							let width = Poq::scores_per_response(request);
+							scores.resize(live.responders.len() * width, scores[0]);
 						}
 						let digest = crate::commitment(request, &who, &scores, &salt(who));
 						let result = Poq::commit_scores(signer(who), request, digest)
@@ -204,6 +208,8 @@ proptest! {
 						let (request, who) = resolve(&target, client);
 						Poq::dispute(RuntimeOrigin::signed(who), request, limit)
 					},
+					Action::PinAppealJudge { pinned } =>
+						Poq::set_appeal_judge(RuntimeOrigin::root(), pinned.then_some([7; 32])),
 					Action::Advance { blocks } => {
 						advance(blocks);
 						Ok(())

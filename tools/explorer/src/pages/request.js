@@ -5,7 +5,7 @@
 
 import { loadRequest } from "../chain.js";
 import { scoresPlot } from "../charts.js";
-import { FINAL_PHASES, displayPhase, formatScore, meanDeviation, phaseLabel, shortAddress, timeline } from "../model.js";
+import { FINAL_PHASES, appealGrades, displayPhase, formatScore, meanDeviation, phaseLabel, shortAddress, timeline } from "../model.js";
 import { facts, h, notice, section, table } from "../ui.js";
 import { accountLink, blockLink, moneyCell } from "./common.js";
 
@@ -44,12 +44,14 @@ export async function render(ctx, id) {
 		section("Timeline", timelineView(ctx, r, phase)),
 		section("Answers", answersView(ctx, r)),
 		section(phase.startsWith("Jury") ? "Jury" : "Committee", committeeView(ctx, r)),
-		r.outcome?.dispute && section("Dispute", disputeView(ctx, r.outcome.dispute)),
+		r.outcome?.dispute && section("Dispute", disputeView(ctx, r.outcome.dispute, r)),
 	);
 }
 
-/** What the client's dispute found, and what each juror earned or lost. */
-function disputeView(ctx, dispute) {
+/** What the client's dispute found, the appeal judge's grades, and what each juror earned or lost. */
+function disputeView(ctx, dispute, r) {
+	const grades = appealGrades(r.events);
+	const answers = r.outcome.responses.map((a) => shortAddress(a.node, ctx.names));
 	const found = {
 		Upheld: "upheld: the jury agreed with the committee, and the deposit paid the jury",
 		Overturned: "overturned: the jury contradicted the committee; the request was settled by the jury's scores, and the liars' and the junk's penalties paid the jury",
@@ -60,6 +62,10 @@ function disputeView(ctx, dispute) {
 			["appellant", accountLink(ctx, dispute.appellant)],
 			["deposit", h("span", { dataset: { planck: dispute.deposit.toString(), field: "deposit" } }, ctx.money(dispute.deposit))],
 			["finding", h("span", { class: `badge ${dispute.finding}`, dataset: { testid: "finding", finding: dispute.finding } }, found ?? dispute.finding)],
+			grades && [
+				"appeal judge's grades (0 to 10)",
+				h("span", { dataset: { field: "grades", grades: grades.join(",") } }, grades.map((g, i) => `${answers[i] ?? `answer ${i + 1}`}: ${g}`).join(", ")),
+			],
 		]),
 		table(
 			["juror", "verdict", "paid", "slashed"],
