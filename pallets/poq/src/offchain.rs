@@ -89,6 +89,10 @@ pub const APPEAL_TIMEOUT_MS: u64 = 30_000;
 /// What a grade of the appeal judge (0 to 10) is worth in score units.
 pub const GRADE_UNIT: u16 = 1_000;
 
+/// The most bytes of an appeal judge's reply the worker reads: a grade needs a few dozen, and a
+/// longer reply is cut, fails to parse and gives no grade.
+pub const MAX_REPLY_BYTES: usize = 64 * 1024;
+
 /// An appeal judge a validator node serves: the model and instructions of its judge card, whose
 /// SHA-256 governance pins (`set_appeal_judge`), and where the node's own OpenAI-compatible
 /// endpoint serving that model listens. The node keeps it in local storage under
@@ -167,7 +171,8 @@ pub fn grade_of(body: &[u8]) -> Option<u16> {
 }
 
 /// Asks `judge`'s endpoint to grade each of `answers` to `prompt`, all at once; `None` unless
-/// every answer got a grade within [`APPEAL_TIMEOUT_MS`].
+/// every answer got a grade within [`APPEAL_TIMEOUT_MS`] in a reply of at most
+/// [`MAX_REPLY_BYTES`].
 fn grade_answers(
 	judge: &AppealJudgeConfig,
 	prompt: &[u8],
@@ -191,7 +196,7 @@ fn grade_answers(
 		.into_iter()
 		.map(|result| match result {
 			Ok(Ok(response)) if response.code == 200 => {
-				grade_of(&response.body().collect::<Vec<u8>>())
+				grade_of(&response.body().take(MAX_REPLY_BYTES).collect::<Vec<u8>>())
 			},
 			_ => None,
 		})

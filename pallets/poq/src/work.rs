@@ -11,7 +11,8 @@
 //! transaction never fails in a block (which would charge its declared weight to nobody), carries
 //! no piece that does nothing (a late, repeated or unknown piece makes the whole transaction
 //! invalid, so nothing can ride along for free), and every byte of it is the sender's own work on
-//! its own seats, bounded by `MaxOutputLen` or `NodesPerRequest` scores a piece and
+//! its own seats, bounded by `MaxOutputLen` or `NodesPerRequest` scores a piece (twice that for
+//! a juror's rerun and grades under an appeal judge) and
 //! `MaxWorkItems` pieces. Valid work gets a priority above ordinary transactions and a longevity
 //! that ends with the earliest window it acts in.
 //!

@@ -675,6 +675,38 @@ fn a_node_that_does_not_serve_the_appeal_judge_sits_out_its_jury() {
 }
 
 #[test]
+fn a_jury_seat_is_left_when_the_appeal_judge_gives_no_grade() {
+	let Node { mut ext, pool, offchain, .. } = node(model(MODEL));
+	ext.execute_with(|| {
+		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some(JUDGE)));
+		sp_io::offchain::local_storage_set(
+			sp_core::offchain::StorageKind::PERSISTENT,
+			&appeal_judge_key(&JUDGE),
+			&judge_config().encode(),
+		);
+		let (id, _) = jury_drawn(&pool);
+		let prompt = Prompts::<Test>::get(id).unwrap().to_vec();
+		let responders = request(id).responders;
+		// The first answer is graded, the second gets a reply with no grade in it.
+		for (node, reply) in responders.iter().zip(["8", "I cannot grade this."]) {
+			let answer = Outputs::<Test>::get(id, node).unwrap().to_vec();
+			offchain.write().expect_request(sp_core::offchain::testing::PendingRequest {
+				method: "POST".into(),
+				uri: "http://judge.test/v1/chat/completions".into(),
+				headers: vec![("Content-Type".into(), "application/json".into())],
+				body: grading_request(&judge_config(), &prompt, &answer),
+				response: Some(completion(reply)),
+				sent: true,
+				..Default::default()
+			});
+		}
+		run_worker();
+		assert!(take_pool(&pool).is_empty(), "a grade missing, no commitment");
+		assert_eq!(request(id).phase, Phase::Committing);
+	});
+}
+
+#[test]
 fn a_grade_is_the_first_whole_number_up_to_ten_in_the_reply() {
 	for (reply, grade) in [
 		("7", Some(7_000)),
