@@ -114,8 +114,8 @@ test("upgrade: governance upgrades a live network from protocol v3 to the checko
 	t.after(() => after.disconnect());
 	const to = after.runtimeVersion.specVersion.toNumber();
 	t.diagnostic(`spec_version ${from} → ${to}, applied in block ${appliedAt}, request ${inFlight} in flight`);
-	assert.equal(to, 8);
-	assert.equal(await storageVersion(after), 4, "v4's migration ran");
+	assert.equal(to, 9);
+	assert.equal(await storageVersion(after), 5, "v4's and v5's migrations ran");
 	const status = (await after.call.poqApi.requestStatus(inFlight)).unwrap();
 	assert.ok(status.isLive, `request ${inFlight} is still live: ${JSON.stringify(status.toHuman()).slice(0, 400)}`);
 

@@ -615,6 +615,20 @@ fn completion(reply: &str) -> Vec<u8> {
 	.unwrap()
 }
 
+/// Expects the worker to ask the judge of [`judge_config`] to grade `answer` to `prompt`, and
+/// replies `reply`.
+fn expect_grading(offchain: &RwLock<OffchainState>, prompt: &[u8], answer: &[u8], reply: &str) {
+	offchain.write().expect_request(sp_core::offchain::testing::PendingRequest {
+		method: "POST".into(),
+		uri: "http://judge.test/v1/chat/completions".into(),
+		headers: vec![("Content-Type".into(), "application/json".into())],
+		body: grading_request(&judge_config(), prompt, answer),
+		response: Some(completion(reply)),
+		sent: true,
+		..Default::default()
+	});
+}
+
 #[test]
 fn a_jury_with_an_appeal_judge_grades_each_answer_over_http_and_commits_to_both() {
 	let Node { mut ext, pool, offchain, .. } = node(model(MODEL));
@@ -634,15 +648,7 @@ fn a_jury_with_an_appeal_judge_grades_each_answer_over_http_and_commits_to_both(
 			.collect();
 		// One request per answer, graded 9 and "1/10"; the three jurors' keys share them.
 		for (answer, reply) in answers.iter().zip(["9", "Grade: 1/10"]) {
-			offchain.write().expect_request(sp_core::offchain::testing::PendingRequest {
-				method: "POST".into(),
-				uri: "http://judge.test/v1/chat/completions".into(),
-				headers: vec![("Content-Type".into(), "application/json".into())],
-				body: grading_request(&judge_config(), &prompt, answer),
-				response: Some(completion(reply)),
-				sent: true,
-				..Default::default()
-			});
+			expect_grading(&offchain, &prompt, answer, reply);
 		}
 		run_worker();
 		let commits = include(&pool);
@@ -690,15 +696,7 @@ fn a_jury_seat_is_left_when_the_appeal_judge_gives_no_grade() {
 		// The first answer is graded, the second gets a reply with no grade in it.
 		for (node, reply) in responders.iter().zip(["8", "I cannot grade this."]) {
 			let answer = Outputs::<Test>::get(id, node).unwrap().to_vec();
-			offchain.write().expect_request(sp_core::offchain::testing::PendingRequest {
-				method: "POST".into(),
-				uri: "http://judge.test/v1/chat/completions".into(),
-				headers: vec![("Content-Type".into(), "application/json".into())],
-				body: grading_request(&judge_config(), &prompt, &answer),
-				response: Some(completion(reply)),
-				sent: true,
-				..Default::default()
-			});
+			expect_grading(&offchain, &prompt, &answer, reply);
 		}
 		run_worker();
 		assert!(take_pool(&pool).is_empty(), "a grade missing, no commitment");
