@@ -9,7 +9,7 @@ import { Keyring } from "@polkadot/keyring";
 import { u8aToHex } from "@polkadot/util";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -353,4 +353,21 @@ export async function provisionalRequest(api, acc, later, bond, meanwhile = asyn
 	const event = records.find(({ record }) => poqEvent(api, record, "RequestProvisional", id));
 	if (!event) throw new Error(`request ${id} was not provisional before it was final`);
 	return { id, slotFee, scores: event.record.event.data.scores.map((s) => s.toNumber()) };
+}
+
+/**
+ * Runs poq-infer for `suri` against the node at `ws` and the OpenAI-compatible `endpoint`, with
+ * a fresh state file, or `kept` written into it first; returns the process and its output so far.
+ */
+export function runInfer(ws, suri, endpoint, kept) {
+	const state = join(mkdtempSync(join(tmpdir(), "poq-infer-")), "state.json");
+	if (kept) writeFileSync(state, JSON.stringify(kept));
+	const args = ["--ws", ws, "--suri", suri, "--endpoint", endpoint, "--state", state];
+	const child = spawn(process.execPath, [join(ROOT, "tools/poq-infer/poq-infer.mjs"), ...args], {
+		stdio: ["ignore", "pipe", "pipe"],
+	});
+	const out = { text: "", child };
+	child.stdout.on("data", (d) => (out.text += d));
+	child.stderr.on("data", (d) => (out.text += d));
+	return out;
 }

@@ -1,31 +1,10 @@
 // poq-infer against a live dev chain and small local servers that speak the OpenAI chat API.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT, UNIT, devAccounts, fundedAccount, poqEvent, send, startNode, watch } from "./harness.mjs";
+import { UNIT, devAccounts, fundedAccount, poqEvent, runInfer, send, startNode, watch } from "./harness.mjs";
 import { chatServer } from "../../tools/lib/chat-server.mjs";
 import { followed, truncateUtf8 } from "../../tools/poq-infer/poq-infer.mjs";
-
-/**
- * Runs poq-infer for `suri` against `endpoint` with a fresh state file, or `kept` written into it
- * first; returns the process and its output so far.
- */
-function runInfer(ws, suri, endpoint, kept) {
-	const state = join(mkdtempSync(join(tmpdir(), "poq-infer-")), "state.json");
-	if (kept) writeFileSync(state, JSON.stringify(kept));
-	const args = ["--ws", ws, "--suri", suri, "--endpoint", endpoint, "--state", state];
-	const child = spawn(process.execPath, [join(ROOT, "tools/poq-infer/poq-infer.mjs"), ...args], {
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	const out = { text: "", child };
-	child.stdout.on("data", (d) => (out.text += d));
-	child.stderr.on("data", (d) => (out.text += d));
-	return out;
-}
 
 test("truncates answers to whole UTF-8 characters", () => {
 	assert.equal(truncateUtf8("héllo", 2), "h");

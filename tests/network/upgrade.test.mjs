@@ -3,11 +3,12 @@
 // (spec_version 6, pallet storage version 3), built from the repository's history by
 // `scripts/release-runtime.sh`. The technical committee whitelists `system.authorize_upgrade` for
 // the checkout's runtime and dispatches it as root; anyone then applies the code. Meanwhile a
-// request waits in its response phase: its node committed its answer under the old runtime, and
-// the answer's reveal, the committee's draw, scores and settlement come under the new runtime's
-// rules (the other drawn node stays silent, so the phase lasts its whole window). v4's migration
-// rewrites the outcome the old runtime stored; no request is lost, every balance is accounted
-// for, and the validator nodes keep scoring and agree.
+// request waits in its response phase: its node's client, poq-infer, committed the answer under
+// the old runtime, and the answer's reveal (poq-infer connects again after the upgrade), the
+// committee's draw, scores and settlement come under the new runtime's rules (the other drawn
+// node stays silent, so the phase lasts its whole window). v4's migration rewrites the outcome
+// the old runtime stored; no request is lost, every balance is accounted for, and the validator
+// nodes keep scoring and agree.
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -17,10 +18,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { ApiPromise, WsProvider } from "@polkadot/api";
 import { u8aConcat, u8aToHex } from "@polkadot/util";
-import { blake2AsHex, randomAsU8a, xxhashAsU8a } from "@polkadot/util-crypto";
-import { answerCommitment } from "../../tools/lib/commitment.mjs";
+import { blake2AsHex, xxhashAsU8a } from "@polkadot/util-crypto";
+import { chatServer } from "../../tools/lib/chat-server.mjs";
 import {
-	NODE_BINARY, ROOT, TARGET, UNIT, answer, devAccounts, motion, poqEvent, send, startNetwork, waitForWork, watch,
+	NODE_BINARY, ROOT, TARGET, UNIT, answer, devAccounts, motion, poqEvent, runInfer, send, startNetwork, watch,
 } from "../e2e/harness.mjs";
 
 const FEE = 10n * UNIT;
@@ -90,14 +91,19 @@ test("upgrade: governance upgrades a live network from protocol v3 to the checko
 	assert.equal(dispatched.error, null);
 	assert.ok(dispatched.events.some(({ event }) => api.events.system.UpgradeAuthorized.is(event)), "the upgrade is authorized");
 
-	// A request in flight: Dave commits his answer under the old runtime; Eve stays silent, so
-	// the response phase lasts its whole window (10 blocks), across the upgrade.
-	const inFlight = await submit("Which planet is the largest in the solar system?");
-	const output = "Jupiter is the largest planet in the solar system.";
-	const salt = randomAsU8a(32);
-	await waitForWork(api, acc.Dave.address, [inFlight], "Respond");
-	const commitment = answerCommitment(inFlight, acc.Dave.address, output, salt);
-	await send(api, api.tx.poq.submitWork([{ CommitResponse: { id: inFlight, commitment } }]), acc.Dave);
+	// A request in flight, answered for Dave by poq-infer, the inference client, connected under
+	// the old runtime: it commits the answer before the upgrade; Eve stays silent, so the
+	// response phase lasts its whole window (10 blocks), across the upgrade.
+	const model = await chatServer(() => "Jupiter is the largest planet in the solar system.");
+	const dave = runInfer(network.sealer.ws, "//Dave", model.url);
+	t.after(async () => {
+		dave.child.kill();
+		await model.close();
+	});
+	const inFlight = (await api.query.poq.nextRequestId()).toBigInt();
+	const committed = watch(api, (r) => poqEvent(api, r, "ResponseCommitted", inFlight), 120_000);
+	assert.equal(await submit("Which planet is the largest in the solar system?"), inFlight);
+	await committed;
 	const booksBefore = await books(api);
 	assert.equal(booksBefore.held, booksBefore.issuance, "every unit is in an account before the upgrade");
 
@@ -123,15 +129,20 @@ test("upgrade: governance upgrades a live network from protocol v3 to the checko
 	const old = (await after.call.poqApi.requestStatus(before)).unwrap().asFinished;
 	assert.ok(old.phase.isFinalized && old.dispute.isNone, `request ${before}'s outcome survived the migration`);
 
-	// The request in flight goes on under v4's rules: Dave reveals, the committee scores,
-	// provisional, then final.
+	// The request in flight goes on under the new rules: Dave's client reveals, the committee
+	// scores, provisional, then final.
 	const finished = watch(after, ended(inFlight, after), 180_000);
-	await waitForWork(after, acc.Dave.address, [inFlight], "RevealResponse");
-	await send(after, after.tx.poq.submitWork([{ RevealResponse: { id: inFlight, output, salt } }]), acc.Dave);
 	const { records } = await finished;
-	assert.ok(records.some(({ record }) => poqEvent(after, record, "RequestProvisional", inFlight)), "settled under v4's rules");
+	// poq-infer saw the upgrade, connected again (its old client lost the runtime APIs) and
+	// revealed from the answer it kept.
+	const reconnected = dave.text.indexOf("the runtime was upgraded to spec_version 9: connecting again");
+	assert.ok(reconnected >= 0, `poq-infer did not connect again:\n${dave.text}`);
+	assert.ok(dave.text.indexOf("revealed 1 and committed to 0 answers", reconnected) > reconnected, `poq-infer revealed before the upgrade or not at all:\n${dave.text}`);
+	assert.ok(records.some(({ record }) => poqEvent(after, record, "RequestProvisional", inFlight)), "settled under the new rules");
 	const outcome = (await after.call.poqApi.requestStatus(inFlight)).unwrap().asFinished;
 	assert.ok(outcome.phase.isFinalized);
+	const answered = outcome.responses.find((r) => r.node.toString() === acc.Dave.address);
+	assert.ok(answered?.score.isSome && answered.paid.toBigInt() > 0n, "Dave's answer was revealed, scored and paid");
 	const paid = [...outcome.responses, ...outcome.committee].reduce((sum, r) => sum + r.paid.toBigInt(), 0n);
 	assert.equal(paid + outcome.refund.toBigInt(), FEE, "the escrow of the request in flight is conserved");
 	for (const v of outcome.committee) assert.ok(v.verdict.isInConsensus, `${v.validator} kept scoring, in consensus`);

@@ -118,12 +118,30 @@ async function main() {
 	if (!secret) throw new Error("--suri or --suri-file is required");
 	await cryptoWaitReady();
 	const account = new Keyring({ type: "sr25519", ss58Format: 42 }).addFromUri(secret);
+	log(`account ${account.address}, endpoint ${args.endpoint}, model ${args.model}`);
+	// What outlives a connection: answers being generated, requests left alone, requests this
+	// node revealed an answer to (followed until they end), and the kept answers' file.
+	const memory = { generating: new Set(), skipped: new Set(), answered: new Set(), kept: null };
+	// A client connected before a runtime upgrade loses the runtime's APIs (@polkadot/api
+	// reloads the new metadata without them): connect again, with the answers kept on disk.
+	for (;;) {
+		const upgraded = await serve(account, memory);
+		log(`the runtime was upgraded to spec_version ${upgraded}: connecting again`);
+	}
+}
+
+/**
+ * Serves `account` on one connection until the chain's runtime is upgraded; resolves then, with
+ * the new spec_version, once the connection is closed.
+ */
+async function serve(account, memory) {
+	const { generating, skipped, answered } = memory;
 	const api = await ApiPromise.create({ provider: new WsProvider(args.ws), noInitWarn: true });
+	const specVersion = api.runtimeVersion.specVersion.toNumber();
 	const maxOutput = api.consts.poq.maxOutputLen.toNumber();
 	const decimals = BigInt(api.registry.chainDecimals[0] ?? 12);
 	// Requests paying less than this are left alone (default: every fee the chain allows).
 	const minFee = BigInt(Math.round(Number(args["min-fee"] ?? 0) * 1e6)) * 10n ** decimals / 1_000_000n;
-	log(`account ${account.address}, endpoint ${args.endpoint}, model ${args.model}`);
 
 	if ((await api.query.poq.participants(account.address)).isNone) {
 		const bond = BigInt(args.bond) * 10n ** decimals;
@@ -135,15 +153,15 @@ async function main() {
 	// One file per chain and account: request ids restart from 0 on every chain.
 	const genesis = api.genesisHash.toHex();
 	const statePath = args.state ?? join(homedir(), ".local/share/poq-infer", genesis, `${account.address}.json`);
-	const kept = new Kept(statePath);
-	log(`answers between commit and reveal are kept in ${statePath}`);
+	// One for the process: an answer generated across a reconnection is kept in it.
+	if (!memory.kept) {
+		memory.kept = new Kept(statePath);
+		log(`answers between commit and reveal are kept in ${statePath}`);
+	}
+	const { kept } = memory;
 
-	// Answers being generated, and whether a batch of work is on its way: one at a time, so
-	// the next batch is built from what has landed.
-	const generating = new Set();
-	const skipped = new Set();
-	// Requests this node revealed an answer to, followed until they end.
-	const answered = new Set();
+	// Whether a batch of work is on its way: one at a time, so the next batch is built from
+	// what has landed.
 	let sending = false;
 	/** The kept answer to request `id` if it answers the prompt on chain, else `undefined`. */
 	const keptAnswer = async (id) => {
@@ -183,7 +201,7 @@ async function main() {
 		}
 	};
 
-	await api.rpc.chain.subscribeNewHeads(async (header) => {
+	const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
 		if (answered.size > 0) {
 			try {
 				const events = await (await api.at(header.hash)).query.system.events();
@@ -232,7 +250,17 @@ async function main() {
 			sending = false;
 		}
 	});
-	api.on("disconnected", () => log("disconnected from the node; reconnecting"));
+	const disconnected = () => log("disconnected from the node; reconnecting");
+	api.on("disconnected", disconnected);
+	const upgraded = await new Promise((resolve) => {
+		api.rpc.state.subscribeRuntimeVersion((version) => {
+			if (version.specVersion.toNumber() !== specVersion) resolve(version.specVersion.toNumber());
+		});
+	});
+	unsubscribe();
+	api.off("disconnected", disconnected);
+	await api.disconnect();
+	return upgraded;
 }
 
 /**
