@@ -629,23 +629,32 @@ fn expect_grading(offchain: &RwLock<OffchainState>, prompt: &[u8], answer: &[u8]
 	});
 }
 
+/// [`jury_drawn`] with the appeal judge [`JUDGE`] pinned before the dispute and served by the
+/// node; returns the request, its jurors, its prompt and its answers in order.
+fn graded_jury_drawn(
+	pool: &RwLock<PoolState>,
+) -> (RequestId, Vec<AccountId>, Vec<u8>, Vec<Vec<u8>>) {
+	assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some(JUDGE)));
+	sp_io::offchain::local_storage_set(
+		sp_core::offchain::StorageKind::PERSISTENT,
+		&appeal_judge_key(&JUDGE),
+		&judge_config().encode(),
+	);
+	let (id, jurors) = jury_drawn(pool);
+	let prompt = Prompts::<Test>::get(id).unwrap().to_vec();
+	let answers = request(id)
+		.responders
+		.iter()
+		.map(|node| Outputs::<Test>::get(id, node).unwrap().to_vec())
+		.collect();
+	(id, jurors, prompt, answers)
+}
+
 #[test]
 fn a_jury_with_an_appeal_judge_grades_each_answer_over_http_and_commits_to_both() {
 	let Node { mut ext, pool, offchain, .. } = node(model(MODEL));
 	ext.execute_with(|| {
-		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some(JUDGE)));
-		sp_io::offchain::local_storage_set(
-			sp_core::offchain::StorageKind::PERSISTENT,
-			&appeal_judge_key(&JUDGE),
-			&judge_config().encode(),
-		);
-		let (id, jurors) = jury_drawn(&pool);
-		let prompt = Prompts::<Test>::get(id).unwrap().to_vec();
-		let answers: Vec<Vec<u8>> = request(id)
-			.responders
-			.iter()
-			.map(|node| Outputs::<Test>::get(id, node).unwrap().to_vec())
-			.collect();
+		let (id, jurors, prompt, answers) = graded_jury_drawn(&pool);
 		// One request per answer, graded 9 and "1/10"; the three jurors' keys share them.
 		for (answer, reply) in answers.iter().zip(["9", "Grade: 1/10"]) {
 			expect_grading(&offchain, &prompt, answer, reply);
@@ -684,19 +693,10 @@ fn a_node_that_does_not_serve_the_appeal_judge_sits_out_its_jury() {
 fn a_jury_seat_is_left_when_the_appeal_judge_gives_no_grade() {
 	let Node { mut ext, pool, offchain, .. } = node(model(MODEL));
 	ext.execute_with(|| {
-		assert_ok!(Poq::set_appeal_judge(RuntimeOrigin::root(), Some(JUDGE)));
-		sp_io::offchain::local_storage_set(
-			sp_core::offchain::StorageKind::PERSISTENT,
-			&appeal_judge_key(&JUDGE),
-			&judge_config().encode(),
-		);
-		let (id, _) = jury_drawn(&pool);
-		let prompt = Prompts::<Test>::get(id).unwrap().to_vec();
-		let responders = request(id).responders;
+		let (id, _, prompt, answers) = graded_jury_drawn(&pool);
 		// The first answer is graded, the second gets a reply with no grade in it.
-		for (node, reply) in responders.iter().zip(["8", "I cannot grade this."]) {
-			let answer = Outputs::<Test>::get(id, node).unwrap().to_vec();
-			expect_grading(&offchain, &prompt, &answer, reply);
+		for (answer, reply) in answers.iter().zip(["8", "I cannot grade this."]) {
+			expect_grading(&offchain, &prompt, answer, reply);
 		}
 		run_worker();
 		assert!(take_pool(&pool).is_empty(), "a grade missing, no commitment");
