@@ -67,6 +67,25 @@ fn jury_scores(id: RequestId, jury: &[(AccountId, u32)], scores: &[u16]) {
 	advance(1);
 }
 
+/// The outcome of request `id` and its dispute, which the jury overturned with `scores` and
+/// `grades`, as `DisputeResolved` said.
+fn overturned(
+	id: RequestId,
+	scores: &[u16],
+	grades: &[u16],
+) -> (OutcomeOf<Test>, crate::DisputeOutcomeOf<Test>) {
+	let result = outcome(id);
+	let dispute = result.dispute.clone().expect("disputed");
+	assert_eq!(dispute.finding, Finding::Overturned);
+	assert!(poq_events().contains(&Event::DisputeResolved {
+		id,
+		finding: Finding::Overturned,
+		scores: scores.to_vec(),
+		grades: grades.to_vec(),
+	}));
+	(result, dispute)
+}
+
 fn deposit_held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&HoldReason::Dispute.into(), &who)
 }
@@ -130,15 +149,7 @@ fn a_captured_committee_is_overturned_and_its_liars_and_the_junk_pay_the_jury() 
 		assert_eq!(Disputes::<Test>::get(id).unwrap().reviewed.len(), 3);
 		jury_scores(id, &jury, &HONEST);
 
-		let result = outcome(id);
-		let dispute = result.dispute.clone().expect("disputed");
-		assert_eq!(dispute.finding, Finding::Overturned);
-		assert!(poq_events().contains(&Event::DisputeResolved {
-			id,
-			finding: Finding::Overturned,
-			scores: HONEST.to_vec(),
-			grades: vec![],
-		}));
+		let (result, dispute) = overturned(id, &HONEST, &[]);
 		// Settled by the jury's scores: the good answer takes the nodes' 800, the junk nothing,
 		// and loses what it would have been paid (800 × 9/17 = 423) and the node penalty.
 		assert_eq!(
@@ -407,15 +418,7 @@ fn an_appeal_judge_overturns_junk_that_fooled_an_honest_committee_and_slashes_on
 		// grades the junk 1 000.
 		jury_scores(id, &jury, &graded(CAPTURED, [9_000, 1_000]));
 
-		let result = outcome(id);
-		let dispute = result.dispute.clone().expect("disputed");
-		assert_eq!(dispute.finding, Finding::Overturned);
-		assert!(poq_events().contains(&Event::DisputeResolved {
-			id,
-			finding: Finding::Overturned,
-			scores: CAPTURED.to_vec(),
-			grades: vec![9_000, 1_000],
-		}));
+		let (result, dispute) = overturned(id, &CAPTURED, &[9_000, 1_000]);
 		// The members ran the judge faithfully: paid as before, nobody slashed.
 		assert!(result
 			.committee
