@@ -465,8 +465,13 @@ pub fn spawn_offchain_workers(
 		return Ok(());
 	}
 	let offchain_db = backend.offchain_storage();
-	if let (Some(judge), Some(mut storage)) = (&appeal_judge, offchain_db.clone()) {
-		crate::appeal::serve(&mut storage, judge);
+	if let Some(mut storage) = offchain_db.clone() {
+		use sp_core::offchain::OffchainStorage;
+		// No worker of this process runs yet: a lock left by one of a node that died is stale.
+		storage.remove(sp_core::offchain::STORAGE_PREFIX, pallet_poq::offchain::WORKER_LOCK);
+		if let Some(judge) = &appeal_judge {
+			crate::appeal::serve(&mut storage, judge);
+		}
 	}
 	let custom_extensions = move |_| {
 		if scorers.is_empty() {

@@ -355,6 +355,22 @@ export async function provisionalRequest(api, acc, later, bond, meanwhile = asyn
 	return { id, slotFee, scores: event.record.event.data.scores.map((s) => s.toNumber()) };
 }
 
+/** Resolves once `node` is not syncing, has a peer and has imported `sealer`'s best block. */
+export async function caughtUp(node, sealer, timeoutMs = 120_000) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const [health, best, target] = await Promise.all([
+			node.api.rpc.system.health(),
+			node.api.rpc.chain.getHeader(),
+			sealer.api.rpc.chain.getHeader(),
+		]);
+		const at = best.number.toNumber();
+		if (!health.isSyncing.isTrue && health.peers.toNumber() > 0 && at >= target.number.toNumber()) return;
+		if (Date.now() > deadline) throw new Error(`the node did not catch up: at #${at}, the sealer at #${target.number}`);
+		await new Promise((ok) => setTimeout(ok, 500));
+	}
+}
+
 /**
  * Runs poq-infer for `suri` against the node at `ws` and the OpenAI-compatible `endpoint`, with
  * a fresh state file, or `kept` written into it first; returns the process and its output so far.

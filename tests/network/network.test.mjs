@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UNIT, answer, devAccounts, metric, poqEvent, send, startNetwork, watch } from "../e2e/harness.mjs";
+import { UNIT, answer, caughtUp, devAccounts, metric, poqEvent, send, startNetwork, watch } from "../e2e/harness.mjs";
 
 const FEE = 10n * UNIT;
 /** Each validator node: its dev account and its scorer's threads. */
@@ -78,6 +78,9 @@ test("network: validator nodes with their own keys score apart and agree to the 
 	t.diagnostic(`Charlie killed at block ${killedAt}; on the request it committed to: ${charlie}`);
 
 	// Back, Charlie's node catches up from its peers and scores the next request with the others.
+	const restartedAt = Date.now();
+	await caughtUp(nodes.Charlie, network.sealer);
+	t.diagnostic(`Charlie caught up ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the request it was killed on ended`);
 	const third = await request("Which planet is the largest in the solar system?", "Jupiter is the largest planet in the solar system.");
 	for (const name of names) assert.deepEqual(third.reveals[name], third.scores, `${name} revealed the consensus after the restart: ${JSON.stringify(third)}`);
 

@@ -74,7 +74,11 @@ pub const RESEND_AFTER: u32 = 2;
 pub const FORGET_AFTER: u32 = 64;
 
 const LOG_TARGET: &str = "runtime::poq::ocw";
-const LOCK: &[u8] = b"poq/ocw/lock";
+/// Local storage key of the lock a worker holds while it runs (`StorageLock`, which expires
+/// only once both its blocks and its time have passed). A node that died holding it would leave
+/// its next workers idle for up to a minute, missing windows: the node removes it at start, when
+/// no worker of its can be running.
+pub const WORKER_LOCK: &[u8] = b"poq/ocw/lock";
 const KEPT: &[u8] = b"poq/ocw/kept-v2/";
 /// Where workers before the scoring input was kept stored one `(scores, salt)` per request and
 /// account: read when revealing, so a node upgraded between a commit and its reveal reveals.
@@ -284,7 +288,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut lock =
 			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
-				LOCK,
+				WORKER_LOCK,
 				RESEND_AFTER,
 				Duration::from_millis(60_000),
 			);
