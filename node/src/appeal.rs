@@ -23,10 +23,10 @@ pub fn load(poq: &PoqParams) -> Result<Option<AppealJudge>, String> {
 	let config = AppealJudgeConfig::from_card(&bytes, endpoint)
 		.map_err(|e| format!("--poq-appeal-judge {}: {e}", card.display()))?;
 	let digest = sp_io::hashing::sha2_256(&bytes);
-	let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
 	log::info!(
 		target: "poq",
-		"⚖️ Serving the appeal judge 0x{hex} ({} at {endpoint}) to disputes' juries",
+		"⚖️ Serving the appeal judge 0x{} ({} at {endpoint}) to disputes' juries",
+		poq_scorer::to_hex(&digest),
 		String::from_utf8_lossy(&config.model),
 	);
 	Ok(Some(AppealJudge { digest, config }))
