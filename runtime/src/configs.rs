@@ -352,6 +352,8 @@ impl pallet_poq::Config for Runtime {
 	// holds about 93 a block at steady state (README, "Throughput and fees").
 	type DisputeWindow = ConstU32<5>;
 	type DisputeDeposit = ConstU128<UNIT>;
+	// The client's dispute to a jury of 31 seats, then one appeal to a jury of 63.
+	type DisputeLevels = ConstU32<2>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = FreshRelayRandomness;
 }

@@ -68,6 +68,7 @@ pub type Migrations = (
 	pallet_poq::migrations::v3::MigrateToV3<Runtime>,
 	pallet_poq::migrations::v4::MigrateToV4<Runtime>,
 	pallet_poq::migrations::v5::MigrateToV5<Runtime>,
+	pallet_poq::migrations::v6::MigrateToV6<Runtime>,
 );
 
 pub type Executive = frame_executive::Executive<
@@ -90,7 +91,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("poq"),
 	impl_name: alloc::borrow::Cow::Borrowed("poq"),
 	authoring_version: 1,
-	spec_version: 9,
+	spec_version: 10,
 	impl_version: 0,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,

@@ -1,6 +1,6 @@
 //! `try_state`: the invariants that hold after every block.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, settlement::Finding, types::*};
 use alloc::collections::btree_map::BTreeMap;
 use frame_support::{
 	ensure,
@@ -43,14 +43,18 @@ impl<T: Config> Pallet<T> {
 	fn check_participants() -> Result<(), TryRuntimeError> {
 		let mut busy: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		for (id, request) in Requests::<T>::iter() {
-			// A disputed committee stays at stake while its jury sits.
-			let reviewed = Disputes::<T>::get(id).map(|d| d.reviewed).unwrap_or_default();
+			// A disputed committee stays at stake while its jury sits, and every jury that
+			// ruled until the dispute ends.
+			let dispute = Disputes::<T>::get(id);
+			let reviewed = dispute.iter().flat_map(|d| {
+				d.reviewed.iter().chain(d.rulings.iter().flat_map(|ruling| ruling.jury.iter()))
+			});
 			let seats = request
 				.nodes
 				.iter()
 				.map(|s| &s.who)
 				.chain(request.committee.iter().map(|m| &m.who))
-				.chain(reviewed.iter().map(|m| &m.who));
+				.chain(reviewed.map(|m| &m.who));
 			for who in seats {
 				*busy.entry(who.clone()).or_default() += 1;
 			}
@@ -145,12 +149,28 @@ impl<T: Config> Pallet<T> {
 					jury_sits == matches!(request.phase, Phase::Committing | Phase::Revealing),
 					"a dispute's committee waits while no jury sits, or the other way round"
 				);
+				let checked: alloc::vec::Vec<&T::AccountId> = dispute
+					.reviewed
+					.iter()
+					.chain(dispute.rulings.iter().flat_map(|ruling| ruling.jury.iter()))
+					.map(|member| &member.who)
+					.collect();
 				ensure!(
-					members.iter().all(|juror| dispute.reviewed.iter().all(|m| m.who != juror.who)),
-					"a juror sits on the committee it checks"
+					members.iter().all(|juror| !checked.contains(&&juror.who)),
+					"a juror sits on the committee or an earlier jury it checks"
 				);
-				*disputed.entry(dispute.appellant.clone()).or_insert_with(Zero::zero) +=
-					dispute.deposit;
+				let appealing = request.phase == Phase::Provisional;
+				ensure!(
+					(dispute.rulings.len() as u32) < T::DisputeLevels::get()
+						&& dispute.appeals.len() + usize::from(appealing) == dispute.rulings.len()
+						&& dispute.rulings.iter().all(|ruling| ruling.finding != Finding::Lapsed),
+					"a dispute's rulings and appeals do not alternate, or its last ruling stands"
+				);
+				let stakes = core::iter::once((&dispute.appellant, dispute.deposit))
+					.chain(dispute.appeals.iter().map(|(who, deposit)| (who, *deposit)));
+				for (who, deposit) in stakes {
+					*disputed.entry(who.clone()).or_insert_with(Zero::zero) += deposit;
+				}
 			}
 			match request.phase {
 				Phase::DrawingNodes => ensure!(
@@ -192,9 +212,9 @@ impl<T: Config> Pallet<T> {
 				),
 				Phase::Provisional => ensure!(
 					!no_committee
-						&& dispute.is_none()
+						&& dispute.is_none_or(|d| d.reviewed.is_empty() && !d.rulings.is_empty())
 						&& members.iter().any(|m| m.reveal.is_some()),
-					"a provisional outcome with no reveal, or disputed"
+					"a provisional outcome with no reveal, or with a dispute no jury ruled on"
 				),
 				Phase::DrawingJury => ensure!(
 					!no_committee && dispute.is_some_and(|d| d.reviewed.is_empty()),

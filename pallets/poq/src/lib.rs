@@ -121,10 +121,17 @@ pub mod pallet {
 		BalanceOf<T>,
 		<T as Config>::NodesPerRequest,
 		JurySizeOf<T>,
+		<T as Config>::DisputeLevels,
 	>;
-	/// How a dispute of this runtime ended.
+	/// A jury's finding on a dispute of this runtime.
+	pub type RulingOf<T> = Ruling<
+		<T as frame_system::Config>::AccountId,
+		<T as Config>::NodesPerRequest,
+		JurySizeOf<T>,
+	>;
+	/// How a dispute of this runtime ended: every juror of every jury, at most twice the last.
 	pub type DisputeOutcomeOf<T> =
-		DisputeOutcome<<T as frame_system::Config>::AccountId, BalanceOf<T>, JurySizeOf<T>>;
+		DisputeOutcome<<T as frame_system::Config>::AccountId, BalanceOf<T>, Twice<JurySizeOf<T>>>;
 	/// A live request's redraws of this runtime.
 	pub type RedrawOf<T> = Redraw<<T as frame_system::Config>::AccountId, MaxExcludedOf<T>>;
 	/// The selectable accounts of one role with their bonds.
@@ -137,8 +144,9 @@ pub mod pallet {
 	/// request keeps the quality model its committee was drawn under; 3: a committee member
 	/// holds seats in proportion to stake; 4: outcomes are provisional and may be disputed
 	/// (`Outcome::dispute`); 5: a dispute records the appeal judge its jury grades with
-	/// (`Dispute::appeal_judge`); see [`migrations`].
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
+	/// (`Dispute::appeal_judge`); 6: a jury's finding may be appealed to a larger jury
+	/// (`Dispute::rulings`, `Dispute::appeals`); see [`migrations`].
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(6);
 
 	/// The most blocks any phase may outlive its window for want of hook budget (an escrow
 	/// and the members' bonds stay held meanwhile): `integrity_test` holds the config to it
@@ -329,6 +337,13 @@ pub mod pallet {
 		/// more ([`Pallet::dispute_deposit`]).
 		#[pallet::constant]
 		type DisputeDeposit: Get<BalanceOf<Self>>;
+
+		/// Juries a dispute may go through, at least one: the client's dispute draws the first;
+		/// until the last, the side a jury's finding went against may appeal it to a jury of
+		/// twice its seats and one more ([`jury_seats`]), holding twice the deposit. The last
+		/// jury standing decides.
+		#[pallet::constant]
+		type DisputeLevels: Get<u32>;
 
 		/// Makes the randomness source fresh, so the benchmarks' draws go ahead.
 		#[cfg(feature = "runtime-benchmarks")]
@@ -532,13 +547,17 @@ pub mod pallet {
 		/// The client disputed request `id`'s provisional outcome, holding `deposit`; a jury is
 		/// drawn in a later block.
 		Disputed { id: RequestId, who: T::AccountId, deposit: BalanceOf<T> },
+		/// `who` appealed the finding of request `id`'s last jury, holding `deposit`: jury
+		/// `level` (2 for the first appeal) is drawn in a later block.
+		Appealed { id: RequestId, who: T::AccountId, deposit: BalanceOf<T>, level: u32 },
 		/// The jury of a disputed request was drawn: each juror with the seats it holds. It
 		/// reruns the committee's model, commits until `commit_by` (exclusive), then reveals.
 		JurySelected { id: RequestId, jury: Vec<(T::AccountId, u32)>, commit_by: BlockNumberFor<T> },
 		/// The jury of request `id` gave its `finding`: its consensus rerun of the committee's
 		/// model (`scores`, none when it lapsed) and, with an appeal judge, its jurors' grades in
 		/// consensus (`grades`, one per response; none without one). `RequestFinalized` follows
-		/// in the same block.
+		/// in the same block, or, while a larger jury may still be asked, `RequestProvisional`
+		/// with the outcome the finding gives, which the side it went against may appeal.
 		DisputeResolved {
 			id: RequestId,
 			finding: settlement::Finding,
@@ -644,6 +663,9 @@ pub mod pallet {
 		NotOperator,
 		/// Only the request's client may dispute it.
 		NotClient,
+		/// Only the side a jury's finding went against may appeal it: the client when the
+		/// committee was upheld; a committee member or an answering node when it was overturned.
+		NotLoser,
 		/// The request's outcome is already disputed.
 		AlreadyDisputed,
 		/// The deposit a dispute of this request holds ([`Pallet::dispute_deposit`]) is above
@@ -694,6 +716,7 @@ pub mod pallet {
 				"staying away must not cost more than lying"
 			);
 			assert!(T::MaxStrikes::get() > 0, "a validator is suspended only after a strike");
+			assert!(T::DisputeLevels::get() > 0, "a dispute needs a jury");
 			assert!(T::MinFee::get() <= T::MaxFee::get(), "no fee would be allowed");
 			assert!(
 				T::PenaltyShare::get().mul_floor(T::MaxFee::get()) <= T::MinBond::get(),
@@ -734,11 +757,12 @@ pub mod pallet {
 				.saturating_add(T::RevealWindow::get())
 				.saturating_add(2u32.into())
 				.saturating_add(delay.saturating_mul(3u32.into()));
-			// The dispute window, the jury's draw and its two windows, and their four deadlines.
+			// For each jury: the window to dispute or appeal, the jury's draw and its two
+			// windows, and their four deadlines.
 			let dispute = T::DisputeWindow::get().saturating_add(redraw).saturating_add(delay);
 			first
 				.saturating_add(redraw.saturating_mul(T::MaxRedraws::get().into()))
-				.saturating_add(dispute)
+				.saturating_add(dispute.saturating_mul(T::DisputeLevels::get().into()))
 		}
 	}
 
@@ -947,6 +971,13 @@ pub mod pallet {
 		/// the request settles by the jury's scores, the liars and the junk's nodes pay the
 		/// jury, and the deposit comes back; otherwise the outcome stands and the deposit pays
 		/// the jury ([`settlement::review`]).
+		///
+		/// The same call appeals a jury's finding while it is provisional, before the last of
+		/// `DisputeLevels` juries: by the side it went against (`NotLoser`), holding twice the
+		/// last deposit, to a jury of twice the last one's seats and one more, drawn from
+		/// validators who sat on none of the request's bodies. The last jury standing decides:
+		/// the deposits of the side it went against and the penalties of every liar pay the
+		/// jurors of every level who agree with it.
 		#[pallet::call_index(16)]
 		#[pallet::weight(T::WeightInfo::dispute())]
 		pub fn dispute(

@@ -7,7 +7,7 @@ use crate::{
 	selection::{allot_seats, seed_for, select_weighted},
 	settlement::{
 		by_seat, passed_over, pay_unvouched, review, settle, wants_redraw, Finding, MemberReport,
-		Params, Plan, Verdict,
+		Params, Plan, Review, Verdict,
 	},
 	types::*,
 	weights::WeightInfo,
@@ -17,7 +17,7 @@ use codec::Encode;
 use frame_support::{
 	defensive, ensure,
 	traits::{
-		fungible::{Balanced, Credit, Inspect, MutateHold},
+		fungible::{Balanced, BalancedHold, Credit, Inspect, MutateHold},
 		tokens::{Fortitude, Precision, Preservation, Restriction},
 		Get, Imbalance, OnUnbalanced, Randomness,
 	},
@@ -321,8 +321,14 @@ impl<T: Config> Pallet<T> {
 			},
 			Phase::Provisional => {
 				let charged = closing();
-				let (consensus, plan) = Self::plan(&request);
-				Self::close(id, request, consensus, plan, Self::no_dispute);
+				match Disputes::<T>::get(id) {
+					// Nobody appealed the last finding: it stands.
+					Some(dispute) => Self::end_dispute(id, request, dispute, BoundedVec::new()),
+					None => {
+						let (consensus, plan) = Self::plan(&request);
+						Self::close(id, request, consensus, plan, Self::no_dispute);
+					},
+				}
 				charged
 			},
 			_ => {
@@ -535,46 +541,102 @@ impl<T: Config> Pallet<T> {
 		fee.max(T::DisputeDeposit::get())
 	}
 
+	/// What asking jury `level` of a request with `fee` holds: [`Self::dispute_deposit`] for
+	/// the client's dispute (level 1), twice as much at each appeal, as each jury is about
+	/// twice as large as the last.
+	pub fn appeal_deposit(fee: BalanceOf<T>, level: u32) -> BalanceOf<T> {
+		(1..level).fold(Self::dispute_deposit(fee), |deposit, _| deposit.saturating_add(deposit))
+	}
+
 	pub(crate) fn do_dispute(
 		who: T::AccountId,
 		id: RequestId,
 		max_deposit: BalanceOf<T>,
 	) -> DispatchResult {
 		let request = Requests::<T>::get(id).ok_or(Error::<T>::UnknownRequest)?;
-		ensure!(request.client == who, Error::<T>::NotClient);
-		ensure!(!Disputes::<T>::contains_key(id), Error::<T>::AlreadyDisputed);
+		let dispute = Disputes::<T>::get(id);
+		match &dispute {
+			None => ensure!(request.client == who, Error::<T>::NotClient),
+			// A jury is drawn or sits.
+			Some(_) if request.phase != Phase::Provisional => {
+				return Err(Error::<T>::AlreadyDisputed.into())
+			},
+			Some(dispute) => {
+				ensure!(Self::may_appeal(&request, dispute, &who), Error::<T>::NotLoser)
+			},
+		}
 		ensure!(
 			request.phase == Phase::Provisional && Self::now() < request.ends_at,
 			Error::<T>::WrongPhase
 		);
-		let deposit = Self::dispute_deposit(request.fee);
+		let level = dispute.as_ref().map_or(0, |dispute| dispute.rulings.len() as u32) + 1;
+		ensure!(level <= T::DisputeLevels::get(), Error::<T>::WrongPhase);
+		let deposit = Self::appeal_deposit(request.fee, level);
 		ensure!(deposit <= max_deposit, Error::<T>::DepositAboveLimit);
 		let spendable =
 			T::Currency::reducible_balance(&who, Preservation::Protect, Fortitude::Polite);
 		ensure!(deposit <= spendable, Error::<T>::InsufficientBalance);
+		let dispute = match dispute {
+			None => Dispute {
+				appellant: who.clone(),
+				deposit,
+				reviewed: BoundedVec::new(),
+				appeal_judge: AppealJudge::<T>::get(),
+				rulings: BoundedVec::new(),
+				appeals: BoundedVec::new(),
+			},
+			Some(mut dispute) => {
+				// One appeal per ruling, fewer rulings than `DisputeLevels`.
+				dispute
+					.appeals
+					.try_push((who.clone(), deposit))
+					.map_err(|_| Error::<T>::WrongPhase)?;
+				dispute
+			},
+		};
 		T::Currency::hold(&HoldReason::Dispute.into(), &who, deposit)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		Self::unschedule(id, request.ends_at);
-		let (reviewed, appeal_judge) = (BoundedVec::new(), AppealJudge::<T>::get());
-		Disputes::<T>::insert(
-			id,
-			Dispute { appellant: who.clone(), deposit, reviewed, appeal_judge },
-		);
-		Self::deposit_event(Event::Disputed { id, who, deposit });
-		// The client acts in this block: the jury is drawn from what comes after it.
+		Disputes::<T>::insert(id, dispute);
+		Self::deposit_event(match level {
+			1 => Event::Disputed { id, who, deposit },
+			_ => Event::Appealed { id, who, deposit, level },
+		});
+		// The appellant acts in this block: the jury is drawn from what comes after it.
 		Self::await_draw(id, request, Phase::DrawingJury, Self::now());
 		Ok(())
 	}
 
-	/// Draws the jury of disputed request `id` once its randomness has come: `2 *
-	/// CommitteeSize + 1` seats in proportion to stake, among the validators neither on the
-	/// committee nor the client. The committee waits in the dispute; the jury takes its place, with its model.
-	/// With nobody to draw, the dispute lapses.
+	/// Whether `who` is on the side the last finding of `dispute` went against: the client
+	/// when it upheld the committee, a committee member or an answering node when it overturned
+	/// it.
+	fn may_appeal(request: &RequestOf<T>, dispute: &DisputeOf<T>, who: &T::AccountId) -> bool {
+		match dispute.rulings.last().map(|ruling| ruling.finding) {
+			Some(Finding::Upheld) => request.client == *who,
+			Some(Finding::Overturned) => {
+				request.committee.iter().any(|member| member.who == *who)
+					|| request.responders.contains(who)
+			},
+			_ => false,
+		}
+	}
+
+	/// Draws the jury of disputed request `id` once its randomness has come: [`jury_seats`] at
+	/// its level, in proportion to stake, among the validators on none of the request's
+	/// bodies (its committee and earlier juries) who are not its client. The committee waits
+	/// in the dispute; the jury takes its place, with its model. With nobody to draw, the
+	/// jury lapses.
 	fn draw_jury(id: RequestId, mut request: RequestOf<T>) {
-		// Nobody judges itself: not the committee, nor a client that also validates.
+		let Some(mut dispute) = Disputes::<T>::get(id) else {
+			defensive!("a jury drawn for a request with no dispute");
+			return;
+		};
+		// Nobody judges itself: not the committee or an earlier jury, nor a client that also
+		// validates.
 		let passed_over: Vec<T::AccountId> = request
 			.committee
 			.iter()
+			.chain(dispute.rulings.iter().flat_map(|ruling| ruling.jury.iter()))
 			.map(|member| member.who.clone())
 			.chain(core::iter::once(request.client.clone()))
 			.collect();
@@ -583,132 +645,233 @@ impl<T: Config> Pallet<T> {
 		else {
 			return;
 		};
-		let jury = Self::members_of(&pool, allot_seats(seed, &weights, JurySizeOf::<T>::get()));
+		let level = dispute.rulings.len() as u32 + 1;
+		let seats = jury_seats(T::CommitteeSize::get(), level);
+		let jury = Self::members_of(&pool, allot_seats(seed, &weights, seats));
 		if jury.is_empty() {
-			let Some(dispute) = Disputes::<T>::get(id) else {
-				defensive!("a jury drawn for a request with no dispute");
-				return;
-			};
-			return Self::end_dispute(id, request, dispute, BoundedVec::new());
+			return Self::end_jury(id, request, dispute, BoundedVec::new());
 		}
 		jury.iter().for_each(|juror| Self::set_busy(&juror.who, true));
 		let jurors = jury.iter().map(|juror| (juror.who.clone(), juror.seats)).collect();
-		let committee = core::mem::replace(&mut request.committee, jury);
-		Disputes::<T>::mutate(id, |dispute| {
-			if let Some(dispute) = dispute {
-				dispute.reviewed = committee;
-			}
-		});
+		dispute.reviewed = core::mem::replace(&mut request.committee, jury);
+		Disputes::<T>::insert(id, dispute);
 		let commit_by = Self::open_window(id, request, Phase::Committing, T::CommitWindow::get());
 		Self::deposit_event(Event::JurySelected { id, jury: jurors, commit_by });
 	}
 
-	/// Settles disputed request `id` once its jury's windows closed (or every juror revealed):
-	/// the committee in `dispute` goes back in place.
+	/// Ends the sitting jury of disputed request `id` once its windows closed (or every juror
+	/// revealed): the committee in `dispute` goes back in place.
 	fn finish_jury(id: RequestId, mut request: RequestOf<T>, mut dispute: DisputeOf<T>) {
 		let reviewed = core::mem::take(&mut dispute.reviewed);
 		let jury = core::mem::replace(&mut request.committee, reviewed);
-		jury.iter().for_each(|juror| Self::set_busy(&juror.who, false));
-		Self::end_dispute(id, request, dispute, jury);
+		Self::end_jury(id, request, dispute, jury);
+	}
+
+	/// Records what the `jury` of disputed request `id` found ([`review`] against its
+	/// consensus): below the last level the finding is provisional, and the side it went
+	/// against may appeal it for `DisputeWindow` blocks; at the last level, or when the jury
+	/// lapsed (nobody drawn, or no majority in it), the dispute ends by the last finding.
+	fn end_jury(
+		id: RequestId,
+		request: RequestOf<T>,
+		mut dispute: DisputeOf<T>,
+		jury: BoundedVec<MemberOf<T>, JurySizeOf<T>>,
+	) {
+		let (review, verdict, grades) = Self::review_of(&request, &dispute, &jury);
+		let finding = review.map_or(Finding::Lapsed, |review| review.finding);
+		Self::deposit_event(Event::DisputeResolved {
+			id,
+			finding,
+			scores: verdict.clone(),
+			grades,
+		});
+		if finding == Finding::Lapsed {
+			return Self::end_dispute(id, request, dispute, jury);
+		}
+		// At most `DisputeLevels` rulings: the last ends the dispute below.
+		let _ = dispute.rulings.try_push(Ruling { finding, jury });
+		if dispute.rulings.len() as u32 >= T::DisputeLevels::get() {
+			return Self::end_dispute(id, request, dispute, BoundedVec::new());
+		}
+		let scores = match finding {
+			Finding::Overturned => verdict,
+			_ => Self::consensus_of(&request.committee, &request),
+		};
+		Disputes::<T>::insert(id, dispute);
+		let window = T::DisputeWindow::get();
+		let dispute_by = Self::open_window(id, request, Phase::Provisional, window);
+		Self::deposit_event(Event::RequestProvisional { id, scores, dispute_by });
+	}
+
+	/// What `jury` found on disputed `request` (its committee in place): the [`review`] of the
+	/// committee against the jury's consensus, `None` when no consensus stood; the jury's
+	/// consensus rerun of the committee's model; and with an appeal judge, its jurors' grades
+	/// in consensus (none without one, or without a consensus).
+	fn review_of(
+		request: &RequestOf<T>,
+		dispute: &DisputeOf<T>,
+		jury: &[MemberOf<T>],
+	) -> (Option<Review>, Vec<u16>, Vec<u16>) {
+		let (verdict, jury_plan) = Self::plan_of(jury, request);
+		let grades = match dispute.appeal_judge {
+			Some(_) => Self::grades_of(jury, &jury_plan, request.responders.len()),
+			None => Vec::new(),
+		};
+		if !jury_plan.finalized {
+			return (None, verdict, grades);
+		}
+		let consensus = Self::consensus_of(&request.committee, request);
+		let (params, fee) = (Self::settlement_params(), request.fee.unique_saturated_into());
+		let node_penalty = T::NodePenalty::get().unique_saturated_into();
+		let graded = if grades.is_empty() { &verdict } else { &grades };
+		let reports = Self::reports(&request.committee);
+		let review = review(fee, &consensus, &verdict, graded, &reports, &params, node_penalty);
+		(Some(review), verdict, grades)
 	}
 
 	/// Ends the dispute of request `id`, whose committee is back in place, and settles the
-	/// request: by [`review`] against the `jury`'s consensus when one stood, as the committee
-	/// said otherwise (the dispute lapsed: no jury, or no majority in it). The jurors are paid
-	/// out of the deposit (upheld) or the losers' penalties (overturned), and penalised as
-	/// committee members are.
+	/// request by its last ruling ([`review`] against that jury's consensus), or as the
+	/// committee said when no jury ruled. Every jury is judged against the last one standing
+	/// and paid out of the losing side's stakes ([`Self::pay_juries`]); a `lapsed` jury, by
+	/// its own reveals, and paid nothing.
 	fn end_dispute(
 		id: RequestId,
 		request: RequestOf<T>,
 		dispute: DisputeOf<T>,
-		jury: BoundedVec<MemberOf<T>, JurySizeOf<T>>,
+		lapsed: BoundedVec<MemberOf<T>, JurySizeOf<T>>,
 	) {
 		Disputes::<T>::remove(id);
-		let Dispute { appellant, deposit, appeal_judge, .. } = dispute;
-		let (verdict, jury_plan) = Self::plan_of(&jury, &request);
-		let grades = match appeal_judge {
-			Some(_) => Self::grades_of(&jury, &jury_plan, request.responders.len()),
-			None => Vec::new(),
-		};
 		let consensus = Self::consensus_of(&request.committee, &request);
-		let reports = Self::reports(&request.committee);
-		let (params, fee) = (Self::settlement_params(), request.fee.unique_saturated_into());
-		let (finding, plan, scores) = match jury_plan.finalized {
-			true => {
-				let node_penalty = T::NodePenalty::get().unique_saturated_into();
-				let graded = if grades.is_empty() { &verdict } else { &grades };
-				let review =
-					review(fee, &consensus, &verdict, graded, &reports, &params, node_penalty);
+		let ruled =
+			dispute.rulings.last().map(|ruling| Self::review_of(&request, &dispute, &ruling.jury));
+		let (finding, plan, scores, truth) = match ruled {
+			Some((Some(review), verdict, _)) => {
 				let scores = match review.finding {
 					Finding::Overturned => verdict.clone(),
 					_ => consensus,
 				};
-				(review.finding, review.plan, scores)
+				(review.finding, review.plan, scores, verdict)
 			},
-			false => (Finding::Lapsed, settle(fee, &consensus, &reports, &params), consensus),
+			_ => {
+				let fee = request.fee.unique_saturated_into();
+				let reports = Self::reports(&request.committee);
+				let plan = settle(fee, &consensus, &reports, &Self::settlement_params());
+				(Finding::Lapsed, plan, consensus, Vec::new())
+			},
 		};
-		Self::deposit_event(Event::DisputeResolved { id, finding, scores: verdict, grades });
+		let (fee, responses) = (request.fee.unique_saturated_into(), request.responders.len());
 		Self::close(id, request, scores, plan, |taken| {
-			let jury = Self::pay_jury(id, &jury, &jury_plan, finding, &appellant, deposit, taken);
-			Some(DisputeOutcome { appellant, deposit, finding, jury })
+			let jury =
+				Self::pay_juries(id, fee, responses, &dispute, finding, &truth, &lapsed, taken);
+			Some(DisputeOutcome {
+				appellant: dispute.appellant.clone(),
+				deposit: dispute.deposit,
+				finding,
+				jury,
+			})
 		});
 	}
 
-	/// Pays and penalises the `jury` of request `id` as its `plan` says, and releases the
-	/// `appellant`'s `deposit`, or what of it does not pay the jury; returns what each juror
-	/// earned or lost. Upheld, the deposit pays the jurors in consensus, by seat; overturned,
-	/// the penalties the review took (`taken`) do. The jurors' own penalties and what no juror
-	/// is paid go to `OnSlash`.
-	fn pay_jury(
+	/// Settles the stakes and the juries of the `dispute` of request `id` (`fee`, `responses`
+	/// answers), which ended with `finding` by the last jury standing, whose consensus rerun
+	/// is `truth`. Each appellant that a jury heard stakes its deposit on a finding (the
+	/// client's dispute on `Overturned`, each appeal on the opposite of the ruling it
+	/// appealed): the deposits staked against `finding` are lost, the rest come back. Every
+	/// juror who ruled is judged against `truth` as a committee member is against its
+	/// consensus; those in it share, by seat, the lost deposits and, when the committee was
+	/// overturned, what the review took (`taken`); a `lapsed` jury is judged by its own
+	/// reveals and paid nothing. The pot's rounding dust goes back to the losing appellants;
+	/// the jurors' own penalties, and what the review took from an upheld committee, go to
+	/// `OnSlash`. Returns what each juror earned or lost, in the order they sat.
+	#[allow(clippy::too_many_arguments)]
+	fn pay_juries(
 		id: RequestId,
-		jury: &[MemberOf<T>],
-		plan: &Plan,
+		fee: u128,
+		responses: usize,
+		dispute: &DisputeOf<T>,
 		finding: Finding,
-		appellant: &T::AccountId,
-		deposit: BalanceOf<T>,
-		mut taken: CreditOf<T>,
-	) -> BoundedVec<ValidatorOutcome<T::AccountId, BalanceOf<T>>, JurySizeOf<T>> {
-		let pot = match finding {
-			Finding::Upheld => deposit.unique_saturated_into(),
-			Finding::Overturned => taken.peek().unique_saturated_into(),
-			Finding::Lapsed => 0,
+		truth: &[u16],
+		lapsed: &[MemberOf<T>],
+		taken: CreditOf<T>,
+	) -> BoundedVec<ValidatorOutcome<T::AccountId, BalanceOf<T>>, Twice<JurySizeOf<T>>> {
+		let mut pot = CreditOf::<T>::zero();
+		match finding {
+			Finding::Overturned => pot.subsume(taken),
+			_ => T::OnSlash::on_unbalanced(taken),
+		}
+		let stakes = core::iter::once((&dispute.appellant, dispute.deposit, Finding::Overturned))
+			.chain(
+				dispute
+					.appeals
+					.iter()
+					.zip(&dispute.rulings)
+					.map(|((who, deposit), ruling)| (who, *deposit, ruling.finding.opposite())),
+			);
+		let mut lost = Vec::new();
+		for (index, (who, deposit, staked_on)) in stakes.enumerate() {
+			let reason = HoldReason::Dispute.into();
+			match index < dispute.rulings.len() && staked_on != finding {
+				true => {
+					let (credit, _) = T::Currency::slash(&reason, who, deposit);
+					lost.push((who, credit.peek()));
+					pot.subsume(credit);
+				},
+				false => {
+					let _ = T::Currency::release(&reason, who, deposit, Precision::BestEffort);
+				},
+			}
+		}
+
+		let params = Self::settlement_params();
+		let mut bodies: Vec<(&[MemberOf<T>], Plan)> = dispute
+			.rulings
+			.iter()
+			.map(|ruling| {
+				(ruling.jury.as_slice(), settle(fee, truth, &Self::reports(&ruling.jury), &params))
+			})
+			.collect();
+		let reports: Vec<MemberReport> =
+			bodies.iter().flat_map(|(jury, _)| Self::reports(jury)).collect();
+		let verdicts: Vec<Verdict> =
+			bodies.iter().flat_map(|(_, plan)| plan.verdicts.iter().copied()).collect();
+		let shares = by_seat(pot.peek().unique_saturated_into(), &reports, &verdicts);
+		let lapsed_consensus = {
+			let reveals: Vec<(&[u16], u128)> = lapsed
+				.iter()
+				.filter_map(|m| m.reveal.as_ref().map(|r| (r.as_slice(), u128::from(m.seats))))
+				.collect();
+			consensus_scores(&reveals, responses)
 		};
-		let shares = by_seat(pot, &Self::reports(jury), &plan.verdicts);
-		let mut spent = BalanceOf::<T>::zero();
+		bodies.push((lapsed, settle(fee, &lapsed_consensus, &Self::reports(lapsed), &params)));
+
+		let mut outcomes = Vec::new();
 		let mut penalties = CreditOf::<T>::zero();
-		let outcomes = Self::judge_members(id, jury, plan, &mut penalties, |juror, index| {
-			let share = BalanceOf::<T>::unique_saturated_from(shares[index]);
-			let paid = match finding {
-				Finding::Upheld => {
-					Self::transfer_held(HoldReason::Dispute, appellant, juror, share)
-				},
-				Finding::Overturned => {
-					let part = taken.extract(share);
-					match T::Currency::resolve(juror, part) {
-						Ok(()) => share,
-						Err(part) => {
-							taken.subsume(part);
-							0u32.into()
-						},
-					}
-				},
-				Finding::Lapsed => 0u32.into(),
-			};
-			spent = spent.saturating_add(paid);
-			paid
-		});
-		penalties.subsume(taken);
+		for (jury, plan) in &bodies {
+			let offset = outcomes.len();
+			let judged = Self::judge_members(id, jury, plan, &mut penalties, |juror, index| {
+				let share = shares.get(offset + index).copied().unwrap_or_default();
+				let part = pot.extract(BalanceOf::<T>::unique_saturated_from(share));
+				let paid = part.peek();
+				match T::Currency::resolve(juror, part) {
+					Ok(()) => paid,
+					Err(part) => {
+						pot.subsume(part);
+						0u32.into()
+					},
+				}
+			});
+			jury.iter().for_each(|juror| Self::set_busy(&juror.who, false));
+			outcomes.extend(judged);
+		}
+		for (who, amount) in lost {
+			let dust = pot.extract(amount);
+			if let Err(dust) = T::Currency::resolve(who, dust) {
+				pot.subsume(dust);
+			}
+		}
+		penalties.subsume(pot);
 		T::OnSlash::on_unbalanced(penalties);
-		let _ = T::Currency::release(
-			&HoldReason::Dispute.into(),
-			appellant,
-			deposit.saturating_sub(match finding {
-				Finding::Upheld => spent,
-				_ => 0u32.into(),
-			}),
-			Precision::BestEffort,
-		);
-		// One entry per juror, within the jury's bound.
+		// One entry per juror of at most `DisputeLevels` juries, each at most half the next.
 		BoundedVec::truncate_from(outcomes)
 	}
 

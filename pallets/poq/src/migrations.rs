@@ -24,6 +24,10 @@
 //! [`v5::MigrateToV5`] (storage version 4 → 5) gives every live dispute the appeal judge field
 //! (`Dispute::appeal_judge`): none, as no appeal judge could be pinned before, so its jury
 //! reruns the committee's model alone, as it was drawn to.
+//!
+//! [`v6::MigrateToV6`] (storage version 5 → 6) gives every live dispute the rulings and
+//! appeals protocol v6 records (`Dispute::rulings`, `Dispute::appeals`): none, so its jury is
+//! its first, and what it finds can be appealed where the runtime allows more than one jury.
 
 use crate::{pallet::*, types::*};
 use frame_support::{
@@ -572,8 +576,8 @@ pub mod v5 {
 
 	/// The storage-version-5 dispute a storage-version-4 one becomes: the same, with no appeal
 	/// judge.
-	pub fn upgrade_dispute<T: Config>(old: DisputeOf<T>) -> crate::DisputeOf<T> {
-		crate::Dispute {
+	pub fn upgrade_dispute<T: Config>(old: DisputeOf<T>) -> super::v6::DisputeOf<T> {
+		super::v6::Dispute {
 			appellant: old.appellant,
 			deposit: old.deposit,
 			reviewed: old.reviewed,
@@ -586,6 +590,91 @@ pub mod v5 {
 	pub struct InnerMigrateV4ToV5<T>(core::marker::PhantomData<T>);
 
 	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV4ToV5<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut disputes = 0u64;
+			super::v6::Disputes::<T>::translate::<DisputeOf<T>, _>(|_, old| {
+				disputes += 1;
+				Some(upgrade_dispute::<T>(old))
+			});
+			T::DbWeight::get().reads_writes(disputes, disputes)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			Ok(Disputes::<T>::iter().collect::<alloc::vec::Vec<_>>().encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			use frame_support::ensure;
+			let before = <alloc::vec::Vec<(RequestId, DisputeOf<T>)>>::decode(&mut &state[..])
+				.map_err(|_| "pre-upgrade state does not decode")?;
+			ensure!(
+				super::v6::Disputes::<T>::iter_keys().count() == before.len(),
+				"a dispute was lost"
+			);
+			for (id, old) in before {
+				let new = super::v6::Disputes::<T>::get(id).ok_or("a dispute was lost")?;
+				ensure!(new == upgrade_dispute::<T>(old), "a dispute changed");
+			}
+			// The disputes are in the storage-version-5 layout: `MigrateToV6` checks the state.
+			Ok(())
+		}
+	}
+
+	/// Protocol v5's appeal judge (storage version 4 → 5): see [`InnerMigrateV4ToV5`].
+	pub type MigrateToV5<T> = VersionedMigration<
+		4,
+		5,
+		InnerMigrateV4ToV5<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+pub mod v6 {
+	use super::*;
+	use codec::{Decode, Encode};
+	use frame_support::{storage_alias, BoundedVec, Twox64Concat};
+
+	/// A storage-version-5 dispute: no rulings, no appeals.
+	#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+	pub struct Dispute<AccountId, Balance, Reviewed> {
+		pub appellant: AccountId,
+		pub deposit: Balance,
+		pub reviewed: Reviewed,
+		pub appeal_judge: Option<[u8; 32]>,
+	}
+
+	/// [`Dispute`] of a runtime.
+	pub type DisputeOf<T> = Dispute<
+		<T as frame_system::Config>::AccountId,
+		BalanceOf<T>,
+		BoundedVec<crate::MemberOf<T>, JurySizeOf<T>>,
+	>;
+
+	/// Disputes in the storage-version-5 layout.
+	#[storage_alias]
+	pub type Disputes<T: Config> = StorageMap<Pallet<T>, Twox64Concat, RequestId, DisputeOf<T>>;
+
+	/// The storage-version-6 dispute a storage-version-5 one becomes: the same, its jury the
+	/// first, with no ruling or appeal yet (a storage-version-5 dispute ends with its jury).
+	pub fn upgrade_dispute<T: Config>(old: DisputeOf<T>) -> crate::DisputeOf<T> {
+		crate::Dispute {
+			appellant: old.appellant,
+			deposit: old.deposit,
+			reviewed: old.reviewed,
+			appeal_judge: old.appeal_judge,
+			rulings: BoundedVec::new(),
+			appeals: BoundedVec::new(),
+		}
+	}
+
+	/// Gives every live dispute its rulings and appeals. Unchecked: wrapped in
+	/// [`MigrateToV6`], which runs it only on storage version 5.
+	pub struct InnerMigrateV5ToV6<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV5ToV6<T> {
 		fn on_runtime_upgrade() -> Weight {
 			let mut disputes = 0u64;
 			crate::Disputes::<T>::translate::<DisputeOf<T>, _>(|_, old| {
@@ -617,11 +706,11 @@ pub mod v5 {
 		}
 	}
 
-	/// Protocol v5's appeal judge (storage version 4 → 5): see [`InnerMigrateV4ToV5`].
-	pub type MigrateToV5<T> = VersionedMigration<
-		4,
+	/// Protocol v6's appeals (storage version 5 → 6): see [`InnerMigrateV5ToV6`].
+	pub type MigrateToV6<T> = VersionedMigration<
 		5,
-		InnerMigrateV4ToV5<T>,
+		6,
+		InnerMigrateV5ToV6<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -75,6 +75,8 @@ parameter_types! {
 	/// `DisputeWindow`: none, so that a request settles as its committee ends it, except in the
 	/// tests of disputes.
 	pub storage DisputeWindow: u64 = 0;
+	/// `DisputeLevels`: one jury, whose finding is final, except in the tests of appeals.
+	pub storage DisputeLevels: u32 = 1;
 	/// `MaxRedraws` and `UnvouchedShare`: none, so that a failed committee ends its request
 	/// with the fee back, except in the tests of redraws.
 	pub storage MaxRedraws: u32 = 0;
@@ -205,6 +207,7 @@ impl pallet_poq::Config for Test {
 	type MaxStrikes = ConstU32<MAX_STRIKES>;
 	type DisputeWindow = DisputeWindow;
 	type DisputeDeposit = ConstU64<DISPUTE_DEPOSIT>;
+	type DisputeLevels = DisputeLevels;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = TestRandomness;
 }

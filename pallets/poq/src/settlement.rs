@@ -273,6 +273,17 @@ pub enum Finding {
 	Lapsed,
 }
 
+impl Finding {
+	/// What an appeal of this finding stakes its deposit on: the other one.
+	pub fn opposite(self) -> Finding {
+		match self {
+			Finding::Upheld => Finding::Overturned,
+			Finding::Overturned => Finding::Upheld,
+			Finding::Lapsed => Finding::Lapsed,
+		}
+	}
+}
+
 /// A provisional outcome checked by a dispute's jury.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Review {

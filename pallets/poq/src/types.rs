@@ -207,16 +207,16 @@ where
 	pub committee: BoundedVec<ValidatorOutcome<AccountId, Balance>, MaxCommittee>,
 	pub refund: Balance,
 	/// The client's dispute of the provisional outcome, if it disputed.
-	pub dispute: Option<DisputeOutcome<AccountId, Balance, MaxCommittee>>,
+	pub dispute: Option<DisputeOutcome<AccountId, Balance, Twice<MaxCommittee>>>,
 }
 
-/// A live request's dispute (`Disputes`): who put money on it, and the committee whose
-/// provisional outcome the jury checks.
+/// A live request's dispute (`Disputes`): who put money on it, the committee whose
+/// provisional outcome the juries check, and the juries that ruled so far.
 #[derive(
 	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
 )]
-#[scale_info(skip_type_params(MaxNodes, MaxSeated))]
-pub struct Dispute<AccountId, Balance, MaxNodes: Get<u32>, MaxSeated: Get<u32>>
+#[scale_info(skip_type_params(MaxNodes, MaxSeated, MaxLevels))]
+pub struct Dispute<AccountId, Balance, MaxNodes: Get<u32>, MaxSeated: Get<u32>, MaxLevels: Get<u32>>
 where
 	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
 	Balance: Clone + core::fmt::Debug + PartialEq + Eq,
@@ -225,11 +225,33 @@ where
 	pub appellant: AccountId,
 	/// Held from the appellant under `HoldReason::Dispute`.
 	pub deposit: Balance,
-	/// The committee whose outcome is disputed, with its reveals.
+	/// The committee whose outcome is disputed, with its reveals, while a jury sits in its
+	/// place; empty otherwise.
 	pub reviewed: BoundedVec<Member<AccountId, Twice<MaxNodes>>, MaxSeated>,
 	/// The appeal judge pinned when the dispute was opened ([`crate::AppealJudge`]): the jury
 	/// reveals, after its rerun of the committee's model, one grade of it per answer.
 	pub appeal_judge: Option<[u8; 32]>,
+	/// The juries that reached a finding, in order, each with its reveals.
+	pub rulings: BoundedVec<Ruling<AccountId, MaxNodes, MaxSeated>, MaxLevels>,
+	/// The appeals of `rulings`, in order (the `i`-th appeals the `i`-th ruling): who appealed
+	/// and the deposit it holds under `HoldReason::Dispute`.
+	pub appeals: BoundedVec<(AccountId, Balance), MaxLevels>,
+}
+
+/// A jury's finding on a dispute, kept until the dispute ends: an appeal's jury may contradict
+/// it, and the last one standing is the truth every jury is judged by.
+#[derive(
+	CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(MaxNodes, MaxSeated))]
+pub struct Ruling<AccountId, MaxNodes: Get<u32>, MaxSeated: Get<u32>>
+where
+	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
+{
+	/// [`crate::settlement::Finding::Upheld`] or [`crate::settlement::Finding::Overturned`].
+	pub finding: crate::settlement::Finding,
+	/// The jurors, with their seats, commitments and reveals.
+	pub jury: BoundedVec<Member<AccountId, Twice<MaxNodes>>, MaxSeated>,
 }
 
 /// How a dispute ended, kept in the request's outcome.
@@ -244,10 +266,12 @@ where
 {
 	pub appellant: AccountId,
 	pub deposit: Balance,
-	/// What the jury found ([`crate::settlement::Finding`]).
+	/// What the last jury standing found ([`crate::settlement::Finding`]).
 	pub finding: crate::settlement::Finding,
-	/// One per juror, in jury order: paid out of the deposit (an upheld outcome) or the losers'
-	/// penalties (an overturned one), penalised as committee members are.
+	/// One per juror of every jury, in the order they sat, each judged against the last jury
+	/// standing: paid out of the losing side's deposits (and, when the outcome was overturned,
+	/// the penalties of the committee's liars and the junk's nodes), penalised as committee
+	/// members are.
 	pub jury: BoundedVec<ValidatorOutcome<AccountId, Balance>, MaxSeated>,
 }
 
@@ -314,13 +338,19 @@ where
 	pub excluded: BoundedVec<AccountId, MaxExcluded>,
 }
 
-/// The seats of a dispute's jury, `2 * CommitteeSize + 1`: also the most accounts a committee
-/// or jury seats.
+/// The seats of the jury of appeal `level` (1: the client's dispute): `2 * s + 1` where `s` is
+/// the seats of the body it checks, `committee` seats for the first.
+pub fn jury_seats(committee: u32, level: u32) -> u32 {
+	(0..level).fold(committee, |seats, _| seats.saturating_mul(2).saturating_add(1))
+}
+
+/// The seats of a dispute's last jury ([`jury_seats`] at `DisputeLevels`): also the most
+/// accounts a committee or jury seats.
 pub struct JurySizeOf<T>(core::marker::PhantomData<T>);
 
 impl<T: crate::Config> Get<u32> for JurySizeOf<T> {
 	fn get() -> u32 {
-		T::CommitteeSize::get().saturating_mul(2).saturating_add(1)
+		jury_seats(T::CommitteeSize::get(), T::DisputeLevels::get())
 	}
 }
 

@@ -8,6 +8,7 @@ use crate::migrations::{
 	v3::MigrateToV3,
 	v4::{self, MigrateToV4},
 	v5::{self, MigrateToV5},
+	v6::{self, MigrateToV6},
 };
 use frame_support::{
 	traits::{fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
@@ -311,7 +312,7 @@ fn a_v3_outcome_is_kept_undisputed_and_a_live_request_goes_on_under_v4() {
 }
 
 #[test]
-fn a_v4_dispute_keeps_its_jury_without_an_appeal_judge_and_settles_under_v5() {
+fn a_v4_dispute_keeps_its_jury_without_an_appeal_judge_or_rulings_and_settles_under_v6() {
 	ExtBuilder::default().build().execute_with(|| {
 		DisputeWindow::set(&3);
 		// A pinned judge does not reach a dispute opened before it could be pinned.
@@ -339,17 +340,24 @@ fn a_v4_dispute_keeps_its_jury_without_an_appeal_judge_and_settles_under_v5() {
 		};
 		v5::Disputes::<Test>::insert(id, old);
 		StorageVersion::new(4).put::<Poq>();
-		assert!(Disputes::<Test>::try_get(id).is_err(), "v4 bytes do not decode as v5");
+		assert!(v6::Disputes::<Test>::try_get(id).is_err(), "v4 bytes do not decode as v5");
 
+		// One upgrade runs both, as the runtime's `Migrations` do: v5 writes the v5 layout,
+		// which v6 reads.
 		#[cfg(feature = "try-runtime")]
-		MigrateToV5::<Test>::try_on_runtime_upgrade(true).expect("pre and post checks pass");
+		{
+			MigrateToV5::<Test>::try_on_runtime_upgrade(true).expect("pre and post checks pass");
+			assert!(Disputes::<Test>::try_get(id).is_err(), "v5 bytes do not decode as v6");
+			MigrateToV6::<Test>::try_on_runtime_upgrade(true).expect("pre and post checks pass");
+		}
 		#[cfg(not(feature = "try-runtime"))]
-		MigrateToV5::<Test>::on_runtime_upgrade();
+		<(MigrateToV5<Test>, MigrateToV6<Test>)>::on_runtime_upgrade();
 
-		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(5));
+		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(6));
 		let migrated = Disputes::<Test>::get(id).unwrap();
 		assert_eq!(migrated.appeal_judge, None);
 		assert_eq!(migrated.reviewed, live.reviewed);
+		assert!(migrated.rulings.is_empty() && migrated.appeals.is_empty());
 		// Its jury reveals one score per answer, as it was drawn to, and settles.
 		let jury: Vec<AccountId> = request(id).committee.iter().map(|j| j.who).collect();
 		for juror in &jury {
@@ -362,8 +370,8 @@ fn a_v4_dispute_keeps_its_jury_without_an_appeal_judge_and_settles_under_v5() {
 		let result = outcome(id);
 		assert_eq!(result.dispute.unwrap().finding, crate::settlement::Finding::Upheld);
 		Poq::do_try_state(System::block_number()).expect("invariants hold");
-		// Once at version 5, running it again changes nothing.
-		MigrateToV5::<Test>::on_runtime_upgrade();
-		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(5));
+		// Once at version 6, running them again changes nothing.
+		<(MigrateToV5<Test>, MigrateToV6<Test>)>::on_runtime_upgrade();
+		assert_eq!(Poq::on_chain_storage_version(), StorageVersion::new(6));
 	});
 }
