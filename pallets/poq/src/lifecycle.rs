@@ -6,8 +6,8 @@ use crate::{
 	pallet::*,
 	selection::{allot_seats, seed_for, select_weighted},
 	settlement::{
-		by_seat, passed_over, pay_unvouched, review, settle, wants_redraw, Finding, MemberReport,
-		Params, Plan, Review, Verdict,
+		by_seat, impose, passed_over, pay_unvouched, review, settle, wants_redraw, Finding,
+		MemberReport, Params, Plan, Review, Verdict,
 	},
 	types::*,
 	weights::WeightInfo,
@@ -827,7 +827,7 @@ impl<T: Config> Pallet<T> {
 			.rulings
 			.iter()
 			.map(|ruling| {
-				(ruling.jury.as_slice(), settle(fee, truth, &Self::reports(&ruling.jury), &params))
+				(ruling.jury.as_slice(), impose(fee, truth, &Self::reports(&ruling.jury), &params))
 			})
 			.collect();
 		let reports: Vec<MemberReport> =

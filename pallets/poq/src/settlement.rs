@@ -129,6 +129,12 @@ pub fn settle(escrow: u128, consensus: &[u16], members: &[MemberReport], params:
 	settle_by(escrow, consensus, consensus, members, params, Standing::ByMajority)
 }
 
+/// [`settle`] against a `consensus` set elsewhere, whoever of `members` agrees with it: how
+/// an earlier jury of a dispute is judged against the last one standing.
+pub fn impose(escrow: u128, consensus: &[u16], members: &[MemberReport], params: &Params) -> Plan {
+	settle_by(escrow, consensus, consensus, members, params, Standing::Imposed)
+}
+
 /// Whether a consensus stands on its own ([`settle`]) or was set by a jury ([`review`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Standing {

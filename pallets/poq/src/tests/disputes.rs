@@ -1,7 +1,8 @@
-//! Protocols v4 and v5: provisional outcomes, the client's dispute and the jury that checks the
-//! committee, with the appeal judge governance pins. Every attack first: a captured committee
-//! paying junk, junk that fooled the committee's model, a frivolous client, a jury that cannot
-//! agree, jurors who skip the model and grade at will, every bad input.
+//! Protocols v4 to v6: provisional outcomes, the client's dispute and the jury that checks the
+//! committee, with the appeal judge governance pins, and appeals to larger juries. Every attack
+//! first: a captured committee paying junk, junk that fooled the committee's model, a frivolous
+//! client, a jury that cannot agree, jurors who skip the model and grade at will, a captured
+//! jury, a frivolous appeal, every bad input.
 
 use super::*;
 use crate::settlement::{Finding, Verdict};
@@ -495,5 +496,213 @@ fn jurors_who_skip_the_model_cannot_grade_junk_good() {
 		} else {
 			assert_eq!(dispute.finding, Finding::Lapsed);
 		}
+	});
+}
+
+/// Validators for an appeal's jury: funded and registered once the first jury is drawn, so
+/// only an appeal can seat them.
+const APPEAL_JURORS: [AccountId; 5] = [40, 41, 42, 43, 44];
+
+/// Funds and registers [`APPEAL_JURORS`].
+fn appeal_jurors_join() {
+	for juror in APPEAL_JURORS {
+		let _ = Balances::deposit_creating(&juror, FUNDS);
+		assert_ok!(Poq::register_validator(signed(juror), BOND));
+	}
+}
+
+/// `who` appeals `id` holding `deposit` and the appeal's jury is drawn; returns the jurors
+/// with their seats.
+fn appeal_and_draw(id: RequestId, who: AccountId, deposit: Balance) -> Vec<(AccountId, u32)> {
+	assert_ok!(Poq::dispute(signed(who), id, deposit));
+	assert!(poq_events().contains(&Event::Appealed { id, who, deposit, level: 2 }));
+	advance(DRAW_DELAY);
+	assert_eq!(request(id).phase, Phase::Committing);
+	request(id).committee.iter().map(|juror| (juror.who, juror.seats)).collect()
+}
+
+/// A provisional finding `finding` (`scores` the outcome it gives) that the side it went
+/// against may appeal until `dispute_by`; nothing has moved yet.
+fn provisional_finding(id: RequestId, finding: Finding, scores: &[u16], jury: &[(AccountId, u32)]) {
+	assert_eq!(request(id).phase, Phase::Provisional);
+	let dispute = Disputes::<Test>::get(id).expect("the dispute goes on");
+	assert_eq!(dispute.rulings.iter().map(|r| r.finding).collect::<Vec<_>>(), vec![finding]);
+	assert!(poq_events().contains(&Event::RequestProvisional {
+		id,
+		scores: scores.to_vec(),
+		dispute_by: System::block_number() + 3,
+	}));
+	assert!(Outcomes::<Test>::get(id).is_none());
+	assert_eq!(escrow(ALICE), FEE);
+	assert!(jury.iter().all(|(juror, _)| live_requests(*juror) == 1), "the jury stays at stake");
+}
+
+#[test]
+fn a_captured_jury_is_appealed_to_a_larger_one_whose_final_verdict_slashes_it() {
+	ExtBuilder::default().execute(|| {
+		DisputeLevels::set(&2);
+		let id = captured_outcome();
+		let jury = dispute_and_draw(id);
+		// The first jury is captured too: it confirms the committee.
+		jury_scores(id, &jury, &CAPTURED);
+		provisional_finding(id, Finding::Upheld, &CAPTURED, &jury);
+
+		// The finding went against the client; an appeal holds twice the deposit.
+		assert_eq!(Poq::appeal_deposit(FEE, 2), 2 * FEE);
+		appeal_jurors_join();
+		let issuance = everything();
+		let jurors_before: Vec<Balance> = APPEAL_JURORS.iter().map(|j| total(*j)).collect();
+		let appeal = appeal_and_draw(id, ALICE, 2 * FEE);
+		assert_eq!(deposit_held(ALICE), 3 * FEE);
+		assert_eq!(appeal.iter().map(|(_, seats)| seats).sum::<u32>(), 2 * 7 + 1);
+		assert!(appeal.iter().all(|(j, _)| APPEAL_JURORS.contains(j)), "no earlier body sits");
+		jury_scores(id, &appeal, &HONEST);
+
+		// The last level's verdict is final: the request settles by it.
+		let (result, dispute) = overturned(id, &HONEST, &[]);
+		assert_eq!(
+			result.responses.iter().map(|r| (r.node, r.paid, r.slashed)).collect::<Vec<_>>(),
+			vec![(10, 800, 0), (11, 0, 423 + NODE_PENALTY)]
+		);
+		let mut slashed: Vec<_> =
+			result.committee.iter().map(|m| (m.validator, m.slashed)).collect();
+		slashed.sort();
+		assert_eq!(slashed, vec![(20, PENALTY), (21, PENALTY), (22, 0)]);
+		assert_noop!(Poq::dispute(signed(20), id, 4 * FEE), Error::<Test>::UnknownRequest);
+		// The client staked on the truth twice: both deposits come back.
+		assert_eq!(deposit_held(ALICE), 0);
+		assert_eq!(total(ALICE), FUNDS - 800 - 200);
+		// Every juror is judged against the last jury: the first, captured, lied about the
+		// model and loses the penalty on each seat; the second shares the liars' penalties.
+		assert_eq!(dispute.jury.len(), jury.len() + appeal.len());
+		let (first, last) = dispute.jury.split_at(jury.len());
+		for ((juror, seats), outcome) in jury.iter().zip(first) {
+			assert_eq!(outcome.validator, *juror);
+			assert_eq!(outcome.verdict, Verdict::OffConsensus);
+			assert_eq!((outcome.paid, outcome.slashed), (0, PENALTY * Balance::from(*seats)));
+		}
+		let penalties = 2 * PENALTY + 423 + NODE_PENALTY;
+		for ((juror, seats), outcome) in appeal.iter().zip(last) {
+			assert_eq!(outcome.validator, *juror);
+			assert_eq!(outcome.verdict, Verdict::InConsensus);
+			assert_eq!(outcome.paid, penalties * Balance::from(*seats) / 15);
+			let before = jurors_before[APPEAL_JURORS.iter().position(|j| j == juror).unwrap()];
+			assert_eq!(total(*juror), before + outcome.paid);
+		}
+		assert!(jury.iter().chain(&appeal).all(|(juror, _)| live_requests(*juror) == 0));
+		// Conserved: what fell is the first jury's penalties and the pot's dust, burnt.
+		let paid: Balance = last.iter().map(|j| j.paid).sum();
+		let burnt = 7 * PENALTY + (penalties - paid);
+		assert!(penalties - paid < appeal.len() as Balance);
+		assert_eq!(everything(), issuance - burnt);
+	});
+}
+
+#[test]
+fn a_frivolous_appeal_loses_both_deposits_to_every_juror_who_agrees() {
+	ExtBuilder::default().execute(|| {
+		DisputeLevels::set(&2);
+		let id = committee_drawn();
+		committee_scores(id, &[(20, CAPTURED), (21, CAPTURED), (22, CAPTURED)]);
+		let jury = dispute_and_draw(id);
+		jury_scores(id, &jury, &CAPTURED);
+		provisional_finding(id, Finding::Upheld, &CAPTURED, &jury);
+		appeal_jurors_join();
+		let issuance = everything();
+		let appeal = appeal_and_draw(id, ALICE, 2 * FEE);
+		jury_scores(id, &appeal, &CAPTURED);
+
+		let result = outcome(id);
+		let dispute = result.dispute.clone().expect("disputed");
+		assert_eq!(dispute.finding, Finding::Upheld);
+		assert!(result.committee.iter().all(|m| m.slashed == 0));
+		assert_eq!(result.responses.iter().map(|r| r.paid).collect::<Vec<_>>(), vec![376, 423]);
+		// Both deposits pay the 22 seats of both juries, by seat; the dust goes back.
+		let paid: Balance = dispute.jury.iter().map(|j| j.paid).sum();
+		for ((_, seats), outcome) in jury.iter().chain(&appeal).zip(&dispute.jury) {
+			assert_eq!(outcome.verdict, Verdict::InConsensus);
+			assert_eq!(outcome.paid, 3 * FEE * Balance::from(*seats) / 22);
+		}
+		assert!(3 * FEE - paid < 22);
+		assert_eq!(deposit_held(ALICE), 0);
+		assert_eq!(total(ALICE), FUNDS - FEE + result.refund - paid);
+		assert_eq!(everything(), issuance, "nothing burnt, nothing made");
+	});
+}
+
+#[test]
+fn the_losers_of_an_overturn_may_appeal_it_and_lose_their_deposit_when_it_stands() {
+	ExtBuilder::default().execute(|| {
+		DisputeLevels::set(&2);
+		let id = captured_outcome();
+		let jury = dispute_and_draw(id);
+		jury_scores(id, &jury, &HONEST);
+		provisional_finding(id, Finding::Overturned, &HONEST, &jury);
+		// The finding went for the client and Bob has no part: neither may appeal it.
+		assert_noop!(Poq::dispute(signed(ALICE), id, 2 * FEE), Error::<Test>::NotLoser);
+		assert_noop!(Poq::dispute(signed(BOB), id, 2 * FEE), Error::<Test>::NotLoser);
+		appeal_jurors_join();
+		let issuance = everything();
+		// A slashed member of the captured committee appeals.
+		let appeal = appeal_and_draw(id, 20, 2 * FEE);
+		assert_noop!(Poq::dispute(signed(11), id, 2 * FEE), Error::<Test>::AlreadyDisputed);
+		jury_scores(id, &appeal, &HONEST);
+
+		let (result, dispute) = overturned(id, &HONEST, &[]);
+		assert_eq!(result.responses[1].slashed, 423 + NODE_PENALTY);
+		// The member's deposit and the liars' penalties pay both juries, which agree.
+		assert_eq!(deposit_held(20), 0);
+		assert_eq!(deposit_held(ALICE), 0);
+		let pot = 2 * FEE + 2 * PENALTY + 423 + NODE_PENALTY;
+		let paid: Balance = dispute.jury.iter().map(|j| j.paid).sum();
+		for ((_, seats), outcome) in jury.iter().chain(&appeal).zip(&dispute.jury) {
+			assert_eq!(outcome.paid, pot * Balance::from(*seats) / 22);
+		}
+		assert_eq!(total(20), FUNDS - PENALTY - 2 * FEE + (pot - paid));
+		assert_eq!(everything(), issuance);
+	});
+}
+
+#[test]
+fn an_unappealed_finding_stands_when_its_window_closes() {
+	ExtBuilder::default().execute(|| {
+		DisputeLevels::set(&2);
+		let id = captured_outcome();
+		let jury = dispute_and_draw(id);
+		jury_scores(id, &jury, &HONEST);
+		provisional_finding(id, Finding::Overturned, &HONEST, &jury);
+		advance(2);
+		assert_eq!(request(id).phase, Phase::Provisional);
+		advance(1);
+		assert_noop!(Poq::dispute(signed(20), id, 2 * FEE), Error::<Test>::UnknownRequest);
+		let (result, dispute) = overturned(id, &HONEST, &[]);
+		assert_eq!(result.responses[1].slashed, 423 + NODE_PENALTY);
+		assert!(dispute.jury.iter().all(|j| j.verdict == Verdict::InConsensus && j.paid > 0));
+		assert_eq!(deposit_held(ALICE), 0);
+	});
+}
+
+#[test]
+fn an_appeal_whose_jury_lapses_leaves_the_last_finding_standing_and_its_deposit_back() {
+	ExtBuilder::default().execute(|| {
+		DisputeLevels::set(&2);
+		let id = captured_outcome();
+		let jury = dispute_and_draw(id);
+		jury_scores(id, &jury, &HONEST);
+		// Nobody is left to sit on a second jury.
+		assert_ok!(Poq::dispute(signed(21), id, 2 * FEE));
+		assert_eq!(deposit_held(21), 2 * FEE);
+		advance(DRAW_DELAY);
+		assert!(poq_events().contains(&Event::DisputeResolved {
+			id,
+			finding: Finding::Lapsed,
+			scores: vec![],
+			grades: vec![],
+		}));
+		let (result, dispute) = overturned(id, &HONEST, &[]);
+		assert_eq!(dispute.finding, Finding::Overturned);
+		assert_eq!(deposit_held(21), 0);
+		assert_eq!(total(21), FUNDS - PENALTY);
+		assert_eq!(result.responses[1].slashed, 423 + NODE_PENALTY);
 	});
 }
