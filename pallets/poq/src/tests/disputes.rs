@@ -7,6 +7,7 @@
 use super::*;
 use crate::settlement::{Finding, Verdict};
 use frame_support::{assert_noop, traits::fungible::Inspect};
+use proptest::prelude::*;
 
 const FEE: Balance = 1_000;
 /// Node 10's answer is good, node 11's junk, as an honest member scores them.
@@ -705,4 +706,129 @@ fn an_appeal_whose_jury_lapses_leaves_the_last_finding_standing_and_its_deposit_
 		assert_eq!(total(21), FUNDS - PENALTY);
 		assert_eq!(result.responses[1].slashed, 423 + NODE_PENALTY);
 	});
+}
+
+/// The validators who join before each appeal's draw, so that every level finds jurors (the
+/// pool of `MAX_POOL` then is full).
+const LATER_JURORS: [&[AccountId]; 2] = [&APPEAL_JURORS, &[50, 51, 52, 53]];
+
+/// How a jury acts in [`appeals_conserve_funds_and_keep_every_invariant`].
+#[derive(Clone, Copy, Debug)]
+enum Turnout {
+	/// Every juror reveals `HONEST`, or `CAPTURED`.
+	All { captured: bool },
+	/// The jurors holding at most half the seats reveal; the others stay away.
+	Minority,
+	/// Nobody commits.
+	Nobody,
+}
+
+fn turnout() -> impl Strategy<Value = Turnout> {
+	prop_oneof![
+		3 => any::<bool>().prop_map(|captured| Turnout::All { captured }),
+		1 => Just(Turnout::Minority),
+		1 => Just(Turnout::Nobody),
+	]
+}
+
+/// The phase of request `id`, while it is live.
+fn request_phase(id: RequestId) -> Option<Phase> {
+	Requests::<Test>::get(id).map(|request| request.phase)
+}
+
+/// Everything every account holds, free and held, counted one by one.
+fn every_balance() -> Balance {
+	frame_system::Account::<Test>::iter().map(|(_, a)| a.data.free + a.data.reserved).sum()
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+	/// Random disputes and appeals: any committee, juries that agree, split or stay away, any
+	/// party appealing, up to three levels. Every block keeps the invariants (`run_to_block`);
+	/// in the end the request is settled, nothing stays held for it, and the funds every
+	/// account holds are the issuance, which fell only by what was burnt.
+	#[test]
+	fn appeals_conserve_funds_and_keep_every_invariant(
+		levels in prop_oneof![Just(1u32), Just(2), Just(3), Just(3)],
+		committee in prop::array::uniform3(any::<bool>()),
+		juries in prop::collection::vec((turnout(), prop::bool::weighted(0.8), 0usize..6), 3),
+	) {
+		ExtBuilder::default().execute(|| {
+			DisputeLevels::set(&levels);
+			let id = committee_drawn();
+			let scores = |captured: bool| if captured { CAPTURED } else { HONEST };
+			committee_scores(id, &[
+				(20, scores(committee[0])),
+				(21, scores(committee[1])),
+				(22, scores(committee[2])),
+			]);
+			let mut appellant = ALICE;
+			for (level, (turnout, loser, next)) in (1..).zip(juries) {
+				let deposit = Poq::appeal_deposit(FEE, level);
+				if Poq::dispute(signed(appellant), id, deposit).is_err() {
+					break;
+				}
+				advance(DRAW_DELAY);
+				let Some(request) = Requests::<Test>::get(id) else { break };
+				let jury: Vec<(AccountId, u32)> =
+					request.committee.iter().map(|j| (j.who, j.seats)).collect();
+				let acting: Vec<AccountId> = match turnout {
+					Turnout::All { .. } => jury.iter().map(|j| j.0).collect(),
+					Turnout::Minority => {
+						let mut seats = 0;
+						jury.iter()
+							.take_while(|(_, s)| {
+								seats += s;
+								2 * seats <= jury.iter().map(|j| j.1).sum::<u32>()
+							})
+							.map(|j| j.0)
+							.collect()
+					},
+					Turnout::Nobody => Vec::new(),
+				};
+				let revealed = scores(matches!(turnout, Turnout::All { captured: true }));
+				for juror in &acting {
+					commit(*juror, id, &revealed);
+				}
+				if !acting.is_empty() && request_phase(id) == Some(Phase::Committing) {
+					// The commit window closes on the minority's commitments.
+					advance(WINDOW);
+				}
+				for juror in &acting {
+					reveal(*juror, id, &revealed);
+				}
+				while request_phase(id).is_some_and(|phase| phase != Phase::Provisional) {
+					advance(1);
+				}
+				if !Requests::<Test>::contains_key(id) {
+					break;
+				}
+				if let Some(joining) = LATER_JURORS.get(level as usize - 1) {
+					for juror in joining.iter() {
+						let _ = Balances::deposit_creating(juror, FUNDS);
+						assert_ok!(Poq::register_validator(signed(*juror), BOND));
+					}
+				}
+				// Mostly the side the finding went against; otherwise anyone with a part.
+				let finding = Disputes::<Test>::get(id).and_then(|d| d.rulings.last().map(|r| r.finding));
+				appellant = match (loser, finding) {
+					(true, Some(Finding::Upheld)) => ALICE,
+					(true, _) => [10, 11, 20, 21, 22][next % 5],
+					(false, _) => [ALICE, 10, 11, 20, 21, 22][next],
+				};
+			}
+			while request_phase(id).is_some() {
+				advance(1);
+			}
+			let result = outcome(id);
+			assert!(matches!(result.phase, Phase::Finalized | Phase::Expired));
+			assert!(Disputes::<Test>::get(id).is_none());
+			for who in frame_system::Account::<Test>::iter_keys() {
+				assert_eq!(deposit_held(who), 0);
+				assert_eq!(escrow(who), 0);
+			}
+			assert_eq!(every_balance(), everything());
+		});
+	}
 }

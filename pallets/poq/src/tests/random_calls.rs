@@ -61,8 +61,9 @@ fn nodes(request: &RequestOf<Test>) -> Vec<AccountId> {
 	request.nodes.iter().map(|seat| seat.who).collect()
 }
 
-fn client(request: &RequestOf<Test>) -> Vec<AccountId> {
-	vec![request.client]
+/// The client, the nodes and the committee (or sitting jury): who may dispute or appeal.
+fn parties(request: &RequestOf<Test>) -> Vec<AccountId> {
+	core::iter::once(request.client).chain(nodes(request)).chain(committee(request)).collect()
 }
 
 fn committee(request: &RequestOf<Test>) -> Vec<AccountId> {
@@ -118,9 +119,11 @@ proptest! {
 	fn random_calls_keep_every_invariant(
 		actions in proptest::collection::vec(action(), 1..60),
 		dispute_window in 0..4u64,
+		dispute_levels in 1..4u32,
 	) {
 		ExtBuilder::default().build().execute_with(|| {
 			DisputeWindow::set(&dispute_window);
+			DisputeLevels::set(&dispute_levels);
 			let issuance = Balances::total_issuance();
 			let start = everyone_total();
 			// What each member and node committed to, so that honest reveals match.
@@ -205,7 +208,7 @@ proptest! {
 						}),
 					),
 					Action::Dispute { target, limit } => {
-						let (request, who) = resolve(&target, client);
+						let (request, who) = resolve(&target, parties);
 						Poq::dispute(RuntimeOrigin::signed(who), request, limit)
 					},
 					Action::PinAppealJudge { pinned } =>
