@@ -160,15 +160,40 @@ fn provisional<T: Config>() -> Result<(RequestId, Vec<T::AccountId>), BenchmarkE
 	Ok((id, committee))
 }
 
-/// A provisional request its client disputed, its jury drawn from a full pool; returns the
-/// jurors.
-fn jury_sitting<T: Config>() -> Result<(RequestId, Vec<T::AccountId>), BenchmarkError> {
+/// A provisional request whose client may ask the last of `DisputeLevels` juries: it disputed
+/// it, and appealed each jury's finding below the last, every one of which upheld the committee
+/// with every juror revealing.
+fn appealable<T: Config>() -> Result<RequestId, BenchmarkError> {
 	let (id, _) = provisional::<T>()?;
+	for _ in 1..T::DisputeLevels::get() {
+		let jury = jury_drawn::<T>(id);
+		let width = Pallet::<T>::scores_per_response(id);
+		let upheld = scores_of::<T>(id).repeat(width);
+		for (index, juror) in jury.iter().enumerate() {
+			let digest = commitment(id, juror, &upheld, &salt(index));
+			Pallet::<T>::do_work(juror.clone(), Work::CommitScores { id, commitment: digest })
+				.expect("a juror");
+		}
+		for (index, juror) in jury.iter().enumerate() {
+			let (scores, salt) = (upheld.clone(), salt(index));
+			Pallet::<T>::do_work(juror.clone(), Work::RevealScores { id, scores, salt })
+				.expect("committed");
+		}
+		let ends_at = close_window::<T>(id);
+		Pallet::<T>::end_phase(id, ends_at);
+		assert_eq!(Requests::<T>::get(id).expect("appealable").phase, Phase::Provisional);
+	}
+	Ok(id)
+}
+
+/// The client of provisional request `id` disputes or appeals it and the jury is drawn, from a
+/// full pool; returns the jurors.
+fn jury_drawn<T: Config>(id: RequestId) -> Vec<T::AccountId> {
 	let client = Requests::<T>::get(id).expect("live").client;
 	Pallet::<T>::do_dispute(client, id, BalanceOf::<T>::max_value()).expect("funded");
 	run_draw::<T>(id);
 	let request = Requests::<T>::get(id).expect("the jury sits");
-	Ok((id, request.committee.iter().map(|juror| juror.who.clone()).collect()))
+	request.committee.iter().map(|juror| juror.who.clone()).collect()
 }
 
 /// Moves to the first block after request `id`'s current window, and returns it.
@@ -455,9 +480,10 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The client appeals to the last jury (disputes, with one jury).
 	#[benchmark]
 	fn dispute() -> Result<(), BenchmarkError> {
-		let (id, _) = provisional::<T>()?;
+		let id = appealable::<T>()?;
 		let client = Requests::<T>::get(id).unwrap().client;
 		let limit = BalanceOf::<T>::max_value();
 		#[extrinsic_call]
@@ -468,8 +494,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn draw_jury() -> Result<(), BenchmarkError> {
-		// From a full pool, the committee passed over.
-		let (id, _) = provisional::<T>()?;
+		// The last and largest jury, from a full pool, the committee and every earlier jury
+		// passed over.
+		let id = appealable::<T>()?;
 		let client = Requests::<T>::get(id).unwrap().client;
 		Pallet::<T>::do_dispute(client, id, BalanceOf::<T>::max_value()).expect("funded");
 		let at = draw_block::<T>(id);
@@ -481,13 +508,15 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The jury contradicts the committee: every answer it paid is junk and every member a
-	/// liar, so the review slashes them all and pays the jurors from their penalties; the last
+	/// The last jury contradicts the committee and every earlier jury: every answer they paid
+	/// is junk and every member and earlier juror a liar, so the review slashes them all, pays
+	/// the last jurors from the penalties and gives the client its deposits back; the last
 	/// juror never reveals. An appeal judge is pinned: each reveal carries the grades too.
 	#[benchmark]
 	fn settle_dispute() -> Result<(), BenchmarkError> {
 		AppealJudge::<T>::put([7; 32]);
-		let (id, jury) = jury_sitting::<T>()?;
+		let id = appealable::<T>()?;
+		let jury = jury_drawn::<T>(id);
 		let zeros = vec![0; 2 * Requests::<T>::get(id).unwrap().responders.len()];
 		for (index, juror) in jury.iter().enumerate() {
 			let digest = commitment(id, juror, &zeros, &salt(index));

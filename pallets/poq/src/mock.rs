@@ -287,8 +287,11 @@ impl ExtBuilder {
 		let mut ext = self.build();
 		let keystore = sp_keystore::testing::MemoryKeystore::new();
 		ext.register_extension(sp_keystore::KeystoreExt::new(keystore));
-		// The benchmarks measure the dispute paths too.
-		ext.execute_with(|| DisputeWindow::set(&3));
+		// The benchmarks measure the dispute paths too, appeals included.
+		ext.execute_with(|| {
+			DisputeWindow::set(&3);
+			DisputeLevels::set(&2);
+		});
 		ext
 	}
 
