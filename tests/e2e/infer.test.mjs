@@ -12,7 +12,7 @@ test("truncates answers to whole UTF-8 characters", () => {
 	assert.equal(truncateUtf8("abc", 10), "abc");
 });
 
-test("follows an answered request through a dispute to its end, and nothing else", () => {
+test("follows an answered request through a dispute and an appeal to its end, and nothing else", () => {
 	// Events as @polkadot/api decodes them, reduced to what is read.
 	const n = (value) => ({ toBigInt: () => BigInt(value), toNumber: () => Number(value), toString: () => String(value) });
 	const event = (method, data) => ({ method, data: { id: n(7), ...data } });
@@ -20,6 +20,10 @@ test("follows an answered request through a dispute to its end, and nothing else
 	const said = (e) => followed(e, "me", answered);
 	assert.equal(said(event("Disputed", { who: "client", deposit: n(10n ** 13n) })), "request 7: disputed by client (deposit 10.0000); a jury is drawn");
 	assert.equal(said(event("JurySelected", { jury: [["a", n(20)], ["b", n(11)]] })), "request 7: a jury of 31 seats sits");
+	assert.equal(
+		said(event("Appealed", { who: "node", deposit: n(2n * 10n ** 13n), level: n(2) })),
+		"request 7: the jury's finding appealed by node (deposit 20.0000); jury 2 is drawn",
+	);
 	const finding = { type: "Overturned" };
 	assert.equal(
 		said(event("DisputeResolved", { finding, scores: [9000, 10000], grades: [9000, 1000] })),

@@ -215,3 +215,30 @@ export async function dispute(api, id, signer, maxDeposit) {
 	const disputed = events.find(({ event }) => api.events.poq.Disputed.is(event)).event;
 	return { block, deposit: disputed.data.deposit.toBigInt() };
 }
+
+/**
+ * What asking jury `level` of a request with `fee` holds: [`disputeDeposit`] for the client's
+ * dispute (level 1), twice as much at each appeal.
+ */
+export function appealDeposit(api, fee, level) {
+	return disputeDeposit(api, fee) << BigInt(level - 1);
+}
+
+/**
+ * Appeals the last jury's finding on request `id` as `signer`, the side it went against (the
+ * client when the committee was upheld; a committee member or an answering node when it was
+ * overturned), while the finding is provisional: holds [`appealDeposit`] at the next level,
+ * refusing to hold more than `maxDeposit` when given. Resolves with the `Appealed` event's
+ * `{ block, deposit, level }`; the larger jury is drawn in a later block.
+ */
+export async function appeal(api, id, signer, maxDeposit) {
+	const status = (await api.call.poqApi.requestStatus(id)).unwrap();
+	if (!status.isLive) throw new Error(`request ${id} is over: its outcome is final`);
+	const open = (await api.query.poq.disputes(id)).unwrapOr(null);
+	if (open === null) throw new Error(`request ${id} has no jury's finding to appeal: dispute it`);
+	const level = open.rulings.length + 1;
+	const deposit = maxDeposit ?? appealDeposit(api, status.asLive.fee.toBigInt(), level);
+	const { block, events } = await send(api, api.tx.poq.dispute(id, deposit), signer);
+	const appealed = events.find(({ event }) => api.events.poq.Appealed.is(event)).event;
+	return { block, deposit: appealed.data.deposit.toBigInt(), level: appealed.data.level.toNumber() };
+}

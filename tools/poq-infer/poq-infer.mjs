@@ -275,9 +275,11 @@ export function followed(event, me, answered, decimals = 12) {
 	const amount = (value) => `${(Number(value.toBigInt()) / 10 ** decimals).toFixed(4)}`;
 	switch (event.method) {
 		case "RequestProvisional":
-			return `request ${id}: provisional, scores ${data.scores.join(", ")}; the client may dispute it until block #${data.disputeBy}`;
+			return `request ${id}: provisional, scores ${data.scores.join(", ")}; it may be disputed until block #${data.disputeBy}`;
 		case "Disputed":
 			return `request ${id}: disputed by ${data.who} (deposit ${amount(data.deposit)}); a jury is drawn`;
+		case "Appealed":
+			return `request ${id}: the jury's finding appealed by ${data.who} (deposit ${amount(data.deposit)}); jury ${data.level} is drawn`;
 		case "JurySelected":
 			return `request ${id}: a jury of ${data.jury.reduce((seats, [, n]) => seats + n.toNumber(), 0)} seats sits`;
 		case "DisputeResolved": {

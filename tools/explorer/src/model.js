@@ -113,6 +113,7 @@ const STARTS = {
 	CommitteeFailed: "DrawingCommittee",
 	RequestProvisional: "Provisional",
 	Disputed: "DrawingJury",
+	Appealed: "DrawingJury",
 	JurySelected: "JuryCommitting",
 	RequestFinalized: "Finalized",
 	RequestExpired: "Expired",
@@ -134,7 +135,8 @@ export function displayPhase(phase, events) {
  * it goes on; a final phase is a single block). The first committee draw has no event of its
  * own: it starts where the answers' reveal window ends (`ResponseRevealStarted.reveal_by`). A
  * committee that failed (`CommitteeFailed`) is drawn again: the committee's phases repeat. A
- * disputed request's jury (`Disputed`) has phases of its own.
+ * disputed request's jury (`Disputed`) has phases of its own, as has each appeal's
+ * (`Appealed`), each after the provisional finding it appealed.
  */
 export function timeline(events, head, current) {
 	const starts = [];
@@ -144,7 +146,7 @@ export function timeline(events, head, current) {
 	for (const { block, name } of events) {
 		if (name === "Disputed") disputed = true;
 		const phase = disputed && name === "RevealStarted" ? "JuryRevealing" : STARTS[name];
-		if (name === "CommitteeFailed" || name === "Disputed") round += 1;
+		if (name === "CommitteeFailed" || name === "Disputed" || name === "Appealed") round += 1;
 		if (phase && !starts.some((s) => s.phase === phase && s.round === round)) starts.push({ phase, from: block, round });
 	}
 	const revealBy = events.find((e) => e.name === "ResponseRevealStarted")?.data?.revealBy;

@@ -145,6 +145,33 @@ describe("a request's timeline", () => {
 		assert.equal(phaseLabel("Provisional"), "provisional: open to dispute");
 	});
 
+	test("an appealed finding: provisional again, then the appeal's jury's own phases, then final", () => {
+		const appealed = [
+			...full.slice(0, 5),
+			ev(19, "RequestProvisional", { disputeBy: 24 }),
+			ev(21, "Disputed"),
+			ev(23, "JurySelected", { commitBy: 28 }),
+			ev(25, "RevealStarted", { revealBy: 30 }),
+			ev(27, "DisputeResolved", { grades: [] }),
+			ev(27, "RequestProvisional", { disputeBy: 32 }),
+			ev(29, "Appealed", { level: 2 }),
+			ev(31, "JurySelected", { commitBy: 36 }),
+			ev(33, "RevealStarted", { revealBy: 38 }),
+			ev(35, "RequestFinalized"),
+		];
+		assert.deepEqual(timeline(appealed, 40, "Finalized").slice(7), [
+			{ phase: "DrawingJury", from: 21, to: 23 },
+			{ phase: "JuryCommitting", from: 23, to: 25 },
+			{ phase: "JuryRevealing", from: 25, to: 27 },
+			{ phase: "Provisional", from: 27, to: 29 },
+			{ phase: "DrawingJury", from: 29, to: 31 },
+			{ phase: "JuryCommitting", from: 31, to: 33 },
+			{ phase: "JuryRevealing", from: 33, to: 35 },
+			{ phase: "Finalized", from: 35, to: 36 },
+		]);
+		assert.equal(displayPhase("Provisional", appealed), "Provisional");
+	});
+
 	test("leaves the phase a live request is in open", () => {
 		assert.deepEqual(timeline(full.slice(0, 3), 12, "RevealingResponses").at(-1), { phase: "RevealingResponses", from: 9, to: null });
 		assert.deepEqual(timeline(full.slice(0, 3), 15, "DrawingCommittee").at(-1), { phase: "DrawingCommittee", from: 14, to: null });
