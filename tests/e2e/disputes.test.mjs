@@ -1,8 +1,9 @@
-// Protocols v4 and v5 on a live dev chain through @polkadot/api: a client disputes a provisional
+// Protocols v4 to v6 on a live dev chain through @polkadot/api: a client disputes a provisional
 // outcome and a jury of validators off the committee, served by the node's off-chain worker with
 // the real model, checks it. A captured committee that paid junk is overturned, its liar and the
 // junk's node pay the jury; a frivolous dispute of an honest committee loses its deposit to the
-// jury; junk written to please the committee's model, which an honest committee paid, is
+// jury, and a frivolous appeal of that finding to a jury twice as large loses both deposits to
+// both juries; junk written to please the committee's model, which an honest committee paid, is
 // overturned by the appeal judge governance pinned (an OpenAI-compatible server the test runs,
 // asked by the worker over HTTP), its node pays the jury and nobody on the committee is slashed.
 // Every balance is checked to the unit.
@@ -13,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { randomAsU8a } from "@polkadot/util-crypto";
-import { dispute } from "../../tools/lib/chain.mjs";
+import { appeal, dispute } from "../../tools/lib/chain.mjs";
 import { chatServer } from "../../tools/lib/chat-server.mjs";
 import { commitment } from "../../tools/lib/commitment.mjs";
 import {
@@ -97,6 +98,54 @@ describe("disputes on a live dev chain", () => {
 		const after = await totals([acc.Ferdie, ...registered]);
 		const escrowSpent = FEE - outcome.refund.toBigInt();
 		assert.equal(after[acc.Ferdie.address] - before[acc.Ferdie.address], -escrowSpent - juryPaid - disputeFee, "Ferdie's balance");
+		for (const j of result.jury) {
+			assert.equal(after[j.validator.toString()] - before[j.validator.toString()], j.paid.toBigInt(), "a juror's balance");
+		}
+		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow or deposit left");
+	});
+
+	test("a frivolous appeal of an upheld finding goes to a jury of twice the seats and one more, and both deposits pay both juries", async () => {
+		const first = await jurors(["Mike", "Nina", "Olga"]);
+		// Funded now, registered once the first jury sits: only the appeal can seat them.
+		const second = await jurors(["Pete", "Quinn", "Rita"]);
+		const { id } = await provisional(first);
+		const people = [acc.Ferdie, acc.Alice, acc.Bob, acc.Charlie, acc.Dave, acc.Eve, ...registered];
+		const before = await totals(people);
+
+		const sitting = watch(api, (r) => poqEvent(api, r, "JurySelected", id));
+		const ruled = watch(api, (r) => poqEvent(api, r, "RequestProvisional", id));
+		const final = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id), 240_000);
+		const disputedIn = (await dispute(api, id, acc.Ferdie)).block;
+		await sitting;
+		await Promise.all(second.map((pair) => send(api, api.tx.poq.registerValidator(JUROR_BOND), pair)));
+		// The first jury upheld the committee: the finding is provisional, and Ferdie appeals.
+		await ruled;
+		const appealed = await appeal(api, id, acc.Ferdie);
+		assert.deepEqual([appealed.level, appealed.deposit], [2, 2n * FEE], "an appeal holds twice the deposit");
+		const { records } = await final;
+		const events = records.map(({ record }) => record);
+		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
+		const result = outcome.dispute.unwrap();
+
+		const juries = events.filter((r) => poqEvent(api, r, "JurySelected", id)).map((r) => r.event.data.jury);
+		const seats = (jury) => jury.reduce((s, [, n]) => s + n.toNumber(), 0);
+		const committee = api.consts.poq.committeeSize.toNumber();
+		assert.deepEqual(juries.map(seats), [2 * committee + 1, 2 * (2 * committee + 1) + 1]);
+		const seated = new Set([...outcome.committee.map((m) => m.validator.toString()), ...juries[0].map(([who]) => who.toString())]);
+		assert.ok(juries[1].every(([who]) => !seated.has(who.toString())), "nobody on the committee or the first jury sits on the appeal's");
+		const findings = events.filter((r) => poqEvent(api, r, "DisputeResolved", id)).map((r) => r.event.data.finding.type);
+		assert.deepEqual(findings, ["Upheld", "Upheld"]);
+		assert.ok(result.finding.isUpheld);
+		// Both juries reran the committee's model and agreed: both deposits pay every juror, by seat.
+		assert.equal(result.jury.length, juries[0].length + juries[1].length);
+		assert.ok(result.jury.every((j) => j.verdict.isInConsensus && j.paid.toBigInt() > 0n && j.slashed.toBigInt() === 0n));
+		const juryPaid = result.jury.reduce((s, j) => s + j.paid.toBigInt(), 0n);
+		assert.ok(3n * FEE - juryPaid < BigInt(result.jury.length), "only rounding dust goes back");
+		const feeIn = async (block) => feePaid(api, await (await api.at(await api.rpc.chain.getBlockHash(block))).query.system.events(), acc.Ferdie.address);
+		const fees = (await feeIn(disputedIn)) + (await feeIn(appealed.block));
+		const after = await totals(people);
+		const escrowSpent = FEE - outcome.refund.toBigInt();
+		assert.equal(after[acc.Ferdie.address] - before[acc.Ferdie.address], -escrowSpent - juryPaid - fees, "Ferdie's balance");
 		for (const j of result.jury) {
 			assert.equal(after[j.validator.toString()] - before[j.validator.toString()], j.paid.toBigInt(), "a juror's balance");
 		}
