@@ -13,7 +13,10 @@ use crate::{
 use pallet_poq::{
 	consensus::{consensus_scores, in_consensus},
 	selection::{allot_seats, seed_for},
-	settlement::{by_seat, review, settle, Finding, MemberReport, Params, Plan, Verdict},
+	jury_seats,
+	settlement::{
+		by_seat, lie_penalty, review, settle, Finding, MemberReport, Params, Plan, Verdict,
+	},
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -698,6 +701,9 @@ mod capture_tests {
 /// costs the client who makes it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DisputeRow {
+	/// Juries a dispute may go through (`DisputeLevels`): the side a captured jury's finding
+	/// went against appeals it to the next, larger one.
+	pub levels: u32,
 	/// The coalition's share of the validator stake, split over accounts as large as an honest
 	/// validator's (its best case).
 	pub share: f64,
@@ -706,7 +712,7 @@ pub struct DisputeRow {
 	/// Share of committees whose seat majority the coalition holds: there it pays its own node's
 	/// junk and outvotes the honest members.
 	pub captured: f64,
-	/// Share of disputes whose jury's seat majority it holds too.
+	/// Share of disputes whose deciding jury (the last to sit) it holds too.
 	pub jury_captured: f64,
 	/// The coalition's mean net gain per request from lying where it holds a majority, against
 	/// scoring honestly, in units of the fee: its node's pay for junk and its seats' pay, less
@@ -725,16 +731,19 @@ pub struct DisputeRow {
 /// it is junk, scored `JUNK` by honest validators and `PAID` by the coalition where it holds
 /// the committee's seat majority; a client disputes junk the committee paid with probability
 /// `rate`, and every client disputes a good answer once (frivolous) in a second set of rounds.
-/// Committees and juries come from the pallet's seat draw (`allot_seats`, the jury `2n + 1`
-/// seats among the validators off the committee), outcomes from its settlement and review
-/// (`settle`, `review`, `by_seat`), the deposit from the runtime's rule (the fee).
-pub fn disputes(config: &Config, shares: &[f64], rates: &[f64]) -> Vec<DisputeRow> {
+/// Committees and juries come from the pallet's seat draw (`allot_seats`, each jury
+/// `jury_seats` among the validators on no earlier body), outcomes from its settlement and
+/// review (`settle`, `review`, `by_seat`), the deposit from the runtime's rule (the fee,
+/// doubled at each appeal). With `levels` above one, the honest side appeals every finding a
+/// jury the coalition holds gave (the client an upheld lie, the honest members an overturned
+/// honest outcome), up to the last level; the coalition appeals nothing (it would stake twice
+/// the deposit on holding a larger jury).
+pub fn disputes(config: &Config, shares: &[f64], rates: &[f64], levels: u32) -> Vec<DisputeRow> {
 	const JUNK: u16 = 500;
 	const PAID: u16 = 9_000;
 	const GOOD: u16 = 8_000;
 	let params = config.params();
 	let seats = config.committee as u32;
-	let jury_seats = 2 * seats + 1;
 	let fee = config.fee;
 	let honest = vec![config.bond; config.validators];
 	let mut rows = Vec::new();
@@ -751,21 +760,24 @@ pub fn disputes(config: &Config, shares: &[f64], rates: &[f64]) -> Vec<DisputeRo
 				let random = [config.seed, round].map(u64::to_le_bytes).concat();
 				let committee =
 					allot_seats(seed_for(&random, b"committee", round), &weights, seats);
-				let jury_weights: Vec<u128> = weights
+				let juries = draw_juries(&random, round, &weights, &committee, seats, levels);
+				// The juries that sit: the first, then each appeal of a finding a jury the
+				// coalition held gave.
+				let sitting: Vec<(&[(usize, u32)], bool)> = juries
 					.iter()
-					.enumerate()
-					.map(|(i, w)| if committee.iter().any(|(c, _)| *c == i) { 0 } else { *w })
+					.map(|jury| (jury.as_slice(), holds_majority(jury, accounts)))
+					.scan(true, |appealed, (jury, held)| {
+						let sits = core::mem::replace(appealed, held);
+						sits.then_some((jury, held))
+					})
 					.collect();
-				let jury =
-					allot_seats(seed_for(&random, b"jury", round), &jury_weights, jury_seats);
-				let holds_jury = holds_majority(&jury, accounts);
+				let holds_jury = sitting.last().is_some_and(|(_, held)| *held);
 				// A frivolous dispute of a good answer an honest committee paid: the coalition
 				// turns a jury it holds against the honest outcome.
 				let honest_reveals: Vec<(usize, u32, u16)> =
 					committee.iter().map(|(i, s)| (*i, *s, GOOD)).collect();
-				let jury_says = if holds_jury { 0 } else { GOOD };
 				let (_, lost, won) =
-					dispute_round(fee, &params, config, &honest_reveals, &jury, jury_says, &ours);
+					dispute_round(fee, &params, config, &honest_reveals, &sitting, (0, GOOD), &ours);
 				frivolous_loss += lost as f64;
 				frivolous_won += u64::from(won);
 
@@ -780,9 +792,10 @@ pub fn disputes(config: &Config, shares: &[f64], rates: &[f64]) -> Vec<DisputeRo
 				let disputed = rng.random_bool(rate);
 				disputes += u64::from(disputed);
 				jury_held += u64::from(disputed && holds_jury);
-				let jury_says = if holds_jury { PAID } else { JUNK };
 				let (lied, _, _) = match disputed {
-					true => dispute_round(fee, &params, config, &reveals, &jury, jury_says, &ours),
+					true => {
+						dispute_round(fee, &params, config, &reveals, &sitting, (PAID, JUNK), &ours)
+					},
 					false => (undisputed_net(fee, &params, &reveals, &ours), 0, false),
 				};
 				// Scoring honestly instead: its seats paid on a consensus of JUNK, its node
@@ -793,6 +806,7 @@ pub fn disputes(config: &Config, shares: &[f64], rates: &[f64]) -> Vec<DisputeRo
 			}
 			let per = |count: u64, of: u64| count as f64 / of.max(1) as f64;
 			rows.push(DisputeRow {
+				levels,
 				share,
 				dispute_rate: rate,
 				captured: per(captured, config.rounds),
@@ -947,41 +961,113 @@ fn undisputed_net(
 	coalition_net(&plan, reveals, ours)
 }
 
-/// The same request disputed: a jury `jury` whose consensus is `jury_says` reviews it (the
-/// coalition's jurors and the honest ones all reveal it: the jury's majority decides it). Returns
-/// the coalition's net (its node, committee members and jurors), what the client lost beyond its
-/// refund (its deposit when upheld) and whether the outcome was overturned.
+/// The juries `levels` disputes of a request whose `committee` was drawn from `weights` may
+/// sit, in order: each `jury_seats` at its level, among the validators on no earlier body.
+fn draw_juries(
+	random: &[u8],
+	round: u64,
+	weights: &[u128],
+	committee: &[(usize, u32)],
+	seats: u32,
+	levels: u32,
+) -> Vec<Vec<(usize, u32)>> {
+	let mut seated: Vec<usize> = committee.iter().map(|(i, _)| *i).collect();
+	(1..=levels)
+		.map(|level| {
+			let open: Vec<u128> = weights
+				.iter()
+				.enumerate()
+				.map(|(i, w)| if seated.contains(&i) { 0 } else { *w })
+				.collect();
+			let tag = match level {
+				1 => b"jury".to_vec(),
+				_ => format!("jury{level}").into_bytes(),
+			};
+			let jury = allot_seats(seed_for(random, &tag, round), &open, jury_seats(seats, level));
+			seated.extend(jury.iter().map(|(i, _)| *i));
+			jury
+		})
+		.collect()
+}
+
+/// The same request disputed, and appealed while a jury the coalition held ruled: each of
+/// `juries` sat, with whether the coalition held it; the last one's consensus (`values.0`, the
+/// coalition's, where it held it, else `values.1`, the honest one) reviews the committee (all
+/// its jurors reveal it: its majority decides it). Every earlier juror is judged against it:
+/// the coalition's reveal `values.0`, the honest ones `values.1`, and those off it lose the lie
+/// penalty a seat. The losing side's deposits (the fee, doubled at each appeal; the honest side
+/// made every appeal) and, when overturned, the review's penalties pay the jurors in
+/// consensus, by seat. Returns the coalition's net (its node, committee members and jurors),
+/// what the client lost beyond its refund (its deposits staked against the outcome) and
+/// whether the outcome was overturned.
 fn dispute_round(
 	fee: u128,
 	params: &Params,
 	config: &Config,
 	reveals: &[(usize, u32, u16)],
-	jury: &[(usize, u32)],
-	jury_says: u16,
+	juries: &[(&[(usize, u32)], bool)],
+	values: (u16, u16),
 	ours: &dyn Fn(usize) -> bool,
 ) -> (i128, u128, bool) {
 	let scores: Vec<[u16; 1]> = reveals.iter().map(|(_, _, s)| [*s]).collect();
 	let reports = reports_of(reveals, &scores);
 	let provisional = consensus_of(reveals, &scores);
-	let verdict = [jury_says];
+	let says = |held: bool| if held { values.0 } else { values.1 };
+	let truth = says(juries.last().is_some_and(|(_, held)| *held));
 	// No appeal judge: the jury's rerun grades the answer too.
-	let reviewed =
-		review(fee, &provisional, &verdict, &verdict, &reports, params, config.node_penalty());
+	let finding = |score: u16| {
+		review(fee, &provisional, &[score], &[score], &reports, params, config.node_penalty())
+	};
+	let reviewed = finding(truth);
 	let mut net = coalition_net(&reviewed.plan, reveals, ours);
 	let overturned = reviewed.finding == Finding::Overturned;
-	let deposit = fee;
-	let pot = if overturned { reviewed.plan.slashed() } else { deposit };
-	let jurors: Vec<MemberReport> = jury
-		.iter()
-		.map(|(_, s)| MemberReport { committed: true, reveal: None, bond: u128::MAX, seats: *s })
-		.collect();
-	let shares = by_seat(pot, &jurors, &vec![Verdict::InConsensus; jury.len()]);
-	for ((index, _), share) in jury.iter().zip(shares) {
-		if ours(*index) {
-			net += share as i128;
+	// The client's dispute stakes on `Overturned`; each appeal, by the honest side, on the honest
+	// finding, and is lost when the coalition held the last jury too.
+	let client_appeals = finding(values.1).finding == Finding::Overturned;
+	let mut client_lost = if overturned { 0 } else { fee };
+	let mut lost = client_lost;
+	for level in 1..juries.len() {
+		if juries.last().is_some_and(|(_, held)| *held) {
+			let deposit = fee << level;
+			lost += deposit;
+			client_lost += if client_appeals { deposit } else { 0 };
 		}
 	}
-	(net, if overturned { 0 } else { deposit }, overturned)
+	let pot = lost + if overturned { reviewed.plan.slashed() } else { 0 };
+	let jurors: Vec<(usize, u32, bool)> = juries
+		.iter()
+		.enumerate()
+		.flat_map(|(level, (jury, _))| {
+			let last = level + 1 == juries.len();
+			jury.iter().map(move |(i, s)| {
+				let reveal = match (last, ours(*i)) {
+					(true, _) => truth,
+					(false, true) => values.0,
+					(false, false) => values.1,
+				};
+				(*i, *s, reveal == truth)
+			})
+		})
+		.collect();
+	let reports: Vec<MemberReport> = jurors
+		.iter()
+		.map(|(_, s, _)| MemberReport { committed: true, reveal: None, bond: u128::MAX, seats: *s })
+		.collect();
+	let verdicts: Vec<Verdict> = jurors
+		.iter()
+		.map(|(_, _, agrees)| if *agrees { Verdict::InConsensus } else { Verdict::OffConsensus })
+		.collect();
+	let shares = by_seat(pot, &reports, &verdicts);
+	let penalty = lie_penalty(fee, params);
+	for ((index, seats, agrees), share) in jurors.iter().zip(shares) {
+		if ours(*index) {
+			net += share as i128;
+			if !agrees {
+				net -= (penalty * u128::from(*seats)) as i128;
+			}
+		}
+	}
+	(net, client_lost, overturned)
 }
 
 fn reports_of<'a>(reveals: &[(usize, u32, u16)], scores: &'a [[u16; 1]]) -> Vec<MemberReport<'a>> {

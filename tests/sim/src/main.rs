@@ -57,7 +57,8 @@ enum Command {
 	Shading,
 	/// What capturing committees earns a coalition of 20 to 40 % of the validator stake when
 	/// clients dispute the junk it pays with probability 0 to 1, and what a frivolous dispute
-	/// costs its client: disputes.csv (not part of `all`).
+	/// costs its client, with one jury and with an appeal to a second: disputes.csv (not part of
+	/// `all`).
 	Disputes,
 	/// What a node that writes text to please the committee's judge earns when clients dispute
 	/// it with probability 0 to 1 and an appeal judge grades rightly 80 to 100 % of the time,
@@ -129,7 +130,9 @@ fn run(cli: &Cli) -> Result<(), String> {
 	if cli.command == Command::Disputes {
 		let shares = [0.2, 0.25, 0.3, 1.0 / 3.0, 0.4];
 		let rates = [0.0, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
-		let rows = experiment::disputes(config, &shares, &rates);
+		// One jury (protocol v4 and v5), and the runtime's appeal to a second (v6).
+		let rows: Vec<_> =
+			[1, 2].iter().flat_map(|&levels| experiment::disputes(config, &shares, &rates, levels)).collect();
 		write(&cli.out, "disputes.csv", &report::disputes_table(&rows))?;
 	}
 	if cli.command == Command::JudgeGaming {

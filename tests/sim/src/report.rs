@@ -203,6 +203,7 @@ pub fn capture_table(rows: &[CaptureRow]) -> Table {
 pub fn disputes_table(rows: &[DisputeRow]) -> Table {
 	Table {
 		header: columns(&[
+			"levels",
 			"share",
 			"dispute_rate",
 			"captured",
@@ -215,6 +216,7 @@ pub fn disputes_table(rows: &[DisputeRow]) -> Table {
 			.iter()
 			.map(|row| {
 				vec![
+					row.levels.to_string(),
 					fixed(row.share, 3),
 					fixed(row.dispute_rate, 2),
 					fixed(row.captured, 4),

@@ -322,7 +322,7 @@ fn holding_half_the_slots_for_an_hour_costs_hundreds_of_units() {
 #[test]
 fn disputes_make_capture_a_loss_and_frivolous_disputes_cost_the_deposit() {
 	let config = Config { rounds: 1_200, committee: 15, ..config() };
-	let rows = disputes(&config, &[0.2, 1.0 / 3.0], &[0.0, 0.25, 1.0]);
+	let rows = disputes(&config, &[0.2, 1.0 / 3.0], &[0.0, 0.25, 1.0], 1);
 	let at = |share: f64, rate: f64| {
 		rows.iter().find(|r| r.share == share && r.dispute_rate == rate).expect("a swept cell")
 	};
@@ -341,7 +341,28 @@ fn disputes_make_capture_a_loss_and_frivolous_disputes_cost_the_deposit() {
 		assert!(row.frivolous_won < 0.05, "{row:?}");
 	}
 	let replay = Config { rounds: 100, ..config };
-	assert_eq!(disputes(&replay, &[0.4], &[0.5]), disputes(&replay, &[0.4], &[0.5]));
+	assert_eq!(disputes(&replay, &[0.4], &[0.5], 1), disputes(&replay, &[0.4], &[0.5], 1));
+}
+
+/// Protocol v6's appeals (issue 26), at the runtime's committee of 15 seats and its two levels
+/// (juries of 31 and 63 seats): where 40 % of the stake holds the jury of a dispute, the client
+/// appeals to a jury of 63 seats off both, which it almost never holds, so capture pays less
+/// than with one jury at every dispute rate, and a frivolous dispute wins less often (the
+/// honest members appeal the captured jury's overturn).
+#[test]
+fn an_appeal_to_a_larger_jury_makes_a_captured_jury_a_loss() {
+	let config = Config { rounds: 2_000, committee: 15, ..config() };
+	let one = disputes(&config, &[0.4], &[0.1, 1.0], 1);
+	let two = disputes(&config, &[0.4], &[0.1, 1.0], 2);
+	for (one, two) in one.iter().zip(&two) {
+		assert_eq!((one.levels, two.levels), (1, 2));
+		assert_eq!(one.captured, two.captured, "the same committees");
+		assert!(one.jury_captured > 0.0, "{one:?}");
+		assert!(two.jury_captured < one.jury_captured / 4.0, "{two:?} against {one:?}");
+		assert!(two.capture_gain < one.capture_gain, "{two:?} against {one:?}");
+		assert!(two.frivolous_won < one.frivolous_won, "{two:?} against {one:?}");
+		assert!((two.frivolous_loss + two.frivolous_won - 1.0).abs() < 1e-9, "{two:?}");
+	}
 }
 
 /// Protocol v5's appeal judge (issue 26), at the runtime's committee of 15 seats, fee, `Penalty`

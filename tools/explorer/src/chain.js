@@ -227,6 +227,11 @@ function eventData(event) {
 	}
 	if (event.data.validator !== undefined) data.validator = event.data.validator.toString();
 	if (event.data.grades !== undefined) data.grades = event.data.grades.map((grade) => grade.toNumber());
+	if (event.data.level !== undefined) {
+		data.level = event.data.level.toNumber();
+		data.who = event.data.who.toString();
+		data.deposit = event.data.deposit.toBigInt();
+	}
 	return data;
 }
 

@@ -238,6 +238,14 @@ export function shortDigest(hex) {
 }
 
 /**
+ * The appeals of a disputed request's jury findings, from its `Appealed` events (oldest first):
+ * `{ level, who, deposit }` each, the level of the jury it asked for (2 for the first appeal).
+ */
+export function appealsOf(events) {
+	return events.filter((e) => e.name === "Appealed").map(({ data }) => ({ level: data.level, who: data.who, deposit: data.deposit }));
+}
+
+/**
  * The appeal judge's grades of a disputed request's answers, in answer order, from its
  * `DisputeResolved` event among `events` (each grade 0 to 10, as the judge gave it); null when
  * the jury graded nothing (no appeal judge was pinned, or no dispute).

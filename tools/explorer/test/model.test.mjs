@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import {
-	accountHistory, appealGrades, cumulative, errorText, formatBalance, formatScore, inConsensus, meanDeviation, parseAmount,
+	accountHistory, appealGrades, appealsOf, cumulative, errorText, formatBalance, formatScore, inConsensus, meanDeviation, parseAmount,
 	settledPerBlock, timeline, displayPhase, phaseLabel,
 } from "../src/model.js";
 
@@ -268,6 +268,17 @@ test("a failed transaction in words: the pallet's error and its documentation", 
 });
 
 describe("disputes", () => {
+	test("the appeals of a dispute come from its Appealed events, in order", () => {
+		const events = [
+			{ name: "Disputed", data: {} },
+			{ name: "DisputeResolved", data: { grades: [] } },
+			{ name: "Appealed", data: { level: 2, who: "5Grw", deposit: 20n } },
+			{ name: "DisputeResolved", data: { grades: [] } },
+		];
+		assert.deepEqual(appealsOf(events), [{ level: 2, who: "5Grw", deposit: 20n }]);
+		assert.deepEqual(appealsOf(events.slice(0, 2)), [], "a dispute nobody appealed");
+	});
+
 	test("the appeal judge's grades come from the last DisputeResolved event, as the judge gave them", () => {
 		const events = [
 			{ name: "Disputed", data: {} },

@@ -5,7 +5,7 @@
 
 import { loadRequest } from "../chain.js";
 import { scoresPlot } from "../charts.js";
-import { FINAL_PHASES, appealGrades, displayPhase, formatScore, meanDeviation, phaseLabel, shortAddress, timeline } from "../model.js";
+import { FINAL_PHASES, appealGrades, appealsOf, displayPhase, formatScore, meanDeviation, phaseLabel, shortAddress, timeline } from "../model.js";
 import { facts, h, notice, section, table } from "../ui.js";
 import { accountLink, blockLink, moneyCell } from "./common.js";
 
@@ -48,20 +48,32 @@ export async function render(ctx, id) {
 	);
 }
 
-/** What the client's dispute found, the appeal judge's grades, and what each juror earned or lost. */
+/**
+ * What the client's dispute found, its appeals, the appeal judge's grades, and what each juror
+ * of every jury earned or lost, judged against the last.
+ */
 function disputeView(ctx, dispute, r) {
 	const grades = appealGrades(r.events);
 	const answers = r.outcome.responses.map((a) => shortAddress(a.node, ctx.names));
 	const found = {
-		Upheld: "upheld: the jury agreed with the committee, and the deposit paid the jury",
-		Overturned: "overturned: the jury contradicted the committee; the request was settled by the jury's scores, and the liars' and the junk's penalties paid the jury",
+		Upheld: "upheld: the last jury agreed with the committee, and the deposits staked against it paid the jurors who agreed",
+		Overturned: "overturned: the last jury contradicted the committee; the request was settled by its scores, and the liars' and the junk's penalties (and any deposit staked against it) paid the jurors who agreed",
 		Lapsed: "lapsed: no jury stood, the committee's outcome stands and the deposit went back",
 	}[dispute.finding];
+	const appeals = appealsOf(r.events);
 	return [
 		facts([
 			["appellant", accountLink(ctx, dispute.appellant)],
 			["deposit", h("span", { dataset: { planck: dispute.deposit.toString(), field: "deposit" } }, ctx.money(dispute.deposit))],
 			["finding", h("span", { class: `badge ${dispute.finding}`, dataset: { testid: "finding", finding: dispute.finding } }, found ?? dispute.finding)],
+			appeals.length > 0 && [
+				"appeals",
+				h(
+					"span",
+					{ dataset: { field: "appeals" } },
+					appeals.map((a, i) => [i > 0 && ", ", `jury ${a.level} asked by `, accountLink(ctx, a.who), ` (deposit ${ctx.money(a.deposit)})`]),
+				),
+			],
 			grades && [
 				"appeal judge's grades (0 to 10)",
 				h("span", { dataset: { field: "grades", grades: grades.join(",") } }, grades.map((g, i) => `${answers[i] ?? `answer ${i + 1}`}: ${g}`).join(", ")),
