@@ -105,19 +105,23 @@ describe("disputes on a live dev chain", () => {
 	});
 
 	test("a frivolous appeal of an upheld finding goes to a jury of twice the seats and one more, and both deposits pay both juries", async () => {
-		const first = await jurors(["Mike", "Nina", "Olga"]);
+		const first = await jurors(["Nora", "Oskar", "Pam"]);
 		// Funded now, registered once the first jury sits: only the appeal can seat them.
-		const second = await jurors(["Pete", "Quinn", "Rita"]);
+		const second = await jurors(["Quentin", "Rose", "Sam"]);
 		const { id } = await provisional(first);
 		const people = [acc.Ferdie, acc.Alice, acc.Bob, acc.Charlie, acc.Dave, acc.Eve, ...registered];
 		const before = await totals(people);
 
 		const sitting = watch(api, (r) => poqEvent(api, r, "JurySelected", id));
-		const ruled = watch(api, (r) => poqEvent(api, r, "RequestProvisional", id));
+		// The first jury's finding, and in the same block the outcome provisional again (the
+		// committee's own `RequestProvisional` is in the block this watch starts from).
+		const ruled = watch(api, (r) => poqEvent(api, r, "DisputeResolved", id));
 		const final = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id), 240_000);
 		const disputedIn = (await dispute(api, id, acc.Ferdie)).block;
 		await sitting;
 		await Promise.all(second.map((pair) => send(api, api.tx.poq.registerValidator(JUROR_BOND), pair)));
+		// What they hold once registered (the bond is held, the fee is gone).
+		Object.assign(before, await totals(second));
 		// The first jury upheld the committee: the finding is provisional, and Ferdie appeals.
 		await ruled;
 		const appealed = await appeal(api, id, acc.Ferdie);
@@ -153,10 +157,11 @@ describe("disputes on a live dev chain", () => {
 	});
 
 	test("a captured committee that paid junk is overturned: its liar and the junk's node pay the jury", async () => {
-		// Mallory holds most of the stake, so most of every committee's seats; the node does not
-		// hold its key: the test acts for it, and pays the junk.
-		const mallory = await fundedAccount(api, acc.Alice, "Mallory", 12_000n * UNIT);
-		await send(api, api.tx.poq.registerValidator(10_000n * UNIT), mallory);
+		// Mallory holds most of the stake (the jurors earlier tests registered included), so most
+		// of every committee's seats; the node does not hold its key: the test acts for it, and
+		// pays the junk.
+		const mallory = await fundedAccount(api, acc.Alice, "Mallory", 32_000n * UNIT);
+		await send(api, api.tx.poq.registerValidator(30_000n * UNIT), mallory);
 		const jury = await jurors(["Judy", "Ken", "Leo"]);
 		const salt = randomAsU8a(32);
 		let lie;
