@@ -43,8 +43,9 @@ done
 for size in 5 11 15 21 31; do
 	"$sim" attack --committee "$size" --rounds 5000 --out "docs/economics/committee-$size"
 done
-# Disputes (protocol v4): capture with clients disputing the junk it pays, at the runtime's
-# committee, fee and penalties (Penalty = NodePenalty = fee = 10 UNIT, MinBond 1 000 UNIT).
+# Disputes (protocol v4) and appeals (v6): capture with clients disputing the junk it pays, with
+# one jury and with the runtime's appeal to a second, at the runtime's committee, fee and
+# penalties (Penalty = NodePenalty = fee = 10 UNIT, MinBond 1 000 UNIT).
 "$sim" disputes --committee 15 --fee 10000000000000 --bond 1000000000000000 \
 	--penalty 10000000000000 --rounds 40000 --out docs/economics
 # The appeal judge (protocol v5): a node writing text to please the committee's judge, with

@@ -58,6 +58,48 @@ fn snapshotted<T: Config, R: codec::Decode>(
 	Ok(before)
 }
 
+/// Rewrites every value of `Map`, a map by request id stored in the layout `Old`, by
+/// `upgrade`; returns how many it rewrote.
+fn translate_each<Old, New, Map>(upgrade: fn(Old) -> New) -> u64
+where
+	Old: codec::Decode,
+	New: codec::FullCodec,
+	Map: frame_support::storage::IterableStorageMap<RequestId, New>,
+{
+	let mut count = 0u64;
+	Map::translate::<Old, _>(|_, old| {
+		count += 1;
+		Some(upgrade(old))
+	});
+	count
+}
+
+/// The `post_upgrade` of [`translate_each`]: `Map` holds exactly the entries of the
+/// `pre_upgrade` snapshot `state` (`(id, Old)` pairs), each as `upgrade` makes it.
+#[cfg(feature = "try-runtime")]
+fn check_translated<Old, New, Map>(
+	state: &[u8],
+	upgrade: fn(Old) -> New,
+) -> Result<(), sp_runtime::TryRuntimeError>
+where
+	Old: codec::Decode,
+	New: codec::FullCodec + PartialEq,
+	Map: frame_support::storage::IterableStorageMap<RequestId, New>
+		+ frame_support::storage::StorageMap<RequestId, New>,
+{
+	use codec::Decode;
+	use frame_support::storage::{IterableStorageMap, StorageMap};
+	let before = <alloc::vec::Vec<(RequestId, Old)>>::decode(&mut &state[..])
+		.map_err(|_| "pre-upgrade state does not decode")?;
+	let now = <Map as IterableStorageMap<RequestId, New>>::iter_keys().count();
+	frame_support::ensure!(now == before.len(), "an entry was lost");
+	for (id, old) in before {
+		let new = <Map as StorageMap<RequestId, New>>::try_get(id);
+		frame_support::ensure!(new.ok() == Some(upgrade(old)), "an entry was lost or changed");
+	}
+	Ok(())
+}
+
 /// The protocol-v1 layouts of what v2 changed.
 pub mod v0 {
 	use super::*;
@@ -510,11 +552,8 @@ pub mod v4 {
 
 	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV3ToV4<T> {
 		fn on_runtime_upgrade() -> Weight {
-			let mut outcomes = 0u64;
-			crate::Outcomes::<T>::translate::<OutcomeOf<T>, _>(|_, old| {
-				outcomes += 1;
-				Some(upgrade_outcome::<T>(old))
-			});
+			let outcomes =
+				translate_each::<OutcomeOf<T>, _, crate::Outcomes<T>>(upgrade_outcome::<T>);
 			T::DbWeight::get().reads_writes(outcomes, outcomes)
 		}
 
@@ -525,17 +564,7 @@ pub mod v4 {
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			use frame_support::ensure;
-			let before = <alloc::vec::Vec<(RequestId, OutcomeOf<T>)>>::decode(&mut &state[..])
-				.map_err(|_| "pre-upgrade state does not decode")?;
-			ensure!(
-				crate::Outcomes::<T>::iter_keys().count() == before.len(),
-				"an outcome was lost"
-			);
-			for (id, old) in before {
-				let new = crate::Outcomes::<T>::get(id).ok_or("an outcome was lost")?;
-				ensure!(new == upgrade_outcome::<T>(old), "an outcome changed");
-			}
+			check_translated::<OutcomeOf<T>, _, crate::Outcomes<T>>(&state, upgrade_outcome::<T>)?;
 			Pallet::<T>::do_try_state(Pallet::<T>::now())
 		}
 	}
@@ -591,11 +620,8 @@ pub mod v5 {
 
 	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV4ToV5<T> {
 		fn on_runtime_upgrade() -> Weight {
-			let mut disputes = 0u64;
-			super::v6::Disputes::<T>::translate::<DisputeOf<T>, _>(|_, old| {
-				disputes += 1;
-				Some(upgrade_dispute::<T>(old))
-			});
+			let disputes =
+				translate_each::<DisputeOf<T>, _, super::v6::Disputes<T>>(upgrade_dispute::<T>);
 			T::DbWeight::get().reads_writes(disputes, disputes)
 		}
 
@@ -606,19 +632,11 @@ pub mod v5 {
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			use frame_support::ensure;
-			let before = <alloc::vec::Vec<(RequestId, DisputeOf<T>)>>::decode(&mut &state[..])
-				.map_err(|_| "pre-upgrade state does not decode")?;
-			ensure!(
-				super::v6::Disputes::<T>::iter_keys().count() == before.len(),
-				"a dispute was lost"
-			);
-			for (id, old) in before {
-				let new = super::v6::Disputes::<T>::get(id).ok_or("a dispute was lost")?;
-				ensure!(new == upgrade_dispute::<T>(old), "a dispute changed");
-			}
 			// The disputes are in the storage-version-5 layout: `MigrateToV6` checks the state.
-			Ok(())
+			check_translated::<DisputeOf<T>, _, super::v6::Disputes<T>>(
+				&state,
+				upgrade_dispute::<T>,
+			)
 		}
 	}
 
@@ -676,11 +694,8 @@ pub mod v6 {
 
 	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV5ToV6<T> {
 		fn on_runtime_upgrade() -> Weight {
-			let mut disputes = 0u64;
-			crate::Disputes::<T>::translate::<DisputeOf<T>, _>(|_, old| {
-				disputes += 1;
-				Some(upgrade_dispute::<T>(old))
-			});
+			let disputes =
+				translate_each::<DisputeOf<T>, _, crate::Disputes<T>>(upgrade_dispute::<T>);
 			T::DbWeight::get().reads_writes(disputes, disputes)
 		}
 
@@ -691,17 +706,7 @@ pub mod v6 {
 
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			use frame_support::ensure;
-			let before = <alloc::vec::Vec<(RequestId, DisputeOf<T>)>>::decode(&mut &state[..])
-				.map_err(|_| "pre-upgrade state does not decode")?;
-			ensure!(
-				crate::Disputes::<T>::iter_keys().count() == before.len(),
-				"a dispute was lost"
-			);
-			for (id, old) in before {
-				let new = crate::Disputes::<T>::get(id).ok_or("a dispute was lost")?;
-				ensure!(new == upgrade_dispute::<T>(old), "a dispute changed");
-			}
+			check_translated::<DisputeOf<T>, _, crate::Disputes<T>>(&state, upgrade_dispute::<T>)?;
 			Pallet::<T>::do_try_state(Pallet::<T>::now())
 		}
 	}

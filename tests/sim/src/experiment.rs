@@ -12,8 +12,8 @@ use crate::{
 };
 use pallet_poq::{
 	consensus::{consensus_scores, in_consensus},
-	selection::{allot_seats, seed_for},
 	jury_seats,
+	selection::{allot_seats, seed_for},
 	settlement::{
 		by_seat, lie_penalty, review, settle, Finding, MemberReport, Params, Plan, Verdict,
 	},
@@ -776,8 +776,15 @@ pub fn disputes(config: &Config, shares: &[f64], rates: &[f64], levels: u32) -> 
 				// turns a jury it holds against the honest outcome.
 				let honest_reveals: Vec<(usize, u32, u16)> =
 					committee.iter().map(|(i, s)| (*i, *s, GOOD)).collect();
-				let (_, lost, won) =
-					dispute_round(fee, &params, config, &honest_reveals, &sitting, (0, GOOD), &ours);
+				let (_, lost, won) = dispute_round(
+					fee,
+					&params,
+					config,
+					&honest_reveals,
+					&sitting,
+					(0, GOOD),
+					&ours,
+				);
 				frivolous_loss += lost as f64;
 				frivolous_won += u64::from(won);
 

@@ -131,8 +131,10 @@ fn run(cli: &Cli) -> Result<(), String> {
 		let shares = [0.2, 0.25, 0.3, 1.0 / 3.0, 0.4];
 		let rates = [0.0, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
 		// One jury (protocol v4 and v5), and the runtime's appeal to a second (v6).
-		let rows: Vec<_> =
-			[1, 2].iter().flat_map(|&levels| experiment::disputes(config, &shares, &rates, levels)).collect();
+		let rows: Vec<_> = [1, 2]
+			.iter()
+			.flat_map(|&levels| experiment::disputes(config, &shares, &rates, levels))
+			.collect();
 		write(&cli.out, "disputes.csv", &report::disputes_table(&rows))?;
 	}
 	if cli.command == Command::JudgeGaming {

@@ -121,16 +121,18 @@ describe("a request's timeline", () => {
 		assert.deepEqual(timeline(redrawn.slice(0, 6), 24, "DrawingCommittee").at(-1), { phase: "DrawingCommittee", from: 23, to: null });
 	});
 
+	// A request disputed in block 21, its jury revealing from block 25.
+	const disputed = [
+		...full.slice(0, 5),
+		ev(19, "RequestProvisional", { disputeBy: 24 }),
+		ev(21, "Disputed"),
+		ev(23, "JurySelected", { commitBy: 28 }),
+		ev(25, "RevealStarted", { revealBy: 30 }),
+	];
+
 	test("a disputed request: provisional, then its jury's own phases, then final", () => {
-		const disputed = [
-			...full.slice(0, 5),
-			ev(19, "RequestProvisional", { disputeBy: 24 }),
-			ev(21, "Disputed"),
-			ev(23, "JurySelected", { commitBy: 28 }),
-			ev(25, "RevealStarted", { revealBy: 30 }),
-			ev(26, "RequestFinalized"),
-		];
-		assert.deepEqual(timeline(disputed, 30, "Finalized").slice(4), [
+		const final = [...disputed, ev(26, "RequestFinalized")];
+		assert.deepEqual(timeline(final, 30, "Finalized").slice(4), [
 			{ phase: "Committing", from: 16, to: 18 },
 			{ phase: "Revealing", from: 18, to: 19 },
 			{ phase: "Provisional", from: 19, to: 21 },
@@ -139,19 +141,15 @@ describe("a request's timeline", () => {
 			{ phase: "JuryRevealing", from: 25, to: 26 },
 			{ phase: "Finalized", from: 26, to: 27 },
 		]);
-		assert.equal(displayPhase("Revealing", disputed), "JuryRevealing");
+		assert.equal(displayPhase("Revealing", final), "JuryRevealing");
 		assert.equal(displayPhase("Revealing", full), "Revealing");
-		assert.equal(displayPhase("Provisional", disputed), "Provisional");
+		assert.equal(displayPhase("Provisional", final), "Provisional");
 		assert.equal(phaseLabel("Provisional"), "provisional: open to dispute");
 	});
 
 	test("an appealed finding: provisional again, then the appeal's jury's own phases, then final", () => {
 		const appealed = [
-			...full.slice(0, 5),
-			ev(19, "RequestProvisional", { disputeBy: 24 }),
-			ev(21, "Disputed"),
-			ev(23, "JurySelected", { commitBy: 28 }),
-			ev(25, "RevealStarted", { revealBy: 30 }),
+			...disputed,
 			ev(27, "DisputeResolved", { grades: [] }),
 			ev(27, "RequestProvisional", { disputeBy: 32 }),
 			ev(29, "Appealed", { level: 2 }),
@@ -159,9 +157,7 @@ describe("a request's timeline", () => {
 			ev(33, "RevealStarted", { revealBy: 38 }),
 			ev(35, "RequestFinalized"),
 		];
-		assert.deepEqual(timeline(appealed, 40, "Finalized").slice(7), [
-			{ phase: "DrawingJury", from: 21, to: 23 },
-			{ phase: "JuryCommitting", from: 23, to: 25 },
+		assert.deepEqual(timeline(appealed, 40, "Finalized").slice(9), [
 			{ phase: "JuryRevealing", from: 25, to: 27 },
 			{ phase: "Provisional", from: 27, to: 29 },
 			{ phase: "DrawingJury", from: 29, to: 31 },

@@ -522,9 +522,13 @@ fn appeal_and_draw(id: RequestId, who: AccountId, deposit: Balance) -> Vec<(Acco
 	request(id).committee.iter().map(|juror| (juror.who, juror.seats)).collect()
 }
 
-/// A provisional finding `finding` (`scores` the outcome it gives) that the side it went
-/// against may appeal until `dispute_by`; nothing has moved yet.
-fn provisional_finding(id: RequestId, finding: Finding, scores: &[u16], jury: &[(AccountId, u32)]) {
+/// With two juries, Alice disputes provisional request `id` and the first jury reveals
+/// `scores`: its `finding` (`scores` the outcome it gives) is provisional, and the side it went
+/// against may appeal it until `dispute_by`; nothing has moved yet. Returns the jury.
+fn first_ruling(id: RequestId, scores: &[u16], finding: Finding) -> Vec<(AccountId, u32)> {
+	DisputeLevels::set(&2);
+	let jury = dispute_and_draw(id);
+	jury_scores(id, &jury, scores);
 	assert_eq!(request(id).phase, Phase::Provisional);
 	let dispute = Disputes::<Test>::get(id).expect("the dispute goes on");
 	assert_eq!(dispute.rulings.iter().map(|r| r.finding).collect::<Vec<_>>(), vec![finding]);
@@ -536,17 +540,15 @@ fn provisional_finding(id: RequestId, finding: Finding, scores: &[u16], jury: &[
 	assert!(Outcomes::<Test>::get(id).is_none());
 	assert_eq!(escrow(ALICE), FEE);
 	assert!(jury.iter().all(|(juror, _)| live_requests(*juror) == 1), "the jury stays at stake");
+	jury
 }
 
 #[test]
 fn a_captured_jury_is_appealed_to_a_larger_one_whose_final_verdict_slashes_it() {
 	ExtBuilder::default().execute(|| {
-		DisputeLevels::set(&2);
 		let id = captured_outcome();
-		let jury = dispute_and_draw(id);
 		// The first jury is captured too: it confirms the committee.
-		jury_scores(id, &jury, &CAPTURED);
-		provisional_finding(id, Finding::Upheld, &CAPTURED, &jury);
+		let jury = first_ruling(id, &CAPTURED, Finding::Upheld);
 
 		// The finding went against the client; an appeal holds twice the deposit.
 		assert_eq!(Poq::appeal_deposit(FEE, 2), 2 * FEE);
@@ -602,12 +604,9 @@ fn a_captured_jury_is_appealed_to_a_larger_one_whose_final_verdict_slashes_it() 
 #[test]
 fn a_frivolous_appeal_loses_both_deposits_to_every_juror_who_agrees() {
 	ExtBuilder::default().execute(|| {
-		DisputeLevels::set(&2);
 		let id = committee_drawn();
 		committee_scores(id, &[(20, CAPTURED), (21, CAPTURED), (22, CAPTURED)]);
-		let jury = dispute_and_draw(id);
-		jury_scores(id, &jury, &CAPTURED);
-		provisional_finding(id, Finding::Upheld, &CAPTURED, &jury);
+		let jury = first_ruling(id, &CAPTURED, Finding::Upheld);
 		appeal_jurors_join();
 		let issuance = everything();
 		let appeal = appeal_and_draw(id, ALICE, 2 * FEE);
@@ -634,11 +633,8 @@ fn a_frivolous_appeal_loses_both_deposits_to_every_juror_who_agrees() {
 #[test]
 fn the_losers_of_an_overturn_may_appeal_it_and_lose_their_deposit_when_it_stands() {
 	ExtBuilder::default().execute(|| {
-		DisputeLevels::set(&2);
 		let id = captured_outcome();
-		let jury = dispute_and_draw(id);
-		jury_scores(id, &jury, &HONEST);
-		provisional_finding(id, Finding::Overturned, &HONEST, &jury);
+		let jury = first_ruling(id, &HONEST, Finding::Overturned);
 		// The finding went for the client and Bob has no part: neither may appeal it.
 		assert_noop!(Poq::dispute(signed(ALICE), id, 2 * FEE), Error::<Test>::NotLoser);
 		assert_noop!(Poq::dispute(signed(BOB), id, 2 * FEE), Error::<Test>::NotLoser);
@@ -667,11 +663,8 @@ fn the_losers_of_an_overturn_may_appeal_it_and_lose_their_deposit_when_it_stands
 #[test]
 fn an_unappealed_finding_stands_when_its_window_closes() {
 	ExtBuilder::default().execute(|| {
-		DisputeLevels::set(&2);
 		let id = captured_outcome();
-		let jury = dispute_and_draw(id);
-		jury_scores(id, &jury, &HONEST);
-		provisional_finding(id, Finding::Overturned, &HONEST, &jury);
+		let jury = first_ruling(id, &HONEST, Finding::Overturned);
 		advance(2);
 		assert_eq!(request(id).phase, Phase::Provisional);
 		advance(1);
@@ -679,6 +672,7 @@ fn an_unappealed_finding_stands_when_its_window_closes() {
 		let (result, dispute) = overturned(id, &HONEST, &[]);
 		assert_eq!(result.responses[1].slashed, 423 + NODE_PENALTY);
 		assert!(dispute.jury.iter().all(|j| j.verdict == Verdict::InConsensus && j.paid > 0));
+		assert!(jury.iter().all(|(juror, _)| live_requests(*juror) == 0), "released at the end");
 		assert_eq!(deposit_held(ALICE), 0);
 	});
 }
@@ -686,10 +680,8 @@ fn an_unappealed_finding_stands_when_its_window_closes() {
 #[test]
 fn an_appeal_whose_jury_lapses_leaves_the_last_finding_standing_and_its_deposit_back() {
 	ExtBuilder::default().execute(|| {
-		DisputeLevels::set(&2);
 		let id = captured_outcome();
-		let jury = dispute_and_draw(id);
-		jury_scores(id, &jury, &HONEST);
+		first_ruling(id, &HONEST, Finding::Overturned);
 		// Nobody is left to sit on a second jury.
 		assert_ok!(Poq::dispute(signed(21), id, 2 * FEE));
 		assert_eq!(deposit_held(21), 2 * FEE);
