@@ -761,14 +761,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let (fee, responses) = (request.fee.unique_saturated_into(), request.responders.len());
 		Self::close(id, request, scores, plan, |taken| {
-			let jury =
-				Self::pay_juries(id, fee, responses, &dispute, finding, &truth, &lapsed, taken);
-			Some(DisputeOutcome {
-				appellant: dispute.appellant.clone(),
-				deposit: dispute.deposit,
-				finding,
-				jury,
-			})
+			Some(Self::pay_juries(id, fee, responses, dispute, finding, &truth, &lapsed, taken))
 		});
 	}
 
@@ -782,18 +775,19 @@ impl<T: Config> Pallet<T> {
 	/// overturned, what the review took (`taken`); a `lapsed` jury is judged by its own
 	/// reveals and paid nothing. The pot's rounding dust goes back to the losing appellants;
 	/// the jurors' own penalties, and what the review took from an upheld committee, go to
-	/// `OnSlash`. Returns what each juror earned or lost, in the order they sat.
+	/// `OnSlash`. Returns how the dispute ended, with what each juror earned or lost, in the
+	/// order they sat.
 	#[allow(clippy::too_many_arguments)]
 	fn pay_juries(
 		id: RequestId,
 		fee: u128,
 		responses: usize,
-		dispute: &DisputeOf<T>,
+		dispute: DisputeOf<T>,
 		finding: Finding,
 		truth: &[u16],
 		lapsed: &[MemberOf<T>],
 		taken: CreditOf<T>,
-	) -> BoundedVec<ValidatorOutcome<T::AccountId, BalanceOf<T>>, Twice<JurySizeOf<T>>> {
+	) -> DisputeOutcomeOf<T> {
 		let mut pot = CreditOf::<T>::zero();
 		match finding {
 			Finding::Overturned => pot.subsume(taken),
@@ -872,7 +866,8 @@ impl<T: Config> Pallet<T> {
 		penalties.subsume(pot);
 		T::OnSlash::on_unbalanced(penalties);
 		// One entry per juror of at most `DisputeLevels` juries, each at most half the next.
-		BoundedVec::truncate_from(outcomes)
+		let jury = BoundedVec::truncate_from(outcomes);
+		DisputeOutcome { appellant: dispute.appellant, deposit: dispute.deposit, finding, jury }
 	}
 
 	/// The consensus of `request`'s committee and the payout plan it gives.
