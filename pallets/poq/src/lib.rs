@@ -22,12 +22,16 @@
 //! each validator serves behind an OpenAI-compatible endpoint): the jury then also grades every
 //! answer with it, and an answer the committee paid that it grades below `MinQuality` is junk
 //! even when the committee's model was fooled, without slashing the members who ran that model
-//! faithfully.
+//! faithfully. Below the last of `DisputeLevels` juries a jury's finding is provisional in turn:
+//! the side it went against may appeal it with the same call, holding twice the deposit, to a
+//! jury twice as large from validators on none of the request's bodies; the last jury standing
+//! decides, and every juror of every jury is judged against it ([`Dispute::rulings`]).
 //!
 //! ## Phases
 //!
 //! `DrawingNodes → AwaitingResponses → RevealingResponses → DrawingCommittee → Committing →
-//! Revealing → Provisional [→ DrawingJury → Committing → Revealing] → Finalized | Expired`.
+//! Revealing → Provisional [→ DrawingJury → Committing → Revealing → Provisional …] → Finalized |
+//! Expired`.
 //! The draws happen in `on_initialize`, from randomness first known after the previous phase
 //! closed, so nobody acting in that phase knew it. Every other phase lasts a window of blocks
 //! from the config and ends early as soon as every selected account has acted (the fast path).
