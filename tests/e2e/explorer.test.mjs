@@ -13,8 +13,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import puppeteer from "puppeteer-core";
 import { formatBalance, formatScore } from "../../tools/explorer/src/model.js";
-import { dispute } from "../../tools/lib/chain.mjs";
-import { ROOT, UNIT, answer, devAccounts, freePort, fundedAccount, keyedAccounts, provisionalRequest, startNode } from "./harness.mjs";
+import { appeal, dispute } from "../../tools/lib/chain.mjs";
+import {
+	ROOT, UNIT, answer, devAccounts, freePort, fundedAccount, keyedAccounts, poqEvent, provisionalRequest, send, startNode, watch,
+} from "./harness.mjs";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = process.env.POQ_SCREENSHOTS ?? join(tmpdir(), "poq-explorer");
@@ -186,11 +188,20 @@ describe("the explorer in a browser", () => {
 		await page.close();
 	});
 
-	test("shows a disputed request: provisional, then its jury, the finding and each juror's pay", async () => {
-		// Validators off the committee, so that a jury can sit.
-		const jurors = await keyedAccounts(api, acc.Alice, ["Grace", "Heidi", "Ivan"]);
-		const { id } = await provisionalRequest(api, acc, jurors, 1_000n * UNIT);
+	test("shows a disputed and appealed request: provisional, then its juries, the finding, the appeal and each juror's pay", async () => {
+		// Validators off the committee, so that a jury can sit, and more once it sits, so that
+		// an appeal's can.
+		const first = await keyedAccounts(api, acc.Alice, ["Grace", "Heidi", "Ivan"]);
+		const second = await keyedAccounts(api, acc.Alice, ["Judy", "Ken", "Leo"]);
+		const jurors = [...first, ...second];
+		const { id } = await provisionalRequest(api, acc, first, 1_000n * UNIT);
+		const sitting = watch(api, (r) => poqEvent(api, r, "JurySelected", id));
+		const ruled = watch(api, (r) => poqEvent(api, r, "DisputeResolved", id));
 		await dispute(api, id, acc.Ferdie);
+		await sitting;
+		await Promise.all(second.map((pair) => send(api, api.tx.poq.registerValidator(1_000n * UNIT), pair)));
+		await ruled;
+		const { deposit: appealed } = await appeal(api, id, acc.Ferdie);
 		const page = await open(`#/request/${id}`);
 		await page.waitForSelector('[data-testid=phase][data-phase="Finalized"]', { timeout: 180_000 });
 		await page.waitForSelector("[data-testid=jury]");
@@ -213,6 +224,8 @@ describe("the explorer in a browser", () => {
 			result.jury.map((j) => ({ validator: j.validator.toString(), verdict: j.verdict.type, paid: j.paid.toString(), slashed: j.slashed.toString() })),
 		);
 		assert.ok(shown.length > 0 && shown.every((j) => jurors.some((p) => p.address === j.validator)));
+		const appeals = await page.$eval("[data-field=appeals]", (el) => el.textContent);
+		assert.ok(appeals.startsWith("jury 2 asked by ") && appeals.includes(money(appealed)), appeals);
 		const phases = await page.$$eval("[data-testid=timeline] .phase strong", (els) => els.map((el) => el.textContent));
 		for (const phase of ["committee reveals scores", "provisional: open to dispute", "disputed: drawing the jury", "jury commits scores"]) {
 			assert.ok(phases.includes(phase), `${phase} is on the timeline: ${phases}`);
