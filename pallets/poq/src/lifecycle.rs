@@ -693,10 +693,7 @@ impl<T: Config> Pallet<T> {
 		if dispute.rulings.len() as u32 >= T::DisputeLevels::get() {
 			return Self::end_dispute(id, request, dispute, BoundedVec::new());
 		}
-		let scores = match finding {
-			Finding::Overturned => verdict,
-			_ => Self::consensus_of(&request.committee, &request),
-		};
+		let scores = Self::outcome_scores(&request, finding, verdict);
 		Disputes::<T>::insert(id, dispute);
 		let window = T::DisputeWindow::get();
 		let dispute_by = Self::open_window(id, request, Phase::Provisional, window);
@@ -741,51 +738,53 @@ impl<T: Config> Pallet<T> {
 		lapsed: BoundedVec<MemberOf<T>, JurySizeOf<T>>,
 	) {
 		Disputes::<T>::remove(id);
-		let consensus = Self::consensus_of(&request.committee, &request);
 		let ruled =
 			dispute.rulings.last().map(|ruling| Self::review_of(&request, &dispute, &ruling.jury));
 		let (finding, plan, scores, truth) = match ruled {
 			Some((Some(review), verdict, _)) => {
-				let scores = match review.finding {
-					Finding::Overturned => verdict.clone(),
-					_ => consensus,
-				};
+				let scores = Self::outcome_scores(&request, review.finding, verdict.clone());
 				(review.finding, review.plan, scores, verdict)
 			},
 			_ => {
-				let fee = request.fee.unique_saturated_into();
-				let reports = Self::reports(&request.committee);
-				let plan = settle(fee, &consensus, &reports, &Self::settlement_params());
+				let (consensus, plan) = Self::plan(&request);
 				(Finding::Lapsed, plan, consensus, Vec::new())
 			},
 		};
-		let (fee, responses) = (request.fee.unique_saturated_into(), request.responders.len());
+		let (_, lapsed_plan) = Self::plan_of(&lapsed, &request);
+		let fee = request.fee.unique_saturated_into();
 		Self::close(id, request, scores, plan, |taken| {
-			Some(Self::pay_juries(id, fee, responses, dispute, finding, &truth, &lapsed, taken))
+			let lapsed = (lapsed.as_slice(), lapsed_plan);
+			Some(Self::pay_juries(id, fee, dispute, finding, &truth, lapsed, taken))
 		});
 	}
 
-	/// Settles the stakes and the juries of the `dispute` of request `id` (`fee`, `responses`
-	/// answers), which ended with `finding` by the last jury standing, whose consensus rerun
+	/// The scores disputed `request`'s outcome stands on once a jury found `finding`: the
+	/// jury's `verdict` when it overturned the committee, the committee's consensus otherwise.
+	fn outcome_scores(request: &RequestOf<T>, finding: Finding, verdict: Vec<u16>) -> Vec<u16> {
+		match finding {
+			Finding::Overturned => verdict,
+			_ => Self::consensus_of(&request.committee, request),
+		}
+	}
+
+	/// Settles the stakes and the juries of the `dispute` of request `id` (`fee`), which ended with `finding` by the last jury standing, whose consensus rerun
 	/// is `truth`. Each appellant that a jury heard stakes its deposit on a finding (the
 	/// client's dispute on `Overturned`, each appeal on the opposite of the ruling it
 	/// appealed): the deposits staked against `finding` are lost, the rest come back. Every
 	/// juror who ruled is judged against `truth` as a committee member is against its
 	/// consensus; those in it share, by seat, the lost deposits and, when the committee was
-	/// overturned, what the review took (`taken`); a `lapsed` jury is judged by its own
-	/// reveals and paid nothing. The pot's rounding dust goes back to the losing appellants;
+	/// overturned, what the review took (`taken`); a `lapsed` jury is judged by the plan of
+	/// its own reveals and paid nothing. The pot's rounding dust goes back to the losing appellants;
 	/// the jurors' own penalties, and what the review took from an upheld committee, go to
 	/// `OnSlash`. Returns how the dispute ended, with what each juror earned or lost, in the
 	/// order they sat.
-	#[allow(clippy::too_many_arguments)]
 	fn pay_juries(
 		id: RequestId,
 		fee: u128,
-		responses: usize,
 		dispute: DisputeOf<T>,
 		finding: Finding,
 		truth: &[u16],
-		lapsed: &[MemberOf<T>],
+		lapsed: (&[MemberOf<T>], Plan),
 		taken: CreditOf<T>,
 	) -> DisputeOutcomeOf<T> {
 		let mut pot = CreditOf::<T>::zero();
@@ -829,14 +828,7 @@ impl<T: Config> Pallet<T> {
 		let verdicts: Vec<Verdict> =
 			bodies.iter().flat_map(|(_, plan)| plan.verdicts.iter().copied()).collect();
 		let shares = by_seat(pot.peek().unique_saturated_into(), &reports, &verdicts);
-		let lapsed_consensus = {
-			let reveals: Vec<(&[u16], u128)> = lapsed
-				.iter()
-				.filter_map(|m| m.reveal.as_ref().map(|r| (r.as_slice(), u128::from(m.seats))))
-				.collect();
-			consensus_scores(&reveals, responses)
-		};
-		bodies.push((lapsed, settle(fee, &lapsed_consensus, &Self::reports(lapsed), &params)));
+		bodies.push(lapsed);
 
 		let mut outcomes = Vec::new();
 		let mut penalties = CreditOf::<T>::zero();
