@@ -20,6 +20,7 @@ import { Keyring } from "@polkadot/keyring";
 import { ROOT, UNIT, devAccounts, startNode } from "../tests/e2e/harness.mjs";
 import { sendAll } from "../tools/lib/chain.mjs";
 import { chatServer } from "../tools/lib/chat-server.mjs";
+import { sample, scrape } from "../tools/lib/metrics.mjs";
 
 const { values: args } = parseArgs({
 	options: {
@@ -130,8 +131,8 @@ while (!ids.every((id) => settled.has(id)) && blocks.at(-1).number < deadline) {
 	await new Promise((ok) => setTimeout(ok, blockTimeMs));
 }
 const seconds = (Date.now() - started) / 1000;
-const metrics = await (await fetch(node.metricsUrl)).text();
-const metric = (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(metrics)?.[1] ?? 0);
+const metrics = await scrape(node.metricsUrl);
+const metric = (name) => sample(metrics, name);
 unsubscribe();
 infer.forEach((child) => child.kill());
 await server.close();

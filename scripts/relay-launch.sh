@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Launches the PoQ parachain on a local relay chain (zombienet.toml: westend-local with two
-# validators, para 2000 with the collators //Alice and //Bob), hands the collators the poq! keys
-# of the genesis validators, and sends a request through it with scripts/request.mjs.
+# validators, para 2000 with the collators //Alice and //Bob and three PoQ validator nodes), hands
+# each validator node one genesis validator's poq! key, and sends requests through it with
+# scripts/request.mjs, which traces them block by block: seconds since submission, and how long
+# each draw waited for new relay randomness.
 #
 #   bash scripts/relay-launch.sh            # launch, run a request, keep running (Ctrl-C stops)
-#   bash scripts/relay-launch.sh --check    # launch, run a request, stop: exit 0 if it settled
+#   bash scripts/relay-launch.sh --check    # launch, run the requests, stop: exit 0 if they
+#                                           # settled with every validator in consensus
 #
 # It builds poq-node with the `parachain` feature (the collator) and tools/relay-node (the
 # polkadot relay node with westend-local, and its PVF workers); on a 2-core machine the first
@@ -24,7 +27,8 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "prerequisites and the default quality model"
 bash scripts/prerequisites.sh
-bash scripts/fetch-model.sh
+# zombienet.toml gives the validator nodes this folder.
+export POQ_MODEL_DIR="$(bash scripts/fetch-model.sh | tail -1)"
 step "building the collator (poq-node --features parachain) and the relay node (tools/relay-node)"
 cargo build --release --locked -p poq-node --features parachain
 cargo build --release --locked -p poq-relay-node
@@ -51,10 +55,10 @@ field() {
 		console.log(process.argv[1].split(".").reduce((o,k)=>o[k],JSON.parse(s))))' "$1"
 }
 
-# The collators serve RPC once zombienet has started them.
+# zombienet starts the relay nodes, then the collators, then the validator nodes.
 started=false
 for _ in $(seq 1 300); do
-	if rpc 9945 '{"jsonrpc":"2.0","id":1,"method":"system_health"}' >/dev/null; then
+	if rpc 9948 '{"jsonrpc":"2.0","id":1,"method":"system_health"}' >/dev/null; then
 		started=true
 		break
 	fi
@@ -62,25 +66,30 @@ for _ in $(seq 1 300); do
 	sleep 2
 done
 $started || {
-	echo "the collators did not start (zombienet exited, or 10 minutes passed)" >&2
+	echo "the parachain nodes did not start (zombienet exited, or 10 minutes passed)" >&2
 	tail -50 "$out/zombienet.log" >&2
 	exit 1
 }
 
-step "poq! keys: //Alice and //Charlie in collator alice (9944), //Bob in collator bob (9945)"
+step "poq! keys: one in each validator node, //Alice (9946), //Bob (9947), //Charlie (9948)"
 insert_key() {
 	local port=$1 suri=$2 public
 	public=$("$bin/poq-node" key inspect --scheme sr25519 --output-type json "$suri" | field publicKey)
 	rpc "$port" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"author_insertKey\",\"params\":[\"poq!\",\"$suri\",\"$public\"]}" >/dev/null
 	echo "$suri -> 127.0.0.1:$port"
 }
-insert_key 9944 //Alice
-insert_key 9944 //Charlie
-insert_key 9945 //Bob
+insert_key 9946 //Alice
+insert_key 9947 //Bob
+insert_key 9948 //Charlie
+grep -h "Quality model loaded" "$out"/network/poq-*.log | sed 's/^/validator node: /'
 
-step "a request through the parachain, block by block (parachain blocks follow the relay chain)"
+step "requests through the parachain, block by block (parachain blocks follow the relay chain)"
 npm ci --no-audit --no-fund --loglevel=error
-node scripts/request.mjs --ws ws://127.0.0.1:9944 --timeout 600
+prompt="What is the capital of France?"
+node scripts/request.mjs --ws ws://127.0.0.1:9944 --timeout 600 \
+	--prompt "$prompt" --prompt "$prompt" --prompt "$prompt" \
+	--metrics poq-alice=http://127.0.0.1:9626/metrics --metrics poq-bob=http://127.0.0.1:9627/metrics \
+	--metrics poq-charlie=http://127.0.0.1:9628/metrics
 
 # The request settled in the collators' best chain; the relay chain finalizes it once validators
 # have backed, included and finalized those parachain blocks.

@@ -180,15 +180,6 @@ export async function startNetwork({ chain = "dev", validators, blockTimeMs = 10
 	return network;
 }
 
-/** The value of each Prometheus sample named `name` (its labels ignored), summed. */
-export async function metric(node, name) {
-	const text = await (await fetch(node.metricsUrl)).text();
-	return text
-		.split("\n")
-		.filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
-		.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
-}
-
 /** What the default model gives each `prompt`/`response` pair scored so far. */
 const judged = new Map();
 

@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UNIT, answer, caughtUp, devAccounts, metric, poqEvent, send, startNetwork, watch } from "../e2e/harness.mjs";
+import { describeCosts, nodeCosts } from "../../tools/lib/metrics.mjs";
+import { UNIT, answer, caughtUp, devAccounts, poqEvent, send, startNetwork, watch } from "../e2e/harness.mjs";
 
 const FEE = 10n * UNIT;
 /** Each validator node: its dev account and its scorer's threads. */
@@ -86,16 +87,9 @@ test("network: validator nodes with their own keys score apart and agree to the 
 
 	// What each node spent: importing blocks and scoring answers.
 	for (const name of names) {
-		const node = nodes[name];
-		const importSeconds = await metric(node, "substrate_block_verification_and_import_time_sum");
-		const imported = await metric(node, "substrate_block_verification_and_import_time_count");
-		const scoreSeconds = await metric(node, "poq_scoring_seconds_sum");
-		const scored = await metric(node, "poq_scores_computed_total");
-		assert.ok(imported > 0, `${name}'s node imported blocks from its peer`);
-		assert.ok(scored > 0, `${name}'s node scored answers`);
-		t.diagnostic(
-			`${name} (since its last start): ${imported} blocks imported, ${((importSeconds / imported) * 1000).toFixed(1)} ms each; ` +
-				`${scored} answers scored, ${((scoreSeconds / scored) * 1000).toFixed(1)} ms each`,
-		);
+		const costs = await nodeCosts(nodes[name].metricsUrl);
+		assert.ok(costs.imported > 0, `${name}'s node imported blocks from its peer`);
+		assert.ok(costs.scored > 0, `${name}'s node scored answers`);
+		t.diagnostic(`${name} (since its last start): ${describeCosts(costs)}`);
 	}
 });
