@@ -120,7 +120,7 @@ test("upgrade: governance upgrades a live network from protocol v3 to the checko
 	t.after(() => after.disconnect());
 	const to = after.runtimeVersion.specVersion.toNumber();
 	t.diagnostic(`spec_version ${from} → ${to}, applied in block ${appliedAt}, request ${inFlight} in flight`);
-	assert.equal(to, 10);
+	assert.equal(to, 11);
 	assert.equal(await storageVersion(after), 6, "v4's, v5's and v6's migrations ran");
 	const status = (await after.call.poqApi.requestStatus(inFlight)).unwrap();
 	assert.ok(status.isLive, `request ${inFlight} is still live: ${JSON.stringify(status.toHuman()).slice(0, 400)}`);
@@ -135,7 +135,7 @@ test("upgrade: governance upgrades a live network from protocol v3 to the checko
 	const { records } = await finished;
 	// poq-infer saw the upgrade, connected again (its old client lost the runtime APIs) and
 	// revealed from the answer it kept.
-	const reconnected = dave.text.indexOf("the runtime was upgraded to spec_version 10: connecting again");
+	const reconnected = dave.text.indexOf("the runtime was upgraded to spec_version 11: connecting again");
 	assert.ok(reconnected >= 0, `poq-infer did not connect again:\n${dave.text}`);
 	assert.ok(dave.text.indexOf("revealed 1 and committed to 0 answers", reconnected) > reconnected, `poq-infer revealed before the upgrade or not at all:\n${dave.text}`);
 	assert.ok(records.some(({ record }) => poqEvent(after, record, "RequestProvisional", inFlight)), "settled under the new rules");

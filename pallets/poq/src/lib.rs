@@ -12,12 +12,14 @@
 //! it.
 //!
 //! A consensus that stood is provisional for `DisputeWindow` blocks, nothing paid or slashed
-//! yet: the client may `dispute` it, holding a deposit. A jury of `2 * CommitteeSize + 1`
-//! seats, drawn from the validators not on the committee, reruns the committee's model through
-//! the same commit and reveal. If it contradicts the committee (a member of its consensus is off
-//! the jury's, or an answer it paid scores below `MinQuality`), the request settles by the
-//! jury's scores, the liars and the junk's nodes are penalised and their penalties pay the jury,
-//! and the deposit comes back; otherwise the deposit pays the jury ([`settlement::review`]).
+//! yet: any party to the request may `dispute` it, holding a deposit (its client, a committee
+//! member a captured majority outvoted, a node whose good answer went unpaid). A jury of
+//! `2 * CommitteeSize + 1` seats, drawn from the validators not on the committee, reruns the
+//! committee's model through the same commit and reveal. If it contradicts the committee (a
+//! member of its consensus is off the jury's, or an answer it paid scores below `MinQuality`),
+//! the request settles by the jury's scores, the liars and the junk's nodes are penalised and
+//! their penalties pay the jury, and the deposit comes back; otherwise the deposit pays the jury
+//! ([`settlement::review`]).
 //! Governance may pin an appeal judge (`set_appeal_judge`: a stronger model, such as an LLM
 //! each validator serves behind an OpenAI-compatible endpoint): the jury then also grades every
 //! answer with it, and an answer the committee paid that it grades below `MinQuality` is junk
@@ -665,10 +667,12 @@ pub mod pallet {
 		ConsentExpired,
 		/// The caller is not the operator key of any account.
 		NotOperator,
-		/// Only the request's client may dispute it.
-		NotClient,
-		/// Only the side a jury's finding went against may appeal it: the client when the
-		/// committee was upheld; a committee member or an answering node when it was overturned.
+		/// Only a party to the request may dispute it: its client, a member of its committee or
+		/// a node that answered it.
+		NotParty,
+		/// Only the side a jury's finding went against may appeal it: a party to the request
+		/// when the committee was upheld; a committee member or an answering node when it was
+		/// overturned.
 		NotLoser,
 		/// The request's outcome is already disputed.
 		AlreadyDisputed,
@@ -967,8 +971,10 @@ pub mod pallet {
 			Self::do_set_operator(&who, consent)
 		}
 
-		/// Disputes the provisional outcome of the caller's request `id` before its dispute
-		/// window closes, holding [`Self::dispute_deposit`] (at most `max_deposit`). A jury of
+		/// Disputes the provisional outcome of request `id` before its dispute window closes,
+		/// holding [`Self::dispute_deposit`] (at most `max_deposit`): the caller is a party to it
+		/// (`NotParty`), its client, a member of its committee (an honest one a captured
+		/// majority outvoted would otherwise be slashed) or a node that answered. A jury of
 		/// `2 * CommitteeSize + 1` seats, drawn later from validators not on the committee,
 		/// reruns the committee's model through `submit_work`: if it contradicts the committee
 		/// (a member in the committee's consensus lied, or a paid answer is below `MinQuality`),

@@ -556,7 +556,7 @@ impl<T: Config> Pallet<T> {
 		let request = Requests::<T>::get(id).ok_or(Error::<T>::UnknownRequest)?;
 		let dispute = Disputes::<T>::get(id);
 		match &dispute {
-			None => ensure!(request.client == who, Error::<T>::NotClient),
+			None => ensure!(Self::is_party(&request, &who), Error::<T>::NotParty),
 			// A jury is drawn or sits.
 			Some(_) if request.phase != Phase::Provisional => {
 				return Err(Error::<T>::AlreadyDisputed.into())
@@ -607,16 +607,23 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Whether `who` is on the side the last finding of `dispute` went against: the client
-	/// when it upheld the committee, a committee member or an answering node when it overturned
-	/// it.
+	/// Whether `who` has a part in `request`, whose committee is in place: its client, a
+	/// member of its committee or a node that answered it. Each can be wronged by a captured
+	/// committee (junk paid, an honest member outvoted and slashed, a good answer unpaid), so
+	/// each may dispute it.
+	fn is_party(request: &RequestOf<T>, who: &T::AccountId) -> bool {
+		request.client == *who
+			|| request.committee.iter().any(|member| member.who == *who)
+			|| request.responders.contains(who)
+	}
+
+	/// Whether `who` may be on the side the last finding of `dispute` went against: any party
+	/// when it upheld the committee (the client, an outvoted member, an unpaid node), a party
+	/// but the client when it overturned it (the members, the nodes of the junk).
 	fn may_appeal(request: &RequestOf<T>, dispute: &DisputeOf<T>, who: &T::AccountId) -> bool {
 		match dispute.rulings.last().map(|ruling| ruling.finding) {
-			Some(Finding::Upheld) => request.client == *who,
-			Some(Finding::Overturned) => {
-				request.committee.iter().any(|member| member.who == *who)
-					|| request.responders.contains(who)
-			},
+			Some(Finding::Upheld) => Self::is_party(request, who),
+			Some(Finding::Overturned) => request.client != *who && Self::is_party(request, who),
 			_ => false,
 		}
 	}

@@ -709,11 +709,17 @@ pub struct DisputeRow {
 	pub share: f64,
 	/// Probability that a client whose answer is junk the committee paid disputes it.
 	pub dispute_rate: f64,
+	/// Whether an honest member a captured committee outvoted disputes (protocol v7): then
+	/// every captured outcome with an honest member on the committee is disputed.
+	pub members_dispute: bool,
 	/// Share of committees whose seat majority the coalition holds: there it pays its own node's
 	/// junk and outvotes the honest members.
 	pub captured: f64,
 	/// Share of disputes whose deciding jury (the last to sit) it holds too.
 	pub jury_captured: f64,
+	/// Share of requests whose final outcome the coalition decides: captured and undisputed, or
+	/// disputed and the deciding jury held too.
+	pub decided: f64,
 	/// The coalition's mean net gain per request from lying where it holds a majority, against
 	/// scoring honestly, in units of the fee: its node's pay for junk and its seats' pay, less
 	/// the penalties an honest jury imposes, plus the deposits a jury it holds keeps.
@@ -725,12 +731,17 @@ pub struct DisputeRow {
 	/// Share of frivolous disputes that win: those whose jury the coalition holds, which it
 	/// turns against the honest committee.
 	pub frivolous_won: f64,
+	/// The honest validators' mean net per committee seat they sat, in units of the fee: their
+	/// pay on committees and juries, less their penalties and the deposits they lost.
+	pub honest_net: f64,
 }
 
 /// Plays `config.rounds` requests per (share, rate): one answer, from the coalition's node when
 /// it is junk, scored `JUNK` by honest validators and `PAID` by the coalition where it holds
 /// the committee's seat majority; a client disputes junk the committee paid with probability
-/// `rate`, and every client disputes a good answer once (frivolous) in a second set of rounds.
+/// `rate` (and with `members_dispute`, an honest member outvoted on the committee always does,
+/// staking the deposit itself), and every client disputes a good answer once (frivolous) in a
+/// second set of rounds.
 /// Committees and juries come from the pallet's seat draw (`allot_seats`, each jury
 /// `jury_seats` among the validators on no earlier body), outcomes from its settlement and
 /// review (`settle`, `review`, `by_seat`), the deposit from the runtime's rule (the fee,
@@ -738,7 +749,13 @@ pub struct DisputeRow {
 /// jury the coalition holds gave (the client an upheld lie, the honest members an overturned
 /// honest outcome), up to the last level; the coalition appeals nothing (it would stake twice
 /// the deposit on holding a larger jury).
-pub fn disputes(config: &Config, shares: &[f64], rates: &[f64], levels: u32) -> Vec<DisputeRow> {
+pub fn disputes(
+	config: &Config,
+	shares: &[f64],
+	rates: &[f64],
+	levels: u32,
+	members_dispute: bool,
+) -> Vec<DisputeRow> {
 	const JUNK: u16 = 500;
 	const PAID: u16 = 9_000;
 	const GOOD: u16 = 8_000;
@@ -752,10 +769,13 @@ pub fn disputes(config: &Config, shares: &[f64], rates: &[f64], levels: u32) -> 
 		let accounts = (stake / config.bond as f64).round().max(1.0) as usize;
 		let weights = [vec![(stake / accounts as f64) as u128; accounts], honest.clone()].concat();
 		let ours = |index: usize| index < accounts;
+		let theirs = |index: usize| !ours(index);
 		for &rate in rates {
 			let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ share.to_bits() ^ rate.to_bits());
 			let (mut captured, mut disputes, mut jury_held, mut gain) = (0u64, 0u64, 0u64, 0f64);
+			let mut decided = 0u64;
 			let (mut frivolous_loss, mut frivolous_won) = (0f64, 0u64);
+			let (mut honest, mut honest_seats) = (0i128, 0u64);
 			for round in 0..config.rounds {
 				let random = [config.seed, round].map(u64::to_le_bytes).concat();
 				let committee =
@@ -776,7 +796,7 @@ pub fn disputes(config: &Config, shares: &[f64], rates: &[f64], levels: u32) -> 
 				// turns a jury it holds against the honest outcome.
 				let honest_reveals: Vec<(usize, u32, u16)> =
 					committee.iter().map(|(i, s)| (*i, *s, GOOD)).collect();
-				let (_, lost, won) = dispute_round(
+				let frivolous = dispute_round(
 					fee,
 					&params,
 					config,
@@ -784,11 +804,25 @@ pub fn disputes(config: &Config, shares: &[f64], rates: &[f64], levels: u32) -> 
 					&sitting,
 					(0, GOOD),
 					&ours,
+					false,
 				);
-				frivolous_loss += lost as f64;
-				frivolous_won += u64::from(won);
+				frivolous_loss += frivolous.client_lost as f64;
+				frivolous_won += u64::from(frivolous.overturned);
 
+				// Scoring honestly: the seats paid on a consensus of JUNK, the node nothing.
+				let truthful: Vec<(usize, u32, u16)> =
+					committee.iter().map(|(i, s)| (*i, *s, JUNK)).collect();
+				let truthful_plan = undisputed(fee, &params, &truthful);
+				let seats_of = |who: &dyn Fn(usize) -> bool| {
+					committee
+						.iter()
+						.filter(|(i, _)| who(*i))
+						.map(|(_, s)| u64::from(*s))
+						.sum::<u64>()
+				};
+				honest_seats += seats_of(&theirs);
 				if !holds_majority(&committee, accounts) {
+					honest += members_net(&truthful_plan, &truthful, &theirs);
 					continue;
 				}
 				captured += 1;
@@ -796,31 +830,50 @@ pub fn disputes(config: &Config, shares: &[f64], rates: &[f64], levels: u32) -> 
 					.iter()
 					.map(|(i, s)| (*i, *s, if ours(*i) { PAID } else { JUNK }))
 					.collect();
-				let disputed = rng.random_bool(rate);
+				// An outvoted honest member disputes (and appeals) with its own deposit.
+				let by_member = members_dispute && seats_of(&theirs) > 0;
+				let disputed = rng.random_bool(rate) || by_member;
 				disputes += u64::from(disputed);
 				jury_held += u64::from(disputed && holds_jury);
-				let (lied, _, _) = match disputed {
+				decided += u64::from(!disputed || holds_jury);
+				let (lied, honest_net) = match disputed {
 					true => {
-						dispute_round(fee, &params, config, &reveals, &sitting, (PAID, JUNK), &ours)
+						let round = dispute_round(
+							fee,
+							&params,
+							config,
+							&reveals,
+							&sitting,
+							(PAID, JUNK),
+							&ours,
+							by_member,
+						);
+						(round.coalition, round.honest)
 					},
-					false => (undisputed_net(fee, &params, &reveals, &ours), 0, false),
+					false => {
+						let plan = undisputed(fee, &params, &reveals);
+						(
+							coalition_net(&plan, &reveals, &ours),
+							members_net(&plan, &reveals, &theirs),
+						)
+					},
 				};
-				// Scoring honestly instead: its seats paid on a consensus of JUNK, its node
-				// nothing.
-				let truthful: Vec<(usize, u32, u16)> =
-					committee.iter().map(|(i, s)| (*i, *s, JUNK)).collect();
-				gain += (lied - undisputed_net(fee, &params, &truthful, &ours)) as f64;
+				honest += honest_net;
+				gain += (lied - coalition_net(&truthful_plan, &truthful, &ours)) as f64;
 			}
 			let per = |count: u64, of: u64| count as f64 / of.max(1) as f64;
 			rows.push(DisputeRow {
 				levels,
 				share,
 				dispute_rate: rate,
+				members_dispute,
 				captured: per(captured, config.rounds),
 				jury_captured: per(jury_held, disputes),
+				decided: per(decided, config.rounds),
 				capture_gain: gain / config.rounds.max(1) as f64 / fee as f64,
 				frivolous_loss: frivolous_loss / config.rounds.max(1) as f64 / fee as f64,
 				frivolous_won: per(frivolous_won, config.rounds),
+				honest_net: honest as f64 / honest_seats.max(1) as f64 / fee as f64,
 			});
 		}
 	}
@@ -954,18 +1007,11 @@ fn judged_round(
 }
 
 /// One request with one answer, from the coalition's node, settled by `reveals` (validator
-/// index, seats, score) as the pallet settles an undisputed outcome; returns the coalition's
-/// net: its node's pay and its members' pay less their penalties.
-fn undisputed_net(
-	fee: u128,
-	params: &Params,
-	reveals: &[(usize, u32, u16)],
-	ours: &dyn Fn(usize) -> bool,
-) -> i128 {
+/// index, seats, score) as the pallet settles an undisputed outcome.
+fn undisputed(fee: u128, params: &Params, reveals: &[(usize, u32, u16)]) -> Plan {
 	let scores: Vec<[u16; 1]> = reveals.iter().map(|(_, _, s)| [*s]).collect();
 	let reports = reports_of(reveals, &scores);
-	let plan = settle(fee, &consensus_of(reveals, &scores), &reports, params);
-	coalition_net(&plan, reveals, ours)
+	settle(fee, &consensus_of(reveals, &scores), &reports, params)
 }
 
 /// The juries `levels` disputes of a request whose `committee` was drawn from `weights` may
@@ -1006,7 +1052,10 @@ fn draw_juries(
 /// made every appeal) and, when overturned, the review's penalties pay the jurors in
 /// consensus, by seat. Returns the coalition's net (its node, committee members and jurors),
 /// what the client lost beyond its refund (its deposits staked against the outcome) and
-/// whether the outcome was overturned.
+/// whether the outcome was overturned. With `by_member`, an honest member of the committee
+/// made the dispute and its appeals instead of the client, and its deposits are the honest
+/// validators' to lose.
+#[allow(clippy::too_many_arguments)] // The round's parts, as `disputes` holds them.
 fn dispute_round(
 	fee: u128,
 	params: &Params,
@@ -1015,7 +1064,8 @@ fn dispute_round(
 	juries: &[(&[(usize, u32)], bool)],
 	values: (u16, u16),
 	ours: &dyn Fn(usize) -> bool,
-) -> (i128, u128, bool) {
+	by_member: bool,
+) -> DisputedRound {
 	let scores: Vec<[u16; 1]> = reveals.iter().map(|(_, _, s)| [*s]).collect();
 	let reports = reports_of(reveals, &scores);
 	let provisional = consensus_of(reveals, &scores);
@@ -1026,7 +1076,9 @@ fn dispute_round(
 		review(fee, &provisional, &[score], &[score], &reports, params, config.node_penalty())
 	};
 	let reviewed = finding(truth);
+	let theirs = |index: usize| !ours(index);
 	let mut net = coalition_net(&reviewed.plan, reveals, ours);
+	let mut honest = members_net(&reviewed.plan, reveals, &theirs);
 	let overturned = reviewed.finding == Finding::Overturned;
 	// The client's dispute stakes on `Overturned`; each appeal, by the honest side, on the honest
 	// finding, and is lost when the coalition held the last jury too.
@@ -1067,14 +1119,31 @@ fn dispute_round(
 	let shares = by_seat(pot, &reports, &verdicts);
 	let penalty = lie_penalty(fee, params);
 	for ((index, seats, agrees), share) in jurors.iter().zip(shares) {
-		if ours(*index) {
-			net += share as i128;
-			if !agrees {
-				net -= (penalty * u128::from(*seats)) as i128;
-			}
+		let juror =
+			share as i128 - if *agrees { 0 } else { (penalty * u128::from(*seats)) as i128 };
+		match ours(*index) {
+			true => net += juror,
+			false => honest += juror,
 		}
 	}
-	(net, client_lost, overturned)
+	// The honest side's deposits lost: the members' appeals, and with `by_member` the dispute
+	// and every appeal.
+	let client_lost = if by_member { 0 } else { client_lost };
+	honest -= (lost - client_lost) as i128;
+	DisputedRound { coalition: net, honest, client_lost, overturned }
+}
+
+/// What one disputed request did, as [`dispute_round`] plays it.
+struct DisputedRound {
+	/// The coalition's net: its node, committee members and jurors.
+	coalition: i128,
+	/// The honest validators' net: committee members and jurors, less the deposits of the
+	/// appeals they made.
+	honest: i128,
+	/// What the client lost beyond its refund: its deposits staked against the outcome.
+	client_lost: u128,
+	/// Whether the outcome was overturned.
+	overturned: bool,
 }
 
 fn reports_of<'a>(reveals: &[(usize, u32, u16)], scores: &'a [[u16; 1]]) -> Vec<MemberReport<'a>> {
@@ -1104,11 +1173,15 @@ fn consensus_of(reveals: &[(usize, u32, u16)], scores: &[[u16; 1]]) -> Vec<u16> 
 fn coalition_net(plan: &Plan, reveals: &[(usize, u32, u16)], ours: &dyn Fn(usize) -> bool) -> i128 {
 	let node = plan.node_payouts.iter().sum::<u128>() as i128
 		- plan.node_penalties.iter().sum::<u128>() as i128;
-	let members = reveals
+	node + members_net(plan, reveals, ours)
+}
+
+/// The pay less the penalties in `plan` of the committee members `who` picks.
+fn members_net(plan: &Plan, reveals: &[(usize, u32, u16)], who: &dyn Fn(usize) -> bool) -> i128 {
+	reveals
 		.iter()
 		.enumerate()
-		.filter(|(_, (i, _, _))| ours(*i))
+		.filter(|(_, (i, _, _))| who(*i))
 		.map(|(m, _)| plan.validator_payouts[m] as i128 - plan.penalties[m] as i128)
-		.sum::<i128>();
-	node + members
+		.sum()
 }

@@ -56,8 +56,9 @@ enum Command {
 	/// of `all`).
 	Shading,
 	/// What capturing committees earns a coalition of 20 to 40 % of the validator stake when
-	/// clients dispute the junk it pays with probability 0 to 1, and what a frivolous dispute
-	/// costs its client, with one jury and with an appeal to a second: disputes.csv (not part of
+	/// clients dispute the junk it pays with probability 0 to 1 or the honest members it
+	/// outvotes do, what honest validators earn beside it, and what a frivolous dispute costs
+	/// its client, with one jury and with an appeal to a second: disputes.csv (not part of
 	/// `all`).
 	Disputes,
 	/// What a node that writes text to please the committee's judge earns when clients dispute
@@ -130,10 +131,15 @@ fn run(cli: &Cli) -> Result<(), String> {
 	if cli.command == Command::Disputes {
 		let shares = [0.2, 0.25, 0.3, 1.0 / 3.0, 0.4];
 		let rates = [0.0, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0];
-		// One jury (protocol v4 and v5), and the runtime's appeal to a second (v6).
+		// One jury (protocol v4 and v5), and the runtime's appeal to a second (v6); clients
+		// who dispute at each rate, and outvoted members who always do while no client does
+		// (v7).
 		let rows: Vec<_> = [1, 2]
 			.iter()
-			.flat_map(|&levels| experiment::disputes(config, &shares, &rates, levels))
+			.flat_map(|&levels| {
+				let clients = experiment::disputes(config, &shares, &rates, levels, false);
+				[clients, experiment::disputes(config, &shares, &[0.0], levels, true)].concat()
+			})
 			.collect();
 		write(&cli.out, "disputes.csv", &report::disputes_table(&rows))?;
 	}

@@ -206,11 +206,14 @@ pub fn disputes_table(rows: &[DisputeRow]) -> Table {
 			"levels",
 			"share",
 			"dispute_rate",
+			"members_dispute",
 			"captured",
 			"jury_captured",
+			"decided",
 			"capture_gain_per_request",
 			"frivolous_loss_per_dispute",
 			"frivolous_won",
+			"honest_net_per_seat",
 		]),
 		rows: rows
 			.iter()
@@ -219,11 +222,14 @@ pub fn disputes_table(rows: &[DisputeRow]) -> Table {
 					row.levels.to_string(),
 					fixed(row.share, 3),
 					fixed(row.dispute_rate, 2),
+					u8::from(row.members_dispute).to_string(),
 					fixed(row.captured, 4),
 					fixed(row.jury_captured, 4),
+					fixed(row.decided, 4),
 					fixed(row.capture_gain, 5),
 					fixed(row.frivolous_loss, 4),
 					fixed(row.frivolous_won, 4),
+					fixed(row.honest_net, 5),
 				]
 			})
 			.collect(),

@@ -322,7 +322,7 @@ fn holding_half_the_slots_for_an_hour_costs_hundreds_of_units() {
 #[test]
 fn disputes_make_capture_a_loss_and_frivolous_disputes_cost_the_deposit() {
 	let config = Config { rounds: 1_200, committee: 15, ..config() };
-	let rows = disputes(&config, &[0.2, 1.0 / 3.0], &[0.0, 0.25, 1.0], 1);
+	let rows = disputes(&config, &[0.2, 1.0 / 3.0], &[0.0, 0.25, 1.0], 1, false);
 	let at = |share: f64, rate: f64| {
 		rows.iter().find(|r| r.share == share && r.dispute_rate == rate).expect("a swept cell")
 	};
@@ -341,7 +341,10 @@ fn disputes_make_capture_a_loss_and_frivolous_disputes_cost_the_deposit() {
 		assert!(row.frivolous_won < 0.05, "{row:?}");
 	}
 	let replay = Config { rounds: 100, ..config };
-	assert_eq!(disputes(&replay, &[0.4], &[0.5], 1), disputes(&replay, &[0.4], &[0.5], 1));
+	assert_eq!(
+		disputes(&replay, &[0.4], &[0.5], 1, true),
+		disputes(&replay, &[0.4], &[0.5], 1, true)
+	);
 }
 
 /// Protocol v6's appeals (issue 26), at the runtime's committee of 15 seats and its two levels
@@ -352,8 +355,8 @@ fn disputes_make_capture_a_loss_and_frivolous_disputes_cost_the_deposit() {
 #[test]
 fn an_appeal_to_a_larger_jury_makes_a_captured_jury_a_loss() {
 	let config = Config { rounds: 2_000, committee: 15, ..config() };
-	let one = disputes(&config, &[0.4], &[0.1, 1.0], 1);
-	let two = disputes(&config, &[0.4], &[0.1, 1.0], 2);
+	let one = disputes(&config, &[0.4], &[0.1, 1.0], 1, false);
+	let two = disputes(&config, &[0.4], &[0.1, 1.0], 2, false);
 	for (one, two) in one.iter().zip(&two) {
 		assert_eq!((one.levels, two.levels), (1, 2));
 		assert_eq!(one.captured, two.captured, "the same committees");
@@ -363,6 +366,31 @@ fn an_appeal_to_a_larger_jury_makes_a_captured_jury_a_loss() {
 		assert!(two.frivolous_won < one.frivolous_won, "{two:?} against {one:?}");
 		assert!((two.frivolous_loss + two.frivolous_won - 1.0).abs() < 1e-9, "{two:?}");
 	}
+}
+
+/// Protocol v7 (issue 24): the honest members a captured committee outvotes dispute it
+/// themselves, staking their own deposit, so no client has to. At the runtime's committee of
+/// 15 seats and its two jury levels, capture is then a loss at every share from 30 % to 40 % of
+/// the stake, the coalition decides the final outcome of at most 1 % of requests, and honest
+/// validators are ahead, paid more than when nobody disputes; with clients alone and none of
+/// them disputing, a third of the stake puts the honest validators behind and decides its
+/// captured committees' outcomes.
+#[test]
+fn outvoted_members_who_dispute_keep_honest_validators_ahead_and_capture_a_loss() {
+	let config = Config { rounds: 1_000, committee: 15, ..config() };
+	let shares = [0.3, 1.0 / 3.0, 0.4];
+	let clients = disputes(&config, &shares, &[0.0], 2, false);
+	let members = disputes(&config, &shares, &[0.0], 2, true);
+	for (clients, members) in clients.iter().zip(&members) {
+		assert_eq!(clients.captured, members.captured, "the same committees");
+		assert!(members.capture_gain < 0.0, "{members:?}");
+		assert!(members.decided <= 0.01, "{members:?}");
+		assert!(members.honest_net > 0.0, "{members:?}");
+		assert!(members.honest_net > clients.honest_net, "{members:?} against {clients:?}");
+	}
+	let third = &clients[1];
+	assert!(third.honest_net < 0.0, "{third:?}");
+	assert!(third.decided > 0.02, "{third:?}");
 }
 
 /// Protocol v5's appeal judge (issue 26), at the runtime's committee of 15 seats, fee, `Penalty`

@@ -1,4 +1,5 @@
-//! Protocols v4 to v6: provisional outcomes, the client's dispute and the jury that checks the
+//! Protocols v4 to v7: provisional outcomes, the dispute of any party to the request (v7: not
+//! only the client, also an outvoted committee member or a node) and the jury that checks the
 //! committee, with the appeal judge governance pins, and appeals to larger juries. Every attack
 //! first: a captured committee paying junk, junk that fooled the committee's model, a frivolous
 //! client, a jury that cannot agree, jurors who skip the model and grade at will, a captured
@@ -47,9 +48,16 @@ fn captured_outcome() -> RequestId {
 	id
 }
 
-/// Alice disputes `id` and the jury is drawn; returns the jurors with their seats.
+/// Alice, the client, disputes `id` and the jury is drawn; returns the jurors with their seats.
 fn dispute_and_draw(id: RequestId) -> Vec<(AccountId, u32)> {
-	assert_ok!(Poq::dispute(signed(ALICE), id, FEE));
+	disputed_by(id, ALICE)
+}
+
+/// `who` disputes `id`, holding the fee, and the jury is drawn; returns the jurors with their
+/// seats.
+fn disputed_by(id: RequestId, who: AccountId) -> Vec<(AccountId, u32)> {
+	assert_ok!(Poq::dispute(signed(who), id, FEE));
+	assert!(poq_events().contains(&Event::Disputed { id, who, deposit: FEE }));
 	advance(DRAW_DELAY);
 	let jury = request(id).committee;
 	assert_eq!(request(id).phase, Phase::Committing);
@@ -197,6 +205,87 @@ fn a_captured_committee_is_overturned_and_its_liars_and_the_junk_pay_the_jury() 
 }
 
 #[test]
+fn an_outvoted_member_disputes_a_captured_committee_and_is_paid_instead_of_slashed() {
+	ExtBuilder::default().execute(|| {
+		let issuance = everything();
+		let id = captured_outcome();
+		// Member 22 scored honestly and would be slashed for it; the client does nothing.
+		let jury = disputed_by(id, 22);
+		assert_eq!((deposit_held(22), deposit_held(ALICE)), (FEE, 0));
+		jury_scores(id, &jury, &HONEST);
+
+		let (result, dispute) = overturned(id, &HONEST, &[]);
+		let mut verdicts: Vec<_> =
+			result.committee.iter().map(|m| (m.validator, m.verdict, m.paid, m.slashed)).collect();
+		verdicts.sort_by_key(|v| v.0);
+		assert_eq!(
+			verdicts,
+			vec![
+				(20, Verdict::OffConsensus, 0, PENALTY),
+				(21, Verdict::OffConsensus, 0, PENALTY),
+				(22, Verdict::InConsensus, 200, 0)
+			]
+		);
+		assert_eq!(result.responses[1].slashed, 423 + NODE_PENALTY);
+		// The member's deposit comes back with its pay; the client pays what the good answer
+		// and the honest member earned, as if it had disputed.
+		assert_eq!(deposit_held(22), 0);
+		assert_eq!(total(22), FUNDS + 200);
+		assert_eq!(total(ALICE), FUNDS - 800 - 200);
+		let penalties = 2 * PENALTY + 423 + NODE_PENALTY;
+		let paid: Balance = dispute.jury.iter().map(|j| j.paid).sum();
+		assert!(penalties - paid < jury.len() as Balance, "only rounding dust is burnt");
+		assert_eq!(everything(), issuance - (penalties - paid));
+	});
+}
+
+#[test]
+fn an_outvoted_member_appeals_a_captured_jury_and_gets_both_deposits_back() {
+	ExtBuilder::default().execute(|| {
+		DisputeLevels::set(&2);
+		let id = captured_outcome();
+		let jury = disputed_by(id, 22);
+		// The first jury is captured too: it upholds, and the outvoted member may appeal that
+		// finding, as may the client and the nodes; nobody else.
+		jury_scores(id, &jury, &CAPTURED);
+		assert_eq!(request(id).phase, Phase::Provisional);
+		assert_noop!(Poq::dispute(signed(BOB), id, 2 * FEE), Error::<Test>::NotLoser);
+		appeal_jurors_join();
+		let issuance = everything();
+		let appeal = appeal_and_draw(id, 22, 2 * FEE);
+		assert_eq!(deposit_held(22), 3 * FEE);
+		jury_scores(id, &appeal, &HONEST);
+
+		let (result, dispute) = overturned(id, &HONEST, &[]);
+		let mut slashed: Vec<_> =
+			result.committee.iter().map(|m| (m.validator, m.paid, m.slashed)).collect();
+		slashed.sort();
+		assert_eq!(slashed, vec![(20, 0, PENALTY), (21, 0, PENALTY), (22, 200, 0)]);
+		// Both of the member's stakes were on the truth; the first jury lied and is slashed.
+		assert_eq!(deposit_held(22), 0);
+		assert_eq!(total(22), FUNDS + 200);
+		let (first, last) = dispute.jury.split_at(jury.len());
+		assert!(first.iter().all(|j| j.verdict == Verdict::OffConsensus && j.slashed > 0));
+		assert!(last.iter().all(|j| j.verdict == Verdict::InConsensus && j.paid > 0));
+		let penalties = 2 * PENALTY + 423 + NODE_PENALTY;
+		let paid: Balance = last.iter().map(|j| j.paid).sum();
+		let first_slashed: Balance = first.iter().map(|j| j.slashed).sum();
+		assert_eq!(everything(), issuance - first_slashed - (penalties - paid));
+	});
+}
+
+#[test]
+fn a_node_may_dispute_the_outcome_it_answered() {
+	ExtBuilder::default().execute(|| {
+		let id = committee_drawn();
+		committee_scores(id, &[(20, HONEST), (21, HONEST), (22, HONEST)]);
+		assert_ok!(Poq::dispute(signed(10), id, FEE));
+		assert_eq!(deposit_held(10), FEE);
+		assert_eq!(request(id).phase, Phase::DrawingJury);
+	});
+}
+
+#[test]
 fn an_honest_committee_is_upheld_and_a_frivolous_client_loses_its_deposit_to_the_jury() {
 	ExtBuilder::default().execute(|| {
 		let issuance = everything();
@@ -305,7 +394,9 @@ fn every_bad_dispute_is_a_named_error_and_changes_nothing() {
 		// Before the committee reached consensus.
 		assert_noop!(Poq::dispute(signed(ALICE), id, FEE), Error::<Test>::WrongPhase);
 		committee_scores(id, &[(20, HONEST), (21, HONEST), (22, HONEST)]);
-		assert_noop!(Poq::dispute(signed(BOB), id, FEE), Error::<Test>::NotClient);
+		// Bob has no part in the request; a validator off the committee has none either.
+		assert_noop!(Poq::dispute(signed(BOB), id, FEE), Error::<Test>::NotParty);
+		assert_noop!(Poq::dispute(signed(JURORS[0]), id, FEE), Error::<Test>::NotParty);
 		assert_noop!(Poq::dispute(signed(ALICE), id, FEE - 1), Error::<Test>::DepositAboveLimit);
 		let spendable = Balances::reducible_balance(
 			&ALICE,
