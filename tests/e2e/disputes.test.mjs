@@ -1,9 +1,9 @@
-// Protocols v4 to v6 on a live dev chain through @polkadot/api: a client disputes a provisional
-// outcome and a jury of validators off the committee, served by the node's off-chain worker with
-// the real model, checks it. A captured committee that paid junk is overturned, its liar and the
-// junk's node pay the jury; a frivolous dispute of an honest committee loses its deposit to the
-// jury, and a frivolous appeal of that finding to a jury twice as large loses both deposits to
-// both juries; junk written to please the committee's model, which an honest committee paid, is
+// Protocols v4 to v7 on a live dev chain through @polkadot/api: a party to a request disputes its
+// provisional outcome and a jury of validators off the committee, served by the node's off-chain
+// worker with the real model, checks it. A captured committee that paid junk is disputed by the
+// honest member it outvoted and overturned, its liar and the junk's node pay the jury; a
+// frivolous dispute of an honest committee loses its deposit to the jury, and a frivolous appeal
+// of that finding to a jury twice as large loses both deposits to both juries; junk written to please the committee's model, which an honest committee paid, is
 // overturned by the appeal judge governance pinned (an OpenAI-compatible server the test runs,
 // asked by the worker over HTTP), its node pays the jury and nobody on the committee is slashed.
 // Every balance is checked to the unit.
@@ -62,14 +62,17 @@ describe("disputes on a live dev chain", () => {
 	/** A request of Ferdie's, provisional, with `later` registered once its committee is drawn. */
 	const provisional = (later, meanwhile) => provisionalRequest(api, acc, later, JUROR_BOND, meanwhile);
 
-	/** Ferdie disputes `id`; resolves once the request is final, with the events and the outcome. */
-	async function disputed(id) {
+	/**
+	 * `who` (Ferdie, the client, unless another party) disputes `id`; resolves once the request
+	 * is final, with the events and the outcome.
+	 */
+	async function disputed(id, who = acc.Ferdie) {
 		const final = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
-		const { block, deposit } = await dispute(api, id, acc.Ferdie);
+		const { block, deposit } = await dispute(api, id, who);
 		const { records } = await final;
 		const events = records.map(({ record }) => record);
 		const at = await api.at(await api.rpc.chain.getBlockHash(block));
-		const disputeFee = feePaid(api, await at.query.system.events(), acc.Ferdie.address);
+		const disputeFee = feePaid(api, await at.query.system.events(), who.address);
 		const outcome = (await api.call.poqApi.requestStatus(id)).unwrap().asFinished;
 		assert.ok(outcome.phase.isFinalized);
 		return { events, deposit, disputeFee, outcome, dispute: outcome.dispute.unwrap() };
@@ -156,7 +159,7 @@ describe("disputes on a live dev chain", () => {
 		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow or deposit left");
 	});
 
-	test("a captured committee that paid junk is overturned: its liar and the junk's node pay the jury", async () => {
+	test("a captured committee that paid junk is disputed by the honest member it outvoted and overturned: its liar and the junk's node pay the jury", async () => {
 		// Mallory holds most of the stake (the jurors earlier tests registered included), so most
 		// of every committee's seats; the node does not hold its key: the test acts for it, and
 		// pays the junk.
@@ -174,11 +177,16 @@ describe("disputes on a live dev chain", () => {
 			await send(api, api.tx.poq.revealScores(id, lie, salt), mallory);
 		});
 		assert.deepEqual(scores, lie, "the captured majority decided: the junk would be paid");
-		// A dev validator that holds none of the committee's seats may sit on the jury too.
+		// An honest member Mallory outvoted, who would be slashed for the truth, disputes from its
+		// own account (protocol v7); the client does nothing. A dev validator that holds none of
+		// the committee's seats may sit on the jury.
+		const members = (await api.query.poq.requests(id)).unwrap().committee.map((m) => m.who.toString());
+		const outvoted = [acc.Bob, acc.Charlie, acc.Alice, ...registered].find((p) => members.includes(p.address));
+		assert.ok(outvoted, `an honest member sits beside Mallory: ${members}`);
 		const people = [acc.Ferdie, acc.Dave, acc.Eve, mallory, acc.Alice, acc.Bob, acc.Charlie, ...registered];
 		const before = await totals(people);
 
-		const { deposit, disputeFee, outcome, dispute: result } = await disputed(id);
+		const { deposit, disputeFee, outcome, dispute: result } = await disputed(id, outvoted);
 		assert.ok(result.finding.isOverturned, `finding ${result.finding}`);
 		const byNode = Object.fromEntries(outcome.responses.map((r) => [r.node.toString(), r]));
 		const [dave, eve] = [byNode[acc.Dave.address], byNode[acc.Eve.address]];
@@ -202,15 +210,19 @@ describe("disputes on a live dev chain", () => {
 		assert.ok(penalties - juryPaid < BigInt(result.jury.length), "only rounding dust is burnt");
 		const after = await totals(people);
 		const delta = (p) => after[p.address] - before[p.address];
-		assert.equal(delta(acc.Ferdie), -(FEE - outcome.refund.toBigInt()) - disputeFee, "Ferdie gets its deposit back");
+		assert.equal(delta(acc.Ferdie), -(FEE - outcome.refund.toBigInt()), "Ferdie pays only what the good answer and the honest members earned");
+		const disputer = outcome.committee.find((m) => m.validator.toString() === outvoted.address);
+		assert.equal(delta(outvoted), disputer.paid.toBigInt() - disputeFee, "the member is paid, and its deposit comes back");
 		assert.equal(delta(mallory), -liar.slashed.toBigInt(), "Mallory's balance");
 		assert.equal(delta(acc.Eve), -eve.slashed.toBigInt(), "Eve's balance");
 		assert.equal(delta(acc.Dave), dave.paid.toBigInt(), "Dave's balance");
 		for (const j of result.jury) {
 			assert.equal(after[j.validator.toString()] - before[j.validator.toString()], j.paid.toBigInt(), "a juror's balance");
 		}
-		assert.ok(deposit > 0n);
-		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow or deposit left");
+		assert.equal(deposit, FEE);
+		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow left");
+		const held = (await api.query.balances.holds(outvoted.address)).map((h) => h.id.toString());
+		assert.ok(!held.some((reason) => reason.includes("Dispute")), `no deposit left held: ${held}`);
 		// Mallory leaves: the node holds no key of it, so it would sit on later committees absent.
 		await send(api, api.tx.poq.unregister(), mallory);
 	});
@@ -266,7 +278,9 @@ describe("disputes on a live dev chain", () => {
 		assert.ok(eve.slashed.toBigInt() - juryPaid < BigInt(result.jury.length), "only rounding dust is burnt");
 		const after = await totals(people);
 		const delta = (p) => after[p.address] - before[p.address];
-		assert.equal(delta(acc.Ferdie), -(FEE - outcome.refund.toBigInt()) - disputeFee, "Ferdie gets its deposit back");
+		assert.equal(delta(acc.Ferdie), -(FEE - outcome.refund.toBigInt()), "Ferdie pays only what the good answer and the honest members earned");
+		const disputer = outcome.committee.find((m) => m.validator.toString() === outvoted.address);
+		assert.equal(delta(outvoted), disputer.paid.toBigInt() - disputeFee, "the member is paid, and its deposit comes back");
 		assert.equal(delta(acc.Eve), -eve.slashed.toBigInt(), "Eve's balance");
 		assert.equal(delta(acc.Dave), dave.paid.toBigInt(), "Dave's balance");
 		for (const m of outcome.committee) {
