@@ -17,9 +17,10 @@ import { randomAsU8a } from "@polkadot/util-crypto";
 import { appeal, dispute } from "../../tools/lib/chain.mjs";
 import { chatServer } from "../../tools/lib/chat-server.mjs";
 import { commitment } from "../../tools/lib/commitment.mjs";
+import { contests } from "../../tools/poq-guard/poq-guard.mjs";
 import {
 	PROVISIONAL_ANSWERS, ROOT, UNIT, balances, devAccounts, feePaid, fundedAccount, judge, keyedAccounts, motion,
-	poqEvent, provisionalRequest, send, startNode, waitForWork, watch,
+	poqEvent, provisionalRequest, runGuard, send, startNode, waitForWork, watch,
 } from "./harness.mjs";
 
 const FEE = 10n * UNIT;
@@ -29,15 +30,31 @@ const PROMPT = "What is the capital of France?";
 // The repository's judge card: what governance pins, by its SHA-256.
 const CARD = join(ROOT, "models/appeal-judge/card.json");
 
+test("poq-guard contests an outcome off its reveal by more than the tolerance, and no other", () => {
+	assert.equal(contests([8_000, 500], [8_000, 500], 0), false);
+	assert.equal(contests([8_000, 500], [8_000, 9_000], 0), true, "junk paid");
+	assert.equal(contests([8_000, 500], [8_001, 500], 0), true, "one unit is a lie under Tolerance 0");
+	assert.equal(contests([8_000, 500], [8_010, 490], 10), false);
+	assert.equal(contests([8_000, 500], [8_011, 500], 10), true);
+	assert.equal(contests([8_000], [8_000, 500], 0), true, "another width");
+});
+
 describe("disputes on a live dev chain", () => {
 	let node, api, acc, appealJudge;
 	// Every validator registered here: a juror of an earlier test may sit on a later jury.
 	const registered = [];
-	const total = async (who) => {
-		const { free, held } = await balances(api, who);
-		return free + held;
-	};
-	const totals = async (pairs) => Object.fromEntries(await Promise.all(pairs.map(async (p) => [p.address, await total(p.address)])));
+	// The secret of each validator the tests may run poq-guard for, by address.
+	const suris = new Map();
+	/** What each of `pairs` holds, free and held, now or in the state `at`. */
+	const totals = async (pairs, at = api) =>
+		Object.fromEntries(
+			await Promise.all(
+				pairs.map(async (p) => {
+					const { free, held } = await balances(api, p.address, at);
+					return [p.address, free + held];
+				}),
+			),
+		);
 
 	before(async () => {
 		// A stand-in for the appeal judge's endpoint: grades an answer that names Paris 9, any
@@ -46,6 +63,7 @@ describe("disputes on a live dev chain", () => {
 		node = await startNode({ args: ["--poq-appeal-judge", CARD, "--poq-appeal-judge-url", `${appealJudge.url}/v1`] });
 		api = node.api;
 		acc = await devAccounts();
+		for (const name of ["Alice", "Bob", "Charlie"]) suris.set(acc[name].address, `//${name}`);
 	});
 	after(() => {
 		node?.stop();
@@ -56,6 +74,7 @@ describe("disputes on a live dev chain", () => {
 	async function jurors(names) {
 		const pairs = await keyedAccounts(api, acc.Alice, names);
 		registered.push(...pairs);
+		pairs.forEach((pair, i) => suris.set(pair.address, `//Alice//${names[i]}`));
 		return pairs;
 	}
 
@@ -63,12 +82,13 @@ describe("disputes on a live dev chain", () => {
 	const provisional = (later, meanwhile) => provisionalRequest(api, acc, later, JUROR_BOND, meanwhile);
 
 	/**
-	 * `who` (Ferdie, the client, unless another party) disputes `id`; resolves once the request
-	 * is final, with the events and the outcome.
+	 * `who` (Ferdie, the client, unless another party) disputes `id`, or has disputed it when
+	 * `opened` (its `{ block, deposit }`) resolves; resolves once the request is final, with the
+	 * events and the outcome.
 	 */
-	async function disputed(id, who = acc.Ferdie) {
+	async function disputed(id, who = acc.Ferdie, opened = () => dispute(api, id, who)) {
 		const final = watch(api, (r) => poqEvent(api, r, "RequestFinalized", id) || poqEvent(api, r, "RequestExpired", id));
-		const { block, deposit } = await dispute(api, id, who);
+		const { block, deposit } = await opened();
 		const { records } = await final;
 		const events = records.map(({ record }) => record);
 		const at = await api.at(await api.rpc.chain.getBlockHash(block));
@@ -159,7 +179,7 @@ describe("disputes on a live dev chain", () => {
 		assert.equal((await api.query.balances.holds(acc.Ferdie.address)).length, 0, "no escrow or deposit left");
 	});
 
-	test("a captured committee that paid junk is disputed by the honest member it outvoted and overturned: its liar and the junk's node pay the jury", async () => {
+	test("a captured committee that paid junk is disputed by the honest member it outvoted, through poq-guard, and overturned: its liar and the junk's node pay the jury", async (t) => {
 		// Mallory holds most of the stake (the jurors earlier tests registered included), so most
 		// of every committee's seats; the node does not hold its key: the test acts for it, and
 		// pays the junk.
@@ -167,8 +187,17 @@ describe("disputes on a live dev chain", () => {
 		await send(api, api.tx.poq.registerValidator(30_000n * UNIT), mallory);
 		const jury = await jurors(["Judy", "Ken", "Leo"]);
 		const salt = randomAsU8a(32);
-		let lie;
-		const { id, scores } = await provisional(jury, async (id) => {
+		let lie, outvoted, guard, guarded;
+		t.after(() => guard?.child.kill());
+		const { id, scores, block } = await provisional(jury, async (id) => {
+			// An honest member Mallory outvotes, who would be slashed for the truth, runs
+			// poq-guard with its own account's key (protocol v7: any party may dispute); the
+			// client does nothing.
+			const members = (await api.query.poq.requests(id)).unwrap().committee.map((m) => m.who.toString());
+			outvoted = [acc.Bob, acc.Charlie, acc.Alice, ...registered].find((p) => members.includes(p.address));
+			assert.ok(outvoted, `an honest member sits beside Mallory: ${members}`);
+			guarded = watch(api, (r) => poqEvent(api, r, "Disputed", id), 180_000);
+			guard = runGuard(node.ws, suris.get(outvoted.address));
 			await waitForWork(api, mallory.address, [id], "Commit");
 			const { responders } = (await api.query.poq.requests(id)).unwrap();
 			lie = responders.map(() => 9_000);
@@ -177,16 +206,18 @@ describe("disputes on a live dev chain", () => {
 			await send(api, api.tx.poq.revealScores(id, lie, salt), mallory);
 		});
 		assert.deepEqual(scores, lie, "the captured majority decided: the junk would be paid");
-		// An honest member Mallory outvoted, who would be slashed for the truth, disputes from its
-		// own account (protocol v7); the client does nothing. A dev validator that holds none of
-		// the committee's seats may sit on the jury.
-		const members = (await api.query.poq.requests(id)).unwrap().committee.map((m) => m.who.toString());
-		const outvoted = [acc.Bob, acc.Charlie, acc.Alice, ...registered].find((p) => members.includes(p.address));
-		assert.ok(outvoted, `an honest member sits beside Mallory: ${members}`);
+		// Balances as they were when the outcome became provisional, before the guard acted. A
+		// dev validator that holds none of the committee's seats may sit on the jury.
 		const people = [acc.Ferdie, acc.Dave, acc.Eve, mallory, acc.Alice, acc.Bob, acc.Charlie, ...registered];
-		const before = await totals(people);
+		const before = await totals(people, await api.at(await api.rpc.chain.getBlockHash(block)));
 
-		const { deposit, disputeFee, outcome, dispute: result } = await disputed(id, outvoted);
+		const { deposit, disputeFee, outcome, dispute: result } = await disputed(id, outvoted, async () => {
+			const { block: at, records } = await guarded;
+			const { event } = records.find(({ record }) => poqEvent(api, record, "Disputed", id)).record;
+			assert.equal(event.data.who.toString(), outvoted.address, "the outvoted member's guard disputed");
+			return { block: at, deposit: event.data.deposit.toBigInt() };
+		});
+		assert.match(guard.text, new RegExp(`request ${id}: the outcome .* is off this validator's reveal .*: disputing`));
 		assert.ok(result.finding.isOverturned, `finding ${result.finding}`);
 		const byNode = Object.fromEntries(outcome.responses.map((r) => [r.node.toString(), r]));
 		const [dave, eve] = [byNode[acc.Dave.address], byNode[acc.Eve.address]];

@@ -263,9 +263,9 @@ export function feePaid(api, events, who) {
 		.reduce((sum, { event }) => sum + event.data.actualFee.toBigInt(), 0n);
 }
 
-/** Free and held balance of `who`. */
-export async function balances(api, who) {
-	const { data } = await api.query.system.account(who);
+/** Free and held balance of `who`, now or in the state `at` (`api.at(hash)`). */
+export async function balances(api, who, at = api) {
+	const { data } = await at.query.system.account(who);
 	return { free: data.free.toBigInt(), held: data.reserved.toBigInt() };
 }
 
@@ -326,7 +326,8 @@ export const PROVISIONAL_ANSWERS = {
  * Submits a request from //Ferdie with a fee of 10 UNIT ("What is the capital of France?")
  * that //Dave and //Eve answer (`answers`: by default well and with junk); once its committee is
  * drawn, registers `later` as validators with `bond` (so that they can only sit on its jury) and
- * runs `meanwhile(id)`. Resolves when the outcome is provisional with `{ id, slotFee, scores }`.
+ * runs `meanwhile(id)`. Resolves when the outcome is provisional with `{ id, slotFee, scores,
+ * block }` (the block it became provisional in).
  */
 export async function provisionalRequest(api, acc, later, bond, meanwhile = async () => {}, answers = PROVISIONAL_ANSWERS) {
 	const id = (await api.query.poq.nextRequestId()).toBigInt();
@@ -343,7 +344,7 @@ export async function provisionalRequest(api, acc, later, bond, meanwhile = asyn
 	const { records } = await held;
 	const event = records.find(({ record }) => poqEvent(api, record, "RequestProvisional", id));
 	if (!event) throw new Error(`request ${id} was not provisional before it was final`);
-	return { id, slotFee, scores: event.record.event.data.scores.map((s) => s.toNumber()) };
+	return { id, slotFee, scores: event.record.event.data.scores.map((s) => s.toNumber()), block: event.block };
 }
 
 /** Resolves once `node` is not syncing, has a peer and has imported `sealer`'s best block. */
@@ -369,10 +370,17 @@ export async function caughtUp(node, sealer, timeoutMs = 120_000) {
 export function runInfer(ws, suri, endpoint, kept) {
 	const state = join(mkdtempSync(join(tmpdir(), "poq-infer-")), "state.json");
 	if (kept) writeFileSync(state, JSON.stringify(kept));
-	const args = ["--ws", ws, "--suri", suri, "--endpoint", endpoint, "--state", state];
-	const child = spawn(process.execPath, [join(ROOT, "tools/poq-infer/poq-infer.mjs"), ...args], {
-		stdio: ["ignore", "pipe", "pipe"],
-	});
+	return runClient("tools/poq-infer/poq-infer.mjs", ["--ws", ws, "--suri", suri, "--endpoint", endpoint, "--state", state]);
+}
+
+/** Runs poq-guard for the validator `suri` against the node at `ws`; as `runClient`. */
+export function runGuard(ws, suri) {
+	return runClient("tools/poq-guard/poq-guard.mjs", ["--ws", ws, "--suri", suri]);
+}
+
+/** Runs the repository's client `script` with `args`; returns the process and its output so far. */
+function runClient(script, args) {
+	const child = spawn(process.execPath, [join(ROOT, script), ...args], { stdio: ["ignore", "pipe", "pipe"] });
 	const out = { text: "", child };
 	child.stdout.on("data", (d) => (out.text += d));
 	child.stderr.on("data", (d) => (out.text += d));

@@ -203,8 +203,8 @@ export function disputeDeposit(api, fee) {
 }
 
 /**
- * Disputes the provisional outcome of request `id` as its client `signer`, before its dispute
- * window closes: holds [`disputeDeposit`], refusing to hold more than `maxDeposit` when given.
+ * Disputes the provisional outcome of request `id` as `signer`, a party to it (its client, a
+ * member of its committee or a node that answered), before its dispute window closes: holds [`disputeDeposit`], refusing to hold more than `maxDeposit` when given.
  * Resolves with the `Disputed` event's `{ block, deposit }`; a jury is drawn in a later block.
  */
 export async function dispute(api, id, signer, maxDeposit) {
@@ -225,8 +225,8 @@ export function appealDeposit(api, fee, level) {
 }
 
 /**
- * Appeals the last jury's finding on request `id` as `signer`, the side it went against (the
- * client when the committee was upheld; a committee member or an answering node when it was
+ * Appeals the last jury's finding on request `id` as `signer`, the side it went against (any
+ * party when the committee was upheld; a committee member or an answering node when it was
  * overturned), while the finding is provisional: holds [`appealDeposit`] at the next level,
  * refusing to hold more than `maxDeposit` when given. Resolves with the `Appealed` event's
  * `{ block, deposit, level }`; the larger jury is drawn in a later block.
