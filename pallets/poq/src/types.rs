@@ -221,7 +221,8 @@ where
 	AccountId: Clone + core::fmt::Debug + PartialEq + Eq,
 	Balance: Clone + core::fmt::Debug + PartialEq + Eq,
 {
-	/// The request's client.
+	/// Who disputed: a party to the request (its client, a committee member or a node that
+	/// answered it).
 	pub appellant: AccountId,
 	/// Held from the appellant under `HoldReason::Dispute`.
 	pub deposit: Balance,
