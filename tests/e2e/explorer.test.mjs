@@ -226,6 +226,9 @@ describe("the explorer in a browser", () => {
 		assert.ok(shown.length > 0 && shown.every((j) => jurors.some((p) => p.address === j.validator)));
 		const appeals = await page.$eval("[data-field=appeals]", (el) => el.textContent);
 		assert.ok(appeals.startsWith("jury 2 asked by ") && appeals.includes(money(appealed)), appeals);
+		// Any party may dispute: the page says which one asked, each time.
+		const parties = await page.$$eval("[data-field=party]", (els) => els.map((el) => el.textContent));
+		assert.deepEqual(parties, [" (client)", " (client)"], "Ferdie disputed, then appealed");
 		const phases = await page.$$eval("[data-testid=timeline] .phase strong", (els) => els.map((el) => el.textContent));
 		for (const phase of ["committee reveals scores", "provisional: open to dispute", "disputed: drawing the jury", "jury commits scores"]) {
 			assert.ok(phases.includes(phase), `${phase} is on the timeline: ${phases}`);

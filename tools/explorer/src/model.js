@@ -246,6 +246,18 @@ export function appealsOf(events) {
 }
 
 /**
+ * What `who` is to the finished request `outcome` (`client`, `committee` and `responses` as
+ * `plainOutcome` gives them), as a dispute or an appeal names it: "client", "committee member",
+ * "node" (it answered), or null for none of them.
+ */
+export function partyOf(outcome, who) {
+	if (outcome.client === who) return "client";
+	if (outcome.committee.some((m) => m.validator === who)) return "committee member";
+	if (outcome.responses.some((r) => r.node === who)) return "node";
+	return null;
+}
+
+/**
  * The appeal judge's grades of a disputed request's answers, in answer order, from its
  * `DisputeResolved` event among `events` (each grade 0 to 10, as the judge gave it); null when
  * the jury graded nothing (no appeal judge was pinned, or no dispute).

@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import {
 	accountHistory, appealGrades, appealsOf, cumulative, errorText, formatBalance, formatScore, inConsensus, meanDeviation, parseAmount,
-	settledPerBlock, timeline, displayPhase, phaseLabel,
+	partyOf, settledPerBlock, timeline, displayPhase, phaseLabel,
 } from "../src/model.js";
 
 const UNIT = 10n ** 12n;
@@ -273,6 +273,18 @@ describe("disputes", () => {
 		];
 		assert.deepEqual(appealsOf(events), [{ level: 2, who: "5Grw", deposit: 20n }]);
 		assert.deepEqual(appealsOf(events.slice(0, 2)), [], "a dispute nobody appealed");
+	});
+
+	test("a dispute names what its appellant is to the request: any party may dispute", () => {
+		const outcome = {
+			client: "ferdie",
+			committee: [{ validator: "alice" }, { validator: "mallory" }],
+			responses: [{ node: "dave" }, { node: "eve" }],
+		};
+		assert.equal(partyOf(outcome, "ferdie"), "client");
+		assert.equal(partyOf(outcome, "alice"), "committee member");
+		assert.equal(partyOf(outcome, "eve"), "node");
+		assert.equal(partyOf(outcome, "grace"), null);
 	});
 
 	test("the appeal judge's grades come from the last DisputeResolved event, as the judge gave them", () => {

@@ -5,7 +5,7 @@
 
 import { loadRequest } from "../chain.js";
 import { scoresPlot } from "../charts.js";
-import { FINAL_PHASES, appealGrades, appealsOf, displayPhase, formatScore, meanDeviation, phaseLabel, shortAddress, timeline } from "../model.js";
+import { FINAL_PHASES, appealGrades, appealsOf, displayPhase, formatScore, meanDeviation, partyOf, phaseLabel, shortAddress, timeline } from "../model.js";
 import { facts, h, notice, section, table } from "../ui.js";
 import { accountLink, blockLink, moneyCell } from "./common.js";
 
@@ -49,7 +49,7 @@ export async function render(ctx, id) {
 }
 
 /**
- * What the client's dispute found, its appeals, the appeal judge's grades, and what each juror
+ * What the dispute found, who asked for it, its appeals, the appeal judge's grades, and what each juror
  * of every jury earned or lost, judged against the last.
  */
 function disputeView(ctx, dispute, r) {
@@ -61,9 +61,14 @@ function disputeView(ctx, dispute, r) {
 		Lapsed: "lapsed: no jury stood, the committee's outcome stands and the deposit went back",
 	}[dispute.finding];
 	const appeals = appealsOf(r.events);
+	// Any party to the request may dispute (the client, a committee member, a node that answered).
+	const party = (who) => {
+		const role = partyOf(r.outcome, who);
+		return role && h("span", { dataset: { field: "party" } }, ` (${role})`);
+	};
 	return [
 		facts([
-			["appellant", accountLink(ctx, dispute.appellant)],
+			["appellant", [accountLink(ctx, dispute.appellant), party(dispute.appellant)]],
 			["deposit", h("span", { dataset: { planck: dispute.deposit.toString(), field: "deposit" } }, ctx.money(dispute.deposit))],
 			["finding", h("span", { class: `badge ${dispute.finding}`, dataset: { testid: "finding", finding: dispute.finding } }, found ?? dispute.finding)],
 			appeals.length > 0 && [
@@ -71,7 +76,7 @@ function disputeView(ctx, dispute, r) {
 				h(
 					"span",
 					{ dataset: { field: "appeals" } },
-					appeals.map((a, i) => [i > 0 && ", ", `jury ${a.level} asked by `, accountLink(ctx, a.who), ` (deposit ${ctx.money(a.deposit)})`]),
+					appeals.map((a, i) => [i > 0 && ", ", `jury ${a.level} asked by `, accountLink(ctx, a.who), party(a.who), ` (deposit ${ctx.money(a.deposit)})`]),
 				),
 			],
 			grades && [
