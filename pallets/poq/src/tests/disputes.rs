@@ -96,6 +96,22 @@ fn overturned(
 	(result, dispute)
 }
 
+/// The committee of [`captured_outcome`] judged against the truth: the honest member takes the
+/// validators' whole 200, the captured members lose the penalty for a lie.
+fn liars_slashed_and_honest_member_paid(result: &OutcomeOf<Test>) {
+	let mut verdicts: Vec<_> =
+		result.committee.iter().map(|m| (m.validator, m.verdict, m.paid, m.slashed)).collect();
+	verdicts.sort_by_key(|v| v.0);
+	assert_eq!(
+		verdicts,
+		vec![
+			(20, Verdict::OffConsensus, 0, PENALTY),
+			(21, Verdict::OffConsensus, 0, PENALTY),
+			(22, Verdict::InConsensus, 200, 0)
+		]
+	);
+}
+
 fn deposit_held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&HoldReason::Dispute.into(), &who)
 }
@@ -172,17 +188,7 @@ fn a_captured_committee_is_overturned_and_its_liars_and_the_junk_pay_the_jury() 
 		);
 		// The honest member, off the captured consensus, is paid the whole validators' 200;
 		// the captured members lose the penalty for a lie.
-		let mut verdicts: Vec<_> =
-			result.committee.iter().map(|m| (m.validator, m.verdict, m.paid, m.slashed)).collect();
-		verdicts.sort_by_key(|v| v.0);
-		assert_eq!(
-			verdicts,
-			vec![
-				(20, Verdict::OffConsensus, 0, PENALTY),
-				(21, Verdict::OffConsensus, 0, PENALTY),
-				(22, Verdict::InConsensus, 200, 0)
-			]
-		);
+		liars_slashed_and_honest_member_paid(&result);
 		// The client's deposit comes back; it paid what the good answer and the honest member
 		// earned.
 		assert_eq!(deposit_held(ALICE), 0);
@@ -215,17 +221,7 @@ fn an_outvoted_member_disputes_a_captured_committee_and_is_paid_instead_of_slash
 		jury_scores(id, &jury, &HONEST);
 
 		let (result, dispute) = overturned(id, &HONEST, &[]);
-		let mut verdicts: Vec<_> =
-			result.committee.iter().map(|m| (m.validator, m.verdict, m.paid, m.slashed)).collect();
-		verdicts.sort_by_key(|v| v.0);
-		assert_eq!(
-			verdicts,
-			vec![
-				(20, Verdict::OffConsensus, 0, PENALTY),
-				(21, Verdict::OffConsensus, 0, PENALTY),
-				(22, Verdict::InConsensus, 200, 0)
-			]
-		);
+		liars_slashed_and_honest_member_paid(&result);
 		assert_eq!(result.responses[1].slashed, 423 + NODE_PENALTY);
 		// The member's deposit comes back with its pay; the client pays what the good answer
 		// and the honest member earned, as if it had disputed.
@@ -257,10 +253,7 @@ fn an_outvoted_member_appeals_a_captured_jury_and_gets_both_deposits_back() {
 		jury_scores(id, &appeal, &HONEST);
 
 		let (result, dispute) = overturned(id, &HONEST, &[]);
-		let mut slashed: Vec<_> =
-			result.committee.iter().map(|m| (m.validator, m.paid, m.slashed)).collect();
-		slashed.sort();
-		assert_eq!(slashed, vec![(20, 0, PENALTY), (21, 0, PENALTY), (22, 200, 0)]);
+		liars_slashed_and_honest_member_paid(&result);
 		// Both of the member's stakes were on the truth; the first jury lied and is slashed.
 		assert_eq!(deposit_held(22), 0);
 		assert_eq!(total(22), FUNDS + 200);
@@ -658,10 +651,7 @@ fn a_captured_jury_is_appealed_to_a_larger_one_whose_final_verdict_slashes_it() 
 			result.responses.iter().map(|r| (r.node, r.paid, r.slashed)).collect::<Vec<_>>(),
 			vec![(10, 800, 0), (11, 0, 423 + NODE_PENALTY)]
 		);
-		let mut slashed: Vec<_> =
-			result.committee.iter().map(|m| (m.validator, m.slashed)).collect();
-		slashed.sort();
-		assert_eq!(slashed, vec![(20, PENALTY), (21, PENALTY), (22, 0)]);
+		liars_slashed_and_honest_member_paid(&result);
 		assert_noop!(Poq::dispute(signed(20), id, 4 * FEE), Error::<Test>::UnknownRequest);
 		// The client staked on the truth twice: both deposits come back.
 		assert_eq!(deposit_held(ALICE), 0);
