@@ -9,7 +9,7 @@ import { Keyring } from "@polkadot/keyring";
 import { u8aToHex } from "@polkadot/util";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -178,6 +178,22 @@ export async function startNetwork({ chain = "dev", validators, blockTimeMs = 10
 		throw error;
 	}
 	return network;
+}
+
+/**
+ * The judge's red team (`poq-scorer attack`, no language model) on each `{ prompt, good }` of
+ * `set`, `budget` judge calls a prompt: by prompt, the best text it found, `{ strategy, text,
+ * score }`, with the default model's score of the good answer (`good`).
+ */
+export function redTeam(set, budget) {
+	const dir = mkdtempSync(join(tmpdir(), "poq-attack-"));
+	const details = join(dir, "details.jsonl");
+	const input = set.map(({ prompt, good }) => JSON.stringify({ prompt, good })).join("\n");
+	const args = ["attack", "--model", MODEL, "--input", "-", "--budget", String(budget), "--details", details];
+	execFileSync(SCORER_BINARY, args, { input, stdio: ["pipe", "ignore", "inherit"] });
+	const found = readFileSync(details, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+	rmSync(dir, { recursive: true, force: true });
+	return new Map(found.map(({ prompt, good, best }) => [prompt, { ...best, good }]));
 }
 
 /** What the default model gives each `prompt`/`response` pair scored so far. */
