@@ -4,17 +4,19 @@
 # on tests/sim/data/*.jsonl), the synthetic runs, the runs on those scores, the prompt-echo run,
 # heavy-tailed stakes, absent validators, copying nodes, stake splitting, grinding the committee
 # draw, a model change under a live request, the price of holding live-request slots, larger
-# committees and the capture curve of the committee's seat draw. About 2 min after the builds.
+# committees, the capture curve of the committee's seat draw, disputes, and writing for the judge at
+# the red team's measured scores. About 6 min after the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"
 cargo build --release -p poq-sim -p poq-scorer
 sim="$CARGO_TARGET_DIR/release/poq-sim"
+scorer="$CARGO_TARGET_DIR/release/poq-scorer"
 scores=docs/economics/minilm
 
 model="$(bash scripts/fetch-model.sh)"
 for set in good junk echo; do
-	"$CARGO_TARGET_DIR/release/poq-scorer" score --model "$model" --input "tests/sim/data/$set.jsonl" \
+	"$scorer" score --model "$model" --input "tests/sim/data/$set.jsonl" \
 		>"$scores/$set.scores.jsonl"
 done
 
@@ -52,3 +54,10 @@ done
 # clients disputing it and an appeal judge grading, at the runtime's committee, fee and penalties.
 "$sim" judge-gaming --committee 15 --fee 10000000000000 --bond 1000000000000000 \
 	--penalty 10000000000000 --rounds 20000 --out docs/economics
+# The same game at the red team's measured scores (issue 25): its best text for each held-out
+# prompt at 300 judge calls against the good answer, as `poq-scorer attack --details` gives them.
+"$scorer" attack --model "$model" --input models/eval/heldout.source.jsonl \
+	--budget 300 --details docs/economics/red_team_heldout.jsonl
+"$sim" judge-gaming --committee 15 --fee 10000000000000 --bond 1000000000000000 \
+	--penalty 10000000000000 --rounds 20000 --red-team docs/economics/red_team_heldout.jsonl \
+	--out docs/economics

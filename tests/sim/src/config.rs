@@ -1,7 +1,7 @@
 //! Parameters of a simulation run, settable from the command line.
 
 use crate::{
-	quality::{read_scores, GoodAnswers, Quality, QualityModel},
+	quality::{read_red_team, read_scores, GoodAnswers, Quality, QualityModel},
 	stake::StakeDistribution,
 	strategy::{ValidatorKnobs, ValidatorStrategy},
 };
@@ -113,6 +113,11 @@ pub struct Config {
 	/// The same for junk answers (what lazy and mixed nodes return without running the model).
 	#[arg(long, global = true)]
 	pub junk_scores: Option<PathBuf>,
+	/// JSON lines from `poq-scorer attack --details`: `judge-gaming` plays each prompt's good
+	/// answer and the red team's best text at the scores the judge gave them, prompt after
+	/// prompt, instead of 8 000 and 10 000.
+	#[arg(long, global = true)]
+	pub red_team: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -176,6 +181,16 @@ impl Config {
 			model.junk = Quality::Observed(read_scores(path)?);
 		}
 		Ok(model)
+	}
+
+	/// What `judge-gaming` plays, prompt after prompt: the committee's scores of the good
+	/// answer and of the text written for the judge, the red team's measured ones
+	/// (`--red-team`) or 8 000 and 10 000.
+	pub fn gaming_scores(&self) -> Result<Vec<(u16, u16)>, String> {
+		match &self.red_team {
+			Some(path) => read_red_team(path),
+			None => Ok(vec![(8_000, 10_000)]),
+		}
 	}
 
 	/// The rewards run's validator mix: `malicious` split evenly over every dishonest strategy.

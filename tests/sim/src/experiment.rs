@@ -903,16 +903,20 @@ pub struct GamingRow {
 	pub honest_penalised: f64,
 }
 
-/// Plays `config.rounds` requests per (rate, accuracy) with two answers: an honest node's, which
-/// the committee's model scores `GOOD`, and a gaming node's text, which it scores `FOOLED` (the
-/// red team's word salad reaches 10 000). An honest committee reports what the model gives; the
+/// Plays `config.rounds` requests per (rate, accuracy) with two answers, round `i` at `scores[i %
+/// scores.len()]`: an honest node's, which the committee's model scores the first, and a gaming
+/// node's text, which it scores the second (8 000 and 10 000 by default: the red team's word
+/// salad reaches 10 000; `--red-team` gives its measured pairs). An honest committee reports what the model gives; the
 /// client disputes the gaming text with probability `rate`; the jury reruns the model (and
 /// agrees) and the appeal judge grades each answer rightly with probability `accuracy`. In a
 /// second set of rounds every client disputes a request whose two answers are good. Outcomes
 /// come from the pallet's `settle` and `review`, the deposit from the runtime's rule (the fee).
-pub fn judge_gaming(config: &Config, rates: &[f64], accuracies: &[f64]) -> Vec<GamingRow> {
-	const GOOD: u16 = 8_000;
-	const FOOLED: u16 = 10_000;
+pub fn judge_gaming(
+	config: &Config,
+	rates: &[f64],
+	accuracies: &[f64],
+	scores: &[(u16, u16)],
+) -> Vec<GamingRow> {
 	const RIGHT_GOOD: u16 = 9_000;
 	const RIGHT_JUNK: u16 = 1_000;
 	let params = config.params();
@@ -930,11 +934,12 @@ pub fn judge_gaming(config: &Config, rates: &[f64], accuracies: &[f64]) -> Vec<G
 			let mut rng =
 				ChaCha8Rng::seed_from_u64(config.seed ^ rate.to_bits() ^ accuracy.to_bits());
 			let (mut gaming, mut honest, mut lost, mut penalised) = (0i128, 0i128, 0u128, 0u64);
-			for _ in 0..config.rounds {
+			for round in 0..config.rounds {
+				let (good_score, fooled) = scores[round as usize % scores.len()];
 				let (gamed, good) = judged_round(
 					&params,
 					config,
-					[GOOD, FOOLED],
+					[good_score, fooled],
 					|rng| {
 						rng.random_bool(rate)
 							.then(|| [grade(rng, true, accuracy), grade(rng, false, accuracy)])
@@ -947,7 +952,7 @@ pub fn judge_gaming(config: &Config, rates: &[f64], accuracies: &[f64]) -> Vec<G
 				let (first, second) = judged_round(
 					&params,
 					config,
-					[GOOD, GOOD],
+					[good_score, good_score],
 					|rng| Some([grade(rng, true, accuracy), grade(rng, true, accuracy)]),
 					&mut rng,
 				);

@@ -145,8 +145,13 @@ fn run(cli: &Cli) -> Result<(), String> {
 	}
 	if cli.command == Command::JudgeGaming {
 		let rates = [0.0, 0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 1.0];
-		let rows = experiment::judge_gaming(config, &rates, &[0.8, 0.9, 0.95, 1.0]);
-		write(&cli.out, "judge_gaming.csv", &report::judge_gaming_table(&rows))?;
+		let scores = config.gaming_scores()?;
+		let rows = experiment::judge_gaming(config, &rates, &[0.8, 0.9, 0.95, 1.0], &scores);
+		let name = match config.red_team {
+			Some(_) => "judge_gaming_red_team.csv",
+			None => "judge_gaming.csv",
+		};
+		write(&cli.out, name, &report::judge_gaming_table(&rows))?;
 	}
 	if cli.command == Command::Shading {
 		let rows = experiment::shading(

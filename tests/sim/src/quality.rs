@@ -86,32 +86,72 @@ struct ScoredLine {
 	score: u16,
 }
 
+/// One line of `poq-scorer attack --details`: the judge's score of the prompt's good answer and
+/// of the best text the red team found (the rest is not needed here).
+#[derive(serde::Deserialize)]
+struct AttackLine {
+	good: u16,
+	best: ScoredLine,
+}
+
 /// Reads the scores of a `poq-scorer score` JSON-lines file (`{"score": .., "raw": ..}` per
 /// line; blank lines are skipped).
 pub fn read_scores(path: &Path) -> Result<Vec<u16>, String> {
+	read(path, parse_scores)
+}
+
+/// Reads a `poq-scorer attack --details` JSON-lines file: per prompt, the judge's score of the
+/// good answer and of the red team's best text.
+pub fn read_red_team(path: &Path) -> Result<Vec<(u16, u16)>, String> {
+	read(path, parse_red_team)
+}
+
+fn read<T>(
+	path: &Path,
+	parse: fn(std::io::BufReader<std::fs::File>) -> Result<T, String>,
+) -> Result<T, String> {
 	let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-	parse_scores(std::io::BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))
+	parse(std::io::BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Parses `poq-scorer score` JSON lines; fails on a malformed line, an out-of-range score or no
 /// scores at all.
 pub fn parse_scores(input: impl BufRead) -> Result<Vec<u16>, String> {
-	let mut scores = Vec::new();
+	json_lines(input, |line: ScoredLine| checked(line.score))
+}
+
+/// Parses `poq-scorer attack --details` JSON lines into (good answer's score, best text's score)
+/// pairs; fails as [`parse_scores`] does.
+pub fn parse_red_team(input: impl BufRead) -> Result<Vec<(u16, u16)>, String> {
+	json_lines(input, |line: AttackLine| Ok((checked(line.good)?, checked(line.best.score)?)))
+}
+
+fn checked(score: u16) -> Result<u16, String> {
+	match score > MAX_SCORE {
+		true => Err(format!("score {score} above {MAX_SCORE}")),
+		false => Ok(score),
+	}
+}
+
+/// Each non-blank line of `input` as JSON, through `each`; fails at the first line that does not
+/// parse or that `each` refuses, naming it, or when there is none.
+fn json_lines<L: serde::de::DeserializeOwned, T>(
+	input: impl BufRead,
+	each: impl Fn(L) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+	let mut parsed = Vec::new();
 	for (number, line) in input.lines().enumerate() {
 		let line = line.map_err(|e| e.to_string())?;
 		if line.trim().is_empty() {
 			continue;
 		}
-		let parsed: ScoredLine =
-			serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", number + 1))?;
-		if parsed.score > MAX_SCORE {
-			return Err(format!("line {}: score {} above {MAX_SCORE}", number + 1, parsed.score));
-		}
-		scores.push(parsed.score);
+		let at = |e: String| format!("line {}: {e}", number + 1);
+		let value = serde_json::from_str(&line).map_err(|e| at(e.to_string()))?;
+		parsed.push(each(value).map_err(at)?);
 	}
-	match scores.is_empty() {
-		true => Err("no scores".into()),
-		false => Ok(scores),
+	match parsed.is_empty() {
+		true => Err("no lines".into()),
+		false => Ok(parsed),
 	}
 }
 
@@ -132,6 +172,16 @@ mod tests {
 		assert!(parse_scores("".as_bytes()).is_err());
 		assert!(parse_scores("{\"score\": 10001, \"raw\": 1}".as_bytes()).is_err());
 		assert!(parse_scores("{\"raw\": 1}".as_bytes()).unwrap_err().starts_with("line 1"));
+	}
+
+	#[test]
+	fn parses_the_red_teams_details() {
+		let input = "{\"prompt\":\"p\",\"good\":7473,\"best\":{\"strategy\":\"salad\",\"text\":\"t\",\"score\":10000},\"calls\":300}\n";
+		assert_eq!(parse_red_team(input.as_bytes()), Ok(vec![(7_473, 10_000)]));
+		assert!(parse_red_team("".as_bytes()).is_err());
+		let above = "{\"good\":10001,\"best\":{\"score\":1}}";
+		assert!(parse_red_team(above.as_bytes()).unwrap_err().starts_with("line 1: score 10001"));
+		assert!(parse_red_team("{\"good\":1}".as_bytes()).unwrap_err().starts_with("line 1"));
 	}
 
 	#[test]

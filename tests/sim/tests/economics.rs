@@ -410,7 +410,8 @@ fn disputes_with_an_appeal_judge_make_writing_for_the_judge_a_loss() {
 		penalty: Some(10 * UNIT),
 		..config()
 	};
-	let rows = judge_gaming(&config, &[0.0, 0.3, 1.0], &[0.9, 1.0]);
+	let rows =
+		judge_gaming(&config, &[0.0, 0.3, 1.0], &[0.9, 1.0], &config.gaming_scores().unwrap());
 	let at = |rate: f64, accuracy: f64| {
 		rows.iter()
 			.find(|r| r.dispute_rate == rate && r.appeal_accuracy == accuracy)
@@ -429,5 +430,9 @@ fn disputes_with_an_appeal_judge_make_writing_for_the_judge_a_loss() {
 	assert!(erring.frivolous_loss < 1.0 && erring.frivolous_loss > 0.75, "{erring:?}");
 	assert!(erring.honest_penalised > 0.1 && erring.honest_penalised < 0.3, "{erring:?}");
 	let replay = Config { rounds: 100, ..config };
-	assert_eq!(judge_gaming(&replay, &[0.5], &[0.9]), judge_gaming(&replay, &[0.5], &[0.9]));
+	let scores = replay.gaming_scores().unwrap();
+	assert_eq!(
+		judge_gaming(&replay, &[0.5], &[0.9], &scores),
+		judge_gaming(&replay, &[0.5], &[0.9], &scores)
+	);
 }
