@@ -818,14 +818,15 @@ proptest! {
 	#![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
 	/// Random disputes and appeals: any committee, juries that agree, split or stay away, any
-	/// party appealing, up to three levels. Every block keeps the invariants (`run_to_block`);
+	/// party disputing and appealing (or a stranger, refused), up to three levels. Every block keeps the invariants (`run_to_block`);
 	/// in the end the request is settled, nothing stays held for it, and the funds every
 	/// account holds are the issuance, which fell only by what was burnt.
 	#[test]
 	fn appeals_conserve_funds_and_keep_every_invariant(
 		levels in prop_oneof![Just(1u32), Just(2), Just(3), Just(3)],
 		committee in prop::array::uniform3(any::<bool>()),
-		juries in prop::collection::vec((turnout(), prop::bool::weighted(0.8), 0usize..6), 3),
+		first in 0usize..6,
+		juries in prop::collection::vec((turnout(), prop::bool::weighted(0.8), 0usize..7), 3),
 	) {
 		ExtBuilder::default().execute(|| {
 			DisputeLevels::set(&levels);
@@ -836,7 +837,9 @@ proptest! {
 				(21, scores(committee[1])),
 				(22, scores(committee[2])),
 			]);
-			let mut appellant = ALICE;
+			// The client, the nodes and the members: every party to the request.
+			let parties = [ALICE, 10, 11, 20, 21, 22];
+			let mut appellant = parties[first];
 			for (level, (turnout, loser, next)) in (1..).zip(juries) {
 				let deposit = Poq::appeal_deposit(FEE, level);
 				if Poq::dispute(signed(appellant), id, deposit).is_err() {
@@ -883,12 +886,13 @@ proptest! {
 						assert_ok!(Poq::register_validator(signed(*juror), BOND));
 					}
 				}
-				// Mostly the side the finding went against; otherwise anyone with a part.
+				// Mostly the side the finding went against (any party after an upheld one, the
+				// nodes and members after an overturn); otherwise anyone, Bob with no part too.
 				let finding = Disputes::<Test>::get(id).and_then(|d| d.rulings.last().map(|r| r.finding));
 				appellant = match (loser, finding) {
-					(true, Some(Finding::Upheld)) => ALICE,
-					(true, _) => [10, 11, 20, 21, 22][next % 5],
-					(false, _) => [ALICE, 10, 11, 20, 21, 22][next],
+					(true, Some(Finding::Upheld)) => parties[next % 6],
+					(true, _) => parties[1 + next % 5],
+					(false, _) => [BOB, ALICE, 10, 11, 20, 21, 22][next],
 				};
 			}
 			while request_phase(id).is_some() {
