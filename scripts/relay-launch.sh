@@ -81,7 +81,11 @@ insert_key() {
 insert_key 9946 //Alice
 insert_key 9947 //Bob
 insert_key 9948 //Charlie
-grep -h "Quality model loaded" "$out"/network/poq-*.log | sed 's/^/validator node: /'
+for node in poq-alice poq-bob poq-charlie; do
+	loaded=$(grep -h "Quality model loaded" "$out/network/$node.log") ||
+		{ echo "$node loaded no quality model (see $out/network/$node.log)" >&2; exit 1; }
+	echo "$node: ${loaded##*: }"
+done
 
 step "requests through the parachain, block by block (parachain blocks follow the relay chain)"
 npm ci --no-audit --no-fund --loglevel=error
