@@ -23,7 +23,7 @@ check=false
 [ "${1:-}" = "--check" ] && check=true
 out="${POQ_RELAY_DIR:-$(mktemp -d)}"
 mkdir -p "$out"
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s %s\n' "$(date +%T)" "$*"; }
 
 step "prerequisites and the default quality model"
 bash scripts/prerequisites.sh
@@ -114,6 +114,9 @@ for _ in $(seq 1 100); do
 	sleep 3
 done
 echo "parachain best #$settled when the request settled; finalized by the relay chain: #$final"
+# Resident memory of each node (the parachain nodes hold a relay node in process, and the model).
+ps -eo rss=,args= | awk '/(poq-node|polkadot) / && / --name / {
+	for (i = 1; i < NF; i++) if ($i == "--name") { printf "memory: %s %.0f MB\n", $(i + 1), $1 / 1024; break } }'
 [ "$final" -ge "$settled" ] || { echo "the relay chain did not finalize the request's blocks in 5 minutes" >&2; exit 1; }
 if $check; then
 	exit 0

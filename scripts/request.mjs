@@ -64,7 +64,7 @@ async function main() {
 /** Sends one request and follows it to settlement. */
 async function runRequest(api, accounts, name, prompt) {
 	let id = null;
-	const started = Date.now();
+	let started;
 	const answers = {};
 	const responded = new Set();
 	let done;
@@ -80,7 +80,7 @@ async function runRequest(api, accounts, name, prompt) {
 	};
 
 	// The block-by-block trace: every PoQ event of the request, as the chain emits it, with the
-	// seconds since it was submitted. Drawn inference nodes commit to their answers as soon as
+	// seconds since the block that carried it. Drawn inference nodes commit to their answers as soon as
 	// they see they were drawn.
 	const trace = async (block, records, at, parent) => {
 		for (const { event } of records) {
@@ -122,6 +122,9 @@ async function runRequest(api, accounts, name, prompt) {
 	};
 
 	const { block: submittedAt, events } = await send(api, api.tx.poq.submitRequest(prompt, FEE), accounts.Ferdie);
+	// Seconds count from the block that carried the request (on a new relay network the first
+	// parachain block comes minutes after the request is sent).
+	started = Date.now();
 	id = events.find(({ event }) => api.events.poq.RequestSubmitted.is(event)).event.data.id.toBigInt();
 	console.log(`\nrequest ${id}: "${prompt}" from Ferdie with a fee of ${fmt(FEE)}`);
 	await trace(submittedAt, events);
@@ -148,7 +151,7 @@ async function runRequest(api, accounts, name, prompt) {
 	const status = await api.call.poqApi.requestStatus(id);
 	const outcome = status.unwrap().asFinished;
 	console.log(`request ${id} ${end.method} at #${end.block}, ${end.block - submittedAt} blocks and ` +
-		`${((Date.now() - started) / 1000).toFixed(1)} s after it was submitted`);
+		`${((Date.now() - started) / 1000).toFixed(1)} s after the block that carried it`);
 	const late = draws.filter((w) => w > 0);
 	console.log(`  draws: ${draws.length}, of which ${late.length} waited for new relay randomness ` +
 		`(${late.reduce((a, b) => a + b, 0)} block(s) in all)`);
