@@ -227,6 +227,7 @@ function eventData(event) {
 	}
 	if (event.data.validator !== undefined) data.validator = event.data.validator.toString();
 	if (event.data.grades !== undefined) data.grades = event.data.grades.map((grade) => grade.toNumber());
+	if (event.data.jury !== undefined) data.jury = event.data.jury.map(([who]) => who.toString());
 	if (event.data.level !== undefined) {
 		data.level = event.data.level.toNumber();
 		data.who = event.data.who.toString();

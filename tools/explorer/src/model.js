@@ -246,6 +246,16 @@ export function appealsOf(events) {
 }
 
 /**
+ * Which jury each juror of a disputed request sat on, from its `JurySelected` events (oldest
+ * first): a map from account to 1 for the first jury, 2 for the first appeal's, and so on. No
+ * account sits on two juries of a request.
+ */
+export function juryOf(events) {
+	const juries = events.filter((e) => e.name === "JurySelected");
+	return new Map(juries.flatMap(({ data }, i) => (data.jury ?? []).map((who) => [who, i + 1])));
+}
+
+/**
  * What `who` is to the finished request `outcome` (`client`, `committee` and `responses` as
  * `plainOutcome` gives them), as a dispute or an appeal names it: "client", "committee member",
  * "node" (it answered), or null for none of them.

@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import {
 	accountHistory, appealGrades, appealsOf, cumulative, errorText, formatBalance, formatScore, inConsensus, meanDeviation, parseAmount,
-	partyOf, settledPerBlock, timeline, displayPhase, phaseLabel,
+	juryOf, partyOf, settledPerBlock, timeline, displayPhase, phaseLabel,
 } from "../src/model.js";
 
 const UNIT = 10n ** 12n;
@@ -273,6 +273,18 @@ describe("disputes", () => {
 		];
 		assert.deepEqual(appealsOf(events), [{ level: 2, who: "5Grw", deposit: 20n }]);
 		assert.deepEqual(appealsOf(events.slice(0, 2)), [], "a dispute nobody appealed");
+	});
+
+	test("each juror's jury comes from the JurySelected events, in the order they sat", () => {
+		const events = [
+			{ name: "Disputed", data: {} },
+			{ name: "JurySelected", data: { jury: ["grace", "heidi"] } },
+			{ name: "DisputeResolved", data: { grades: [] } },
+			{ name: "Appealed", data: { level: 2 } },
+			{ name: "JurySelected", data: { jury: ["judy"] } },
+		];
+		assert.deepEqual([...juryOf(events)], [["grace", 1], ["heidi", 1], ["judy", 2]]);
+		assert.equal(juryOf([{ name: "RequestFinalized", data: {} }]).size, 0, "no dispute");
 	});
 
 	test("a dispute names what its appellant is to the request: any party may dispute", () => {

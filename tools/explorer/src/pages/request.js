@@ -5,7 +5,7 @@
 
 import { loadRequest } from "../chain.js";
 import { scoresPlot } from "../charts.js";
-import { FINAL_PHASES, appealGrades, appealsOf, displayPhase, formatScore, meanDeviation, partyOf, phaseLabel, shortAddress, timeline } from "../model.js";
+import { FINAL_PHASES, appealGrades, appealsOf, displayPhase, formatScore, juryOf, meanDeviation, partyOf, phaseLabel, shortAddress, timeline } from "../model.js";
 import { facts, h, notice, section, table } from "../ui.js";
 import { accountLink, blockLink, moneyCell } from "./common.js";
 
@@ -61,6 +61,7 @@ function disputeView(ctx, dispute, r) {
 		Lapsed: "lapsed: no jury stood, the committee's outcome stands and the deposit went back",
 	}[dispute.finding];
 	const appeals = appealsOf(r.events);
+	const juries = juryOf(r.events);
 	// Any party to the request may dispute (the client, a committee member, a node that answered).
 	const party = (who) => {
 		const role = partyOf(r.outcome, who);
@@ -85,12 +86,13 @@ function disputeView(ctx, dispute, r) {
 			],
 		]),
 		table(
-			["juror", "verdict", "paid", "slashed"],
+			["juror", "jury", "verdict", "paid", "slashed"],
 			dispute.jury.map((m) =>
 				h(
 					"tr",
 					{ dataset: { validator: m.validator } },
 					h("td", {}, accountLink(ctx, m.validator)),
+					h("td", { dataset: { field: "jury" } }, String(juries.get(m.validator) ?? "")),
 					h("td", {}, h("span", { class: `badge ${m.verdict}`, dataset: { field: "verdict" } }, m.verdict)),
 					moneyCell(ctx, m.paid, "paid"),
 					moneyCell(ctx, m.slashed, "slashed"),
