@@ -2,8 +2,8 @@
 # Launches the PoQ parachain on a local relay chain (zombienet.toml: westend-local with two
 # validators, para 2000 with the collators //Alice and //Bob and three PoQ validator nodes), hands
 # each validator node one genesis validator's poq! key, and sends requests through it with
-# scripts/request.mjs, which traces them block by block: seconds since submission, and how long
-# each draw waited for new relay randomness.
+# scripts/request.mjs, which traces them block by block: seconds since the block that carried
+# each request, and how long each draw waited for new relay randomness.
 #
 #   bash scripts/relay-launch.sh            # launch, run a request, keep running (Ctrl-C stops)
 #   bash scripts/relay-launch.sh --check    # launch, run the requests, stop: exit 0 if they

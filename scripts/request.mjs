@@ -80,8 +80,8 @@ async function runRequest(api, accounts, name, prompt) {
 	};
 
 	// The block-by-block trace: every PoQ event of the request, as the chain emits it, with the
-	// seconds since the block that carried it. Drawn inference nodes commit to their answers as soon as
-	// they see they were drawn.
+	// seconds since the block that carried it. Drawn inference nodes commit to their answers as
+	// soon as they see they were drawn.
 	const trace = async (block, records, at, parent) => {
 		for (const { event } of records) {
 			if (event.section !== "poq" || event.data.id?.toBigInt() !== id) continue;

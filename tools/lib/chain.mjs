@@ -196,6 +196,30 @@ export async function consent(api, key, who, blocks = 100) {
 	return { key: key.publicKey, until, signature };
 }
 
+/** `text`, an amount of the chain's token in decimals (six places at most), in its smallest unit. */
+export function planck(api, text) {
+	const decimals = BigInt(api.registry.chainDecimals[0] ?? 12);
+	return (BigInt(Math.round(Number(text) * 1e6)) * 10n ** decimals) / 1_000_000n;
+}
+
+/**
+ * Resolves with the new spec_version once the chain `api` is connected to runs another runtime
+ * than `specVersion` (a client connected before an upgrade loses the runtime's APIs: @polkadot/api
+ * reloads the new metadata without them, so it must connect again).
+ */
+export async function runtimeUpgraded(api, specVersion) {
+	let unsubscribe;
+	const upgraded = await new Promise((resolve, reject) => {
+		api.rpc.state
+			.subscribeRuntimeVersion((version) => {
+				if (version.specVersion.toNumber() !== specVersion) resolve(version.specVersion.toNumber());
+			})
+			.then((u) => (unsubscribe = u), reject);
+	});
+	unsubscribe?.();
+	return upgraded;
+}
+
 /** What a dispute of a request with `fee` holds: the fee, or the runtime's least deposit. */
 export function disputeDeposit(api, fee) {
 	const least = api.consts.poq.disputeDeposit.toBigInt();
@@ -204,8 +228,9 @@ export function disputeDeposit(api, fee) {
 
 /**
  * Disputes the provisional outcome of request `id` as `signer`, a party to it (its client, a
- * member of its committee or a node that answered), before its dispute window closes: holds [`disputeDeposit`], refusing to hold more than `maxDeposit` when given.
- * Resolves with the `Disputed` event's `{ block, deposit }`; a jury is drawn in a later block.
+ * member of its committee or a node that answered), before its dispute window closes: holds
+ * [`disputeDeposit`], refusing to hold more than `maxDeposit` when given. Resolves with the
+ * `Disputed` event's `{ block, deposit }`; a jury is drawn in a later block.
  */
 export async function dispute(api, id, signer, maxDeposit) {
 	const status = (await api.call.poqApi.requestStatus(id)).unwrap();

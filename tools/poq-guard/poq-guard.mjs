@@ -21,7 +21,7 @@ import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { appeal, appealDeposit, dispute } from "../lib/chain.mjs";
+import { appeal, appealDeposit, dispute, planck, runtimeUpgraded } from "../lib/chain.mjs";
 
 const log = (message) => console.log(`${new Date().toISOString()} poq-guard: ${message}`);
 
@@ -65,7 +65,7 @@ async function guard(args, account, asked) {
 	const api = await ApiPromise.create({ provider: new WsProvider(args.ws), noInitWarn: true });
 	const specVersion = api.runtimeVersion.specVersion.toNumber();
 	const decimals = api.registry.chainDecimals[0] ?? 12;
-	const limit = (BigInt(Math.round(Number(args["max-deposit"]) * 1e6)) * 10n ** BigInt(decimals)) / 1_000_000n;
+	const limit = planck(api, args["max-deposit"]);
 	const tolerance = api.consts.poq.tolerance.toNumber();
 	const amount = (value) => (Number(value) / 10 ** decimals).toFixed(4);
 
@@ -129,11 +129,7 @@ async function guard(args, account, asked) {
 			})
 			.catch((error) => log(`#${header.number}: ${error.message}`));
 	});
-	const upgraded = await new Promise((resolve) => {
-		api.rpc.state.subscribeRuntimeVersion((version) => {
-			if (version.specVersion.toNumber() !== specVersion) resolve(version.specVersion.toNumber());
-		});
-	});
+	const upgraded = await runtimeUpgraded(api, specVersion);
 	unsubscribe();
 	await api.disconnect();
 	return upgraded;

@@ -27,7 +27,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { send, sendAll, workCalls } from "../lib/chain.mjs";
+import { planck, runtimeUpgraded, send, sendAll, workCalls } from "../lib/chain.mjs";
 import { answerCommitment } from "../lib/commitment.mjs";
 
 const { values: args } = parseArgs({
@@ -141,7 +141,7 @@ async function serve(account, memory) {
 	const maxOutput = api.consts.poq.maxOutputLen.toNumber();
 	const decimals = BigInt(api.registry.chainDecimals[0] ?? 12);
 	// Requests paying less than this are left alone (default: every fee the chain allows).
-	const minFee = BigInt(Math.round(Number(args["min-fee"] ?? 0) * 1e6)) * 10n ** decimals / 1_000_000n;
+	const minFee = planck(api, args["min-fee"] ?? 0);
 
 	if ((await api.query.poq.participants(account.address)).isNone) {
 		const bond = BigInt(args.bond) * 10n ** decimals;
@@ -252,11 +252,7 @@ async function serve(account, memory) {
 	});
 	const disconnected = () => log("disconnected from the node; reconnecting");
 	api.on("disconnected", disconnected);
-	const upgraded = await new Promise((resolve) => {
-		api.rpc.state.subscribeRuntimeVersion((version) => {
-			if (version.specVersion.toNumber() !== specVersion) resolve(version.specVersion.toNumber());
-		});
-	});
+	const upgraded = await runtimeUpgraded(api, specVersion);
 	unsubscribe();
 	api.off("disconnected", disconnected);
 	await api.disconnect();

@@ -774,17 +774,17 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Settles the stakes and the juries of the `dispute` of request `id` (`fee`), which ended with `finding` by the last jury standing, whose consensus rerun
-	/// is `truth`. Each appellant that a jury heard stakes its deposit on a finding (the
-	/// client's dispute on `Overturned`, each appeal on the opposite of the ruling it
-	/// appealed): the deposits staked against `finding` are lost, the rest come back. Every
-	/// juror who ruled is judged against `truth` as a committee member is against its
-	/// consensus; those in it share, by seat, the lost deposits and, when the committee was
-	/// overturned, what the review took (`taken`); a `lapsed` jury is judged by the plan of
-	/// its own reveals and paid nothing. The pot's rounding dust goes back to the losing appellants;
-	/// the jurors' own penalties, and what the review took from an upheld committee, go to
-	/// `OnSlash`. Returns how the dispute ended, with what each juror earned or lost, in the
-	/// order they sat.
+	/// Settles the stakes and the juries of the `dispute` of request `id` (`fee`), which ended
+	/// with `finding` by the last jury standing, whose consensus rerun is `truth`. Each
+	/// appellant that a jury heard stakes its deposit on a finding (the first dispute, by any
+	/// party, on `Overturned`, each appeal on the opposite of the ruling it appealed): the
+	/// deposits staked against `finding` are lost, the rest come back. Every juror who ruled is
+	/// judged against `truth` as a committee member is against its consensus; those in it
+	/// share, by seat, the lost deposits and, when the committee was overturned, what the
+	/// review took (`taken`); a `lapsed` jury is judged by the plan of its own reveals and paid
+	/// nothing. The pot's rounding dust goes back to the losing appellants; the jurors' own
+	/// penalties, and what the review took from an upheld committee, go to `OnSlash`. Returns
+	/// how the dispute ended, with what each juror earned or lost, in the order they sat.
 	fn pay_juries(
 		id: RequestId,
 		fee: u128,

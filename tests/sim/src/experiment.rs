@@ -813,14 +813,9 @@ pub fn disputes(
 				let truthful: Vec<(usize, u32, u16)> =
 					committee.iter().map(|(i, s)| (*i, *s, JUNK)).collect();
 				let truthful_plan = undisputed(fee, &params, &truthful);
-				let seats_of = |who: &dyn Fn(usize) -> bool| {
-					committee
-						.iter()
-						.filter(|(i, _)| who(*i))
-						.map(|(_, s)| u64::from(*s))
-						.sum::<u64>()
-				};
-				honest_seats += seats_of(&theirs);
+				let their_seats: u64 =
+					committee.iter().filter(|(i, _)| theirs(*i)).map(|(_, s)| u64::from(*s)).sum();
+				honest_seats += their_seats;
 				if !holds_majority(&committee, accounts) {
 					honest += members_net(&truthful_plan, &truthful, &theirs);
 					continue;
@@ -831,7 +826,7 @@ pub fn disputes(
 					.map(|(i, s)| (*i, *s, if ours(*i) { PAID } else { JUNK }))
 					.collect();
 				// An outvoted honest member disputes (and appeals) with its own deposit.
-				let by_member = members_dispute && seats_of(&theirs) > 0;
+				let by_member = members_dispute && their_seats > 0;
 				let disputed = rng.random_bool(rate) || by_member;
 				disputes += u64::from(disputed);
 				jury_held += u64::from(disputed && holds_jury);
@@ -903,11 +898,11 @@ pub struct GamingRow {
 	pub honest_penalised: f64,
 }
 
-/// Plays `config.rounds` requests per (rate, accuracy) with two answers, round `i` at `scores[i %
-/// scores.len()]`: an honest node's, which the committee's model scores the first, and a gaming
-/// node's text, which it scores the second (8 000 and 10 000 by default: the red team's word
-/// salad reaches 10 000; `--red-team` gives its measured pairs). An honest committee reports what the model gives; the
-/// client disputes the gaming text with probability `rate`; the jury reruns the model (and
+/// Plays `config.rounds` requests per (rate, accuracy) with two answers, round `i` at
+/// `scores[i % scores.len()]`: an honest node's, which the committee's model scores the first,
+/// and a gaming node's text, which it scores the second (8 000 and 10 000 by default: the red
+/// team's word salad reaches 10 000; `--red-team` gives its measured pairs). An honest
+/// committee reports what the model gives; the client disputes the gaming text with probability `rate`; the jury reruns the model (and
 /// agrees) and the appeal judge grades each answer rightly with probability `accuracy`. In a
 /// second set of rounds every client disputes a request whose two answers are good. Outcomes
 /// come from the pallet's `settle` and `review`, the deposit from the runtime's rule (the fee).
@@ -1055,9 +1050,8 @@ fn draw_juries(
 /// the coalition's reveal `values.0`, the honest ones `values.1`, and those off it lose the lie
 /// penalty a seat. The losing side's deposits (the fee, doubled at each appeal; the honest side
 /// made every appeal) and, when overturned, the review's penalties pay the jurors in
-/// consensus, by seat. Returns the coalition's net (its node, committee members and jurors),
-/// what the client lost beyond its refund (its deposits staked against the outcome) and
-/// whether the outcome was overturned. With `by_member`, an honest member of the committee
+/// consensus, by seat. Returns what the round did to each side ([`DisputedRound`]). With
+/// `by_member`, an honest member of the committee
 /// made the dispute and its appeals instead of the client, and its deposits are the honest
 /// validators' to lose.
 #[allow(clippy::too_many_arguments)] // The round's parts, as `disputes` holds them.
