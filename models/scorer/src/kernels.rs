@@ -232,14 +232,17 @@ unsafe fn attend<const TILES: u8>(
 mod avx2 {
 	use std::arch::x86_64::*;
 
-	/// A register of `W` floats and the three operations a tile needs.
+	/// A register of `W` floats and the operations a tile needs.
 	trait Lanes<const W: usize>: Copy {
 		unsafe fn zero() -> Self;
-		unsafe fn load(p: *const f32) -> Self;
+		/// The first `n` (at most `W`) floats at `p`, zero in the other lanes, which are not
+		/// read.
+		unsafe fn load(p: *const f32, n: usize) -> Self;
 		unsafe fn splat(x: f32) -> Self;
 		/// `self · w + acc`, one rounding per lane.
 		unsafe fn fma(self, w: Self, acc: Self) -> Self;
-		unsafe fn store(self, p: *mut f32);
+		/// Writes the first `n` (at most `W`) lanes to `p`.
+		unsafe fn store(self, p: *mut f32, n: usize);
 	}
 
 	impl Lanes<8> for __m256 {
@@ -248,9 +251,15 @@ mod avx2 {
 			_mm256_setzero_ps()
 		}
 		#[inline(always)]
-		unsafe fn load(p: *const f32) -> Self {
-			// SAFETY: the caller's.
-			unsafe { _mm256_loadu_ps(p) }
+		unsafe fn load(p: *const f32, n: usize) -> Self {
+			// SAFETY: the caller's; the masked-off lanes are not read.
+			unsafe {
+				if n == 8 {
+					_mm256_loadu_ps(p)
+				} else {
+					_mm256_maskload_ps(p, mask8(n))
+				}
+			}
 		}
 		#[inline(always)]
 		unsafe fn splat(x: f32) -> Self {
@@ -261,10 +270,22 @@ mod avx2 {
 			_mm256_fmadd_ps(self, w, acc)
 		}
 		#[inline(always)]
-		unsafe fn store(self, p: *mut f32) {
-			// SAFETY: the caller's.
-			unsafe { _mm256_storeu_ps(p, self) }
+		unsafe fn store(self, p: *mut f32, n: usize) {
+			// SAFETY: the caller's; the masked-off lanes are not written.
+			unsafe {
+				if n == 8 {
+					_mm256_storeu_ps(p, self)
+				} else {
+					_mm256_maskstore_ps(p, mask8(n), self)
+				}
+			}
 		}
+	}
+
+	/// AVX's lane mask for the first `n` of eight lanes.
+	#[inline(always)]
+	unsafe fn mask8(n: usize) -> __m256i {
+		_mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 	}
 
 	impl Lanes<16> for __m512 {
@@ -273,9 +294,9 @@ mod avx2 {
 			_mm512_setzero_ps()
 		}
 		#[inline(always)]
-		unsafe fn load(p: *const f32) -> Self {
-			// SAFETY: the caller's.
-			unsafe { _mm512_loadu_ps(p) }
+		unsafe fn load(p: *const f32, n: usize) -> Self {
+			// SAFETY: the caller's; the masked-off lanes are not read.
+			unsafe { _mm512_maskz_loadu_ps(mask16(n), p) }
 		}
 		#[inline(always)]
 		unsafe fn splat(x: f32) -> Self {
@@ -286,15 +307,22 @@ mod avx2 {
 			_mm512_fmadd_ps(self, w, acc)
 		}
 		#[inline(always)]
-		unsafe fn store(self, p: *mut f32) {
-			// SAFETY: the caller's.
-			unsafe { _mm512_storeu_ps(p, self) }
+		unsafe fn store(self, p: *mut f32, n: usize) {
+			// SAFETY: the caller's; the masked-off lanes are not written.
+			unsafe { _mm512_mask_storeu_ps(p, mask16(n), self) }
 		}
 	}
 
-	/// [`super::product`] by tiles of 4 rows x `2 W` columns in eight registers of `W` lanes
-	/// (AVX2's `W = 8`, AVX-512's 16): each lane's fused multiply-add is the portable loop's
-	/// `f32::mul_add`, term for term, so every width gives the same bits.
+	/// AVX-512's lane mask for the first `n` of sixteen lanes.
+	#[inline(always)]
+	fn mask16(n: usize) -> __mmask16 {
+		(((1u32 << n) - 1) & 0xffff) as __mmask16
+	}
+
+	/// [`super::product`] by tiles of up to 4 rows x `2 W` columns in eight registers of `W`
+	/// lanes (AVX2's `W = 8`, AVX-512's 16), the edges by the same tiles with fewer rows and
+	/// masked columns: each lane's fused multiply-add is the portable loop's `f32::mul_add`,
+	/// term for term, so every width gives the same bits.
 	///
 	/// # Safety
 	/// As [`super::product`]; the CPU must have AVX2 and FMA, and AVX-512F for `W = 16`, and
@@ -319,44 +347,56 @@ mod avx2 {
 	unsafe fn tiles<const W: usize, R: Lanes<W>>(
 		(m, n, k): (usize, usize, usize),
 		(a, a_rs): (*const f32, usize),
-		(b, b_rs): (*const f32, usize),
+		b: (*const f32, usize),
 		(out, out_rs): (*mut f32, usize),
 	) {
-		let (full_rows, full_cols) = (m / 4 * 4, n / (2 * W) * (2 * W));
-		for i0 in (0..full_rows).step_by(4) {
-			for j0 in (0..full_cols).step_by(2 * W) {
-				// SAFETY: rows i0..i0 + 4 <= m, columns j0..j0 + 2W <= n: the caller's.
+		for i0 in (0..m).step_by(4) {
+			for j0 in (0..n).step_by(2 * W) {
+				let cols = (n - j0).min(2 * W);
+				// SAFETY: rows i0 .. i0 + 4 (or m), columns j0 .. j0 + cols: the caller's.
 				unsafe {
-					let mut acc = [[R::zero(); 2]; 4];
-					for c in 0..k {
-						let w0 = R::load(b.add(c * b_rs + j0));
-						let w1 = R::load(b.add(c * b_rs + j0 + W));
-						for (r, sums) in acc.iter_mut().enumerate() {
-							let x = R::splat(*a.add((i0 + r) * a_rs + c));
-							sums[0] = x.fma(w0, sums[0]);
-							sums[1] = x.fma(w1, sums[1]);
-						}
-					}
-					for (r, sums) in acc.iter().enumerate() {
-						let y = out.add((i0 + r) * out_rs + j0);
-						sums[0].store(y);
-						sums[1].store(y.add(W));
+					let (a, out) = (a.add(i0 * a_rs), out.add(i0 * out_rs + j0));
+					let tile = (k, (a, a_rs), (b.0.add(j0), b.1), (out, out_rs), cols);
+					match (m - i0).min(4) {
+						4 => tile_rows::<W, R, 4>(tile),
+						3 => tile_rows::<W, R, 3>(tile),
+						2 => tile_rows::<W, R, 2>(tile),
+						_ => tile_rows::<W, R, 1>(tile),
 					}
 				}
 			}
 		}
-		// The edges: the portable tiles, the same sums in the same order.
-		// SAFETY: sub-blocks of the caller's.
+	}
+
+	/// One tile: `ROWS` rows of `a` (each `k` long) times the first `cols` (at most `2 W`)
+	/// columns of `b`.
+	#[inline(always)]
+	unsafe fn tile_rows<const W: usize, R: Lanes<W>, const ROWS: usize>(
+		(k, (a, a_rs), (b, b_rs), (out, out_rs), cols): (
+			usize,
+			(*const f32, usize),
+			(*const f32, usize),
+			(*mut f32, usize),
+			usize,
+		),
+	) {
+		let (n0, n1) = (cols.min(W), cols.saturating_sub(W));
+		// SAFETY: the caller's; `load` and `store` touch the first n0 and n1 lanes only.
 		unsafe {
-			if full_cols < n {
-				let right = (b.add(full_cols), b_rs);
-				let dst = (out.add(full_cols), out_rs);
-				super::product((full_rows, n - full_cols, k), (a, a_rs), right, dst);
+			let mut acc = [[R::zero(); 2]; ROWS];
+			for c in 0..k {
+				let w0 = R::load(b.add(c * b_rs), n0);
+				let w1 = R::load(b.add(c * b_rs + W), n1);
+				for (r, sums) in acc.iter_mut().enumerate() {
+					let x = R::splat(*a.add(r * a_rs + c));
+					sums[0] = x.fma(w0, sums[0]);
+					sums[1] = x.fma(w1, sums[1]);
+				}
 			}
-			if full_rows < m {
-				let bottom = (a.add(full_rows * a_rs), a_rs);
-				let dst = (out.add(full_rows * out_rs), out_rs);
-				super::product((m - full_rows, n, k), bottom, (b, b_rs), dst);
+			for (r, sums) in acc.iter().enumerate() {
+				let y = out.add(r * out_rs);
+				sums[0].store(y, n0);
+				sums[1].store(y.add(W), n1);
 			}
 		}
 	}
