@@ -28,12 +28,14 @@ const ACT_LEVELS: f32 = 127.0;
 const WEIGHT_LEVELS: f32 = 127.0;
 /// Output columns per packed panel: two AVX2 registers of eight `i32` sums.
 const NR: usize = 16;
-/// Rows per tile of the kernel.
-const MR: usize = 4;
+/// The most rows a tile computes ([`Tile::ROWS`]: 4 for AVX2's sixteen registers, 8 for
+/// AVX-512's thirty-two).
+const MR: usize = 8;
 /// Bytes of one panel per group of four inputs: four `i8` per column.
 const PANEL_STEP: usize = 4 * NR;
-/// Rows per parallel task: a task runs one panel over this many rows (a multiple of [`MR`]).
-const BLOCK_ROWS: usize = 16 * MR;
+/// Rows per parallel task: a task runs one panel over this many rows (a multiple of every
+/// [`Tile::ROWS`]).
+const BLOCK_ROWS: usize = 8 * MR;
 
 /// A weight matrix quantised and packed for [`Int8Weights::forward`].
 pub struct Int8Weights {
@@ -207,6 +209,9 @@ impl Isa {
 
 /// The dot products of one tile.
 trait Tile {
+	/// Rows per tile, at most [`MR`]: as many as keep the tile's sums in registers.
+	const ROWS: usize;
+
 	/// `acc[r][c] = Σ_k a[r][k] · q[k][c]` for the first `R` (at most [`MR`]) rows; `a` holds
 	/// rows of `a_rs >= 4 · k4` bytes, `panel` `k4 · 64` bytes.
 	///
@@ -230,6 +235,10 @@ trait Tile {
 		// SAFETY: forwarded.
 		unsafe {
 			match rows {
+				8 => Self::dot_rows::<8>(a, a_rs, panel, k4, &mut acc),
+				7 => Self::dot_rows::<7>(a, a_rs, panel, k4, &mut acc),
+				6 => Self::dot_rows::<6>(a, a_rs, panel, k4, &mut acc),
+				5 => Self::dot_rows::<5>(a, a_rs, panel, k4, &mut acc),
 				4 => Self::dot_rows::<4>(a, a_rs, panel, k4, &mut acc),
 				3 => Self::dot_rows::<3>(a, a_rs, panel, k4, &mut acc),
 				2 => Self::dot_rows::<2>(a, a_rs, panel, k4, &mut acc),
@@ -244,8 +253,10 @@ trait Tile {
 /// stands for, whose contract is [`Tile::dot_rows`]'s.
 #[cfg(target_arch = "x86_64")]
 macro_rules! tile_by {
-	($ty:ty, $tile:ident) => {
+	($ty:ty, $tile:ident, $rows:expr) => {
 		impl Tile for $ty {
+			const ROWS: usize = $rows;
+
 			#[inline(always)]
 			unsafe fn dot_rows<const R: usize>(
 				a: &[u8],
@@ -265,6 +276,8 @@ macro_rules! tile_by {
 struct Generic;
 
 impl Tile for Generic {
+	const ROWS: usize = 4;
+
 	#[inline(always)]
 	unsafe fn dot_rows<const R: usize>(
 		a: &[u8],
@@ -300,8 +313,8 @@ unsafe fn run<T: Tile>(task: &Task, out: *mut f32, out_rs: usize) {
 	assert!(task.acts.len() >= rows * kp && kp >= 4 * task.k4);
 	assert!(task.panel.len() >= task.k4 * PANEL_STEP && task.width <= NR);
 	assert!(task.scale.len() == NR && task.colsum.len() == NR && task.bias.len() == NR);
-	for row0 in (0..rows).step_by(MR) {
-		let tile_rows = MR.min(rows - row0);
+	for row0 in (0..rows).step_by(T::ROWS) {
+		let tile_rows = T::ROWS.min(rows - row0);
 		let a = &task.acts[row0 * kp..(row0 + tile_rows) * kp];
 		// SAFETY: the assertions bound the tile's reads; the CPU supports `T`.
 		let acc = unsafe { T::dot(a, kp, tile_rows, task.panel, task.k4) };
@@ -405,7 +418,7 @@ mod avx2 {
 	/// The `vpmaddubsw` tiles.
 	pub struct Avx2;
 
-	tile_by!(Avx2, dot_tile);
+	tile_by!(Avx2, dot_tile, 4);
 
 	/// [`Tile::dot`] for `R` rows: per group of four inputs, each row's four activations
 	/// broadcast against the panel's 2 x 32 weight bytes; `vpmaddubsw` multiplies and adds
@@ -465,7 +478,7 @@ mod avx512 {
 	/// The `vpdpbusd` tiles.
 	pub struct Vnni;
 
-	tile_by!(Vnni, dot_tile);
+	tile_by!(Vnni, dot_tile, 8);
 
 	/// [`Tile::dot`] for `R` rows: a group of four inputs of the panel is one register (16
 	/// columns × 4 weights, the layout `Int8Weights::new` packs), each row's four activations
