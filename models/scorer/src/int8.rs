@@ -247,15 +247,58 @@ trait Tile {
 		}
 		acc
 	}
+
+	/// The epilogue `y = t · (s · Σ + lo · Σq) + b` of a tile's rows `sums`, rows `row0 ..` of
+	/// the task, into `out` (its rows at stride `out_rs`): [`epilogue`], which the vector
+	/// tiles run a whole panel at a time, the same operations side by side.
+	///
+	/// # Safety
+	/// The CPU must support the implementation; `out` as [`Isa::run`]'s for these rows.
+	#[inline(always)]
+	unsafe fn epilogue(task: &Task, row0: usize, sums: &[[i32; NR]], out: *mut f32, out_rs: usize) {
+		// SAFETY: forwarded.
+		unsafe { epilogue(task, row0, sums, out, out_rs) }
+	}
 }
 
-/// `impl Tile for $ty` by `$tile::<R>`, a function compiled for the instruction set `$ty`
-/// stands for, whose contract is [`Tile::dot_rows`]'s.
+/// [`Tile::epilogue`] column by column.
+///
+/// # Safety
+/// `out` must be valid for writes of `sums.len()` rows of `task.width` floats at stride
+/// `out_rs`, written by nobody else meanwhile.
+#[inline(always)]
+unsafe fn epilogue(task: &Task, row0: usize, sums: &[[i32; NR]], out: *mut f32, out_rs: usize) {
+	for (r, sums) in sums.iter().enumerate() {
+		let (lo, step) = task.ranges[row0 + r];
+		// SAFETY: the caller's contract.
+		let y = unsafe { std::slice::from_raw_parts_mut(out.add(r * out_rs), task.width) };
+		for ((((y, &sum), &t), &q), &b) in
+			y.iter_mut().zip(sums).zip(task.scale).zip(task.colsum).zip(task.bias)
+		{
+			*y = t * (step * sum as f32 + lo * q) + b;
+		}
+	}
+}
+
+/// `impl Tile for $ty` by `$tile::<R>` and `$epilogue`, functions compiled for the instruction
+/// set `$ty` stands for, whose contracts are [`Tile::dot_rows`]'s and [`Tile::epilogue`]'s.
 #[cfg(target_arch = "x86_64")]
 macro_rules! tile_by {
-	($ty:ty, $tile:ident, $rows:expr) => {
+	($ty:ty, $tile:ident, $epilogue:ident, $rows:expr) => {
 		impl Tile for $ty {
 			const ROWS: usize = $rows;
+
+			#[inline(always)]
+			unsafe fn epilogue(
+				task: &Task,
+				row0: usize,
+				sums: &[[i32; NR]],
+				out: *mut f32,
+				out_rs: usize,
+			) {
+				// SAFETY: the caller's contract (the CPU runs `$ty`).
+				unsafe { $epilogue(task, row0, sums, out, out_rs) }
+			}
 
 			#[inline(always)]
 			unsafe fn dot_rows<const R: usize>(
@@ -318,17 +361,9 @@ unsafe fn run<T: Tile>(task: &Task, out: *mut f32, out_rs: usize) {
 		let a = &task.acts[row0 * kp..(row0 + tile_rows) * kp];
 		// SAFETY: the assertions bound the tile's reads; the CPU supports `T`.
 		let acc = unsafe { T::dot(a, kp, tile_rows, task.panel, task.k4) };
-		for (r, sums) in acc.iter().take(tile_rows).enumerate() {
-			let (lo, step) = task.ranges[row0 + r];
-			// SAFETY: the caller's contract: row row0 + r of `width` floats is ours to write.
-			let y =
-				unsafe { std::slice::from_raw_parts_mut(out.add((row0 + r) * out_rs), task.width) };
-			for ((((y, &sum), &t), &q), &b) in
-				y.iter_mut().zip(sums).zip(task.scale).zip(task.colsum).zip(task.bias)
-			{
-				*y = t * (step * sum as f32 + lo * q) + b;
-			}
-		}
+		// SAFETY: the caller's contract: rows row0 .. row0 + tile_rows of `width` floats are
+		// ours to write; the CPU supports `T`.
+		unsafe { T::epilogue(task, row0, &acc[..tile_rows], out.add(row0 * out_rs), out_rs) };
 	}
 }
 
@@ -413,12 +448,42 @@ unsafe fn quantize_row_avx2(x: &[f32], out: &mut [u8]) -> (f32, f32) {
 mod avx2 {
 	use std::arch::x86_64::*;
 
-	use super::{Tile, MR, NR, PANEL_STEP};
+	use super::{Task, Tile, MR, NR, PANEL_STEP};
 
 	/// The `vpmaddubsw` tiles.
 	pub struct Avx2;
 
-	tile_by!(Avx2, dot_tile, 4);
+	tile_by!(Avx2, dot_tile, epilogue, 4);
+
+	/// [`Tile::epilogue`] eight columns at a time, each operation of [`super::epilogue`] on
+	/// eight lanes (no fused multiply-add), so the same bits.
+	///
+	/// # Safety
+	/// The CPU must have AVX2; `out` as [`Tile::epilogue`]'s.
+	#[target_feature(enable = "avx2")]
+	unsafe fn epilogue(task: &Task, row0: usize, sums: &[[i32; NR]], out: *mut f32, out_rs: usize) {
+		if task.width < NR {
+			// SAFETY: forwarded.
+			return unsafe { super::epilogue(task, row0, sums, out, out_rs) };
+		}
+		for (r, sums) in sums.iter().enumerate() {
+			let (lo, step) = task.ranges[row0 + r];
+			for h in [0, 8] {
+				// SAFETY: the task's columns h .. h + 8 of `sums`, `scale`, `colsum` and `bias`
+				// (each NR long) and of the output row (`width` = NR): the caller's.
+				unsafe {
+					let sum = _mm256_cvtepi32_ps(_mm256_loadu_si256(sums[h..].as_ptr().cast()));
+					let lo_q = _mm256_mul_ps(_mm256_set1_ps(lo), _mm256_loadu_ps(&task.colsum[h]));
+					let inner = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(step), sum), lo_q);
+					let y = _mm256_add_ps(
+						_mm256_mul_ps(_mm256_loadu_ps(&task.scale[h]), inner),
+						_mm256_loadu_ps(&task.bias[h]),
+					);
+					_mm256_storeu_ps(out.add(r * out_rs + h), y);
+				}
+			}
+		}
+	}
 
 	/// [`Tile::dot`] for `R` rows: per group of four inputs, each row's four activations
 	/// broadcast against the panel's 2 x 32 weight bytes; `vpmaddubsw` multiplies and adds
@@ -473,12 +538,43 @@ mod avx2 {
 mod avx512 {
 	use std::arch::x86_64::*;
 
-	use super::{Tile, MR, NR, PANEL_STEP};
+	use super::{Task, Tile, MR, NR, PANEL_STEP};
 
 	/// The `vpdpbusd` tiles.
 	pub struct Vnni;
 
-	tile_by!(Vnni, dot_tile, 8);
+	tile_by!(Vnni, dot_tile, epilogue, 8);
+
+	/// [`Tile::epilogue`] a whole panel at a time, each operation of [`super::epilogue`] on
+	/// sixteen lanes (no fused multiply-add), so the same bits.
+	///
+	/// # Safety
+	/// The CPU must have AVX-512F; `out` as [`Tile::epilogue`]'s.
+	#[target_feature(enable = "avx512f")]
+	unsafe fn epilogue(task: &Task, row0: usize, sums: &[[i32; NR]], out: *mut f32, out_rs: usize) {
+		if task.width < NR {
+			// SAFETY: forwarded.
+			return unsafe { super::epilogue(task, row0, sums, out, out_rs) };
+		}
+		// SAFETY: `scale`, `colsum` and `bias` are NR long (asserted by `run`).
+		let (t, q, b) = unsafe {
+			(
+				_mm512_loadu_ps(task.scale.as_ptr()),
+				_mm512_loadu_ps(task.colsum.as_ptr()),
+				_mm512_loadu_ps(task.bias.as_ptr()),
+			)
+		};
+		for (r, sums) in sums.iter().enumerate() {
+			let (lo, step) = task.ranges[row0 + r];
+			// SAFETY: a row of NR sums, and row r of the output (`width` = NR): the caller's.
+			unsafe {
+				let sum = _mm512_cvtepi32_ps(_mm512_loadu_si512(sums.as_ptr().cast()));
+				let lo_q = _mm512_mul_ps(_mm512_set1_ps(lo), q);
+				let inner = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(step), sum), lo_q);
+				_mm512_storeu_ps(out.add(r * out_rs), _mm512_add_ps(_mm512_mul_ps(t, inner), b));
+			}
+		}
+	}
 
 	/// [`Tile::dot`] for `R` rows: a group of four inputs of the panel is one register (16
 	/// columns × 4 weights, the layout `Int8Weights::new` packs), each row's four activations
