@@ -280,10 +280,13 @@ fn attack_reports_per_prompt_and_in_sum() {
 	assert!(text.contains("2 prompts, budget 20 judge calls each, floor 2000"), "{text}");
 }
 
-/// Every instruction set this CPU runs gives the same bits: every 60th answer of the three
-/// graded sets and the parity cases (Chinese, Arabic, emoji, 1000-word texts), scored under each
-/// `POQ_SCORER_ISA` the CPU has, print the same scores and the same raw cosines (printed in
-/// full: two floats print alike only when their bits are).
+/// Every instruction set this CPU runs gives the same bits, and the same as every build before:
+/// every 60th answer of the three graded sets and the parity cases (Chinese, Arabic, emoji,
+/// 1000-word texts), scored under each `POQ_SCORER_ISA` the CPU has, print the same scores and
+/// the same raw cosines (printed in full: two floats print alike only when their bits are) as
+/// `tests/pinned-scores.jsonl`. A faster kernel that changed one bit would split validators
+/// running it from those that have not upgraded: a change that means to move scores changes the
+/// judge's or the precision file's version, and so the digest the chain pins, and then this file.
 #[test]
 fn every_instruction_set_scores_the_same_bits() {
 	let model = default_dir();
@@ -320,4 +323,5 @@ fn every_instruction_set_scores_the_same_bits() {
 	for (isa, out) in isas.iter().zip(&scored) {
 		assert_eq!(out, &scored[0], "{isa} against generic");
 	}
+	assert_eq!(scored[0], include_str!("pinned-scores.jsonl"), "against the pinned scores");
 }
