@@ -319,10 +319,11 @@ mod avx2 {
 		(((1u32 << n) - 1) & 0xffff) as __mmask16
 	}
 
-	/// [`super::product`] by tiles of up to 4 rows x `2 W` columns in eight registers of `W`
-	/// lanes (AVX2's `W = 8`, AVX-512's 16), the edges by the same tiles with fewer rows and
-	/// masked columns: each lane's fused multiply-add is the portable loop's `f32::mul_add`,
-	/// term for term, so every width gives the same bits.
+	/// [`super::product`] by tiles of up to `ROWS` rows x `2 W` columns, their sums in
+	/// `2 ROWS` registers of `W` lanes (AVX2's 4 rows of `W = 8` in eight of its sixteen
+	/// registers, AVX-512's 8 rows of 16 in sixteen of its thirty-two), the edges by the same
+	/// tiles with fewer rows and masked columns: each lane's fused multiply-add is the portable
+	/// loop's `f32::mul_add`, term for term, so every width gives the same bits.
 	///
 	/// # Safety
 	/// As [`super::product`]; the CPU must have AVX2 and FMA, and AVX-512F for `W = 16`, and
@@ -337,27 +338,31 @@ mod avx2 {
 		// SAFETY: forwarded.
 		unsafe {
 			match W {
-				16 => tiles::<16, __m512>(dims, a, b, out),
-				_ => tiles::<8, __m256>(dims, a, b, out),
+				16 => tiles::<16, __m512, 8>(dims, a, b, out),
+				_ => tiles::<8, __m256, 4>(dims, a, b, out),
 			}
 		}
 	}
 
 	#[inline(always)]
-	unsafe fn tiles<const W: usize, R: Lanes<W>>(
+	unsafe fn tiles<const W: usize, R: Lanes<W>, const ROWS: usize>(
 		(m, n, k): (usize, usize, usize),
 		(a, a_rs): (*const f32, usize),
 		b: (*const f32, usize),
 		(out, out_rs): (*mut f32, usize),
 	) {
-		for i0 in (0..m).step_by(4) {
+		for i0 in (0..m).step_by(ROWS) {
 			for j0 in (0..n).step_by(2 * W) {
 				let cols = (n - j0).min(2 * W);
-				// SAFETY: rows i0 .. i0 + 4 (or m), columns j0 .. j0 + cols: the caller's.
+				// SAFETY: rows i0 .. i0 + ROWS (or m), columns j0 .. j0 + cols: the caller's.
 				unsafe {
 					let (a, out) = (a.add(i0 * a_rs), out.add(i0 * out_rs + j0));
 					let tile = (k, (a, a_rs), (b.0.add(j0), b.1), (out, out_rs), cols);
-					match (m - i0).min(4) {
+					match (m - i0).min(ROWS) {
+						8 => tile_rows::<W, R, 8>(tile),
+						7 => tile_rows::<W, R, 7>(tile),
+						6 => tile_rows::<W, R, 6>(tile),
+						5 => tile_rows::<W, R, 5>(tile),
 						4 => tile_rows::<W, R, 4>(tile),
 						3 => tile_rows::<W, R, 3>(tile),
 						2 => tile_rows::<W, R, 2>(tile),
@@ -571,7 +576,9 @@ pub fn exp(x: f32) -> f32 {
 #[inline(always)]
 fn softmax_rows(rows: &mut [f32], len: usize) {
 	for row in rows.chunks_exact_mut(len) {
-		let max = lanes(row, f32::NEG_INFINITY, f32::max);
+		// A comparison rather than `f32::max`, whose NaN rules kept the compiler from the
+		// vector max (the maximum of finite numbers is the same either way).
+		let max = lanes(row, f32::NEG_INFINITY, |a, x| if x > a { x } else { a });
 		for x in row.iter_mut() {
 			*x = exp(*x - max);
 		}
