@@ -28,6 +28,9 @@ const ACT_LEVELS: f32 = 127.0;
 const WEIGHT_LEVELS: f32 = 127.0;
 /// Output columns per packed panel: two AVX2 registers of eight `i32` sums.
 const NR: usize = 16;
+/// The most panels a tile computes side by side ([`Tile::PANELS`]); the weights hold a whole
+/// number of such groups (padded with zero columns).
+const MAX_PANELS: usize = 2;
 /// The most rows a tile computes ([`Tile::ROWS`]: 4 for AVX2's sixteen registers, 8 for
 /// AVX-512's thirty-two).
 const MR: usize = 8;
@@ -45,10 +48,10 @@ pub struct Int8Weights {
 	n: usize,
 	/// Input features in groups of four (the last zero-padded).
 	k4: usize,
-	/// `ceil(n / 16)` panels of `k4 * 64` bytes: for each group of four inputs, the four
+	/// `ceil(n / 32) * 2` panels of `k4 * 64` bytes: for each group of four inputs, the four
 	/// weights of columns 0..8 of the panel, then of columns 8..16 (padding columns zero).
 	panels: Vec<i8>,
-	/// `t_n`, per output column (these three padded with zeros to whole panels).
+	/// `t_n`, per output column (these three padded with zeros as the panels are).
 	scale: Vec<f32>,
 	/// `Σ_k q_kn` per output column, as f32 (exact: at most `k · 127` in magnitude).
 	colsum: Vec<f32>,
@@ -69,7 +72,7 @@ impl Int8Weights {
 		if !weight_t.iter().chain(bias.unwrap_or(&[])).all(|w| w.is_finite()) {
 			return Err("int8 weights: a weight or bias is not finite".into());
 		}
-		let padded = n.div_ceil(NR) * NR;
+		let padded = n.div_ceil(NR * MAX_PANELS) * NR * MAX_PANELS;
 		let scale: Vec<f32> = (0..padded)
 			.map(|c| match c < n {
 				true => {
@@ -86,7 +89,7 @@ impl Int8Weights {
 				as i8
 		};
 		let k4 = k.div_ceil(4);
-		let panel_count = n.div_ceil(NR);
+		let panel_count = padded / NR;
 		let mut panels = vec![0i8; panel_count * k4 * PANEL_STEP];
 		for (p, panel) in panels.chunks_exact_mut(k4 * PANEL_STEP).enumerate() {
 			for (g, group) in panel.chunks_exact_mut(PANEL_STEP).enumerate() {
@@ -128,26 +131,27 @@ impl Int8Weights {
 			.for_each(|((q, x), range)| *range = isa.quantize_row(x, &mut q[..k]));
 		let dst = OutPtr(out.as_mut_ptr());
 		let blocks = rows.div_ceil(BLOCK_ROWS);
-		let panel_len = self.k4 * PANEL_STEP;
+		// Each task: `panels` panels side by side, `cols` columns.
+		let panels = isa.panels();
+		let (cols, panels_len) = (panels * NR, panels * self.k4 * PANEL_STEP);
 		let (acts, ranges) = (&acts[..], &ranges[..rows]);
-		(0..n.div_ceil(NR) * blocks).into_par_iter().for_each(|task| {
+		(0..n.div_ceil(cols) * blocks).into_par_iter().for_each(|task| {
 			let (p, block) = (task / blocks, task % blocks);
-			let cols = p * NR..(p + 1) * NR;
-			let rows = block * BLOCK_ROWS..((block + 1) * BLOCK_ROWS).min(rows);
+			let (col0, rows) = (p * cols, block * BLOCK_ROWS..((block + 1) * BLOCK_ROWS).min(rows));
 			let task = Task {
 				acts: &acts[rows.start * kp..rows.end * kp],
 				kp,
 				ranges: &ranges[rows.clone()],
-				panel: &self.panels[p * panel_len..(p + 1) * panel_len],
+				panels: &self.panels[p * panels_len..(p + 1) * panels_len],
 				k4: self.k4,
-				scale: &self.scale[cols.clone()],
-				colsum: &self.colsum[cols.clone()],
-				bias: &self.bias[cols],
-				width: (n - p * NR).min(NR),
+				scale: &self.scale[col0..col0 + cols],
+				colsum: &self.colsum[col0..col0 + cols],
+				bias: &self.bias[col0..col0 + cols],
+				width: (n - col0).min(cols),
 			};
-			// SAFETY: rows `rows` and columns p·16 .. p·16 + width of `out` (rows x n) are
+			// SAFETY: rows `rows` and columns col0 .. col0 + width of `out` (rows x n) are
 			// this task's alone.
-			unsafe { isa.run(&task, dst.get().add(rows.start * n + p * NR), n) };
+			unsafe { isa.run(&task, dst.get().add(rows.start * n + col0), n) };
 		});
 	}
 }
@@ -159,26 +163,37 @@ pub struct Scratch {
 	ranges: Vec<(f32, f32)>,
 }
 
-/// One parallel task: one panel (16 output columns) over a block of rows.
+/// One parallel task: one or two panels (16 output columns each) over a block of rows.
 struct Task<'a> {
 	/// The block's quantised rows, `kp` bytes each.
 	acts: &'a [u8],
 	kp: usize,
 	/// `(lo, step)` per row of the block.
 	ranges: &'a [(f32, f32)],
-	/// The panel: `k4` groups of 64 bytes.
-	panel: &'a [i8],
+	/// The panels, one after the other: `k4` groups of 64 bytes each.
+	panels: &'a [i8],
 	k4: usize,
-	/// The panel's 16 columns of `t`, `Σq` and `b`.
+	/// The panels' columns of `t`, `Σq` and `b`, 16 per panel.
 	scale: &'a [f32],
 	colsum: &'a [f32],
 	bias: &'a [f32],
-	/// Columns of the panel that exist (16 but in the last panel).
+	/// Columns of the panels that exist (all but in the last task).
 	width: usize,
 }
 
 /// The tiles and the epilogue of each instruction set (see [`crate::isa`]).
 impl Isa {
+	/// Panels per task: [`Tile::PANELS`] of the tiles this instruction set runs.
+	fn panels(self) -> usize {
+		match self {
+			Self::Generic => Generic::PANELS,
+			#[cfg(target_arch = "x86_64")]
+			Self::Avx2 => avx2::Avx2::PANELS,
+			#[cfg(target_arch = "x86_64")]
+			Self::Avx512Vnni => avx512::Vnni::PANELS,
+		}
+	}
+
 	fn quantize_row(self, x: &[f32], out: &mut [u8]) -> (f32, f32) {
 		match self {
 			Self::Generic => quantize_row(x, out),
@@ -207,13 +222,19 @@ impl Isa {
 	}
 }
 
+/// A row of a tile's sums: its panels' columns side by side.
+type Sums = [i32; MAX_PANELS * NR];
+
 /// The dot products of one tile.
 trait Tile {
 	/// Rows per tile, at most [`MR`]: as many as keep the tile's sums in registers.
 	const ROWS: usize;
+	/// Panels per tile, at most [`MAX_PANELS`].
+	const PANELS: usize;
 
-	/// `acc[r][c] = Σ_k a[r][k] · q[k][c]` for the first `R` (at most [`MR`]) rows; `a` holds
-	/// rows of `a_rs >= 4 · k4` bytes, `panel` `k4 · 64` bytes.
+	/// `acc[r][c] = Σ_k a[r][k] · q[k][c]` for the first `R` (at most [`MR`]) rows and the
+	/// `16 PANELS` columns of `panels`; `a` holds rows of `a_rs >= 4 · k4` bytes, `panels`
+	/// `PANELS` panels of `k4 · 64` bytes.
 	///
 	/// # Safety
 	/// The CPU must support the implementation; `a` must hold `R` rows.
@@ -222,7 +243,7 @@ trait Tile {
 		a_rs: usize,
 		panel: &[i8],
 		k4: usize,
-		acc: &mut [[i32; NR]; MR],
+		acc: &mut [Sums; MR],
 	);
 
 	/// [`Tile::dot_rows`] for the first `rows` rows, into a fresh tile.
@@ -230,8 +251,8 @@ trait Tile {
 	/// # Safety
 	/// As [`Tile::dot_rows`].
 	#[inline(always)]
-	unsafe fn dot(a: &[u8], a_rs: usize, rows: usize, panel: &[i8], k4: usize) -> [[i32; NR]; MR] {
-		let mut acc = [[0i32; NR]; MR];
+	unsafe fn dot(a: &[u8], a_rs: usize, rows: usize, panel: &[i8], k4: usize) -> [Sums; MR] {
+		let mut acc = [[0i32; MAX_PANELS * NR]; MR];
 		// SAFETY: forwarded.
 		unsafe {
 			match rows {
@@ -255,7 +276,7 @@ trait Tile {
 	/// # Safety
 	/// The CPU must support the implementation; `out` as [`Isa::run`]'s for these rows.
 	#[inline(always)]
-	unsafe fn epilogue(task: &Task, row0: usize, sums: &[[i32; NR]], out: *mut f32, out_rs: usize) {
+	unsafe fn epilogue(task: &Task, row0: usize, sums: &[Sums], out: *mut f32, out_rs: usize) {
 		// SAFETY: forwarded.
 		unsafe { epilogue(task, row0, sums, out, out_rs) }
 	}
@@ -267,7 +288,7 @@ trait Tile {
 /// `out` must be valid for writes of `sums.len()` rows of `task.width` floats at stride
 /// `out_rs`, written by nobody else meanwhile.
 #[inline(always)]
-unsafe fn epilogue(task: &Task, row0: usize, sums: &[[i32; NR]], out: *mut f32, out_rs: usize) {
+unsafe fn epilogue(task: &Task, row0: usize, sums: &[Sums], out: *mut f32, out_rs: usize) {
 	for (r, sums) in sums.iter().enumerate() {
 		let (lo, step) = task.ranges[row0 + r];
 		// SAFETY: the caller's contract.
@@ -284,15 +305,16 @@ unsafe fn epilogue(task: &Task, row0: usize, sums: &[[i32; NR]], out: *mut f32, 
 /// set `$ty` stands for, whose contracts are [`Tile::dot_rows`]'s and [`Tile::epilogue`]'s.
 #[cfg(target_arch = "x86_64")]
 macro_rules! tile_by {
-	($ty:ty, $tile:ident, $epilogue:ident, $rows:expr) => {
+	($ty:ty, $tile:ident, $epilogue:ident, $rows:expr, $panels:expr) => {
 		impl Tile for $ty {
 			const ROWS: usize = $rows;
+			const PANELS: usize = $panels;
 
 			#[inline(always)]
 			unsafe fn epilogue(
 				task: &Task,
 				row0: usize,
-				sums: &[[i32; NR]],
+				sums: &[Sums],
 				out: *mut f32,
 				out_rs: usize,
 			) {
@@ -306,7 +328,7 @@ macro_rules! tile_by {
 				a_rs: usize,
 				panel: &[i8],
 				k4: usize,
-				acc: &mut [[i32; NR]; MR],
+				acc: &mut [Sums; MR],
 			) {
 				// SAFETY: the caller's contract (the CPU runs `$ty`, bounded reads).
 				unsafe { $tile::<R>(a, a_rs, panel, k4, acc) }
@@ -320,6 +342,7 @@ struct Generic;
 
 impl Tile for Generic {
 	const ROWS: usize = 4;
+	const PANELS: usize = 1;
 
 	#[inline(always)]
 	unsafe fn dot_rows<const R: usize>(
@@ -327,7 +350,7 @@ impl Tile for Generic {
 		a_rs: usize,
 		panel: &[i8],
 		k4: usize,
-		acc: &mut [[i32; NR]; MR],
+		acc: &mut [Sums; MR],
 	) {
 		for (r, sums) in acc.iter_mut().enumerate().take(R) {
 			let row = &a[r * a_rs..r * a_rs + 4 * k4];
@@ -354,13 +377,14 @@ impl Tile for Generic {
 unsafe fn run<T: Tile>(task: &Task, out: *mut f32, out_rs: usize) {
 	let (rows, kp) = (task.ranges.len(), task.kp);
 	assert!(task.acts.len() >= rows * kp && kp >= 4 * task.k4);
-	assert!(task.panel.len() >= task.k4 * PANEL_STEP && task.width <= NR);
-	assert!(task.scale.len() == NR && task.colsum.len() == NR && task.bias.len() == NR);
+	let cols = T::PANELS * NR;
+	assert!(task.panels.len() >= T::PANELS * task.k4 * PANEL_STEP && task.width <= cols);
+	assert!(task.scale.len() == cols && task.colsum.len() == cols && task.bias.len() == cols);
 	for row0 in (0..rows).step_by(T::ROWS) {
 		let tile_rows = T::ROWS.min(rows - row0);
 		let a = &task.acts[row0 * kp..(row0 + tile_rows) * kp];
 		// SAFETY: the assertions bound the tile's reads; the CPU supports `T`.
-		let acc = unsafe { T::dot(a, kp, tile_rows, task.panel, task.k4) };
+		let acc = unsafe { T::dot(a, kp, tile_rows, task.panels, task.k4) };
 		// SAFETY: the caller's contract: rows row0 .. row0 + tile_rows of `width` floats are
 		// ours to write; the CPU supports `T`.
 		unsafe { T::epilogue(task, row0, &acc[..tile_rows], out.add(row0 * out_rs), out_rs) };
@@ -448,12 +472,12 @@ unsafe fn quantize_row_avx2(x: &[f32], out: &mut [u8]) -> (f32, f32) {
 mod avx2 {
 	use std::arch::x86_64::*;
 
-	use super::{Task, Tile, MR, NR, PANEL_STEP};
+	use super::{Sums, Task, Tile, MR, NR, PANEL_STEP};
 
 	/// The `vpmaddubsw` tiles.
 	pub struct Avx2;
 
-	tile_by!(Avx2, dot_tile, epilogue, 4);
+	tile_by!(Avx2, dot_tile, epilogue, 4, 1);
 
 	/// [`Tile::epilogue`] eight columns at a time, each operation of [`super::epilogue`] on
 	/// eight lanes (no fused multiply-add), so the same bits.
@@ -461,7 +485,7 @@ mod avx2 {
 	/// # Safety
 	/// The CPU must have AVX2; `out` as [`Tile::epilogue`]'s.
 	#[target_feature(enable = "avx2")]
-	unsafe fn epilogue(task: &Task, row0: usize, sums: &[[i32; NR]], out: *mut f32, out_rs: usize) {
+	unsafe fn epilogue(task: &Task, row0: usize, sums: &[Sums], out: *mut f32, out_rs: usize) {
 		if task.width < NR {
 			// SAFETY: forwarded.
 			return unsafe { super::epilogue(task, row0, sums, out, out_rs) };
@@ -499,7 +523,7 @@ mod avx2 {
 		a_rs: usize,
 		panel: &[i8],
 		k4: usize,
-		acc: &mut [[i32; NR]; MR],
+		acc: &mut [Sums; MR],
 	) {
 		let ones = _mm256_set1_epi16(1);
 		let mut sums = [[_mm256_setzero_si256(); 2]; R];
@@ -538,12 +562,12 @@ mod avx2 {
 mod avx512 {
 	use std::arch::x86_64::*;
 
-	use super::{Task, Tile, MR, NR, PANEL_STEP};
+	use super::{Sums, Task, Tile, MR, NR, PANEL_STEP};
 
 	/// The `vpdpbusd` tiles.
 	pub struct Vnni;
 
-	tile_by!(Vnni, dot_tile, epilogue, 8);
+	tile_by!(Vnni, dot_tile, epilogue, 8, 2);
 
 	/// [`Tile::epilogue`] a whole panel at a time, each operation of [`super::epilogue`] on
 	/// sixteen lanes (no fused multiply-add), so the same bits.
@@ -551,63 +575,76 @@ mod avx512 {
 	/// # Safety
 	/// The CPU must have AVX-512F; `out` as [`Tile::epilogue`]'s.
 	#[target_feature(enable = "avx512f")]
-	unsafe fn epilogue(task: &Task, row0: usize, sums: &[[i32; NR]], out: *mut f32, out_rs: usize) {
-		if task.width < NR {
+	unsafe fn epilogue(task: &Task, row0: usize, sums: &[Sums], out: *mut f32, out_rs: usize) {
+		if task.width < 2 * NR {
 			// SAFETY: forwarded.
 			return unsafe { super::epilogue(task, row0, sums, out, out_rs) };
 		}
-		// SAFETY: `scale`, `colsum` and `bias` are NR long (asserted by `run`).
-		let (t, q, b) = unsafe {
-			(
-				_mm512_loadu_ps(task.scale.as_ptr()),
-				_mm512_loadu_ps(task.colsum.as_ptr()),
-				_mm512_loadu_ps(task.bias.as_ptr()),
-			)
-		};
-		for (r, sums) in sums.iter().enumerate() {
-			let (lo, step) = task.ranges[row0 + r];
-			// SAFETY: a row of NR sums, and row r of the output (`width` = NR): the caller's.
-			unsafe {
-				let sum = _mm512_cvtepi32_ps(_mm512_loadu_si512(sums.as_ptr().cast()));
-				let lo_q = _mm512_mul_ps(_mm512_set1_ps(lo), q);
-				let inner = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(step), sum), lo_q);
-				_mm512_storeu_ps(out.add(r * out_rs), _mm512_add_ps(_mm512_mul_ps(t, inner), b));
+		for h in [0, NR] {
+			// SAFETY: `scale`, `colsum` and `bias` are 2 NR long (asserted by `run`).
+			let (t, q, b) = unsafe {
+				(
+					_mm512_loadu_ps(task.scale[h..].as_ptr()),
+					_mm512_loadu_ps(task.colsum[h..].as_ptr()),
+					_mm512_loadu_ps(task.bias[h..].as_ptr()),
+				)
+			};
+			for (r, sums) in sums.iter().enumerate() {
+				let (lo, step) = task.ranges[row0 + r];
+				// SAFETY: columns h .. h + NR of a row of 2 NR sums, and of row r of the
+				// output (`width` = 2 NR): the caller's.
+				unsafe {
+					let sum = _mm512_cvtepi32_ps(_mm512_loadu_si512(sums[h..].as_ptr().cast()));
+					let lo_q = _mm512_mul_ps(_mm512_set1_ps(lo), q);
+					let inner = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(step), sum), lo_q);
+					let y = _mm512_add_ps(_mm512_mul_ps(t, inner), b);
+					_mm512_storeu_ps(out.add(r * out_rs + h), y);
+				}
 			}
 		}
 	}
 
-	/// [`Tile::dot`] for `R` rows: a group of four inputs of the panel is one register (16
-	/// columns × 4 weights, the layout `Int8Weights::new` packs), each row's four activations
-	/// are broadcast to every column, and `vpdpbusd` adds the four products of each column
-	/// into its `i32` sum: the same integers as the AVX2 and portable tiles.
+	/// [`Tile::dot`] for `R` rows and two panels: a group of four inputs of a panel is one
+	/// register (16 columns × 4 weights, the layout `Int8Weights::new` packs), each row's four
+	/// activations are broadcast to every column, and `vpdpbusd` adds the four products of
+	/// each column into its `i32` sum: the same integers as the AVX2 and portable tiles. Two
+	/// panels side by side make sixteen independent sums of eight rows, and each broadcast
+	/// serves two of them.
 	///
 	/// # Safety
 	/// The CPU must have AVX-512F and AVX-512 VNNI; `a` must hold `R` rows of
-	/// `a_rs >= 4 * k4` bytes and `panel` `k4 * 64` bytes.
+	/// `a_rs >= 4 * k4` bytes and `panels` two panels of `k4 * 64` bytes.
 	#[target_feature(enable = "avx512f,avx512vnni")]
 	unsafe fn dot_tile<const R: usize>(
 		a: &[u8],
 		a_rs: usize,
-		panel: &[i8],
+		panels: &[i8],
 		k4: usize,
-		acc: &mut [[i32; NR]; MR],
+		acc: &mut [Sums; MR],
 	) {
-		let mut sums = [_mm512_setzero_si512(); R];
-		let (a, b) = (a.as_ptr(), panel.as_ptr());
+		let mut sums = [[_mm512_setzero_si512(); 2]; R];
+		let panel_len = k4 * PANEL_STEP;
+		assert!(panels.len() >= 2 * panel_len);
+		let (a, b) = (a.as_ptr(), panels.as_ptr());
 		for g in 0..k4 {
-			// SAFETY: as the AVX2 tile: g < k4 keeps both reads inside the slices.
+			// SAFETY: as the AVX2 tile: g < k4 keeps the reads inside the slices.
 			unsafe {
-				let w = _mm512_loadu_si512(b.add(g * PANEL_STEP).cast());
+				let w0 = _mm512_loadu_si512(b.add(g * PANEL_STEP).cast());
+				let w1 = _mm512_loadu_si512(b.add(panel_len + g * PANEL_STEP).cast());
 				for (r, s) in sums.iter_mut().enumerate() {
 					let x =
 						_mm512_set1_epi32(a.add(r * a_rs + 4 * g).cast::<i32>().read_unaligned());
-					*s = _mm512_dpbusd_epi32(*s, x, w);
+					s[0] = _mm512_dpbusd_epi32(s[0], x, w0);
+					s[1] = _mm512_dpbusd_epi32(s[1], x, w1);
 				}
 			}
 		}
 		for (s, out) in sums.iter().zip(acc.iter_mut()) {
-			// SAFETY: each row of `acc` holds 16 i32, one register's worth.
-			unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), *s) };
+			// SAFETY: each row of `acc` holds 32 i32, two registers' worth.
+			unsafe {
+				_mm512_storeu_si512(out.as_mut_ptr().cast(), s[0]);
+				_mm512_storeu_si512(out.as_mut_ptr().add(NR).cast(), s[1]);
+			}
 		}
 	}
 }
