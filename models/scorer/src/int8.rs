@@ -423,9 +423,8 @@ fn quantize_row(x: &[f32], out: &mut [u8]) -> (f32, f32) {
 	let mut hi = [f32::NEG_INFINITY; 8];
 	let mut sum = [0f32; 8];
 	let mut chunks = x.chunks_exact(8);
-	// Comparisons rather than `f32::min`/`max`, whose NaN rules keep the compiler from using
-	// the vector min and max (it ran them one lane at a time, a tenth of a 256-token pass). A
-	// NaN is skipped either way and caught by the sum below.
+	// Comparisons rather than `f32::min`/`max` (the vector min and max compute these): a NaN
+	// is skipped either way and caught by the sum.
 	for chunk in &mut chunks {
 		for i in 0..8 {
 			let v = chunk[i];
@@ -434,7 +433,19 @@ fn quantize_row(x: &[f32], out: &mut [u8]) -> (f32, f32) {
 			sum[i] += v;
 		}
 	}
-	for &v in chunks.remainder() {
+	quantize_in_range(x, (lo, hi, sum), chunks.remainder(), out)
+}
+
+/// The end of [`quantize_row`] from its eight lanes of minima, maxima and sums over the whole
+/// chunks of eight, and the `tail` after them.
+#[inline(always)]
+fn quantize_in_range(
+	x: &[f32],
+	(mut lo, mut hi, mut sum): ([f32; 8], [f32; 8], [f32; 8]),
+	tail: &[f32],
+	out: &mut [u8],
+) -> (f32, f32) {
+	for &v in tail {
 		lo[0] = lo[0].min(v);
 		hi[0] = hi[0].max(v);
 		sum[0] += v;
@@ -458,14 +469,34 @@ fn quantize_row(x: &[f32], out: &mut [u8]) -> (f32, f32) {
 	(lo, (hi - lo) / ACT_LEVELS)
 }
 
-/// [`quantize_row`] compiled for AVX2, without FMA.
+/// [`quantize_row`] compiled for AVX2, without FMA, its lanes in one register: `vminps(v, lo)`
+/// is `v < lo ? v : lo` and `vmaxps(v, hi)` is `v > hi ? v : hi`, the portable loop's
+/// comparisons (the compiler ran that loop half a lane at a time).
 ///
 /// # Safety
 /// The CPU must have AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn quantize_row_avx2(x: &[f32], out: &mut [u8]) -> (f32, f32) {
-	quantize_row(x, out)
+	use std::arch::x86_64::*;
+	let mut lo = _mm256_set1_ps(f32::INFINITY);
+	let mut hi = _mm256_set1_ps(f32::NEG_INFINITY);
+	let mut sum = _mm256_setzero_ps();
+	let mut chunks = x.chunks_exact(8);
+	for chunk in &mut chunks {
+		// SAFETY: a chunk holds eight floats.
+		let v = unsafe { _mm256_loadu_ps(chunk.as_ptr()) };
+		lo = _mm256_min_ps(v, lo);
+		hi = _mm256_max_ps(v, hi);
+		sum = _mm256_add_ps(sum, v);
+	}
+	let lanes = |r: __m256| {
+		let mut out = [0f32; 8];
+		// SAFETY: `out` holds eight floats.
+		unsafe { _mm256_storeu_ps(out.as_mut_ptr(), r) };
+		out
+	};
+	quantize_in_range(x, (lanes(lo), lanes(hi), lanes(sum)), chunks.remainder(), out)
 }
 
 #[cfg(target_arch = "x86_64")]
