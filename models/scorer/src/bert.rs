@@ -211,30 +211,58 @@ impl Layer {
 		let rows = batch * seq;
 		let out_rows = if first_only { batch } else { rows };
 		let Workspace { x, qkv, ctx, attn, up, scratch } = w;
-		self.qkv.forward(x, rows, grow(qkv, rows * 3 * h), scratch);
-		attention(&qkv[..rows * 3 * h], shape, lens, first_only, grow(ctx, out_rows * h));
+		self.qkv.forward(x, rows, qkv.grow(rows * 3 * h), scratch);
+		attention(&qkv[..rows * 3 * h], shape, lens, first_only, ctx.grow(out_rows * h));
 		// The residual of output row r: row r, or with `first_only` sequence r's first row.
 		let stride = if first_only { seq } else { 1 };
 		let x_rows: &[f32] = x;
-		let attn = grow(attn, out_rows * h);
+		let attn = attn.grow(out_rows * h);
 		self.attn_out.forward(ctx, out_rows, attn, scratch);
 		self.attn_norm.add_norm(attn, |r| &x_rows[r * stride * h..(r * stride + 1) * h]);
-		let up = grow(up, out_rows * self.up.out_features());
+		let up = up.grow(out_rows * self.up.out_features());
 		self.up.forward(attn, out_rows, up, scratch);
 		bias_gelu(up, &self.up_bias);
-		let y = grow(x, out_rows * h);
+		let y = x.grow(out_rows * h);
 		self.down.forward(up, out_rows, y, scratch);
 		let attn: &[f32] = attn;
 		self.out_norm.add_norm(y, |r| &attn[r * h..(r + 1) * h]);
 	}
 }
 
-/// `buf` holding `len` values (grown, never shrunk: a workspace keeps its largest size).
-fn grow(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
-	if buf.len() < len {
-		buf.resize(len, 0.0);
+/// A buffer of activations that starts on a cache line (64 bytes), so that a panel's 16
+/// floats, a row of a head or an AVX-512 register's worth never straddles two lines (the
+/// allocator's large blocks start 16 bytes past a page).
+#[derive(Default)]
+struct Buf(Vec<Line>);
+
+/// One cache line of floats.
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+impl Buf {
+	/// The first `len` values (grown, never shrunk: a workspace keeps its largest size).
+	fn grow(&mut self, len: usize) -> &mut [f32] {
+		if self.len() < len {
+			self.0.resize(len.div_ceil(16), Line::default());
+		}
+		&mut self[..len]
 	}
-	&mut buf[..len]
+}
+
+impl std::ops::Deref for Buf {
+	type Target = [f32];
+	fn deref(&self) -> &[f32] {
+		// SAFETY: a `Line` is 16 floats and no padding (`repr(C)`, 64 bytes at alignment 64).
+		unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast(), self.0.len() * 16) }
+	}
+}
+
+impl std::ops::DerefMut for Buf {
+	fn deref_mut(&mut self) -> &mut [f32] {
+		// SAFETY: as `deref`.
+		unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast(), self.0.len() * 16) }
+	}
 }
 
 /// The activations of one forward pass: the hidden states, the fused q/k/v projection, the
@@ -242,11 +270,11 @@ fn grow(buf: &mut Vec<f32>, len: usize) -> &mut [f32] {
 /// int8 layers' quantised rows.
 #[derive(Default)]
 struct Workspace {
-	x: Vec<f32>,
-	qkv: Vec<f32>,
-	ctx: Vec<f32>,
-	attn: Vec<f32>,
-	up: Vec<f32>,
+	x: Buf,
+	qkv: Buf,
+	ctx: Buf,
+	attn: Buf,
+	up: Buf,
 	scratch: Scratch,
 }
 
@@ -304,7 +332,7 @@ impl Encoder {
 		let h = self.embeddings.norm.weight.len();
 		let taken = self.workspaces.lock().map(|mut w| w.pop()).unwrap_or(None);
 		let mut w = taken.unwrap_or_default();
-		self.embeddings.forward(ids, type_ids, seq, grow(&mut w.x, batch * seq * h))?;
+		self.embeddings.forward(ids, type_ids, seq, w.x.grow(batch * seq * h))?;
 		let last = self.layers.len().saturating_sub(1);
 		for (i, layer) in self.layers.iter().enumerate() {
 			layer.forward(&mut w, (batch, seq, self.heads), lens, first_only && i == last);
