@@ -16,7 +16,7 @@ use candle_nn::VarBuilder;
 
 use crate::config::{BertConfig, Precision};
 use crate::int8::{Int8Weights, Scratch};
-use crate::kernels::{add_layer_norm, attention, bias_gelu, matmul};
+use crate::kernels::{add_layer_norm, attention, bias_gelu, matmul, Buf};
 
 type CResult<T> = candle_core::Result<T>;
 
@@ -226,42 +226,6 @@ impl Layer {
 		self.down.forward(up, out_rows, y, scratch);
 		let attn: &[f32] = attn;
 		self.out_norm.add_norm(y, |r| &attn[r * h..(r + 1) * h]);
-	}
-}
-
-/// A buffer of activations that starts on a cache line (64 bytes), so that a panel's 16
-/// floats, a row of a head or an AVX-512 register's worth never straddles two lines (the
-/// allocator's large blocks start 16 bytes past a page).
-#[derive(Default)]
-struct Buf(Vec<Line>);
-
-/// One cache line of floats.
-#[derive(Clone, Copy, Default)]
-#[repr(C, align(64))]
-struct Line([f32; 16]);
-
-impl Buf {
-	/// The first `len` values (grown, never shrunk: a workspace keeps its largest size).
-	fn grow(&mut self, len: usize) -> &mut [f32] {
-		if self.len() < len {
-			self.0.resize(len.div_ceil(16), Line::default());
-		}
-		&mut self[..len]
-	}
-}
-
-impl std::ops::Deref for Buf {
-	type Target = [f32];
-	fn deref(&self) -> &[f32] {
-		// SAFETY: a `Line` is 16 floats and no padding (`repr(C)`, 64 bytes at alignment 64).
-		unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast(), self.0.len() * 16) }
-	}
-}
-
-impl std::ops::DerefMut for Buf {
-	fn deref_mut(&mut self) -> &mut [f32] {
-		// SAFETY: as `deref`.
-		unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast(), self.0.len() * 16) }
 	}
 }
 

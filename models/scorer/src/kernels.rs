@@ -37,6 +37,42 @@ impl OutPtr {
 	}
 }
 
+/// A buffer of floats that starts on a cache line (64 bytes), so that a panel's 16 floats, a
+/// row of a head or an AVX-512 register's worth at a multiple of 16 never straddles two lines
+/// (the allocator's large blocks start 16 bytes past a page).
+#[derive(Default)]
+pub(crate) struct Buf(Vec<Line>);
+
+/// One cache line of floats.
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+impl Buf {
+	/// The first `len` values (grown, never shrunk: a workspace keeps its largest size).
+	pub(crate) fn grow(&mut self, len: usize) -> &mut [f32] {
+		if self.len() < len {
+			self.0.resize(len.div_ceil(16), Line::default());
+		}
+		&mut self[..len]
+	}
+}
+
+impl std::ops::Deref for Buf {
+	type Target = [f32];
+	fn deref(&self) -> &[f32] {
+		// SAFETY: a `Line` is 16 floats and no padding (`repr(C)`, 64 bytes at alignment 64).
+		unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast(), self.0.len() * 16) }
+	}
+}
+
+impl std::ops::DerefMut for Buf {
+	fn deref_mut(&mut self) -> &mut [f32] {
+		// SAFETY: as `deref`.
+		unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast(), self.0.len() * 16) }
+	}
+}
+
 /// `dst = scale * lhs · rhs` for row-major `lhs` (m x k, row stride `lhs_rs`) into row-major
 /// `dst` (m x n, row stride `dst_rs`), `rhs` (k x n) addressed by its row and column strides;
 /// on the calling thread, or with `threads > 1` on that many threads of rayon's current pool.
@@ -110,7 +146,13 @@ pub fn attention(
 	let out_ptr = OutPtr(out.as_mut_ptr());
 	let isa = Isa::detect();
 	(0..batch * heads).into_par_iter().for_each_init(
-		|| (vec![0f32; out_seq * seq], vec![0f32; d * seq]),
+		|| {
+			let line = seq.next_multiple_of(LINE);
+			let (mut scores, mut keys) = (Buf::default(), Buf::default());
+			scores.grow(out_seq * line);
+			keys.grow(d * line);
+			(scores, keys)
+		},
 		|(scores, keys), task| {
 			let (b, head) = (task / heads, task % heads);
 			let len = lens[b];
@@ -185,9 +227,13 @@ unsafe fn attend_avx512(head: &Head, scores: &mut [f32], keys: &mut [f32], out: 
 	unsafe { attend::<AVX512>(head, scores, keys, out) }
 }
 
-/// `softmax(q · kᵀ / √d) · v` for one head, into `out` (rows of `d` at stride `hidden`). Both
-/// products are [`product`]s, by the AVX2 or AVX-512 tiles when `TILES` says so: the same bits
-/// either way.
+/// Floats per cache line.
+const LINE: usize = 16;
+
+/// `softmax(q · kᵀ / √d) · v` for one head, into `out` (rows of `d` at stride `hidden`), with
+/// `scores` and `keys` as scratch (`queries` and `d` rows at a stride of `len` rounded up to
+/// whole cache lines, so that each row starts on one). Both products are [`product`]s, by the
+/// AVX2 or AVX-512 tiles when `TILES` says so: the same bits either way.
 ///
 /// # Safety
 /// `out` must be valid for writes of `head.queries` rows of `head.d` floats at stride
@@ -201,15 +247,16 @@ unsafe fn attend<const TILES: u8>(
 ) {
 	let &Head { qkv, h3, hidden, d, len, queries } = head;
 	let scale = 1.0 / (d as f32).sqrt();
+	let line = len.next_multiple_of(LINE);
 	// kᵀ (d x len), so that both products read their right operand by rows.
 	for j in 0..len {
 		for (c, &k) in qkv[j * h3 + hidden..][..d].iter().enumerate() {
-			keys[c * len + j] = k;
+			keys[c * line + j] = k;
 		}
 	}
 	// SAFETY: q rows i < queries of d values at stride h3 lie in `qkv`, as do v rows j < len
-	// at offset 2 · hidden; `keys` holds d x len, `scores` queries x len values; `out` is the
-	// caller's.
+	// at offset 2 · hidden; `keys` holds d and `scores` queries rows at stride `line` (the
+	// slices' lengths are checked); `out` is the caller's.
 	unsafe {
 		let (q, v) = (qkv.as_ptr(), qkv.as_ptr().add(2 * hidden));
 		let product = |dims, a, b, out| match TILES {
@@ -219,12 +266,16 @@ unsafe fn attend<const TILES: u8>(
 			AVX512 => avx2::product::<16>(dims, a, b, out),
 			_ => product(dims, a, b, out),
 		};
-		product((queries, len, d), (q, h3), (keys.as_ptr(), len), (scores.as_mut_ptr(), len));
-		for s in &mut scores[..queries * len] {
-			*s *= scale;
+		let (keys, scores) = (&keys[..d * line], &mut scores[..queries * line]);
+		product((queries, len, d), (q, h3), (keys.as_ptr(), line), (scores.as_mut_ptr(), line));
+		for row in scores.chunks_exact_mut(line) {
+			let row = &mut row[..len];
+			for s in row.iter_mut() {
+				*s *= scale;
+			}
+			softmax(row);
 		}
-		softmax_rows(&mut scores[..queries * len], len);
-		product((queries, d, len), (scores.as_ptr(), len), (v, h3), (out, hidden));
+		product((queries, d, len), (scores.as_ptr(), line), (v, h3), (out, hidden));
 	}
 }
 
@@ -571,21 +622,19 @@ pub fn exp(x: f32) -> f32 {
 	p * f32::from_bits(bits.wrapping_add(127) << 23)
 }
 
-/// Softmax of each `len`-long row of `rows`, in place; inlined into [`attend`] (and so
-/// compiled for AVX2 and FMA there).
+/// Softmax of `row`, in place; inlined into [`attend`] (and so compiled for AVX2 and FMA
+/// there).
 #[inline(always)]
-fn softmax_rows(rows: &mut [f32], len: usize) {
-	for row in rows.chunks_exact_mut(len) {
-		// A comparison rather than `f32::max`, whose NaN rules kept the compiler from the
-		// vector max (the maximum of finite numbers is the same either way).
-		let max = lanes(row, f32::NEG_INFINITY, |a, x| if x > a { x } else { a });
-		for x in row.iter_mut() {
-			*x = exp(*x - max);
-		}
-		let inv = 1.0 / lanes(row, 0.0, |a, b| a + b);
-		for x in row.iter_mut() {
-			*x *= inv;
-		}
+fn softmax(row: &mut [f32]) {
+	// A comparison rather than `f32::max`, whose NaN rules kept the compiler from the
+	// vector max (the maximum of finite numbers is the same either way).
+	let max = lanes(row, f32::NEG_INFINITY, |a, x| if x > a { x } else { a });
+	for x in row.iter_mut() {
+		*x = exp(*x - max);
+	}
+	let inv = 1.0 / lanes(row, 0.0, |a, b| a + b);
+	for x in row.iter_mut() {
+		*x *= inv;
 	}
 }
 
@@ -696,8 +745,7 @@ mod tests {
 				let s: f64 = e.iter().sum();
 				e.iter().map(|x| x / s).collect()
 			};
-			let len = row.len();
-			softmax_rows(&mut row, len);
+			softmax(&mut row);
 			for (got, want) in row.iter().zip(&reference) {
 				prop_assert!((f64::from(*got) - want).abs() < 1e-6);
 			}
@@ -710,8 +758,9 @@ mod tests {
 		Isa::available()
 			.into_iter()
 			.map(|isa| {
+				let line = len.next_multiple_of(LINE);
 				let (mut scores, mut keys, mut out) =
-					(vec![0.0; len * len], vec![0.0; d * len], vec![0.0; len * d]);
+					(vec![0.0; len * line], vec![0.0; d * line], vec![0.0; len * d]);
 				// SAFETY: `out` holds `len` rows of `d` at stride `hidden` = d; the CPU runs `isa`.
 				unsafe { attend_on(isa, &head, &mut scores, &mut keys, out.as_mut_ptr()) };
 				out.into_iter().map(f32::to_bits).collect()
