@@ -164,6 +164,7 @@ pub struct Scratch {
 }
 
 /// One parallel task: one or two panels (16 output columns each) over a block of rows.
+#[derive(Clone, Copy)]
 struct Task<'a> {
 	/// The block's quantised rows, `kp` bytes each.
 	acts: &'a [u8],
@@ -190,16 +191,16 @@ impl Isa {
 			#[cfg(target_arch = "x86_64")]
 			Self::Avx2 => avx2::Avx2::PANELS,
 			#[cfg(target_arch = "x86_64")]
-			Self::Avx512Vnni => avx512::Vnni::PANELS,
+			Self::Avx512Vnni | Self::Amx => avx512::Vnni::PANELS,
 		}
 	}
 
 	fn quantize_row(self, x: &[f32], out: &mut [u8]) -> (f32, f32) {
 		match self {
 			Self::Generic => quantize_row(x, out),
-			// SAFETY: `Avx2` and `Avx512Vnni` are chosen only on CPUs with AVX2.
+			// SAFETY: `Avx2`, `Avx512Vnni` and `Amx` are chosen only on CPUs with AVX2.
 			#[cfg(target_arch = "x86_64")]
-			Self::Avx2 | Self::Avx512Vnni => unsafe { quantize_row_avx2(x, out) },
+			Self::Avx2 | Self::Avx512Vnni | Self::Amx => unsafe { quantize_row_avx2(x, out) },
 		}
 	}
 
@@ -218,6 +219,10 @@ impl Isa {
 			// SAFETY: forwarded; `Avx512Vnni` is chosen only on CPUs with AVX-512 VNNI.
 			#[cfg(target_arch = "x86_64")]
 			Self::Avx512Vnni => unsafe { run_avx512vnni(task, out, out_rs) },
+			// SAFETY: forwarded; `Amx` is chosen only on CPUs with AVX-512 VNNI and AMX-INT8
+			// whose kernel gave this process the tile registers.
+			#[cfg(target_arch = "x86_64")]
+			Self::Amx => unsafe { run_amx(task, out, out_rs) },
 		}
 	}
 }
@@ -412,6 +417,32 @@ unsafe fn run_avx2(task: &Task, out: *mut f32, out_rs: usize) {
 unsafe fn run_avx512vnni(task: &Task, out: *mut f32, out_rs: usize) {
 	// SAFETY: forwarded.
 	unsafe { run::<avx512::Vnni>(task, out, out_rs) }
+}
+
+/// [`run`] with AMX's tiles for the task's rows in blocks of [`amx::ROWS`] when its rows are
+/// whole groups of 64 inputs (every layer of the default model), and the VNNI tiles for the
+/// rest: the same integers, so the same bits.
+///
+/// # Safety
+/// As [`Isa::run`]; the CPU must have AVX2, AVX-512F, AVX-512 VNNI and AMX-INT8, and the
+/// process the tile registers ([`amx_available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx512f,avx512vnni")]
+unsafe fn run_amx(task: &Task, out: *mut f32, out_rs: usize) {
+	let kp = task.kp;
+	// SAFETY: forwarded.
+	let done = if kp % 64 == 0 { unsafe { amx::rows(task, out, out_rs) } } else { 0 };
+	let rest = Task { acts: &task.acts[done * kp..], ranges: &task.ranges[done..], ..*task };
+	// SAFETY: forwarded, rows `done ..` of the task.
+	unsafe { run::<avx512::Vnni>(&rest, out.add(done * out_rs), out_rs) }
+}
+
+/// Whether this CPU has AMX-INT8 and the kernel lets this process use the tile registers
+/// (Linux hands them out on request, `arch_prctl(ARCH_REQ_XCOMP_PERM)`). Asked once.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn amx_available() -> bool {
+	static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+	*AVAILABLE.get_or_init(amx::request)
 }
 
 /// Quantises one row to 7 bits over its own range; returns `(lo, step)` with
@@ -680,6 +711,161 @@ mod avx512 {
 	}
 }
 
+#[cfg(target_arch = "x86_64")]
+mod amx {
+	//! Intel AMX: eight tile registers of 16 rows x 64 bytes, and `tdpbusd`, which adds to
+	//! each `i32` of a 16 x 16 tile the 64 products of a row of unsigned bytes and a column of
+	//! signed bytes in four-byte groups: a panel's 16 groups of four inputs x 16 columns is
+	//! exactly one tile of weights, as `Int8Weights::new` packs it. Rust has no stable AMX
+	//! intrinsics, so the instructions are written out.
+
+	use std::arch::asm;
+
+	use super::{avx512, Sums, Task, Tile, MAX_PANELS, NR, PANEL_STEP};
+
+	/// Rows per block: two tiles of activations.
+	pub(super) const ROWS: usize = 32;
+
+	/// `ldtilecfg`'s 64 bytes: palette 1; tiles 0–3 the sums of two row tiles by two panels,
+	/// 4–5 the activations, 6–7 the weights; each 16 rows of 64 bytes.
+	#[repr(C, align(64))]
+	struct Config {
+		palette: u8,
+		start_row: u8,
+		reserved: [u8; 14],
+		bytes_per_row: [u16; 16],
+		rows: [u8; 16],
+	}
+
+	static CONFIG: Config = Config {
+		palette: 1,
+		start_row: 0,
+		reserved: [0; 14],
+		bytes_per_row: [64, 64, 64, 64, 64, 64, 64, 64, 0, 0, 0, 0, 0, 0, 0, 0],
+		rows: [16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 0, 0, 0, 0, 0],
+	};
+
+	/// Whether the CPU has AMX-TILE and AMX-INT8 (CPUID leaf 7, EDX bits 24 and 25) and Linux
+	/// gives this process the tile data state.
+	pub(super) fn request() -> bool {
+		#[allow(unused_unsafe)]
+		// SAFETY: CPUID leaf 7 exists on every CPU with AVX-512, the only ones that ask.
+		let leaf7 = unsafe { std::arch::x86_64::__cpuid_count(7, 0) };
+		if (leaf7.edx >> 24) & 3 != 3 {
+			return false;
+		}
+		if !cfg!(target_os = "linux") {
+			return false;
+		}
+		const SYS_ARCH_PRCTL: isize = 158;
+		const ARCH_REQ_XCOMP_PERM: usize = 0x1023;
+		const XFEATURE_XTILEDATA: usize = 18;
+		let ret: isize;
+		// SAFETY: the arch_prctl system call, which reads and writes no memory of ours.
+		unsafe {
+			asm!(
+				"syscall",
+				inlateout("rax") SYS_ARCH_PRCTL => ret,
+				in("rdi") ARCH_REQ_XCOMP_PERM,
+				in("rsi") XFEATURE_XTILEDATA,
+				lateout("rcx") _,
+				lateout("r11") _,
+				options(nostack),
+			);
+		}
+		ret == 0
+	}
+
+	/// The task's rows in whole blocks of [`ROWS`], each through the VNNI tiles' epilogue;
+	/// returns how many rows it did.
+	///
+	/// # Safety
+	/// As [`super::run_amx`]; `task.kp` must be a multiple of 64.
+	#[target_feature(enable = "avx512f")]
+	pub(super) unsafe fn rows(task: &Task, out: *mut f32, out_rs: usize) -> usize {
+		let (kp, blocks) = (task.kp, task.ranges.len() / ROWS);
+		let panel_len = task.k4 * PANEL_STEP;
+		assert!(kp % 64 == 0 && kp == 4 * task.k4 && task.panels.len() >= 2 * panel_len);
+		assert!(task.acts.len() >= task.ranges.len() * kp);
+		if blocks == 0 {
+			return 0;
+		}
+		let (w0, w1) = (task.panels.as_ptr(), task.panels[panel_len..].as_ptr());
+		let mut sums: [Sums; ROWS] = [[0; MAX_PANELS * NR]; ROWS];
+		// SAFETY: the configuration is 64 bytes at a 64-byte boundary.
+		unsafe { asm!("ldtilecfg [{}]", in(reg) &CONFIG, options(nostack, readonly)) };
+		for block in 0..blocks {
+			let a = task.acts[block * ROWS * kp..].as_ptr();
+			// SAFETY: tiles 0–3 were configured above.
+			unsafe {
+				asm!(
+					"tilezero tmm0",
+					"tilezero tmm1",
+					"tilezero tmm2",
+					"tilezero tmm3",
+					options(nomem, nostack)
+				)
+			};
+			for g in 0..kp / 64 {
+				// SAFETY: the activation tiles read 16 rows of 64 bytes at stride kp from
+				// rows block·32 and block·32 + 16, columns 64 g .. 64 g + 64 < kp; the weight
+				// tiles 16 groups of 64 bytes from group 16 g < k4 of each panel.
+				unsafe {
+					asm!(
+						"tileloadd tmm4, [{a0} + {kp}*1]",
+						"tileloadd tmm5, [{a1} + {kp}*1]",
+						"tileloadd tmm6, [{b0} + {step}*1]",
+						"tileloadd tmm7, [{b1} + {step}*1]",
+						"tdpbusd tmm0, tmm4, tmm6",
+						"tdpbusd tmm1, tmm4, tmm7",
+						"tdpbusd tmm2, tmm5, tmm6",
+						"tdpbusd tmm3, tmm5, tmm7",
+						a0 = in(reg) a.add(64 * g),
+						a1 = in(reg) a.add(16 * kp + 64 * g),
+						b0 = in(reg) w0.add(16 * PANEL_STEP * g),
+						b1 = in(reg) w1.add(16 * PANEL_STEP * g),
+						kp = in(reg) kp,
+						step = in(reg) PANEL_STEP,
+						options(nostack, readonly),
+					)
+				};
+			}
+			let c = sums.as_mut_ptr().cast::<u8>();
+			let row_bytes = std::mem::size_of::<Sums>();
+			// SAFETY: each tile stores 16 rows of 64 bytes into `sums` (32 rows of 128
+			// bytes): tiles 0 and 1 rows 0..16, columns 0..16 and 16..32; tiles 2 and 3
+			// rows 16..32.
+			unsafe {
+				asm!(
+					"tilestored [{c0} + {s}*1], tmm0",
+					"tilestored [{c1} + {s}*1], tmm1",
+					"tilestored [{c2} + {s}*1], tmm2",
+					"tilestored [{c3} + {s}*1], tmm3",
+					c0 = in(reg) c,
+					c1 = in(reg) c.add(64),
+					c2 = in(reg) c.add(16 * row_bytes),
+					c3 = in(reg) c.add(16 * row_bytes + 64),
+					s = in(reg) row_bytes,
+					options(nostack),
+				)
+			};
+			// SAFETY: rows block·32 .. + 32 of the task's output: the caller's.
+			unsafe {
+				<avx512::Vnni as Tile>::epilogue(
+					task,
+					block * ROWS,
+					&sums,
+					out.add(block * ROWS * out_rs),
+					out_rs,
+				)
+			};
+		}
+		// SAFETY: releases the tile state this function configured.
+		unsafe { asm!("tilerelease", options(nomem, nostack)) };
+		blocks * ROWS
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -726,18 +912,42 @@ mod tests {
 		})
 	}
 
+	/// The layer `x · w + b` computes the same bits on every instruction set as on the portable
+	/// path.
+	fn same_bits_on_every_isa(
+		rows: usize,
+		(k, n): (usize, usize),
+		x: &[f32],
+		w: &[f32],
+		b: &[f32],
+	) -> Result<(), TestCaseError> {
+		let weights = Int8Weights::new(w, k, n, Some(b)).unwrap();
+		let bits = |y: Vec<f32>| y.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+		let generic = bits(weights.matmul_on(Isa::Generic, x, rows));
+		for isa in Isa::available() {
+			prop_assert_eq!(bits(weights.matmul_on(isa, x, rows)), generic.clone(), "{:?}", isa);
+		}
+		Ok(())
+	}
+
 	proptest! {
 		/// The whole layer, quantisation, tiles and epilogue, is the same bits on the vector
 		/// path as on the portable one, over row counts that cross tiles and task blocks and
 		/// column counts that end in partial panels.
 		#[test]
 		fn every_isa_computes_the_same_bits((rows, k, n, x, w, b) in case((150, 40, 40))) {
-			let weights = Int8Weights::new(&w, k, n, Some(&b)).unwrap();
-			let bits = |y: Vec<f32>| y.into_iter().map(f32::to_bits).collect::<Vec<_>>();
-			let generic = bits(weights.matmul_on(Isa::Generic, &x, rows));
-			for isa in Isa::available() {
-				prop_assert_eq!(bits(weights.matmul_on(isa, &x, rows)), generic.clone(), "{:?}", isa);
-			}
+			same_bits_on_every_isa(rows, (k, n), &x, &w, &b)?;
+		}
+
+		/// As above with inputs in whole groups of 64 and blocks of 32 rows, where AMX's tiles
+		/// run (with the VNNI tiles for the rows after the last whole block).
+		#[test]
+		fn every_isa_computes_the_same_bits_in_whole_tiles(
+			(rows, k, n, x, w, b) in (1usize..140, 1usize..4, 1usize..70).prop_flat_map(|(rows, g, n)| {
+				(Just(rows), Just(64 * g), Just(n), matrix(rows * 64 * g), matrix(64 * g * n), matrix(n))
+			})
+		) {
+			same_bits_on_every_isa(rows, (k, n), &x, &w, &b)?;
 		}
 
 		#[test]

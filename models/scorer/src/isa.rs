@@ -15,6 +15,11 @@ pub(crate) enum Isa {
 	/// AVX-512: the int8 tiles by VNNI's `vpdpbusd`, attention and GELU sixteen lanes wide.
 	#[cfg(target_arch = "x86_64")]
 	Avx512Vnni,
+	/// AVX-512 as above, the int8 products by AMX's tile unit (`tdpbusd`, 16 x 16 sums of 64
+	/// products each), on CPUs that have it (Sapphire Rapids and later Xeons) and whose kernel
+	/// lets the process use the tile registers.
+	#[cfg(target_arch = "x86_64")]
+	Amx,
 }
 
 impl Isa {
@@ -26,13 +31,16 @@ impl Isa {
 			out.push(Self::Avx2);
 			if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vnni") {
 				out.push(Self::Avx512Vnni);
+				if crate::int8::amx_available() {
+					out.push(Self::Amx);
+				}
 			}
 		}
 		out
 	}
 
 	/// The fastest choice this CPU runs, or the one `POQ_SCORER_ISA` names (`generic`, `avx2`,
-	/// `avx512vnni`) when the CPU runs it. Decided once per process.
+	/// `avx512vnni`, `amx`) when the CPU runs it. Decided once per process.
 	pub(crate) fn detect() -> Self {
 		static CHOSEN: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
 		*CHOSEN.get_or_init(|| {
@@ -53,12 +61,15 @@ impl Isa {
 			Self::Avx2 => "avx2",
 			#[cfg(target_arch = "x86_64")]
 			Self::Avx512Vnni => "avx512vnni",
+			#[cfg(target_arch = "x86_64")]
+			Self::Amx => "amx",
 		}
 	}
 }
 
-/// The instruction set the forward pass runs on in this process (`generic`, `avx2` or
-/// `avx512vnni`): what `poq-scorer bench` and a node's log name. Every one gives the same bits.
+/// The instruction set the forward pass runs on in this process (`generic`, `avx2`,
+/// `avx512vnni` or `amx`): what `poq-scorer bench` and a node's log name. Every one gives the
+/// same bits.
 pub fn isa() -> &'static str {
 	Isa::detect().name()
 }

@@ -182,7 +182,7 @@ unsafe fn attend_on(isa: Isa, head: &Head, scores: &mut [f32], keys: &mut [f32],
 			#[cfg(target_arch = "x86_64")]
 			Isa::Avx2 => attend_avx2(head, scores, keys, out),
 			#[cfg(target_arch = "x86_64")]
-			Isa::Avx512Vnni => attend_avx512(head, scores, keys, out),
+			Isa::Avx512Vnni | Isa::Amx => attend_avx512(head, scores, keys, out),
 		}
 	}
 }
@@ -539,7 +539,7 @@ fn bias_gelu_row(row: &mut [f32], bias: &[f32]) {
 		#[cfg(target_arch = "x86_64")]
 		Isa::Avx2 => unsafe { bias_gelu_row_avx2(row, bias) },
 		#[cfg(target_arch = "x86_64")]
-		Isa::Avx512Vnni => unsafe { bias_gelu_row_avx512(row, bias) },
+		Isa::Avx512Vnni | Isa::Amx => unsafe { bias_gelu_row_avx512(row, bias) },
 	}
 }
 

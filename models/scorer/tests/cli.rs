@@ -296,8 +296,10 @@ fn every_instruction_set_scores_the_same_bits() {
 		let text = stdout(&poq_scorer_on(Some(isa), &bench, None));
 		text.split("isa=").nth(1).unwrap().split(' ').next().unwrap().to_owned()
 	};
-	let isas: Vec<&str> =
-		["generic", "avx2", "avx512vnni"].into_iter().filter(|isa| ran(isa) == *isa).collect();
+	let isas: Vec<&str> = ["generic", "avx2", "avx512vnni", "amx"]
+		.into_iter()
+		.filter(|isa| ran(isa) == *isa)
+		.collect();
 	assert!(isas.contains(&"generic"), "the portable path always runs");
 	let mut input = jsonl();
 	for set in ["dev", "heldout", "adversarial"] {
