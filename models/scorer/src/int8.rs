@@ -431,7 +431,7 @@ unsafe fn run_avx512vnni(task: &Task, out: *mut f32, out_rs: usize) {
 unsafe fn run_amx(task: &Task, out: *mut f32, out_rs: usize) {
 	let kp = task.kp;
 	// SAFETY: forwarded.
-	let done = if kp % 64 == 0 { unsafe { amx::rows(task, out, out_rs) } } else { 0 };
+	let done = if kp.is_multiple_of(64) { unsafe { amx::rows(task, out, out_rs) } } else { 0 };
 	let rest = Task { acts: &task.acts[done * kp..], ranges: &task.ranges[done..], ..*task };
 	// SAFETY: forwarded, rows `done ..` of the task.
 	unsafe { run::<avx512::Vnni>(&rest, out.add(done * out_rs), out_rs) }
@@ -785,7 +785,7 @@ mod amx {
 	pub(super) unsafe fn rows(task: &Task, out: *mut f32, out_rs: usize) -> usize {
 		let (kp, blocks) = (task.kp, task.ranges.len() / ROWS);
 		let panel_len = task.k4 * PANEL_STEP;
-		assert!(kp % 64 == 0 && kp == 4 * task.k4 && task.panels.len() >= 2 * panel_len);
+		assert!(kp.is_multiple_of(64) && kp == 4 * task.k4 && task.panels.len() >= 2 * panel_len);
 		assert!(task.acts.len() >= task.ranges.len() * kp);
 		if blocks == 0 {
 			return 0;

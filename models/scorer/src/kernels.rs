@@ -408,16 +408,16 @@ mod avx2 {
 				// SAFETY: rows i0 .. i0 + ROWS (or m), columns j0 .. j0 + cols: the caller's.
 				unsafe {
 					let (a, out) = (a.add(i0 * a_rs), out.add(i0 * out_rs + j0));
-					let tile = (k, (a, a_rs), (b.0.add(j0), b.1), (out, out_rs), cols);
+					let b = (b.0.add(j0), b.1);
 					match (m - i0).min(ROWS) {
-						8 => tile_rows::<W, R, 8>(tile),
-						7 => tile_rows::<W, R, 7>(tile),
-						6 => tile_rows::<W, R, 6>(tile),
-						5 => tile_rows::<W, R, 5>(tile),
-						4 => tile_rows::<W, R, 4>(tile),
-						3 => tile_rows::<W, R, 3>(tile),
-						2 => tile_rows::<W, R, 2>(tile),
-						_ => tile_rows::<W, R, 1>(tile),
+						8 => tile_rows::<W, R, 8>(k, (a, a_rs), b, (out, out_rs), cols),
+						7 => tile_rows::<W, R, 7>(k, (a, a_rs), b, (out, out_rs), cols),
+						6 => tile_rows::<W, R, 6>(k, (a, a_rs), b, (out, out_rs), cols),
+						5 => tile_rows::<W, R, 5>(k, (a, a_rs), b, (out, out_rs), cols),
+						4 => tile_rows::<W, R, 4>(k, (a, a_rs), b, (out, out_rs), cols),
+						3 => tile_rows::<W, R, 3>(k, (a, a_rs), b, (out, out_rs), cols),
+						2 => tile_rows::<W, R, 2>(k, (a, a_rs), b, (out, out_rs), cols),
+						_ => tile_rows::<W, R, 1>(k, (a, a_rs), b, (out, out_rs), cols),
 					}
 				}
 			}
@@ -428,13 +428,11 @@ mod avx2 {
 	/// columns of `b`.
 	#[inline(always)]
 	unsafe fn tile_rows<const W: usize, R: Lanes<W>, const ROWS: usize>(
-		(k, (a, a_rs), (b, b_rs), (out, out_rs), cols): (
-			usize,
-			(*const f32, usize),
-			(*const f32, usize),
-			(*mut f32, usize),
-			usize,
-		),
+		k: usize,
+		(a, a_rs): (*const f32, usize),
+		(b, b_rs): (*const f32, usize),
+		(out, out_rs): (*mut f32, usize),
+		cols: usize,
 	) {
 		let (n0, n1) = (cols.min(W), cols.saturating_sub(W));
 		// SAFETY: the caller's; `load` and `store` touch the first n0 and n1 lanes only.
