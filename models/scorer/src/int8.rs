@@ -36,8 +36,8 @@ const MAX_PANELS: usize = 2;
 const MR: usize = 8;
 /// Bytes of one panel per group of four inputs: four `i8` per column.
 const PANEL_STEP: usize = 4 * NR;
-/// Rows per parallel task: a task runs one panel over this many rows (a multiple of every
-/// [`Tile::ROWS`]).
+/// Rows per parallel task: a task runs [`Tile::PANELS`] panels over this many rows (a multiple
+/// of every [`Tile::ROWS`] and of AMX's blocks of 32).
 const BLOCK_ROWS: usize = 8 * MR;
 
 /// A weight matrix quantised and packed for [`Int8Weights::forward`].
@@ -246,7 +246,7 @@ trait Tile {
 	unsafe fn dot_rows<const R: usize>(
 		a: &[u8],
 		a_rs: usize,
-		panel: &[i8],
+		panels: &[i8],
 		k4: usize,
 		acc: &mut [Sums; MR],
 	);
@@ -256,19 +256,19 @@ trait Tile {
 	/// # Safety
 	/// As [`Tile::dot_rows`].
 	#[inline(always)]
-	unsafe fn dot(a: &[u8], a_rs: usize, rows: usize, panel: &[i8], k4: usize) -> [Sums; MR] {
+	unsafe fn dot(a: &[u8], a_rs: usize, rows: usize, panels: &[i8], k4: usize) -> [Sums; MR] {
 		let mut acc = [[0i32; MAX_PANELS * NR]; MR];
 		// SAFETY: forwarded.
 		unsafe {
 			match rows {
-				8 => Self::dot_rows::<8>(a, a_rs, panel, k4, &mut acc),
-				7 => Self::dot_rows::<7>(a, a_rs, panel, k4, &mut acc),
-				6 => Self::dot_rows::<6>(a, a_rs, panel, k4, &mut acc),
-				5 => Self::dot_rows::<5>(a, a_rs, panel, k4, &mut acc),
-				4 => Self::dot_rows::<4>(a, a_rs, panel, k4, &mut acc),
-				3 => Self::dot_rows::<3>(a, a_rs, panel, k4, &mut acc),
-				2 => Self::dot_rows::<2>(a, a_rs, panel, k4, &mut acc),
-				_ => Self::dot_rows::<1>(a, a_rs, panel, k4, &mut acc),
+				8 => Self::dot_rows::<8>(a, a_rs, panels, k4, &mut acc),
+				7 => Self::dot_rows::<7>(a, a_rs, panels, k4, &mut acc),
+				6 => Self::dot_rows::<6>(a, a_rs, panels, k4, &mut acc),
+				5 => Self::dot_rows::<5>(a, a_rs, panels, k4, &mut acc),
+				4 => Self::dot_rows::<4>(a, a_rs, panels, k4, &mut acc),
+				3 => Self::dot_rows::<3>(a, a_rs, panels, k4, &mut acc),
+				2 => Self::dot_rows::<2>(a, a_rs, panels, k4, &mut acc),
+				_ => Self::dot_rows::<1>(a, a_rs, panels, k4, &mut acc),
 			}
 		}
 		acc
@@ -331,12 +331,12 @@ macro_rules! tile_by {
 			unsafe fn dot_rows<const R: usize>(
 				a: &[u8],
 				a_rs: usize,
-				panel: &[i8],
+				panels: &[i8],
 				k4: usize,
 				acc: &mut [Sums; MR],
 			) {
 				// SAFETY: the caller's contract (the CPU runs `$ty`, bounded reads).
-				unsafe { $tile::<R>(a, a_rs, panel, k4, acc) }
+				unsafe { $tile::<R>(a, a_rs, panels, k4, acc) }
 			}
 		}
 	};
@@ -745,18 +745,20 @@ mod amx {
 		rows: [16, 16, 16, 16, 16, 16, 16, 16, 0, 0, 0, 0, 0, 0, 0, 0],
 	};
 
-	/// Whether the CPU has AMX-TILE and AMX-INT8 (CPUID leaf 7, EDX bits 24 and 25) and Linux
-	/// gives this process the tile data state.
+	/// Whether the CPU has AMX-TILE and AMX-INT8 (CPUID leaf 7, EDX bits 24 and 25) and the
+	/// kernel gives this process the tile data state.
 	pub(super) fn request() -> bool {
 		#[allow(unused_unsafe)]
 		// SAFETY: CPUID leaf 7 exists on every CPU with AVX-512, the only ones that ask.
 		let leaf7 = unsafe { std::arch::x86_64::__cpuid_count(7, 0) };
-		if (leaf7.edx >> 24) & 3 != 3 {
-			return false;
-		}
-		if !cfg!(target_os = "linux") {
-			return false;
-		}
+		(leaf7.edx >> 24) & 3 == 3 && tiles_granted()
+	}
+
+	/// Asks Linux for the tile data state: `arch_prctl(ARCH_REQ_XCOMP_PERM,
+	/// XFEATURE_XTILEDATA)`, which fails when an alternate signal stack of the process is too
+	/// small for it.
+	#[cfg(target_os = "linux")]
+	fn tiles_granted() -> bool {
 		const SYS_ARCH_PRCTL: isize = 158;
 		const ARCH_REQ_XCOMP_PERM: usize = 0x1023;
 		const XFEATURE_XTILEDATA: usize = 18;
@@ -774,6 +776,12 @@ mod amx {
 			);
 		}
 		ret == 0
+	}
+
+	/// Other kernels are not asked: the scorer runs the VNNI tiles there.
+	#[cfg(not(target_os = "linux"))]
+	fn tiles_granted() -> bool {
+		false
 	}
 
 	/// The task's rows in whole blocks of [`ROWS`], each through the VNNI tiles' epilogue;

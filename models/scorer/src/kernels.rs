@@ -43,16 +43,19 @@ impl OutPtr {
 #[derive(Default)]
 pub(crate) struct Buf(Vec<Line>);
 
+/// Floats per cache line.
+const LINE: usize = 16;
+
 /// One cache line of floats.
 #[derive(Clone, Copy, Default)]
 #[repr(C, align(64))]
-struct Line([f32; 16]);
+struct Line([f32; LINE]);
 
 impl Buf {
 	/// The first `len` values (grown, never shrunk: a workspace keeps its largest size).
 	pub(crate) fn grow(&mut self, len: usize) -> &mut [f32] {
 		if self.len() < len {
-			self.0.resize(len.div_ceil(16), Line::default());
+			self.0.resize(len.div_ceil(LINE), Line::default());
 		}
 		&mut self[..len]
 	}
@@ -62,14 +65,14 @@ impl std::ops::Deref for Buf {
 	type Target = [f32];
 	fn deref(&self) -> &[f32] {
 		// SAFETY: a `Line` is 16 floats and no padding (`repr(C)`, 64 bytes at alignment 64).
-		unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast(), self.0.len() * 16) }
+		unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast(), self.0.len() * LINE) }
 	}
 }
 
 impl std::ops::DerefMut for Buf {
 	fn deref_mut(&mut self) -> &mut [f32] {
 		// SAFETY: as `deref`.
-		unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast(), self.0.len() * 16) }
+		unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast(), self.0.len() * LINE) }
 	}
 }
 
@@ -226,9 +229,6 @@ unsafe fn attend_avx512(head: &Head, scores: &mut [f32], keys: &mut [f32], out: 
 	// SAFETY: forwarded; the CPU has AVX-512F.
 	unsafe { attend::<AVX512>(head, scores, keys, out) }
 }
-
-/// Floats per cache line.
-const LINE: usize = 16;
 
 /// `softmax(q · kᵀ / √d) · v` for one head, into `out` (rows of `d` at stride `hidden`), with
 /// `scores` and `keys` as scratch (`queries` and `d` rows at a stride of `len` rounded up to
