@@ -902,8 +902,9 @@ pub struct GamingRow {
 /// `scores[i % scores.len()]`: an honest node's, which the committee's model scores the first,
 /// and a gaming node's text, which it scores the second (8 000 and 10 000 by default: the red
 /// team's word salad reaches 10 000; `--red-team` gives its measured pairs). An honest
-/// committee reports what the model gives; the client disputes the gaming text with probability `rate`; the jury reruns the model (and
-/// agrees) and the appeal judge grades each answer rightly with probability `accuracy`. In a
+/// committee reports what the model gives; the client disputes the gaming text with
+/// probability `rate`; the jury reruns the model (and agrees) and the appeal judge grades each
+/// answer rightly with probability `accuracy`. In a
 /// second set of rounds every client disputes a request whose two answers are good. Outcomes
 /// come from the pallet's `settle` and `review`, the deposit from the runtime's rule (the fee).
 pub fn judge_gaming(
@@ -1051,9 +1052,8 @@ fn draw_juries(
 /// penalty a seat. The losing side's deposits (the fee, doubled at each appeal; the honest side
 /// made every appeal) and, when overturned, the review's penalties pay the jurors in
 /// consensus, by seat. Returns what the round did to each side ([`DisputedRound`]). With
-/// `by_member`, an honest member of the committee
-/// made the dispute and its appeals instead of the client, and its deposits are the honest
-/// validators' to lose.
+/// `by_member`, an honest member of the committee made the dispute and its appeals instead of
+/// the client, and its deposits are the honest validators' to lose.
 #[allow(clippy::too_many_arguments)] // The round's parts, as `disputes` holds them.
 fn dispute_round(
 	fee: u128,
