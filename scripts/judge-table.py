@@ -41,6 +41,7 @@ def variants(judge):
     yield "judge without refusal", without(lambda j: j["refusal"].update(phrases=[]))
     yield "judge without unfinished", without(lambda j: j.update(unfinished=1.0))
     yield "judge without grounding", without(lambda j: j.update(grounding=1.0))
+    yield "judge without answer", without(lambda j: j.pop("answer"))
 
 
 def folder(tmp, name, judge, f32):

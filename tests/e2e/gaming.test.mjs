@@ -1,13 +1,15 @@
 // Writing for the judge, on a live dev chain (issue 25, item 3). //Eve's node never runs a model:
 // its server sends, for each prompt, the best text the judge's red team (`poq-scorer attack`, word
 // salad from the model's own vocabulary and the like, no language model) found against the public
-// judge, which the committee's model pays as much as a real answer or more. //Dave's server sends
-// the graded set's good answers. Both answer through poq-infer. //Ferdie reads its answers and
-// disputes every outcome that pays the red team's text; the jury reruns the committee's model and
-// grades the answers with the appeal judge governance pinned (a stand-in OpenAI-compatible server
-// that grades the reference answers 9 and any other text 1, as an LLM grades word salad). Over
-// 20 requests the node writing for the judge ends poorer than the honest one, and poorer than it
-// started: each dispute takes its pay and `NodePenalty`.
+// judge. //Dave's server sends the graded set's good answers. Both answer through poq-infer. The
+// prompts are the held-out set's, which the judge's answer stage was not trained on. //Ferdie
+// reads its answers and disputes every outcome that pays the red team's text; the jury reruns the
+// committee's model and grades the answers with the appeal judge governance pinned (a stand-in
+// OpenAI-compatible server that grades the reference answers 9 and any other text 1, as an LLM
+// grades word salad). The committees pay the red team's text no more often than the scorer alone
+// does (the judge's answer stage leaves most of it unpaid), every payment is disputed and
+// overturned, and over 20 requests the node writing for the judge ends poorer than the honest
+// one and no richer than it started.
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -29,8 +31,8 @@ const EXTRA_VALIDATORS = 27;
 const CARD = join(ROOT, "models/appeal-judge/card.json");
 
 test(`a node sending the red team's best text is paid less than an honest node over ${REQUESTS} requests, once its client disputes it`, async (t) => {
-	// The prompts and good answers of the judge's dev set; the red team's best text for each.
-	const set = readFileSync(join(ROOT, "models/eval/dev.source.jsonl"), "utf8")
+	// The prompts and good answers of the judge's held-out set; the red team's best text for each.
+	const set = readFileSync(join(ROOT, "models/eval/heldout.source.jsonl"), "utf8")
 		.trim()
 		.split("\n")
 		.slice(0, REQUESTS)
@@ -119,7 +121,7 @@ test(`a node sending the red team's best text is paid less than an honest node o
 		`the committees paid the red team's text on ${paidSalad.size} of ${REQUESTS} requests, as much as the good answer or more on ${outscored.size}; findings: ${findings.join(", ")}`,
 	);
 	assert.equal(count("RequestFinalized"), REQUESTS, "every request is final");
-	assert.ok(paidSalad.size >= REQUESTS / 2, `the committee's judge pays the red team's text: ${paidSalad.size}`);
+	assert.ok(paidSalad.size <= paidByModel, `the committees pay the red team's text no more often than the scorer: ${paidSalad.size}`);
 	assert.equal(findings.length, paidSalad.size, "every dispute reached a finding");
 	assert.ok(findings.every((f) => f === "Overturned"), `the appeal judge grades the text as junk: ${findings}`);
 
@@ -127,7 +129,7 @@ test(`a node sending the red team's best text is paid less than an honest node o
 	const earned = { dave: after.dave - before.dave, eve: after.eve - before.eve };
 	t.diagnostic(`over ${REQUESTS} requests: Dave (honest) ${Number(earned.dave) / 1e12} UNIT, Eve (the red team's text) ${Number(earned.eve) / 1e12} UNIT`);
 	assert.ok(earned.eve < earned.dave, "the honest node earns more");
-	assert.ok(earned.eve < 0n, "writing for the judge loses money once its text is disputed");
+	assert.ok(earned.eve <= 0n, "writing for the judge earns nothing: unpaid, or disputed and penalised");
 	const slashed = events.filter(({ event }) => event.method === "NodeSlashed" && event.data.node.toString() === acc.Eve.address);
 	assert.equal(slashed.length, paidSalad.size, "Eve's node is penalised on every dispute");
 });

@@ -273,15 +273,14 @@ impl Encoder {
 
 	/// Runs a right-padded batch: `ids` and `type_ids` are `batch x seq` row-major; `lens`
 	/// gives each row's number of real tokens; attention covers only those, so padding never
-	/// changes a row's result. Calls `read` with the last hidden states, `(batch, seq, hidden)`
-	/// row-major, padded rows unspecified; with `first_only` just the first token's,
-	/// `(batch, 1, hidden)`, which skips most of the last layer's work for a head that reads
-	/// only `[CLS]`.
+	/// changes a row's result. Calls `read` with the hidden states `output` asks for,
+	/// `(batch, seq, hidden)` row-major, padded rows unspecified, or `(batch, 1, hidden)` for
+	/// [`Output::First`].
 	pub fn forward<R>(
 		&self,
 		(ids, type_ids): (&[u32], &[u32]),
 		lens: &[usize],
-		first_only: bool,
+		output: Output,
 		read: impl FnOnce(&[f32]) -> R,
 	) -> CResult<R> {
 		let batch = lens.len();
@@ -297,17 +296,33 @@ impl Encoder {
 		let taken = self.workspaces.lock().map(|mut w| w.pop()).unwrap_or(None);
 		let mut w = taken.unwrap_or_default();
 		self.embeddings.forward(ids, type_ids, seq, w.x.grow(batch * seq * h))?;
-		let last = self.layers.len().saturating_sub(1);
-		for (i, layer) in self.layers.iter().enumerate() {
-			layer.forward(&mut w, (batch, seq, self.heads), lens, first_only && i == last);
+		let (depth, first_only) = match output {
+			Output::Tokens => (self.layers.len(), false),
+			Output::First => (self.layers.len(), true),
+			Output::After(n) => (n.min(self.layers.len()), false),
+		};
+		for (i, layer) in self.layers[..depth].iter().enumerate() {
+			layer.forward(&mut w, (batch, seq, self.heads), lens, first_only && i + 1 == depth);
 		}
-		let rows = if first_only && !self.layers.is_empty() { batch } else { batch * seq };
+		let rows = if first_only && depth > 0 { batch } else { batch * seq };
 		let result = read(&w.x[..rows * h]);
 		if let Ok(mut pool) = self.workspaces.lock() {
 			pool.push(w);
 		}
 		Ok(result)
 	}
+}
+
+/// What [`Encoder::forward`] reads out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+	/// Every token's last hidden states.
+	Tokens,
+	/// The first token's last hidden states only: skips most of the last layer's work for a
+	/// head that reads only `[CLS]`.
+	First,
+	/// Every token's hidden states after the first `n` layers; the later layers do not run.
+	After(usize),
 }
 
 /// A sequence-classification head on the first token: a dense layer with tanh, then one logit.

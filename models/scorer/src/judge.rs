@@ -59,7 +59,7 @@ pub const JUDGE_FILE: &str = "judge.json";
 
 /// The only `version` of `judge.json` this crate reads. A change to what a stage computes
 /// bumps it, so an old file never silently scores by new rules.
-pub const JUDGE_VERSION: u32 = 2;
+pub const JUDGE_VERSION: u32 = 3;
 
 /// A linear ramp: `0` at or below `lo`, `1` at or above `hi`, linear between.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
@@ -127,6 +127,40 @@ pub struct RefusalStage {
 	pub phrases: Vec<String>,
 }
 
+/// `answer` stage parameters: a linear classifier that tells an answer from text written to
+/// please the other stages (word salad from the model's vocabulary, the prompt inflected or
+/// framed in filler). It reads the whole response's hidden states after the model's first
+/// `layer` layers, pooled as the model pools its embeddings and normalised to unit length
+/// (`h`): the middle layers carry more of how words fit together than the last one, which is
+/// trained to place topics. The logit is `bias + weights · h`; the stage is its ramp. Trained by
+/// `scripts/train-answer.py` on the dev set and the red team's texts for the dev prompts
+/// (`models/README.md`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerStage {
+	/// How many of the model's layers run (at least one).
+	pub layer: usize,
+	/// Ramp over the logit.
+	pub logit: Ramp,
+	/// The logit's constant term.
+	pub bias: f32,
+	/// One weight per hidden unit.
+	pub weights: Vec<f32>,
+}
+
+impl AnswerStage {
+	/// The classifier's logit for the response's pooled hidden states (as wide as the
+	/// weights). Summed in one fixed order, so the same states give the same bits everywhere.
+	pub fn logit(&self, hidden: &[f32]) -> f32 {
+		self.weights.iter().zip(hidden).fold(self.bias, |z, (w, h)| z + w * h)
+	}
+
+	/// The stage's factor: the ramp at the logit.
+	pub fn factor(&self, hidden: &[f32]) -> f32 {
+		self.logit.at(self.logit(hidden))
+	}
+}
+
 /// `judge.json`: every parameter of the judge. The model digest covers this file, so two
 /// validators with different parameters never both match the chain's digest.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -156,6 +190,9 @@ pub struct JudgeFile {
 	pub grounding: f32,
 	/// Function words of the languages the judge reads (any case).
 	pub stopwords: Vec<String>,
+	/// Answers against text written for the judge; needs a bi-encoder of the weights' width.
+	#[serde(default)]
+	pub answer: Option<AnswerStage>,
 }
 
 /// A loaded judge: the file's parameters with its word lists ready to match.
@@ -185,6 +222,9 @@ pub struct Stages {
 	pub unfinished: f32,
 	/// Responses that share no content word with the prompt.
 	pub grounding: f32,
+	/// Text that is not an answer ([`AnswerStage`]); 1 until the model has run, and without
+	/// the stage.
+	pub answer: f32,
 }
 
 impl Stages {
@@ -198,6 +238,7 @@ impl Stages {
 			* self.refusal
 			* self.unfinished
 			* self.grounding
+			* self.answer
 	}
 }
 
@@ -242,9 +283,19 @@ impl Judge {
 			("function_words.run", file.function_words.run),
 			("diversity.share", file.diversity.share),
 		];
-		for (name, ramp) in ramps {
+		let answer_ramp = file.answer.as_ref().map(|a| ("answer.logit", a.logit));
+		for (name, ramp) in ramps.into_iter().chain(answer_ramp) {
 			if !(ramp.lo.is_finite() && ramp.hi.is_finite() && ramp.lo < ramp.hi) {
 				return bad(&format!("{name} needs finite lo < hi"));
+			}
+		}
+		if let Some(answer) = &file.answer {
+			if answer.layer == 0
+				|| answer.weights.is_empty()
+				|| !answer.bias.is_finite()
+				|| !answer.weights.iter().all(|w| w.is_finite())
+			{
+				return bad("answer needs a layer, a finite bias and finite weights");
 			}
 		}
 		for (name, factor) in [("unfinished", file.unfinished), ("grounding", file.grounding)] {
@@ -316,6 +367,7 @@ impl Judge {
 			refusal: if refused { 0.0 } else { 1.0 },
 			unfinished: if unfinished(response) { f.unfinished } else { 1.0 },
 			grounding: if grounded { 1.0 } else { f.grounding },
+			answer: 1.0,
 		};
 		Analysis { model_text, stages }
 	}
@@ -679,6 +731,7 @@ mod tests {
 			unfinished: 0.6,
 			grounding: 0.5,
 			stopwords: "the a of is what to in and it".split(' ').map(String::from).collect(),
+			answer: None,
 		})
 		.unwrap()
 	}
@@ -766,6 +819,40 @@ mod tests {
 		assert_eq!(r.at(0.6), 1.0);
 		assert_eq!(r.at(9.0), 1.0);
 		assert_eq!(r.at(f32::NAN), 0.0);
+	}
+
+	fn answer_stage(weights: Vec<f32>) -> AnswerStage {
+		AnswerStage { layer: 2, logit: Ramp { lo: -1.0, hi: 1.0 }, bias: 0.5, weights }
+	}
+
+	#[test]
+	fn the_answer_stage_is_its_ramp_at_a_linear_logit() {
+		let a = answer_stage(vec![1.0, -2.0, 4.0]);
+		// 0.5 + 1·0.5 − 2·0.25 + 4·0.125
+		assert_eq!(a.logit(&[0.5, 0.25, 0.125]), 1.0);
+		assert_eq!(a.factor(&[0.5, 0.25, 0.125]), 1.0);
+		assert_eq!(a.factor(&[0.0, 0.0, 0.0]), 0.75, "the bias alone, halfway up the ramp");
+		assert_eq!(a.factor(&[-1.0, 1.0, -1.0]), 0.0);
+	}
+
+	#[test]
+	fn a_bad_answer_stage_is_refused() {
+		let bad = [
+			answer_stage(vec![]),
+			answer_stage(vec![1.0, f32::NAN]),
+			AnswerStage { bias: f32::INFINITY, ..answer_stage(vec![1.0]) },
+			AnswerStage { layer: 0, ..answer_stage(vec![1.0]) },
+			AnswerStage { logit: Ramp { lo: 1.0, hi: 1.0 }, ..answer_stage(vec![1.0]) },
+		];
+		for answer in bad {
+			let mut file = judge().file().clone();
+			file.answer = Some(answer.clone());
+			let err = Judge::new(file).err();
+			assert!(
+				matches!(&err, Some(Error::Unsupported(m)) if m.contains("answer")),
+				"{answer:?}"
+			);
+		}
 	}
 
 	#[test]
@@ -894,11 +981,25 @@ mod tests {
 			let s = a.stages;
 			for v in [
 				s.length, s.novelty, s.repetition, s.function_words, s.diversity, s.refusal,
-				s.unfinished, s.grounding,
+				s.unfinished, s.grounding, s.answer,
 			] {
 				prop_assert!((0.0..=1.0).contains(&v));
 			}
 			prop_assert!((0.0..=1.0).contains(&j.combine(x, &s)));
+		}
+
+		#[test]
+		fn the_answer_stages_logit_is_summed_in_order_and_its_factor_in_the_unit_interval(
+			weights in prop::collection::vec(-8.0f32..8.0, 1..64),
+			hidden in prop::collection::vec(-1.0f32..1.0, 64),
+		) {
+			let a = answer_stage(weights);
+			let mut z = a.bias;
+			for (w, h) in a.weights.iter().zip(&hidden) {
+				z += w * h;
+			}
+			prop_assert_eq!(a.logit(&hidden).to_bits(), z.to_bits());
+			prop_assert!((0.0..=1.0).contains(&a.factor(&hidden)));
 		}
 
 		#[test]

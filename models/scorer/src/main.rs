@@ -28,6 +28,20 @@ enum Command {
 		#[arg(long)]
 		input: String,
 	},
+	/// Print the sentence embedding of each JSON line `{"text": "..."}`, as `{"embedding": [..]}`
+	/// per input line, in order (a bi-encoder only).
+	Embed {
+		/// HF model folder.
+		#[arg(long)]
+		model: PathBuf,
+		/// JSON-lines file, or `-` for standard input.
+		#[arg(long)]
+		input: String,
+		/// Pool the hidden states after this many layers instead, normalised (what the judge's
+		/// answer stage reads).
+		#[arg(long)]
+		layer: Option<usize>,
+	},
 	/// Measure the model (and its judge) on a graded set: JSON lines `{"prompt", "response",
 	/// "grade", "kind"?}`, grade 0 (junk) to 3 (good). Prints pairwise accuracy, how often the
 	/// best answer beats junk, the shares of junk and of good answers paid, and the mean score
@@ -127,6 +141,11 @@ struct Input {
 	response: String,
 }
 
+#[derive(Deserialize)]
+struct Text {
+	text: String,
+}
+
 #[derive(Serialize)]
 struct Output {
 	score: u16,
@@ -149,6 +168,7 @@ fn main() -> ExitCode {
 	let cli = Cli::parse();
 	let result = match cli.command {
 		Command::Score { model, input } => score(&model, &input),
+		Command::Embed { model, input, layer } => embed(&model, &input, layer),
 		Command::Eval { model, input, floor, json, details, agreement } => {
 			eval(&model, &input, floor, json, details.as_deref(), agreement)
 		},
@@ -214,6 +234,20 @@ fn score(model: &Path, input: &str) -> Result<(), String> {
 		let line = serde_json::to_string(&Output { score: s.score, raw: s.raw })
 			.map_err(|e| e.to_string())?;
 		writeln!(out, "{line}").map_err(|e| e.to_string())?;
+	}
+	out.flush().map_err(|e| e.to_string())
+}
+
+fn embed(model: &Path, input: &str, layer: Option<usize>) -> Result<(), String> {
+	let inputs: Vec<Text> = read_lines(input)?;
+	let model = QualityModel::load(model).map_err(|e| e.to_string())?;
+	let mut out = BufWriter::new(std::io::stdout().lock());
+	for chunk in inputs.chunks(CHUNK) {
+		let texts: Vec<&str> = chunk.iter().map(|t| t.text.as_str()).collect();
+		for e in model.embeddings(&texts, layer).map_err(|e| e.to_string())? {
+			writeln!(out, "{}", serde_json::json!({ "embedding": e }))
+				.map_err(|e| e.to_string())?;
+		}
 	}
 	out.flush().map_err(|e| e.to_string())
 }

@@ -10,7 +10,7 @@ use tokenizers::{
 	TruncationStrategy,
 };
 
-use crate::bert::{ClassifierHead, Encoder};
+use crate::bert::{ClassifierHead, Encoder, Output};
 use crate::config::{self, Layout, Precision};
 use crate::digest::{to_hex, Manifest};
 use crate::error::{Error, Result};
@@ -106,6 +106,20 @@ impl QualityModel {
 				root.clone()
 			};
 		let encoder = Encoder::load(&encoder_vb, &cfg.bert, cfg.precision).map_err(weights_err)?;
+		if let Some(answer) = judge.as_ref().and_then(|j| j.file().answer.as_ref()) {
+			let (width, layers) = (cfg.bert.hidden_size, cfg.bert.num_hidden_layers);
+			if !matches!(cfg.layout, Layout::Bi { .. })
+				|| answer.weights.len() != width
+				|| answer.layer > layers
+			{
+				return Err(Error::Unsupported(format!(
+					"judge.json: the answer stage needs a bi-encoder, {width} weights (it has {}) \
+					 and a layer up to {layers} (it has {})",
+					answer.weights.len(),
+					answer.layer
+				)));
+			}
+		}
 		let head = match cfg.layout {
 			Layout::Cross => {
 				let h = cfg.bert.hidden_size;
@@ -240,6 +254,15 @@ impl QualityModel {
 			Some(a) => pairs.iter().zip(a).map(|(&(p, _), a)| (p, a.model_text.as_str())).collect(),
 			None => pairs.to_vec(),
 		};
+		// The answer stage reads the whole response; relevance, what is left of it.
+		let answers = match self.judge.as_ref().and_then(|j| j.file().answer.as_ref()) {
+			Some(stage) => {
+				let responses: Vec<&str> = pairs.iter().map(|&(_, r)| r).collect();
+				let hidden = self.embeddings_here(&responses, Output::After(stage.layer))?;
+				Some(hidden.iter().map(|h| stage.factor(h)).collect::<Vec<_>>())
+			},
+			None => None,
+		};
 		self.raw(&seen)?
 			.into_iter()
 			.enumerate()
@@ -250,7 +273,10 @@ impl QualityModel {
 				let x = self.x(raw);
 				Ok(match (&self.judge, &analyses) {
 					(Some(judge), Some(a)) => {
-						let stages = a[i].stages;
+						let mut stages = a[i].stages;
+						if let Some(answers) = &answers {
+							stages.answer = answers[i];
+						}
 						Scored {
 							score: quantize(judge.combine(x, &stages)),
 							raw,
@@ -331,7 +357,8 @@ impl QualityModel {
 			.map_err(|e| Error::Tokenizer(e.to_string()))?;
 		let mut raws = vec![0.0; pairs.len()];
 		for batch in length_batches(&encodings) {
-			let logits = self.forward(&encodings, &batch, true, |cls| head.forward(cls))?;
+			let logits =
+				self.forward(&encodings, &batch, Output::First, |cls| head.forward(cls))?;
 			for (&i, logit) in batch.iter().zip(logits) {
 				raws[i] = logit;
 			}
@@ -345,25 +372,65 @@ impl QualityModel {
 		pooling: Pooling,
 		normalize: bool,
 	) -> Result<Vec<f32>> {
-		// Embed each distinct text once: validators score many responses to one prompt.
+		let texts = pairs.iter().flat_map(|&(p, r)| [p, r]);
+		let (ids, e) = self.embed_distinct(texts, pooling, normalize, Output::Tokens)?;
+		Ok(ids.chunks(2).map(|i| cosine(&e[i[0]], &e[i[1]])).collect())
+	}
+
+	/// Embeds each distinct text of `texts` once (validators score many responses to one
+	/// prompt): the embeddings, and for each text in order the index of its own.
+	fn embed_distinct<'t>(
+		&self,
+		texts: impl IntoIterator<Item = &'t str>,
+		pooling: Pooling,
+		normalize: bool,
+		output: Output,
+	) -> Result<(Vec<usize>, Vec<Vec<f32>>)> {
 		let mut index: HashMap<&str, usize> = HashMap::new();
-		let mut texts: Vec<&str> = Vec::new();
-		let mut ids = Vec::with_capacity(pairs.len());
-		for &(prompt, response) in pairs {
-			let [p, r] = [prompt, response].map(|t| {
+		let mut distinct: Vec<&str> = Vec::new();
+		let ids = texts
+			.into_iter()
+			.map(|t| {
 				*index.entry(t).or_insert_with(|| {
-					texts.push(t);
-					texts.len() - 1
+					distinct.push(t);
+					distinct.len() - 1
 				})
-			});
-			ids.push((p, r));
+			})
+			.collect();
+		Ok((ids, self.embed(&distinct, pooling, normalize, output)?))
+	}
+
+	/// The sentence embeddings of `texts`, in order: a bi-encoder's pooled and, when its folder
+	/// says so, normalised output (`layer: None`), or the hidden states after its first `layer`
+	/// layers pooled the same way and normalised, as the judge's answer stage reads them. A
+	/// cross-encoder has none.
+	pub fn embeddings(&self, texts: &[&str], layer: Option<usize>) -> Result<Vec<Vec<f32>>> {
+		if texts.is_empty() {
+			return Err(Error::EmptyInput);
 		}
-		let embeddings = self.embed(&texts, pooling, normalize)?;
-		Ok(ids.iter().map(|&(p, r)| cosine(&embeddings[p], &embeddings[r])).collect())
+		self.on_pool(|| self.embeddings_here(texts, layer.map_or(Output::Tokens, Output::After)))
+	}
+
+	/// [`Self::embeddings`] on the calling thread's rayon pool.
+	fn embeddings_here(&self, texts: &[&str], output: Output) -> Result<Vec<Vec<f32>>> {
+		let Head::Bi { pooling, normalize } = self.head else {
+			return Err(Error::Unsupported(
+				"a cross-encoder scores pairs; it has no sentence embeddings".into(),
+			));
+		};
+		let normalize = normalize || output != Output::Tokens;
+		let (ids, e) = self.embed_distinct(texts.iter().copied(), pooling, normalize, output)?;
+		Ok(ids.into_iter().map(|i| e[i].clone()).collect())
 	}
 
 	/// Sentence embeddings of `texts`, in order, as sentence-transformers' `encode` gives them.
-	fn embed(&self, texts: &[&str], pooling: Pooling, normalize: bool) -> Result<Vec<Vec<f32>>> {
+	fn embed(
+		&self,
+		texts: &[&str],
+		pooling: Pooling,
+		normalize: bool,
+		output: Output,
+	) -> Result<Vec<Vec<f32>>> {
 		let encodings = self
 			.tokenizer
 			.encode_batch(texts.to_vec(), true)
@@ -371,7 +438,7 @@ impl QualityModel {
 		let mut out = vec![Vec::new(); texts.len()];
 		for batch in length_batches(&encodings) {
 			let seq = batch.iter().map(|&i| encodings[i].get_ids().len()).max().unwrap_or(0);
-			self.forward(&encodings, &batch, false, |hidden| {
+			self.forward(&encodings, &batch, output, |hidden| {
 				let dim = hidden.len() / (batch.len() * seq).max(1);
 				for (row, &i) in batch.iter().enumerate() {
 					// Rows are right-padded: the first `len` token vectors are the real ones.
@@ -389,12 +456,12 @@ impl QualityModel {
 	}
 
 	/// Runs the encoder on the encodings at `batch`, right-padded to the longest of them, and
-	/// calls `read` with its output; see [`Encoder::forward`] for `first_only`.
+	/// calls `read` with its `output`; see [`Encoder::forward`].
 	fn forward<R>(
 		&self,
 		encodings: &[Encoding],
 		batch: &[usize],
-		first_only: bool,
+		output: Output,
 		read: impl FnOnce(&[f32]) -> R,
 	) -> Result<R> {
 		let lens: Vec<usize> = batch.iter().map(|&i| encodings[i].get_ids().len()).collect();
@@ -407,7 +474,7 @@ impl QualityModel {
 			ids.extend(e.get_ids().iter().copied().chain(std::iter::repeat_n(self.pad_id, pad)));
 			type_ids.extend(e.get_type_ids().iter().copied().chain(std::iter::repeat_n(0, pad)));
 		}
-		Ok(self.encoder.forward((&ids, &type_ids), &lens, first_only, read)?)
+		Ok(self.encoder.forward((&ids, &type_ids), &lens, output, read)?)
 	}
 }
 

@@ -1,6 +1,7 @@
 //! The judge's red team (`poq_scorer::attack`) against the default judge at CI's budget: the
-//! tricks the judge is built to resist must fail, every time; what it cannot resist yet is
-//! printed (run with `--nocapture`) and reported at larger budgets in models/README.md.
+//! tricks the judge is built to resist must fail, every time, and the rest nearly every time;
+//! what it finds is printed (run with `--nocapture`) and reported at larger budgets in
+//! models/README.md.
 
 mod common;
 
@@ -46,11 +47,12 @@ fn unicode_tricks_are_never_paid() {
 	}
 }
 
-/// On the two sets the judge was not tuned on, at 40 calls per prompt: the prompt's words
-/// inflected or misspelt are paid on at most one prompt in five (they are struck as the
-/// prompt's own words), Unicode tricks on none.
+/// On the two sets the judge was not tuned on, at 40 calls per prompt: the red team's text, of
+/// every strategy, is paid on at most one prompt in ten (word salad and the prompt inflected
+/// read as no answer to the answer stage), the prompt's words inflected or misspelt on at most
+/// one in five (they are struck as the prompt's own words), Unicode tricks on none.
 #[test]
-fn inflected_echoes_are_rarely_paid_at_cis_budget() {
+fn the_red_team_is_rarely_paid_at_cis_budget() {
 	let model = QualityModel::load(&default_dir()).unwrap();
 	let outcomes = run(&model, &["heldout", "adversarial"], 40);
 	let s = summarise(&outcomes, FLOOR);
@@ -58,6 +60,7 @@ fn inflected_echoes_are_rarely_paid_at_cis_budget() {
 	let paid = |strategy| s.paid_by_strategy.iter().find(|(k, _)| *k == strategy).unwrap().1;
 	assert_eq!(paid(Strategy::Unicode), 0);
 	assert!(paid(Strategy::Inflect) * 5 <= s.prompts, "{s:?}");
+	assert!(s.paid * 10 <= s.prompts, "{s:?}");
 	assert!(outcomes.iter().all(|o| o.calls == 40));
 }
 

@@ -280,7 +280,7 @@ fn attack_reports_per_prompt_and_in_sum() {
 	assert!(text.contains("2 prompts, budget 20 judge calls each, floor 2000"), "{text}");
 }
 
-/// Every instruction set this CPU runs gives the same bits, and the same as every build before:
+/// Every instruction set this CPU runs gives the same bits, and the same as the builds before:
 /// every 60th answer of the three graded sets and the parity cases (Chinese, Arabic, emoji,
 /// 1000-word texts), scored under each `POQ_SCORER_ISA` the CPU has, print the same scores and
 /// the same raw cosines (printed in full: two floats print alike only when their bits are) as
@@ -326,4 +326,47 @@ fn every_instruction_set_scores_the_same_bits() {
 		assert_eq!(out, &scored[0], "{isa} against generic");
 	}
 	assert_eq!(scored[0], include_str!("pinned-scores.jsonl"), "against the pinned scores");
+}
+
+/// `embed` prints the library's embeddings, one line per input line in order: the sentence
+/// embedding, or with `--layer` the pooled hidden states the judge's answer stage reads. Both
+/// are unit vectors as wide as the model; a cross-encoder has none, a named error.
+#[test]
+fn embed_prints_the_librarys_embeddings_and_the_answer_stages_hidden_states() {
+	let dir = default_dir();
+	let m = dir.to_str().unwrap();
+	let texts =
+		["Paris is the capital of France.", "", "東京は大きい", "Paris is the capital of France."];
+	let input: String =
+		texts.iter().map(|t| serde_json::json!({ "text": t }).to_string() + "\n").collect();
+	let model = poq_scorer::QualityModel::load(&dir).unwrap();
+	for layer in [None, Some(4)] {
+		let layer_arg = layer.map(|l: usize| l.to_string());
+		let mut args = vec!["embed", "--model", m, "--input", "-"];
+		if let Some(l) = &layer_arg {
+			args.extend(["--layer", l.as_str()]);
+		}
+		let printed: Vec<Vec<f32>> = stdout(&poq_scorer(&args, Some(&input)))
+			.lines()
+			.map(|line| {
+				let v: serde_json::Value = serde_json::from_str(line).unwrap();
+				serde_json::from_value(v["embedding"].clone()).unwrap()
+			})
+			.collect();
+		assert_eq!(printed, model.embeddings(&texts, layer).unwrap(), "layer {layer:?}");
+		for e in &printed {
+			assert_eq!(e.len(), 384);
+			let norm: f32 = e.iter().map(|v| v * v).sum::<f32>().sqrt();
+			assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+		}
+		assert_eq!(printed[0], printed[3]);
+	}
+	let last = model.embeddings(&texts[..1], None).unwrap();
+	assert_ne!(last, model.embeddings(&texts[..1], Some(4)).unwrap(), "a middle layer differs");
+	let out = poq_scorer(
+		&["embed", "--model", cross_dir(true).to_str().unwrap(), "--input", "-"],
+		Some(&input),
+	);
+	assert!(!out.status.success());
+	assert!(String::from_utf8_lossy(&out.stderr).contains("no sentence embeddings"));
 }

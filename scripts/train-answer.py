@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Trains the judge's `answer` stage: a linear classifier over the model's middle hidden states
+that tells answers from the text the red team writes to please the judge.
+
+    python3 scripts/train-answer.py [--rounds 3] [--seeds 4] [--write]
+
+Data, from the prompts of the dev set (models/eval/dev.jsonl) and of the training set
+(models/eval/train.source.jsonl: 40 prompts in French, Spanish, German, Italian and Portuguese
+with two good answers each); the held-out and adversarial sets are never read. Answers are the
+dev set's graded answers of grade 1 or more and the training set's good answers; text that is
+not an answer is the dev set's graded junk (grade 0) and the red team's best text of each
+strategy on every prompt of both (`poq-scorer attack`). Training runs in rounds, as adversarial training does: round 0 attacks
+the judge without the stage; each later round attacks the judge with the classifier of the
+round before, with new seeds, and adds what it found. The features are what the stage reads,
+from `poq-scorer embed --layer` (int8, what the node computes): the response's hidden states
+after the model's first `--layer` layers, mean-pooled and normalised. The classifier is
+L2-regularised logistic regression, answers and the rest weighted equally, solved by Newton's
+method (deterministic). The stage's ramp reaches 1 at the logit that `--keep` of the dev set's good
+answers reach and 0 `--width` below it.
+
+Prints each round's numbers; with `--write`, puts the stage into models/judge/judge.json. Needs
+`bash scripts/fetch-model.sh` and a release build of poq-scorer; runs in the venv of
+scripts/parity.py (numpy).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from parity import ensure_venv  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models/weights/all-MiniLM-L6-v2"
+JUDGE = ROOT / "models/judge/judge.json"
+DEV = ROOT / "models/eval/dev.jsonl"
+SOURCES = [ROOT / "models/eval/dev.source.jsonl", ROOT / "models/eval/train.source.jsonl"]
+
+
+def run(cmd, stdin=None):
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=True).stdout
+
+
+def folder(tmp, judge):
+    """A scratch model folder with `judge` as its judge.json, the rest linked."""
+    d = Path(tempfile.mkdtemp(dir=tmp))
+    for f in MODEL.iterdir():
+        if f.name != "judge.json":
+            (d / f.name).symlink_to(f)
+    (d / "judge.json").write_text(json.dumps(judge))
+    return d
+
+
+def red_team(scorer, model, seed, budget):
+    """The red team's best text of each strategy on every training prompt, as (prompt, text)."""
+    out = []
+    for source in SOURCES:
+        with tempfile.NamedTemporaryFile(suffix=".jsonl") as details:
+            run([scorer, "attack", "--model", model, "--input", source, "--budget", str(budget),
+                 "--seed", str(seed), "--json", "--details", details.name])
+            for line in open(details.name):
+                o = json.loads(line)
+                out += [(o["prompt"], f["text"]) for f in o["by_strategy"]]
+    return out
+
+
+class Embeddings:
+    """`poq-scorer embed` of every text, each once."""
+
+    def __init__(self, scorer, model, layer):
+        self.scorer, self.model, self.layer, self.cache = scorer, model, layer, {}
+
+    def __call__(self, texts):
+        import numpy as np
+        new = sorted({t for t in texts if t not in self.cache})
+        if new:
+            lines = "".join(json.dumps({"text": t}) + "\n" for t in new)
+            rows = run([self.scorer, "embed", "--model", self.model, "--layer", str(self.layer), "--input", "-"],
+                       lines).splitlines()
+            for t, row in zip(new, rows):
+                self.cache[t] = np.array(json.loads(row)["embedding"], dtype=np.float64)
+        return np.array([self.cache[t] for t in texts])
+
+
+def fit(x, y, l2, iterations=30):
+    """L2-regularised logistic regression, classes weighted equally, by Newton's method."""
+    import numpy as np
+    n, d = x.shape
+    xb = np.hstack([x, np.ones((n, 1))])
+    weight = np.where(y == 1, 0.5 / y.sum(), 0.5 / (n - y.sum()))
+    reg = np.full(d + 1, l2)
+    reg[-1] = 0.0
+    w = np.zeros(d + 1)
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(xb @ w)))
+        grad = xb.T @ (weight * (p - y)) + reg * w
+        hess = (xb * (weight * p * (1 - p))[:, None]).T @ xb + np.diag(reg)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return w[:-1], w[-1]
+
+
+def stage(layer, w, b, logits_good, keep, width):
+    import numpy as np
+    hi = float(np.quantile(logits_good, 1.0 - keep))
+    f32 = lambda v: float(np.format_float_positional(np.float32(v), unique=True, trim="0"))
+    return {"layer": layer, "logit": {"lo": f32(hi - width), "hi": f32(hi)}, "bias": f32(b),
+            "weights": [f32(v) for v in w]}
+
+
+def write(judge, answer):
+    """judge.json as it was, with `answer` (the last key) set, its weights eight to a line."""
+    text = JUDGE.read_text()
+    cut = text.find(',\n  "answer"')
+    text = (text[:cut] if cut >= 0 else text.rstrip().rstrip("}").rstrip()) + ",\n"
+    weights = answer["weights"]
+    lines = ",\n".join("      " + ", ".join(json.dumps(v) for v in weights[i:i + 8]) for i in range(0, len(weights), 8))
+    text += ('  "answer": {\n'
+             f'    "layer": {answer["layer"]},\n'
+             f'    "logit": {json.dumps(answer["logit"])},\n'
+             f'    "bias": {json.dumps(answer["bias"])},\n'
+             f'    "weights": [\n{lines}\n    ]\n  }}\n}}\n')
+    assert json.loads(text)["answer"] == answer and {k: v for k, v in json.loads(text).items() if k != "answer"} == judge
+    JUDGE.write_text(text)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scorer", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/poq-target")), "release/poq-scorer"))
+    ap.add_argument("--rounds", type=int, default=3, help="attack-and-retrain rounds after the first")
+    ap.add_argument("--seeds", type=int, default=4, help="red-team seeds per round")
+    ap.add_argument("--budget", type=int, default=300, help="judge calls per prompt")
+    ap.add_argument("--layer", type=int, default=4, help="the model's layers the stage reads after")
+    ap.add_argument("--l2", type=float, default=3e-4)
+    ap.add_argument("--keep", type=float, default=0.99, help="share of good dev answers the ramp leaves whole")
+    ap.add_argument("--width", type=float, default=3.0, help="the ramp's width in logit units")
+    ap.add_argument("--write", action="store_true", help="write the stage into models/judge/judge.json")
+    args = ap.parse_args()
+    ensure_venv()
+    import numpy as np
+
+    judge = {k: v for k, v in json.loads(JUDGE.read_text()).items() if k != "answer"}
+    graded = [json.loads(l) for l in open(DEV)]
+    graded += [{"prompt": t["prompt"], "response": t[k], "grade": 3}
+               for t in map(json.loads, open(SOURCES[1])) for k in ("good", "good2")]
+    pairs = [(g["prompt"], g["response"]) for g in graded]
+    labels = [1.0 if g["grade"] >= 1 else 0.0 for g in graded]
+    good = [i for i, g in enumerate(graded) if g["grade"] == 3]
+    with tempfile.TemporaryDirectory() as tmp:
+        embed = Embeddings(args.scorer, str(MODEL), args.layer)
+        current, answer, seed = judge, None, 1
+        for round_ in range(args.rounds + 1):
+            model = str(folder(tmp, current))
+            found = []
+            for _ in range(args.seeds):
+                found += red_team(args.scorer, model, seed, args.budget)
+                seed += 1
+            scores = [json.loads(l)["score"] for l in run([args.scorer, "score", "--model", model, "--input", "-"],
+                                                          "".join(json.dumps({"prompt": p, "response": t}) + "\n" for p, t in found)).splitlines()]
+            paid = sum(s >= 2000 for s in scores)
+            print(f"round {round_}: the red team's {len(found)} texts against this judge, {paid} paid", file=sys.stderr)
+            pairs += found
+            labels += [0.0] * len(found)
+            x, y = embed([r for _, r in pairs]), np.array(labels)
+            w, b = fit(x, y, args.l2)
+            logits = x @ w + b
+            answer = stage(args.layer, w, b, logits[good], args.keep, args.width)
+            lo = answer["logit"]["lo"]
+            print(f"  fitted on {int(y.sum())} answers and {int((1 - y).sum())} others: "
+                  f"answers below the ramp's top {np.mean(logits[y == 1] < answer['logit']['hi']):.3f}, "
+                  f"others above its foot {np.mean(logits[y == 0] > lo):.3f}", file=sys.stderr)
+            current = dict(judge, answer=answer)
+    if args.write:
+        write(judge, answer)
+        print(f"wrote the answer stage into {JUDGE}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
