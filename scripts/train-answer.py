@@ -6,7 +6,7 @@ that tells answers from the text the red team writes to please the judge.
 
 Data, from the prompts of the dev set (models/eval/dev.jsonl) and of the training set
 (models/eval/train.source.jsonl: 40 prompts in French, Spanish, German, Italian and Portuguese
-with two good answers each); the held-out and adversarial sets are never read. Answers are the
+and 40 short English questions with short answers, two good answers each); the held-out and adversarial sets are never read. Answers are the
 dev set's graded answers of grade 1 or more and the training set's good answers; text that is
 not an answer is the dev set's graded junk (grade 0) and the red team's best text of each
 strategy on every prompt of both (`poq-scorer attack`). Training runs in rounds, as adversarial training does: round 0 attacks

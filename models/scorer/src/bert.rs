@@ -257,6 +257,11 @@ impl Encoder {
 		(&self.embeddings.word, self.embeddings.norm.weight.len())
 	}
 
+	/// How many layers it has.
+	pub fn depth(&self) -> usize {
+		self.layers.len()
+	}
+
 	/// Loads the weights under `vb` (the prefix holding `embeddings.` and `encoder.`), its dense
 	/// layers computing in `precision`.
 	pub fn load(vb: &VarBuilder, c: &BertConfig, precision: Precision) -> CResult<Self> {

@@ -403,10 +403,16 @@ impl QualityModel {
 	/// The sentence embeddings of `texts`, in order: a bi-encoder's pooled and, when its folder
 	/// says so, normalised output (`layer: None`), or the hidden states after its first `layer`
 	/// layers pooled the same way and normalised, as the judge's answer stage reads them. A
-	/// cross-encoder has none.
+	/// cross-encoder has none, and a layer past the last is an error.
 	pub fn embeddings(&self, texts: &[&str], layer: Option<usize>) -> Result<Vec<Vec<f32>>> {
 		if texts.is_empty() {
 			return Err(Error::EmptyInput);
+		}
+		if let Some(layer) = layer.filter(|&l| l > self.encoder.depth()) {
+			return Err(Error::Unsupported(format!(
+				"layer {layer}: the model has {} layers",
+				self.encoder.depth()
+			)));
 		}
 		self.on_pool(|| self.embeddings_here(texts, layer.map_or(Output::Tokens, Output::After)))
 	}
@@ -423,7 +429,8 @@ impl QualityModel {
 		Ok(ids.into_iter().map(|i| e[i].clone()).collect())
 	}
 
-	/// Sentence embeddings of `texts`, in order, as sentence-transformers' `encode` gives them.
+	/// Sentence embeddings of `texts`, in order, as sentence-transformers' `encode` gives them
+	/// ([`Output::Tokens`]), or the hidden states `output` asks for pooled the same way.
 	fn embed(
 		&self,
 		texts: &[&str],

@@ -330,7 +330,8 @@ fn every_instruction_set_scores_the_same_bits() {
 
 /// `embed` prints the library's embeddings, one line per input line in order: the sentence
 /// embedding, or with `--layer` the pooled hidden states the judge's answer stage reads. Both
-/// are unit vectors as wide as the model; a cross-encoder has none, a named error.
+/// are unit vectors as wide as the model. A cross-encoder has none and a layer past the last
+/// is refused, each a named error.
 #[test]
 fn embed_prints_the_librarys_embeddings_and_the_answer_stages_hidden_states() {
 	let dir = default_dir();
@@ -361,6 +362,8 @@ fn embed_prints_the_librarys_embeddings_and_the_answer_stages_hidden_states() {
 		}
 		assert_eq!(printed[0], printed[3]);
 	}
+	let err = model.embeddings(&texts[..1], Some(7)).err().unwrap();
+	assert!(matches!(&err, poq_scorer::Error::Unsupported(m) if m.contains("6 layers")), "{err}");
 	let last = model.embeddings(&texts[..1], None).unwrap();
 	assert_ne!(last, model.embeddings(&texts[..1], Some(4)).unwrap(), "a middle layer differs");
 	let out = poq_scorer(

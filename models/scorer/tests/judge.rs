@@ -84,6 +84,35 @@ fn lazy_answers_are_not_paid_and_an_answer_is() {
 	}
 }
 
+/// Short, plain answers that restate the question are answers: the `answer` stage, trained
+/// against inflected echoes of the prompt, must not read them as one. None of these is in the
+/// stage's training data.
+#[test]
+fn short_plain_answers_are_paid() {
+	let model = QualityModel::load(&default_dir()).unwrap();
+	let answers = [
+		("Question 3: what is 3 plus 3?", "3 plus 3 is 6."),
+		("Question 12: what is 12 plus 12?", "12 plus 12 is 24."),
+		("What is 6 times 7?", "6 times 7 is 42."),
+		("What is the capital of France?", "The capital of France is Paris."),
+		(
+			"Which planet is the largest in the solar system?",
+			"Jupiter is the largest planet in the solar system.",
+		),
+		(
+			"What gas do plants absorb from the air for photosynthesis?",
+			"Plants absorb carbon dioxide for photosynthesis.",
+		),
+		("How many sides does a hexagon have?", "A hexagon has six sides."),
+		("Who discovered penicillin?", "Alexander Fleming discovered penicillin in 1928."),
+		("What is the currency of Japan?", "The currency of Japan is the yen."),
+		("How many bones are in the adult human body?", "An adult human body has 206 bones."),
+	];
+	let scores: Vec<u16> = answers.iter().map(|(p, a)| model.scores(p, &[a]).unwrap()[0]).collect();
+	let paid = scores.iter().filter(|&&s| s >= FLOOR).count();
+	assert!(paid * 10 >= answers.len() * 9, "{paid} of {} paid: {scores:?}", answers.len());
+}
+
 #[test]
 fn a_bad_judge_file_is_a_load_error() {
 	let tmp = copy_folder(&default_dir(), "bad-judge");

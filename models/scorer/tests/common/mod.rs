@@ -37,7 +37,7 @@ pub fn default_dir() -> PathBuf {
 pub const MINILM_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 
 /// The default folder's manifest digest: what fetch-model.sh checks and the runtime's presets pin.
-pub const DEFAULT_DIGEST: &str = "696240c0da29ad6d46925ddd4d7191534e5f3d8fee24707ee8f2a6ff5dfa5859";
+pub const DEFAULT_DIGEST: &str = "83b1170807b71196c6e311a8f112d40798f2fb8b0125a08b66cf68fb5f9335da";
 
 /// all-MiniLM-L6-v2 without a judge, in f32: the bare bi-encoder that the PyTorch references
 /// score. Linked (or copied) from the default folder once per test run.
