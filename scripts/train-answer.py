@@ -55,7 +55,8 @@ def folder(tmp, judge):
 
 
 def red_team(scorer, model, seed, budget):
-    """The red team's best text of each strategy on every training prompt, as (prompt, text)."""
+    """The red team's best text of each strategy on every training prompt, as (prompt, text,
+    score): the score is the judge's under attack, as `attack --details` reports it."""
     out = []
     for source in SOURCES:
         with tempfile.NamedTemporaryFile(suffix=".jsonl") as details:
@@ -63,7 +64,7 @@ def red_team(scorer, model, seed, budget):
                  "--seed", str(seed), "--json", "--details", details.name])
             for line in open(details.name):
                 o = json.loads(line)
-                out += [(o["prompt"], f["text"]) for f in o["by_strategy"]]
+                out += [(o["prompt"], f["text"], f["score"]) for f in o["by_strategy"]]
     return out
 
 
@@ -160,11 +161,9 @@ def main():
             for _ in range(args.seeds):
                 found += red_team(args.scorer, model, seed, args.budget)
                 seed += 1
-            scores = [json.loads(l)["score"] for l in run([args.scorer, "score", "--model", model, "--input", "-"],
-                                                          "".join(json.dumps({"prompt": p, "response": t}) + "\n" for p, t in found)).splitlines()]
-            paid = sum(s >= 2000 for s in scores)
+            paid = sum(score >= 2000 for _, _, score in found)
             print(f"round {round_}: the red team's {len(found)} texts against this judge, {paid} paid", file=sys.stderr)
-            pairs += found
+            pairs += [(p, t) for p, t, _ in found]
             labels += [0.0] * len(found)
             x, y = embed([r for _, r in pairs]), np.array(labels)
             w, b = fit(x, y, args.l2)

@@ -133,8 +133,8 @@ pub struct RefusalStage {
 /// `layer` layers, pooled as the model pools its embeddings and normalised to unit length
 /// (`h`): the middle layers carry more of how words fit together than the last one, which is
 /// trained to place topics. The logit is `bias + weights · h`; the stage is its ramp. Trained by
-/// `scripts/train-answer.py` on the dev set and the red team's texts for the dev prompts
-/// (`models/README.md`).
+/// `scripts/train-answer.py` on the dev and training sets' answers and junk and the red team's
+/// texts for their prompts (`models/README.md`).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerStage {
