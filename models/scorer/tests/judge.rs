@@ -118,13 +118,20 @@ fn a_bad_judge_file_is_a_load_error() {
 	let tmp = copy_folder(&default_dir(), "bad-judge");
 	let path = tmp.path().join("judge.json");
 	let good = std::fs::read_to_string(&path).unwrap();
-	std::fs::write(&path, good.replace("\"version\": 3", "\"version\": 9")).unwrap();
+	std::fs::write(&path, good.replace("\"version\": 4", "\"version\": 9")).unwrap();
 	let err = QualityModel::load(tmp.path()).err().unwrap();
 	assert!(matches!(&err, Error::Unsupported(m) if m.contains("version 9")), "{err}");
-	std::fs::write(&path, good.replace("\"weights\": [", "\"weights\": [0.5, 0.5,")).unwrap();
+	let widen = |text: &str, name: &str| {
+		text.replace(&format!("\"{name}\": ["), &format!("\"{name}\": [0.5, 0.5,"))
+	};
+	std::fs::write(&path, widen(&good, "response")).unwrap();
 	let err = QualityModel::load(tmp.path()).err().unwrap();
-	assert!(matches!(&err, Error::Unsupported(m) if m.contains("it has 386")), "{err}");
-	std::fs::write(&path, good.replace("\"layer\": 4", "\"layer\": 7")).unwrap();
+	assert!(matches!(&err, Error::Unsupported(m) if m.contains("one width")), "{err}");
+	let wide = ["response", "prompt", "distance"].iter().fold(good.clone(), |t, n| widen(&t, n));
+	std::fs::write(&path, wide).unwrap();
+	let err = QualityModel::load(tmp.path()).err().unwrap();
+	assert!(matches!(&err, Error::Unsupported(m) if m.contains("they are 386")), "{err}");
+	std::fs::write(&path, good.replace("\"layer\": 3", "\"layer\": 7")).unwrap();
 	let err = QualityModel::load(tmp.path()).err().unwrap();
 	assert!(matches!(&err, Error::Unsupported(m) if m.contains("it has 7")), "{err}");
 	std::fs::write(&path, good.replace("\"strip\"", "\"stripe\"")).unwrap();

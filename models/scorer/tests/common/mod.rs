@@ -37,7 +37,7 @@ pub fn default_dir() -> PathBuf {
 pub const MINILM_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 
 /// The default folder's manifest digest: what fetch-model.sh checks and the runtime's presets pin.
-pub const DEFAULT_DIGEST: &str = "83b1170807b71196c6e311a8f112d40798f2fb8b0125a08b66cf68fb5f9335da";
+pub const DEFAULT_DIGEST: &str = "5a125b7da0d4c4f807ee6fb9ba89a681947dd166cd9d6493d242c18620402bfd";
 
 /// all-MiniLM-L6-v2 without a judge, in f32: the bare bi-encoder that the PyTorch references
 /// score. Linked (or copied) from the default folder once per test run.
