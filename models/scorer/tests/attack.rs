@@ -47,21 +47,22 @@ fn unicode_tricks_are_never_paid() {
 	}
 }
 
-/// On the two sets the judge was not tuned on, at 40 calls per prompt: the red team's text, of
-/// every strategy, is paid on at most one prompt in ten (word salad and the prompt inflected
-/// read as no answer to the answer stage), the prompt's words inflected or misspelt on at most
-/// one in five (they are struck as the prompt's own words), Unicode tricks on none.
+/// On the two sets the judge was not tuned on, at 100 calls per prompt: the red team's text is
+/// paid on at most one prompt in twenty, and then only word salad (the answer stage reads it as
+/// no answer nearly always); the prompt's words inflected or misspelt (struck as the prompt's own
+/// words), filler that answers nothing and Unicode tricks on none.
 #[test]
 fn the_red_team_is_rarely_paid_at_cis_budget() {
 	let model = QualityModel::load(&default_dir()).unwrap();
-	let outcomes = run(&model, &["heldout", "adversarial"], 40);
+	let outcomes = run(&model, &["heldout", "adversarial"], 100);
 	let s = summarise(&outcomes, FLOOR);
-	println!("red team at 40 calls per prompt: {s:?}");
+	println!("red team at 100 calls per prompt: {s:?}");
 	let paid = |strategy| s.paid_by_strategy.iter().find(|(k, _)| *k == strategy).unwrap().1;
-	assert_eq!(paid(Strategy::Unicode), 0);
-	assert!(paid(Strategy::Inflect) * 5 <= s.prompts, "{s:?}");
-	assert!(s.paid * 10 <= s.prompts, "{s:?}");
-	assert!(outcomes.iter().all(|o| o.calls == 40));
+	for strategy in [Strategy::Unicode, Strategy::Inflect, Strategy::Filler] {
+		assert_eq!(paid(strategy), 0, "{strategy:?}: {s:?}");
+	}
+	assert!(s.paid * 20 <= s.prompts, "{s:?}");
+	assert!(outcomes.iter().all(|o| o.calls == 100));
 }
 
 /// The same seed finds the same texts with the same scores; the budget is spent exactly.
