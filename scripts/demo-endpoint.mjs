@@ -15,7 +15,7 @@ const { values: args } = parseArgs({
 export const QUESTIONS = [
 	["What is the capital of France?", "The capital of France is Paris."],
 	["Which planet is the largest in the solar system?", "Jupiter is the largest planet in the solar system."],
-	["What gas do plants absorb from the air for photosynthesis?", "Plants absorb carbon dioxide for photosynthesis."],
+	["What gas do plants absorb from the air for photosynthesis?", "Plants absorb carbon dioxide from the air. With water and sunlight they turn it into sugar and release oxygen."],
 ];
 const JUNK = "Bananas are rich in potassium and grow in tropical climates.";
 
