@@ -5,30 +5,17 @@
 
 mod common;
 
-use common::default_dir;
+use common::{default_dir, source_pairs};
 use poq_scorer::attack::{attack, summarise, Options, Outcome, Strategy};
 use poq_scorer::QualityModel;
 
 /// The runtime's `MinQuality`: what scores below it is not paid.
 const FLOOR: u16 = 2_000;
 
-/// The (prompt, good answer) pairs of a graded set's hand-written source.
-fn targets(set: &str) -> Vec<(String, String)> {
-	let path = common::manifest_dir().join("../eval").join(format!("{set}.source.jsonl"));
-	std::fs::read_to_string(&path)
-		.unwrap()
-		.lines()
-		.map(|l| {
-			let v: serde_json::Value = serde_json::from_str(l).unwrap();
-			(v["prompt"].as_str().unwrap().to_owned(), v["good"].as_str().unwrap().to_owned())
-		})
-		.collect()
-}
-
 fn run(model: &QualityModel, sets: &[&str], budget: usize) -> Vec<Outcome> {
 	let options = Options { budget, floor: FLOOR, seed: 0 };
 	sets.iter()
-		.flat_map(|set| targets(set))
+		.flat_map(|set| source_pairs(set))
 		.map(|(prompt, good)| attack(model, &prompt, Some(&good), options).unwrap())
 		.collect()
 }

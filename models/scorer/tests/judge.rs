@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{copy_folder, default_dir};
+use common::{copy_folder, default_dir, source_pairs};
 use poq_scorer::eval::{Report, Row};
 use poq_scorer::{Error, QualityModel};
 
@@ -85,64 +85,17 @@ fn lazy_answers_are_not_paid_and_an_answer_is() {
 }
 
 /// Short, plain answers that restate the question are answers: the `answer` stage, trained
-/// against inflected echoes of the prompt, must not read them as one. None of these 40 is in
-/// the stage's training data; four in five must be paid (the stage pays 34: one that is the
-/// question with two new words, "Plants absorb carbon dioxide for photosynthesis.", is not).
+/// against inflected echoes of the prompt, must not read them as one. None of the 40 of
+/// `models/eval/short.source.jsonl` is in the stage's training data; four in five must be paid
+/// (the stage pays 34: one that is the question with two new words, "Plants absorb carbon
+/// dioxide for photosynthesis.", is not).
 #[test]
 fn short_plain_answers_are_paid() {
 	let model = QualityModel::load(&default_dir()).unwrap();
-	let answers = [
-		("Question 3: what is 3 plus 3?", "3 plus 3 is 6."),
-		("Question 12: what is 12 plus 12?", "12 plus 12 is 24."),
-		("What is 6 times 7?", "6 times 7 is 42."),
-		("What is the capital of France?", "The capital of France is Paris."),
-		(
-			"Which planet is the largest in the solar system?",
-			"Jupiter is the largest planet in the solar system.",
-		),
-		(
-			"What gas do plants absorb from the air for photosynthesis?",
-			"Plants absorb carbon dioxide for photosynthesis.",
-		),
-		("How many sides does a hexagon have?", "A hexagon has six sides."),
-		("Who discovered penicillin?", "Alexander Fleming discovered penicillin in 1928."),
-		("What is the currency of Japan?", "The currency of Japan is the yen."),
-		("How many bones are in the adult human body?", "An adult human body has 206 bones."),
-		("What is 9 minus 4?", "9 minus 4 is 5."),
-		("What is 5 times 8?", "5 times 8 is 40."),
-		("What is the capital of Italy?", "The capital of Italy is Rome."),
-		("What is the capital of Canada?", "Ottawa is the capital of Canada."),
-		("Who wrote Romeo and Juliet?", "William Shakespeare wrote Romeo and Juliet."),
-		(
-			"What is the freezing point of water in Fahrenheit?",
-			"Water freezes at 32 degrees Fahrenheit.",
-		),
-		("What is the chemical symbol for iron?", "The chemical symbol for iron is Fe."),
-		("How many minutes are in an hour?", "An hour has 60 minutes."),
-		("What is the square root of 81?", "The square root of 81 is 9."),
-		("Who was the first person to walk on the Moon?", "Neil Armstrong, in 1969."),
-		("What do bees make?", "Bees make honey and wax."),
-		("What is the smallest prime number?", "The smallest prime number is 2."),
-		("What is H2O commonly called?", "H2O is water."),
-		("What is the main ingredient of guacamole?", "Guacamole is made mainly from avocado."),
-		("Which organ pumps blood through the body?", "The heart pumps blood through the body."),
-		("What is the opposite of hot?", "The opposite of hot is cold."),
-		("What is 15 plus 27?", "15 plus 27 is 42."),
-		("Which animal is known as the king of the jungle?", "The lion."),
-		("How many strings does a standard guitar have?", "A standard guitar has six strings."),
-		("How many sides does a pentagon have?", "A pentagon has five sides."),
-		("What is the capital of Egypt?", "The capital of Egypt is Cairo."),
-		("Who wrote Pride and Prejudice?", "Jane Austen wrote Pride and Prejudice."),
-		("What is the chemical symbol for oxygen?", "The chemical symbol for oxygen is O."),
-		("How many seconds are in a minute?", "A minute has 60 seconds."),
-		("What is 11 times 11?", "11 times 11 is 121."),
-		("Which bird is a symbol of peace?", "The dove is a symbol of peace."),
-		("What is the fastest land animal?", "The cheetah is the fastest land animal."),
-		("What do pandas mainly eat?", "Pandas mainly eat bamboo."),
-		("What is the capital of Kenya?", "Nairobi is the capital of Kenya."),
-		("How many hearts does an octopus have?", "An octopus has three hearts."),
-	];
-	let scores: Vec<u16> = answers.iter().map(|(p, a)| model.scores(p, &[a]).unwrap()[0]).collect();
+	let answers = source_pairs("short");
+	assert_eq!(answers.len(), 40);
+	let scores: Vec<u16> =
+		answers.iter().map(|(p, a)| model.scores(p, &[a.as_str()]).unwrap()[0]).collect();
 	let paid = scores.iter().filter(|&&s| s >= FLOOR).count();
 	assert!(paid * 5 >= answers.len() * 4, "{paid} of {} paid: {scores:?}", answers.len());
 }

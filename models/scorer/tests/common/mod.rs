@@ -20,6 +20,20 @@ pub fn manifest_dir() -> PathBuf {
 	)
 }
 
+/// The (prompt, good answer) pairs of a graded set's hand-written source,
+/// `models/eval/{set}.source.jsonl`.
+pub fn source_pairs(set: &str) -> Vec<(String, String)> {
+	let path = manifest_dir().join("../eval").join(format!("{set}.source.jsonl"));
+	std::fs::read_to_string(&path)
+		.unwrap()
+		.lines()
+		.map(|l| {
+			let v: serde_json::Value = serde_json::from_str(l).unwrap();
+			(v["prompt"].as_str().unwrap().to_owned(), v["good"].as_str().unwrap().to_owned())
+		})
+		.collect()
+}
+
 /// The default model folder as `scripts/fetch-model.sh` assembles it: all-MiniLM-L6-v2 with
 /// the judge (`judge.json`), computing in int8 (`precision.json`). The tests need the real
 /// weights.
