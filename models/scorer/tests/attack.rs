@@ -52,6 +52,22 @@ fn the_red_team_is_rarely_paid_at_cis_budget() {
 	assert!(outcomes.iter().all(|o| o.calls == 100));
 }
 
+/// Short factual questions (`short.source.jsonl`: "What is the capital of Egypt?") are where
+/// the answer stage is weakest: a short prompt gives it little to measure a distance from. At
+/// 100 calls per prompt the red team's salad is paid on 5 of the 40 today; this holds the line
+/// at one in five, and the prompt inflected or in Unicode disguise on none (models/README.md,
+/// the red team, reports 300 calls: 16 of 40).
+#[test]
+fn the_red_team_on_short_questions_is_held_where_it_stands() {
+	let model = QualityModel::load(&default_dir()).unwrap();
+	let outcomes = run(&model, &["short"], 100);
+	let s = summarise(&outcomes, FLOOR);
+	println!("red team at 100 calls per short question: {s:?}");
+	let paid = |strategy| s.paid_by_strategy.iter().find(|(k, _)| *k == strategy).unwrap().1;
+	assert_eq!((paid(Strategy::Unicode), paid(Strategy::Inflect)), (0, 0), "{s:?}");
+	assert!(s.paid * 5 <= s.prompts, "{s:?}");
+}
+
 /// The same seed finds the same texts with the same scores; the budget is spent exactly.
 #[test]
 fn the_red_team_is_deterministic_and_keeps_to_its_budget() {
