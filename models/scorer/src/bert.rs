@@ -278,16 +278,18 @@ impl Encoder {
 
 	/// Runs a right-padded batch: `ids` and `type_ids` are `batch x seq` row-major; `lens`
 	/// gives each row's number of real tokens; attention covers only those, so padding never
-	/// changes a row's result. Calls `read` with the hidden states `output` asks for,
-	/// `(batch, seq, hidden)` row-major, padded rows unspecified, or `(batch, 1, hidden)` for
-	/// [`Output::First`].
-	pub fn forward<R>(
+	/// changes a row's result. Calls `read(n, states)` with every token's hidden states after
+	/// the first `n` layers for each `n` in `taps` below the depth `output` runs to, in layer
+	/// order, then with the states `output` asks for (`n` its depth): `(batch, seq, hidden)`
+	/// row-major, padded rows unspecified, or `(batch, 1, hidden)` for [`Output::First`].
+	pub fn forward(
 		&self,
 		(ids, type_ids): (&[u32], &[u32]),
 		lens: &[usize],
 		output: Output,
-		read: impl FnOnce(&[f32]) -> R,
-	) -> CResult<R> {
+		taps: &[usize],
+		mut read: impl FnMut(usize, &[f32]),
+	) -> CResult<()> {
 		let batch = lens.len();
 		let seq = ids.len() / batch.max(1);
 		if ids.len() != batch * seq || type_ids.len() != ids.len() {
@@ -308,18 +310,21 @@ impl Encoder {
 		};
 		for (i, layer) in self.layers[..depth].iter().enumerate() {
 			layer.forward(&mut w, (batch, seq, self.heads), lens, first_only && i + 1 == depth);
+			if i + 1 < depth && taps.contains(&(i + 1)) {
+				read(i + 1, &w.x[..batch * seq * h]);
+			}
 		}
 		let rows = if first_only && depth > 0 { batch } else { batch * seq };
-		let result = read(&w.x[..rows * h]);
+		read(depth, &w.x[..rows * h]);
 		if let Ok(mut pool) = self.workspaces.lock() {
 			pool.push(w);
 		}
-		Ok(result)
+		Ok(())
 	}
 }
 
 /// What [`Encoder::forward`] reads out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Output {
 	/// Every token's last hidden states.
 	Tokens,

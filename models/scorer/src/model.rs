@@ -1,6 +1,6 @@
 //! [`QualityModel`]: loading a folder, tokenising, batching and scoring.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
@@ -254,18 +254,23 @@ impl QualityModel {
 			Some(a) => pairs.iter().zip(a).map(|(&(p, _), a)| (p, a.model_text.as_str())).collect(),
 			None => pairs.to_vec(),
 		};
-		// The answer stage reads the whole response and prompt; relevance, what is left of the
-		// response.
-		let answers = match self.judge.as_ref().and_then(|j| j.file().answer.as_ref()) {
-			Some(stage) => {
-				let texts: Vec<&str> = pairs.iter().flat_map(|&(p, r)| [r, p]).collect();
-				let hidden = self.embeddings_here(&texts, Output::After(stage.layer))?;
-				Some(hidden.chunks(2).map(|h| stage.factor(&h[0], &h[1])).collect::<Vec<_>>())
+		// Relevance reads what is left of the response; the answer stage, the whole response
+		// and the prompt, whose states after the stage's layer are read on its way to the last.
+		let stage = self.judge.as_ref().and_then(|j| j.file().answer.as_ref());
+		let (raws, answers) = match (&self.head, stage) {
+			(&Head::Bi { pooling, normalize }, Some(stage)) => {
+				let after = Output::After(stage.layer);
+				let wants = pairs.iter().zip(&seen).flat_map(|(&(p, r), &(_, m))| {
+					[(p, Output::Tokens), (m, Output::Tokens), (r, after), (p, after)]
+				});
+				let e = self.embed(wants, pooling, normalize)?;
+				let raws = e.chunks(4).map(|e| cosine(&e[0], &e[1])).collect();
+				(raws, Some(e.chunks(4).map(|e| stage.factor(&e[2], &e[3])).collect::<Vec<_>>()))
 			},
-			None => None,
+			// `load` turns down an answer stage on a cross-encoder.
+			_ => (self.raw(&seen)?, None),
 		};
-		self.raw(&seen)?
-			.into_iter()
+		raws.into_iter()
 			.enumerate()
 			.map(|(i, raw)| {
 				if !raw.is_finite() {
@@ -357,12 +362,12 @@ impl QualityModel {
 			.encode_batch(pairs.to_vec(), true)
 			.map_err(|e| Error::Tokenizer(e.to_string()))?;
 		let mut raws = vec![0.0; pairs.len()];
-		for batch in length_batches(&encodings) {
-			let logits =
-				self.forward(&encodings, &batch, Output::First, |cls| head.forward(cls))?;
-			for (&i, logit) in batch.iter().zip(logits) {
-				raws[i] = logit;
-			}
+		for batch in length_batches(0..encodings.len(), |i| encodings[i].get_ids().len()) {
+			self.forward(&encodings, &batch, Output::First, &[], |_, cls| {
+				for (&i, logit) in batch.iter().zip(head.forward(cls)) {
+					raws[i] = logit;
+				}
+			})?;
 		}
 		Ok(raws)
 	}
@@ -373,32 +378,9 @@ impl QualityModel {
 		pooling: Pooling,
 		normalize: bool,
 	) -> Result<Vec<f32>> {
-		let texts = pairs.iter().flat_map(|&(p, r)| [p, r]);
-		let (ids, e) = self.embed_distinct(texts, pooling, normalize, Output::Tokens)?;
-		Ok(ids.chunks(2).map(|i| cosine(&e[i[0]], &e[i[1]])).collect())
-	}
-
-	/// Embeds each distinct text of `texts` once (validators score many responses to one
-	/// prompt): the embeddings, and for each text in order the index of its own.
-	fn embed_distinct<'t>(
-		&self,
-		texts: impl IntoIterator<Item = &'t str>,
-		pooling: Pooling,
-		normalize: bool,
-		output: Output,
-	) -> Result<(Vec<usize>, Vec<Vec<f32>>)> {
-		let mut index: HashMap<&str, usize> = HashMap::new();
-		let mut distinct: Vec<&str> = Vec::new();
-		let ids = texts
-			.into_iter()
-			.map(|t| {
-				*index.entry(t).or_insert_with(|| {
-					distinct.push(t);
-					distinct.len() - 1
-				})
-			})
-			.collect();
-		Ok((ids, self.embed(&distinct, pooling, normalize, output)?))
+		let wants = pairs.iter().flat_map(|&(p, r)| [(p, Output::Tokens), (r, Output::Tokens)]);
+		let e = self.embed(wants, pooling, normalize)?;
+		Ok(e.chunks(2).map(|e| cosine(&e[0], &e[1])).collect())
 	}
 
 	/// The sentence embeddings of `texts`, in order: a bi-encoder's pooled and, when its folder
@@ -425,53 +407,90 @@ impl QualityModel {
 				"a cross-encoder scores pairs; it has no sentence embeddings".into(),
 			));
 		};
-		let normalize = normalize || output != Output::Tokens;
-		let (ids, e) = self.embed_distinct(texts.iter().copied(), pooling, normalize, output)?;
-		Ok(ids.into_iter().map(|i| e[i].clone()).collect())
+		self.embed(texts.iter().map(|&t| (t, output)), pooling, normalize)
 	}
 
-	/// Sentence embeddings of `texts`, in order, as sentence-transformers' `encode` gives them
-	/// ([`Output::Tokens`]), or the hidden states `output` asks for pooled the same way.
-	fn embed(
+	/// For each `(text, output)` of `wants` in order, the text's token states `output` names
+	/// pooled as the folder says: after the whole encoder ([`Output::Tokens`]), the sentence
+	/// embedding as sentence-transformers' `encode` gives it (normalised when `normalize`);
+	/// after the first `n` layers ([`Output::After`]), normalised, as the judge's answer stage
+	/// reads them. Each distinct text runs once (validators score many responses to one prompt)
+	/// through as many layers as the deepest of its outputs, read on the way at the others.
+	fn embed<'t>(
 		&self,
-		texts: &[&str],
+		wants: impl IntoIterator<Item = (&'t str, Output)>,
 		pooling: Pooling,
 		normalize: bool,
-		output: Output,
 	) -> Result<Vec<Vec<f32>>> {
+		let depth = |output: Output| match output {
+			Output::After(n) => n.min(self.encoder.depth()),
+			Output::Tokens | Output::First => self.encoder.depth(),
+		};
+		// The distinct texts, each with the outputs asked of it.
+		let mut index: HashMap<&str, usize> = HashMap::new();
+		let mut texts: Vec<(&str, Vec<Output>)> = Vec::new();
+		let wants: Vec<(usize, Output)> = wants
+			.into_iter()
+			.map(|(text, output)| {
+				let i = *index.entry(text).or_insert_with(|| {
+					texts.push((text, Vec::new()));
+					texts.len() - 1
+				});
+				if !texts[i].1.contains(&output) {
+					texts[i].1.push(output);
+				}
+				(i, output)
+			})
+			.collect();
 		let encodings = self
 			.tokenizer
-			.encode_batch(texts.to_vec(), true)
+			.encode_batch(texts.iter().map(|&(t, _)| t).collect(), true)
 			.map_err(|e| Error::Tokenizer(e.to_string()))?;
-		let mut out = vec![Vec::new(); texts.len()];
-		for batch in length_batches(&encodings) {
-			let seq = batch.iter().map(|&i| encodings[i].get_ids().len()).max().unwrap_or(0);
-			self.forward(&encodings, &batch, output, |hidden| {
-				let dim = hidden.len() / (batch.len() * seq).max(1);
-				for (row, &i) in batch.iter().enumerate() {
-					// Rows are right-padded: the first `len` token vectors are the real ones.
-					let len = encodings[i].get_ids().len();
-					let start = row * seq * dim;
-					let mut e = pool(&hidden[start..start + len * dim], dim, pooling);
-					if normalize {
-						quality::normalize(&mut e);
-					}
-					out[i] = e;
-				}
-			})?;
+		let len = |i: usize| encodings[i].get_ids().len();
+		// Texts that run equally deep share passes.
+		let mut by_depth: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+		for (i, (_, outputs)) in texts.iter().enumerate() {
+			let deepest = outputs.iter().map(|&o| depth(o)).max().unwrap_or(0);
+			by_depth.entry(deepest).or_default().push(i);
 		}
-		Ok(out)
+		let mut pooled: HashMap<(usize, Output), Vec<f32>> = HashMap::new();
+		for (deepest, members) in by_depth {
+			for batch in length_batches(members, len) {
+				let seq = batch.iter().map(|&i| len(i)).max().unwrap_or(0);
+				let mut taps: Vec<usize> =
+					batch.iter().flat_map(|&i| texts[i].1.iter().map(|&o| depth(o))).collect();
+				taps.sort_unstable();
+				taps.dedup();
+				self.forward(&encodings, &batch, Output::After(deepest), &taps, |n, hidden| {
+					let dim = hidden.len() / (batch.len() * seq).max(1);
+					for (row, &i) in batch.iter().enumerate() {
+						for &output in texts[i].1.iter().filter(|&&o| depth(o) == n) {
+							// Rows are right-padded: the first `len` token vectors are the real
+							// ones.
+							let start = row * seq * dim;
+							let mut e = pool(&hidden[start..start + len(i) * dim], dim, pooling);
+							if normalize || output != Output::Tokens {
+								quality::normalize(&mut e);
+							}
+							pooled.insert((i, output), e);
+						}
+					}
+				})?;
+			}
+		}
+		Ok(wants.iter().map(|key| pooled[key].clone()).collect())
 	}
 
 	/// Runs the encoder on the encodings at `batch`, right-padded to the longest of them, and
-	/// calls `read` with its `output`; see [`Encoder::forward`].
-	fn forward<R>(
+	/// calls `read` with what `output` and `taps` ask for; see [`Encoder::forward`].
+	fn forward(
 		&self,
 		encodings: &[Encoding],
 		batch: &[usize],
 		output: Output,
-		read: impl FnOnce(&[f32]) -> R,
-	) -> Result<R> {
+		taps: &[usize],
+		read: impl FnMut(usize, &[f32]),
+	) -> Result<()> {
 		let lens: Vec<usize> = batch.iter().map(|&i| encodings[i].get_ids().len()).collect();
 		let seq = lens.iter().copied().max().unwrap_or(0);
 		let mut ids = Vec::with_capacity(batch.len() * seq);
@@ -482,17 +501,19 @@ impl QualityModel {
 			ids.extend(e.get_ids().iter().copied().chain(std::iter::repeat_n(self.pad_id, pad)));
 			type_ids.extend(e.get_type_ids().iter().copied().chain(std::iter::repeat_n(0, pad)));
 		}
-		Ok(self.encoder.forward((&ids, &type_ids), &lens, output, read)?)
+		Ok(self.encoder.forward((&ids, &type_ids), &lens, output, taps, read)?)
 	}
 }
 
-/// Groups encoding indices into batches of similar length: sorted by length (ties by index, so
-/// the grouping is deterministic), then cut whenever a batch would exceed [`MAX_BATCH`]
-/// sequences or [`MAX_BATCH_TOKENS`] padded tokens. A sequence longer than the token budget
-/// goes alone.
-fn length_batches(encodings: &[Encoding]) -> Vec<Vec<usize>> {
-	let len = |i: usize| encodings[i].get_ids().len();
-	let mut order: Vec<usize> = (0..encodings.len()).collect();
+/// Groups the sequences `members` (indices, each `len(i)` tokens long) into batches of similar
+/// length: sorted by length (ties by index, so the grouping is deterministic), then cut
+/// whenever a batch would exceed [`MAX_BATCH`] sequences or [`MAX_BATCH_TOKENS`] padded
+/// tokens. A sequence longer than the token budget goes alone.
+fn length_batches(
+	members: impl IntoIterator<Item = usize>,
+	len: impl Fn(usize) -> usize,
+) -> Vec<Vec<usize>> {
+	let mut order: Vec<usize> = members.into_iter().collect();
 	order.sort_by_key(|&i| (len(i), i));
 	let mut batches: Vec<Vec<usize>> = Vec::new();
 	for i in order {
