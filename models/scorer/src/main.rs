@@ -97,6 +97,11 @@ enum Command {
 		/// Measure for at least this many seconds (after a warm-up).
 		#[arg(long, default_value_t = 10.0)]
 		seconds: f64,
+		/// The pairs are one request's answers: they share one prompt, and each opens with one
+		/// of its words, which a judge strikes. A validator's cost per request; without it
+		/// every text is distinct, as a comparison with other libraries needs.
+		#[arg(long)]
+		request: bool,
 	},
 	/// The judge's red team: for each prompt of JSON lines `{"prompt", "good"?}` (a graded
 	/// set's source file works), search for cheap text the judge pays, within a budget of judge
@@ -173,8 +178,8 @@ fn main() -> ExitCode {
 			eval(&model, &input, floor, json, details.as_deref(), agreement)
 		},
 		Command::Digest { model, manifest } => digest(&model, manifest),
-		Command::Bench { model, batch, tokens, threads, seconds } => {
-			bench(&model, batch, tokens, threads, seconds)
+		Command::Bench { model, batch, tokens, threads, seconds, request } => {
+			bench(&model, batch, tokens, threads, seconds, request)
 		},
 		Command::Attack { model, input, budget, floor, seed, json, details } => {
 			let options = attack::Options { budget, floor, seed };
@@ -459,6 +464,7 @@ fn bench(
 	tokens: usize,
 	threads: Option<usize>,
 	seconds: f64,
+	request: bool,
 ) -> Result<(), String> {
 	if batch == 0 || tokens < 4 {
 		return Err("--batch must be at least 1 and --tokens at least 4".into());
@@ -486,8 +492,20 @@ fn bench(
 		},
 	};
 	let texts: Vec<(String, String)> = (0..batch)
-		.map(|i| {
-			(text(&PROMPT_WORDS, prompt_words, i, 7), text(&RESPONSE_WORDS, response_words, i, 5))
+		.map(|i| match request {
+			// Prompts use every word of their list, `PROMPT_WORDS[1]` ("quality") included.
+			true => (
+				text(&PROMPT_WORDS, prompt_words, 0, 7),
+				format!(
+					"{} {}",
+					PROMPT_WORDS[1],
+					text(&RESPONSE_WORDS, response_words.saturating_sub(1), i, 5)
+				),
+			),
+			false => (
+				text(&PROMPT_WORDS, prompt_words, i, 7),
+				text(&RESPONSE_WORDS, response_words, i, 5),
+			),
 		})
 		.collect();
 	let pairs: Vec<(&str, &str)> = texts.iter().map(|(p, r)| (p.as_str(), r.as_str())).collect();
@@ -509,7 +527,7 @@ fn bench(
 	let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
 	let threads = model.threads();
 	println!(
-        "{:?} batch={batch} tokens={tokens} threads={threads} isa={} calls={} pairs/s={:.1} p50={:.2}ms p99={:.2}ms",
+        "{:?} batch={batch} tokens={tokens} request={request} threads={threads} isa={} calls={} pairs/s={:.1} p50={:.2}ms p99={:.2}ms",
         model.kind(),
         poq_scorer::isa(),
         times.len(),

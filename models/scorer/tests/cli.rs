@@ -228,25 +228,15 @@ fn a_missing_model_fails_cleanly() {
 #[test]
 fn bench_reports_throughput_and_latency() {
 	let model = bi_dir();
-	let out = poq_scorer(
-		&[
-			"bench",
-			"--model",
-			model.to_str().unwrap(),
-			"--batch",
-			"2",
-			"--tokens",
-			"16",
-			"--threads",
-			"1",
-			"--seconds",
-			"0",
-		],
-		None,
-	);
-	let text = stdout(&out);
-	for field in ["BiEncoder", "batch=2", "tokens=16", "threads=1", "pairs/s=", "p50=", "p99="] {
-		assert!(text.contains(field), "{field} missing in {text}");
+	let m = model.to_str().unwrap();
+	let bench = ["bench", "--model", m, "--batch", "2", "--tokens", "16", "--threads", "1"];
+	for (extra, request) in [(&[][..], "request=false"), (&["--request"][..], "request=true")] {
+		let args = [&bench[..], &["--seconds", "0"], extra].concat();
+		let text = stdout(&poq_scorer(&args, None));
+		for field in ["BiEncoder", "batch=2", "tokens=16", request, "threads=1", "pairs/s=", "p50="]
+		{
+			assert!(text.contains(field), "{field} missing in {text}");
+		}
 	}
 }
 
