@@ -20,7 +20,13 @@ L2-regularised logistic regression, answers and the rest weighted equally, solve
 method (deterministic). The stage's ramp reaches 1 at the logit that `--keep` of the dev set's good
 answers reach and 0 `--width` below it.
 
-Prints each round's numbers; with `--write`, puts the stage into models/judge/judge.json. Needs
+Prints each round's numbers; with `--write`, puts the stage into models/judge/judge.json. With
+`--cv K`, then compares what a stage could read, on the data the rounds gathered: for each layer
+of `--cv-layers` and each set of features (`r` alone, as judge version 3 read it; `[r, p, r * p]`;
+`[r, p, |r - p|]`, what the stage reads), a K-fold cross-validation grouped by prompt (no prompt
+in both a fit and its test) prints the share of the red team's texts from rounds 1 on (found
+against a judge with a stage) that pass where `--cv-keep` of the good answers do, and the same
+for the dev set's graded junk (models/README.md, "The answer stage", has the table). Needs
 `bash scripts/fetch-model.sh` and a release build of poq-scorer; runs in the venv of
 scripts/parity.py (numpy).
 """
@@ -116,6 +122,36 @@ def features(embed, pairs):
     return np.hstack([r, p, np.abs(r - p)])
 
 
+def cross_validate(args, pairs, labels, origins, good):
+    """`--cv`: for each layer and feature set, the shares of the red team's later texts and of
+    the graded junk that pass, out of fold, where `--cv-keep` of the good answers do."""
+    import numpy as np
+    # What a stage could read of the response's and the prompt's states `r` and `p`.
+    feature_sets = {
+        "r": lambda r, p: r,
+        "r, p, r * p": lambda r, p: np.hstack([r, p, r * p]),
+        "r, p, |r - p|": lambda r, p: np.hstack([r, p, np.abs(r - p)]),
+    }
+    y, origins = np.array(labels), np.array(origins)
+    prompts = sorted({p for p, _ in pairs})
+    fold = np.array([prompts.index(p) % args.cv for p, _ in pairs])
+    print(f"| layer | features | red team, rounds 1 on ({np.sum(origins == 'later')}) "
+          f"| graded junk ({np.sum(origins == 'junk')}) |\n| ---: | --- | ---: | ---: |")
+    for layer in args.cv_layers:
+        embed = Embeddings(args.scorer, str(MODEL), layer)
+        r, p = embed([r for _, r in pairs]), embed([p for p, _ in pairs])
+        for name, read in feature_sets.items():
+            x, z = read(r, p), np.zeros(len(y))
+            for k in range(args.cv):
+                test = fold == k
+                w, b = fit(x[~test], y[~test], args.l2)
+                z[test] = x[test] @ w + b
+            floor = np.quantile(z[good], 1.0 - args.cv_keep)
+            passing = lambda o: f"{100 * np.mean(z[origins == o] >= floor):.1f} %"
+            cell = name.replace("|", "\\|")  # a bar inside a table cell
+            print(f"| {layer} | `{cell}` | {passing('later')} | {passing('junk')} |", flush=True)
+
+
 def stage(layer, w, b, logits_good, keep, width):
     import numpy as np
     hi = float(np.quantile(logits_good, 1.0 - keep))
@@ -154,6 +190,10 @@ def main():
     ap.add_argument("--keep", type=float, default=0.99, help="share of good dev answers the ramp leaves whole")
     ap.add_argument("--width", type=float, default=3.0, help="the ramp's width in logit units")
     ap.add_argument("--write", action="store_true", help="write the stage into models/judge/judge.json")
+    ap.add_argument("--cv", type=int, default=0, help="then cross-validate feature sets in this many folds")
+    ap.add_argument("--cv-layers", type=lambda v: [int(x) for x in v.split(",")], default=[2, 3, 4],
+                    help="the layers --cv compares, comma-separated")
+    ap.add_argument("--cv-keep", type=float, default=0.98, help="share of good answers --cv keeps")
     args = ap.parse_args()
     ensure_venv()
     import numpy as np
@@ -164,6 +204,7 @@ def main():
                for t in map(json.loads, open(SOURCES[1])) for k in ("good", "good2")]
     pairs = [(g["prompt"], g["response"]) for g in graded]
     labels = [1.0 if g["grade"] >= 1 else 0.0 for g in graded]
+    origins = ["junk" if g["grade"] == 0 else "answer" for g in graded]
     good = [i for i, g in enumerate(graded) if g["grade"] == 3]
     with tempfile.TemporaryDirectory() as tmp:
         embed = Embeddings(args.scorer, str(MODEL), args.layer)
@@ -178,6 +219,7 @@ def main():
             print(f"round {round_}: the red team's {len(found)} texts against this judge, {paid} paid", file=sys.stderr)
             pairs += [(p, t) for p, t, _ in found]
             labels += [0.0] * len(found)
+            origins += ["later" if round_ else "first"] * len(found)
             x, y = features(embed, pairs), np.array(labels)
             w, b = fit(x, y, args.l2)
             logits = x @ w + b
@@ -187,6 +229,8 @@ def main():
                   f"answers below the ramp's top {np.mean(logits[y == 1] < answer['logit']['hi']):.3f}, "
                   f"others above its foot {np.mean(logits[y == 0] > lo):.3f}", file=sys.stderr)
             current = dict(judge, answer=answer)
+        if args.cv:
+            cross_validate(args, pairs, labels, origins, good)
     if args.write:
         write(judge, answer)
         print(f"wrote the answer stage into {JUDGE}", file=sys.stderr)
