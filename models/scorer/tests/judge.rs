@@ -100,6 +100,37 @@ fn short_plain_answers_are_paid() {
 	assert!(paid * 5 >= answers.len() * 4, "{paid} of {} paid: {scores:?}", answers.len());
 }
 
+/// `score` reads the answer stage's states on the way through the relevance pass (the prompt's
+/// always, a response's when the judge struck nothing from it): they are the same bits as a
+/// pass that stops at the stage's layer. The stage's ramp is widened here so that its factor
+/// follows every bit of the logit instead of resting at 0 or 1.
+#[test]
+fn the_answer_stage_reads_the_states_a_shorter_pass_gives() {
+	let tmp = copy_folder(&default_dir(), "wide-ramp");
+	let path = tmp.path().join("judge.json");
+	let mut judge: serde_json::Value =
+		serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+	judge["answer"]["logit"] = serde_json::json!({ "lo": -1000.0, "hi": 1000.0 });
+	std::fs::write(&path, judge.to_string()).unwrap();
+	let model = QualityModel::load(tmp.path()).unwrap();
+	let stage = model.judge().and_then(|j| j.file().answer.as_ref()).unwrap();
+	let prompt = "What do bees make from nectar?";
+	// The judge strikes "bees", "make" and "nectar" from the first, nothing from the others.
+	let responses = [
+		"Bees make honey from nectar and store it in wax cells.",
+		"Honey",
+		"They evaporate its water until it is honey",
+	];
+	let scored = model.score(&responses.map(|r| (prompt, r))).unwrap();
+	let states = |t: &str| model.embeddings(&[t], Some(stage.layer)).unwrap().remove(0);
+	let p = states(prompt);
+	for (r, s) in responses.iter().zip(&scored) {
+		let factor = stage.factor(&states(r), &p);
+		assert!(factor > 0.0 && factor < 1.0, "{r}: {factor}");
+		assert_eq!(s.stages.unwrap().answer.to_bits(), factor.to_bits(), "{r}");
+	}
+}
+
 #[test]
 fn a_bad_judge_file_is_a_load_error() {
 	let tmp = copy_folder(&default_dir(), "bad-judge");
