@@ -34,7 +34,7 @@ parity = __import__("parity")  # the venv bootstrap and model paths live there
 
 # The same word lists and text formula as `poq-scorer bench` (models/scorer/src/main.rs): each
 # word is one WordPiece token, so a text of n words is n tokens; prompts and responses share no
-# word, so the judge strikes nothing from a response.
+# word (a judge strikes "fire" and "tree" as forms of "first" and "true").
 PROMPT_WORDS = ["the", "quality", "of", "this", "answer", "is", "good", "and", "clear", "model",
                 "chain", "score", "node", "block", "value", "test", "data", "time", "work", "fast",
                 "small", "large", "first", "last", "high", "low", "open", "true", "water", "city",

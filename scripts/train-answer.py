@@ -122,9 +122,10 @@ def features(embed, pairs):
     return np.hstack([r, p, np.abs(r - p)])
 
 
-def cross_validate(args, pairs, labels, origins, good):
+def cross_validate(args, pairs, labels, origins, good, trained):
     """`--cv`: for each layer and feature set, the shares of the red team's later texts and of
-    the graded junk that pass, out of fold, where `--cv-keep` of the good answers do."""
+    the graded junk that pass, out of fold, where `--cv-keep` of the good answers do. `trained`
+    holds the embeddings at the layer the rounds trained at."""
     import numpy as np
     # What a stage could read of the response's and the prompt's states `r` and `p`.
     feature_sets = {
@@ -133,12 +134,12 @@ def cross_validate(args, pairs, labels, origins, good):
         "r, p, |r - p|": lambda r, p: np.hstack([r, p, np.abs(r - p)]),
     }
     y, origins = np.array(labels), np.array(origins)
-    prompts = sorted({p for p, _ in pairs})
-    fold = np.array([prompts.index(p) % args.cv for p, _ in pairs])
+    prompts = {p: i for i, p in enumerate(sorted({p for p, _ in pairs}))}
+    fold = np.array([prompts[p] % args.cv for p, _ in pairs])
     print(f"| layer | features | red team, rounds 1 on ({np.sum(origins == 'later')}) "
           f"| graded junk ({np.sum(origins == 'junk')}) |\n| ---: | --- | ---: | ---: |")
     for layer in args.cv_layers:
-        embed = Embeddings(args.scorer, str(MODEL), layer)
+        embed = trained if layer == trained.layer else Embeddings(args.scorer, str(MODEL), layer)
         r, p = embed([r for _, r in pairs]), embed([p for p, _ in pairs])
         for name, read in feature_sets.items():
             x, z = read(r, p), np.zeros(len(y))
@@ -195,6 +196,8 @@ def main():
                     help="the layers --cv compares, comma-separated")
     ap.add_argument("--cv-keep", type=float, default=0.98, help="share of good answers --cv keeps")
     args = ap.parse_args()
+    if args.cv and args.rounds < 1:
+        ap.error("--cv compares on the red team's texts from round 1 on: it needs --rounds 1 or more")
     ensure_venv()
     import numpy as np
 
@@ -230,7 +233,7 @@ def main():
                   f"others above its foot {np.mean(logits[y == 0] > lo):.3f}", file=sys.stderr)
             current = dict(judge, answer=answer)
         if args.cv:
-            cross_validate(args, pairs, labels, origins, good)
+            cross_validate(args, pairs, labels, origins, good, embed)
     if args.write:
         write(judge, answer)
         print(f"wrote the answer stage into {JUDGE}", file=sys.stderr)

@@ -308,6 +308,9 @@ impl Encoder {
 			Output::First => (self.layers.len(), true),
 			Output::After(n) => (n.min(self.layers.len()), false),
 		};
+		if depth > 0 && taps.contains(&0) {
+			read(0, &w.x[..batch * seq * h]);
+		}
 		for (i, layer) in self.layers[..depth].iter().enumerate() {
 			layer.forward(&mut w, (batch, seq, self.heads), lens, first_only && i + 1 == depth);
 			if i + 1 < depth && taps.contains(&(i + 1)) {

@@ -97,8 +97,8 @@ enum Command {
 		/// Measure for at least this many seconds (after a warm-up).
 		#[arg(long, default_value_t = 10.0)]
 		seconds: f64,
-		/// The pairs are one request's answers: they share one prompt, and each opens with one
-		/// of its words, which a judge strikes. A validator's cost per request; without it
+		/// The pairs are one request's answers: they share one prompt, and each opens with its
+		/// first word, which a judge strikes. A validator's cost per request; without it
 		/// every text is distinct, as a comparison with other libraries needs.
 		#[arg(long)]
 		request: bool,
@@ -436,8 +436,9 @@ fn digest(model: &Path, show_manifest: bool) -> Result<(), String> {
 
 /// Common English words that are each one WordPiece token in BERT's uncased vocabulary, so a
 /// text of `n` of them encodes to exactly `n` tokens: prompts are made of [`PROMPT_WORDS`] and
-/// responses of [`RESPONSE_WORDS`], which share no word, so a judge strikes nothing from a
-/// response and the model sees every token. `scripts/bench-pytorch.py` builds the same texts
+/// responses of [`RESPONSE_WORDS`], which share no word, so the model alone sees every token. A
+/// judge strikes "fire" and "tree" from responses as forms of "first" and "true", as it strikes
+/// what a real answer repeats of its prompt. `scripts/bench-pytorch.py` builds the same texts
 /// from the same lists.
 const PROMPT_WORDS: [&str; 32] = [
 	"the", "quality", "of", "this", "answer", "is", "good", "and", "clear", "model", "chain",
@@ -493,14 +494,9 @@ fn bench(
 	};
 	let texts: Vec<(String, String)> = (0..batch)
 		.map(|i| match request {
-			// Prompts use every word of their list, `PROMPT_WORDS[1]` ("quality") included.
 			true => (
 				text(&PROMPT_WORDS, prompt_words, 0, 7),
-				format!(
-					"{} {}",
-					PROMPT_WORDS[1],
-					text(&RESPONSE_WORDS, response_words.saturating_sub(1), i, 5)
-				),
+				format!("{} {}", PROMPT_WORDS[0], text(&RESPONSE_WORDS, response_words - 1, i, 5)),
 			),
 			false => (
 				text(&PROMPT_WORDS, prompt_words, i, 7),

@@ -259,10 +259,11 @@ impl QualityModel {
 		let stage = self.judge.as_ref().and_then(|j| j.file().answer.as_ref());
 		let (raws, answers) = match (&self.head, stage) {
 			(&Head::Bi { pooling, normalize }, Some(stage)) => {
-				let after = Output::After(stage.layer);
-				let wants = pairs.iter().zip(&seen).flat_map(|(&(p, r), &(_, m))| {
-					[(p, Output::Tokens), (m, Output::Tokens), (r, after), (p, after)]
-				});
+				let after = Some(stage.layer);
+				let wants = pairs
+					.iter()
+					.zip(&seen)
+					.flat_map(|(&(p, r), &(_, m))| [(p, None), (m, None), (r, after), (p, after)]);
 				let e = self.embed(wants, pooling, normalize)?;
 				let raws = e.chunks(4).map(|e| cosine(&e[0], &e[1])).collect();
 				(raws, Some(e.chunks(4).map(|e| stage.factor(&e[2], &e[3])).collect::<Vec<_>>()))
@@ -378,7 +379,7 @@ impl QualityModel {
 		pooling: Pooling,
 		normalize: bool,
 	) -> Result<Vec<f32>> {
-		let wants = pairs.iter().flat_map(|&(p, r)| [(p, Output::Tokens), (r, Output::Tokens)]);
+		let wants = pairs.iter().flat_map(|&(p, r)| [(p, None), (r, None)]);
 		let e = self.embed(wants, pooling, normalize)?;
 		Ok(e.chunks(2).map(|e| cosine(&e[0], &e[1])).collect())
 	}
@@ -397,49 +398,42 @@ impl QualityModel {
 				self.encoder.depth()
 			)));
 		}
-		self.on_pool(|| self.embeddings_here(texts, layer.map_or(Output::Tokens, Output::After)))
-	}
-
-	/// [`Self::embeddings`] on the calling thread's rayon pool.
-	fn embeddings_here(&self, texts: &[&str], output: Output) -> Result<Vec<Vec<f32>>> {
 		let Head::Bi { pooling, normalize } = self.head else {
 			return Err(Error::Unsupported(
 				"a cross-encoder scores pairs; it has no sentence embeddings".into(),
 			));
 		};
-		self.embed(texts.iter().map(|&t| (t, output)), pooling, normalize)
+		self.on_pool(|| self.embed(texts.iter().map(|&t| (t, layer)), pooling, normalize))
 	}
 
-	/// For each `(text, output)` of `wants` in order, the text's token states `output` names
-	/// pooled as the folder says: after the whole encoder ([`Output::Tokens`]), the sentence
-	/// embedding as sentence-transformers' `encode` gives it (normalised when `normalize`);
-	/// after the first `n` layers ([`Output::After`]), normalised, as the judge's answer stage
-	/// reads them. Each distinct text runs once (validators score many responses to one prompt)
-	/// through as many layers as the deepest of its outputs, read on the way at the others.
+	/// For each `(text, layer)` of `wants` in order, the text's token states pooled as the folder
+	/// says: after the whole encoder (`None`), the sentence embedding as sentence-transformers'
+	/// `encode` gives it (normalised when `normalize`); after its first `n` layers (`Some(n)`),
+	/// normalised, as the judge's answer stage reads them. Each distinct text runs once
+	/// (validators score many responses to one prompt) through as many layers as the deepest of
+	/// its readings, read on the way at the others.
 	fn embed<'t>(
 		&self,
-		wants: impl IntoIterator<Item = (&'t str, Output)>,
+		wants: impl IntoIterator<Item = (&'t str, Option<usize>)>,
 		pooling: Pooling,
 		normalize: bool,
 	) -> Result<Vec<Vec<f32>>> {
-		let depth = |output: Output| match output {
-			Output::After(n) => n.min(self.encoder.depth()),
-			Output::Tokens | Output::First => self.encoder.depth(),
-		};
-		// The distinct texts, each with the outputs asked of it.
+		let all = self.encoder.depth();
+		let depth = |layer: Option<usize>| layer.map_or(all, |n| n.min(all));
+		// The distinct texts, each with the readings asked of it.
 		let mut index: HashMap<&str, usize> = HashMap::new();
-		let mut texts: Vec<(&str, Vec<Output>)> = Vec::new();
-		let wants: Vec<(usize, Output)> = wants
+		let mut texts: Vec<(&str, Vec<Option<usize>>)> = Vec::new();
+		let wants: Vec<(usize, Option<usize>)> = wants
 			.into_iter()
-			.map(|(text, output)| {
+			.map(|(text, layer)| {
 				let i = *index.entry(text).or_insert_with(|| {
 					texts.push((text, Vec::new()));
 					texts.len() - 1
 				});
-				if !texts[i].1.contains(&output) {
-					texts[i].1.push(output);
+				if !texts[i].1.contains(&layer) {
+					texts[i].1.push(layer);
 				}
-				(i, output)
+				(i, layer)
 			})
 			.collect();
 		let encodings = self
@@ -449,30 +443,30 @@ impl QualityModel {
 		let len = |i: usize| encodings[i].get_ids().len();
 		// Texts that run equally deep share passes.
 		let mut by_depth: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-		for (i, (_, outputs)) in texts.iter().enumerate() {
-			let deepest = outputs.iter().map(|&o| depth(o)).max().unwrap_or(0);
+		for (i, (_, layers)) in texts.iter().enumerate() {
+			let deepest = layers.iter().map(|&l| depth(l)).max().unwrap_or(0);
 			by_depth.entry(deepest).or_default().push(i);
 		}
-		let mut pooled: HashMap<(usize, Output), Vec<f32>> = HashMap::new();
+		let mut pooled: HashMap<(usize, Option<usize>), Vec<f32>> = HashMap::new();
 		for (deepest, members) in by_depth {
 			for batch in length_batches(members, len) {
 				let seq = batch.iter().map(|&i| len(i)).max().unwrap_or(0);
 				let mut taps: Vec<usize> =
-					batch.iter().flat_map(|&i| texts[i].1.iter().map(|&o| depth(o))).collect();
+					batch.iter().flat_map(|&i| texts[i].1.iter().map(|&l| depth(l))).collect();
 				taps.sort_unstable();
 				taps.dedup();
 				self.forward(&encodings, &batch, Output::After(deepest), &taps, |n, hidden| {
 					let dim = hidden.len() / (batch.len() * seq).max(1);
 					for (row, &i) in batch.iter().enumerate() {
-						for &output in texts[i].1.iter().filter(|&&o| depth(o) == n) {
+						for &layer in texts[i].1.iter().filter(|&&l| depth(l) == n) {
 							// Rows are right-padded: the first `len` token vectors are the real
 							// ones.
 							let start = row * seq * dim;
 							let mut e = pool(&hidden[start..start + len(i) * dim], dim, pooling);
-							if normalize || output != Output::Tokens {
+							if normalize || layer.is_some() {
 								quality::normalize(&mut e);
 							}
-							pooled.insert((i, output), e);
+							pooled.insert((i, layer), e);
 						}
 					}
 				})?;

@@ -103,19 +103,20 @@ fn short_plain_answers_are_paid() {
 /// `score` reads the answer stage's states on the way through the relevance pass (the prompt's
 /// always, a response's when the judge struck nothing from it): they are the same bits as a
 /// pass that stops at the stage's layer. The stage's ramp is widened here so that its factor
-/// follows every bit of the logit instead of resting at 0 or 1.
+/// follows the logit (to within its lowest bits) instead of resting at 0 or 1.
 #[test]
 fn the_answer_stage_reads_the_states_a_shorter_pass_gives() {
 	let tmp = copy_folder(&default_dir(), "wide-ramp");
 	let path = tmp.path().join("judge.json");
 	let mut judge: serde_json::Value =
 		serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-	judge["answer"]["logit"] = serde_json::json!({ "lo": -1000.0, "hi": 1000.0 });
+	judge["answer"]["logit"] = serde_json::json!({ "lo": -32.0, "hi": 32.0 });
 	std::fs::write(&path, judge.to_string()).unwrap();
 	let model = QualityModel::load(tmp.path()).unwrap();
 	let stage = model.judge().and_then(|j| j.file().answer.as_ref()).unwrap();
 	let prompt = "What do bees make from nectar?";
-	// The judge strikes "bees", "make" and "nectar" from the first, nothing from the others.
+	// The judge strikes "bees", "make", "from" and "nectar" from the first, nothing from the
+	// others.
 	let responses = [
 		"Bees make honey from nectar and store it in wax cells.",
 		"Honey",
