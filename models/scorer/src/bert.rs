@@ -304,7 +304,6 @@ impl Encoder {
 		let mut w = taken.unwrap_or_default();
 		self.embeddings.forward(ids, type_ids, seq, w.x.grow(batch * seq * h))?;
 		let (depth, first_only) = match output {
-			Output::Tokens => (self.layers.len(), false),
 			Output::First => (self.layers.len(), true),
 			Output::After(n) => (n.min(self.layers.len()), false),
 		};
@@ -327,14 +326,13 @@ impl Encoder {
 }
 
 /// What [`Encoder::forward`] reads out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
-	/// Every token's last hidden states.
-	Tokens,
 	/// The first token's last hidden states only: skips most of the last layer's work for a
 	/// head that reads only `[CLS]`.
 	First,
-	/// Every token's hidden states after the first `n` layers; the later layers do not run.
+	/// Every token's hidden states after the first `n` layers (all of them past the last); the
+	/// later layers do not run.
 	After(usize),
 }
 
