@@ -115,11 +115,15 @@ def fit(x, y, l2, iterations=30):
     return w[:-1], w[-1]
 
 
-def features(embed, pairs):
-    """`[r, p, |r - p|]` for each (prompt, response) pair."""
+def stage_reads(r, p):
+    """What the stage reads of the response's and the prompt's states: `[r, p, |r - p|]`."""
     import numpy as np
-    r, p = embed([r for _, r in pairs]), embed([p for p, _ in pairs])
     return np.hstack([r, p, np.abs(r - p)])
+
+
+def features(embed, pairs):
+    """What the stage reads of each (prompt, response) pair."""
+    return stage_reads(embed([r for _, r in pairs]), embed([p for p, _ in pairs]))
 
 
 def cross_validate(args, pairs, labels, origins, good, trained):
@@ -131,7 +135,7 @@ def cross_validate(args, pairs, labels, origins, good, trained):
     feature_sets = {
         "r": lambda r, p: r,
         "r, p, r * p": lambda r, p: np.hstack([r, p, r * p]),
-        "r, p, |r - p|": lambda r, p: np.hstack([r, p, np.abs(r - p)]),
+        "r, p, |r - p|": stage_reads,
     }
     y, origins = np.array(labels), np.array(origins)
     prompts = {p: i for i, p in enumerate(sorted({p for p, _ in pairs}))}
