@@ -94,6 +94,10 @@ class Embeddings:
                 self.cache[t] = np.array(json.loads(row)["embedding"], dtype=np.float64)
         return np.array([self.cache[t] for t in texts])
 
+    def of_pairs(self, pairs):
+        """The responses' and the prompts' states of (prompt, response) pairs: `r`, `p`."""
+        return self([r for _, r in pairs]), self([p for p, _ in pairs])
+
 
 def fit(x, y, l2, iterations=30):
     """L2-regularised logistic regression, classes weighted equally, by Newton's method."""
@@ -123,7 +127,7 @@ def stage_reads(r, p):
 
 def features(embed, pairs):
     """What the stage reads of each (prompt, response) pair."""
-    return stage_reads(embed([r for _, r in pairs]), embed([p for p, _ in pairs]))
+    return stage_reads(*embed.of_pairs(pairs))
 
 
 def cross_validate(args, pairs, labels, origins, good, trained):
@@ -144,7 +148,7 @@ def cross_validate(args, pairs, labels, origins, good, trained):
           f"| graded junk ({np.sum(origins == 'junk')}) |\n| ---: | --- | ---: | ---: |")
     for layer in args.cv_layers:
         embed = trained if layer == trained.layer else Embeddings(args.scorer, str(MODEL), layer)
-        r, p = embed([r for _, r in pairs]), embed([p for p, _ in pairs])
+        r, p = embed.of_pairs(pairs)
         for name, read in feature_sets.items():
             x, z = read(r, p), np.zeros(len(y))
             for k in range(args.cv):
