@@ -54,10 +54,17 @@ done
 # clients disputing it and an appeal judge grading, at the runtime's committee, fee and penalties.
 "$sim" judge-gaming --committee 15 --fee 10000000000000 --bond 1000000000000000 \
 	--penalty 10000000000000 --rounds 20000 --out docs/economics
-# The same game at the red team's measured scores (issue 25): its best text for each held-out
-# prompt at 300 judge calls against the good answer, as `poq-scorer attack --details` gives them.
-"$scorer" attack --model "$model" --input models/eval/heldout.source.jsonl \
-	--budget 300 --details docs/economics/red_team_heldout.jsonl
+# The same game at the red team's measured scores (issue 25): the best text of the attacker who
+# reads the judge (`--guided`) for each prompt at 300 judge calls against the good answer, as
+# `poq-scorer attack --details` gives them, on the held-out set and on the short factual
+# questions, where the judge is weakest.
+for set in heldout short; do
+	"$scorer" attack --model "$model" --input "models/eval/$set.source.jsonl" \
+		--budget 300 --guided --details "docs/economics/red_team_$set.jsonl"
+done
 "$sim" judge-gaming --committee 15 --fee 10000000000000 --bond 1000000000000000 \
 	--penalty 10000000000000 --rounds 20000 --red-team docs/economics/red_team_heldout.jsonl \
 	--out docs/economics
+"$sim" judge-gaming --committee 15 --fee 10000000000000 --bond 1000000000000000 \
+	--penalty 10000000000000 --rounds 20000 --red-team docs/economics/red_team_short.jsonl \
+	--out docs/economics/short

@@ -63,14 +63,15 @@ def folder(tmp, judge):
     return d
 
 
-def red_team(scorer, model, seed, budget):
+def red_team(scorer, model, seed, budget, guided):
     """The red team's best text of each strategy on every training prompt, as (prompt, text,
-    score): the score is the judge's under attack, as `attack --details` reports it."""
+    score): the score is the judge's under attack, as `attack --details` reports it. `guided`:
+    the attacker who reads the judge (`attack --guided`)."""
     out = []
     for source in SOURCES:
         with tempfile.NamedTemporaryFile(suffix=".jsonl") as details:
             run([scorer, "attack", "--model", model, "--input", source, "--budget", str(budget),
-                 "--seed", str(seed), "--json", "--details", details.name])
+                 "--seed", str(seed), "--json", "--details", details.name] + ["--guided"] * guided)
             for line in open(details.name):
                 o = json.loads(line)
                 out += [(o["prompt"], f["text"], f["score"]) for f in o["by_strategy"]]
@@ -194,6 +195,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="attack-and-retrain rounds after the first")
     ap.add_argument("--seeds", type=int, default=4, help="red-team seeds per round")
     ap.add_argument("--budget", type=int, default=300, help="judge calls per prompt")
+    ap.add_argument("--guided", action="store_true", help="the red team reads the judge (attack --guided)")
     ap.add_argument("--layer", type=int, default=3, help="the model's layers the stage reads after")
     ap.add_argument("--l2", type=float, default=3e-4)
     ap.add_argument("--keep", type=float, default=0.99, help="share of good dev answers the ramp leaves whole")
@@ -224,7 +226,7 @@ def main():
             model = str(folder(tmp, current))
             found = []
             for _ in range(args.seeds):
-                found += red_team(args.scorer, model, seed, args.budget)
+                found += red_team(args.scorer, model, seed, args.budget, args.guided)
                 seed += 1
             paid = sum(score >= 2000 for _, _, score in found)
             print(f"round {round_}: the red team's {len(found)} texts against this judge, {paid} paid", file=sys.stderr)

@@ -1,15 +1,15 @@
 // Writing for the judge, on a live dev chain (issue 25, item 3). //Eve's node never runs a model:
-// its server sends, for each prompt, the best text the judge's red team (`poq-scorer attack`, word
-// salad from the model's own vocabulary and the like, no language model) found against the public
-// judge. //Dave's server sends the graded set's good answers. Both answer through poq-infer. The
-// prompts are the held-out set's, which the judge's answer stage was not trained on. //Ferdie
-// reads its answers and disputes every outcome that pays the red team's text; the jury reruns the
-// committee's model and grades the answers with the appeal judge governance pinned (a stand-in
-// OpenAI-compatible server that grades the reference answers 9 and any other text 1, as an LLM
-// grades word salad). The committees pay the red team's text no more often than the scorer alone
-// does (the judge's answer stage leaves most of it unpaid), every payment is disputed and
-// overturned, and over 20 requests the node writing for the judge ends poorer than the honest
-// one and no richer than it started.
+// its server sends, for each prompt, the best text the judge's red team (`poq-scorer attack
+// --guided`: word salad from the model's own vocabulary and the like, no language model, searched
+// by climbing the judge's own readings) found against the public judge. //Dave's server sends the
+// graded set's good answers. Both answer through poq-infer. The prompts are the held-out set's,
+// which the judge's answer stage was not trained on. //Ferdie reads its answers and disputes every
+// outcome that pays the red team's text; the jury reruns the committee's model and grades the
+// answers with the appeal judge governance pinned (a stand-in OpenAI-compatible server that grades
+// the reference answers 9 and any other text 1, as an LLM grades word salad). The committees pay
+// the red team's text no more often than the scorer alone does (the judge's answer stage leaves
+// most of it unpaid), every payment is disputed and overturned, and over 20 requests the node
+// writing for the judge ends poorer than the honest one and no richer than it started.
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";

@@ -181,15 +181,16 @@ export async function startNetwork({ chain = "dev", validators, blockTimeMs = 10
 }
 
 /**
- * The judge's red team (`poq-scorer attack`, no language model) on each `{ prompt, good }` of
- * `set`, `budget` judge calls a prompt: by prompt, the best text it found, `{ strategy, text,
- * score }`, with the default model's score of the good answer (`good`).
+ * The judge's red team (`poq-scorer attack --guided`, no language model, reading the judge as
+ * well as its scores: the stronger of its two attackers) on each `{ prompt, good }` of `set`,
+ * `budget` judge calls a prompt: by prompt, the best text it found, `{ strategy, text, score }`,
+ * with the default model's score of the good answer (`good`).
  */
 export function redTeam(set, budget) {
 	const dir = mkdtempSync(join(tmpdir(), "poq-attack-"));
 	const details = join(dir, "details.jsonl");
 	const input = set.map(({ prompt, good }) => JSON.stringify({ prompt, good })).join("\n");
-	const args = ["attack", "--model", MODEL, "--input", "-", "--budget", String(budget), "--details", details];
+	const args = ["attack", "--model", MODEL, "--input", "-", "--budget", String(budget), "--guided", "--details", details];
 	execFileSync(SCORER_BINARY, args, { input, stdio: ["pipe", "ignore", "inherit"] });
 	const found = readFileSync(details, "utf8").trim().split("\n").map((line) => JSON.parse(line));
 	rmSync(dir, { recursive: true, force: true });

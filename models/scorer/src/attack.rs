@@ -17,13 +17,18 @@
 //!   its content words the prompt's, their inflections and the model's nearest words in its
 //!   input embeddings ([`QualityModel::neighbours`]).
 //!
+//! Two attackers: one who sees only the judge's scores (what anyone reads off the chain's
+//! reveals), and one who reads the judge (`Options::guided`): below the floor nearly every
+//! text scores 0, so the first walks blind there, while the second climbs the judge's own
+//! readings, which go on moving where the score is flat ([`margin`]).
+//!
 //! Deterministic: the same model, prompt, budget and seed give the same texts and scores.
 
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::judge::words;
-use crate::QualityModel;
+use crate::judge::{words, JudgeFile, Stages};
+use crate::{QualityModel, Scored};
 
 /// One way of building text for the judge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -54,6 +59,8 @@ pub struct Options {
 	pub floor: u16,
 	/// Seeds the random choices.
 	pub seed: u64,
+	/// Whether the salad search reads the judge ([`margin`]) beside the scores.
+	pub guided: bool,
 }
 
 /// A text the judge scored.
@@ -195,22 +202,64 @@ impl Run<'_> {
 		self.options.budget - self.calls
 	}
 
-	/// Scores as many of `texts` as the budget allows (one call each), in one model call.
-	fn try_all(&mut self, strategy: Strategy, mut texts: Vec<String>) -> Result<Vec<u16>> {
+	/// Scores as many of `texts` as the budget allows (one call each), in one model call; each
+	/// text's [`Judged`] as the attacker sees it.
+	fn try_all(&mut self, strategy: Strategy, mut texts: Vec<String>) -> Result<Vec<Judged>> {
 		texts.truncate(self.left());
 		if texts.is_empty() {
 			return Ok(Vec::new());
 		}
-		let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-		let scores = self.model.scores(self.prompt, &refs)?;
-		for (text, &score) in texts.into_iter().zip(&scores) {
+		let pairs: Vec<(&str, &str)> = texts.iter().map(|t| (self.prompt, t.as_str())).collect();
+		let scored = self.model.score(&pairs)?;
+		let judge = self.model.judge().filter(|_| self.options.guided);
+		let judged: Vec<Judged> = scored
+			.iter()
+			.map(|s| Judged {
+				score: s.score,
+				margin: judge.map_or(0.0, |j| margin(j.file(), self.model.x(s.raw), s)),
+			})
+			.collect();
+		for (text, s) in texts.into_iter().zip(&scored) {
 			self.calls += 1;
-			if score >= self.options.floor && self.first_paid.is_none() {
+			if s.score >= self.options.floor && self.first_paid.is_none() {
 				self.first_paid = Some(self.calls);
 			}
-			self.found.push(Found { strategy, text, score });
+			self.found.push(Found { strategy, text, score: s.score });
 		}
-		Ok(scores)
+		Ok(judged)
+	}
+}
+
+/// A text's value to the search: its score, then its [`margin`] (0 for an attacker who sees
+/// only scores). Ordered by both, the margin breaking ties.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Judged {
+	score: u16,
+	margin: f32,
+}
+
+impl Judged {
+	fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+		self.score.cmp(&other.score).then(self.margin.total_cmp(&other.margin))
+	}
+}
+
+/// How near the judge is to paying a text, as someone who has read the judge measures it:
+/// where the relevance ramp and the answer stage's ramp stand at the model's `x` and the
+/// stage's logit, unclamped (0 at a ramp's foot, 1 at its top, below 0 beneath it), the lesser
+/// of the two, since either one at its foot zeroes the score. Minus infinity when a word rule
+/// zeroes the text (a keyword list, a refusal, an echo), which no reading of the model lifts.
+pub fn margin(judge: &JudgeFile, x: f32, scored: &Scored) -> f32 {
+	let Some(stages) = scored.stages else {
+		return judge.relevance.position(x);
+	};
+	if (Stages { answer: 1.0, ..stages }).product() == 0.0 {
+		return f32::NEG_INFINITY;
+	}
+	let relevance = judge.relevance.position(x);
+	match (&judge.answer, scored.answer_logit) {
+		(Some(stage), Some(logit)) => relevance.min(stage.logit.position(logit)),
+		_ => relevance,
 	}
 }
 
@@ -466,28 +515,36 @@ const STEP: usize = 8;
 const PATIENCE: usize = 5;
 
 /// Random local search: keep the best text, score `STEP` mutants of it at a time, move to the
-/// best mutant when it scores at least as much, start afresh after `PATIENCE` steps stuck.
+/// best mutant (the first of equals) when it is [`Judged`] at least as high, start afresh after
+/// `PATIENCE` steps without a rise.
 fn salad_search(run: &mut Run, vocabulary: &[String], rng: &mut Rng) -> Result<()> {
 	if vocabulary.is_empty() {
 		return Ok(());
 	}
-	let mut current: Option<(Vec<String>, u16)> = None;
+	let mut current: Option<(Vec<String>, Judged)> = None;
 	let mut stuck = 0;
 	while run.left() > 0 {
-		let Some((text, score)) = current.clone() else {
+		let Some((text, judged)) = current.clone() else {
 			let fresh = random_salad(vocabulary, rng);
-			let score = run.try_all(Strategy::Salad, vec![sentence(&fresh)])?;
-			current = score.first().map(|&s| (fresh, s));
+			let judged = run.try_all(Strategy::Salad, vec![sentence(&fresh)])?;
+			current = judged.first().map(|&j| (fresh, j));
 			stuck = 0;
 			continue;
 		};
 		let mutants: Vec<Vec<String>> = (0..STEP).map(|_| mutate(&text, vocabulary, rng)).collect();
-		let scores = run.try_all(Strategy::Salad, mutants.iter().map(|m| sentence(m)).collect())?;
-		let best = scores.iter().enumerate().max_by_key(|&(i, s)| (*s, std::cmp::Reverse(i)));
+		let all = run.try_all(Strategy::Salad, mutants.iter().map(|m| sentence(m)).collect())?;
+		let best =
+			all.iter().enumerate().fold(
+				None,
+				|best: Option<(usize, &Judged)>, (i, j)| match best {
+					Some((_, b)) if b.cmp(j).is_ge() => best,
+					_ => Some((i, j)),
+				},
+			);
 		match best {
-			Some((i, &s)) if s >= score => {
-				stuck = if s > score { 0 } else { stuck + 1 };
-				current = Some((mutants[i].clone(), s));
+			Some((i, &j)) if j.cmp(&judged).is_ge() => {
+				stuck = if j.cmp(&judged).is_gt() { 0 } else { stuck + 1 };
+				current = Some((mutants[i].clone(), j));
 			},
 			_ => stuck += 1,
 		}
@@ -556,6 +613,45 @@ mod tests {
 		assert_eq!(c[6], "Ｗｈａｔ\u{3000}ｉｓ\u{3000}ｔｈｅ\u{3000}ｃｈｅｍｉｃａｌ\u{3000}ｓｙｍｂｏｌ\u{3000}ｆｏｒ\u{3000}ｇｏｌｄ？");
 		assert!(c[7].ends_with("góld."));
 		assert_eq!(c.len(), 14);
+	}
+
+	/// The margin is the lesser of the relevance ramp's and the answer ramp's positions,
+	/// unclamped, so it keeps rising where the score stays 0; a word rule that zeroes the text
+	/// leaves nothing to climb.
+	#[test]
+	fn the_margin_is_the_lower_ramp_position_unless_a_word_rule_zeroes_the_text() {
+		let file: JudgeFile = serde_json::from_str(include_str!("../../judge/judge.json")).unwrap();
+		let (relevance, answer) = (file.relevance, file.answer.as_ref().unwrap().logit);
+		let all = Stages {
+			length: 1.0,
+			novelty: 1.0,
+			repetition: 1.0,
+			function_words: 1.0,
+			diversity: 1.0,
+			refusal: 1.0,
+			unfinished: 1.0,
+			grounding: 1.0,
+			answer: 0.0,
+		};
+		let scored = |stages, answer_logit| Scored { score: 0, raw: 0.0, stages, answer_logit };
+		let (low, lower) = (answer.lo - 0.5, answer.lo - 1.0);
+		// Relevance at its top: the answer ramp binds, and a higher logit is nearer to pay.
+		let top = relevance.hi;
+		assert_eq!(margin(&file, top, &scored(Some(all), Some(low))), answer.position(low));
+		assert!(
+			margin(&file, top, &scored(Some(all), Some(low)))
+				> margin(&file, top, &scored(Some(all), Some(lower)))
+		);
+		// Relevance below its foot and the answer at its top: relevance binds.
+		let x = relevance.lo - 0.1;
+		assert_eq!(margin(&file, x, &scored(Some(all), Some(answer.hi))), relevance.position(x));
+		assert_eq!(margin(&file, x, &scored(Some(all), None)), relevance.position(x));
+		assert_eq!(margin(&file, x, &scored(None, None)), relevance.position(x));
+		// An echo (novelty 0) or a refusal stays at minus infinity, whatever the model reads.
+		for zeroed in [Stages { novelty: 0.0, ..all }, Stages { refusal: 0.0, ..all }] {
+			let m = margin(&file, top, &scored(Some(zeroed), Some(answer.hi)));
+			assert_eq!(m, f32::NEG_INFINITY);
+		}
 	}
 
 	#[test]

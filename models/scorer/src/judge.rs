@@ -72,14 +72,19 @@ pub struct Ramp {
 }
 
 impl Ramp {
-	/// The ramp's value at `v`, in `0..=1`; NaN maps to 0.
+	/// The ramp's value at `v`, in `0..=1`: its [`Self::position`] clamped; NaN maps to 0.
 	pub fn at(&self, v: f32) -> f32 {
-		let x = (v - self.lo) / (self.hi - self.lo);
+		let x = self.position(v);
 		if x.is_nan() {
 			0.0
 		} else {
 			x.clamp(0.0, 1.0)
 		}
+	}
+
+	/// Where `v` lies along the ramp, unclamped: 0 at `lo`, 1 at `hi`, below 0 beneath it.
+	pub fn position(&self, v: f32) -> f32 {
+		(v - self.lo) / (self.hi - self.lo)
 	}
 }
 
@@ -840,6 +845,9 @@ mod tests {
 		assert_eq!(r.at(0.6), 1.0);
 		assert_eq!(r.at(9.0), 1.0);
 		assert_eq!(r.at(f32::NAN), 0.0);
+		// Unclamped, the position goes on past either end.
+		assert!((r.position(0.0) + 0.5).abs() < 1e-6);
+		assert!((r.position(1.0) - 2.0).abs() < 1e-6);
 	}
 
 	/// A stage of width `response.len()`: the prompt's weights are the response's halved, the
@@ -1045,6 +1053,17 @@ mod tests {
 			}
 			prop_assert_eq!(a.logit(&response, &prompt).to_bits(), z.to_bits());
 			prop_assert!((0.0..=1.0).contains(&a.factor(&response, &prompt)));
+		}
+
+		#[test]
+		fn a_ramp_is_its_position_clamped_and_the_position_grows_with_the_value(
+			lo in -2.0f32..2.0, width in 0.01f32..3.0, a in -5.0f32..5.0, b in -5.0f32..5.0
+		) {
+			let r = Ramp { lo, hi: lo + width };
+			prop_assert_eq!(r.at(a).to_bits(), r.position(a).clamp(0.0, 1.0).to_bits());
+			if a <= b {
+				prop_assert!(r.position(a) <= r.position(b));
+			}
 		}
 
 		#[test]

@@ -124,6 +124,10 @@ enum Command {
 		/// Seeds the search (the same seed finds the same texts).
 		#[arg(long, default_value_t = 0)]
 		seed: u64,
+		/// Read the judge, not only its scores: the salad search climbs the judge's readings
+		/// below the floor (the relevance and answer ramps' positions), where every score is 0.
+		#[arg(long)]
+		guided: bool,
 		/// Print the summary as one JSON object.
 		#[arg(long)]
 		json: bool,
@@ -181,8 +185,8 @@ fn main() -> ExitCode {
 		Command::Bench { model, batch, tokens, threads, seconds, request } => {
 			bench(&model, batch, tokens, threads, seconds, request)
 		},
-		Command::Attack { model, input, budget, floor, seed, json, details } => {
-			let options = attack::Options { budget, floor, seed };
+		Command::Attack { model, input, budget, floor, seed, guided, json, details } => {
+			let options = attack::Options { budget, floor, seed, guided };
 			red_team(&model, &input, options, json, details.as_deref())
 		},
 	};
@@ -407,9 +411,10 @@ fn red_team(
 		return Ok(());
 	}
 	println!(
-		"{} prompts, budget {} judge calls each, floor {}: paid on {}, 10 000 on {}, above the good answer on {}; median calls to the first paid text {}, median best score {}",
+		"{} prompts, budget {} judge calls each{}, floor {}: paid on {}, 10 000 on {}, above the good answer on {}; median calls to the first paid text {}, median best score {}",
 		s.prompts,
 		options.budget,
+		if options.guided { " (guided)" } else { "" },
 		options.floor,
 		s.paid,
 		s.full,

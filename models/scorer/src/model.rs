@@ -50,6 +50,10 @@ pub struct Scored {
 	pub raw: f32,
 	/// The judge's stage factors, when the folder has a judge.
 	pub stages: Option<Stages>,
+	/// The judge's answer stage's logit, before the ramp that makes it `stages.answer`, when
+	/// the judge has that stage: how far the text is from being read as an answer, where the
+	/// factor is flat at 0 or 1.
+	pub answer_logit: Option<f32>,
 }
 
 enum Head {
@@ -235,8 +239,9 @@ impl QualityModel {
 		}
 	}
 
-	/// The model's `x` for its raw output (see [`ModelKind`]).
-	fn x(&self, raw: f32) -> f32 {
+	/// The model's `x` for its raw output (see [`ModelKind`]): what the judge's relevance ramp
+	/// reads.
+	pub fn x(&self, raw: f32) -> f32 {
 		match self.head {
 			Head::Cross(_) => sigmoid(raw),
 			Head::Bi { .. } => raw,
@@ -266,7 +271,7 @@ impl QualityModel {
 					.flat_map(|(&(p, r), &(_, m))| [(p, None), (m, None), (r, after), (p, after)]);
 				let e = self.embed(wants, pooling, normalize)?;
 				let raws = e.chunks(4).map(|e| cosine(&e[0], &e[1])).collect();
-				(raws, Some(e.chunks(4).map(|e| stage.factor(&e[2], &e[3])).collect::<Vec<_>>()))
+				(raws, Some(e.chunks(4).map(|e| stage.logit(&e[2], &e[3])).collect::<Vec<_>>()))
 			},
 			// `load` turns down an answer stage on a cross-encoder.
 			_ => (self.raw(&seen)?, None),
@@ -278,19 +283,21 @@ impl QualityModel {
 					return Err(Error::NonFinite(i));
 				}
 				let x = self.x(raw);
+				let answer_logit = answers.as_ref().map(|logits| logits[i]);
 				Ok(match (&self.judge, &analyses) {
 					(Some(judge), Some(a)) => {
 						let mut stages = a[i].stages;
-						if let Some(answers) = &answers {
-							stages.answer = answers[i];
+						if let (Some(stage), Some(logit)) = (stage, answer_logit) {
+							stages.answer = stage.logit.at(logit);
 						}
 						Scored {
 							score: quantize(judge.combine(x, &stages)),
 							raw,
 							stages: Some(stages),
+							answer_logit,
 						}
 					},
-					_ => Scored { score: quantize(x), raw, stages: None },
+					_ => Scored { score: quantize(x), raw, stages: None, answer_logit },
 				})
 			})
 			.collect()

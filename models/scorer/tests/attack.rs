@@ -12,8 +12,8 @@ use poq_scorer::QualityModel;
 /// The runtime's `MinQuality`: what scores below it is not paid.
 const FLOOR: u16 = 2_000;
 
-fn run(model: &QualityModel, sets: &[&str], budget: usize) -> Vec<Outcome> {
-	let options = Options { budget, floor: FLOOR, seed: 0 };
+fn run(model: &QualityModel, sets: &[&str], budget: usize, guided: bool) -> Vec<Outcome> {
+	let options = Options { budget, floor: FLOOR, seed: 0, guided };
 	sets.iter()
 		.flat_map(|set| source_pairs(set))
 		.map(|(prompt, good)| attack(model, &prompt, Some(&good), options).unwrap())
@@ -27,7 +27,7 @@ fn run(model: &QualityModel, sets: &[&str], budget: usize) -> Vec<Outcome> {
 fn unicode_tricks_are_never_paid() {
 	let model = QualityModel::load(&default_dir()).unwrap();
 	// 14 calls: exactly the Unicode candidates, tried first.
-	for o in run(&model, &["dev", "heldout", "adversarial"], 14) {
+	for o in run(&model, &["dev", "heldout", "adversarial"], 14, false) {
 		assert_eq!(o.by_strategy.len(), 1);
 		assert_eq!(o.best.strategy, Strategy::Unicode);
 		assert!(o.best.score < FLOOR, "{} for {:?} ({:?})", o.best.score, o.best.text, o.prompt);
@@ -41,7 +41,7 @@ fn unicode_tricks_are_never_paid() {
 #[test]
 fn the_red_team_is_rarely_paid_at_cis_budget() {
 	let model = QualityModel::load(&default_dir()).unwrap();
-	let outcomes = run(&model, &["heldout", "adversarial"], 100);
+	let outcomes = run(&model, &["heldout", "adversarial"], 100, false);
 	let s = summarise(&outcomes, FLOOR);
 	println!("red team at 100 calls per prompt: {s:?}");
 	let paid = |strategy| s.paid_by_strategy.iter().find(|(k, _)| *k == strategy).unwrap().1;
@@ -60,7 +60,7 @@ fn the_red_team_is_rarely_paid_at_cis_budget() {
 #[test]
 fn the_red_team_on_short_questions_is_held_where_it_stands() {
 	let model = QualityModel::load(&default_dir()).unwrap();
-	let outcomes = run(&model, &["short"], 100);
+	let outcomes = run(&model, &["short"], 100, false);
 	let s = summarise(&outcomes, FLOOR);
 	println!("red team at 100 calls per short question: {s:?}");
 	let paid = |strategy| s.paid_by_strategy.iter().find(|(k, _)| *k == strategy).unwrap().1;
@@ -68,16 +68,44 @@ fn the_red_team_on_short_questions_is_held_where_it_stands() {
 	assert!(s.paid * 5 <= s.prompts, "{s:?}");
 }
 
-/// The same seed finds the same texts with the same scores; the budget is spent exactly.
+/// The attacker who reads the judge (`guided`: the salad search climbs the answer stage's logit
+/// and the relevance ramp where every score is 0) is far stronger than the one who sees only
+/// scores, and the judge does not hold against it: at 100 calls per prompt its salad is paid on
+/// 11 of the 60 held-out and adversarial prompts and on 21 of the 40 short questions today (at
+/// 300 calls: 39 of 60 and 38 of 40; models/README.md, the red team). This holds the line where
+/// it stands, one in five and three in five, and nothing but salad paid, until a judge meets the
+/// issue's one in ten against it.
+#[test]
+fn the_red_team_that_reads_the_judge_is_held_where_it_stands() {
+	let model = QualityModel::load(&default_dir()).unwrap();
+	let blind = summarise(&run(&model, &["heldout", "adversarial"], 100, false), FLOOR);
+	let outcomes = run(&model, &["heldout", "adversarial"], 100, true);
+	let s = summarise(&outcomes, FLOOR);
+	println!("guided red team at 100 calls per prompt: {s:?}");
+	for (strategy, paid) in &s.paid_by_strategy {
+		assert!(*strategy == Strategy::Salad || *paid == 0, "{strategy:?}: {s:?}");
+	}
+	assert!(s.paid * 5 <= s.prompts, "{s:?}");
+	assert!(s.paid > blind.paid, "reading the judge finds more: {s:?} against {blind:?}");
+	let short = summarise(&run(&model, &["short"], 100, true), FLOOR);
+	println!("guided red team at 100 calls per short question: {short:?}");
+	assert!(short.paid * 5 <= short.prompts * 3, "{short:?}");
+}
+
+/// The same seed finds the same texts with the same scores, reading the judge or not; the
+/// budget is spent exactly.
 #[test]
 fn the_red_team_is_deterministic_and_keeps_to_its_budget() {
 	let model = QualityModel::load(&default_dir()).unwrap();
-	let options = Options { budget: 30, floor: FLOOR, seed: 7 };
 	let prompt = "How many bones are in the adult human body?";
-	let a = attack(&model, prompt, None, options).unwrap();
-	let b = attack(&model, prompt, None, options).unwrap();
-	assert_eq!(a.calls, 30);
-	assert_eq!((a.best, a.by_strategy, a.first_paid), (b.best, b.by_strategy, b.first_paid));
-	let other = attack(&model, prompt, None, Options { seed: 8, ..options }).unwrap();
-	assert_eq!(other.calls, 30);
+	for guided in [false, true] {
+		// 60 calls: the salad search has about half of them.
+		let options = Options { budget: 60, floor: FLOOR, seed: 7, guided };
+		let a = attack(&model, prompt, None, options).unwrap();
+		let b = attack(&model, prompt, None, options).unwrap();
+		assert_eq!(a.calls, 60);
+		assert_eq!((a.best, a.by_strategy, a.first_paid), (b.best, b.by_strategy, b.first_paid));
+		let other = attack(&model, prompt, None, Options { seed: 8, ..options }).unwrap();
+		assert_eq!(other.calls, 60);
+	}
 }
