@@ -3,7 +3,7 @@
 of the response and of the prompt that tells answers from the text the red team writes to please
 the judge.
 
-    python3 scripts/train-answer.py [--rounds 3] [--seeds 4] [--write]
+    python3 scripts/train-answer.py [--rounds 3] [--seeds 4] [--guided] [--write]
 
 Data, from the prompts of the dev set (models/eval/dev.jsonl) and of the training set
 (models/eval/train.source.jsonl: 40 prompts in French, Spanish, German, Italian and Portuguese
@@ -12,7 +12,8 @@ dev set's graded answers of grade 1 or more and the training set's good answers;
 not an answer is the dev set's graded junk (grade 0) and the red team's best text of each
 strategy on every prompt of both (`poq-scorer attack`). Training runs in rounds, as adversarial training does: round 0 attacks
 the judge without the stage; each later round attacks the judge with the classifier of the
-round before, with new seeds, and adds what it found. The features are what the stage reads,
+round before, with new seeds, and adds what it found (`--guided`: the red team that reads the
+judge, `attack --guided`, instead of the one that sees only scores). The features are what the stage reads,
 from `poq-scorer embed --layer` (int8, what the node computes): the response's and the prompt's
 hidden states after the model's first `--layer` layers, mean-pooled and normalised (`r`, `p`),
 and their distance unit by unit, `[r, p, |r - p|]`. The classifier is
