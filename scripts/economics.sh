@@ -5,7 +5,7 @@
 # heavy-tailed stakes, absent validators, copying nodes, stake splitting, grinding the committee
 # draw, a model change under a live request, the price of holding live-request slots, larger
 # committees, the capture curve of the committee's seat draw, disputes, and writing for the judge at
-# the red team's measured scores. About 6 min after the builds.
+# the red team's measured scores. About 7 min after the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/poq-target}"

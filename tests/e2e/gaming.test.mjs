@@ -30,7 +30,7 @@ const FEE = 10n * UNIT;
 const EXTRA_VALIDATORS = 27;
 const CARD = join(ROOT, "models/appeal-judge/card.json");
 
-test(`a node sending the red team's best text is paid less than an honest node over ${REQUESTS} held-out requests: the judge leaves it unpaid, and its client disputes what it pays`, async (t) => {
+test(`a node sending the red team's best text is paid less than an honest node over ${REQUESTS} held-out requests: the judge leaves most of it unpaid, and its client disputes what it pays`, async (t) => {
 	// The prompts and good answers of the judge's held-out set; the red team's best text for each.
 	const set = readFileSync(join(ROOT, "models/eval/heldout.source.jsonl"), "utf8")
 		.trim()

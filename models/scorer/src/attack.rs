@@ -17,16 +17,16 @@
 //!   its content words the prompt's, their inflections and the model's nearest words in its
 //!   input embeddings ([`QualityModel::neighbours`]).
 //!
-//! Two attackers: one who sees only the judge's scores (what anyone reads off the chain's
-//! reveals), and one who reads the judge (`Options::guided`): below the floor nearly every
-//! text scores 0, so the first walks blind there, while the second climbs the judge's own
-//! readings, which go on moving where the score is flat ([`margin`]).
+//! Two attackers: one who uses the judge as a black box (it runs the public judge on its texts
+//! but reads only the scores), and one who reads the judge's insides (`Options::guided`): below
+//! the floor nearly every text scores 0, so the first walks blind there, while the second
+//! climbs the judge's own readings, which go on moving where the score is flat ([`margin`]).
 //!
 //! Deterministic: the same model, prompt, budget and seed give the same texts and scores.
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::judge::{words, JudgeFile, Stages};
 use crate::{QualityModel, Scored};
 
@@ -145,6 +145,11 @@ pub fn attack(
 		Some(g) => Some(model.scores(prompt, &[g])?[0]),
 		None => None,
 	};
+	if options.guided && model.judge().is_none() {
+		return Err(Error::Unsupported(
+			"a guided attack reads the judge, and the model folder has none".into(),
+		));
+	}
 	let mut rng = Rng::new(options.seed ^ fnv(prompt));
 	let mut run = Run { model, prompt, options, calls: 0, first_paid: None, found: Vec::new() };
 	let topic = content_words(prompt);
@@ -248,19 +253,25 @@ impl Judged {
 /// where the relevance ramp and the answer stage's ramp stand at the model's `x` and the
 /// stage's logit, unclamped (0 at a ramp's foot, 1 at its top, below 0 beneath it), the lesser
 /// of the two, since either one at its foot zeroes the score. Minus infinity when a word rule
-/// zeroes the text (a keyword list, a refusal, an echo), which no reading of the model lifts.
+/// zeroes the text (a keyword list, a refusal, an echo), which no reading of the model lifts,
+/// and when a reading is not a number (the judge pays such a text nothing).
 pub fn margin(judge: &JudgeFile, x: f32, scored: &Scored) -> f32 {
-	let Some(stages) = scored.stages else {
-		return judge.relevance.position(x);
-	};
-	if (Stages { answer: 1.0, ..stages }).product() == 0.0 {
-		return f32::NEG_INFINITY;
+	let mut answer = None;
+	if let Some(stages) = scored.stages {
+		if (Stages { answer: 1.0, ..stages }).product() == 0.0 {
+			return f32::NEG_INFINITY;
+		}
+		if let (Some(stage), Some(logit)) = (&judge.answer, scored.answer_logit) {
+			answer = Some(stage.logit.position(logit));
+		}
 	}
-	let relevance = judge.relevance.position(x);
-	match (&judge.answer, scored.answer_logit) {
-		(Some(stage), Some(logit)) => relevance.min(stage.logit.position(logit)),
-		_ => relevance,
-	}
+	[Some(judge.relevance.position(x)), answer].into_iter().flatten().fold(f32::INFINITY, |m, p| {
+		if p.is_nan() {
+			f32::NEG_INFINITY
+		} else {
+			m.min(p)
+		}
+	})
 }
 
 /// A small deterministic generator (SplitMix64): the search must give the same texts on every
@@ -647,11 +658,14 @@ mod tests {
 		assert_eq!(margin(&file, x, &scored(Some(all), Some(answer.hi))), relevance.position(x));
 		assert_eq!(margin(&file, x, &scored(Some(all), None)), relevance.position(x));
 		assert_eq!(margin(&file, x, &scored(None, None)), relevance.position(x));
-		// An echo (novelty 0) or a refusal stays at minus infinity, whatever the model reads.
+		// An echo (novelty 0) or a refusal stays at minus infinity, whatever the model reads, and
+		// so does a reading that is not a number.
 		for zeroed in [Stages { novelty: 0.0, ..all }, Stages { refusal: 0.0, ..all }] {
 			let m = margin(&file, top, &scored(Some(zeroed), Some(answer.hi)));
 			assert_eq!(m, f32::NEG_INFINITY);
 		}
+		assert_eq!(margin(&file, top, &scored(Some(all), Some(f32::NAN))), f32::NEG_INFINITY);
+		assert_eq!(margin(&file, f32::NAN, &scored(None, None)), f32::NEG_INFINITY);
 	}
 
 	#[test]

@@ -1,11 +1,12 @@
 //! The judge's red team (`poq_scorer::attack`) against the default judge at CI's budget: the
-//! tricks the judge is built to resist must fail, every time, and the rest nearly every time;
-//! what it finds is printed (run with `--nocapture`) and reported at larger budgets in
-//! models/README.md.
+//! tricks the judge is built to resist must fail, every time, and the salad of the search that
+//! sees only scores nearly every time; the search that reads the judge, which the judge does not
+//! hold against, is held where it stands. What it finds is printed (run with `--nocapture`) and
+//! reported at larger budgets in models/README.md.
 
 mod common;
 
-use common::{default_dir, source_pairs};
+use common::{bi_dir, default_dir, source_pairs};
 use poq_scorer::attack::{attack, summarise, Options, Outcome, Strategy};
 use poq_scorer::QualityModel;
 
@@ -78,7 +79,6 @@ fn the_red_team_on_short_questions_is_held_where_it_stands() {
 #[test]
 fn the_red_team_that_reads_the_judge_is_held_where_it_stands() {
 	let model = QualityModel::load(&default_dir()).unwrap();
-	let blind = summarise(&run(&model, &["heldout", "adversarial"], 100, false), FLOOR);
 	let outcomes = run(&model, &["heldout", "adversarial"], 100, true);
 	let s = summarise(&outcomes, FLOOR);
 	println!("guided red team at 100 calls per prompt: {s:?}");
@@ -86,10 +86,23 @@ fn the_red_team_that_reads_the_judge_is_held_where_it_stands() {
 		assert!(*strategy == Strategy::Salad || *paid == 0, "{strategy:?}: {s:?}");
 	}
 	assert!(s.paid * 5 <= s.prompts, "{s:?}");
-	assert!(s.paid > blind.paid, "reading the judge finds more: {s:?} against {blind:?}");
+	// Above the ceiling `the_red_team_is_rarely_paid_at_cis_budget` holds the blind search to.
+	assert!(s.paid * 20 > s.prompts, "reading the judge finds more than the blind search: {s:?}");
 	let short = summarise(&run(&model, &["short"], 100, true), FLOOR);
 	println!("guided red team at 100 calls per short question: {short:?}");
 	assert!(short.paid * 5 <= short.prompts * 3, "{short:?}");
+}
+
+/// A guided attack needs a judge to read: on a folder without one it is refused.
+#[test]
+fn a_guided_attack_on_a_model_without_a_judge_is_refused() {
+	let model = QualityModel::load(&bi_dir()).unwrap();
+	let options = Options { budget: 30, floor: FLOOR, seed: 0, guided: true };
+	let refused = attack(&model, "What is 6 times 7?", None, options).unwrap_err();
+	assert!(refused.to_string().contains("reads the judge"), "{refused}");
+	assert!(
+		attack(&model, "What is 6 times 7?", None, Options { guided: false, ..options }).is_ok()
+	);
 }
 
 /// The same seed finds the same texts with the same scores, reading the judge or not; the
