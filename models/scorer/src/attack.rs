@@ -544,14 +544,8 @@ fn salad_search(run: &mut Run, vocabulary: &[String], rng: &mut Rng) -> Result<(
 		};
 		let mutants: Vec<Vec<String>> = (0..STEP).map(|_| mutate(&text, vocabulary, rng)).collect();
 		let all = run.try_all(Strategy::Salad, mutants.iter().map(|m| sentence(m)).collect())?;
-		let best =
-			all.iter().enumerate().fold(
-				None,
-				|best: Option<(usize, &Judged)>, (i, j)| match best {
-					Some((_, b)) if b.cmp(j).is_ge() => best,
-					_ => Some((i, j)),
-				},
-			);
+		// The highest, the first of equals.
+		let best = all.iter().enumerate().max_by(|(i, a), (k, b)| a.cmp(b).then(k.cmp(i)));
 		match best {
 			Some((i, &j)) if j.cmp(&judged).is_ge() => {
 				stuck = if j.cmp(&judged).is_gt() { 0 } else { stuck + 1 };
