@@ -176,9 +176,9 @@ impl AnswerStage {
 		self.distance.iter().zip(distance).fold(z, |z, (w, d)| z + w * d)
 	}
 
-	/// The stage's factor: the ramp at the logit.
-	pub fn factor(&self, response: &[f32], prompt: &[f32]) -> f32 {
-		self.logit.at(self.logit(response, prompt))
+	/// The stage's factor for its [`Self::logit`]: the ramp at it.
+	pub fn factor(&self, logit: f32) -> f32 {
+		self.logit.at(logit)
 	}
 }
 
@@ -869,13 +869,13 @@ mod tests {
 		let r = [0.5, 0.25, 0.125];
 		// 0.5 + (1·0.5 − 2·0.25 + 4·0.125) + (0.5·0.5 − 1·0.25 + 2·0.125) − (0 + 0 + 0)
 		assert_eq!(a.logit(&r, &r), 1.25);
-		assert_eq!(a.factor(&r, &r), 1.0);
+		assert_eq!(a.factor(a.logit(&r, &r)), 1.0);
 		// The same response far from its prompt: 0.5 + 0.5 + 0 + (−1·0.5 + 2·0.25 − 4·0.125)
 		assert_eq!(a.logit(&r, &[0.0; 3]), 0.5);
-		assert_eq!(a.factor(&r, &[0.0; 3]), 0.75);
-		assert_eq!(a.factor(&[0.0; 3], &[0.0; 3]), 0.75, "the bias alone");
+		assert_eq!(a.factor(a.logit(&r, &[0.0; 3])), 0.75);
+		assert_eq!(a.factor(a.logit(&[0.0; 3], &[0.0; 3])), 0.75, "the bias alone");
 		assert_eq!(a.logit(&[0.0; 3], &r), 0.25, "0.5 + 0 + (0.25 − 0.25 + 0.25) − 0.5");
-		assert_eq!(a.factor(&[-1.0, 1.0, -1.0], &[-1.0, 1.0, -1.0]), 0.0);
+		assert_eq!(a.factor(a.logit(&[-1.0, 1.0, -1.0], &[-1.0, 1.0, -1.0])), 0.0);
 	}
 
 	#[test]
@@ -1052,7 +1052,7 @@ mod tests {
 				z += w * (r - p).abs();
 			}
 			prop_assert_eq!(a.logit(&response, &prompt).to_bits(), z.to_bits());
-			prop_assert!((0.0..=1.0).contains(&a.factor(&response, &prompt)));
+			prop_assert!((0.0..=1.0).contains(&a.factor(a.logit(&response, &prompt))));
 		}
 
 		#[test]

@@ -288,7 +288,7 @@ impl QualityModel {
 					(Some(judge), Some(a)) => {
 						let mut stages = a[i].stages;
 						if let (Some(stage), Some(logit)) = (stage, answer_logit) {
-							stages.answer = stage.logit.at(logit);
+							stages.answer = stage.factor(logit);
 						}
 						Scored {
 							score: quantize(judge.combine(x, &stages)),

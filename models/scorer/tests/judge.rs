@@ -126,9 +126,11 @@ fn the_answer_stage_reads_the_states_a_shorter_pass_gives() {
 	let states = |t: &str| model.embeddings(&[t], Some(stage.layer)).unwrap().remove(0);
 	let p = states(prompt);
 	for (r, s) in responses.iter().zip(&scored) {
-		let factor = stage.factor(&states(r), &p);
+		let logit = stage.logit(&states(r), &p);
+		let factor = stage.factor(logit);
 		assert!(factor > 0.0 && factor < 1.0, "{r}: {factor}");
 		assert_eq!(s.stages.unwrap().answer.to_bits(), factor.to_bits(), "{r}");
+		assert_eq!(s.answer_logit.map(f32::to_bits), Some(logit.to_bits()), "{r}");
 	}
 }
 
